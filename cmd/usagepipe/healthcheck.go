@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// runHealthcheck GETs a URL and fails unless it answers 2xx: the container health check of images without a shell.
+func runHealthcheck(ctx context.Context, args []string, _ func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("healthcheck: usage: usagepipe healthcheck URL")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("healthcheck: %s answered %s", args[0], resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

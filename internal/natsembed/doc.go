@@ -1,0 +1,10 @@
+// Package natsembed runs nats-server with JetStream inside the current process: for tests (StartTest), for
+// `usagepipe dev` and for `usagepipe nats`, which the chaos harness runs as a separate OS process to SIGKILL it.
+//
+// Model: a Server owns one nats-server instance listening on a fixed loopback TCP port and one file store
+// directory. Restart stops it gracefully and starts a new instance on the same port and store, so clients
+// connected over TCP simply reconnect and find their streams. A Cluster is n such servers joined by routes.
+//
+// Concurrency: all methods of Server and Cluster are safe for concurrent use. This package imports nats-server
+// only; clients use internal/bus.
+package natsembed
