@@ -3,10 +3,139 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
-// runEmulator is not implemented yet.
+// runEmulator serves the Connect Usage API emulator under /public/v1 until ctx is cancelled. It prints
+// "emulator ready <base URL>" once it accepts connections. See docs/emulator.md.
 func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("emulator: not implemented yet")
+	f := config.NewFlagSet("emulator", getenv)
+	f.SetOutput(stdout)
+	var apiKeys, providerKeys, faults listFlag
+	apiKeys.secret, providerKeys.secret = true, true
+	addr := f.String("addr", "127.0.0.1:8090", "listen address host:port (port 0 picks one)")
+	catalog := f.String("catalog", "", "catalog file, YAML or JSON (default: the built-in sample catalog)")
+	state := f.String("state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
+	f.Var(&apiKeys, "api-key", "accepted API key, repeatable (default: any Authorization header)")
+	f.Var(&providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
+	delay := f.Duration("processing-delay", 0, "how long an uploaded workbook stays in processing")
+	acceptAfter := f.Duration("accept-after", 0, "the provider decides pending files after this delay")
+	rejectShare := f.Float64("reject-share", 0, "share of pending files the provider rejects, 0..1")
+	rejectNote := f.String("reject-note", "", "rejection_note of rejected files (default \"Auto Rejected\")")
+	manual := f.Bool("manual", false, "leave pending files for manual accept/reject/close calls")
+	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2)")
+	verbose := f.Bool("verbose", false, "log every request")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	opts, faultSet, err := emulatorOptions(*catalog, *rejectShare, faults.values)
+	if f.ValidateOnly() {
+		return f.Validate(stdout, err)
+	}
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	opts.APIKeys, opts.ProviderAPIKeys, opts.StatePath, opts.ProcessingDelay = apiKeys.values, providerKeys.values, *state, *delay
+	opts.Provider = usageapitest.ProviderPolicy{Auto: !*manual, AcceptAfter: *acceptAfter, RejectShare: *rejectShare, RejectNote: *rejectNote}
+	opts.Logger = emulatorLogger(stdout, *verbose)
+	return serveEmulator(ctx, *addr, opts, faultSet, stdout)
+}
+
+// emulatorOptions loads the catalog and parses the faults, reporting every problem at once.
+func emulatorOptions(catalog string, rejectShare float64, faults []string) (usageapitest.Options, map[string][]usageapitest.Fault, error) {
+	var opts usageapitest.Options
+	var errs []error
+	if catalog != "" {
+		c, err := usageapitest.LoadCatalog(catalog)
+		errs = append(errs, err)
+		opts.Catalog = c
+	}
+	if rejectShare < 0 || rejectShare > 1 {
+		errs = append(errs, fmt.Errorf("--reject-share %v is not in [0,1]", rejectShare))
+	}
+	set := map[string][]usageapitest.Fault{}
+	for _, spec := range faults {
+		route, list, ok := strings.Cut(spec, "=")
+		if !ok || route != "*" && !slices.Contains(usageapitest.Routes(), route) {
+			errs = append(errs, fmt.Errorf("--fault %q: want route=spec with a route of %v or *", spec, usageapitest.Routes()))
+			continue
+		}
+		parsed, err := usageapitest.ParseFaults(list)
+		errs = append(errs, err)
+		set[route] = append(set[route], parsed...)
+	}
+	return opts, set, errors.Join(errs...)
+}
+
+// serveEmulator opens the emulator, applies the faults and serves it until ctx ends.
+func serveEmulator(ctx context.Context, addr string, opts usageapitest.Options, faults map[string][]usageapitest.Fault, stdout io.Writer) error {
+	em, err := usageapitest.Open(opts)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	defer func() { _ = em.Close() }()
+	for route, list := range faults {
+		if err := em.SetFaults(route, list...); err != nil {
+			return fmt.Errorf("emulator: --fault: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "emulator ready http://%s/public/v1\n", ln.Addr())
+	select {
+	case err := <-done:
+		return fmt.Errorf("emulator: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("emulator: shutdown: %w", err)
+	}
+	return nil
+}
+
+func emulatorLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// listFlag is a repeatable flag; one value may also hold several entries separated by spaces (the form an
+// environment variable takes). A secret list prints as [REDACTED].
+type listFlag struct {
+	values []string
+	secret bool
+}
+
+func (l *listFlag) String() string {
+	if l == nil || len(l.values) == 0 {
+		return ""
+	}
+	if l.secret {
+		return "[REDACTED]"
+	}
+	return strings.Join(l.values, " ")
+}
+
+func (l *listFlag) Set(v string) error {
+	l.values = append(l.values, strings.Fields(v)...)
+	return nil
 }

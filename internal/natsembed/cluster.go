@@ -72,7 +72,8 @@ func clusterOptions(n int, baseDir string) ([]Options, error) {
 	return opts, nil
 }
 
-// WaitMetaLeader waits until one node is the JetStream meta leader and every running node is current.
+// WaitMetaLeader waits until one node is the JetStream meta leader, every running node is current, and the
+// leader can place replicas on every running node.
 func (c *Cluster) WaitMetaLeader(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -85,20 +86,21 @@ func (c *Cluster) WaitMetaLeader(timeout time.Duration) error {
 }
 
 func (c *Cluster) metaReady() bool {
-	leaders := 0
+	leaders, running, placeable := 0, 0, 0
 	for _, s := range c.nodes {
 		if !s.Running() {
 			continue
 		}
-		current, leader := s.jetStreamCurrent()
+		running++
+		current, leader, peers := s.jetStreamState()
 		if !current {
 			return false
 		}
 		if leader {
-			leaders++
+			leaders, placeable = leaders+1, peers
 		}
 	}
-	return leaders == 1
+	return leaders == 1 && placeable >= running
 }
 
 // URLs is the comma-separated list of client URLs, the form nats.Connect (and bus.Config.URL) accepts.

@@ -129,6 +129,9 @@ func (o Options) serverOptions() *server.Options {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.opts.checkPortsFree(); err != nil {
+		return err
+	}
 	srv, err := server.NewServer(s.opts.serverOptions())
 	if err != nil {
 		return fmt.Errorf("natsembed: new server %s: %w", s.opts.Name, err)
@@ -143,6 +146,23 @@ func (s *Server) start() error {
 		return fmt.Errorf("natsembed: start %s on %s: %w", s.opts.Name, s.addr(), ErrNotReady)
 	}
 	s.srv = srv
+	return nil
+}
+
+// checkPortsFree fails fast when a port is taken: nats-server would otherwise never become ready (and with
+// Logs on, its logger exits the process).
+func (o Options) checkPortsFree() error {
+	addrs := []string{net.JoinHostPort(o.Host, strconv.Itoa(o.Port))}
+	if c := o.Cluster; c != nil {
+		addrs = append(addrs, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	}
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("natsembed: start %s: %w", o.Name, err)
+		}
+		l.Close()
+	}
 	return nil
 }
 
@@ -203,12 +223,17 @@ func (s *Server) Running() bool {
 	return s.srv != nil && s.srv.Running()
 }
 
-// jetStreamCurrent reports whether this node has a meta leader and is current with it.
-func (s *Server) jetStreamCurrent() (current, leader bool) {
+// jetStreamState reports whether this node is current with a meta leader, whether it is the leader, and (on
+// the leader) how many peers are online with JetStream and known statistics, that is usable for placement.
+func (s *Server) jetStreamState() (current, leader bool, peers int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv == nil {
-		return false, false
+		return false, false, 0
 	}
-	return s.srv.JetStreamIsCurrent(), s.srv.JetStreamIsLeader()
+	leader = s.srv.JetStreamIsLeader()
+	if leader {
+		peers = len(s.srv.JetStreamClusterPeers())
+	}
+	return s.srv.JetStreamIsCurrent(), leader, peers
 }

@@ -1,0 +1,170 @@
+package aggregate
+
+import (
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// keyID identifies an aggregate: subscription, period start, meter (product, item, contract) and tier.
+type keyID struct {
+	sub   string
+	start int64 // period start, Unix nanoseconds
+	meter uint32
+	tier  int32
+}
+
+// aggKind is events.Aggregation as a small integer for the hot path.
+type aggKind uint8
+
+const (
+	aggSum aggKind = iota
+	aggCount
+	aggMax
+	aggMin
+	aggLast
+	aggUnique
+)
+
+func kindOf(a events.Aggregation) aggKind {
+	switch a {
+	case events.AggregationCount:
+		return aggCount
+	case events.AggregationMax:
+		return aggMax
+	case events.AggregationMin:
+		return aggMin
+	case events.AggregationLast:
+		return aggLast
+	case events.AggregationUniqueCount:
+		return aggUnique
+	}
+	return aggSum
+}
+
+// replaces reports whether adjustments of this aggregation carry the new value rather than a delta.
+func (k aggKind) replaces() bool { return k == aggMax || k == aggMin || k == aggLast }
+
+// acc flags.
+const (
+	flagAmount uint8 = 1 << iota // ext.amount holds a sum of amounts
+	flagRecord                   // the closed record (revision 0) was emitted
+	flagDirty                    // the key has late events in the message being applied
+)
+
+// acc is the aggregate of one key: 120 bytes, plus an accExt for amounts, last and unique_count.
+type acc struct {
+	key    keyID
+	qty    events.Decimal // sum, max, min or last value
+	digest events.Digest  // of the keys of the events folded before the close
+	events int64          // events folded, before and after the close
+	seq    uint64         // stream sequence of the last packet that contributed
+	ext    *accExt
+	rev    int32  // last revision emitted (or implied: a key created late starts at 0)
+	market uint32 // marketplace of the first event, index into State.markets
+	flags  uint8
+}
+
+type accExt struct {
+	amount events.Decimal
+	at     int64 // last: event time of the current value, Unix nanoseconds
+	uniq   map[string]struct{}
+}
+
+func (a *acc) extension() *accExt {
+	if a.ext == nil {
+		a.ext = &accExt{}
+	}
+	return a.ext
+}
+
+// fold adds one event: its quantity q, event time t (Unix nanoseconds), amount and unique attribute value.
+// Events are folded in stream order, so for last a tie in time goes to the event folded later.
+func (a *acc) fold(k aggKind, q events.Decimal, t int64, amount *events.Decimal, uniq string, seq uint64) {
+	first := a.events == 0
+	switch k {
+	case aggSum:
+		a.qty = a.qty.Add(q)
+	case aggMax:
+		if first || q.Cmp(a.qty) > 0 {
+			a.qty = q
+		}
+	case aggMin:
+		if first || q.Cmp(a.qty) < 0 {
+			a.qty = q
+		}
+	case aggLast:
+		if x := a.extension(); first || t >= x.at {
+			a.qty, x.at = q, t
+		}
+	case aggUnique:
+		x := a.extension()
+		if x.uniq == nil {
+			x.uniq = make(map[string]struct{})
+		}
+		x.uniq[uniq] = struct{}{}
+	}
+	if amount != nil {
+		x := a.extension()
+		x.amount = x.amount.Add(*amount)
+		a.flags |= flagAmount
+	}
+	a.events++
+	a.seq = seq
+}
+
+// value is the aggregate's quantity.
+func (a *acc) value(k aggKind) events.Decimal {
+	switch k {
+	case aggCount:
+		return events.DecimalFromInt(a.events)
+	case aggUnique:
+		return events.DecimalFromInt(int64(a.uniqueCount()))
+	}
+	return a.qty
+}
+
+func (a *acc) uniqueCount() int {
+	if a.ext == nil {
+		return 0
+	}
+	return len(a.ext.uniq)
+}
+
+// amount is the sum of amounts, nil if no event carried one.
+func (a *acc) amount() *events.Decimal {
+	if a.flags&flagAmount == 0 {
+		return nil
+	}
+	v := a.ext.amount
+	return &v
+}
+
+const chunkBits = 10
+
+// accSlab stores accs in fixed chunks (no reallocation, no over-allocation) and recycles freed slots.
+type accSlab struct {
+	chunks [][]acc
+	n      int32 // slots handed out
+	free   []int32
+}
+
+func (sl *accSlab) at(i int32) *acc { return &sl.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+func (sl *accSlab) alloc() int32 {
+	if n := len(sl.free); n > 0 {
+		i := sl.free[n-1]
+		sl.free = sl.free[:n-1]
+		return i
+	}
+	if int(sl.n) == len(sl.chunks)<<chunkBits {
+		sl.chunks = append(sl.chunks, make([]acc, 1<<chunkBits))
+	}
+	sl.n++
+	return sl.n - 1
+}
+
+func (sl *accSlab) release(i int32) {
+	*sl.at(i) = acc{}
+	sl.free = append(sl.free, i)
+}
+
+func (sl *accSlab) live() int { return int(sl.n) - len(sl.free) }

@@ -1,0 +1,171 @@
+package aggregate
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// benchCatalog has one sum product whose 30-day periods keep every key open for the whole benchmark.
+func benchCatalog(b *testing.B, schema string) *events.Catalog {
+	b.Helper()
+	c, err := events.ParseCatalog([]byte(`products:
+  - id: PRD-BENCH
+    schema: ` + schema + `
+    currency: USD
+    contracts: [CRD-1]
+    period: {kind: fixed, every: 720h}
+    allowed_lateness: 1h
+    max_event_age: 1000h
+    items:
+      - {mpn: SUM, precision: decimal(4), aggregation: sum}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// benchEvents returns n events over keys subscriptions, with ids unique within the slice.
+func benchEvents(n, keys int, amount bool) []events.Event {
+	evs := make([]events.Event, n)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	subs := make([]string, keys)
+	for i := range subs {
+		subs[i] = fmt.Sprintf("AS-%04d-%04d-%04d", i/1e8, i/1e4%1e4, i%1e4)
+	}
+	for i := range evs {
+		evs[i] = events.Event{
+			SpecVersion: events.SpecVersion, ID: "evt-" + strconv.Itoa(i), Source: "bench", Type: events.EventType,
+			Subject: subs[i%keys], Time: base.Add(time.Duration(i) * time.Millisecond),
+			Data: events.Usage{Product: "PRD-BENCH", Item: "SUM", Quantity: events.MustDecimal(strconv.Itoa(i%100) + ".25")},
+		}
+		if amount {
+			a := events.MustDecimal("0.0125")
+			evs[i].Data.Amount = &a
+		}
+	}
+	return evs
+}
+
+// BenchmarkApply measures the fold in steady state: 10 000 open keys, packets of 64 new events (unique ids:
+// each round of the event pool gets a fresh source), no period closing. One op is one packet.
+func BenchmarkApply(b *testing.B) {
+	for _, schema := range []string{"QT", "CR"} {
+		b.Run(schema, func(b *testing.B) {
+			const pool, packet = 1 << 14, 64
+			evs := benchEvents(pool, 10000, schema == "CR")
+			sources := make([]string, 4096)
+			for i := range sources {
+				sources[i] = "bench-" + strconv.Itoa(i)
+			}
+			s := New(Config{Catalog: benchCatalog(b, schema), Partitions: 1, MarkFrom: evs[0].Time})
+			var out Output
+			arrival := evs[0].Time
+			seq, at, round := uint64(0), 0, 0
+			apply := func() {
+				if at == pool {
+					at, round = 0, round+1
+					for i := range evs {
+						evs[i].Source = sources[round%len(sources)]
+					}
+				}
+				seq++
+				arrival = arrival.Add(time.Microsecond)
+				s.Apply(seq, arrival, evs[at:at+packet], &out)
+				at += packet
+			}
+			for range 4 * pool / packet { // warm up: every key exists and the dedup table has grown
+				apply()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			for b.Loop() {
+				apply()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*packet), "ns/event")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N*packet), "cpu-ns/event")
+			if out.Len() != 0 {
+				b.Fatalf("unexpected output: %d items", out.Len())
+			}
+		})
+	}
+}
+
+// BenchmarkOpenKeyMemory measures the heap held per open key (aggregate, index, period list), excluding the
+// dedup memory, which Stats reports exactly and BenchmarkDedupMemory measures.
+func BenchmarkOpenKeyMemory(b *testing.B) {
+	for _, schema := range []string{"QT", "CR"} {
+		b.Run(schema, func(b *testing.B) {
+			const keys = 200000
+			evs := benchEvents(keys, keys, schema == "CR")
+			cat := benchCatalog(b, schema)
+			var perKey float64
+			for b.Loop() {
+				before := heapInUse()
+				s := New(Config{Catalog: cat, Partitions: 1, MarkFrom: evs[0].Time})
+				var out Output
+				for i := 0; i < keys; i += 100 {
+					s.Apply(uint64(i+1), evs[0].Time, evs[i:i+100], &out)
+				}
+				after := heapInUse()
+				st := s.Stats()
+				if st.OpenKeys != keys {
+					b.Fatalf("open keys %d", st.OpenKeys)
+				}
+				perKey = float64(after-before-uint64(st.DedupBytes)) / keys
+				runtime.KeepAlive(s)
+			}
+			b.ReportMetric(perKey, "B/key")
+		})
+	}
+}
+
+// BenchmarkDedupMemory measures the dedup table per remembered id in steady state: a constant event rate over
+// two horizons, so ids expire as fast as they arrive.
+func BenchmarkDedupMemory(b *testing.B) {
+	const perHour, hours = 20000, 48
+	var perID, maxPerID float64
+	for b.Loop() {
+		ids := newIDSet(int64(24 * time.Hour))
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+		maxPerID = 0
+		for i := 0; i < perHour*hours; i++ {
+			ids.advance(start + int64(i)*int64(time.Hour)/perHour)
+			h := mix64(uint64(i) + 1)
+			if !ids.contains(h) {
+				ids.add(h)
+			}
+			if i > perHour*26 && i%1000 == 0 {
+				maxPerID = max(maxPerID, float64(ids.bytes())/float64(ids.used))
+			}
+		}
+		perID = float64(ids.bytes()) / float64(ids.used)
+	}
+	b.ReportMetric(perID, "B/id")
+	b.ReportMetric(maxPerID, "max-B/id")
+}
+
+// cpuTime is the process's user+system CPU time in nanoseconds: on a shared machine it is a steadier measure
+// than wall time, as long as nothing else runs in the process (the benchmarks allocate nothing, so the GC idles).
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}

@@ -1,0 +1,129 @@
+package aggregate
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+func TestDuplicatesCountedOnce(t *testing.T) {
+	h := newHarness(t, testConfig(t))
+	e := ev("a", "S", "SUM", mins(1), "1")
+	h.apply(mins(1), e, e)
+	h.apply(mins(2), e)
+	h.restore()
+	h.apply(mins(3), e, ev("a", "S", "SUM", mins(1), "1", withSource("other")))
+	out := h.tick(mins(70))
+	if r := closedOf(t, out, "S", "SUM"); r.Quantity.String() != "2" || r.Events != 2 {
+		t.Errorf("quantity %s events %d, want 2 and 2 (one per source)", r.Quantity, r.Events)
+	}
+	// A late duplicate is ignored too.
+	if out := h.apply(mins(80), e); out.Len() != 0 {
+		t.Errorf("late duplicate produced %+v", out)
+	}
+	if got := h.s.Stats().Duplicates; got != 2 {
+		t.Errorf("duplicates %d since the restore, want 2", got)
+	}
+}
+
+func TestDedupHorizon(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DedupHorizon = time.Hour // generations of 3m45s; t0 starts one
+	h := newHarness(t, cfg)
+	e := ev("a", "S", "SUM", mins(1), "1")
+	h.apply(mins(1), e)
+	h.apply(mins(61), e)                                   // exactly one horizon later: still remembered
+	h.apply(t0.Add(17*225*time.Second-time.Nanosecond), e) // last instant of the 17th generation
+	h.restore()
+	h.apply(t0.Add(17*225*time.Second), e) // forgotten: counted again, into the still open period
+	out := h.tick(mins(70))
+	if r := closedOf(t, out, "S", "SUM"); r.Quantity.String() != "2" {
+		t.Errorf("quantity %s, want 2", r.Quantity)
+	}
+}
+
+func TestDeadLetteredEventsAreNotRemembered(t *testing.T) {
+	cfg := testConfig(t)
+	h := newHarness(t, cfg)
+	e := ev("a", "S", "NEW", mins(1), "1")
+	out := h.apply(mins(1), e)
+	if len(out.DeadLetters) != 1 || out.DeadLetters[0].Reason != events.ReasonUnknownItem {
+		t.Fatalf("output %+v", out)
+	}
+	// The catalog gains the item; the dead letter's replay is applied.
+	h.restoreWith(Config{Catalog: catalogWith(t, "      - {mpn: NEW, precision: integer, aggregation: sum}\n"), Partitions: 1, MarkFrom: t0})
+	if out := h.apply(mins(2), e); out.Len() != 0 {
+		t.Fatalf("replay: %+v", out)
+	}
+	if r := closedOf(t, h.tick(mins(70)), "S", "NEW"); r.Quantity.String() != "1" {
+		t.Errorf("quantity %s", r.Quantity)
+	}
+}
+
+// catalogWith is the test catalog with extra item lines appended to PRD-QT's items.
+func catalogWith(t *testing.T, items string) *events.Catalog {
+	t.Helper()
+	data := readFile(t, "testdata/catalog.yaml")
+	const anchor = "      - {mpn: UNQ, precision: integer, aggregation: unique_count, unique_attribute: user}\n"
+	i := indexOf(data, anchor)
+	if i < 0 {
+		t.Fatal("anchor not in catalog")
+	}
+	c, err := events.ParseCatalog([]byte(data[:i+len(anchor)] + items + data[i+len(anchor):]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestIDSetMatchesReference checks the dedup table against a map with the documented rule: an id is remembered
+// while the current generation is at most genSpan after the generation of the clock when it was added.
+func TestIDSetMatchesReference(t *testing.T) {
+	const width = 1000
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := newIDSet(width * genSpan)
+	ref := map[uint64]int64{}
+	now := int64(1_700_000_000_000)
+	for i := 0; i < 200000; i++ {
+		switch r := rng.IntN(100); {
+		case r < 2:
+			now += rng.Int64N(20 * width) // sometimes past the whole horizon
+		case r < 40:
+			now += rng.Int64N(width / 10)
+		}
+		s.advance(now)
+		g := floorDiv(now, width)
+		h := mix64(uint64(rng.IntN(5000))) // a small id space: many repeats
+		gh, seen := ref[h]
+		want := seen && g-gh <= genSpan
+		if got := s.contains(h); got != want {
+			t.Fatalf("step %d: contains = %v, want %v", i, got, want)
+		}
+		if !want {
+			s.add(h)
+			ref[h] = g
+		}
+	}
+}
+
+func TestIDSetMemoryPerID(t *testing.T) {
+	// A steady rate over three horizons: after the first horizon the table holds 10 to 23 bytes per id.
+	const perGen = 3000
+	s := newIDSet(genSpan)
+	for g := int64(0); g < 3*genSpan; g++ {
+		s.advance(g)
+		for i := 0; i < perGen; i++ {
+			s.add(mix64(uint64(g*perGen + int64(i) + 1)))
+			if g > genSpan {
+				if per := float64(s.bytes()) / float64(s.used); per > 24 {
+					t.Fatalf("generation %d: %.1f bytes per id", g, per)
+				}
+			}
+		}
+	}
+	if s.used > (genSpan+1)*perGen {
+		t.Errorf("%d ids remembered, want at most %d", s.used, (genSpan+1)*perGen)
+	}
+}

@@ -1,0 +1,171 @@
+package aggregate
+
+import "math/bits"
+
+// idSet remembers the events already counted, by the 64-bit hashKey of their (source, id), for at least the
+// dedup horizon of arrival time.
+//
+// Time is cut into generations of horizon/genSpan. An id is tagged with the generation of the clock when it was
+// first seen and is remembered while the current generation is at most genSpan generations later: for at least
+// the horizon and less than horizon*(genSpan+1)/genSpan. When the generation advances, the ids that fall out are
+// swept by rebuilding the table, so the table never holds expired ids and needs no tombstones.
+//
+// The table is bucketised linear probing: a bucket is one 64-byte cache line holding 7 hashes, their generation
+// tags (mod 256) and a fill count. Buckets fill in order and lose entries only in a rebuild, so a lookup stops at
+// the first bucket that is not full. The load is kept between 0.4 and 0.9 (0.9 triggers growth, a sweep shrinks
+// below 0.4), so memory is 64/7/load: 10 to 23 bytes per remembered id.
+//
+// A new id is taken for a duplicate only if its full 64-bit hash equals that of one of the n remembered ids:
+// probability n/2^64 per event, about 5e-13 with 10 million ids remembered.
+type idSet struct {
+	buckets []idBucket
+	shift   uint  // 64 - log2(len(buckets))
+	used    int   // ids remembered
+	gen     int64 // current generation
+	started bool  // gen is set
+	width   int64 // nanoseconds per generation
+	counts  [256]int
+	sink    uint8 // written by touch
+}
+
+const (
+	genSpan       = 16 // generations per horizon
+	bucketSlots   = 7
+	minBuckets    = 16
+	maxLoadPct    = 90
+	shrinkLoadPct = 40
+)
+
+type idBucket struct {
+	hash [bucketSlots]uint64
+	tag  [bucketSlots]uint8
+	n    uint8
+}
+
+func newIDSet(horizonNanos int64) *idSet {
+	w := max(horizonNanos/genSpan, 1)
+	s := &idSet{width: w}
+	s.resize(minBuckets)
+	return s
+}
+
+func (s *idSet) resize(nb int) {
+	s.buckets = make([]idBucket, nb)
+	s.shift = uint(64 - bits.TrailingZeros(uint(nb)))
+}
+
+func (s *idSet) home(h uint64) int {
+	return int((h * 0x9e3779b97f4a7c15) >> s.shift)
+}
+
+// touch loads h's home bucket so that the lookups of a packet's ids overlap their cache misses instead of
+// paying them one after the other.
+func (s *idSet) touch(h uint64) {
+	s.sink += s.buckets[s.home(h)].n
+}
+
+// contains reports whether h is remembered.
+func (s *idSet) contains(h uint64) bool {
+	mask := len(s.buckets) - 1
+	for i := s.home(h); ; i = (i + 1) & mask {
+		b := &s.buckets[i]
+		for j := 0; j < int(b.n); j++ {
+			if b.hash[j] == h {
+				return true
+			}
+		}
+		if b.n < bucketSlots {
+			return false
+		}
+	}
+}
+
+// add remembers h, which is not remembered yet, in the current generation.
+func (s *idSet) add(h uint64) {
+	if (s.used+1)*100 > len(s.buckets)*bucketSlots*maxLoadPct {
+		s.rebuild(len(s.buckets) * 2)
+	}
+	s.place(h, uint8(s.gen))
+	s.used++
+	s.counts[uint8(s.gen)]++
+}
+
+// place puts h in the first bucket with room along its probe sequence (h is known to be absent).
+func (s *idSet) place(h uint64, tag uint8) {
+	mask := len(s.buckets) - 1
+	i := s.home(h)
+	for s.buckets[i].n == bucketSlots {
+		i = (i + 1) & mask
+	}
+	b := &s.buckets[i]
+	b.hash[b.n], b.tag[b.n] = h, tag
+	b.n++
+}
+
+// advance moves the current generation to the one containing unixNanos (never backwards) and forgets the ids
+// that fall out of the horizon.
+func (s *idSet) advance(unixNanos int64) {
+	g := floorDiv(unixNanos, s.width)
+	if !s.started {
+		s.gen, s.started = g, true
+		return
+	}
+	if g <= s.gen {
+		return
+	}
+	old := s.gen
+	s.gen = g
+	if g-old > genSpan { // every remembered id is older than the horizon now
+		s.used, s.counts = 0, [256]int{}
+		s.resize(minBuckets)
+		return
+	}
+	dying := 0
+	for a := old - genSpan; a < g-genSpan; a++ {
+		dying += s.counts[uint8(a)]
+		s.counts[uint8(a)] = 0
+	}
+	if dying > 0 {
+		s.used -= dying
+		s.rebuild(s.sizeFor(s.used))
+	}
+}
+
+// sizeFor is the bucket count after a sweep leaving n ids: the current one, halved while the load would stay
+// below shrinkLoadPct, doubled while above maxLoadPct.
+func (s *idSet) sizeFor(n int) int {
+	nb := len(s.buckets)
+	for nb > minBuckets && n*100 < nb*bucketSlots*shrinkLoadPct {
+		nb /= 2
+	}
+	for n*100 > nb*bucketSlots*maxLoadPct {
+		nb *= 2
+	}
+	return nb
+}
+
+// rebuild moves the live ids into a table of nb buckets, dropping those whose generation has expired.
+func (s *idSet) rebuild(nb int) {
+	old := s.buckets
+	s.resize(nb)
+	cur := uint8(s.gen)
+	for i := range old {
+		b := &old[i]
+		for j := 0; j < int(b.n); j++ {
+			if cur-b.tag[j] <= genSpan {
+				s.place(b.hash[j], b.tag[j])
+			}
+		}
+	}
+}
+
+// bytes is the memory held by the table.
+func (s *idSet) bytes() int { return len(s.buckets) * 64 }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

@@ -1,0 +1,153 @@
+package aggregate
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// State is the fold of one partition's event stream up to LastSeq. Create it with New or Restore.
+type State struct {
+	cfg     Config
+	subject string // the source subject, for dead letters
+
+	clock    int64 // stream time, Unix nanoseconds; valid when clockSet
+	clockSet bool
+	lastSeq  uint64
+
+	prods        map[string]*prodState
+	catalogProds []*prodState // products of the catalog, in catalog order
+	marksOn      bool         // mark cursors are set
+	meters       []meter
+	meterIdx     map[meter]uint32
+	markets      []string
+	marketIdx    map[string]uint32
+
+	keys    map[keyID]int32 // index into slab
+	slab    accSlab
+	buckets map[bucketKey]*bucket
+	nextDue int64 // earliest close, mark or expiry
+	nextOut int64 // earliest close or mark
+
+	ids        *idSet
+	duplicates uint64
+
+	dirty    []dirtyEntry // keys with late events in the message being applied
+	dirtyIdx map[int32]int
+	refs     []keyRef // scratch for sorting keys
+	hashes   []uint64 // scratch: hashKey of the packet's events
+}
+
+// bucket holds the keys of one (product, period), open or closed.
+type bucket struct {
+	prod   *prodState
+	period events.Period
+	due    int64 // period end + allowed lateness, Unix nanoseconds
+	expire int64 // period end + max event age
+	closed bool
+	keys   []int32
+}
+
+type bucketKey struct {
+	prod  *prodState
+	start int64
+}
+
+const never = math.MaxInt64
+
+// New returns the empty state of cfg.Partition, before the first source message.
+func New(cfg Config) *State {
+	s := newState(cfg)
+	s.loadCatalog(cfg.Catalog)
+	if !cfg.MarkFrom.IsZero() {
+		s.startMarks(cfg.MarkFrom.UnixNano())
+	}
+	s.recompute()
+	return s
+}
+
+func newState(cfg Config) *State {
+	return &State{
+		cfg:       cfg,
+		subject:   "usage.events." + strconv.Itoa(cfg.Partition),
+		prods:     make(map[string]*prodState),
+		meterIdx:  make(map[meter]uint32),
+		marketIdx: make(map[string]uint32),
+		keys:      make(map[keyID]int32),
+		buckets:   make(map[bucketKey]*bucket),
+		ids:       newIDSet(int64(cfg.horizon())),
+		dirtyIdx:  make(map[int32]int),
+		nextDue:   never,
+		nextOut:   never,
+	}
+}
+
+// LastSeq is the sequence of the last source message applied (0 before the first).
+func (s *State) LastSeq() uint64 { return s.lastSeq }
+
+// Clock is the stream time: the latest arrival seen (zero before the first message).
+func (s *State) Clock() time.Time {
+	if !s.clockSet {
+		return time.Time{}
+	}
+	return time.Unix(0, s.clock).UTC()
+}
+
+// NextDue is the earliest stream time at which a period closes or a mark is due: the worker should make sure a
+// message (a tick if the partition is idle) arrives at or after it. Zero if nothing is scheduled.
+func (s *State) NextDue() time.Time {
+	if s.nextOut == never {
+		return time.Time{}
+	}
+	return time.Unix(0, s.nextOut).UTC()
+}
+
+// Stats describes the size of a State.
+type Stats struct {
+	OpenKeys      int    // aggregates of periods not closed yet
+	ClosedKeys    int    // aggregates of closed periods, kept for late events
+	OpenPeriods   int    // (product, period)s not closed yet
+	ClosedPeriods int    // (product, period)s closed and kept
+	RememberedIDs int    // event ids in the dedup memory
+	DedupBytes    int    // memory of the dedup table
+	KeyBytes      int    // estimated memory of the aggregates and their index (excluding unique_count sets)
+	Duplicates    uint64 // events ignored as duplicates since New or Restore
+}
+
+// Stats returns the state's current size.
+func (s *State) Stats() Stats {
+	st := Stats{RememberedIDs: s.ids.used, DedupBytes: s.ids.bytes(), Duplicates: s.duplicates}
+	for _, b := range s.buckets {
+		if b.closed {
+			st.ClosedPeriods++
+			st.ClosedKeys += len(b.keys)
+		} else {
+			st.OpenPeriods++
+			st.OpenKeys += len(b.keys)
+		}
+	}
+	st.KeyBytes = s.keyBytes()
+	return st
+}
+
+// Approximate sizes used by Stats.KeyBytes (measured by BenchmarkOpenKeyMemory).
+const (
+	accBytes      = 120 // unsafe.Sizeof(acc{})
+	accExtBytes   = 64
+	keyIndexBytes = 60 // a map[keyID]int32 entry with its share of empty slots
+)
+
+func (s *State) keyBytes() int {
+	n := len(s.slab.chunks)<<chunkBits*accBytes + len(s.keys)*keyIndexBytes
+	for _, b := range s.buckets {
+		n += cap(b.keys) * 4
+		for _, idx := range b.keys {
+			if s.slab.at(idx).ext != nil {
+				n += accExtBytes
+			}
+		}
+	}
+	return n
+}

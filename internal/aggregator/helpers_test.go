@@ -1,0 +1,368 @@
+package aggregator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// testCatalog has one product with 1-second fixed periods and 500 ms of lateness, so periods close fast.
+const testCatalog = `products:
+  - id: PRD-TEST-0001
+    name: Test meter
+    schema: QT
+    currency: USD
+    contracts: [CRD-T1, CRD-T2]
+    period: {kind: fixed, every: 1s}
+    allowed_lateness: 500ms
+    max_event_age: 1h
+    items:
+      - mpn: UNITS
+        name: Units
+        unit: unit
+        precision: decimal(2)
+        aggregation: sum
+      - mpn: PEAK
+        name: Peak
+        unit: unit
+        precision: integer
+        aggregation: max
+`
+
+const testProduct = "PRD-TEST-0001"
+
+// testEnv is an embedded JetStream server, a provisioned connection and the test catalog.
+type testEnv struct {
+	t           *testing.T
+	srv         *natsembed.Server
+	conn        *bus.Conn
+	partitions  int
+	catalogPath string
+	catalog     *events.Catalog
+}
+
+func newTestEnv(t *testing.T, partitions int) *testEnv {
+	t.Helper()
+	srv := natsembed.StartTest(t)
+	env := &testEnv{t: t, srv: srv, partitions: partitions}
+	env.catalogPath = filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(env.catalogPath, []byte(testCatalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := events.LoadCatalog(env.catalogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.catalog = c
+	env.conn = connect(t, srv.URL(), partitions)
+	return env
+}
+
+// connect opens a provisioned connection closed at the end of the test.
+func connect(t *testing.T, url string, partitions int) *bus.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := bus.Connect(ctx, bus.Config{URL: url, Name: "aggregator-test", Log: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	if err := conn.Provision(ctx, bus.Topology{Partitions: partitions}); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(io.Discard, nil))
+}
+
+// testOptions are worker options with short intervals; ticks are off unless a test turns them on.
+func (e *testEnv) testOptions(member string) Options {
+	return Options{
+		MemberID: member, Catalog: e.catalog, Partitions: e.partitions,
+		CommitInterval: 50 * time.Millisecond, CommitMessages: 20,
+		SnapshotInterval: time.Second, SnapshotEvents: 200,
+		Heartbeat: 200 * time.Millisecond, LeaseTTL: time.Second,
+		NoTicks: true, Logger: quietLogger(),
+	}
+}
+
+// startWorker runs an in-process worker until the returned stop function is called (or the test ends).
+func startWorker(t *testing.T, conn Bus, o Options) (stop func()) {
+	t.Helper()
+	w, err := New(conn, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once atomic.Bool
+	stop = func() {
+		if once.Swap(true) {
+			return
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker %s: %v", o.MemberID, err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+var packetSeq atomic.Int64
+
+// usageEvent is a valid event of the test product.
+func usageEvent(id, sub, item, qty string, at time.Time) events.Event {
+	return events.Event{
+		SpecVersion: events.SpecVersion, ID: id, Source: "test", Type: events.EventType, Subject: sub, Time: at.UTC(),
+		Data: events.Usage{Product: testProduct, Item: item, Quantity: events.MustDecimal(qty)},
+	}
+}
+
+// publishEvents publishes evs as ingest does: one packet per partition, sorted by key.
+func (e *testEnv) publishEvents(evs ...events.Event) {
+	e.t.Helper()
+	groups := map[int][]events.Event{}
+	for _, ev := range evs {
+		p := events.Partition(ev.Subject, e.partitions)
+		groups[p] = append(groups[p], ev)
+	}
+	for p, g := range groups {
+		slices.SortFunc(g, func(a, b events.Event) int { return strings.Compare(a.Source+"\x00"+a.ID, b.Source+"\x00"+b.ID) })
+		e.publishRaw(p, events.KindEvents, events.EncodePacket(g))
+	}
+}
+
+// publishRaw publishes one message of the given kind on usage.events.<p>.
+func (e *testEnv) publishRaw(p int, kind string, data []byte) uint64 {
+	e.t.Helper()
+	h := bus.Header{events.HeaderKind: []string{kind}, bus.HeaderMsgID: []string{"test-" + strconv.FormatInt(packetSeq.Add(1), 10)}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ack, err := e.conn.Publish(ctx, bus.Msg{Subject: eventsSubject(p), Header: h, Data: data})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ack.Seq
+}
+
+// tickAll publishes a tick on every partition.
+func (e *testEnv) tickAll() {
+	for p := range e.partitions {
+		e.publishRaw(p, events.KindTick, nil)
+	}
+}
+
+// waitCaughtUp waits until every partition's committed progress covers its last source message.
+func waitCaughtUp(t *testing.T, conn *bus.Conn, partitions int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for p := range partitions {
+		end := lastSeq(t, conn, bus.StreamEvents, eventsSubject(p))
+		for {
+			prog, ok := lastProgress(t, conn, p)
+			if end == 0 || ok && prog.To >= end && prog.complete() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d: progress %+v does not reach %d in %v", p, prog, end, timeout)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func lastSeq(t *testing.T, conn *bus.Conn, stream, subject string) uint64 {
+	t.Helper()
+	m, err := conn.LastMsg(context.Background(), stream, subject)
+	if errors.Is(err, bus.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Seq
+}
+
+func lastProgress(t *testing.T, conn *bus.Conn, p int) (progress, bool) {
+	t.Helper()
+	m, err := conn.LastMsg(context.Background(), bus.StreamAgg, progressSubject(p))
+	if errors.Is(err, bus.ErrNotFound) {
+		return progress{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := decodeProgress(m.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog, true
+}
+
+// outputs is everything the aggregators committed, except progress records.
+type outputs struct {
+	records     []events.PeriodRecord // closed and adjustments, in stream order
+	marks       []events.PartitionMark
+	deadLetters []events.DeadLetter
+	canonical   map[int]string // per partition: every subject's lines re-serialised, subjects sorted
+}
+
+// readOutputs reads USAGE_AGG and re-serialises every line canonically, per partition and subject in order.
+func readOutputs(t *testing.T, conn *bus.Conn) outputs {
+	t.Helper()
+	bySubject := map[string][]string{}
+	var out outputs
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	o := bus.ReadOptions{Filters: []string{"usage.agg.rec.>", "usage.agg.adj.>", "usage.agg.mark.>", "usage.agg.dlq.>"}}
+	err := conn.Read(ctx, bus.StreamAgg, o, func(m bus.Msg) error {
+		for _, line := range strings.Split(strings.TrimSuffix(string(m.Data), "\n"), "\n") {
+			c, err := out.add(m.Subject, []byte(line))
+			if err != nil {
+				return fmt.Errorf("%s seq %d: %w", m.Subject, m.Seq, err)
+			}
+			bySubject[m.Subject] = append(bySubject[m.Subject], c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.canonical = canonicalByPartition(bySubject)
+	return out
+}
+
+// add decodes one line by its subject's kind and returns it re-encoded.
+func (o *outputs) add(subject string, line []byte) (string, error) {
+	var v any
+	switch {
+	case strings.HasPrefix(subject, subjectRecordPrefix), strings.HasPrefix(subject, subjectAdjustPrefix):
+		var r events.PeriodRecord
+		if err := json.Unmarshal(line, &r); err != nil {
+			return "", err
+		}
+		o.records, v = append(o.records, r), r
+	case strings.HasPrefix(subject, subjectMarkPrefix):
+		var m events.PartitionMark
+		if err := json.Unmarshal(line, &m); err != nil {
+			return "", err
+		}
+		o.marks, v = append(o.marks, m), m
+	default:
+		var d events.DeadLetter
+		if err := json.Unmarshal(line, &d); err != nil {
+			return "", err
+		}
+		o.deadLetters, v = append(o.deadLetters, d), d
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func canonicalByPartition(bySubject map[string][]string) map[int]string {
+	subjects := make([]string, 0, len(bySubject))
+	for s := range bySubject {
+		subjects = append(subjects, s)
+	}
+	sort.Strings(subjects)
+	parts := map[int]*strings.Builder{}
+	for _, s := range subjects {
+		p, _ := strconv.Atoi(s[strings.LastIndexByte(s, '.')+1:])
+		if parts[p] == nil {
+			parts[p] = &strings.Builder{}
+		}
+		for _, line := range bySubject[s] {
+			fmt.Fprintf(parts[p], "%s %s\n", s, line)
+		}
+	}
+	res := map[int]string{}
+	for p, b := range parts {
+		res[p] = b.String()
+	}
+	return res
+}
+
+// checkNoDuplicates fails if any record revision or mark was committed twice.
+func checkNoDuplicates(t *testing.T, out outputs) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range out.records {
+		k := fmt.Sprintf("rec %s %s %s %s %d %d %d", r.Product, r.Contract, r.Subscription, r.Item, r.Tier, r.PeriodStart.UnixNano(), r.Revision)
+		if seen[k] {
+			t.Errorf("record committed twice: %s", k)
+		}
+		seen[k] = true
+	}
+	for _, m := range out.marks {
+		k := fmt.Sprintf("mark %s %s %d %d", m.Product, m.Contract, m.PeriodStart.UnixNano(), m.Partition)
+		if seen[k] {
+			t.Errorf("mark committed twice: %s", k)
+		}
+		seen[k] = true
+	}
+	for _, d := range out.deadLetters {
+		k := fmt.Sprintf("dlq %s %d %s %s", d.Subject, d.Seq, d.Reason, d.Payload)
+		if seen[k] {
+			t.Errorf("dead letter committed twice: %s", k)
+		}
+		seen[k] = true
+	}
+}
+
+// compareOutputs fails with the first differing line of each partition.
+func compareOutputs(t *testing.T, want, got outputs, partitions int) {
+	t.Helper()
+	for p := range partitions {
+		w, g := want.canonical[p], got.canonical[p]
+		if w == g {
+			continue
+		}
+		wl, gl := strings.Split(w, "\n"), strings.Split(g, "\n")
+		for i := 0; i < max(len(wl), len(gl)); i++ {
+			var a, b string
+			if i < len(wl) {
+				a = wl[i]
+			}
+			if i < len(gl) {
+				b = gl[i]
+			}
+			if a != b {
+				t.Errorf("partition %d differs at line %d (of %d want, %d got):\nwant %s\ngot  %s", p, i, len(wl), len(gl), a, b)
+				break
+			}
+		}
+	}
+}
+
+// sumsBySubscription adds closed values and delta adjustments of sum items per subscription.
+func sumsBySubscription(records []events.PeriodRecord, item string) map[string]events.Decimal {
+	sums := map[string]events.Decimal{}
+	for _, r := range records {
+		if r.Item != item {
+			continue
+		}
+		sums[r.Subscription] = sums[r.Subscription].Add(r.Quantity)
+	}
+	return sums
+}

@@ -1,0 +1,113 @@
+package aggregator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Defaults of Options.
+const (
+	DefaultDedupHorizon     = 24 * time.Hour
+	DefaultCommitInterval   = 200 * time.Millisecond
+	DefaultCommitMessages   = 1000
+	DefaultCommitOutputs    = 20000
+	DefaultSnapshotInterval = 30 * time.Second
+	DefaultSnapshotEvents   = 200000
+	DefaultSnapshotsKept    = 3
+	DefaultHeartbeat        = time.Second
+	DefaultLeaseTTL         = 5 * time.Second
+	DefaultTickInterval     = time.Second
+)
+
+// Options configures a Worker. Catalog and Partitions are required; zero fields take the defaults above.
+type Options struct {
+	MemberID         string          // this member's id; default hostname-pid
+	Catalog          *events.Catalog // products: periods, aggregations, lateness
+	Partitions       int             // P, the same on every worker and in the topology
+	DedupHorizon     time.Duration   // how long (arrival time) an event id is remembered
+	CommitInterval   time.Duration   // commit at least this often while messages are pending
+	CommitMessages   int             // commit after this many source messages
+	CommitOutputs    int             // commit when the pending output holds this many records
+	SnapshotInterval time.Duration   // snapshot after a commit when the last one is this old...
+	SnapshotEvents   int             // ...or this many events were applied since
+	SnapshotsKept    int             // newest snapshots kept per partition
+	Heartbeat        time.Duration   // member heartbeat and lease renewal period
+	LeaseTTL         time.Duration   // member and lease expiry after the last renewal
+	TickInterval     time.Duration   // minimum time between two ticks of a partition
+	NoTicks          bool            // never publish ticks (replays and deterministic tests)
+
+	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
+
+	Logger         *slog.Logger
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+}
+
+// DefaultMemberID is hostname-pid.
+func DefaultMemberID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "aggregator"
+	}
+	return host + "-" + strconv.Itoa(os.Getpid())
+}
+
+// withDefaults returns o with zero fields set.
+func (o Options) withDefaults() Options {
+	setDefault(&o.MemberID, DefaultMemberID())
+	setDefault(&o.DedupHorizon, DefaultDedupHorizon)
+	setDefault(&o.CommitInterval, DefaultCommitInterval)
+	setDefault(&o.CommitMessages, DefaultCommitMessages)
+	setDefault(&o.CommitOutputs, DefaultCommitOutputs)
+	setDefault(&o.SnapshotInterval, DefaultSnapshotInterval)
+	setDefault(&o.SnapshotEvents, DefaultSnapshotEvents)
+	setDefault(&o.SnapshotsKept, DefaultSnapshotsKept)
+	setDefault(&o.Heartbeat, DefaultHeartbeat)
+	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	setDefault(&o.TickInterval, DefaultTickInterval)
+	setDefault(&o.partMessages, bus.MaxAtomicBatch-1)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// Check reports every problem of o at once.
+func (o Options) Check() error {
+	var errs []error
+	if o.Catalog == nil {
+		errs = append(errs, errors.New("no catalog"))
+	}
+	if o.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("partitions %d: want ≥ 1", o.Partitions))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"dedup horizon", o.DedupHorizon}, {"commit interval", o.CommitInterval}, {"snapshot interval", o.SnapshotInterval},
+		{"heartbeat", o.Heartbeat}, {"lease ttl", o.LeaseTTL}, {"tick interval", o.TickInterval}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: must not be negative", d.name, d.v))
+		}
+	}
+	if o.LeaseTTL > 0 && o.Heartbeat > 0 && o.LeaseTTL < 2*o.Heartbeat {
+		errs = append(errs, fmt.Errorf("lease ttl %v: want at least two heartbeats (%v)", o.LeaseTTL, 2*o.Heartbeat))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,118 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// instrumentationName names the tracer and meter of this package.
+const instrumentationName = "github.com/usagepipe/usagepipe/internal/aggregator"
+
+// instruments are a worker's metrics and tracer.
+type instruments struct {
+	tracer          trace.Tracer
+	applied         metric.Int64Counter
+	committedEvents metric.Int64Counter
+	commits         metric.Int64Counter
+	fenced          metric.Int64Counter
+	ambiguous       metric.Int64Counter
+	ticks           metric.Int64Counter
+	snapshots       metric.Int64Counter
+	owned           metric.Int64UpDownCounter
+
+	mu  sync.Mutex
+	lag map[int]float64 // seconds, per partition, sampled by its runner
+}
+
+func newInstruments(o Options) (*instruments, error) {
+	tp, mp := o.TracerProvider, o.MeterProvider
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	if mp == nil {
+		mp = noop.NewMeterProvider()
+	}
+	m := mp.Meter(instrumentationName)
+	ins := &instruments{tracer: tp.Tracer(instrumentationName), lag: map[int]float64{}}
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	ins.applied = counter("usagepipe.aggregator.events.applied", "{event}", "events folded (replays included)")
+	ins.committedEvents = counter("usagepipe.aggregator.events.committed", "{event}", "events whose output was committed")
+	ins.commits = counter("usagepipe.aggregator.commits", "{commit}", "successful commits")
+	ins.fenced = counter("usagepipe.aggregator.commits.fenced", "{commit}", "commits rejected because another owner committed")
+	ins.ambiguous = counter("usagepipe.aggregator.commits.ambiguous", "{commit}", "commits whose outcome had to be re-read")
+	ins.ticks = counter("usagepipe.aggregator.ticks", "{tick}", "ticks published to idle partitions")
+	ins.snapshots = counter("usagepipe.aggregator.snapshots", "{snapshot}", "partition snapshots stored")
+	var err error
+	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
+		metric.WithDescription("partitions whose lease this worker holds"))
+	errs = append(errs, err)
+	_, err = m.Float64ObservableGauge("usagepipe.aggregator.lag", metric.WithUnit("s"),
+		metric.WithDescription("stream time between a partition's newest message and the last one applied"),
+		metric.WithFloat64Callback(ins.observeLag))
+	errs = append(errs, err)
+	return ins, errors.Join(errs...)
+}
+
+func (ins *instruments) observeLag(_ context.Context, o metric.Float64Observer) error {
+	ins.mu.Lock()
+	defer ins.mu.Unlock()
+	for p, lag := range ins.lag {
+		o.Observe(lag, metric.WithAttributes(attribute.Int("partition", p)))
+	}
+	return nil
+}
+
+func (ins *instruments) setLag(p int, seconds float64) {
+	ins.mu.Lock()
+	ins.lag[p] = seconds
+	ins.mu.Unlock()
+}
+
+// sampleLag compares the stream time of the partition's newest message with that of the last one applied.
+func (r *runner) sampleLag(ctx context.Context) {
+	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
+	if err != nil {
+		return
+	}
+	lag := 0.0
+	if end.Seq > r.applied && !r.lastApplied.IsZero() {
+		lag = max(end.Time.Sub(r.lastApplied), time.Duration(0)).Seconds()
+	}
+	r.ins.setLag(r.p, lag)
+}
+
+// commitSpan starts the processing span of one commit, linked to the trace contexts of its source messages.
+func (r *runner) commitSpan(ctx context.Context) (context.Context, trace.Span) {
+	return r.ins.tracer.Start(ctx, commitSpanName(),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithLinks(r.pend.links...),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("nats"),
+			semconv.MessagingOperationName("process"),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingDestinationName(eventsSubject(r.p)),
+			semconv.MessagingDestinationTemplate(bus.SubjectEvents+".{partition}"),
+			semconv.MessagingDestinationPartitionID(strconv.Itoa(r.p)),
+			semconv.MessagingConsumerGroupName("aggregator"),
+			semconv.MessagingBatchMessageCount(r.pend.messages),
+			attribute.Int64("usagepipe.progress.from", int64(r.pend.from)),
+			attribute.Int64("usagepipe.progress.to", int64(r.pend.to)),
+			attribute.Int("usagepipe.events", r.pend.events),
+		))
+}

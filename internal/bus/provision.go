@@ -1,0 +1,171 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the streams, KV buckets and object store (docs/DESIGN.md).
+const (
+	StreamEvents    = "USAGE_EVENTS"
+	StreamAgg       = "USAGE_AGG"
+	StreamDLQ       = "USAGE_DLQ"
+	BucketLeases    = "usagepipe_agg_leases"
+	BucketLedger    = "usagepipe_ledger"
+	BucketSnapshots = "usagepipe_agg_snapshots"
+)
+
+// Subject prefixes of the streams.
+const (
+	SubjectEvents = "usage.events"
+	SubjectAgg    = "usage.agg"
+	SubjectDLQ    = "usage.dlq"
+)
+
+// Topology sizes the provisioned resources. Zero fields take the defaults.
+type Topology struct {
+	Partitions   int           // event partitions (subjects usage.events.<p>); default 16
+	Replicas     int           // stream and bucket replicas; default 1 (3 in production clusters)
+	EventsMaxAge time.Duration // USAGE_EVENTS retention by arrival time; default 7 days
+	DedupWindow  time.Duration // USAGE_EVENTS Nats-Msg-Id duplicate window; default 10 minutes
+	DLQMaxAge    time.Duration // USAGE_DLQ retention; default 30 days
+}
+
+// WithDefaults returns t with zero fields set to their defaults.
+func (t Topology) WithDefaults() Topology {
+	if t.Partitions <= 0 {
+		t.Partitions = 16
+	}
+	if t.Replicas <= 0 {
+		t.Replicas = 1
+	}
+	if t.EventsMaxAge <= 0 {
+		t.EventsMaxAge = 7 * 24 * time.Hour
+	}
+	if t.DedupWindow <= 0 {
+		t.DedupWindow = 10 * time.Minute
+	}
+	if t.DLQMaxAge <= 0 {
+		t.DLQMaxAge = 30 * 24 * time.Hour
+	}
+	return t
+}
+
+// streamConfigs are the three streams. ConsumerLimits stays empty: an InactiveThreshold there would be
+// inherited by durable consumers and delete them when idle.
+func (t Topology) streamConfigs() []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{{
+		Name:        StreamEvents,
+		Description: "usage event packets and aggregator ticks, partitioned by subscription",
+		Subjects:    []string{SubjectEvents + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.EventsMaxAge,
+		Duplicates:  t.DedupWindow,
+	}, {
+		Name:               StreamAgg,
+		Description:        "aggregator output: progress, closed records, adjustments, marks (atomic fenced batches)",
+		Subjects:           []string{SubjectAgg + ".>"},
+		Retention:          jetstream.LimitsPolicy,
+		Storage:            jetstream.FileStorage,
+		Replicas:           t.Replicas,
+		AllowAtomicPublish: true,
+	}, {
+		Name:        StreamDLQ,
+		Description: "dead letters: original message plus reason code",
+		Subjects:    []string{SubjectDLQ + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.DLQMaxAge,
+	}}
+}
+
+// Provision creates or updates every stream, KV bucket and object store. It is idempotent: run it at every
+// start of every service.
+func (c *Conn) Provision(ctx context.Context, t Topology) error {
+	t = t.WithDefaults()
+	for _, cfg := range t.streamConfigs() {
+		if _, err := c.js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("bus: provision stream %s: %w", cfg.Name, err)
+		}
+	}
+	for _, cfg := range t.kvConfigs() {
+		if _, err := c.js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+			return fmt.Errorf("bus: provision kv %s: %w", cfg.Bucket, err)
+		}
+	}
+	_, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      BucketSnapshots,
+		Description: "aggregator partition snapshots p<p>-<seq>",
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("bus: provision object store %s: %w", BucketSnapshots, err)
+	}
+	return nil
+}
+
+func (t Topology) kvConfigs() []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{{
+		Bucket:      BucketLeases,
+		Description: "aggregator members and partition leases",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	}, {
+		Bucket:      BucketLedger,
+		Description: "submitter usage-file state machine",
+		History:     8,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	}}
+}
+
+// Ready returns nil when the connection is up and every stream exists.
+func (c *Conn) Ready(ctx context.Context) error {
+	if !c.nc.IsConnected() {
+		return ErrNotConnected
+	}
+	for _, name := range []string{StreamEvents, StreamAgg, StreamDLQ} {
+		if _, err := c.js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("bus: ready: stream %s: %w", name, mapErr(err))
+		}
+	}
+	return nil
+}
+
+// StreamCreated returns the stream's creation time (server clock).
+func (c *Conn) StreamCreated(ctx context.Context, stream string) (time.Time, error) {
+	info, err := c.streamInfo(ctx, stream)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.Created, nil
+}
+
+// LastSeq returns the stream's last sequence (0 when it never held a message).
+func (c *Conn) LastSeq(ctx context.Context, stream string) (uint64, error) {
+	info, err := c.streamInfo(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+func (c *Conn) streamInfo(ctx context.Context, stream string) (*jetstream.StreamInfo, error) {
+	s, err := c.stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("bus: stream info %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bus: stream info %s: %w", stream, mapErr(err))
+	}
+	return info, nil
+}

@@ -1,0 +1,160 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/config"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		want       string
+		wantSource string
+	}{
+		{"default", nil, nil, "def", config.SourceDefault},
+		{"env", nil, map[string]string{"USAGEPIPE_HTTP_ADDR": "from-env"}, "from-env", config.SourceEnv},
+		{"empty env is unset", nil, map[string]string{"USAGEPIPE_HTTP_ADDR": ""}, "def", config.SourceDefault},
+		{"flag wins", []string{"--http-addr", "from-flag"}, map[string]string{"USAGEPIPE_HTTP_ADDR": "from-env"}, "from-flag", config.SourceFlag},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := config.NewFlagSet("test", envOf(tt.env))
+			addr := f.String("http-addr", "def", "")
+			if err := f.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if want, have := tt.want, *addr; want != have {
+				t.Errorf("value: want %q, have %q", want, have)
+			}
+			if want, have := tt.wantSource, f.Source("http-addr"); want != have {
+				t.Errorf("source: want %q, have %q", want, have)
+			}
+		})
+	}
+}
+
+func TestEnvValuesAreTypedAndErrorsNameTheVariable(t *testing.T) {
+	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_TIMEOUT": "3s", "USAGEPIPE_MAX_BATCH": "many"}))
+	timeout := f.Duration("timeout", time.Second, "")
+	f.Int("max-batch", 1000, "")
+	err := f.Parse(nil)
+	if err == nil || !strings.Contains(err.Error(), "USAGEPIPE_MAX_BATCH") {
+		t.Fatalf("want an error naming USAGEPIPE_MAX_BATCH, have %v", err)
+	}
+	if want, have := 3*time.Second, *timeout; want != have {
+		t.Errorf("timeout: want %v, have %v", want, have)
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if want, have := "USAGEPIPE_NATS_TLS_CA", config.EnvName("nats-tls-ca"); want != have {
+		t.Errorf("want %v, have %v", want, have)
+	}
+}
+
+func TestParseRejectsPositionalArguments(t *testing.T) {
+	f := config.NewFlagSet("test", envOf(nil))
+	if err := f.Parse([]string{"stray"}); err == nil {
+		t.Fatal("want an error for a positional argument")
+	}
+}
+
+func TestHelpReturnsErrHelp(t *testing.T) {
+	f := config.NewFlagSet("test", envOf(nil))
+	f.SetOutput(io.Discard)
+	if err := f.Parse([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("want flag.ErrHelp, have %v", err)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	const password, token = "hunter2-password", "s3cr3t-token"
+	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_NATS_TOKEN": token}))
+	var out bytes.Buffer
+	f.SetOutput(&out)
+	n := config.AddNATS(f)
+	if err := f.Parse([]string{"--nats-password", password}); err != nil {
+		t.Fatal(err)
+	}
+	if n.Password != password || n.Token != token {
+		t.Fatalf("secrets not parsed: password %v, token %v", n.Password == password, n.Token == token)
+	}
+	f.PrintDefaults()
+	f.Describe(&out)
+	_ = f.Validate(&out, n.Check())
+	out.WriteString(n.Bus("ingest", nil).String())
+	for _, secret := range []string{password, token} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("output contains a secret:\n%s", out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `--nats-password="[REDACTED]" (flag)`) {
+		t.Errorf("Describe does not show the redacted password:\n%s", out.String())
+	}
+}
+
+func TestNATSFlagsProduceBusConfigAndTopology(t *testing.T) {
+	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_REPLICAS": "3", "USAGEPIPE_NATS_URL": "nats://a:4222,nats://b:4222"}))
+	n := config.AddNATS(f)
+	if err := f.Parse([]string{"--partitions", "8", "--nats-creds", "/etc/u.creds"}); err != nil {
+		t.Fatal(err)
+	}
+	bc := n.Bus("ingest", nil)
+	if bc.URL != "nats://a:4222,nats://b:4222" || bc.Name != "ingest" || bc.CredsFile != "/etc/u.creds" {
+		t.Errorf("bus config: %+v", bc)
+	}
+	top := n.Topology()
+	if top.Partitions != 8 || top.Replicas != 3 || top.DedupWindow == 0 {
+		t.Errorf("topology: %+v", top)
+	}
+}
+
+func TestNATSCheckReportsEveryProblem(t *testing.T) {
+	f := config.NewFlagSet("test", envOf(nil))
+	n := config.AddNATS(f)
+	if err := f.Parse([]string{"--partitions", "0", "--replicas", "9", "--nats-tls-cert", "c.pem"}); err != nil {
+		t.Fatal(err)
+	}
+	err := n.Check()
+	for _, want := range []string{"--partitions", "--replicas", "--nats-tls-key"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check: want a problem about %s, have %v", want, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := f.Validate(&out, err); err == nil || !strings.Contains(out.String(), "configuration invalid") {
+		t.Errorf("Validate: want an error and the verdict, have %v, %q", err, out.String())
+	}
+}
+
+func TestBytesFlag(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"5MiB", 5 << 20, true}, {"512KiB", 512 << 10, true}, {"1000", 1000, true}, {"2 GiB", 2 << 30, true},
+		{"-1", 0, false}, {"5MB", 0, false}, {"", 0, false},
+	}
+	for _, tt := range tests {
+		f := config.NewFlagSet("test", envOf(nil))
+		f.SetOutput(io.Discard)
+		var n int64
+		f.Bytes(&n, "max-body", 1, "")
+		err := f.Parse([]string{"--max-body=" + tt.in})
+		if (err == nil) != tt.ok || (tt.ok && n != tt.want) {
+			t.Errorf("%q: want %d ok=%v, have %d err=%v", tt.in, tt.want, tt.ok, n, err)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+)
+
+// Defaults of the shared NATS flags.
+const (
+	DefaultNATSURL    = "nats://127.0.0.1:4222"
+	DefaultPartitions = 16
+	DefaultReplicas   = 1
+)
+
+// NATS holds the NATS flags every worker shares. Declare them with [AddNATS]; after Parse, [NATS.Bus] and
+// [NATS.Topology] give what internal/bus needs.
+type NATS struct {
+	URL        string
+	User       string
+	Password   string // secret
+	Token      string // secret
+	Creds      string // path of a .creds file
+	NKey       string // path of an nkey seed file
+	TLSCA      string
+	TLSCert    string
+	TLSKey     string
+	Partitions int
+	Replicas   int
+}
+
+// AddNATS declares --nats-url, --nats-user, --nats-password, --nats-token, --nats-creds, --nats-nkey,
+// --nats-tls-ca, --nats-tls-cert, --nats-tls-key, --partitions and --replicas on f.
+func AddNATS(f *FlagSet) *NATS {
+	n := &NATS{}
+	f.StringVar(&n.URL, "nats-url", DefaultNATSURL, "NATS server URL(s), comma-separated")
+	f.StringVar(&n.User, "nats-user", "", "NATS user name")
+	f.Secret(&n.Password, "nats-password", "NATS password")
+	f.Secret(&n.Token, "nats-token", "NATS authentication token")
+	f.StringVar(&n.Creds, "nats-creds", "", "path of a NATS credentials (.creds) file")
+	f.StringVar(&n.NKey, "nats-nkey", "", "path of a NATS nkey seed file")
+	f.StringVar(&n.TLSCA, "nats-tls-ca", "", "path of the CA certificate that signs the NATS servers' certificates")
+	f.StringVar(&n.TLSCert, "nats-tls-cert", "", "path of the client certificate for NATS mutual TLS")
+	f.StringVar(&n.TLSKey, "nats-tls-key", "", "path of the client key for NATS mutual TLS")
+	f.IntVar(&n.Partitions, "partitions", DefaultPartitions, "number of event partitions P (the same on every worker)")
+	f.IntVar(&n.Replicas, "replicas", DefaultReplicas, "replicas of streams and buckets (1, or 3 in a cluster)")
+	return n
+}
+
+// Check reports every problem of the NATS settings at once.
+func (n *NATS) Check() error {
+	var errs []error
+	if n.URL == "" {
+		errs = append(errs, errors.New("--nats-url is empty"))
+	}
+	if n.Partitions < 1 || n.Partitions > 1024 {
+		errs = append(errs, fmt.Errorf("--partitions %d: want 1..1024", n.Partitions))
+	}
+	if n.Replicas < 1 || n.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("--replicas %d: want 1..5", n.Replicas))
+	}
+	if (n.TLSCert == "") != (n.TLSKey == "") {
+		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key go together"))
+	}
+	if n.Token != "" && (n.User != "" || n.Password != "") {
+		errs = append(errs, errors.New("--nats-token excludes --nats-user/--nats-password"))
+	}
+	return errors.Join(errs...)
+}
+
+// Bus returns the connection settings; name is the client connection name (the worker's name).
+func (n *NATS) Bus(name string, log *slog.Logger) bus.Config {
+	return bus.Config{
+		URL: n.URL, Name: name, User: n.User, Password: n.Password, Token: n.Token,
+		CredsFile: n.Creds, NKeySeedFile: n.NKey,
+		TLSCAFile: n.TLSCA, TLSCertFile: n.TLSCert, TLSKeyFile: n.TLSKey,
+		Log: log,
+	}
+}
+
+// Topology returns the stream sizing; unset durations take bus defaults.
+func (n *NATS) Topology() bus.Topology {
+	return bus.Topology{Partitions: n.Partitions, Replicas: n.Replicas}.WithDefaults()
+}

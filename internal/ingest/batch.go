@@ -1,0 +1,94 @@
+package ingest
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// batch is one request's events on their way to the response: a result per event, and the valid events not
+// yet known to be stored, which must be published: events[i] is at request position slots[i], its key keys[i].
+type batch struct {
+	results []events.Result
+	events  []events.Event
+	slots   []int
+	keys    []eventKey
+	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
+	sorted  []events.Event        // scratch of buildPackets
+	sslots  []int                 // scratch of buildPackets
+}
+
+// batches recycles batches: a request's slices are large, and allocating them per request dominates GC.
+var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]struct{}{}} }}
+
+// newBatch returns an empty batch with room for n events.
+func newBatch(n int) *batch {
+	b := batches.Get().(*batch)
+	b.results = slices.Grow(b.results[:0], n)[:n]
+	b.events, b.slots, b.keys = slices.Grow(b.events[:0], n), slices.Grow(b.slots[:0], n), slices.Grow(b.keys[:0], n)
+	return b
+}
+
+// release returns b to the pool, dropping every reference it holds. b must not be used afterwards.
+func (b *batch) release() {
+	clear(b.results)
+	clear(b.events)
+	clear(b.sorted)
+	clear(b.first)
+	batches.Put(b)
+}
+
+// decode decodes and validates every raw event at now. Valid events are kept for publishing, except repeats
+// of an earlier valid event of the request, which are duplicates. Kept events without a traceparent get tp
+// and ts.
+func (s *Service) decode(raws []json.RawMessage, now time.Time, tp, ts string) *batch {
+	b := newBatch(len(raws))
+	for i, raw := range raws {
+		res := &b.results[i]
+		res.Index = i
+		e, rej := events.DecodeEvent(raw)
+		if rej == nil {
+			rej = s.catalog.Validate(&e, now)
+		}
+		res.ID, res.Source = e.ID, e.Source
+		if rej != nil {
+			res.Status, res.Reason, res.Field, res.Message = events.StatusRejected, rej.Reason, rej.Field, rej.Message
+			continue
+		}
+		k := s.hasher.key(e.Source, e.ID)
+		if _, repeated := b.first[k]; repeated {
+			res.Status, res.Message = events.StatusDuplicate, "repeats an earlier event of this request"
+			continue
+		}
+		b.first[k] = struct{}{}
+		if e.TraceParent == "" {
+			e.TraceParent, e.TraceState = tp, ts
+		}
+		b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
+	}
+	return b
+}
+
+// dropRecent reports events this process has already stored as duplicates and removes them from b.
+func (s *Service) dropRecent(b *batch) {
+	if s.recent == nil || len(b.keys) == 0 {
+		return
+	}
+	seen := make([]bool, len(b.keys))
+	if !s.recent.contains(b.keys, seen) {
+		return
+	}
+	n := 0
+	for i, slot := range b.slots {
+		if seen[i] {
+			b.results[slot].Status, b.results[slot].Message = events.StatusDuplicate, "already stored"
+			continue
+		}
+		b.events[n], b.slots[n], b.keys[n] = b.events[i], slot, b.keys[i]
+		n++
+	}
+	b.events, b.slots, b.keys = b.events[:n], b.slots[:n], b.keys[:n]
+}

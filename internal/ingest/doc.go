@@ -1,0 +1,34 @@
+// Package ingest is usagepipe's ingest HTTP service: producers POST CloudEvents usage events to /v1/events and
+// get one result per event, written only once every accepted event is durably stored in the USAGE_EVENTS
+// stream (docs/DESIGN.md, "Flow", step 1).
+//
+// # Request model
+//
+// A request carries one event (application/cloudevents+json, or an application/json object) or a JSON array
+// (application/cloudevents-batch+json, or an application/json array). Each event is decoded and validated on
+// its own (events.DecodeEvent, events.Catalog.Validate): one bad event never rejects its neighbours. The good
+// ones are grouped by partition (events.Partition of the subscription) into packets, sorted by (source, id),
+// published on usage.events.<p> with Nats-Msg-Id = hex SHA-256 of the partition and the sorted keys, so a
+// retried identical request maps to identical ids and JetStream stores nothing twice within its duplicate
+// window. Packets above 256 KiB are split deterministically.
+//
+// An event is reported "duplicate" when its key repeats within the request, when its packet's PubAck says
+// Duplicate, or when this process remembers having stored the key (a bounded memory of acknowledged keys).
+// Exact de-duplication over longer horizons is the aggregator's job.
+//
+// Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected or not JSON; 401 missing
+// or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 503
+// JetStream unavailable, with Retry-After, and then no event is reported stored.
+//
+// # Tracing
+//
+// The producer's traceparent header continues into the server span; each packet gets a producer span
+// ("publish usage.events.{partition}") whose context travels in the packet's NATS headers; events without
+// their own traceparent field get the request span's, so the aggregator can link to it.
+//
+// # Concurrency
+//
+// A Service is safe for concurrent use by any number of requests; it starts no goroutines. Graceful shutdown
+// is the caller's http.Server.Shutdown (in-flight requests finish once their packets are acknowledged)
+// followed by closing the bus connection, which flushes pending publishes; [Run] does both.
+package ingest

@@ -1,0 +1,136 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// handleEvents serves POST /v1/events and records its latency by status code.
+func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	code := s.serveEvents(w, r)
+	s.metrics.requests.WithLabelValues(strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+}
+
+// serveEvents answers one request and returns the status code it wrote.
+func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
+	if !s.keys.allows(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="usagepipe"`)
+		return writeError(w, http.StatusUnauthorized, "missing or unknown API key")
+	}
+	sh, err := requestShape(r.Header.Get("Content-Type"))
+	if err != nil {
+		return writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	}
+	b, err := s.decodeRequest(w, r, sh)
+	var be *bodyError
+	if errors.As(err, &be) {
+		return writeError(w, be.code, be.msg)
+	}
+	defer b.release()
+	s.dropRecent(b)
+	if err := s.store(r.Context(), b); err != nil {
+		return s.unavailable(w, r, err)
+	}
+	return s.respond(w, b)
+}
+
+// decodeRequest reads the body and decodes and validates every event in it.
+func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape) (*batch, error) {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	if err := readBody(w, r, buf, s.cfg.MaxBody); err != nil {
+		return nil, err
+	}
+	raws, err := splitEvents(buf.Bytes(), sh, s.cfg.MaxBatch)
+	if err != nil {
+		return nil, err
+	}
+	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
+	return s.decode(raws, s.cfg.Now(), tp, ts), nil
+}
+
+// spanTraceParent formats sc as the traceparent and tracestate values of the CloudEvents tracing extension.
+func spanTraceParent(sc trace.SpanContext) (traceparent, tracestate string) {
+	if !sc.IsValid() {
+		return "", ""
+	}
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(), sc), c)
+	return c["traceparent"], c["tracestate"]
+}
+
+// unavailable answers 503: no event of the request is reported stored.
+func (s *Service) unavailable(w http.ResponseWriter, r *http.Request, err error) int {
+	span := trace.SpanFromContext(r.Context())
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "publish failed")
+	if r.Context().Err() != nil { // the client went away; nothing to answer
+		s.log.InfoContext(r.Context(), "request abandoned by the client before its events were stored", "err", err)
+		return 499
+	}
+	s.log.WarnContext(r.Context(), "events not stored: JetStream unavailable", "err", err)
+	w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.RetryAfter+time.Second-1)/time.Second)))
+	return writeError(w, http.StatusServiceUnavailable, "event store unavailable; nothing is confirmed stored, retry the same request")
+}
+
+// respond writes the per-event results with 200 (all stored), 207 (mixed) or 400 (all rejected).
+func (s *Service) respond(w http.ResponseWriter, b *batch) int {
+	resp := events.IngestResponse{Results: b.results}
+	t := tally{}
+	for i := range b.results {
+		res := &b.results[i]
+		switch res.Status {
+		case events.StatusAccepted:
+			resp.Accepted++
+		case events.StatusDuplicate:
+			resp.Duplicates++
+		case events.StatusRejected:
+			resp.Rejected++
+		}
+		t.add(string(res.Status), string(res.Reason))
+	}
+	s.metrics.record(t)
+	code := http.StatusOK
+	switch {
+	case resp.Rejected > 0 && resp.Rejected == len(b.results):
+		code = http.StatusBadRequest
+	case resp.Rejected > 0:
+		code = http.StatusMultiStatus
+	}
+	return writeJSON(w, code, resp)
+}
+
+// errorBody is the answer to a request that produced no per-event results.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) int {
+	return writeJSON(w, code, errorBody{msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) int {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	if err := json.NewEncoder(buf).Encode(v); err != nil { // cannot happen with this package's types
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+	return code
+}

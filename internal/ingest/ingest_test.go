@@ -1,0 +1,174 @@
+package ingest_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+func TestMixedBatchStoresExactlyTheGoodEvents(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 4})
+	unknownProduct := goodEvent("bad-1", "AS-0001")
+	unknownProduct.Data["product"] = "PRD-NOPE"
+	tooPrecise := goodEvent("bad-2", "AS-0002")
+	tooPrecise.Data["quantity"] = "1.001"
+	batch := []any{
+		goodEvent("e-3", "AS-0003"), unknownProduct, goodEvent("e-1", "AS-0001"), 42, tooPrecise,
+		goodEvent("e-2", "AS-0002"), goodEvent("e-4", "AS-0003"),
+	}
+	r := s.post(t, ingest.MediaBatch, mustJSON(t, batch))
+
+	if want, have := http.StatusMultiStatus, r.code; want != have {
+		t.Fatalf("code: want %d, have %d: %s", want, have, r.raw)
+	}
+	want := []string{"accepted", "rejected:unknown_product", "accepted", "rejected:bad_json", "rejected:bad_quantity", "accepted", "accepted"}
+	if have := r.statuses(); !slices.Equal(want, have) {
+		t.Errorf("statuses:\nwant %v\nhave %v", want, have)
+	}
+	if r.body.Accepted != 4 || r.body.Rejected != 3 || r.body.Duplicates != 0 {
+		t.Errorf("counts: %+v", r.body)
+	}
+	packets := s.readStored(t)
+	keys := storedKeys(packets)
+	for _, id := range []string{"e-1", "e-2", "e-3", "e-4"} {
+		if n := keys[events.Key{Source: "test/producer", ID: id}]; n != 1 {
+			t.Errorf("event %s stored %d times, want 1", id, n)
+		}
+	}
+	if len(keys) != 4 {
+		t.Errorf("want exactly the 4 good events stored, have %v", keys)
+	}
+	checkPackets(t, packets, 4)
+}
+
+// checkPackets checks the packet contract of docs/DESIGN.md: one partition per packet on its subject, events
+// sorted by key, the kind header and a msg-id.
+func checkPackets(t *testing.T, packets []storedPacket, partitions int) {
+	t.Helper()
+	for _, p := range packets {
+		if want, have := events.KindEvents, p.msg.Header.Get(events.HeaderKind); want != have {
+			t.Errorf("packet %d kind: want %q, have %q", p.msg.Seq, want, have)
+		}
+		if id := p.msg.Header.Get(bus.HeaderMsgID); len(id) != 64 {
+			t.Errorf("packet %d msg-id %q is not a hex sha256", p.msg.Seq, id)
+		}
+		for i, e := range p.events {
+			subject := "usage.events." + strconv.Itoa(events.Partition(e.Subject, partitions))
+			if p.msg.Subject != subject {
+				t.Errorf("event %s of subscription %s is on %s, want %s", e.ID, e.Subject, p.msg.Subject, subject)
+			}
+			if i > 0 && p.events[i-1].Key().Compare(e.Key()) >= 0 {
+				t.Errorf("packet %d is not sorted by key at %d", p.msg.Seq, i)
+			}
+		}
+	}
+}
+
+func TestRetriedRequestStoresNothingTwice(t *testing.T) {
+	for _, recent := range []int{0, -1} { // with and without the process's memory of stored keys
+		t.Run(fmt.Sprintf("recent-ids=%d", recent), func(t *testing.T) {
+			s := startStack(t, ingest.Config{Partitions: 4, RecentIDs: recent})
+			var batch []ev
+			for i := range 20 {
+				batch = append(batch, goodEvent(fmt.Sprintf("e-%d", i), fmt.Sprintf("AS-%d", i%5)))
+			}
+			body := mustJSON(t, batch)
+			first := s.post(t, ingest.MediaJSON, body)
+			if first.code != http.StatusOK || first.body.Accepted != 20 {
+				t.Fatalf("first: %d %s", first.code, first.raw)
+			}
+			again := s.post(t, ingest.MediaJSON, body)
+			if again.code != http.StatusOK || again.body.Duplicates != 20 || again.body.Accepted != 0 {
+				t.Fatalf("retry: want 200 with 20 duplicates, have %d %s", again.code, again.raw)
+			}
+			for key, n := range storedKeys(s.readStored(t)) {
+				if n != 1 {
+					t.Errorf("%v stored %d times", key, n)
+				}
+			}
+		})
+	}
+}
+
+func TestRepeatWithinOneRequestIsADuplicate(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 2})
+	e := goodEvent("same", "AS-1")
+	r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{e, goodEvent("other", "AS-2"), e}))
+	if want, have := []string{"accepted", "accepted", "duplicate"}, r.statuses(); r.code != http.StatusOK || !slices.Equal(want, have) {
+		t.Fatalf("want 200 %v, have %d %v", want, r.code, have)
+	}
+	if n := storedKeys(s.readStored(t))[events.Key{Source: "test/producer", ID: "same"}]; n != 1 {
+		t.Errorf("stored %d times, want 1", n)
+	}
+}
+
+func TestStatusCodes(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []string{"key-a", "key-b"}, MaxBody: 4 << 10, MaxBatch: 3})
+	one := mustJSON(t, goodEvent("one", "AS-1"))
+	three := mustJSON(t, []ev{goodEvent("a", "AS-1"), goodEvent("b", "AS-1"), goodEvent("c", "AS-1")})
+	four := mustJSON(t, []ev{goodEvent("a", "AS-1"), goodEvent("b", "AS-1"), goodEvent("c", "AS-1"), goodEvent("d", "AS-1")})
+	bad := goodEvent("bad", "AS-1")
+	bad.Data["item"] = "NOPE"
+	auth := []string{"Authorization", "Bearer key-b"}
+	tests := []struct {
+		name        string
+		contentType string
+		body        []byte
+		headers     []string
+		want        int
+	}{
+		{"no key", ingest.MediaCloudEvent, one, nil, http.StatusUnauthorized},
+		{"unknown key", ingest.MediaCloudEvent, one, []string{"Authorization", "Bearer key-c"}, http.StatusUnauthorized},
+		{"not bearer", ingest.MediaCloudEvent, one, []string{"Authorization", "Basic key-b"}, http.StatusUnauthorized},
+		{"single event", ingest.MediaCloudEvent, one, auth, http.StatusOK},
+		{"json object with charset", "application/json; charset=utf-8", one, auth, http.StatusOK},
+		{"batch at the limit", ingest.MediaBatch, three, auth, http.StatusOK},
+		{"batch over the limit", ingest.MediaBatch, four, auth, http.StatusRequestEntityTooLarge},
+		{"body over the limit", ingest.MediaBatch, []byte("[" + strings.Repeat(" ", 5<<10) + "]"), auth, http.StatusRequestEntityTooLarge},
+		{"text/plain", "text/plain", one, auth, http.StatusUnsupportedMediaType},
+		{"no content type", "", one, auth, http.StatusUnsupportedMediaType},
+		{"not JSON", ingest.MediaJSON, []byte("{nope"), auth, http.StatusBadRequest},
+		{"empty", ingest.MediaJSON, nil, auth, http.StatusBadRequest},
+		{"array as a single event", ingest.MediaCloudEvent, three, auth, http.StatusBadRequest},
+		{"object as a batch", ingest.MediaBatch, one, auth, http.StatusBadRequest},
+		{"all rejected", ingest.MediaCloudEvent, mustJSON(t, bad), auth, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.post(t, tt.contentType, tt.body, tt.headers...)
+			if r.code != tt.want {
+				t.Errorf("want %d, have %d: %s", tt.want, r.code, r.raw)
+			}
+		})
+	}
+}
+
+func TestMetricsCountEventsByStatusAndReason(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 2})
+	bad := goodEvent("bad", "AS-1")
+	bad.Time = "yesterday"
+	s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent("good", "AS-1"), bad}))
+	resp, err := http.Get(s.http.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := readAll(t, resp)
+	for _, want := range []string{
+		`usagepipe_ingest_events_total{reason="",status="accepted"} 1`,
+		`usagepipe_ingest_events_total{reason="bad_time",status="rejected"} 1`,
+		`usagepipe_ingest_request_duration_seconds_count{code="207"} 1`,
+		`usagepipe_ingest_delay_seconds_count 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are ingest's Prometheus instruments.
+type metrics struct {
+	events   *prometheus.CounterVec   // by status and reason
+	requests *prometheus.HistogramVec // request latency by HTTP status code
+	delay    prometheus.Histogram     // event time → durably stored
+	packets  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usagepipe_ingest_events_total",
+			Help: "Events answered, by status (accepted, duplicate, rejected) and rejection reason.",
+		}, []string{"status", "reason"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "usagepipe_ingest_request_duration_seconds",
+			Help:    "POST /v1/events latency, from request to response (after every packet is acknowledged).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"code"}),
+		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "usagepipe_ingest_delay_seconds",
+			Help:    "Ingest delay of stored events: from the event's time to its durable storage.",
+			Buckets: []float64{.1, .5, 1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 24 * 3600},
+		}),
+		packets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "usagepipe_ingest_packets_total",
+			Help: "Event packets published to USAGE_EVENTS and acknowledged.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.events, m.requests, m.delay, m.packets} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// tally counts one request's results, then adds them to the counters with one label lookup per kind.
+type tally map[[2]string]int
+
+func (t tally) add(status, reason string) { t[[2]string{status, reason}]++ }
+
+func (m *metrics) record(t tally) {
+	for k, n := range t {
+		m.events.WithLabelValues(k[0], k[1]).Add(float64(n))
+	}
+}
+
+func (m *metrics) observeDelay(eventTime, stored time.Time) {
+	m.delay.Observe(stored.Sub(eventTime).Seconds())
+}

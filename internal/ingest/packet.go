@@ -1,0 +1,103 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// maxPacketBytes is the size above which a partition's events are split into several packets.
+const maxPacketBytes = 256 << 10
+
+// packet is one message for USAGE_EVENTS: validated events of one partition, sorted by key.
+type packet struct {
+	partition int
+	events    []events.Event
+	slots     []int // slots[i] is the request position of events[i]
+	data      []byte
+	msgID     string
+}
+
+// subject is usage.events.<p>.
+func (p *packet) subject() string { return subjectPrefix + strconv.Itoa(p.partition) }
+
+const subjectPrefix = "usage.events."
+
+// buildPackets groups b's events by partition, sorts each group by (source, id) and encodes it, splitting
+// groups whose encoding exceeds maxPacketBytes. The same events always give the same packets and msg-ids,
+// whatever their order in the request. The packets' events alias b's scratch space.
+func buildPackets(b *batch, partitions int) []*packet {
+	evs, slots := b.events, b.slots
+	order, bounds := partitionOrder(evs, partitions)
+	b.sorted = slices.Grow(b.sorted[:0], len(evs))[:len(evs)]
+	b.sslots = slices.Grow(b.sslots[:0], len(evs))[:len(evs)]
+	sorted, sortedSlots := b.sorted, b.sslots
+	for i, j := range order {
+		sorted[i], sortedSlots[i] = evs[j], slots[j]
+	}
+	var out []*packet
+	for p := range partitions {
+		if lo, hi := bounds[p], bounds[p+1]; lo < hi {
+			out = appendSplit(out, p, sorted[lo:hi], sortedSlots[lo:hi])
+		}
+	}
+	return out
+}
+
+// partitionOrder returns the indexes of evs ordered by partition, then key, and where each partition starts:
+// partition p is order[bounds[p]:bounds[p+1]].
+func partitionOrder(evs []events.Event, partitions int) (order []int32, bounds []int) {
+	parts := make([]int32, len(evs))
+	bounds = make([]int, partitions+1)
+	for i := range evs {
+		p := events.Partition(evs[i].Subject, partitions)
+		parts[i] = int32(p)
+		bounds[p+1]++
+	}
+	for p := range partitions {
+		bounds[p+1] += bounds[p]
+	}
+	next := slices.Clone(bounds[:partitions])
+	order = make([]int32, len(evs))
+	for i, p := range parts {
+		order[next[p]] = int32(i)
+		next[p]++
+	}
+	for p := range partitions {
+		slices.SortFunc(order[bounds[p]:bounds[p+1]], func(a, b int32) int {
+			return evs[a].Key().Compare(evs[b].Key())
+		})
+	}
+	return order, bounds
+}
+
+// appendSplit encodes evs as one packet, or halves it until every half fits (an event alone always fits).
+func appendSplit(out []*packet, partition int, evs []events.Event, slots []int) []*packet {
+	data := events.EncodePacket(evs)
+	if len(data) > maxPacketBytes && len(evs) > 1 {
+		mid := len(evs) / 2
+		out = appendSplit(out, partition, evs[:mid], slots[:mid])
+		return appendSplit(out, partition, evs[mid:], slots[mid:])
+	}
+	return append(out, &packet{partition: partition, events: evs, slots: slots, data: data, msgID: msgID(partition, evs)})
+}
+
+// msgID is the packet's Nats-Msg-Id: hex SHA-256 of the partition and the sorted keys, each length-prefixed.
+func msgID(partition int, evs []events.Event) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	h.Write(binary.AppendUvarint(n[:0], uint64(partition)))
+	for i := range evs {
+		for _, f := range [2]string{evs[i].Source, evs[i].ID} {
+			h.Write(binary.AppendUvarint(n[:0], uint64(len(f))))
+			io.WriteString(h, f)
+		}
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}

@@ -1,0 +1,97 @@
+package ingest
+
+import (
+	"context"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// destinationTemplate is the messaging destination template of event packets.
+const destinationTemplate = "usage.events.{partition}"
+
+// store publishes b's events as packets and waits until every packet is acknowledged, then marks each
+// event accepted (or duplicate, when JetStream already held its packet) and remembers their keys. On error
+// no result is changed: the caller answers 503.
+func (s *Service) store(ctx context.Context, b *batch) error {
+	if len(b.events) == 0 {
+		return nil
+	}
+	packets := buildPackets(b, s.cfg.Partitions)
+	msgs, spans := s.packetMsgs(ctx, packets)
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
+	acks, err := s.bus.PublishBatch(pctx, msgs)
+	cancel()
+	endSpans(spans, acks, err)
+	if err != nil {
+		return err
+	}
+	stored := s.cfg.Now()
+	for i, p := range packets {
+		status := events.StatusAccepted
+		if acks[i].Duplicate {
+			status = events.StatusDuplicate
+		}
+		for j, slot := range p.slots {
+			b.results[slot].Status = status
+			if status == events.StatusAccepted {
+				s.metrics.observeDelay(p.events[j].Time, stored)
+			}
+		}
+	}
+	s.metrics.packets.Add(float64(len(packets)))
+	if s.recent != nil {
+		s.recent.add(b.keys)
+	}
+	return nil
+}
+
+// packetMsgs builds one message per packet, each with its own producer span injected into its headers.
+func (s *Service) packetMsgs(ctx context.Context, packets []*packet) ([]bus.Msg, []trace.Span) {
+	msgs := make([]bus.Msg, len(packets))
+	spans := make([]trace.Span, len(packets))
+	for i, p := range packets {
+		sctx, span := s.tracer.Start(ctx, "publish "+destinationTemplate,
+			trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(publishAttributes(p)...))
+		h := bus.Header{}
+		h.Set(events.HeaderKind, events.KindEvents)
+		h.Set(bus.HeaderMsgID, p.msgID)
+		bus.InjectTrace(sctx, h)
+		msgs[i], spans[i] = bus.Msg{Subject: p.subject(), Header: h, Data: p.data}, span
+	}
+	return msgs, spans
+}
+
+func publishAttributes(p *packet) []attribute.KeyValue {
+	return []attribute.KeyValue{
+		semconv.MessagingSystemKey.String("nats"),
+		semconv.MessagingOperationName("publish"),
+		semconv.MessagingOperationTypeSend,
+		semconv.MessagingDestinationName(p.subject()),
+		semconv.MessagingDestinationTemplate(destinationTemplate),
+		semconv.MessagingDestinationPartitionID(strconv.Itoa(p.partition)),
+		semconv.MessagingMessageID(p.msgID),
+		semconv.MessagingMessageBodySize(len(p.data)),
+		attribute.Int("usagepipe.events", len(p.events)),
+	}
+}
+
+// endSpans ends each packet's span with its outcome.
+func endSpans(spans []trace.Span, acks []bus.PubAck, err error) {
+	for i, span := range spans {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+		} else {
+			span.SetAttributes(attribute.Int64("messaging.nats.sequence", int64(acks[i].Seq)),
+				attribute.Bool("messaging.nats.duplicate", acks[i].Duplicate))
+		}
+		span.End()
+	}
+}

@@ -1,0 +1,150 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// flags are the ingest command line (each also read from USAGEPIPE_<NAME>).
+type flags struct {
+	set             *config.FlagSet
+	nats            *config.NATS
+	addr            string
+	catalog         string
+	maxBody         int64
+	maxBatch        int
+	apiKeysFile     string
+	apiKeys         string
+	publishTimeout  time.Duration
+	recentIDs       int
+	shutdownTimeout time.Duration
+	provision       bool
+	logLevel        slog.Level
+}
+
+func newFlags(getenv func(string) string, out io.Writer) *flags {
+	f := &flags{set: config.NewFlagSet("ingest", getenv)}
+	fs := f.set
+	fs.SetOutput(out)
+	fs.StringVar(&f.addr, "http-addr", ":8080", "listen address of the HTTP API, /healthz, /readyz and /metrics")
+	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
+	fs.Bytes(&f.maxBody, "max-body", DefaultMaxBody, "request body limit (413 beyond), e.g. 5MiB")
+	fs.IntVar(&f.maxBatch, "max-batch", DefaultMaxBatch, "events per request (413 beyond)")
+	fs.StringVar(&f.apiKeysFile, "api-keys-file", "", "file of accepted bearer API keys, one per line")
+	fs.Secret(&f.apiKeys, "api-keys", "accepted bearer API keys, comma-separated")
+	fs.DurationVar(&f.publishTimeout, "publish-timeout", DefaultPublishTimeout, "how long a request waits for JetStream before answering 503")
+	fs.IntVar(&f.recentIDs, "recent-ids", DefaultRecentIDs, "stored event keys remembered to report repeats as duplicates (negative disables)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
+	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
+	f.nats = config.AddNATS(fs)
+	return f
+}
+
+// check loads the catalog and API keys and reports every configuration problem at once.
+func (f *flags) check() (*events.Catalog, []string, error) {
+	errs := []error{f.nats.Check()}
+	if f.maxBatch < 1 || f.maxBody < 1 {
+		errs = append(errs, errors.New("--max-batch and --max-body must be positive"))
+	}
+	var catalog *events.Catalog
+	var err error
+	if f.catalog == "" {
+		errs = append(errs, errors.New("--catalog is required"))
+	} else if catalog, err = events.LoadCatalog(f.catalog); err != nil {
+		errs = append(errs, fmt.Errorf("--catalog: %w", err))
+	}
+	keys, err := LoadAPIKeys(f.apiKeysFile, f.apiKeys)
+	errs = append(errs, err)
+	return catalog, keys, errors.Join(errs...)
+}
+
+func (f *flags) serviceConfig(keys []string) Config {
+	return Config{
+		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys,
+		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs,
+	}
+}
+
+// Run is the ingest command: it parses args (flags with USAGEPIPE_* fallbacks read through getenv), logs JSON
+// to stdout, and serves until ctx is cancelled; then it stops accepting, finishes in-flight requests, flushes
+// publishes and telemetry. With -validate it checks the configuration and catalog, prints them and returns.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	f := newFlags(getenv, stdout)
+	if err := f.set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("ingest: %w", err)
+	}
+	catalog, keys, problems := f.check()
+	if f.set.ValidateOnly() {
+		return f.set.Validate(stdout, problems)
+	}
+	if problems != nil {
+		return fmt.Errorf("ingest: invalid configuration: %w", problems)
+	}
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: "ingest", Getenv: getenv, LogOutput: stdout, LogLevel: f.logLevel})
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	err = serve(ctx, f, catalog, keys, tel)
+	return errors.Join(err, tel.Shutdown())
+}
+
+// serve connects, provisions, and serves HTTP until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []string, tel *telemetry.Telemetry) error {
+	conn, err := bus.Connect(ctx, f.nats.Bus("ingest", tel.Logger))
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer conn.Close() // after the HTTP server: flushes pending publishes
+	if f.provision {
+		if err := conn.Provision(ctx, f.nats.Topology()); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	svc, err := New(f.serviceConfig(keys), conn, catalog, tel)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("ingest: listen: %w", err)
+	}
+	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
+		"partitions", f.nats.Partitions, "api_keys", len(keys))
+	return Serve(ctx, ln, svc.Handler(), f.shutdownTimeout)
+}
+
+// Serve serves h on ln until ctx ends, then stops accepting and waits up to timeout (on a fresh context) for
+// in-flight requests to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("ingest: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("ingest: shutdown: %w", err)
+	}
+	<-done
+	return nil
+}

@@ -1,0 +1,131 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBody        = 5 << 20
+	DefaultMaxBatch       = 1000
+	DefaultPublishTimeout = 10 * time.Second
+	DefaultRecentIDs      = 1 << 19
+	DefaultRetryAfter     = 2 * time.Second
+	readyTimeout          = 2 * time.Second
+)
+
+// Config tunes a Service. Zero values take the defaults.
+type Config struct {
+	Partitions     int           // P of events.Partition; must equal the provisioned topology's
+	MaxBody        int64         // request body limit in bytes (413 beyond)
+	MaxBatch       int           // events per request (413 beyond)
+	APIKeys        []string      // accepted bearer keys; none means no authentication
+	PublishTimeout time.Duration // how long a request waits for its PubAcks before answering 503
+	RecentIDs      int           // keys of stored events remembered to report repeats; < 0 disables
+	RetryAfter     time.Duration // Retry-After sent with 503
+	Now            func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.Partitions <= 0 {
+		c.Partitions = bus.Topology{}.WithDefaults().Partitions
+	}
+	c.MaxBody = orDefault(c.MaxBody, DefaultMaxBody)
+	c.MaxBatch = int(orDefault(int64(c.MaxBatch), DefaultMaxBatch))
+	c.PublishTimeout = time.Duration(orDefault(int64(c.PublishTimeout), int64(DefaultPublishTimeout)))
+	c.RetryAfter = time.Duration(orDefault(int64(c.RetryAfter), int64(DefaultRetryAfter)))
+	if c.RecentIDs == 0 {
+		c.RecentIDs = DefaultRecentIDs
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// orDefault returns v, or def when v ≤ 0.
+func orDefault(v, def int64) int64 {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Bus models *bus.Conn: the two calls ingest makes.
+type Bus interface {
+	PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error)
+	Ready(ctx context.Context) error
+}
+
+// Service is the ingest HTTP service. Build it with New and serve Handler.
+type Service struct {
+	cfg     Config
+	bus     Bus
+	catalog *events.Catalog
+	keys    apiKeys
+	hasher  keyHasher
+	recent  *recentlyStored // nil when disabled
+	tel     *telemetry.Telemetry
+	tracer  trace.Tracer
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New returns a Service that validates against catalog, publishes through b, and reports to tel (logger,
+// tracer provider, Prometheus registry). It fails if its metrics are already registered in tel.Registry.
+func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (*Service, error) {
+	if b == nil || catalog == nil || tel == nil {
+		return nil, errors.New("ingest: New needs a bus, a catalog and telemetry")
+	}
+	m, err := newMetrics(tel.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: metrics: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	s := &Service{
+		cfg: cfg, bus: b, catalog: catalog, keys: newAPIKeys(cfg.APIKeys), hasher: newKeyHasher(),
+		tel: tel, tracer: tel.Tracer("github.com/usagepipe/usagepipe/internal/ingest"),
+		log: tel.Logger.With("component", "ingest"), metrics: m,
+	}
+	if cfg.RecentIDs > 0 {
+		s.recent = newRecentlyStored(cfg.RecentIDs)
+	}
+	return s, nil
+}
+
+// Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	events := otelhttp.NewHandler(http.HandlerFunc(s.handleEvents), "POST /v1/events",
+		otelhttp.WithTracerProvider(s.tel.TracerProvider()),
+		otelhttp.WithMeterProvider(s.tel.MeterProvider()),
+		otelhttp.WithPropagators(telemetry.Propagator()))
+	mux.Handle("POST /v1/events", events)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.tel.MetricsHandler())
+	return mux
+}
+
+// handleReady answers 200 only when JetStream is reachable and the streams exist.
+func (s *Service) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.bus.Ready(ctx); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}

@@ -1,0 +1,126 @@
+package natsembed_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/natsembed"
+)
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func connect(t *testing.T, url string) *bus.Conn {
+	t.Helper()
+	c, err := bus.Connect(testContext(t), bus.Config{URL: url, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// TestRestartKeepsPortAndStore: after Restart the same URL serves the same streams and messages.
+func TestRestartKeepsPortAndStore(t *testing.T) {
+	s := natsembed.StartTest(t)
+	url := s.URL()
+	if !strings.HasPrefix(url, "nats://127.0.0.1:") {
+		t.Fatalf("URL %q", url)
+	}
+	c := connect(t, url)
+	ctx := testContext(t)
+	if err := c.Provision(ctx, bus.Topology{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, bus.Msg{Subject: "usage.events.1", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if s.URL() != url {
+		t.Fatalf("URL changed across restart: %s, then %s", url, s.URL())
+	}
+	ack, err := c.Publish(ctx, bus.Msg{Subject: "usage.events.1", Data: []byte("y")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.Seq != 2 {
+		t.Fatalf("seq after restart %d, want 2 (the store was kept)", ack.Seq)
+	}
+}
+
+func TestStartValidatesOptions(t *testing.T) {
+	if _, err := natsembed.Start(natsembed.Options{}); err == nil {
+		t.Error("no store dir: want an error")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if _, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Port: port}); err == nil {
+		t.Error("busy port: want an error")
+	}
+}
+
+func TestShutdownIsIdempotent(t *testing.T) {
+	s, err := natsembed.Start(natsembed.Options{StoreDir: filepath.Join(t.TempDir(), "js"), Name: "solo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Running() || s.Name() != "solo" {
+		t.Fatalf("running %v name %q", s.Running(), s.Name())
+	}
+	s.Shutdown()
+	s.Shutdown()
+	if s.Running() {
+		t.Fatal("running after Shutdown")
+	}
+}
+
+// TestClusterElectsLeaderAndServesR3 starts three nodes, provisions replicated streams and survives a node
+// restart.
+func TestClusterElectsLeaderAndServesR3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("3-node cluster: skipped with -short")
+	}
+	c := natsembed.StartTestCluster(t, 3)
+	if n := len(c.Nodes()); n != 3 {
+		t.Fatalf("%d nodes", n)
+	}
+	if n := len(strings.Split(c.URLs(), ",")); n != 3 {
+		t.Fatalf("URLs %q", c.URLs())
+	}
+	conn := connect(t, c.URLs())
+	ctx := testContext(t)
+	if err := conn.Provision(ctx, bus.Topology{Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes()[1].Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitMetaLeader(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Publish(ctx, bus.Msg{Subject: "usage.events.0", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.LastMsg(ctx, bus.StreamEvents, "usage.events.0"); errors.Is(err, bus.ErrNotFound) || err != nil {
+		t.Fatalf("last msg: %v", err)
+	}
+}

@@ -1,0 +1,193 @@
+package events
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// CatalogError lists every problem found in a catalog, each prefixed with
+// its path ("products[1].items[0].precision: …") or, for YAML type errors,
+// its line.
+type CatalogError struct{ Problems []string }
+
+func (e *CatalogError) Error() string {
+	return fmt.Sprintf("events: invalid catalog (%d problems):\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// LoadCatalog reads and parses the catalog file at path.
+func LoadCatalog(path string) (*Catalog, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("events: load catalog: %w", err)
+	}
+	c, err := ParseCatalog(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseCatalog parses a YAML (or JSON) catalog and validates all of it; on
+// failure the error is a *CatalogError listing every problem. Unknown keys
+// are problems too.
+func ParseCatalog(data []byte) (*Catalog, error) {
+	var f catalogFile
+	var problems []string
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		var te *yaml.TypeError
+		switch {
+		case errors.As(err, &te):
+			for _, e := range te.Errors {
+				problems = append(problems, yamlProblem(e))
+			}
+		case errors.Is(err, io.EOF):
+			return nil, &CatalogError{Problems: []string{"catalog is empty"}}
+		default:
+			return nil, &CatalogError{Problems: []string{err.Error()}}
+		}
+	}
+	products := make([]Product, len(f.Products))
+	for i := range f.Products {
+		products[i] = f.Products[i].product(fmt.Sprintf("products[%d]", i), &problems)
+	}
+	return newCatalog(products, problems)
+}
+
+// NewCatalog validates products as ParseCatalog does, fills defaults and
+// indexes them. The catalog keeps its own copy of the slices.
+func NewCatalog(products []Product) (*Catalog, error) { return newCatalog(products, nil) }
+
+func newCatalog(products []Product, problems []string) (*Catalog, error) {
+	c := &Catalog{Products: make([]Product, len(products)), byID: make(map[string]int, len(products))}
+	if len(products) == 0 {
+		problems = append(problems, "products: at least one product is required")
+	}
+	for i := range products {
+		path := fmt.Sprintf("products[%d]", i)
+		p := products[i]
+		p.Items = append([]Item(nil), p.Items...)
+		p.Contracts = append([]string(nil), p.Contracts...)
+		p.Marketplaces = append([]string(nil), p.Marketplaces...)
+		problems = append(problems, p.check(path)...)
+		if j, dup := c.byID[p.ID]; dup && p.ID != "" {
+			problems = append(problems, fmt.Sprintf("%s.id: %q duplicates products[%d]", path, p.ID, j))
+		} else {
+			c.byID[p.ID] = i
+		}
+		c.Products[i] = p
+	}
+	if len(problems) > 0 {
+		return nil, &CatalogError{Problems: problems}
+	}
+	return c, nil
+}
+
+// yamlProblem drops yaml.v3's Go type names: "line 7: field colour not
+// found in type events.productFile" → "line 7: field colour not found".
+func yamlProblem(e string) string {
+	if i := strings.Index(e, " in type events."); i >= 0 {
+		return e[:i]
+	}
+	return e
+}
+
+// The YAML form. Durations are Go duration strings ("10m", "840h").
+type catalogFile struct {
+	Products []productFile `yaml:"products"`
+}
+
+type productFile struct {
+	ID              string     `yaml:"id"`
+	Name            string     `yaml:"name"`
+	Schema          string     `yaml:"schema"`
+	Currency        string     `yaml:"currency"`
+	Contracts       []string   `yaml:"contracts"`
+	Marketplaces    []string   `yaml:"marketplaces"`
+	TimeZone        string     `yaml:"time_zone"`
+	Period          periodFile `yaml:"period"`
+	AllowedLateness string     `yaml:"allowed_lateness"`
+	MaxEventAge     string     `yaml:"max_event_age"`
+	AssetSearch     string     `yaml:"asset_search"`
+	Items           []itemFile `yaml:"items"`
+}
+
+type periodFile struct {
+	Kind          string `yaml:"kind"`
+	CutoffDay     int    `yaml:"cutoff_day"`
+	DaysBeforeEnd int    `yaml:"days_before_end"`
+	Every         string `yaml:"every"`
+}
+
+type itemFile struct {
+	MPN             string `yaml:"mpn"`
+	Name            string `yaml:"name"`
+	Unit            string `yaml:"unit"`
+	Type            string `yaml:"type"`
+	Precision       string `yaml:"precision"`
+	Aggregation     string `yaml:"aggregation"`
+	UniqueAttribute string `yaml:"unique_attribute"`
+	AllowNegative   bool   `yaml:"allow_negative"`
+	ItemSearch      string `yaml:"item_search"`
+	SearchValue     string `yaml:"search_value"`
+}
+
+// product converts the text fields; semantic checks are Product.check's.
+func (f *productFile) product(path string, problems *[]string) Product {
+	p := Product{
+		ID: f.ID, Name: f.Name, Schema: Schema(f.Schema), Currency: f.Currency,
+		Contracts: f.Contracts, Marketplaces: f.Marketplaces, TimeZone: f.TimeZone,
+		AssetSearch: f.AssetSearch,
+		Period:      PeriodSpec{Kind: PeriodKind(f.Period.Kind), CutoffDay: f.Period.CutoffDay, DaysBeforeEnd: f.Period.DaysBeforeEnd},
+	}
+	p.Period.Every = parseDuration(f.Period.Every, path+".period.every", problems)
+	p.AllowedLateness = parseDuration(f.AllowedLateness, path+".allowed_lateness", problems)
+	p.MaxEventAge = parseDuration(f.MaxEventAge, path+".max_event_age", problems)
+	p.Items = make([]Item, len(f.Items))
+	for j, it := range f.Items {
+		p.Items[j] = it.item(fmt.Sprintf("%s.items[%d]", path, j), problems)
+	}
+	return p
+}
+
+func (f *itemFile) item(path string, problems *[]string) Item {
+	it := Item{
+		MPN: f.MPN, Name: f.Name, Unit: f.Unit, Type: ItemType(f.Type),
+		Aggregation: Aggregation(f.Aggregation), UniqueAttribute: f.UniqueAttribute,
+		AllowNegative: f.AllowNegative, ItemSearch: f.ItemSearch, SearchValue: f.SearchValue,
+	}
+	if f.Precision == "" {
+		*problems = append(*problems, path+".precision: required (integer, decimal(1), decimal(2), decimal(4) or decimal(8))")
+		return it
+	}
+	p, err := ParsePrecision(f.Precision)
+	if err != nil {
+		*problems = append(*problems, path+".precision: "+err.Error())
+	}
+	it.Precision = p
+	return it
+}
+
+func parseDuration(s, path string, problems *[]string) time.Duration {
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		*problems = append(*problems, fmt.Sprintf("%s: %q is not a duration such as 10m or 840h", path, s))
+		return 0
+	}
+	if d < 0 {
+		*problems = append(*problems, fmt.Sprintf("%s: must not be negative", path))
+		return 0
+	}
+	return d
+}

@@ -1,0 +1,55 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// MarshalJSON writes d as a JSON string in canonical form ("12.5"), so no
+// consumer ever reads it through a float.
+func (d Decimal) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 24)
+	b = append(b, '"')
+	b = d.appendCanonical(b)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads a JSON number or a JSON string holding a decimal number
+// (exponents allowed). null leaves d unchanged, as encoding/json expects.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	switch {
+	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0:
+		s = string(b[1 : len(b)-1])
+	case len(b) > 0 && b[0] == '"':
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadDecimal, err)
+		}
+	default:
+		s = string(b)
+	}
+	v, err := ParseDecimal(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalText writes the canonical form.
+func (d Decimal) MarshalText() ([]byte, error) { return d.appendCanonical(nil), nil }
+
+// UnmarshalText parses a decimal number.
+func (d *Decimal) UnmarshalText(b []byte) error {
+	v, err := ParseDecimal(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

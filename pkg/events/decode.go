@@ -1,0 +1,267 @@
+package events
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// DecodeEvent decodes one CloudEvent in structured JSON mode. It checks the
+// JSON shape only (types, presence of data and data.quantity, the time
+// format); the catalog rules are Catalog.Validate's. Attribute names are
+// matched exactly (CloudEvents names are lowercase), unknown attributes are
+// ignored, a repeated attribute keeps its last value, and null reads as
+// absent. Time is returned in UTC.
+func DecodeEvent(b []byte) (Event, *Rejection) {
+	var e Event
+	if len(b) > MaxEventBytes {
+		return e, reject(ReasonTooLarge, "", "event is %d bytes, the limit is %d", len(b), MaxEventBytes)
+	}
+	d := eventDecoder{s: scanner{b: b}, e: &e}
+	null, err := d.s.object(d.field)
+	if err == nil && null {
+		err = errNotObject
+	}
+	if err == nil {
+		err = d.s.end()
+	}
+	if err != nil {
+		return Event{}, d.rejection(err)
+	}
+	if rej := d.finish(); rej != nil {
+		return Event{}, rej
+	}
+	return e, nil
+}
+
+// eventDecoder fills an Event from a scanner; field errors are recorded as
+// fieldError so the rejection can name the field.
+type eventDecoder struct {
+	s       scanner
+	e       *Event
+	hasData bool
+	hasQty  bool
+	rawTime []byte
+}
+
+type fieldError struct {
+	reason Reason
+	field  string
+	msg    string
+}
+
+func (f *fieldError) Error() string { return f.field + ": " + f.msg }
+
+func (d *eventDecoder) rejection(err error) *Rejection {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return &Rejection{Reason: fe.reason, Field: fe.field, Message: fe.msg}
+	}
+	if errors.Is(err, errNotObject) {
+		return reject(ReasonBadJSON, "", "an event must be a JSON object")
+	}
+	return reject(ReasonBadJSON, "", "%v", err)
+}
+
+// stringField reads a string attribute into dst.
+func (d *eventDecoder) stringField(dst *string, name string) error {
+	v, err := d.s.str()
+	if errors.Is(err, errNotString) {
+		return &fieldError{ReasonBadJSON, name, name + " must be a JSON string"}
+	}
+	*dst = v
+	return err
+}
+
+func (d *eventDecoder) field(key []byte) error {
+	e := d.e
+	switch string(key) {
+	case "specversion":
+		return d.specVersion()
+	case "id":
+		return d.stringField(&e.ID, "id")
+	case "source":
+		return d.stringField(&e.Source, "source")
+	case "type":
+		return d.typeField()
+	case "subject":
+		return d.stringField(&e.Subject, "subject")
+	case "time":
+		raw, err := d.s.raw()
+		d.rawTime = raw
+		return err
+	case "datacontenttype":
+		return d.stringField(&e.DataContentType, "datacontenttype")
+	case "traceparent":
+		return d.stringField(&e.TraceParent, "traceparent")
+	case "tracestate":
+		return d.stringField(&e.TraceState, "tracestate")
+	case "data":
+		return d.data()
+	}
+	return d.s.skip(0)
+}
+
+// specVersion and typeField avoid allocating for the common values.
+func (d *eventDecoder) specVersion() error {
+	if d.s.literal(`"1.0"`) {
+		d.e.SpecVersion = SpecVersion
+		return nil
+	}
+	return d.stringField(&d.e.SpecVersion, "specversion")
+}
+
+func (d *eventDecoder) typeField() error {
+	if d.s.literal(`"` + EventType + `"`) {
+		d.e.Type = EventType
+		return nil
+	}
+	return d.stringField(&d.e.Type, "type")
+}
+
+func (d *eventDecoder) data() error {
+	d.e.Data = Usage{}
+	d.hasQty = false
+	null, err := d.s.object(d.usageField)
+	if errors.Is(err, errNotObject) {
+		if _, err := d.s.raw(); err != nil {
+			return err
+		}
+		return &fieldError{ReasonBadJSON, "data", "data must be a JSON object"}
+	}
+	d.hasData = !null
+	return err
+}
+
+func (d *eventDecoder) usageField(key []byte) error {
+	u := &d.e.Data
+	switch string(key) {
+	case "product":
+		return d.stringField(&u.Product, "data.product")
+	case "item":
+		return d.stringField(&u.Item, "data.item")
+	case "quantity":
+		return d.quantity()
+	case "amount":
+		return d.amount()
+	case "tier":
+		return d.tier()
+	case "marketplace":
+		return d.stringField(&u.Marketplace, "data.marketplace")
+	case "contract":
+		return d.stringField(&u.Contract, "data.contract")
+	case "attributes":
+		return d.attributes()
+	}
+	return d.s.skip(0)
+}
+
+func (d *eventDecoder) quantity() error {
+	raw, err := d.s.raw()
+	if err != nil {
+		return err
+	}
+	d.hasQty = string(raw) != "null"
+	if !d.hasQty {
+		return nil
+	}
+	if err := d.e.Data.Quantity.UnmarshalJSON(raw); err != nil {
+		return &fieldError{ReasonBadQuantity, "data.quantity", err.Error()}
+	}
+	return nil
+}
+
+func (d *eventDecoder) amount() error {
+	raw, err := d.s.raw()
+	if err != nil || string(raw) == "null" {
+		d.e.Data.Amount = nil
+		return err
+	}
+	var a Decimal
+	if err := a.UnmarshalJSON(raw); err != nil {
+		return &fieldError{ReasonBadAmount, "data.amount", err.Error()}
+	}
+	d.e.Data.Amount = &a
+	return nil
+}
+
+// tier accepts a JSON integer, or an integral number such as 2.0.
+func (d *eventDecoder) tier() error {
+	raw, err := d.s.raw()
+	if err != nil || string(raw) == "null" {
+		d.e.Data.Tier = 0
+		return err
+	}
+	v, err := ParseDecimal(string(raw))
+	if err != nil || raw[0] == '"' || v.Scale() != 0 {
+		return &fieldError{ReasonBadTier, "data.tier", "tier must be a JSON integer"}
+	}
+	n, err := strconv.ParseInt(v.String(), 10, 64)
+	if err != nil || n < 0 || n > maxTier {
+		return &fieldError{ReasonBadTier, "data.tier", "tier must be between 0 and " + strconv.Itoa(maxTier)}
+	}
+	d.e.Data.Tier = int(n)
+	return nil
+}
+
+const maxTier = 1<<31 - 1
+
+func (d *eventDecoder) attributes() error {
+	bad := &fieldError{ReasonBadAttribute, "data.attributes", "attributes must be an object of strings"}
+	attrs := map[string]string{}
+	null, err := d.s.object(func(key []byte) error {
+		v, err := d.s.str()
+		if errors.Is(err, errNotString) {
+			bad.field = "data.attributes." + string(key)
+			return bad
+		}
+		attrs[string(key)] = v
+		return err
+	})
+	switch {
+	case errors.Is(err, errNotObject):
+		if _, err := d.s.raw(); err != nil {
+			return err
+		}
+		return bad
+	case err != nil:
+		return err
+	}
+	d.e.Data.Attributes = nil
+	if !null && len(attrs) > 0 {
+		d.e.Data.Attributes = attrs
+	}
+	return nil
+}
+
+// finish checks what can only be checked once the whole object is read.
+func (d *eventDecoder) finish() *Rejection {
+	t, rej := decodeTime(d.rawTime)
+	if rej != nil {
+		return rej
+	}
+	d.e.Time = t
+	if !d.hasData {
+		return reject(ReasonMissingField, "data", "data is required")
+	}
+	if !d.hasQty {
+		return reject(ReasonMissingField, "data.quantity", "data.quantity is required")
+	}
+	return nil
+}
+
+func decodeTime(raw []byte) (time.Time, *Rejection) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, reject(ReasonMissingField, "time", "time is required")
+	}
+	s := scanner{b: raw}
+	v, err := s.str()
+	if err != nil {
+		return time.Time{}, reject(ReasonBadTime, "time", "time must be an RFC 3339 string")
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, reject(ReasonBadTime, "time", "time %q is not RFC 3339 with a zone", clip(v))
+	}
+	return t.UTC(), nil
+}

@@ -1,0 +1,57 @@
+package events
+
+import "fmt"
+
+// Reason is a rejection reason code. Codes are stable: they appear in ingest
+// responses, DLQ subjects and metrics. docs/events.md describes each one.
+type Reason string
+
+// Reason codes.
+const (
+	ReasonBadJSON            Reason = "bad_json"
+	ReasonMissingField       Reason = "missing_field"
+	ReasonBadSpecVersion     Reason = "bad_specversion"
+	ReasonBadTime            Reason = "bad_time"
+	ReasonTooOld             Reason = "too_old"
+	ReasonInFuture           Reason = "in_future"
+	ReasonBadQuantity        Reason = "bad_quantity"
+	ReasonBadAmount          Reason = "bad_amount"
+	ReasonBadTier            Reason = "bad_tier"
+	ReasonBadAttribute       Reason = "bad_attribute"
+	ReasonUnknownProduct     Reason = "unknown_product"
+	ReasonUnknownItem        Reason = "unknown_item"
+	ReasonUnknownContract    Reason = "unknown_contract"
+	ReasonUnknownMarketplace Reason = "unknown_marketplace"
+	ReasonMissingAttribute   Reason = "missing_attribute"
+	ReasonTooLarge           Reason = "too_large"
+	ReasonTooLate            Reason = "too_late"
+)
+
+// Reasons lists every reason code, for metrics pre-registration and docs tests.
+var Reasons = []Reason{
+	ReasonBadJSON, ReasonMissingField, ReasonBadSpecVersion, ReasonBadTime,
+	ReasonTooOld, ReasonInFuture, ReasonBadQuantity, ReasonBadAmount,
+	ReasonBadTier, ReasonBadAttribute, ReasonUnknownProduct, ReasonUnknownItem,
+	ReasonUnknownContract, ReasonUnknownMarketplace, ReasonMissingAttribute,
+	ReasonTooLarge, ReasonTooLate,
+}
+
+// Rejection says why an event was refused: a reason code, the offending field
+// as a dotted path ("data.quantity"), and a human message.
+type Rejection struct {
+	Reason  Reason `json:"reason"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error implements error: "bad_quantity: data.quantity: …".
+func (r *Rejection) Error() string {
+	if r.Field == "" {
+		return fmt.Sprintf("%s: %s", r.Reason, r.Message)
+	}
+	return fmt.Sprintf("%s: %s: %s", r.Reason, r.Field, r.Message)
+}
+
+func reject(reason Reason, field, format string, args ...any) *Rejection {
+	return &Rejection{Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,156 @@
+package events
+
+import "time"
+
+// Limits of validated numbers.
+const (
+	// MaxQuantityIntDigits bounds the integer digits of quantities and amounts.
+	MaxQuantityIntDigits = 20
+	// AmountPrecision is the most decimals an amount may have.
+	AmountPrecision = 8
+)
+
+// Validate checks a decoded event against the catalog at instant now and
+// returns nil when it is valid. Checks run in a fixed order (envelope, product
+// and item, time, contract and marketplace, quantity, amount, tier,
+// attributes) and the first failure is reported.
+func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
+	if r := validateEnvelope(e); r != nil {
+		return r
+	}
+	p, ok := c.Product(e.Data.Product)
+	if !ok {
+		return reject(ReasonUnknownProduct, "data.product", "product %q is not in the catalog", clip(e.Data.Product))
+	}
+	it, ok := p.Item(e.Data.Item)
+	if !ok {
+		return reject(ReasonUnknownItem, "data.item", "product %s has no item %q", p.ID, clip(e.Data.Item))
+	}
+	if r := p.validateTime(e.Time, now); r != nil {
+		return r
+	}
+	if r := p.validateDistribution(e); r != nil {
+		return r
+	}
+	if r := it.validateQuantity(e.Data.Quantity); r != nil {
+		return r
+	}
+	if r := validateAmount(p, it, e.Data.Amount); r != nil {
+		return r
+	}
+	if r := validateTier(p, e.Data.Tier); r != nil {
+		return r
+	}
+	return it.validateAttributes(e.Data.Attributes)
+}
+
+func validateEnvelope(e *Event) *Rejection {
+	if e.SpecVersion == "" {
+		return reject(ReasonMissingField, "specversion", "specversion is required")
+	}
+	if e.SpecVersion != SpecVersion {
+		return reject(ReasonBadSpecVersion, "specversion", "specversion %q is not supported, want 1.0", clip(e.SpecVersion))
+	}
+	for _, f := range [...]struct{ name, v string }{
+		{"id", e.ID}, {"source", e.Source}, {"type", e.Type}, {"subject", e.Subject},
+	} {
+		if f.v == "" {
+			return reject(ReasonMissingField, f.name, "%s is required", f.name)
+		}
+		if len(f.v) > MaxAttributeBytes {
+			return reject(ReasonTooLarge, f.name, "%s is %d bytes, the limit is %d", f.name, len(f.v), MaxAttributeBytes)
+		}
+	}
+	if e.Time.IsZero() {
+		return reject(ReasonMissingField, "time", "time is required")
+	}
+	if e.Data.Product == "" {
+		return reject(ReasonMissingField, "data.product", "data.product is required")
+	}
+	if e.Data.Item == "" {
+		return reject(ReasonMissingField, "data.item", "data.item is required")
+	}
+	return nil
+}
+
+func (p *Product) validateTime(t, now time.Time) *Rejection {
+	if t.After(now.Add(FutureSkew)) {
+		return reject(ReasonInFuture, "time", "time %s is more than %v after now", t.Format(time.RFC3339Nano), FutureSkew)
+	}
+	age := p.MaxEventAge
+	if age <= 0 {
+		age = DefaultMaxEventAge
+	}
+	if t.Before(now.Add(-age)) {
+		return reject(ReasonTooOld, "time", "time %s is more than %v before now (product %s)", t.Format(time.RFC3339Nano), age, p.ID)
+	}
+	return nil
+}
+
+func (p *Product) validateDistribution(e *Event) *Rejection {
+	if _, ok := p.ContractFor(e); !ok {
+		return reject(ReasonUnknownContract, "data.contract", "product %s has no distribution contract %q", p.ID, clip(e.Data.Contract))
+	}
+	if m := e.Data.Marketplace; m != "" && len(p.Marketplaces) > 0 && !contains(p.Marketplaces, m) {
+		return reject(ReasonUnknownMarketplace, "data.marketplace", "product %s is not sold in marketplace %q", p.ID, clip(m))
+	}
+	return nil
+}
+
+// validateQuantity: count ignores the value, so only the range applies.
+func (it *Item) validateQuantity(q Decimal) *Rejection {
+	if n := q.IntDigits(); n > MaxQuantityIntDigits {
+		return reject(ReasonBadQuantity, "data.quantity", "quantity has %d integer digits, the limit is %d", n, MaxQuantityIntDigits)
+	}
+	if it.Aggregation == AggregationCount {
+		return nil
+	}
+	if q.Sign() < 0 && !it.AllowNegative {
+		return reject(ReasonBadQuantity, "data.quantity", "quantity %s is negative and item %s does not allow it", q, it.MPN)
+	}
+	if s := q.Scale(); s > int(it.Precision) {
+		return reject(ReasonBadQuantity, "data.quantity", "quantity %s has %d decimals, item %s allows %s", q, s, it.MPN, it.Precision)
+	}
+	return nil
+}
+
+func validateAmount(p *Product, it *Item, a *Decimal) *Rejection {
+	if a == nil {
+		if p.Schema.RequiresAmount() {
+			return reject(ReasonBadAmount, "data.amount", "schema %s requires an amount", p.Schema)
+		}
+		return nil
+	}
+	if n := a.IntDigits(); n > MaxQuantityIntDigits {
+		return reject(ReasonBadAmount, "data.amount", "amount has %d integer digits, the limit is %d", n, MaxQuantityIntDigits)
+	}
+	if a.Sign() < 0 && !it.AllowNegative {
+		return reject(ReasonBadAmount, "data.amount", "amount %s is negative and item %s does not allow it", a, it.MPN)
+	}
+	if s := a.Scale(); s > AmountPrecision {
+		return reject(ReasonBadAmount, "data.amount", "amount %s has %d decimals, the limit is %d", a, s, AmountPrecision)
+	}
+	return nil
+}
+
+func validateTier(p *Product, tier int) *Rejection {
+	switch {
+	case p.Schema == SchemaTR && tier < 1:
+		return reject(ReasonBadTier, "data.tier", "schema TR requires a tier of at least 1")
+	case p.Schema != SchemaTR && tier != 0:
+		return reject(ReasonBadTier, "data.tier", "schema %s has no tiers", p.Schema)
+	case tier > maxTier:
+		return reject(ReasonBadTier, "data.tier", "tier %d is above %d", tier, maxTier)
+	}
+	return nil
+}
+
+func (it *Item) validateAttributes(attrs map[string]string) *Rejection {
+	if it.Aggregation != AggregationUniqueCount {
+		return nil
+	}
+	if attrs[it.UniqueAttribute] == "" {
+		return reject(ReasonMissingAttribute, "data.attributes."+it.UniqueAttribute, "item %s counts distinct values of attribute %q", it.MPN, it.UniqueAttribute)
+	}
+	return nil
+}

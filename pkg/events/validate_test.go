@@ -1,0 +1,297 @@
+package events
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const testCatalogYAML = `
+products:
+  - id: PRD-QT
+    schema: QT
+    currency: USD
+    contracts: [CRD-1, CRD-2]
+    marketplaces: [MP-1]
+    time_zone: Europe/Madrid
+    period: {kind: monthly}
+    allowed_lateness: 1h
+    items:
+      - {mpn: GB, precision: decimal(2), aggregation: sum}
+      - {mpn: REQ, precision: integer, aggregation: count}
+      - {mpn: NEG, precision: integer, aggregation: sum, allow_negative: true}
+      - {mpn: USERS, precision: integer, aggregation: unique_count, unique_attribute: user}
+  - id: PRD-CR
+    schema: CR
+    currency: EUR
+    contracts: [CRD-3]
+    period: {kind: daily}
+    max_event_age: 48h
+    items:
+      - {mpn: SEAT, precision: integer, aggregation: max}
+  - id: PRD-TR
+    schema: TR
+    currency: EUR
+    contracts: [CRD-4]
+    period: {kind: daily}
+    items:
+      - {mpn: MIN, precision: decimal(4), aggregation: sum}
+`
+
+var testNow = time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+
+func testCatalog(t testing.TB) *Catalog {
+	t.Helper()
+	c, err := ParseCatalog([]byte(testCatalogYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// goodEvent is a valid event for PRD-QT/GB as JSON; tests edit it with strings.Replace.
+const goodEvent = `{"specversion":"1.0","id":"ev-1","source":"/meter/eu-1","type":"io.usagepipe.usage.v1",` +
+	`"subject":"AS-1234-5678","time":"2026-05-20T11:59:00.123456789+02:00",` +
+	`"data":{"product":"PRD-QT","item":"GB","quantity":"12.5","attributes":{"region":"eu"}}}`
+
+func TestDecodeEvent(t *testing.T) {
+	e, rej := DecodeEvent([]byte(goodEvent))
+	if rej != nil {
+		t.Fatal(rej)
+	}
+	if e.Time != utc("2026-05-20T09:59:00.123456789Z") || e.Time.Location() != time.UTC {
+		t.Errorf("time = %v", e.Time)
+	}
+	if e.Key() != (Key{Source: "/meter/eu-1", ID: "ev-1"}) || e.Data.Quantity.String() != "12.5" || e.Data.Attributes["region"] != "eu" {
+		t.Errorf("decoded %+v", e)
+	}
+	if r := testCatalog(t).Validate(&e, testNow); r != nil {
+		t.Errorf("Validate: %v", r)
+	}
+}
+
+func TestDecodeEventRejections(t *testing.T) {
+	rep := func(old, new string) string { return strings.Replace(goodEvent, old, new, 1) }
+	tests := []struct {
+		name, in string
+		reason   Reason
+		field    string
+	}{
+		{"not json", `{"id":`, ReasonBadJSON, ""},
+		{"array", `[1]`, ReasonBadJSON, ""},
+		{"string id", rep(`"id":"ev-1"`, `"id":7`), ReasonBadJSON, "id"},
+		{"no time", rep(`"time":"2026-05-20T11:59:00.123456789+02:00",`, ""), ReasonMissingField, "time"},
+		{"null time", rep(`"2026-05-20T11:59:00.123456789+02:00"`, `null`), ReasonMissingField, "time"},
+		{"time without zone", rep(`+02:00"`, `"`), ReasonBadTime, "time"},
+		{"time as number", rep(`"2026-05-20T11:59:00.123456789+02:00"`, `1747740000`), ReasonBadTime, "time"},
+		{"time date only", rep(`2026-05-20T11:59:00.123456789+02:00`, `2026-05-20`), ReasonBadTime, "time"},
+		{"no data", `{"specversion":"1.0","id":"a","source":"s","type":"t","subject":"AS-1","time":"2026-05-20T11:59:00Z"}`, ReasonMissingField, "data"},
+		{"data not object", `{"specversion":"1.0","id":"a","source":"s","type":"t","subject":"AS-1","time":"2026-05-20T11:59:00Z","data":[1]}`, ReasonBadJSON, "data"},
+		{"data.product number", rep(`"product":"PRD-QT"`, `"product":1`), ReasonBadJSON, "data.product"},
+		{"no quantity", rep(`"quantity":"12.5",`, ``), ReasonMissingField, "data.quantity"},
+		{"null quantity", rep(`"quantity":"12.5"`, `"quantity":null`), ReasonMissingField, "data.quantity"},
+		{"NaN quantity", rep(`"12.5"`, `"NaN"`), ReasonBadQuantity, "data.quantity"},
+		{"empty quantity", rep(`"12.5"`, `""`), ReasonBadQuantity, "data.quantity"},
+		{"bool quantity", rep(`"12.5"`, `true`), ReasonBadQuantity, "data.quantity"},
+		{"garbage amount", rep(`"quantity":"12.5"`, `"quantity":"12.5","amount":"1,5"`), ReasonBadAmount, "data.amount"},
+		{"fractional tier", rep(`"quantity":"12.5"`, `"quantity":"12.5","tier":1.5`), ReasonBadTier, "data.tier"},
+		{"string tier", rep(`"quantity":"12.5"`, `"quantity":"12.5","tier":"x"`), ReasonBadTier, "data.tier"},
+		{"huge tier", rep(`"quantity":"12.5"`, `"quantity":"12.5","tier":99999999999`), ReasonBadTier, "data.tier"},
+		{"numeric attribute", rep(`"region":"eu"`, `"region":1`), ReasonBadAttribute, "data.attributes.region"},
+		{"attributes not object", rep(`{"region":"eu"}`, `["eu"]`), ReasonBadAttribute, "data.attributes"},
+		{"too large", `{"id":"` + strings.Repeat("a", MaxEventBytes) + `"}`, ReasonTooLarge, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rej := DecodeEvent([]byte(tt.in))
+			if rej == nil {
+				t.Fatal("accepted")
+			}
+			if rej.Reason != tt.reason || rej.Field != tt.field || rej.Message == "" {
+				t.Fatalf("rejection %+v, want %s %q", rej, tt.reason, tt.field)
+			}
+		})
+	}
+}
+
+func TestDecodeEventLenient(t *testing.T) {
+	rep := func(old, new string) string { return strings.Replace(goodEvent, old, new, 1) }
+	tests := []struct{ name, in, quantity string }{
+		{"number quantity", rep(`"12.5"`, `12.50`), "12.5"},
+		{"exponent quantity", rep(`"12.5"`, `"1.25e1"`), "12.5"},
+		{"unknown attributes ignored", rep(`"specversion"`, `"comexampleext":{"a":[1]},"specversion"`), "12.5"},
+		{"integral tier as float", rep(`"quantity":"12.5"`, `"quantity":"12.5","tier":2.0`), "12.5"},
+	}
+	for _, tt := range tests {
+		e, rej := DecodeEvent([]byte(tt.in))
+		if rej != nil || e.Data.Quantity.String() != tt.quantity {
+			t.Errorf("%s: %v %v", tt.name, rej, e.Data.Quantity)
+		}
+	}
+}
+
+// validEvent is a valid PRD-QT/GB event; tests mutate copies.
+func validEvent() Event {
+	return Event{
+		SpecVersion: "1.0", ID: "ev-1", Source: "/meter", Type: EventType, Subject: "AS-1",
+		Time: testNow.Add(-time.Hour),
+		Data: Usage{Product: "PRD-QT", Item: "GB", Quantity: MustDecimal("1.25")},
+	}
+}
+
+func TestValidate(t *testing.T) {
+	amount := func(s string) *Decimal { d := MustDecimal(s); return &d }
+	tests := []struct {
+		name   string
+		edit   func(e *Event)
+		reason Reason // "" = valid
+		field  string
+	}{
+		{"valid", func(e *Event) {}, "", ""},
+		{"no specversion", func(e *Event) { e.SpecVersion = "" }, ReasonMissingField, "specversion"},
+		{"specversion 0.3", func(e *Event) { e.SpecVersion = "0.3" }, ReasonBadSpecVersion, "specversion"},
+		{"no id", func(e *Event) { e.ID = "" }, ReasonMissingField, "id"},
+		{"no source", func(e *Event) { e.Source = "" }, ReasonMissingField, "source"},
+		{"no type", func(e *Event) { e.Type = "" }, ReasonMissingField, "type"},
+		{"any type", func(e *Event) { e.Type = "com.example.other" }, "", ""},
+		{"no subject", func(e *Event) { e.Subject = "" }, ReasonMissingField, "subject"},
+		{"long subject", func(e *Event) { e.Subject = strings.Repeat("s", 257) }, ReasonTooLarge, "subject"},
+		{"256-byte id", func(e *Event) { e.ID = strings.Repeat("i", 256) }, "", ""},
+		{"long id", func(e *Event) { e.ID = strings.Repeat("i", 257) }, ReasonTooLarge, "id"},
+		{"no time", func(e *Event) { e.Time = time.Time{} }, ReasonMissingField, "time"},
+		{"no product", func(e *Event) { e.Data.Product = "" }, ReasonMissingField, "data.product"},
+		{"no item", func(e *Event) { e.Data.Item = "" }, ReasonMissingField, "data.item"},
+		{"unknown product", func(e *Event) { e.Data.Product = "PRD-X" }, ReasonUnknownProduct, "data.product"},
+		{"unknown item", func(e *Event) { e.Data.Item = "X" }, ReasonUnknownItem, "data.item"},
+		{"5 min ahead", func(e *Event) { e.Time = testNow.Add(FutureSkew) }, "", ""},
+		{"in future", func(e *Event) { e.Time = testNow.Add(FutureSkew + time.Nanosecond) }, ReasonInFuture, "time"},
+		{"35 days old", func(e *Event) { e.Time = testNow.Add(-DefaultMaxEventAge) }, "", ""},
+		{"too old", func(e *Event) { e.Time = testNow.Add(-DefaultMaxEventAge - time.Nanosecond) }, ReasonTooOld, "time"},
+		{"too old for product max age", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Data.Amount = "PRD-CR", "SEAT", amount("1")
+			e.Time = testNow.Add(-49 * time.Hour)
+		}, ReasonTooOld, "time"},
+		{"named contract", func(e *Event) { e.Data.Contract = "CRD-2" }, "", ""},
+		{"unknown contract", func(e *Event) { e.Data.Contract = "CRD-3" }, ReasonUnknownContract, "data.contract"},
+		{"known marketplace", func(e *Event) { e.Data.Marketplace = "MP-1" }, "", ""},
+		{"unknown marketplace", func(e *Event) { e.Data.Marketplace = "MP-2" }, ReasonUnknownMarketplace, "data.marketplace"},
+		{"too precise", func(e *Event) { e.Data.Quantity = MustDecimal("1.255") }, ReasonBadQuantity, "data.quantity"},
+		{"trailing zeros fine", func(e *Event) { e.Data.Quantity = MustDecimal("1.2500") }, "", ""},
+		{"negative", func(e *Event) { e.Data.Quantity = MustDecimal("-1") }, ReasonBadQuantity, "data.quantity"},
+		{"negative allowed", func(e *Event) { e.Data.Item, e.Data.Quantity = "NEG", MustDecimal("-1") }, "", ""},
+		{"zero", func(e *Event) { e.Data.Quantity = Decimal{} }, "", ""},
+		{"20 integer digits", func(e *Event) { e.Data.Quantity = MustDecimal("99999999999999999999.99") }, "", ""},
+		{"21 integer digits", func(e *Event) { e.Data.Quantity = MustDecimal("100000000000000000000") }, ReasonBadQuantity, "data.quantity"},
+		{"count ignores value", func(e *Event) { e.Data.Item, e.Data.Quantity = "REQ", MustDecimal("-0.123") }, "", ""},
+		{"count still bounded", func(e *Event) { e.Data.Item, e.Data.Quantity = "REQ", MustDecimal("1e25") }, ReasonBadQuantity, "data.quantity"},
+		{"CR without amount", func(e *Event) { e.Data.Product, e.Data.Item = "PRD-CR", "SEAT"; e.Data.Quantity = MustDecimal("3") }, ReasonBadAmount, "data.amount"},
+		{"CR amount", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Data.Quantity, e.Data.Amount = "PRD-CR", "SEAT", MustDecimal("3"), amount("0.12345678")
+		}, "", ""},
+		{"CR amount too precise", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Data.Quantity, e.Data.Amount = "PRD-CR", "SEAT", MustDecimal("3"), amount("0.123456789")
+		}, ReasonBadAmount, "data.amount"},
+		{"CR negative amount", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Data.Quantity, e.Data.Amount = "PRD-CR", "SEAT", MustDecimal("3"), amount("-1")
+		}, ReasonBadAmount, "data.amount"},
+		{"huge amount", func(e *Event) { e.Data.Amount = amount("1e21") }, ReasonBadAmount, "data.amount"},
+		{"QT optional amount", func(e *Event) { e.Data.Amount = amount("2.5") }, "", ""},
+		{"TR tier", func(e *Event) { e.Data.Product, e.Data.Item, e.Data.Tier = "PRD-TR", "MIN", 2 }, "", ""},
+		{"TR without tier", func(e *Event) { e.Data.Product, e.Data.Item = "PRD-TR", "MIN" }, ReasonBadTier, "data.tier"},
+		{"tier on QT", func(e *Event) { e.Data.Tier = 1 }, ReasonBadTier, "data.tier"},
+		{"unique attribute", func(e *Event) {
+			e.Data.Item, e.Data.Quantity, e.Data.Attributes = "USERS", MustDecimal("1"), map[string]string{"user": "u-1"}
+		}, "", ""},
+		{"missing unique attribute", func(e *Event) {
+			e.Data.Item, e.Data.Quantity, e.Data.Attributes = "USERS", MustDecimal("1"), map[string]string{"other": "u-1"}
+		}, ReasonMissingAttribute, "data.attributes.user"},
+	}
+	c := testCatalog(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := validEvent()
+			tt.edit(&e)
+			rej := c.Validate(&e, testNow)
+			switch {
+			case tt.reason == "" && rej != nil:
+				t.Fatalf("rejected: %v", rej)
+			case tt.reason != "" && rej == nil:
+				t.Fatalf("accepted, want %s", tt.reason)
+			case rej != nil && (rej.Reason != tt.reason || rej.Field != tt.field || rej.Message == ""):
+				t.Fatalf("rejection %+v, want %s %q", rej, tt.reason, tt.field)
+			}
+		})
+	}
+}
+
+func TestValidateNilCatalog(t *testing.T) {
+	var c *Catalog
+	e := validEvent()
+	if r := c.Validate(&e, testNow); r == nil || r.Reason != ReasonUnknownProduct {
+		t.Fatalf("nil catalog: %v", r)
+	}
+}
+
+func TestRejectionError(t *testing.T) {
+	r := &Rejection{Reason: ReasonBadQuantity, Field: "data.quantity", Message: "negative"}
+	if r.Error() != "bad_quantity: data.quantity: negative" {
+		t.Fatal(r.Error())
+	}
+	r.Field = ""
+	if r.Error() != "bad_quantity: negative" {
+		t.Fatal(r.Error())
+	}
+}
+
+func TestSplitBatch(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want []string
+		err  error
+	}{
+		{`[]`, 10, nil, nil},
+		{` [ {"a":1} , {"b":[1,{"c":"]"}]},"x\"]",3,null ] `, 10, []string{`{"a":1}`, `{"b":[1,{"c":"]"}]}`, `"x\"]"`, `3`, `null`}, nil},
+		{`[{},{}]`, 2, []string{`{}`, `{}`}, nil},
+		{`[{},{},{}]`, 2, nil, ErrTooManyEvents},
+		{`[{},{},{}]`, 0, []string{`{}`, `{}`, `{}`}, nil},
+		{`{"a":1}`, 10, nil, ErrNotArray},
+		{`"[]"`, 10, nil, ErrNotArray},
+		{`[{},`, 10, nil, ErrBadBatchJSON},
+		{``, 10, nil, ErrBadBatchJSON},
+		{`[{}] x`, 10, nil, ErrBadBatchJSON},
+	}
+	for _, tt := range tests {
+		got, err := SplitBatch([]byte(tt.in), tt.max)
+		if !errorIs(err, tt.err) {
+			t.Errorf("SplitBatch(%s) error %v, want %v", tt.in, err, tt.err)
+			continue
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("SplitBatch(%s) = %q, want %q", tt.in, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if string(got[i]) != tt.want[i] {
+				t.Errorf("SplitBatch(%s)[%d] = %s, want %s", tt.in, i, got[i], tt.want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeValidate decodes and validates a realistic ~250-byte event.
+func BenchmarkDecodeValidate(b *testing.B) {
+	c := testCatalog(b)
+	raw := []byte(goodEvent)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e, rej := DecodeEvent(raw)
+		if rej != nil {
+			b.Fatal(rej)
+		}
+		if rej := c.Validate(&e, testNow); rej != nil {
+			b.Fatal(rej)
+		}
+	}
+}

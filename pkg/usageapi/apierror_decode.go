@@ -1,0 +1,68 @@
+package usageapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// maxErrorText bounds the body text an APIError repeats when the body is not the JSON error shape.
+const maxErrorText = 512
+
+// apiError decodes a non-2xx answer. Server text is scrubbed of the API key, in case a proxy
+// or server echoes request headers.
+func (c *Client) apiError(r *request, resp *response) *APIError {
+	e := &APIError{Status: resp.status, Method: r.method, Path: r.path}
+	e.RetryAfter = retryAfter(resp.header.Get("Retry-After"), c.clock.Now())
+	if r.signedURL != "" {
+		return e // a storage host's text may repeat the link's signature: keep none of it
+	}
+	var body ErrorBody
+	if json.Unmarshal(resp.body, &body) == nil && (body.ErrorCode != "" || len(body.Errors) > 0) {
+		e.Code, e.Errors = body.ErrorCode, body.Errors
+	} else if text := errorText(resp.body); text != "" {
+		e.Errors = []string{text}
+	}
+	e.Code = c.scrub(e.Code)
+	for i := range e.Errors {
+		e.Errors[i] = c.scrub(e.Errors[i])
+	}
+	return e
+}
+
+func errorText(body []byte) string {
+	s := strings.TrimSpace(strings.ToValidUTF8(string(body), "?"))
+	if len(s) > maxErrorText {
+		s = s[:maxErrorText]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (c *Client) scrub(s string) string {
+	if c.secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.secret, "[REDACTED]")
+}
+
+// retryAfter parses a Retry-After value: delay seconds or an HTTP date. Bad or past values give 0.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(min(max(s, 0), 86400)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,55 @@
+// Package usageapi is a typed client of CloudBlue Connect's Usage API (the /usage* paths of the
+// public API v37, /usage/aggregates variants and /products/{id}/usage/rules).
+//
+// # Model
+//
+// A vendor creates a usage file for a product, contract and period (status draft), uploads a
+// workbook (uploading → processing → ready | invalid), and submits it (ready → pending). The
+// provider accepts or rejects it (pending → accepted | rejected) and closes it once billed
+// (accepted → closed). Records, chunks, reconciliations, aggregates and usage rules are the
+// provider-side views. The types of this package carry the spec's JSON field names and enums;
+// the emulator in usageapitest serves them.
+//
+// # Lists and queries
+//
+// List calls take RQL terms (Eq, In, And, Ordering, Select, Limit, …) and return an iterator
+// that pages with limit/offset, reading Content-Range: items a-b/total. Count asks limit=0.
+//
+// # Errors and retries
+//
+// A non-2xx answer is an *APIError (decoded from {"error_code","errors"}, or the body text when it
+// is not that JSON); match it with errors.As or the sentinels (ErrNotFound, …). Retryable reports
+// network errors, 429 and 5xx as worth repeating; other 4xx are permanent.
+//
+// Each call gets a fresh exponential BackOff (backoff/v4 types are not thread-safe), capped by
+// RetryPolicy (defaults: waits up to 4s before jitter, no wait ending past 20s, below JetStream's
+// 30s AckWait), cancelled with the context, and floored by Retry-After (seconds or HTTP date); a
+// hint that does not fit the budget ends the call with the 429/503, whose RetryAfter the caller
+// can turn into a NakWithDelay. RetryPolicy.OnRetry reports each retry.
+//
+// Which calls retry, and why it is safe:
+//   - GET (reads, lists page by page, downloads) and PUT (UpdateFile, ApproveAllRecords,
+//     UpdateRecordStatus, UpdateChunk, UpdateRule): idempotent. DELETE of a rule: a 404 on a
+//     retry counts as deleted.
+//   - State-transition POSTs: SubmitFile, AcceptFile, RejectFile, CloseFile, DeleteFile. Connect
+//     refuses (400) a transition from a status the file has left, so a repeat cannot apply twice;
+//     a refused retry reads the file back and succeeds if the target status was reached.
+//   - Closing POSTs: CloseRecord, CloseChunk, CloseRecords: closing again with the same billing
+//     id changes nothing; a refused retry reads the record or chunk back.
+//   - UploadFile: reads the file before; after an ambiguous failure it reads it again and stops
+//     if the upload took effect (status or events.uploaded moved on), else sends the same bytes.
+//   - Never retried (one attempt): CreateFile, CreateRule, CreateReconciliation,
+//     UploadReconciliation (they create objects), ReprocessFile and RegenerateChunk (Connect does
+//     not refuse a repeat). FindOrCreateFile is the safe way to create a usage file: it looks up
+//     external_id before any create and again after any failure that may hide a created file.
+//
+// Calls made inside another call's attempt (the lookups of FindOrCreateFile, the read-backs)
+// make a single attempt each, so one budget bounds the whole call.
+//
+// # Concurrency
+//
+// A Client is safe for concurrent use once built; it holds no per-call state. Iterators are not
+// safe for concurrent use.
+//
+// No secret (the API key) appears in an error, a log line or a span attribute.
+package usageapi

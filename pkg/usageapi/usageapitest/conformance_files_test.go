@@ -1,0 +1,263 @@
+package usageapitest_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"github.com/usagepipe/usagepipe/pkg/usagefile"
+	"github.com/xuri/excelize/v2"
+)
+
+// rawWorkbook writes a records sheet cell by cell (text cells), so tests can send what usagefile's writer
+// refuses to write.
+func rawWorkbook(t *testing.T, header []string, rows ...[]string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer func() { _ = f.Close() }()
+	if err := f.SetSheetName("Sheet1", "records"); err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range append([][]string{header}, rows...) {
+		cells := make([]any, len(row))
+		for j, c := range row {
+			cells[j] = c
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("records", cell, &cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var qtHeader = []string{"record_id", "item_search_criteria", "item_search_value", "quantity", "start_time_utc", "end_time_utc", "asset_search_criteria", "asset_search_value"}
+
+// qtRow is a QT row that is valid for the target unless changed by edit (column → value).
+func (tg *target) qtRow(id string, edit map[string]string) []string {
+	row := []string{tg.run + id, "item.mpn", tg.fx.itemMPN, "2", "2026-11-02 00:00:00", "2026-11-02 23:59:59", "asset.id", tg.fx.assetID}
+	for col, v := range edit {
+		for i, h := range qtHeader {
+			if h == col {
+				row[i] = v
+			}
+		}
+	}
+	return row
+}
+
+// invalidCase is one bad row and, for the emulator, the column its error must name.
+type invalidCase struct {
+	id, column string
+	edit       map[string]string
+}
+
+func (tg *target) invalidCases() []invalidCase {
+	tooPrecise := "1." + strings.Repeat("1", int(tg.fx.precision)+1)
+	return []invalidCase{
+		{"unknown-item", "item_search_value", map[string]string{"item_search_value": "NO_SUCH_ITEM"}},
+		{"unknown-asset", "asset_search_value", map[string]string{"asset_search_value": "AS-9999-9999-9999"}},
+		{"bad-number", "quantity", map[string]string{"quantity": "12abc"}},
+		{"too-precise", "quantity", map[string]string{"quantity": tooPrecise}},
+		{"bad-date", "start_time_utc", map[string]string{"start_time_utc": "2026-13-45 00:00:00"}},
+		{"end-before-start", "end_time_utc", map[string]string{"end_time_utc": "2026-11-01 00:00:00"}},
+		{"good", "record_id", nil}, // the duplicate of the first row (good) is the bad one
+	}
+}
+
+// testInvalidWorkbook uploads one good row and one bad row per kind of error: the file goes invalid,
+// nothing is stored, and the processed workbook names each error; a fixed workbook then makes it ready.
+func testInvalidWorkbook(t *testing.T, tg *target) {
+	f := tg.newFile(t, "invalid")
+	rows := [][]string{tg.qtRow("good", nil)}
+	cases := tg.invalidCases()
+	for _, c := range cases {
+		rows = append(rows, tg.qtRow(c.id, c.edit))
+	}
+	f = tg.upload(t, f.ID, rawWorkbook(t, qtHeader, rows...))
+	wantStatus(t, f, usageapi.FileStatusInvalid)
+	if f.ErrorDetail == "" || f.Records == nil || f.Records.Invalid != len(cases) || f.Records.Valid != 1 {
+		t.Fatalf("invalid file: error_detail %q, records %+v; want %d invalid, 1 valid", f.ErrorDetail, f.Records, len(cases))
+	}
+	if recs := tg.recordsOf(t, tg.vendor, f.ID); len(recs) != 0 {
+		t.Fatalf("an invalid file stored %d records", len(recs))
+	}
+	processed, err := tg.vendor.Download(ctx(t), f.ProcessedFileURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProcessedErrors(t, tg, readWorkbook(t, processed), cases)
+
+	f = tg.upload(t, f.ID, tg.validWorkbook(t, "invalid-fixed", 2))
+	wantStatus(t, f, usageapi.FileStatusReady)
+}
+
+// checkProcessedErrors checks the processed workbook: the first row valid, every other one invalid with
+// an error (naming the culprit column, against the emulator).
+func checkProcessedErrors(t *testing.T, tg *target, wb *usagefile.Workbook, cases []invalidCase) {
+	t.Helper()
+	if len(wb.Records) != len(cases)+1 {
+		t.Fatalf("processed workbook has %d rows, want %d", len(wb.Records), len(cases)+1)
+	}
+	if r := wb.Records[0]; r.Status != "valid" || r.Error != "" {
+		t.Fatalf("good row: status %q error %q", r.Status, r.Error)
+	}
+	for i, c := range cases {
+		r := wb.Records[i+1]
+		if r.Status != "invalid" || r.Error == "" {
+			t.Fatalf("row %s: status %q error %q, want invalid with an error", c.id, r.Status, r.Error)
+		}
+		if tg.emu != nil && !strings.Contains(r.Error, c.column) {
+			t.Errorf("row %s: error %q does not name %s", c.id, r.Error, c.column)
+		}
+	}
+}
+
+// testUploadRefused checks what is refused at upload time (400), leaving the file as it was.
+func testUploadRefused(t *testing.T, tg *target) {
+	f := tg.newFile(t, "refused")
+	cases := map[string][]byte{
+		"not a workbook":       []byte("record_id,quantity\nr1,1\n"),
+		"missing column":       rawWorkbook(t, qtHeader[:3], []string{"r1", "item.mpn", tg.fx.itemMPN}),
+		"empty numeric cell":   rawWorkbook(t, qtHeader, tg.qtRow("empty-qty", map[string]string{"quantity": ""})),
+		"no records sheet":     noRecordsSheet(t),
+		"empty amount (QT)":    rawWorkbook(t, append(qtHeader[:len(qtHeader):len(qtHeader)], "amount"), tg.qtRow("empty-amount", nil)),
+		"duplicate column hdr": rawWorkbook(t, append(qtHeader[:len(qtHeader):len(qtHeader)], "quantity"), append(tg.qtRow("dup", nil), "1")),
+	}
+	for name, wb := range cases {
+		_, err := tg.vendor.UploadFile(ctx(t), f.ID, "bad.xlsx", bytes.NewReader(wb))
+		wantAPIError(t, "upload "+name, err, 400)
+	}
+	got, err := tg.vendor.GetFile(ctx(t), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, got, usageapi.FileStatusDraft)
+}
+
+func noRecordsSheet(t *testing.T) []byte {
+	f := excelize.NewFile()
+	defer func() { _ = f.Close() }()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// testIllegalTransitions checks that Connect's state machine refuses what it does not allow, with 400
+// and an error body.
+func testIllegalTransitions(t *testing.T, tg *target) {
+	c := ctx(t)
+	draft := tg.newFile(t, "illegal-draft")
+	refuse := func(what string, err error) {
+		t.Helper()
+		wantAPIError(t, what, err, 400)
+		var apiErr *usageapi.APIError
+		if !errors.As(err, &apiErr) || len(apiErr.Errors) == 0 || tg.emu != nil && apiErr.Code != "USG_001" {
+			t.Fatalf("%s: %v: want an error body (USG_001 from the emulator)", what, err)
+		}
+	}
+	_, err := tg.vendor.SubmitFile(c, draft.ID)
+	refuse("submit a draft", err)
+	ready := tg.readyFile(t, "illegal-ready", 1)
+	if p := tg.provider; p != nil {
+		_, err = p.AcceptFile(c, ready.ID, "")
+		refuse("accept a ready file", err)
+		_, err = p.CloseFile(c, draft.ID)
+		refuse("close a draft", err)
+	}
+	pending, err := tg.vendor.SubmitFile(c, ready.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, pending, usageapi.FileStatusPending)
+	_, err = tg.vendor.SubmitFile(c, ready.ID)
+	refuse("submit a pending file", err)
+	_, err = tg.vendor.DeleteFile(c, ready.ID)
+	refuse("delete a pending file", err)
+	_, err = tg.vendor.UploadFile(c, ready.ID, "again.xlsx", bytes.NewReader(tg.validWorkbook(t, "illegal-again", 1)))
+	refuse("upload to a pending file", err)
+	if p := tg.provider; p != nil {
+		_, err = p.CloseFile(c, ready.ID)
+		refuse("close a pending file", err)
+	}
+	deleted, err := tg.vendor.DeleteFile(c, draft.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, deleted, usageapi.FileStatusDeleted)
+	_, err = tg.vendor.UploadFile(c, draft.ID, "late.xlsx", bytes.NewReader(tg.validWorkbook(t, "illegal-late", 1)))
+	refuse("upload to a deleted file", err)
+	_, err = tg.vendor.GetFile(c, "UF-2000-01-0000-0000")
+	if !usageapi.IsNotFound(err) {
+		t.Fatalf("get an unknown file: %v, want 404", err)
+	}
+}
+
+// testUpdateAndDelete updates a file's fields, deletes a ready file, and finds that find-or-create then
+// makes a new one (a deleted file does not count).
+func testUpdateAndDelete(t *testing.T, tg *target) {
+	c := ctx(t)
+	f := tg.newFile(t, "update")
+	up, err := tg.vendor.UpdateFile(c, f.ID, usageapi.UpdateFileRequest{Description: "updated description", Note: "a note"})
+	if err != nil || up.Description != "updated description" || up.Note != "a note" {
+		t.Fatalf("UpdateFile = %+v, %v", up, err)
+	}
+	got, err := tg.vendor.GetFile(c, f.ID)
+	if err != nil || got.Description != "updated description" {
+		t.Fatalf("GetFile after update: %+v, %v", got, err)
+	}
+	ready := tg.readyFile(t, "delete-ready", 1)
+	if d, err := tg.vendor.DeleteFile(c, ready.ID); err != nil || d.Status != usageapi.FileStatusDeleted {
+		t.Fatalf("delete a ready file: %+v, %v", d, err)
+	}
+	if recs := tg.recordsOf(t, tg.vendor, ready.ID); len(recs) != 0 {
+		t.Fatalf("a deleted file still has %d records", len(recs))
+	}
+	again, created, err := tg.vendor.FindOrCreateFile(c, tg.createRequest("delete-ready"))
+	if err != nil || !created || again.ID == ready.ID {
+		t.Fatalf("find-or-create after delete: %v, created %v, id %s (deleted %s)", err, created, again.ID, ready.ID)
+	}
+}
+
+// testRejectAndReupload has the provider reject a file, then the vendor fixes and resubmits it.
+func testRejectAndReupload(t *testing.T, tg *target) {
+	provider := tg.needProvider(t)
+	c := ctx(t)
+	f := tg.readyFile(t, "reject", 2)
+	if _, err := tg.vendor.SubmitFile(c, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	f, err := provider.RejectFile(c, f.ID, "quantities look wrong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f, usageapi.FileStatusRejected)
+	if f.RejectionNote != "quantities look wrong" {
+		t.Fatalf("rejection_note %q", f.RejectionNote)
+	}
+	for _, r := range tg.recordsOf(t, provider, f.ID) {
+		if r.Status != usageapi.RecordStatusRejected {
+			t.Fatalf("record %s of a rejected file is %s", r.ID, r.Status)
+		}
+	}
+	f = tg.upload(t, f.ID, tg.validWorkbook(t, "reject-fixed", 3))
+	wantStatus(t, f, usageapi.FileStatusReady)
+	if n := len(tg.recordsOf(t, tg.vendor, f.ID)); n != 3 {
+		t.Fatalf("after re-upload %d records, want the 3 new ones", n)
+	}
+	if f, err = tg.vendor.SubmitFile(c, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f, usageapi.FileStatusPending)
+}
+
+var _ = fmt.Sprint

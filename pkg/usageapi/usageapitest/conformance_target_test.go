@@ -1,0 +1,288 @@
+package usageapitest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/usagefile"
+)
+
+// The conformance suite drives a Connect Usage API through the client only. It always runs against the
+// emulator (in-process, over real HTTP), and against a real Connect when CONNECT_API_URL and
+// CONNECT_API_KEY are set, with the fixture named by:
+//
+//	CONNECT_PRODUCT_ID, CONNECT_CONTRACT_ID   where usage files are created
+//	CONNECT_ITEM_MPN, CONNECT_ITEM_PRECISION  an item of the product (precision default decimal(4))
+//	CONNECT_ASSET_ID                          an asset of the product in the contract's marketplace
+//	CONNECT_PROVIDER_API_KEY                  optional: a provider token; without it, steps that need
+//	                                          provider powers (accept, reject, close, …) are skipped
+//
+// Steps that need the emulator's own powers (fault injection) only run against the emulator.
+
+// Keys of the emulator target: vendor and provider tokens are distinct, so the suite proves it uses the
+// right one for each step.
+const (
+	vendorKey   = "SU-100-000-001:vendor-secret"
+	providerKey = "SU-200-000-002:provider-secret"
+)
+
+// target is one Connect the suite runs against.
+type target struct {
+	name     string
+	baseURL  string
+	vendor   *usageapi.Client
+	provider *usageapi.Client       // nil: provider steps are skipped
+	emu      *usageapitest.Emulator // nil against a real Connect: emulator-only steps are skipped
+	fx       fixture
+	run      string // unique prefix of this run's external ids and record ids
+}
+
+// fixture names what the catalog of a target offers for valid records.
+type fixture struct {
+	product, contract string
+	itemMPN           string
+	precision         events.Precision
+	assetID           string
+	schema            events.Schema
+}
+
+// targets returns the constructors of every target to run; the real one only when configured.
+func targets() map[string]func(t *testing.T) *target {
+	out := map[string]func(t *testing.T) *target{"emulator": emulatorTarget}
+	if os.Getenv("CONNECT_API_URL") != "" && os.Getenv("CONNECT_API_KEY") != "" {
+		out["connect"] = connectTarget
+	}
+	return out
+}
+
+// fastRetry keeps the suite quick: faults are retried within milliseconds (429 still waits Retry-After).
+var fastRetry = usageapi.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 30 * time.Second}
+
+func emulatorTarget(t *testing.T) *target {
+	em := usageapitest.New(usageapitest.Options{APIKeys: []string{vendorKey}, ProviderAPIKeys: []string{providerKey}})
+	srv := httptest.NewServer(em.Handler())
+	t.Cleanup(func() { srv.Close(); _ = em.Close() })
+	base := srv.URL + "/public/v1"
+	return &target{
+		name: "emulator", baseURL: base, emu: em,
+		vendor: newClient(t, base, vendorKey), provider: newClient(t, base, providerKey),
+		fx: fixture{
+			product: "PRD-000-000-001", contract: "CRD-00000-00000-00001", itemMPN: "CPU_HOURS",
+			precision: events.PrecisionDecimal4, assetID: "AS-0000-0000-0001", schema: events.SchemaQT,
+		},
+		run: runPrefix(),
+	}
+}
+
+func connectTarget(t *testing.T) *target {
+	env := func(name string) string {
+		v := os.Getenv(name)
+		if v == "" {
+			t.Skipf("real Connect: %s is not set", name)
+		}
+		return v
+	}
+	precision := events.PrecisionDecimal4
+	if p := os.Getenv("CONNECT_ITEM_PRECISION"); p != "" {
+		var err error
+		if precision, err = events.ParsePrecision(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := os.Getenv("CONNECT_API_URL")
+	tg := &target{
+		name: "connect", baseURL: base, vendor: newClient(t, base, os.Getenv("CONNECT_API_KEY")),
+		fx: fixture{
+			product: env("CONNECT_PRODUCT_ID"), contract: env("CONNECT_CONTRACT_ID"), itemMPN: env("CONNECT_ITEM_MPN"),
+			precision: precision, assetID: env("CONNECT_ASSET_ID"), schema: events.SchemaQT,
+		},
+		run: runPrefix(),
+	}
+	if k := os.Getenv("CONNECT_PROVIDER_API_KEY"); k != "" {
+		tg.provider = newClient(t, base, k)
+	}
+	return tg
+}
+
+func newClient(t *testing.T, base, key string) *usageapi.Client {
+	t.Helper()
+	c, err := usageapi.New(base, key, usageapi.WithRetry(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func runPrefix() string { return fmt.Sprintf("conf-%d-", time.Now().UnixNano()) }
+
+// needProvider skips a step that needs provider powers when the target has none.
+func (tg *target) needProvider(t *testing.T) *usageapi.Client {
+	t.Helper()
+	if tg.provider == nil {
+		t.Skip("no provider API key (CONNECT_PROVIDER_API_KEY)")
+	}
+	return tg.provider
+}
+
+// needEmulator skips a step that needs the emulator's own powers.
+func (tg *target) needEmulator(t *testing.T) *usageapitest.Emulator {
+	t.Helper()
+	if tg.emu == nil {
+		t.Skip("emulator only")
+	}
+	return tg.emu
+}
+
+// ctx is the context of one step: a generous safety net, never an assertion on speed.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// newFile finds or creates the draft file of a step, with a unique external id.
+func (tg *target) newFile(t *testing.T, name string) *usageapi.FileDetail {
+	t.Helper()
+	f, created, err := tg.vendor.FindOrCreateFile(ctx(t), tg.createRequest(name))
+	if err != nil {
+		t.Fatalf("FindOrCreateFile(%s): %v", name, err)
+	}
+	if !created || f.Status != usageapi.FileStatusDraft {
+		t.Fatalf("FindOrCreateFile(%s): created %v, status %s; want a new draft", name, created, f.Status)
+	}
+	return f
+}
+
+func (tg *target) createRequest(name string) usageapi.CreateFileRequest {
+	return usageapi.CreateFileRequest{
+		Name: "conformance " + name, Description: "usagepipe conformance suite", ExternalID: tg.run + name,
+		Product: &usageapi.IDRef{ID: tg.fx.product}, Contract: &usageapi.IDRef{ID: tg.fx.contract},
+		Period: &usageapi.Period{From: usageapi.Date{Year: 2026, Month: 11, Day: 1}, To: usageapi.Date{Year: 2026, Month: 11, Day: 30}},
+	}
+}
+
+// waitFile waits until the file's processing (or the provider) is done and returns it. Against the
+// emulator it first lets the background work settle, so the first read is final.
+func (tg *target) waitFile(t *testing.T, id string, until func(usageapi.FileStatus) bool) *usageapi.FileDetail {
+	t.Helper()
+	c := ctx(t)
+	poll := backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Second), backoff.WithMaxInterval(10*time.Second), backoff.WithMaxElapsedTime(0))
+	if tg.emu != nil {
+		if err := tg.emu.Settle(c); err != nil {
+			t.Fatal(err)
+		}
+		poll = backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Millisecond), backoff.WithMaxElapsedTime(0))
+	}
+	f, err := tg.vendor.WaitFile(c, id, until, poll)
+	if err != nil {
+		t.Fatalf("WaitFile(%s): %v", id, err)
+	}
+	return f
+}
+
+// upload uploads a workbook and waits for its processing; it returns the processed file.
+func (tg *target) upload(t *testing.T, id string, workbook []byte) *usageapi.FileDetail {
+	t.Helper()
+	if _, err := tg.vendor.UploadFile(ctx(t), id, id+".xlsx", bytes.NewReader(workbook)); err != nil {
+		t.Fatalf("UploadFile(%s): %v", id, err)
+	}
+	return tg.waitFile(t, id, usageapi.ProcessingDone)
+}
+
+// readyFile creates a file and uploads n valid records; it returns the ready file.
+func (tg *target) readyFile(t *testing.T, name string, n int) *usageapi.FileDetail {
+	t.Helper()
+	f := tg.newFile(t, name)
+	f = tg.upload(t, f.ID, tg.validWorkbook(t, name, n))
+	wantStatus(t, f, usageapi.FileStatusReady)
+	return f
+}
+
+// validRecord is record i of a valid workbook: quantity i+0.25 (exact at any decimal precision ≥ 2).
+func (tg *target) validRecord(name string, i int) usagefile.Record {
+	q := events.MustDecimal(fmt.Sprintf("%d.25", i+1))
+	if tg.fx.precision < events.PrecisionDecimal2 {
+		q = events.MustDecimal(fmt.Sprint(i + 1))
+	}
+	start := time.Date(2026, 11, 1+i%28, 0, 0, 0, 0, time.UTC)
+	return usagefile.Record{
+		RecordID: fmt.Sprintf("%s%s-%04d", tg.run, name, i), ItemSearchCriteria: usagefile.ItemByMPN,
+		ItemSearchValue: tg.fx.itemMPN, Quantity: q, StartTimeUTC: start, EndTimeUTC: start.Add(24*time.Hour - time.Second),
+		AssetSearchCriteria: usagefile.AssetByID, AssetSearchValue: tg.fx.assetID, Precision: tg.fx.precision,
+	}
+}
+
+// validWorkbook writes n valid records with usagefile's writer.
+func (tg *target) validWorkbook(t *testing.T, name string, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	records := func(yield func(usagefile.Record) bool) {
+		for i := range n {
+			if !yield(tg.validRecord(name, i)) {
+				return
+			}
+		}
+	}
+	if err := usagefile.Write(&buf, usagefile.WriteOptions{Schema: tg.fx.schema}, records); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// filesWithExternalID lists the live (not deleted) files with an external id.
+func (tg *target) filesWithExternalID(t *testing.T, externalID string) []usageapi.File {
+	t.Helper()
+	files, err := tg.vendor.Files(usageapi.Eq("external_id", externalID)).Collect(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(files, func(f usageapi.File) bool { return f.Status == usageapi.FileStatusDeleted })
+}
+
+func wantStatus(t *testing.T, f *usageapi.FileDetail, want usageapi.FileStatus) {
+	t.Helper()
+	if f.Status != want {
+		t.Fatalf("file %s: status %s, want %s (error_detail %q)", f.ID, f.Status, want, f.ErrorDetail)
+	}
+}
+
+// wantAPIError checks that err is an API error with the status (and, against the emulator, any code).
+func wantAPIError(t *testing.T, what string, err error, status int) {
+	t.Helper()
+	if got := usageapi.StatusOf(err); got != status {
+		t.Fatalf("%s: got %v (status %d), want status %d", what, err, got, status)
+	}
+}
+
+// recordsOf lists the records of a file through the API.
+func (tg *target) recordsOf(t *testing.T, c *usageapi.Client, fileID string) []usageapi.Record {
+	t.Helper()
+	recs, err := c.Records(usageapi.Eq("usagefile.id", fileID)).Collect(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// readWorkbook parses a downloaded workbook.
+func readWorkbook(t *testing.T, b []byte) *usagefile.Workbook {
+	t.Helper()
+	wb, err := usagefile.Read(bytes.NewReader(b), usagefile.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wb
+}
+
+var _ = strings.Contains

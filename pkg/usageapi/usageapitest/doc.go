@@ -1,0 +1,38 @@
+// Package usageapitest is an emulator of CloudBlue Connect's Usage API: an http.Handler that serves the
+// same operations, with the same wire format (the types of package usageapi) and the same behaviour as the
+// real service, so that the client, the submitter and the whole pipeline can be tested for real. The
+// conformance suite of this package runs the client against it, and against a real Connect when one is
+// configured.
+//
+// # Model
+//
+// An Emulator holds a Catalog (vendor, marketplaces and hubs, contracts, products with schema and items,
+// assets with parameters) and the objects created through the API: usage files, records, chunks,
+// reconciliations and usage rules. A usage file follows Connect's state machine:
+//
+//	draft → uploading → processing → ready | invalid      upload; processing runs in the background
+//	invalid | ready | rejected → uploading                  re-upload
+//	ready → pending                                         submit
+//	pending → accepted | rejected                           provider (API, Go helpers, rules or ProviderPolicy)
+//	accepted → closed                                       provider close, last chunk closed, reconciliation
+//	draft | invalid | ready → deleted                       delete
+//
+// Any other operation is answered 400 {"error_code":"USG_001","errors":[…]}. Processing is real: the
+// uploaded workbook is read with package usagefile and each row checked against the catalog (unknown item or
+// asset, bad number, more decimals than the item's precision, bad or reversed times, duplicate record id);
+// one bad row makes the file invalid, with a processed workbook naming every error; otherwise the file is
+// ready and its records are stored and queryable. Lists honour limit/offset/limit=0 with Content-Range and
+// the RQL filters the spec documents for each endpoint. Faults (latency, 429, 5xx, connection reset,
+// commit-then-drop) can be injected per operation. Error codes, the ids of chunks, reconciliations and rules
+// and the chunk and reconciliation workbook formats are not documented by Connect; docs/emulator.md lists
+// the emulator's choices.
+//
+// # Concurrency
+//
+// An Emulator is safe for concurrent use. One mutex guards the whole state: every request and every
+// background step (processing, provider decisions, chunk generation) takes it for the time of an in-memory
+// change, and parses or writes workbooks outside it. A change is persisted (when Options.StatePath is set)
+// before its request is answered, in the order changes were made. Background steps run on timers; Settle
+// waits until none is left, and Changed returns a channel closed at the next change, so tests wait for
+// events instead of sleeping.
+package usageapitest

@@ -1,0 +1,204 @@
+package usageapitest
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"github.com/usagepipe/usagepipe/pkg/usagefile"
+)
+
+// validation is the outcome of processing one uploaded workbook.
+type validation struct {
+	rows            []usagefile.ProcessedRecord // every row, with its status and error
+	records         []*recordState              // the valid rows as records (ids not yet assigned)
+	invalid         int
+	fatal           string // the workbook as a whole could not be processed
+	categories      []usageapi.Category
+	sheetCategories []usagefile.Category
+	params          []string // extra columns of the records sheet
+}
+
+func (v validation) valid() int { return len(v.rows) - v.invalid }
+
+// firstError is the error of the first invalid row.
+func (v validation) firstError() string {
+	for _, r := range v.rows {
+		if r.Error != "" {
+			return fmt.Sprintf("row %s: %s", r.RecordID, r.Error)
+		}
+	}
+	return ""
+}
+
+// validate reads the uploaded workbook of job and checks every row against the catalog: the reader's own
+// problems (missing values, bad numbers, bad or reversed times, duplicate record ids), then unknown item or
+// asset, more decimals than the item's precision, and unknown category.
+func (e *Emulator) validate(job processingJob) validation {
+	f := &job.file
+	wb, err := usagefile.Read(bytes.NewReader(job.upload), usagefile.ReadOptions{Schema: events.Schema(strings.ToUpper(string(f.Schema)))})
+	if err != nil {
+		return validation{fatal: fmt.Sprintf("The usage workbook cannot be read: %v", err)}
+	}
+	product, ok := job.catalog.product(f.Product.ID)
+	if !ok {
+		return validation{fatal: fmt.Sprintf("Product %s no longer exists.", f.Product.ID)}
+	}
+	v := validation{sheetCategories: wb.Categories}
+	if len(v.sheetCategories) == 0 {
+		v.sheetCategories = []usagefile.Category{usagefile.DefaultCategory}
+	}
+	for _, c := range v.sheetCategories {
+		v.categories = append(v.categories, usageapi.Category{ID: c.ID, Name: c.Name, Description: c.Description})
+	}
+	params := map[string]bool{}
+	hub := defaultHub(job.catalog, f.Marketplace.ID)
+	created := e.now()
+	for i := range wb.Records {
+		rec := &wb.Records[i]
+		r, msgs := checkRecord(job.catalog, product, f, rec, v.categories)
+		pr := usagefile.ProcessedRecord{Record: rec.Record, Status: usagefile.StatusValid}
+		for name := range rec.Params {
+			params[name] = true
+		}
+		if len(msgs) > 0 {
+			pr.Status, pr.Error = usagefile.StatusInvalid, strings.Join(msgs, "; ")
+			v.invalid++
+		} else {
+			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
+			if r.Hub == "" {
+				r.Hub = hub
+			}
+			v.records = append(v.records, r)
+		}
+		v.rows = append(v.rows, pr)
+	}
+	v.params = slices.Sorted(maps.Keys(params))
+	return v
+}
+
+// checkRecord checks one read row and, when it is valid, returns it as a record.
+func checkRecord(cat *Catalog, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
+	var msgs []string
+	for _, p := range rec.Problems {
+		msgs = append(msgs, problemText(p))
+	}
+	item, asset, more := resolveItemAsset(cat, product, f, rec)
+	msgs = append(msgs, more...)
+	if rec.CategoryID != "" && !slices.ContainsFunc(cats, func(c usageapi.Category) bool { return c.ID == rec.CategoryID }) {
+		msgs = append(msgs, fmt.Sprintf("%s: category %q is not in the categories sheet", usagefile.ColCategoryID, rec.CategoryID))
+	}
+	if item != nil {
+		msgs = append(msgs, checkPrecision(item, rec)...)
+	}
+	if len(msgs) > 0 || item == nil || asset == nil {
+		return nil, msgs
+	}
+	return newRecord(item, asset, f, rec, cats), nil
+}
+
+// resolveItemAsset finds the record's item and asset in the catalog.
+func resolveItemAsset(cat *Catalog, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
+	var msgs []string
+	var item *CatalogItem
+	var asset *CatalogAsset
+	var err error
+	if rec.ItemSearchCriteria != "" && rec.ItemSearchValue != "" {
+		if item, err = product.item(rec.ItemSearchCriteria, rec.ItemSearchValue); err != nil {
+			msgs = append(msgs, usagefile.ColItemSearchValue+": "+err.Error())
+		}
+	}
+	if rec.AssetSearchCriteria != "" && rec.AssetSearchValue != "" {
+		asset, err = cat.asset(product.ID, rec.AssetSearchCriteria, rec.AssetSearchValue)
+		switch {
+		case err != nil:
+			msgs = append(msgs, usagefile.ColAssetSearchValue+": "+err.Error())
+		case asset.Marketplace != "" && asset.Marketplace != f.Marketplace.ID:
+			msgs = append(msgs, fmt.Sprintf("%s: asset %s belongs to marketplace %s, not %s", usagefile.ColAssetSearchValue, asset.ID, asset.Marketplace, f.Marketplace.ID))
+			asset = nil
+		}
+	}
+	return item, asset, msgs
+}
+
+// checkPrecision reports a quantity with more decimals than the item's precision, an amount with more than
+// events.AmountPrecision, and an item_precision column that contradicts the item.
+func checkPrecision(item *CatalogItem, rec *usagefile.ReadRecord) []string {
+	var msgs []string
+	places := precisionScale(item.Precision)
+	if rec.ItemPrecision != "" && !strings.EqualFold(rec.ItemPrecision, item.Precision) {
+		msgs = append(msgs, fmt.Sprintf("%s: %q but item %s has precision %s", usagefile.ColItemPrecision, rec.ItemPrecision, item.ID, item.Precision))
+	}
+	if rec.Quantity.Scale() > places {
+		msgs = append(msgs, fmt.Sprintf("%s: %s has more decimals than the item precision %s", usagefile.ColQuantity, rec.Quantity, item.Precision))
+	}
+	if rec.Amount != nil && rec.Amount.Scale() > events.AmountPrecision {
+		msgs = append(msgs, fmt.Sprintf("%s: %s has more than %d decimals", usagefile.ColAmount, rec.Amount, events.AmountPrecision))
+	}
+	return msgs
+}
+
+// newRecord builds the stored record of a valid row.
+func newRecord(item *CatalogItem, asset *CatalogAsset, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) *recordState {
+	r := &recordState{
+		RecordID: rec.RecordID, Note: rec.RecordNote, ProductID: f.Product.ID,
+		Item: usageapi.RecordItem{
+			ID: item.ID, LocalID: item.LocalID, Name: item.Name, Unit: item.Unit, MPN: item.MPN,
+			Precision: item.Precision, Type: item.Type,
+		},
+		Asset:        usageapi.Asset{ID: asset.ID, ExternalID: asset.ExternalID, ExternalUID: asset.ExternalUID},
+		AssetReconID: firstNonEmpty(rec.AssetReconID, asset.ReconID),
+		Hub:          asset.Hub,
+		Category:     rec.CategoryID,
+		Usage:        rec.Quantity.String(),
+		Start:        rec.StartTimeUTC.UTC(),
+		End:          rec.EndTimeUTC.UTC(),
+	}
+	if r.Category == "" && len(cats) > 0 {
+		r.Category = cats[0].ID
+	}
+	if rec.Amount != nil {
+		r.Amount = rec.Amount.String()
+	}
+	if f.Schema == usageapi.SchemaTR {
+		tier := rec.Tier
+		r.Tier = &tier
+	}
+	for _, name := range slices.Sorted(maps.Keys(rec.Params)) {
+		r.Params = append(r.Params, usageapi.RecordParameter{ParameterName: name, ParameterValue: rec.Params[name]})
+	}
+	return r
+}
+
+// problemText is a reader problem as the processed workbook's error column shows it.
+func problemText(p usagefile.Problem) string {
+	s := p.Err.Error()
+	if p.Column != "" {
+		s = p.Column + ": " + s
+	}
+	if p.Value != "" {
+		s += fmt.Sprintf(" %q", p.Value)
+	}
+	return s
+}
+
+// defaultHub is the first hub of a marketplace, or a placeholder when the catalog names none.
+func defaultHub(cat *Catalog, marketplace string) string {
+	if m, ok := cat.marketplace(marketplace); ok && len(m.Hubs) > 0 {
+		return m.Hubs[0].ID
+	}
+	return "HB-0000-0000"
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
