@@ -1,12 +1,264 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/aggregator"
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// benchAggregator is not implemented yet.
+// benchAggregatorCatalog has daily periods, so nothing closes while the benchmark runs: it measures the fold.
+const benchAggregatorCatalog = `products:
+  - id: PRD-BENCH-0001
+    name: Bench meter
+    schema: QT
+    currency: USD
+    contracts: [CRD-BENCH1]
+    period: {kind: daily}
+    allowed_lateness: 1h
+    items:
+      - {mpn: UNITS, name: Units, unit: unit, precision: decimal(2), aggregation: sum}
+      - {mpn: PEAK, name: Peak, unit: unit, precision: integer, aggregation: max}
+`
+
+// benchAggregator fills USAGE_EVENTS (embedded JetStream, file storage, temporary store) with packets as
+// ingest writes them, then measures in the same run (a) the raw ordered-consumer rate over the whole stream
+// (bus.Read, no decoding) and (b) the catch-up rate of one aggregator worker owning every partition: events
+// decoded, folded and committed per second, from its start until every partition's progress covers the
+// stream. ratio = aggregator events/s ÷ raw consumer events/s (raw msgs/s × events per packet).
 func benchAggregator(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("bench_aggregator: not implemented yet")
+	f := config.NewFlagSet("bench aggregator", getenv)
+	f.SetOutput(stdout)
+	numEvents := f.Int("events", 1_000_000, "events to fill the stream with")
+	subs := f.Int("subscriptions", 10_000, "distinct subscriptions")
+	perRequest := f.Int("events-per-request", 500, "events per simulated ingest request (one packet per partition)")
+	partitions := f.Int("partitions", 16, "event partitions")
+	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the catch-up phase to this file")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if *numEvents < 1 || *subs < 1 || *perRequest < 1 || *partitions < 1 {
+		return errors.New("bench aggregator: every count must be positive")
+	}
+	dir, err := os.MkdirTemp("", "usagepipe-bench-aggregator-")
+	if err != nil {
+		return fmt.Errorf("bench aggregator: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	if err != nil {
+		return fmt.Errorf("bench aggregator: %w", err)
+	}
+	defer srv.Shutdown()
+	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Name: "bench-aggregator", Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("bench aggregator: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.Provision(ctx, bus.Topology{Partitions: *partitions}); err != nil {
+		return fmt.Errorf("bench aggregator: %w", err)
+	}
+	b := &aggBench{conn: conn, out: stdout, events: *numEvents, subs: *subs, perRequest: *perRequest,
+		partitions: *partitions, cpuProfile: *cpuProfile, url: srv.URL()}
+	return b.run(ctx)
+}
+
+// aggBench is one run of the aggregator benchmark.
+type aggBench struct {
+	conn                                 *bus.Conn
+	out                                  io.Writer
+	events, subs, perRequest, partitions int
+	packets                              int
+	cpuProfile                           string
+	url                                  string
+}
+
+func (b *aggBench) run(ctx context.Context) error {
+	if err := b.fill(ctx); err != nil {
+		return err
+	}
+	rawMsgs, rawEvents, err := b.rawConsume(ctx)
+	if err != nil {
+		return err
+	}
+	agg, err := b.catchUp(ctx)
+	if err != nil {
+		return err
+	}
+	ratio := agg / rawEvents
+	fmt.Fprintf(b.out, "aggregator catch-up: %.0f events/s (%.2f of the raw consumer's event rate)\n", agg, ratio)
+	fmt.Fprintf(b.out, "RESULT aggregator_events_per_s=%.0f raw_consume_msgs_per_s=%.0f ratio=%.3f\n", agg, rawMsgs, ratio)
+	return nil
+}
+
+// fill publishes the events as ingest would: per request, one packet per partition, sorted by key.
+func (b *aggBench) fill(ctx context.Context) error {
+	rng := rand.New(rand.NewPCG(1, 2))
+	start, at := time.Now(), time.Now().UTC()
+	for sent := 0; sent < b.events; sent += b.perRequest {
+		n := min(b.perRequest, b.events-sent)
+		msgs := b.request(rng, sent, n, at)
+		if _, err := b.conn.PublishBatch(ctx, msgs); err != nil {
+			return fmt.Errorf("bench aggregator: fill: %w", err)
+		}
+		b.packets += len(msgs)
+	}
+	d := time.Since(start)
+	fmt.Fprintf(b.out, "filled USAGE_EVENTS: %d events in %d packets over %d subscriptions and %d partitions in %v (%.0f events/s)\n",
+		b.events, b.packets, b.subs, b.partitions, d.Round(time.Millisecond), float64(b.events)/d.Seconds())
+	return nil
+}
+
+// request builds the packets of one simulated ingest request of n events.
+func (b *aggBench) request(rng *rand.Rand, first, n int, at time.Time) []bus.Msg {
+	groups := map[int][]events.Event{}
+	for i := range n {
+		sub := "AS-" + strconv.Itoa(rng.IntN(b.subs))
+		ev := events.Event{SpecVersion: events.SpecVersion, ID: "ev-" + strconv.Itoa(first+i), Source: "bench",
+			Type: events.EventType, Subject: sub, Time: at,
+			Data: events.Usage{Product: "PRD-BENCH-0001", Item: "UNITS", Quantity: events.DecimalFromInt(int64(rng.IntN(100)))}}
+		if i%4 == 0 {
+			ev.Data.Item = "PEAK"
+		}
+		p := events.Partition(sub, b.partitions)
+		groups[p] = append(groups[p], ev)
+	}
+	msgs := make([]bus.Msg, 0, len(groups))
+	for p, g := range groups {
+		events.SortByKey(g)
+		h := bus.Header{events.HeaderKind: []string{events.KindEvents},
+			bus.HeaderMsgID: []string{"bench-" + strconv.Itoa(first) + "-" + strconv.Itoa(p)}}
+		msgs = append(msgs, bus.Msg{Subject: "usage.events." + strconv.Itoa(p), Header: h, Data: events.EncodePacket(g)})
+	}
+	return msgs
+}
+
+// rawConsume reads the whole stream with one ordered consumer and returns messages/s and events/s.
+func (b *aggBench) rawConsume(ctx context.Context) (msgsPerS, eventsPerS float64, err error) {
+	msgs, evs := 0, 0
+	start := time.Now()
+	err = b.conn.Read(ctx, bus.StreamEvents, bus.ReadOptions{}, func(m bus.Msg) error {
+		msgs++
+		evs += bytes.Count(m.Data, []byte{'\n'})
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench aggregator: raw consume: %w", err)
+	}
+	d := time.Since(start).Seconds()
+	msgsPerS, eventsPerS = float64(msgs)/d, float64(evs)/d
+	fmt.Fprintf(b.out, "raw ordered consumer: %d messages (%d events) in %.2fs: %.0f msgs/s, %.0f events/s\n",
+		msgs, evs, d, msgsPerS, eventsPerS)
+	return msgsPerS, eventsPerS, nil
+}
+
+// catchUp runs one worker owning every partition until every partition's committed progress reaches the end
+// of the stream, and returns events/s.
+func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
+	catalog, err := events.ParseCatalog([]byte(benchAggregatorCatalog))
+	if err != nil {
+		return 0, fmt.Errorf("bench aggregator: %w", err)
+	}
+	ends, err := b.partitionEnds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	w, err := aggregator.New(b.conn, aggregator.Options{MemberID: "bench", Catalog: catalog, Partitions: b.partitions,
+		NoTicks: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return 0, err
+	}
+	stopProfile, err := startProfile(b.cpuProfile)
+	if err != nil {
+		return 0, err
+	}
+	defer stopProfile()
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- w.Run(wctx) }()
+	err = b.waitCommitted(ctx, ends)
+	d := time.Since(start)
+	cancel()
+	if werr := <-done; err == nil {
+		err = werr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bench aggregator: catch-up: %w", err)
+	}
+	rate := float64(b.events) / d.Seconds()
+	fmt.Fprintf(b.out, "aggregator: %d events applied and committed in %.2fs by one worker owning %d partitions\n",
+		b.events, d.Seconds(), b.partitions)
+	return rate, nil
+}
+
+// partitionEnds is the last sequence of every partition's subject.
+func (b *aggBench) partitionEnds(ctx context.Context) ([]uint64, error) {
+	ends := make([]uint64, b.partitions)
+	for p := range ends {
+		m, err := b.conn.LastMsg(ctx, bus.StreamEvents, "usage.events."+strconv.Itoa(p))
+		if err != nil && !errors.Is(err, bus.ErrNotFound) {
+			return nil, fmt.Errorf("bench aggregator: %w", err)
+		}
+		ends[p] = m.Seq
+	}
+	return ends, nil
+}
+
+// waitCommitted polls each partition's progress record until its "to" reaches the partition's end. It uses
+// its own connection (the worker's is busy with its consumers) and retries failed reads (a loaded machine can
+// make one time out) until waitTimeout.
+func (b *aggBench) waitCommitted(ctx context.Context, ends []uint64) error {
+	conn, err := bus.Connect(ctx, bus.Config{URL: b.url, Name: "bench-aggregator-poll", Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(waitTimeout)
+	for p, end := range ends {
+		for end > 0 {
+			m, err := conn.LastMsg(ctx, bus.StreamAgg, "usage.agg.progress."+strconv.Itoa(p))
+			if err == nil && progressTo(m.Data) >= end {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("partition %d not committed to %d after %v (last error: %v)", p, end, waitTimeout, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// waitTimeout bounds the catch-up.
+const waitTimeout = 10 * time.Minute
+
+// progressTo reads "to" from a progress record.
+func progressTo(data []byte) uint64 {
+	var p struct {
+		To    uint64 `json:"to"`
+		Part  int    `json:"part"`
+		Parts int    `json:"parts"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil || p.Part < p.Parts {
+		return 0
+	}
+	return p.To
 }

@@ -253,11 +253,12 @@ func postBatch(ctx context.Context, client *http.Client, url string, body []byte
 		return fmt.Errorf("bench ingest: post: %w", err)
 	}
 	defer resp.Body.Close()
-	reply, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
+		reply, _ := io.ReadAll(resp.Body)
 		return fmt.Errorf("bench ingest: want 200, have %d: %.300s", resp.StatusCode, reply)
 	}
-	return nil
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
 
 // benchBodies builds the request bodies: numEvents realistic, unique events over a few hundred subscriptions.

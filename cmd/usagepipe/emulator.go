@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -25,6 +26,8 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	apiKeys.secret, providerKeys.secret = true, true
 	addr := f.String("addr", "127.0.0.1:8090", "listen address host:port (port 0 picks one)")
 	catalog := f.String("catalog", "", "catalog file, YAML or JSON (default: the built-in sample catalog)")
+	eventsCatalog := f.String("events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
+	autoAssets := f.Bool("auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
 	state := f.String("state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
 	f.Var(&apiKeys, "api-key", "accepted API key, repeatable (default: any Authorization header)")
 	f.Var(&providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
@@ -38,7 +41,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	opts, faultSet, err := emulatorOptions(*catalog, *rejectShare, faults.values)
+	opts, faultSet, err := emulatorOptions(*catalog, *eventsCatalog, *rejectShare, faults.values)
 	if f.ValidateOnly() {
 		return f.Validate(stdout, err)
 	}
@@ -47,19 +50,15 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	opts.APIKeys, opts.ProviderAPIKeys, opts.StatePath, opts.ProcessingDelay = apiKeys.values, providerKeys.values, *state, *delay
 	opts.Provider = usageapitest.ProviderPolicy{Auto: !*manual, AcceptAfter: *acceptAfter, RejectShare: *rejectShare, RejectNote: *rejectNote}
-	opts.Logger = emulatorLogger(stdout, *verbose)
+	opts.Logger, opts.AutoAssets = emulatorLogger(stdout, *verbose), *autoAssets
 	return serveEmulator(ctx, *addr, opts, faultSet, stdout)
 }
 
-// emulatorOptions loads the catalog and parses the faults, reporting every problem at once.
-func emulatorOptions(catalog string, rejectShare float64, faults []string) (usageapitest.Options, map[string][]usageapitest.Fault, error) {
+// emulatorOptions loads the catalogs and parses the faults, reporting every problem at once.
+func emulatorOptions(catalog, eventsCatalog string, rejectShare float64, faults []string) (usageapitest.Options, map[string][]usageapitest.Fault, error) {
 	var opts usageapitest.Options
-	var errs []error
-	if catalog != "" {
-		c, err := usageapitest.LoadCatalog(catalog)
-		errs = append(errs, err)
-		opts.Catalog = c
-	}
+	cat, errs := emulatorCatalog(catalog, eventsCatalog)
+	opts.Catalog = cat
 	if rejectShare < 0 || rejectShare > 1 {
 		errs = append(errs, fmt.Errorf("--reject-share %v is not in [0,1]", rejectShare))
 	}
@@ -75,6 +74,29 @@ func emulatorOptions(catalog string, rejectShare float64, faults []string) (usag
 		set[route] = append(set[route], parsed...)
 	}
 	return opts, set, errors.Join(errs...)
+}
+
+// emulatorCatalog is the --catalog file (or, with only --events-catalog, the sample catalog) with the
+// products of the --events-catalog merged in; nil means the sample catalog.
+func emulatorCatalog(catalog, eventsCatalog string) (*usageapitest.Catalog, []error) {
+	var c *usageapitest.Catalog
+	var errs []error
+	if catalog != "" {
+		var err error
+		c, err = usageapitest.LoadCatalog(catalog)
+		errs = append(errs, err)
+	}
+	if eventsCatalog == "" {
+		return c, errs
+	}
+	pipeline, err := events.LoadCatalog(eventsCatalog)
+	if err != nil {
+		return c, append(errs, err)
+	}
+	if c == nil {
+		c = usageapitest.SampleCatalog()
+	}
+	return c.Merged(usageapitest.CatalogFromEvents(pipeline)), errs
 }
 
 // serveEmulator opens the emulator, applies the faults and serves it until ctx ends.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,11 +90,30 @@ func TestEmulatorCommandValidates(t *testing.T) {
 			t.Errorf("%v: want a configuration error", args)
 		}
 	}
+	pipeline := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(pipeline, []byte(pipelineCatalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	if err := runEmulator(context.Background(), []string{"--validate", "--api-key", "SU-1:secret", "--fault", "*=503*2"}, env, &out); err != nil {
+	args := []string{"--validate", "--api-key", "SU-1:secret", "--fault", "*=503*2", "--events-catalog", pipeline, "--auto-assets"}
+	if err := runEmulator(context.Background(), args, env, &out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), "secret") {
 		t.Errorf("--validate printed an API key: %s", out.String())
 	}
 }
+
+const pipelineCatalog = `
+products:
+  - id: PRD-100-200-300
+    name: Cloud Storage
+    schema: QT
+    currency: EUR
+    contracts: [CRD-10001]
+    time_zone: Europe/Madrid
+    period: {kind: monthly}
+    allowed_lateness: 48h
+    items:
+      - {mpn: STORAGE-GB-HOURS, name: Storage, unit: GB-hour, precision: decimal(4), aggregation: sum}
+`

@@ -147,14 +147,15 @@ func (s *State) expireDue() {
 			continue
 		}
 		for _, idx := range b.keys {
-			delete(s.keys, s.slab.at(idx).key)
+			s.remove(&s.slab.at(idx).key)
 			s.slab.release(idx)
 		}
 		delete(s.buckets, k)
 		if b.prod.curB == b {
-			b.prod.curB, b.prod.cur = nil, events.Period{}
+			b.prod.curB = nil
 		}
 	}
+	s.shrinkIndex()
 }
 
 // recompute sets nextDue and nextOut from the buckets and mark cursors.

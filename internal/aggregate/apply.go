@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -9,50 +10,96 @@ import (
 
 // Apply applies one source message, an event packet: first the clock part (as Advance), then each event in
 // order. Output is appended to out. A message whose seq is not above LastSeq is ignored.
+//
+// The events go through passes that change nothing but prepare the last one, which applies them in order:
+// hash the ids, load their dedup buckets, resolve the events against the catalog and their periods, load their
+// key index slots, load their aggregates. Each load pass is a tight loop, so the cache misses of a packet
+// overlap instead of queueing one behind the other.
 func (s *State) Apply(seq uint64, arrival time.Time, evs []events.Event, out *Output) {
 	if !s.accept(seq) {
 		return
 	}
 	s.tick(arrival, out)
-	s.hashes = s.hashes[:0]
+	s.prep = slices.Grow(s.prep[:0], len(evs))[:len(evs)]
 	for i := range evs {
-		h := hashKey(evs[i].Source, evs[i].ID)
-		s.hashes = append(s.hashes, h)
-		s.ids.touch(h)
+		s.prep[i].id = hashKey(evs[i].Source, evs[i].ID)
+	}
+	for i := range s.prep {
+		s.ids.touch(s.prep[i].id)
 	}
 	for i := range evs {
-		s.applyEvent(seq, &evs[i], s.hashes[i], out)
+		s.prepare(&evs[i], &s.prep[i])
+	}
+	for i := range s.prep {
+		s.prep[i].slot = s.index.touch(s.prep[i].key)
+	}
+	for i := range s.prep {
+		if v := s.prep[i].slot; v != 0 {
+			s.sink += s.slab.at(int32(uint32(v)) - 1).flags
+		}
+	}
+	for i := range evs {
+		s.applyEvent(seq, &evs[i], &s.prep[i], out)
 	}
 	if len(s.dirty) > 0 {
 		s.flushAdjustments(seq, out)
 	}
 }
 
-func (s *State) applyEvent(seq uint64, e *events.Event, h uint64, out *Output) {
-	if s.ids.contains(h) {
+// prepared is what the first pass learns of an event.
+type prepared struct {
+	id    uint64 // hashKey of (source, id)
+	key   uint64 // hashKeyID of the key
+	slot  uint64 // its home slot in the key index
+	ps    *prodState
+	meter uint32
+	attr  string // unique_count: the attribute counted
+	pd    events.Period
+	rej   *events.Rejection
+}
+
+func (s *State) prepare(e *events.Event, p *prepared) {
+	var is *itemState
+	p.key, p.slot, p.attr = 0, 0, ""
+	p.ps, is, p.meter, p.rej = s.resolve(e)
+	if p.rej != nil {
+		return
+	}
+	if is.it.Aggregation == events.AggregationUniqueCount {
+		p.attr = is.it.UniqueAttribute
+	}
+	if p.pd, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
+		return
+	}
+	k := keyID{sub: e.Subject, start: p.pd.Start.UnixNano(), meter: p.meter, tier: int32(e.Data.Tier)}
+	p.key = hashKeyID(&k)
+}
+
+func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output) {
+	bi, dup := s.ids.find(p.id)
+	if dup {
 		s.duplicates++
 		return
 	}
-	ps, is, m, r := s.resolve(e)
-	if r != nil {
-		s.deadLetter(seq, e, r, out)
+	if p.rej != nil {
+		s.deadLetter(seq, e, p.rej, out)
 		return
 	}
-	b, r := s.bucketFor(ps, e.Time)
-	if r != nil {
-		s.deadLetter(seq, e, r, out)
+	b, rej := s.bucketOf(p.ps, p.pd)
+	if rej != nil {
+		s.deadLetter(seq, e, rej, out)
 		return
 	}
-	s.ids.add(h)
-	k := keyID{sub: e.Subject, start: b.period.Start.UnixNano(), meter: m, tier: int32(e.Data.Tier)}
-	idx, ok := s.keys[k]
-	if !ok {
-		idx = s.newAcc(b, k, e)
+	s.ids.insertAt(bi, p.id)
+	k := keyID{sub: e.Subject, start: b.period.Start.UnixNano(), meter: p.meter, tier: int32(e.Data.Tier)}
+	idx := s.find(p.key, &k)
+	if idx < 0 {
+		idx = s.newAcc(b, &k, p.key, e)
 	}
 	a := s.slab.at(idx)
 	var uniq string
-	if s.meters[m].kind == aggUnique {
-		uniq = e.Data.Attributes[is.it.UniqueAttribute]
+	if p.attr != "" {
+		uniq = e.Data.Attributes[p.attr]
 	}
 	if b.closed {
 		d := s.dirtyFor(idx, a, b)
@@ -61,18 +108,25 @@ func (s *State) applyEvent(seq uint64, e *events.Event, h uint64, out *Output) {
 	} else {
 		a.digest.Add(e.Key())
 	}
-	a.fold(s.meters[m].kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
+	a.fold(s.meters[p.meter].kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
 }
 
 // resolve finds the event's product, item and meter in the catalog and checks that the event can be folded.
+// Consecutive events of one product and item (the common case) skip the map lookups.
 func (s *State) resolve(e *events.Event) (*prodState, *itemState, uint32, *events.Rejection) {
-	ps := s.prods[e.Data.Product]
-	if ps == nil || ps.p == nil {
-		return nil, nil, 0, reject(events.ReasonUnknownProduct, "data.product", "product %q is not in the catalog", e.Data.Product)
+	ps := s.lastProd
+	if ps == nil || ps.id != e.Data.Product {
+		if ps = s.prods[e.Data.Product]; ps == nil || ps.p == nil {
+			return nil, nil, 0, reject(events.ReasonUnknownProduct, "data.product", "product %q is not in the catalog", e.Data.Product)
+		}
+		s.lastProd = ps
 	}
-	is := ps.items[e.Data.Item]
-	if is == nil {
-		return nil, nil, 0, reject(events.ReasonUnknownItem, "data.item", "product %s has no item %q", ps.id, e.Data.Item)
+	is := ps.lastItem
+	if is == nil || is.it.MPN != e.Data.Item {
+		if is = ps.items[e.Data.Item]; is == nil {
+			return nil, nil, 0, reject(events.ReasonUnknownItem, "data.item", "product %s has no item %q", ps.id, e.Data.Item)
+		}
+		ps.lastItem = is
 	}
 	ci, ok := contractIndex(ps.p, e)
 	if !ok {
@@ -84,20 +138,14 @@ func (s *State) resolve(e *events.Event) (*prodState, *itemState, uint32, *event
 	return ps, is, is.meters[ci], nil
 }
 
-// checkEvent checks what the fold needs of an event: a quantity the item's aggregation accepts, an amount, a
-// tier that fits the key and the unique attribute.
+// checkEvent checks what the fold needs of an event, with the rules of events.Catalog.Validate: a quantity
+// within the item's precision and sign (count ignores it), a valid amount, a tier that fits the key and the
+// unique attribute.
 func checkEvent(it *events.Item, e *events.Event) *events.Rejection {
 	if t := e.Data.Tier; t < 0 || t > math.MaxInt32 {
 		return reject(events.ReasonBadTier, "data.tier", "tier %d is out of range", t)
 	}
-	switch it.Aggregation {
-	case events.AggregationCount:
-	case events.AggregationUniqueCount:
-		if e.Data.Attributes[it.UniqueAttribute] == "" {
-			return reject(events.ReasonMissingAttribute, "data.attributes."+it.UniqueAttribute,
-				"item %s counts distinct values of attribute %q", it.MPN, it.UniqueAttribute)
-		}
-	default:
+	if it.Aggregation != events.AggregationCount {
 		q := e.Data.Quantity
 		if q.Sign() < 0 && !it.AllowNegative {
 			return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s is negative and item %s does not allow it", q, it.MPN)
@@ -114,46 +162,63 @@ func checkEvent(it *events.Item, e *events.Event) *events.Rejection {
 			return reject(events.ReasonBadAmount, "data.amount", "amount %s has %d decimals, the limit is %d", a, sc, events.AmountPrecision)
 		}
 	}
+	if it.Aggregation == events.AggregationUniqueCount && e.Data.Attributes[it.UniqueAttribute] == "" {
+		return reject(events.ReasonMissingAttribute, "data.attributes."+it.UniqueAttribute,
+			"item %s counts distinct values of attribute %q", it.MPN, it.UniqueAttribute)
+	}
 	return nil
 }
 
-// bucketFor returns the bucket of the product's period containing t, creating it: open if the period has not
-// closed yet, closed (for an adjustment) if it has but is younger than the max event age.
-func (s *State) bucketFor(ps *prodState, t time.Time) (*bucket, *events.Rejection) {
+// periodOf returns the product's period containing t, through a one-period cache.
+func periodOf(ps *prodState, t time.Time) (events.Period, *events.Rejection) {
 	if !ps.cur.Contains(t) {
 		pd := ps.p.Period.Containing(t)
 		if pd.IsZero() {
-			return nil, reject(events.ReasonUnknownProduct, "data.product", "product %s has no valid period", ps.id)
+			return pd, reject(events.ReasonUnknownProduct, "data.product", "product %s has no valid period", ps.id)
 		}
-		ps.cur, ps.curB = pd, s.buckets[bucketKey{ps, pd.Start.UnixNano()}]
+		ps.cur, ps.curB = pd, nil
 	}
-	if ps.curB != nil {
-		return ps.curB, nil
+	return ps.cur, nil
+}
+
+// bucketOf returns the bucket of the product's period pd, creating it: open if the period has not closed yet,
+// closed (for adjustments) if it has but is younger than the max event age.
+func (s *State) bucketOf(ps *prodState, pd events.Period) (*bucket, *events.Rejection) {
+	if b := ps.curB; b != nil && b.period.Start.Equal(pd.Start) {
+		return b, nil
 	}
-	end := ps.cur.End.UnixNano()
-	b := &bucket{prod: ps, period: ps.cur, due: end + int64(ps.p.AllowedLateness), expire: end + int64(ps.p.MaxEventAge)}
-	if s.clock >= b.expire {
-		return nil, reject(events.ReasonTooLate, "time", "period %s of product %s is older than the max event age %v",
-			ps.cur, ps.id, ps.p.MaxEventAge)
+	start := pd.Start.UnixNano()
+	b := s.buckets[bucketKey{ps, start}]
+	if b == nil {
+		end := pd.End.UnixNano()
+		b = &bucket{prod: ps, period: pd, due: end + int64(ps.p.AllowedLateness), expire: end + int64(ps.p.MaxEventAge)}
+		if s.clock >= b.expire {
+			return nil, reject(events.ReasonTooLate, "time", "period %s of product %s is older than the max event age %v",
+				pd, ps.id, ps.p.MaxEventAge)
+		}
+		s.addBucket(b)
 	}
-	b.closed = s.clock >= b.due
-	s.buckets[bucketKey{ps, ps.cur.Start.UnixNano()}] = b
 	ps.curB = b
+	return b, nil
+}
+
+func (s *State) addBucket(b *bucket) {
+	b.closed = s.clock >= b.due
+	s.buckets[bucketKey{b.prod, b.period.Start.UnixNano()}] = b
 	if b.closed {
 		s.nextDue = min(s.nextDue, b.expire)
 	} else {
 		s.nextOut = min(s.nextOut, b.due)
 		s.nextDue = min(s.nextDue, b.due)
 	}
-	return b, nil
 }
 
-func (s *State) newAcc(b *bucket, k keyID, e *events.Event) int32 {
+func (s *State) newAcc(b *bucket, k *keyID, h uint64, e *events.Event) int32 {
 	idx := s.slab.alloc()
 	a := s.slab.at(idx)
-	a.key = k
+	a.key = *k
 	a.market = s.marketID(e.Data.Marketplace)
-	s.keys[k] = idx
+	s.insert(h, idx)
 	b.keys = append(b.keys, idx)
 	return idx
 }

@@ -15,12 +15,13 @@ type meter struct {
 // prodState is the state's view of one product: its catalog entry (nil once the product left the catalog but
 // still has periods here), its items, a one-period lookup cache and the next period to mark.
 type prodState struct {
-	id    string
-	p     *events.Product
-	items map[string]*itemState
-	cur   events.Period // the period last looked up
-	curB  *bucket       // its bucket, nil if it has none
-	mark  events.Period // the next period to mark; zero until marks start
+	id       string
+	p        *events.Product
+	items    map[string]*itemState
+	cur      events.Period // the period last looked up
+	curB     *bucket       // the bucket last looked up (nil after an expiry)
+	lastItem *itemState    // the item last resolved
+	mark     events.Period // the next period to mark; zero until marks start
 }
 
 type itemState struct {

@@ -127,3 +127,46 @@ func TestIDSetMemoryPerID(t *testing.T) {
 		t.Errorf("%d ids remembered, want at most %d", s.used, (genSpan+1)*perGen)
 	}
 }
+
+// TestIDSetSweepKeepsRuns fills the table close to its maximum load with ids of alternating generations, so
+// that runs overflow into later buckets, then expires one generation and checks every id left is found.
+func TestIDSetSweepKeepsRuns(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4, 5} {
+		s := newIDSet(genSpan)
+		s.advance(0)
+		n := len(s.buckets) * bucketSlots * maxLoadPct / 100 * 4 // grows twice, ends near the maximum load
+		gens := map[uint64]int64{}
+		for i := 0; i < n; i++ {
+			if i == n/2 {
+				s.advance(1)
+			}
+			h := mix64(uint64(i)<<8 | seed)
+			s.add(h)
+			gens[h] = s.gen
+		}
+		overflowed := 0
+		for i := range s.buckets {
+			for j := 0; j < int(s.buckets[i].n); j++ {
+				if s.home(s.buckets[i].hash[j]) != i {
+					overflowed++
+				}
+			}
+		}
+		if overflowed == 0 {
+			t.Fatalf("seed %d: no run overflows; the test proves nothing", seed)
+		}
+		nb := len(s.buckets)
+		s.advance(genSpan + 1) // generation 0 expires, generation 1 stays: a sweep in place
+		if len(s.buckets) != nb {
+			t.Fatalf("seed %d: the table was resized (%d to %d buckets), not swept", seed, nb, len(s.buckets))
+		}
+		for h, g := range gens {
+			if got, want := s.contains(h), g == 1; got != want {
+				t.Fatalf("seed %d: contains(%x) = %v, want %v", seed, h, got, want)
+			}
+		}
+		if s.used != n-n/2 {
+			t.Fatalf("seed %d: %d ids, want %d", seed, s.used, n-n/2)
+		}
+	}
+}

@@ -8,12 +8,12 @@ import "math/bits"
 // Time is cut into generations of horizon/genSpan. An id is tagged with the generation of the clock when it was
 // first seen and is remembered while the current generation is at most genSpan generations later: for at least
 // the horizon and less than horizon*(genSpan+1)/genSpan. When the generation advances, the ids that fall out are
-// swept by rebuilding the table, so the table never holds expired ids and needs no tombstones.
+// swept at once, so the table never holds expired ids and needs no tombstones.
 //
 // The table is bucketised linear probing: a bucket is one 64-byte cache line holding 7 hashes, their generation
-// tags (mod 256) and a fill count. Buckets fill in order and lose entries only in a rebuild, so a lookup stops at
-// the first bucket that is not full. The load is kept between 0.4 and 0.9 (0.9 triggers growth, a sweep shrinks
-// below 0.4), so memory is 64/7/load: 10 to 23 bytes per remembered id.
+// tags (mod 256) and a fill count. A lookup stops at the first bucket that is not full. The load is kept between
+// 0.4 and 0.9 (0.9 doubles the table, a sweep that leaves less than 0.4 halves it), so memory is 64/7/load:
+// 10 to 23 bytes per remembered id. Sweeps work in place; only growing and shrinking allocate.
 //
 // A new id is taken for a duplicate only if its full 64-bit hash equals that of one of the n remembered ids:
 // probability n/2^64 per event, about 5e-13 with 10 million ids remembered.
@@ -64,28 +64,42 @@ func (s *idSet) touch(h uint64) {
 	s.sink += s.buckets[s.home(h)].n
 }
 
-// contains reports whether h is remembered.
-func (s *idSet) contains(h uint64) bool {
+// find reports whether h is remembered and, if not, the bucket where it would go.
+func (s *idSet) find(h uint64) (int, bool) {
 	mask := len(s.buckets) - 1
 	for i := s.home(h); ; i = (i + 1) & mask {
 		b := &s.buckets[i]
 		for j := 0; j < int(b.n); j++ {
 			if b.hash[j] == h {
-				return true
+				return i, true
 			}
 		}
 		if b.n < bucketSlots {
-			return false
+			return i, false
 		}
 	}
 }
 
+func (s *idSet) contains(h uint64) bool {
+	_, ok := s.find(h)
+	return ok
+}
+
 // add remembers h, which is not remembered yet, in the current generation.
 func (s *idSet) add(h uint64) {
+	bi, _ := s.find(h)
+	s.insertAt(bi, h)
+}
+
+// insertAt remembers h, which find placed in bucket bi with no change to the set since.
+func (s *idSet) insertAt(bi int, h uint64) {
 	if (s.used+1)*100 > len(s.buckets)*bucketSlots*maxLoadPct {
 		s.rebuild(len(s.buckets) * 2)
+		bi, _ = s.find(h)
 	}
-	s.place(h, uint8(s.gen))
+	b := &s.buckets[bi]
+	b.hash[b.n], b.tag[b.n] = h, uint8(s.gen)
+	b.n++
 	s.used++
 	s.counts[uint8(s.gen)]++
 }
@@ -125,10 +139,64 @@ func (s *idSet) advance(unixNanos int64) {
 		dying += s.counts[uint8(a)]
 		s.counts[uint8(a)] = 0
 	}
-	if dying > 0 {
-		s.used -= dying
-		s.rebuild(s.sizeFor(s.used))
+	if dying == 0 {
+		return
 	}
+	s.used -= dying
+	if nb := s.sizeFor(s.used); nb != len(s.buckets) {
+		s.rebuild(nb)
+	} else {
+		s.sweep()
+	}
+}
+
+// sweep drops the expired ids in place, in one pass over the table. Removing entries can leave room in a
+// bucket that later entries of its run had overflowed past; each such entry moves back to the first bucket with
+// room along its probe sequence, so that lookups, which stop at the first bucket with room, still find it.
+// Entries only move back, never past a bucket that had room before the sweep, so one pass that starts right
+// after such a bucket settles every run.
+func (s *idSet) sweep() {
+	nb := len(s.buckets)
+	mask := nb - 1
+	start := 0
+	for i := range s.buckets {
+		if s.buckets[i].n < bucketSlots {
+			start = (i + 1) & mask
+			break
+		}
+	}
+	cur := uint8(s.gen)
+	for c := 0; c < nb; c++ {
+		i := (start + c) & mask
+		b := &s.buckets[i]
+		w := 0
+		for j := 0; j < int(b.n); j++ {
+			h, tag := b.hash[j], b.tag[j]
+			if cur-tag > genSpan {
+				continue
+			}
+			if k := s.firstRoom(s.home(h), i); k != i {
+				r := &s.buckets[k]
+				r.hash[r.n], r.tag[r.n] = h, tag
+				r.n++
+				continue
+			}
+			b.hash[w], b.tag[w] = h, tag
+			w++
+		}
+		b.n = uint8(w)
+	}
+}
+
+// firstRoom returns the first bucket from home, before bucket end, that has room; end if none has.
+func (s *idSet) firstRoom(home, end int) int {
+	mask := len(s.buckets) - 1
+	for i := home; i != end; i = (i + 1) & mask {
+		if s.buckets[i].n < bucketSlots {
+			return i
+		}
+	}
+	return end
 }
 
 // sizeFor is the bucket count after a sweep leaving n ids: the current one, halved while the load would stay

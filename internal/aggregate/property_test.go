@@ -34,7 +34,7 @@ type genEvent struct {
 
 func drawEvent(t *rapid.T, i int) genEvent {
 	m := rapid.SampledFrom(propMeters).Draw(t, "meter")
-	at := t0.Add(time.Duration(rapid.IntRange(-60*60, 8*3600).Draw(t, "time")) * time.Second)
+	at := t0.Add(time.Duration(rapid.IntRange(-8*3600, 8*3600).Draw(t, "time")) * time.Second)
 	qty := drawQuantity(t, m)
 	e := ev("e"+strconv.Itoa(i), rapid.SampledFrom([]string{"AS-1", "AS-2", "AS-3"}).Draw(t, "sub"), m.item, at, qty,
 		withSource(rapid.SampledFrom([]string{"s1", "s2"}).Draw(t, "source")))

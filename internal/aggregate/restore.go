@@ -174,11 +174,12 @@ func (s *State) decodeAcc(d *decoder, b *bucket) {
 			}
 		}
 	}
-	if _, dup := s.keys[a.key]; dup || int(a.key.meter) >= len(s.meters) || int(a.market) >= len(s.markets) {
+	h := hashKeyID(&a.key)
+	if int(a.key.meter) >= len(s.meters) || int(a.market) >= len(s.markets) || s.find(h, &a.key) >= 0 {
 		d.fail("aggregate")
 		return
 	}
-	s.keys[a.key] = idx
+	s.insert(h, idx)
 	b.keys = append(b.keys, idx)
 }
 

@@ -25,7 +25,7 @@ type State struct {
 	markets      []string
 	marketIdx    map[string]uint32
 
-	keys    map[keyID]int32 // index into slab
+	index   keyIndex // key → slab index
 	slab    accSlab
 	buckets map[bucketKey]*bucket
 	nextDue int64 // earliest close, mark or expiry
@@ -36,8 +36,10 @@ type State struct {
 
 	dirty    []dirtyEntry // keys with late events in the message being applied
 	dirtyIdx map[int32]int
-	refs     []keyRef // scratch for sorting keys
-	hashes   []uint64 // scratch: hashKey of the packet's events
+	refs     []keyRef   // scratch for sorting keys
+	prep     []prepared // scratch: the first pass over a packet
+	lastProd *prodState // the product of the last event resolved
+	sink     uint8      // written by Apply's load passes
 }
 
 // bucket holds the keys of one (product, period), open or closed.
@@ -69,19 +71,20 @@ func New(cfg Config) *State {
 }
 
 func newState(cfg Config) *State {
-	return &State{
+	s := &State{
 		cfg:       cfg,
 		subject:   "usage.events." + strconv.Itoa(cfg.Partition),
 		prods:     make(map[string]*prodState),
 		meterIdx:  make(map[meter]uint32),
 		marketIdx: make(map[string]uint32),
-		keys:      make(map[keyID]int32),
 		buckets:   make(map[bucketKey]*bucket),
 		ids:       newIDSet(int64(cfg.horizon())),
 		dirtyIdx:  make(map[int32]int),
 		nextDue:   never,
 		nextOut:   never,
 	}
+	s.index.reset(minKeySlots)
+	return s
 }
 
 // LastSeq is the sequence of the last source message applied (0 before the first).
@@ -134,13 +137,12 @@ func (s *State) Stats() Stats {
 
 // Approximate sizes used by Stats.KeyBytes (measured by BenchmarkOpenKeyMemory).
 const (
-	accBytes      = 120 // unsafe.Sizeof(acc{})
-	accExtBytes   = 64
-	keyIndexBytes = 60 // a map[keyID]int32 entry with its share of empty slots
+	accBytes    = 120 // unsafe.Sizeof(acc{})
+	accExtBytes = 64
 )
 
 func (s *State) keyBytes() int {
-	n := len(s.slab.chunks)<<chunkBits*accBytes + len(s.keys)*keyIndexBytes
+	n := len(s.slab.chunks)<<chunkBits*accBytes + len(s.index.slots)*8
 	for _, b := range s.buckets {
 		n += cap(b.keys) * 4
 		for _, idx := range b.keys {

@@ -118,6 +118,7 @@ func (r *runner) committed(ctx context.Context, prog progress) {
 	if r.resume != nil {
 		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}
+	r.log.Debug("committed", "from", prog.From, "to", prog.To, "messages", prog.Messages, "events", prog.Events)
 	r.base, r.resume = prog.To, nil
 	r.pend.reset()
 	r.maybeSnapshot(ctx, time.Now())

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,7 +147,7 @@ func (e *testEnv) publishEvents(evs ...events.Event) {
 		groups[p] = append(groups[p], ev)
 	}
 	for p, g := range groups {
-		slices.SortFunc(g, func(a, b events.Event) int { return strings.Compare(a.Source+"\x00"+a.ID, b.Source+"\x00"+b.ID) })
+		events.SortByKey(g)
 		e.publishRaw(p, events.KindEvents, events.EncodePacket(g))
 	}
 }

@@ -19,6 +19,7 @@ type batch struct {
 	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
 	sorted  []events.Event        // scratch of buildPackets
 	sslots  []int                 // scratch of buildPackets
+	scratch []byte                // scratch of msgID
 }
 
 // batches recycles batches: a request's slices are large, and allocating them per request dominates GC.

@@ -34,9 +34,12 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusUnsupportedMediaType, err.Error())
 	}
 	b, err := s.decodeRequest(w, r, sh)
-	var be *bodyError
-	if errors.As(err, &be) {
-		return writeError(w, be.code, be.msg)
+	if err != nil {
+		var be *bodyError
+		if errors.As(err, &be) {
+			return writeError(w, be.code, be.msg)
+		}
+		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	defer b.release()
 	s.dropRecent(b)
@@ -71,6 +74,9 @@ func spanTraceParent(sc trace.SpanContext) (traceparent, tracestate string) {
 	return c["traceparent"], c["tracestate"]
 }
 
+// statusClientClosed labels, in metrics, requests whose client left before the answer (nginx's 499).
+const statusClientClosed = 499
+
 // unavailable answers 503: no event of the request is reported stored.
 func (s *Service) unavailable(w http.ResponseWriter, r *http.Request, err error) int {
 	span := trace.SpanFromContext(r.Context())
@@ -78,7 +84,7 @@ func (s *Service) unavailable(w http.ResponseWriter, r *http.Request, err error)
 	span.SetStatus(codes.Error, "publish failed")
 	if r.Context().Err() != nil { // the client went away; nothing to answer
 		s.log.InfoContext(r.Context(), "request abandoned by the client before its events were stored", "err", err)
-		return 499
+		return statusClientClosed
 	}
 	s.log.WarnContext(r.Context(), "events not stored: JetStream unavailable", "err", err)
 	w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.RetryAfter+time.Second-1)/time.Second)))

@@ -58,7 +58,7 @@ func startStack(t testing.TB, cfg ingest.Config) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tel.Shutdown() })
-	s.conn, err = bus.Connect(testContext(t), bus.Config{URL: s.nats.URL(), Name: t.Name(), Log: slog.New(slog.DiscardHandler)})
+	s.conn, err = bus.Connect(testContext(t), bus.Config{URL: s.nats.URL(), Name: t.Name(), Log: slog.New(slog.NewJSONHandler(logOutput(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"io"
 	"slices"
 	"strconv"
 
@@ -43,7 +42,7 @@ func buildPackets(b *batch, partitions int) []*packet {
 	var out []*packet
 	for p := range partitions {
 		if lo, hi := bounds[p], bounds[p+1]; lo < hi {
-			out = appendSplit(out, p, sorted[lo:hi], sortedSlots[lo:hi])
+			out = appendSplit(out, b, p, sorted[lo:hi], sortedSlots[lo:hi])
 		}
 	}
 	return out
@@ -77,27 +76,29 @@ func partitionOrder(evs []events.Event, partitions int) (order []int32, bounds [
 }
 
 // appendSplit encodes evs as one packet, or halves it until every half fits (an event alone always fits).
-func appendSplit(out []*packet, partition int, evs []events.Event, slots []int) []*packet {
+func appendSplit(out []*packet, b *batch, partition int, evs []events.Event, slots []int) []*packet {
 	data := events.EncodePacket(evs)
 	if len(data) > maxPacketBytes && len(evs) > 1 {
 		mid := len(evs) / 2
-		out = appendSplit(out, partition, evs[:mid], slots[:mid])
-		return appendSplit(out, partition, evs[mid:], slots[mid:])
+		out = appendSplit(out, b, partition, evs[:mid], slots[:mid])
+		return appendSplit(out, b, partition, evs[mid:], slots[mid:])
 	}
-	return append(out, &packet{partition: partition, events: evs, slots: slots, data: data, msgID: msgID(partition, evs)})
+	var id string
+	b.scratch, id = msgID(b.scratch[:0], partition, evs)
+	return append(out, &packet{partition: partition, events: evs, slots: slots, data: data, msgID: id})
 }
 
 // msgID is the packet's Nats-Msg-Id: hex SHA-256 of the partition and the sorted keys, each length-prefixed.
-func msgID(partition int, evs []events.Event) string {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	h.Write(binary.AppendUvarint(n[:0], uint64(partition)))
+// It hashes in scratch and returns it (grown) for reuse.
+func msgID(scratch []byte, partition int, evs []events.Event) ([]byte, string) {
+	scratch = binary.AppendUvarint(scratch, uint64(partition))
 	for i := range evs {
-		for _, f := range [2]string{evs[i].Source, evs[i].ID} {
-			h.Write(binary.AppendUvarint(n[:0], uint64(len(f))))
-			io.WriteString(h, f)
-		}
+		scratch = appendField(appendField(scratch, evs[i].Source), evs[i].ID)
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	sum := sha256.Sum256(scratch)
+	return scratch, hex.EncodeToString(sum[:])
+}
+
+func appendField(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }

@@ -77,9 +77,10 @@ func TestLargePartitionsAreSplitUnderTheLimit(t *testing.T) {
 
 func TestMsgIDDependsOnPartitionAndKeys(t *testing.T) {
 	evs := []events.Event{{Source: "a", ID: "1"}, {Source: "a", ID: "2"}}
+	id := func(p int, evs []events.Event) string { _, s := msgID(nil, p, evs); return s }
 	ids := map[string]bool{
-		msgID(0, evs): true, msgID(1, evs): true, msgID(0, evs[:1]): true,
-		msgID(0, []events.Event{{Source: "a1", ID: ""}, {Source: "a", ID: "2"}}): true, // no ambiguity across fields
+		id(0, evs): true, id(1, evs): true, id(0, evs[:1]): true,
+		id(0, []events.Event{{Source: "a1", ID: ""}, {Source: "a", ID: "2"}}): true, // no ambiguity across fields
 	}
 	if len(ids) != 4 {
 		t.Errorf("want 4 distinct ids, have %d", len(ids))

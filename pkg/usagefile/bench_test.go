@@ -1,6 +1,7 @@
 package usagefile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"iter"
@@ -40,6 +41,22 @@ func BenchmarkWrite100k(b *testing.B) {
 	for b.Loop() {
 		if err := Write(io.Discard, WriteOptions{Schema: events.SchemaCR}, slices.Values(records)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRead100k reads back a workbook of 100 000 records, as the
+// emulator does with an upload.
+func BenchmarkRead100k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := Write(&buf, WriteOptions{Schema: events.SchemaCR}, benchRecords(100_000)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		wb, err := Read(bytes.NewReader(buf.Bytes()), ReadOptions{Schema: events.SchemaCR})
+		if err != nil || len(wb.Records) != 100_000 || wb.Err() != nil {
+			b.Fatalf("read %v records, %v", len(wb.Records), err)
 		}
 	}
 }

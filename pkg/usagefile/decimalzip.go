@@ -120,6 +120,9 @@ var (
 	styleAttr   = []byte(` s="`)
 )
 
+// styleTail bounds the ` s="<id>"` that ends a decimal cell's opening tag.
+const styleTail = 16
+
 // errQueueEmpty: more decimal cells than queued texts.
 var errQueueEmpty = errors.New("more decimal cells than decimals written")
 
@@ -194,8 +197,10 @@ func (c *cellRewriter) keepFrom(b []byte, pos int, final bool) int {
 }
 
 // decimalStyle reports whether head, a cell's opening tag up to its closing
-// quote, ends with ` s="<id>"` for a decimal style id.
+// quote, ends with ` s="<id>"` for a decimal style id. Only the tail is
+// searched: an id has at most a few digits.
 func (c *cellRewriter) decimalStyle(head []byte) bool {
+	head = head[max(0, len(head)-styleTail):]
 	k := bytes.LastIndex(head, styleAttr)
 	if k < 0 {
 		return false

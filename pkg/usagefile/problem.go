@@ -33,6 +33,8 @@ var (
 	ErrBadCriteria = errors.New("bad search criteria")
 	// ErrBadPrecision: an item_precision Connect does not know.
 	ErrBadPrecision = errors.New("bad item precision")
+	// ErrNoRecords: the records sheet has no header row or no record row.
+	ErrNoRecords = errors.New("no records")
 	// ErrDuplicateRecordID: a record id already used by an earlier row.
 	ErrDuplicateRecordID = errors.New("duplicate record id")
 )

@@ -228,3 +228,13 @@ func TestReadSizeLimit(t *testing.T) {
 		t.Errorf("Read over MaxSize = %v, want ErrNotWorkbook", err)
 	}
 }
+
+func TestReadEmptyRecordsSheet(t *testing.T) {
+	header := []any{"record_id", "quantity"}
+	for name, rows := range map[string][][]any{"no rows": nil, "header only": {header}} {
+		wb := readBook(t, build(t, sheet{"records", rows}), ReadOptions{})
+		if len(wb.Problems) != 1 || !errors.Is(wb.Problems[0], ErrNoRecords) || !errors.Is(wb.Err(), ErrNoRecords) {
+			t.Errorf("%s: problems %v, want ErrNoRecords", name, wb.Problems)
+		}
+	}
+}

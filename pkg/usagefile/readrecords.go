@@ -15,10 +15,11 @@ func (w *Workbook) readRecords(f *excelize.File, opts ReadOptions) error {
 		date1904 = *props.Date1904
 	}
 	var h *header
+	headerRow := 0
 	ids := map[string]int{} // record id → first row
-	return eachRow(f, w.Sheet, func(row int, cells []string) {
+	err = eachRow(f, w.Sheet, func(row int, cells []string) {
 		if h == nil {
-			h = newHeader(w.Sheet, row, cells)
+			h, headerRow = newHeader(w.Sheet, row, cells), row
 			w.Columns, w.Problems = cells, append(w.Problems, h.problems...)
 			return
 		}
@@ -32,6 +33,10 @@ func (w *Workbook) readRecords(f *excelize.File, opts ReadOptions) error {
 		}
 		w.Records = append(w.Records, rec)
 	})
+	if err == nil && len(w.Records) == 0 {
+		w.Problems = append(w.Problems, Problem{Sheet: w.Sheet, Row: headerRow + 1, Err: ErrNoRecords})
+	}
+	return err
 }
 
 // readCategories reads the categories sheet, if it has a category_id column.

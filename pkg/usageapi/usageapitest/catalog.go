@@ -251,3 +251,11 @@ func (c *Catalog) asset(product, criteria, value string) (*CatalogAsset, error) 
 	}
 	return nil, fmt.Errorf("asset not found: no asset of product %s has %s %q", product, criteria, value)
 }
+
+// Merged returns a new catalog: c with other's entries merged in (an entry with an id c has replaces it).
+func (c *Catalog) Merged(other *Catalog) *Catalog {
+	out := &Catalog{}
+	out.merge(c)
+	out.merge(other)
+	return out
+}

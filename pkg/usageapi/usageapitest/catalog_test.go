@@ -1,11 +1,16 @@
 package usageapitest
 
 import (
+	"bytes"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
 
 func TestParseCatalog(t *testing.T) {
@@ -62,4 +67,65 @@ func TestScaled(t *testing.T) {
 			t.Errorf("scaled(%s, %d) = %s, want %s", tt.in, tt.places, got, tt.want)
 		}
 	}
+}
+
+func TestCatalogFromEvents(t *testing.T) {
+	pipeline, err := events.ParseCatalog([]byte(`
+products:
+  - id: PRD-100-200-300
+    name: Cloud Storage
+    schema: QT
+    currency: EUR
+    contracts: [CRD-10001]
+    marketplaces: [MP-91673]
+    time_zone: Europe/Madrid
+    period: {kind: monthly}
+    allowed_lateness: 48h
+    asset_search: parameter.subscription_id
+    items:
+      - {mpn: STORAGE-GB-HOURS, name: Storage, unit: GB-hour, type: ppu, precision: decimal(4), aggregation: sum}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := CatalogFromEvents(pipeline)
+	if err := c.check(); err != nil {
+		t.Fatal(err)
+	}
+	k, ok := c.contract("CRD-10001")
+	p, _ := c.product("PRD-100-200-300")
+	if !ok || k.Marketplace != "MP-91673" || len(c.Marketplaces) != 1 || c.Marketplaces[0].Currency != "EUR" ||
+		p == nil || p.Items[0].MPN != "STORAGE-GB-HOURS" || p.Items[0].Precision != "decimal(4)" {
+		t.Fatalf("derived catalog %+v", c)
+	}
+	s := newTestServer(t, Options{Catalog: c, AutoAssets: true})
+	r := s.json(t, "POST", "/public/v1/usage/files", usageapi.CreateFileRequest{ExternalID: "auto",
+		Product: &usageapi.IDRef{ID: "PRD-100-200-300"}, Contract: &usageapi.IDRef{ID: "CRD-10001"}})
+	id := decode[usageapi.FileCreated](t, r, 201).ID
+	body, ctype := multipartBody(t, "usage_file", rawRecords(t, "STORAGE-GB-HOURS", "parameter.subscription_id", "sub-xyz"))
+	decode[usageapi.FileDetail](t, s.do(t, "POST", "/public/v1/usage/files/"+id+"/upload", ctype, body), 200)
+	if err := s.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.Records(id)
+	if f, _ := s.File(id); f.Status != usageapi.FileStatusReady || len(recs) != 1 || !strings.HasPrefix(recs[0].Asset.ID, "AS-") {
+		t.Fatalf("auto asset: %s %+v", f.Status, recs)
+	}
+	if a, err := s.Catalog().asset("PRD-100-200-300", "parameter.subscription_id", "sub-xyz"); err != nil || a.ID != recs[0].Asset.ID {
+		t.Fatalf("the made-up asset is not in the catalog: %v", err)
+	}
+}
+
+// rawRecords is a one-record QT workbook for an item MPN and asset criteria.
+func rawRecords(t *testing.T, mpn, criteria, value string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rec := usagefile.Record{RecordID: "r1", ItemSearchCriteria: usagefile.ItemByMPN, ItemSearchValue: mpn,
+		Quantity: events.MustDecimal("2"), StartTimeUTC: start, EndTimeUTC: start.Add(time.Hour),
+		AssetSearchCriteria: criteria, AssetSearchValue: value, Precision: events.PrecisionDecimal4}
+	if err := usagefile.Write(&buf, usagefile.WriteOptions{Schema: events.SchemaQT}, slices.Values([]usagefile.Record{rec})); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -285,4 +284,19 @@ func readWorkbook(t *testing.T, b []byte) *usagefile.Workbook {
 	return wb
 }
 
-var _ = strings.Contains
+// TestCreateAnswerShapes drives find-or-create against both shapes of the create answer: the spec's flat
+// usage.UsageFileCreate and the nested detail shape servers have also sent.
+func TestCreateAnswerShapes(t *testing.T) {
+	for _, nested := range []bool{false, true} {
+		em := usageapitest.New(usageapitest.Options{NestedCreateAnswer: nested})
+		srv := httptest.NewServer(em.Handler())
+		c := newClient(t, srv.URL+"/public/v1", vendorKey)
+		req := usageapi.CreateFileRequest{ExternalID: "shape", Product: &usageapi.IDRef{ID: "PRD-000-000-001"}, Contract: &usageapi.IDRef{ID: "CRD-00000-00000-00001"}}
+		made, err := c.CreateFile(t.Context(), req)
+		if err != nil || made.ID == "" || made.ProductID != "PRD-000-000-001" || made.DistributionContract != "CRD-00000-00000-00001" || made.Vendor == "" {
+			t.Errorf("nested %v: CreateFile = %+v, %v", nested, made, err)
+		}
+		srv.Close()
+		_ = em.Close()
+	}
+}

@@ -25,11 +25,14 @@ type Options struct {
 	ProcessingDelay time.Duration
 	// Provider is what the emulated provider does with submitted (pending) files.
 	Provider ProviderPolicy
-	// StatePath, when set, is the file the state is persisted to (atomic write-rename after every change,
-	// workbooks in StatePath+".blobs/") and loaded from by Open.
+	// StatePath, for Open, is the file the state is loaded from and persisted to (atomic write-rename after
+	// every change, workbooks in StatePath+".blobs/"). New ignores it.
 	StatePath string
 	// PathPrefix is where the API is mounted; default "/public/v1", like the real base URL.
 	PathPrefix string
+	// AutoAssets makes up an asset for any asset_search_value the catalog does not know (asset.id or
+	// parameter.<id>), instead of rejecting the record: for dev stacks whose subscriptions are generated.
+	AutoAssets bool
 	// NestedCreateAnswer makes POST /usage/files answer with the nested detail shape instead of the spec's
 	// flat usage.UsageFileCreate.
 	NestedCreateAnswer bool
@@ -69,11 +72,11 @@ type Emulator struct {
 	saveMu sync.Mutex // serializes state file writes, in change order
 }
 
-// New returns an in-memory emulator. It ignores Options.StatePath for loading (use Open to resume a
-// persisted state) but persists to it when set.
+// New returns an in-memory emulator. Options.StatePath is only used by Open.
 func New(opts Options) *Emulator {
 	opts = opts.withDefaults()
-	e := &Emulator{
+	opts.StatePath = ""
+	return &Emulator{
 		opts:    opts,
 		logger:  opts.Logger,
 		faults:  newFaultTable(),
@@ -81,14 +84,15 @@ func New(opts Options) *Emulator {
 		changed: make(chan struct{}),
 		timers:  map[*time.Timer]struct{}{},
 	}
-	return e
 }
 
-// Open returns an emulator that resumes the state persisted at opts.StatePath (if the file exists):
-// files, records and the catalog. Files that were processing are processed again; pending files of an Auto
-// provider are decided again. A catalog in opts is merged over the persisted one.
+// Open returns an emulator persisted at opts.StatePath: it resumes the state found there (files, records,
+// the catalog, the link-signing secret), if any, and rewrites the file after every change. Files that were
+// processing are processed again; pending files of an Auto provider are decided again. A catalog in opts is
+// merged over the persisted one. Without a StatePath, Open is New.
 func Open(opts Options) (*Emulator, error) {
 	e := New(opts)
+	e.opts.StatePath = opts.StatePath
 	if opts.StatePath == "" {
 		return e, nil
 	}
@@ -96,17 +100,20 @@ func Open(opts Options) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usageapitest: open %s: %w", opts.StatePath, err)
 	}
-	if st == nil {
-		return e, e.persist()
+	if st != nil {
+		if opts.Catalog != nil {
+			st.mergeCatalog(opts.Catalog)
+		}
+		e.mu.Lock()
+		e.st = st
+		e.resumeLocked()
+		e.mu.Unlock()
 	}
-	if opts.Catalog != nil {
-		st.mergeCatalog(opts.Catalog)
+	if err := e.persist(); err != nil {
+		_ = e.Close()
+		return nil, err
 	}
-	e.mu.Lock()
-	e.st = st
-	e.resumeLocked()
-	e.mu.Unlock()
-	return e, e.persist()
+	return e, nil
 }
 
 func (o Options) withDefaults() Options {

@@ -145,7 +145,7 @@ func (e *Emulator) rejectLocked(id, note string, by *usageapi.User) (*fileState,
 	return f, nil
 }
 
-// closeFileLocked closes an accepted file and every record and chunk of it that is still open.
+// closeFileLocked closes an accepted file and every approved record and open chunk of it.
 func (e *Emulator) closeFileLocked(id string, by *usageapi.User) (*fileState, error) {
 	f, err := e.fileForLocked(id, opClose)
 	if err != nil {
@@ -153,7 +153,9 @@ func (e *Emulator) closeFileLocked(id string, by *usageapi.User) (*fileState, er
 	}
 	t := e.now()
 	for _, r := range e.st.recordsOf(f.ID) {
-		closeRecord(r, "", "", t, by)
+		if r.Status == usageapi.RecordStatusApproved {
+			closeRecord(r, "", "", t, by)
+		}
 	}
 	for _, c := range e.st.chunksOf(f.ID) {
 		if c.Status != usageapi.ChunkStatusClosed {
@@ -212,14 +214,15 @@ func (e *Emulator) reprocessLocked(id string, by *usageapi.User) (*fileState, er
 	return f, nil
 }
 
-// closeIfAllClosedLocked closes an accepted file whose records are all closed.
+// closeIfAllClosedLocked closes an accepted file none of whose records is still open (each is closed, or
+// was rejected by the provider).
 func (e *Emulator) closeIfAllClosedLocked(f *fileState, by *usageapi.User) {
 	e.recountLocked(f)
 	if f.Status != usageapi.FileStatusAccepted {
 		return
 	}
 	for _, r := range e.st.recordsOf(f.ID) {
-		if r.Status != usageapi.RecordStatusClosed {
+		if r.Status != usageapi.RecordStatusClosed && r.Status != usageapi.RecordStatusRejected {
 			return
 		}
 	}

@@ -47,7 +47,6 @@ type recordState struct {
 	Note                string                     `json:"note,omitempty"`
 	Status              usageapi.RecordStatus      `json:"status"`
 	Item                usageapi.RecordItem        `json:"item"`
-	ItemType            string                     `json:"item_type,omitempty"`
 	Asset               usageapi.Asset             `json:"asset"`
 	AssetReconID        string                     `json:"asset_recon_id,omitempty"`
 	Hub                 string                     `json:"hub,omitempty"`

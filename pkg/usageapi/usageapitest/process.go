@@ -66,6 +66,9 @@ func (e *Emulator) commitProcessingLocked(f *fileState, res validation, processe
 	f.Counts = usageapi.RecordCounts{Valid: res.valid(), Invalid: res.invalid}
 	f.Uploaded = len(res.rows)
 	f.Categories = res.categories
+	if len(res.newAssets) > 0 {
+		e.st.mergeCatalog(&Catalog{Assets: res.newAssets})
+	}
 	if err == nil {
 		f.Processed = e.st.putBlob(processed)
 	}

@@ -20,7 +20,8 @@ type validation struct {
 	fatal           string // the workbook as a whole could not be processed
 	categories      []usageapi.Category
 	sheetCategories []usagefile.Category
-	params          []string // extra columns of the records sheet
+	params          []string       // extra columns of the records sheet
+	newAssets       []CatalogAsset // assets made up for unknown subscriptions (Options.AutoAssets)
 }
 
 func (v validation) valid() int { return len(v.rows) - v.invalid }
@@ -48,46 +49,59 @@ func (e *Emulator) validate(job processingJob) validation {
 	if !ok {
 		return validation{fatal: fmt.Sprintf("Product %s no longer exists.", f.Product.ID)}
 	}
-	v := validation{sheetCategories: wb.Categories}
+	v := newValidation(wb.Categories)
+	assets := assetFinder(job.catalog.asset)
+	if e.opts.AutoAssets {
+		assets = v.autoAssets(job.catalog, f.Marketplace.ID)
+	}
+	hub, created := defaultHub(job.catalog, f.Marketplace.ID), e.now()
+	params := map[string]bool{}
+	for i := range wb.Records {
+		rec := &wb.Records[i]
+		for name := range rec.Params {
+			params[name] = true
+		}
+		r, msgs := checkRecord(assets, product, f, rec, v.categories)
+		v.add(rec, msgs)
+		if r != nil {
+			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
+			r.Hub = firstNonEmpty(r.Hub, hub)
+			v.records = append(v.records, r)
+		}
+	}
+	v.params = slices.Sorted(maps.Keys(params))
+	return *v
+}
+
+// newValidation starts a validation with the workbook's categories (the default one when it has none).
+func newValidation(cats []usagefile.Category) *validation {
+	v := &validation{sheetCategories: cats}
 	if len(v.sheetCategories) == 0 {
 		v.sheetCategories = []usagefile.Category{usagefile.DefaultCategory}
 	}
 	for _, c := range v.sheetCategories {
 		v.categories = append(v.categories, usageapi.Category{ID: c.ID, Name: c.Name, Description: c.Description})
 	}
-	params := map[string]bool{}
-	hub := defaultHub(job.catalog, f.Marketplace.ID)
-	created := e.now()
-	for i := range wb.Records {
-		rec := &wb.Records[i]
-		r, msgs := checkRecord(job.catalog, product, f, rec, v.categories)
-		pr := usagefile.ProcessedRecord{Record: rec.Record, Status: usagefile.StatusValid}
-		for name := range rec.Params {
-			params[name] = true
-		}
-		if len(msgs) > 0 {
-			pr.Status, pr.Error = usagefile.StatusInvalid, strings.Join(msgs, "; ")
-			v.invalid++
-		} else {
-			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
-			if r.Hub == "" {
-				r.Hub = hub
-			}
-			v.records = append(v.records, r)
-		}
-		v.rows = append(v.rows, pr)
-	}
-	v.params = slices.Sorted(maps.Keys(params))
 	return v
 }
 
+// add records the processed row of rec: valid, or invalid with its errors.
+func (v *validation) add(rec *usagefile.ReadRecord, msgs []string) {
+	pr := usagefile.ProcessedRecord{Record: rec.Record, Status: usagefile.StatusValid}
+	if len(msgs) > 0 {
+		pr.Status, pr.Error = usagefile.StatusInvalid, strings.Join(msgs, "; ")
+		v.invalid++
+	}
+	v.rows = append(v.rows, pr)
+}
+
 // checkRecord checks one read row and, when it is valid, returns it as a record.
-func checkRecord(cat *Catalog, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
+func checkRecord(assets assetFinder, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
 	var msgs []string
 	for _, p := range rec.Problems {
 		msgs = append(msgs, problemText(p))
 	}
-	item, asset, more := resolveItemAsset(cat, product, f, rec)
+	item, asset, more := resolveItemAsset(assets, product, f, rec)
 	msgs = append(msgs, more...)
 	if rec.CategoryID != "" && !slices.ContainsFunc(cats, func(c usageapi.Category) bool { return c.ID == rec.CategoryID }) {
 		msgs = append(msgs, fmt.Sprintf("%s: category %q is not in the categories sheet", usagefile.ColCategoryID, rec.CategoryID))
@@ -102,7 +116,7 @@ func checkRecord(cat *Catalog, product *CatalogProduct, f *fileState, rec *usage
 }
 
 // resolveItemAsset finds the record's item and asset in the catalog.
-func resolveItemAsset(cat *Catalog, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
+func resolveItemAsset(assets assetFinder, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
 	var msgs []string
 	var item *CatalogItem
 	var asset *CatalogAsset
@@ -113,7 +127,7 @@ func resolveItemAsset(cat *Catalog, product *CatalogProduct, f *fileState, rec *
 		}
 	}
 	if rec.AssetSearchCriteria != "" && rec.AssetSearchValue != "" {
-		asset, err = cat.asset(product.ID, rec.AssetSearchCriteria, rec.AssetSearchValue)
+		asset, err = assets(product.ID, rec.AssetSearchCriteria, rec.AssetSearchValue)
 		switch {
 		case err != nil:
 			msgs = append(msgs, usagefile.ColAssetSearchValue+": "+err.Error())

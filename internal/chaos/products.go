@@ -1,0 +1,193 @@
+package chaos
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+)
+
+// itemTemplate is one meter of a product template.
+type itemTemplate struct {
+	mpn       string
+	agg       events.Aggregation
+	precision string // catalog precision: integer, decimal(2), decimal(4)
+	unique    string // the attribute a unique_count item counts
+}
+
+// productTemplate is the shape of a run's product: schema, short fixed periods so that a run sees many of
+// them close, and two items with different aggregations.
+type productTemplate struct {
+	name     string
+	schema   events.Schema
+	currency string
+	every    time.Duration
+	lateness time.Duration
+	items    []itemTemplate
+}
+
+// templates cycle over the run's products. Their period lengths divide alignEvery, so the periods of a run
+// start at the same offsets from the run's start whatever the wall clock.
+var templates = []productTemplate{{
+	name: "Chaos Compute", schema: events.SchemaQT, currency: "USD", every: 4 * time.Second, lateness: time.Second,
+	items: []itemTemplate{
+		{mpn: "CPU-SECONDS", agg: events.AggregationSum, precision: "decimal(4)"},
+		{mpn: "API-CALLS", agg: events.AggregationCount, precision: "integer"},
+	},
+}, {
+	name: "Chaos Streams", schema: events.SchemaTR, currency: "EUR", every: 6 * time.Second, lateness: 2 * time.Second,
+	items: []itemTemplate{
+		{mpn: "PEAK-STREAMS", agg: events.AggregationMax, precision: "decimal(2)"},
+		{mpn: "GAUGE", agg: events.AggregationLast, precision: "integer"},
+	},
+}, {
+	name: "Chaos Desktops", schema: events.SchemaCR, currency: "AUD", every: 12 * time.Second, lateness: 3 * time.Second,
+	items: []itemTemplate{
+		{mpn: "ACTIVE-USERS", agg: events.AggregationUniqueCount, precision: "integer", unique: "user_id"},
+		{mpn: "MIN-SEATS", agg: events.AggregationMin, precision: "integer"},
+	},
+}}
+
+// alignEvery is a common multiple of the templates' period lengths: the run's start is aligned to it.
+const alignEvery = 12 * time.Second
+
+// tiers is the number of tiers events of TR products spread over.
+const tiers = 3
+
+// maxEventAge is every product's max_event_age: far beyond a run, so nothing is too old or too late.
+const maxEventAge = 24 * time.Hour
+
+// product is one product of a run.
+type product struct {
+	productTemplate
+	index    int
+	id       string
+	contract string
+}
+
+func runProducts(n int) []product {
+	ps := make([]product, n)
+	for i := range ps {
+		ps[i] = product{productTemplate: templates[i%len(templates)], index: i,
+			id: fmt.Sprintf("PRD-900-000-%03d", i+1), contract: fmt.Sprintf("CRD-00000-00900-%05d", i+1)}
+	}
+	return ps
+}
+
+// subscription is the Connect asset id of subscription s; s belongs to product s mod len(products).
+func subscription(s, nProducts int) string {
+	return fmt.Sprintf("AS-%04d-%04d-%04d", 9000+s%nProducts, s/10000, s%10000)
+}
+
+// itemID is the Connect item id of item j of product p.
+func itemID(p product, j int) string { return fmt.Sprintf("%s-%04d", p.id, j+1) }
+
+// Catalog file names in the run directory.
+const (
+	pipelineCatalogFile = "catalog.yaml"
+	connectCatalogFile  = "connect-catalog.yaml"
+)
+
+// writeCatalogs writes the pipeline's catalog and the emulator's catalog into dir and returns the parsed
+// pipeline catalog.
+func writeCatalogs(dir string, ps []product, subscriptions int) (*events.Catalog, error) {
+	pipeline, err := yaml.Marshal(pipelineCatalog(ps))
+	if err != nil {
+		return nil, fmt.Errorf("chaos: catalog: %w", err)
+	}
+	connect, err := yaml.Marshal(connectCatalog(ps, subscriptions))
+	if err != nil {
+		return nil, fmt.Errorf("chaos: connect catalog: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, pipelineCatalogFile), pipeline, 0o644); err != nil {
+		return nil, fmt.Errorf("chaos: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, connectCatalogFile), connect, 0o644); err != nil {
+		return nil, fmt.Errorf("chaos: %w", err)
+	}
+	cat, err := events.ParseCatalog(pipeline)
+	if err != nil {
+		return nil, fmt.Errorf("chaos: generated catalog: %w", err)
+	}
+	return cat, nil
+}
+
+// catalogFile is the YAML form of the pipeline catalog (docs/events.md).
+type catalogFile struct {
+	Products []catalogProduct `yaml:"products"`
+}
+
+type catalogProduct struct {
+	ID              string            `yaml:"id"`
+	Name            string            `yaml:"name"`
+	Schema          string            `yaml:"schema"`
+	Currency        string            `yaml:"currency"`
+	Contracts       []string          `yaml:"contracts"`
+	Period          map[string]string `yaml:"period"`
+	AllowedLateness string            `yaml:"allowed_lateness"`
+	MaxEventAge     string            `yaml:"max_event_age"`
+	Items           []catalogItem     `yaml:"items"`
+}
+
+type catalogItem struct {
+	MPN             string `yaml:"mpn"`
+	Name            string `yaml:"name"`
+	Unit            string `yaml:"unit"`
+	Precision       string `yaml:"precision"`
+	Aggregation     string `yaml:"aggregation"`
+	UniqueAttribute string `yaml:"unique_attribute,omitempty"`
+}
+
+func pipelineCatalog(ps []product) catalogFile {
+	var f catalogFile
+	for _, p := range ps {
+		cp := catalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema), Currency: p.currency,
+			Contracts: []string{p.contract}, Period: map[string]string{"kind": "fixed", "every": p.every.String()},
+			AllowedLateness: p.lateness.String(), MaxEventAge: maxEventAge.String()}
+		for _, it := range p.items {
+			cp.Items = append(cp.Items, catalogItem{MPN: it.mpn, Name: it.mpn, Unit: "unit", Precision: it.precision,
+				Aggregation: string(it.agg), UniqueAttribute: it.unique})
+		}
+		f.Products = append(f.Products, cp)
+	}
+	return f
+}
+
+// Connect-side identities of a run.
+const (
+	vendorID      = "VA-900-001"
+	providerID    = "PA-900-001"
+	marketplaceID = "MP-90001"
+	hubID         = "HB-9000-0001"
+)
+
+func connectCatalog(ps []product, subscriptions int) usageapitest.Catalog {
+	c := usageapitest.Catalog{
+		Vendor: usageapitest.CatalogAccount{ID: vendorID, Name: "Chaos Vendor"},
+		Marketplaces: []usageapitest.CatalogMarketplace{{ID: marketplaceID, Name: "Chaos Marketplace", Currency: "USD",
+			Hubs: []usageapitest.CatalogHub{{ID: hubID, Name: "Chaos Hub"}}}},
+	}
+	for _, p := range ps {
+		c.Contracts = append(c.Contracts, usageapitest.CatalogContract{ID: p.contract, Name: p.name + " contract",
+			Marketplace: marketplaceID, Provider: usageapitest.CatalogAccount{ID: providerID, Name: "Chaos Provider"}})
+		cp := usageapitest.CatalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema)}
+		for j, it := range p.items {
+			cp.Items = append(cp.Items, usageapitest.CatalogItem{ID: itemID(p, j), LocalID: strings.ToLower(it.mpn),
+				MPN: it.mpn, Name: it.mpn, Unit: "unit", Precision: it.precision, Type: "PPU"})
+		}
+		c.Products = append(c.Products, cp)
+	}
+	for s := range subscriptions {
+		p := ps[s%len(ps)]
+		c.Assets = append(c.Assets, usageapitest.CatalogAsset{ID: subscription(s, len(ps)), Product: p.id,
+			ExternalID: strconv.Itoa(s + 1)})
+	}
+	return c
+}

@@ -1,0 +1,37 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// group runs the stack's long-lived goroutines (services, simulator, observer). The first one to fail
+// cancels the stack's context, so one broken service stops the whole stack instead of leaving it half alive.
+type group struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// run starts fn; its error, if any, is named after the goroutine and ends the stack.
+func (g *group) run(name string, fn func() error) {
+	g.wg.Go(func() {
+		if err := fn(); err != nil {
+			g.mu.Lock()
+			g.errs = append(g.errs, fmt.Errorf("%s: %w", name, err))
+			g.mu.Unlock()
+			g.cancel()
+		}
+	})
+}
+
+// wait returns once every goroutine has returned, with their errors.
+func (g *group) wait() error {
+	g.wg.Wait()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return errors.Join(g.errs...)
+}

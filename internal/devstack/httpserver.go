@@ -1,0 +1,53 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// shutdownTimeout bounds the graceful stop of each HTTP server and service.
+const shutdownTimeout = 5 * time.Second
+
+// httpServer is an HTTP server of the stack's own (emulator, metrics) serving in the background.
+type httpServer struct {
+	srv  *http.Server
+	addr string
+	done chan struct{}
+}
+
+// serveHTTP listens on addr (port 0 picks a free port) and serves h until stop.
+func serveHTTP(addr string, h http.Handler) (*httpServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("devstack: listen %s: %w", addr, err)
+	}
+	s := &httpServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr().String(),
+		done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// URL is http://host:port of the listener.
+func (s *httpServer) URL() string { return "http://" + s.addr }
+
+// stop finishes in-flight requests (on a fresh context) and closes the listener.
+func (s *httpServer) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("devstack: stop %s: %w", s.addr, err)
+	}
+	return nil
+}
+
+// healthz answers 200 "ok".
+func healthz(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }

@@ -1,0 +1,75 @@
+package devstack
+
+import (
+	"io"
+	"log/slog"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Defaults of Options.
+const (
+	DefaultDataDir        = ".usagepipe/data"
+	DefaultIngestAddr     = "127.0.0.1:8080"
+	DefaultEmulatorAddr   = "127.0.0.1:8090"
+	DefaultMetricsAddr    = "127.0.0.1:9464"
+	DefaultNATSAddr       = "127.0.0.1:4222"
+	DefaultPartitions     = 4
+	DefaultConnectAPIKey  = "SU-000-000-000:usagepipe-dev"
+	DefaultProcessingTime = 2 * time.Second
+	DefaultAcceptAfter    = 5 * time.Second
+	DefaultSimulateEvery  = 2 * time.Second
+)
+
+// Options configures a dev stack. The zero value runs the sample world with the defaults above; tests set
+// loopback addresses with port 0, a temporary DataDir and a SpanExporter.
+type Options struct {
+	DataDir string // the JetStream store, the emulator's state and the log live here
+	Fresh   bool   // wipe DataDir first (only a directory a dev stack created, or an empty one)
+
+	IngestAddr   string // ingest HTTP API (host:port; port 0 picks one)
+	EmulatorAddr string // Connect emulator
+	MetricsAddr  string // /metrics/{ingest,aggregator,submitter}
+	NATSAddr     string // embedded NATS client port, for the nats CLI
+
+	Partitions int      // P; fixed for a data dir (a later start with another P is refused)
+	Catalogs   Catalogs // zero: SampleCatalogs()
+
+	ConnectAPIKey  string        // the key the emulator accepts and the submitter sends
+	ProcessingTime time.Duration // how long the emulator processes an upload (negative: none)
+	AcceptAfter    time.Duration // when the emulated provider accepts a submitted file (negative: at once)
+
+	Simulate      bool          // run the traffic simulator against the ingest endpoint
+	SimulateEvery time.Duration // one simulator request this often
+
+	SpanExporter sdktrace.SpanExporter // every service's spans, synchronously (tests); nil: OTEL_* variables
+	Getenv       func(string) string   // OTEL_* lookup; nil: no variables
+	LogOutput    io.Writer             // JSON logs of every service; nil: DataDir/usagepipe.log
+	LogLevel     slog.Level
+}
+
+func (o Options) withDefaults() Options {
+	setDefault(&o.DataDir, DefaultDataDir)
+	setDefault(&o.IngestAddr, DefaultIngestAddr)
+	setDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
+	setDefault(&o.MetricsAddr, DefaultMetricsAddr)
+	setDefault(&o.NATSAddr, DefaultNATSAddr)
+	setDefault(&o.Partitions, DefaultPartitions)
+	setDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
+	setDefault(&o.ProcessingTime, DefaultProcessingTime)
+	setDefault(&o.AcceptAfter, DefaultAcceptAfter)
+	setDefault(&o.SimulateEvery, DefaultSimulateEvery)
+	o.ProcessingTime, o.AcceptAfter = max(o.ProcessingTime, 0), max(o.AcceptAfter, 0)
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	return o
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}

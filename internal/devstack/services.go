@@ -1,0 +1,119 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/aggregator"
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+)
+
+// Service names: the OTel service.name, the log's "service" and the NATS connection name of each worker.
+const (
+	ServiceIngest     = "ingest"
+	ServiceAggregator = "aggregator"
+	ServiceSubmitter  = "submitter"
+)
+
+// worker is what each binary sets up before its service: its own telemetry and its own bus connection.
+type worker struct {
+	tel  *telemetry.Telemetry
+	conn *bus.Conn
+}
+
+// newWorker sets up the named worker's telemetry and connection; both are closed at shutdown, after the
+// services have stopped.
+func (s *Stack) newWorker(ctx context.Context, name string, logw io.Writer) (*worker, error) {
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: name, Getenv: s.opts.Getenv,
+		SpanExporter: s.opts.SpanExporter, LogOutput: logw, LogLevel: s.opts.LogLevel})
+	if err != nil {
+		return nil, fmt.Errorf("devstack: %s: %w", name, err)
+	}
+	conn, err := bus.Connect(ctx, bus.Config{URL: s.urls.NATS, Name: name, Log: tel.Logger})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("devstack: %s: %w", name, err), tel.Shutdown())
+	}
+	w := &worker{tel: tel, conn: conn}
+	s.workers[name] = w
+	s.onStop(func() error { conn.Close(); return tel.Shutdown() })
+	return w, nil
+}
+
+// topology is the streams' sizing: the stack's partitions on a single server.
+func (s *Stack) topology() bus.Topology {
+	return bus.Topology{Partitions: s.opts.Partitions, Replicas: 1}.WithDefaults()
+}
+
+// startIngest provisions the streams and serves the ingest service, as cmd/ingest does.
+func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
+	w, err := s.newWorker(ctx, ServiceIngest, logw)
+	if err != nil {
+		return err
+	}
+	if err := w.conn.Provision(ctx, s.topology()); err != nil {
+		return fmt.Errorf("devstack: %w", err)
+	}
+	svc, err := ingest.New(ingest.Config{Partitions: s.opts.Partitions}, w.conn, s.opts.Catalogs.Pipeline, w.tel)
+	if err != nil {
+		return fmt.Errorf("devstack: %w", err)
+	}
+	ln, err := net.Listen("tcp", s.opts.IngestAddr)
+	if err != nil {
+		return fmt.Errorf("devstack: ingest listen: %w", err)
+	}
+	s.urls.Ingest = "http://" + ln.Addr().String()
+	s.group.run(ServiceIngest, func() error { return ingest.Serve(ctx, ln, svc.Handler(), shutdownTimeout) })
+	return nil
+}
+
+// startAggregator runs one aggregator worker owning every partition, as cmd/aggregator does.
+func (s *Stack) startAggregator(ctx context.Context, logw io.Writer) error {
+	w, err := s.newWorker(ctx, ServiceAggregator, logw)
+	if err != nil {
+		return err
+	}
+	agg, err := aggregator.New(w.conn, aggregator.Options{
+		Catalog: s.opts.Catalogs.Pipeline, Partitions: s.opts.Partitions,
+		Logger: w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
+	})
+	if err != nil {
+		return fmt.Errorf("devstack: %w", err)
+	}
+	s.group.run(ServiceAggregator, func() error { return agg.Run(ctx) })
+	return nil
+}
+
+// Demo tuning of the submitter: the emulator answers in seconds, so follow files and retry more often than
+// against the real Connect, and batch late adjustments for a shorter time.
+const (
+	devFollowMax       = 5 * time.Second
+	devRetryMax        = 10 * time.Second
+	devScanInterval    = 5 * time.Second
+	devSupplementDelay = 10 * time.Second
+)
+
+// startSubmitter runs the submitter against the emulator, as cmd/submitter does.
+func (s *Stack) startSubmitter(ctx context.Context, logw io.Writer) error {
+	w, err := s.newWorker(ctx, ServiceSubmitter, logw)
+	if err != nil {
+		return err
+	}
+	sub, err := submitter.New(w.conn, submitter.Options{
+		Catalog: s.opts.Catalogs.Pipeline, ConnectURL: s.urls.Connect, ConnectAPIKey: s.opts.ConnectAPIKey,
+		FollowMaxInterval: devFollowMax, RetryMaxInterval: devRetryMax, ScanInterval: devScanInterval,
+		SupplementDelay: devSupplementDelay,
+		Logger:          w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
+	})
+	if err != nil {
+		return fmt.Errorf("devstack: %w", err)
+	}
+	s.group.run(ServiceSubmitter, func() error { return sub.Run(ctx) })
+	return nil
+}

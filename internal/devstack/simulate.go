@@ -1,0 +1,201 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// Shares of the simulator's traffic that exercise exactly-once: one request in dupEvery repeats an event
+// already sent, one in resendEvery repeats the whole previous request (a producer retry after a lost
+// answer), and one in lateEvery carries an event of the previous period (counted if it arrives within the
+// allowed lateness, an adjustment and a supplementary file otherwise).
+const (
+	dupEvery    = 5
+	resendEvery = 20
+	lateEvery   = 12
+	recentKept  = 64
+)
+
+// simulator produces realistic usage for every meter of the catalogs and posts it to the real ingest
+// endpoint: each tick, one batch request with a reading of about half of the meters. Runs on one goroutine.
+type simulator struct {
+	url     string
+	every   time.Duration
+	client  *http.Client
+	meters  []meter
+	rng     *rand.Rand
+	prefix  string // event ids are prefix-<n>: unique across starts
+	n       int
+	started time.Time
+	recent  []json.RawMessage // events sent lately, repeated as duplicates
+	last    []byte            // the previous request body
+	log     *slog.Logger
+	stats   simStats
+}
+
+// simStats counts what ingest answered the simulator.
+type simStats struct{ requests, accepted, duplicates, rejected atomic.Int64 }
+
+// startSimulator starts the simulator when Options.Simulate is set.
+func (s *Stack) startSimulator(ctx context.Context, logw io.Writer) error {
+	if !s.opts.Simulate {
+		return nil
+	}
+	now := time.Now()
+	s.sim = &simulator{
+		url: s.urls.Ingest, every: s.opts.SimulateEvery, client: &http.Client{Timeout: 30 * time.Second},
+		meters: meters(s.opts.Catalogs), rng: rand.New(rand.NewPCG(uint64(now.UnixNano()), 0x5eed)),
+		prefix: "sim-" + strconv.FormatInt(now.Unix(), 36), started: now,
+		log: telemetry.NewLogger(logw, "simulator", s.opts.LogLevel),
+	}
+	s.group.run("simulator", func() error { return s.sim.run(ctx) })
+	return nil
+}
+
+// run waits for ingest to be ready, then sends one request per tick until ctx ends. A request that fails is
+// sent again, unchanged, at the next tick.
+func (sim *simulator) run(ctx context.Context) error {
+	if err := sim.waitReady(ctx); err != nil {
+		return nil
+	}
+	t := time.NewTicker(sim.every)
+	defer t.Stop()
+	var pending []byte
+	for {
+		if pending == nil {
+			pending = sim.batch(time.Now())
+		}
+		if sim.send(ctx, pending) {
+			sim.last, pending = pending, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// waitReady polls /readyz until ingest answers 200.
+func (sim *simulator) waitReady(ctx context.Context) error {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sim.url+"/readyz", nil)
+		if resp, err := sim.client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// batch builds one request: a reading of about half of the meters at now (give or take a few seconds, as
+// producers' clocks and buffers do), sometimes a duplicate or a late event; sometimes the previous request
+// again.
+func (sim *simulator) batch(now time.Time) []byte {
+	if sim.last != nil && sim.rng.IntN(resendEvery) == 0 {
+		return sim.last
+	}
+	var evs []json.RawMessage
+	for _, m := range sim.meters {
+		if sim.rng.IntN(2) == 0 {
+			evs = append(evs, sim.encode(m, now.Add(-time.Duration(sim.rng.IntN(3000))*time.Millisecond)))
+		}
+	}
+	if len(sim.recent) > 0 && sim.rng.IntN(dupEvery) == 0 {
+		evs = append(evs, sim.recent[sim.rng.IntN(len(sim.recent))])
+	}
+	if sim.rng.IntN(lateEvery) == 0 {
+		evs = append(evs, sim.late(now)...)
+	}
+	sim.remember(evs)
+	body, _ := json.Marshal(evs)
+	return body
+}
+
+// encode is a new reading of m at t, with the next event id.
+func (sim *simulator) encode(m meter, t time.Time) json.RawMessage {
+	sim.n++
+	b, _ := json.Marshal(m.reading(sim.rng, sim.prefix+"-"+strconv.Itoa(sim.n), t))
+	return b
+}
+
+// late is a reading timed in the previous period of a random meter's product, if the simulator already
+// ran during that period (an event older than the stack itself is not a realistic late event).
+func (sim *simulator) late(now time.Time) []json.RawMessage {
+	m := sim.meters[sim.rng.IntN(len(sim.meters))]
+	prev := m.product.PeriodOf(m.product.PeriodOf(now).Start.Add(-time.Nanosecond))
+	if prev.Start.Before(sim.started) {
+		return nil
+	}
+	span := prev.End.Sub(prev.Start)
+	return []json.RawMessage{sim.encode(m, prev.Start.Add(time.Duration(sim.rng.Int64N(int64(span)))))}
+}
+
+// remember keeps the last recentKept events for duplicates.
+func (sim *simulator) remember(evs []json.RawMessage) {
+	sim.recent = append(sim.recent, evs...)
+	if over := len(sim.recent) - recentKept; over > 0 {
+		sim.recent = append(sim.recent[:0], sim.recent[over:]...)
+	}
+}
+
+// send posts one batch and counts the answer; it reports whether ingest answered (any 2xx or 4xx: a 4xx is
+// not retried, a rejected event never becomes valid).
+func (sim *simulator) send(ctx context.Context, body []byte) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sim.url+"/v1/events", bytes.NewReader(body))
+	if err != nil {
+		return true
+	}
+	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
+	resp, err := sim.client.Do(req)
+	if err != nil {
+		sim.log.WarnContext(ctx, "simulator: request failed; resending", "err", err)
+		return false
+	}
+	defer resp.Body.Close()
+	sim.stats.requests.Add(1)
+	var answer events.IngestResponse
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode >= 500 {
+		sim.log.WarnContext(ctx, "simulator: ingest unavailable; resending", "status", resp.StatusCode, "err", err)
+		return false
+	}
+	sim.count(ctx, answer)
+	return true
+}
+
+// count adds an answer to the stats; a rejected event means the sample world is inconsistent: log why.
+func (sim *simulator) count(ctx context.Context, a events.IngestResponse) {
+	sim.stats.accepted.Add(int64(a.Accepted))
+	sim.stats.duplicates.Add(int64(a.Duplicates))
+	sim.stats.rejected.Add(int64(a.Rejected))
+	for _, r := range a.Results {
+		if r.Status == events.StatusRejected {
+			sim.log.WarnContext(ctx, "simulator: event rejected", "id", r.ID, "reason", r.Reason, "message", r.Message)
+			return
+		}
+	}
+}
+
+// String is the simulator's one-line tally.
+func (st *simStats) String() string {
+	return fmt.Sprintf("%d requests, %d accepted, %d duplicate, %d rejected", st.requests.Load(),
+		st.accepted.Load(), st.duplicates.Load(), st.rejected.Load())
+}

@@ -1,0 +1,67 @@
+package devstack
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// ExampleEvent is a valid event of the first meter of the catalogs (first product, first subscription, first
+// item) with the given id and time: what the printed curl sends and what tests send.
+func (c Catalogs) ExampleEvent(id string, t time.Time) WireEvent {
+	ms := meters(c)
+	e := ms[0].reading(rand.New(rand.NewPCG(1, 2)), id, t)
+	e.Source = "/curl"
+	return e
+}
+
+// Curl returns a ready-to-paste shell command that posts one valid event to ingestURL. The id and time are
+// computed by the shell when it runs, so the command can be pasted again and again.
+func (c Catalogs) Curl(ingestURL string) string {
+	const idMark, timeMark = "@ID@", "@TIME@"
+	b, _ := json.Marshal(c.ExampleEvent(idMark, time.Time{}))
+	body := strings.Replace(string(b), `"0001-01-01T00:00:00Z"`, `"`+timeMark+`"`, 1)
+	body = strings.Replace(body, idMark, `curl-'"$(date +%s)-$RANDOM"'`, 1)
+	body = strings.Replace(body, timeMark, `'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'`, 1)
+	return "curl -sS " + ingestURL + "/v1/events -H 'Content-Type: application/cloudevents+json' -d '" + body + "'"
+}
+
+// PrintWhere writes where everything is: endpoints, the log, a curl to send an event and one to list the
+// usage files, and how long a period takes to become a file.
+func (s *Stack) PrintWhere(w io.Writer) {
+	u, state := s.urls, "new"
+	if s.resumed {
+		state = "resumed"
+	}
+	fmt.Fprintf(w, "usagepipe dev: JetStream, Connect emulator, ingest, aggregator and submitter in one process\n")
+	fmt.Fprintf(w, "  data       %s (%s, %d partitions)\n", s.data, state, s.opts.Partitions)
+	fmt.Fprintf(w, "  ingest     %s/v1/events   (health /healthz, ready /readyz, metrics /metrics)\n", u.Ingest)
+	fmt.Fprintf(w, "  emulator   %s   (API key %q)\n", u.Connect, s.opts.ConnectAPIKey)
+	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
+	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
+	if s.logPath != "" {
+		fmt.Fprintf(w, "  logs       %s (JSON)\n", s.logPath)
+	}
+	fmt.Fprintf(w, "  periods    %s\n", s.periodsText())
+	if s.sim != nil {
+		fmt.Fprintf(w, "  simulator  %d meters, one request every %s, with duplicates and late events\n", len(s.sim.meters), s.sim.every)
+	}
+	fmt.Fprintf(w, "\nSend an event:\n  %s\n", s.opts.Catalogs.Curl(u.Ingest))
+	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n\n",
+		s.opts.ConnectAPIKey, u.Connect)
+}
+
+// periodsText describes the first product's periods and when they become files.
+func (s *Stack) periodsText() string {
+	p := &s.opts.Catalogs.Pipeline.Products[0]
+	if p.Period.Kind != events.PeriodFixed {
+		return fmt.Sprintf("%s (%s lateness)", p.Period.Kind, p.AllowedLateness)
+	}
+	return fmt.Sprintf("fixed %s, closed %s after their end; a usage file reaches the emulator shortly after",
+		p.Period.Every, p.AllowedLateness)
+}

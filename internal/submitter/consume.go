@@ -1,0 +1,82 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+)
+
+// Durable consumers of USAGE_AGG, shared by every submitter instance.
+const (
+	durableMarks       = "submitter-marks"
+	durableAdjustments = "submitter-adjustments"
+	// consumerAckWait is the consumers' AckWait: planning reads a whole period, and handlers call InProgress
+	// every 5 s while they read.
+	consumerAckWait = 30 * time.Second
+	// consumerPull keeps few messages buffered per instance, since one can take seconds (PullMaxMessages ×
+	// handler time ≪ AckWait).
+	consumerPull = 16
+	// maxNakDelay caps the redelivery delay of a message whose planning failed.
+	maxNakDelay = time.Minute
+)
+
+// errMalformed marks a message that can never be planned (it does not decode): it is terminated, not
+// redelivered, and logged.
+var errMalformed = errors.New("submitter: malformed message")
+
+// waitError asks for a redelivery after delay without counting a failure (supplement batching).
+type waitError struct{ delay time.Duration }
+
+func (w waitError) Error() string { return "submitter: wait " + w.delay.String() }
+
+func (s *Submitter) consumeMarks(ctx context.Context) error {
+	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableMarks,
+		Filters: []string{subjectMarks + ">"}, AckWait: consumerAckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
+}
+
+func (s *Submitter) consumeAdjustments(ctx context.Context) error {
+	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableAdjustments,
+		Filters: []string{subjectAdjustments + ">"}, AckWait: consumerAckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
+}
+
+// settle runs handle and settles the delivery: Ack on success, Term for a malformed message, otherwise Nak
+// with a delay (the wait asked for, or a backoff by delivery count) so that a failing message is never
+// retried in a hot loop and never lost. Nothing is settled when ctx ended (redelivered after AckWait).
+func (s *Submitter) settle(handle func(context.Context, *bus.Delivery) error) func(context.Context, *bus.Delivery) {
+	return func(ctx context.Context, d *bus.Delivery) {
+		err := handle(ctx, d)
+		var wait waitError
+		switch {
+		case err == nil:
+			if err := d.Ack(ctx); err != nil {
+				s.log.WarnContext(ctx, "submitter: ack failed (will be redelivered)", "subject", d.Subject, "err", err)
+			}
+		case ctx.Err() != nil:
+		case errors.Is(err, errMalformed):
+			s.log.ErrorContext(ctx, "submitter: terminating malformed message", "subject", d.Subject, "seq", d.Seq, "err", err)
+			_ = d.Term(err.Error())
+		case errors.As(err, &wait):
+			_ = d.Nak(wait.delay)
+		default:
+			s.ins.planErrors.Add(ctx, 1)
+			delay := nakDelay(d.NumDelivered)
+			s.log.WarnContext(ctx, "submitter: planning failed; redelivery later", "subject", d.Subject, "seq", d.Seq,
+				"delivered", d.NumDelivered, "retry_in", delay, "err", err)
+			_ = d.Nak(delay)
+		}
+	}
+}
+
+// nakDelay is 1s, 2s, 4s, … by delivery count, capped at maxNakDelay.
+func nakDelay(delivered uint64) time.Duration {
+	d := time.Second
+	for i := uint64(1); i < delivered && d < maxNakDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxNakDelay)
+}
+
+// alive returns a function that resets d's AckWait.
+func alive(d *bus.Delivery) func() { return func() { _ = d.InProgress() } }

@@ -1,0 +1,113 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+)
+
+// writeTimeout bounds the ledger write of a finished step when the run is being cancelled.
+const writeTimeout = 5 * time.Second
+
+// drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends.
+func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done bool) {
+	e, rev, err := s.ledger.get(ctx, key)
+	for ctx.Err() == nil {
+		switch {
+		case errors.Is(err, bus.ErrNotFound):
+			return time.Time{}, true // removed by an operator
+		case err != nil:
+			s.log.WarnContext(ctx, "submitter: ledger read failed", "key", key, "err", err)
+			return s.now().Add(time.Second), false
+		}
+		s.ins.track(key, e.State)
+		now := s.now()
+		if e.State.Terminal() {
+			return time.Time{}, true
+		}
+		if wait, ok := s.mustWait(e, now); ok {
+			return wait, false
+		}
+		if rev, err = s.step(ctx, e, rev); errors.Is(err, bus.ErrRevisionMismatch) {
+			e, rev, err = s.ledger.get(ctx, key) // someone else wrote: start again from what is stored
+		} else if err != nil {
+			return s.now().Add(time.Second), false
+		}
+	}
+	return time.Time{}, false
+}
+
+// mustWait says whether the entry is not due yet (NextAt) or is leased to another member, and until when.
+func (s *Submitter) mustWait(e *Entry, now time.Time) (time.Time, bool) {
+	if e.NextAt.After(now) {
+		return e.NextAt, true
+	}
+	if e.Owner != "" && e.Owner != s.opts.MemberID && e.LeaseUntil.After(now) {
+		return e.LeaseUntil, true
+	}
+	return time.Time{}, false
+}
+
+// step claims the entry if needed, runs one operation on it and writes the outcome (compare-and-set at rev),
+// returning the new revision. A step cut short by the end of ctx writes nothing: the next run observes the
+// Connect file and carries on from there.
+func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, error) {
+	rev, err := s.claim(ctx, e, rev)
+	if err != nil {
+		return rev, err
+	}
+	op := operation(e.State)
+	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
+	sctx, span := s.startStep(sctx, e, op)
+	seen := len(e.History)
+	err = s.advance(sctx, e)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		endStep(span, e, err)
+		return rev, ctx.Err()
+	}
+	s.settleStep(ctx, e, op, err)
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer wcancel()
+	newRev, werr := s.ledger.update(wctx, e, rev)
+	endStep(span, e, errors.Join(err, werr))
+	if werr != nil {
+		s.log.WarnContext(ctx, "submitter: ledger write failed (the next step re-reads)", "key", e.Key, "err", werr)
+		return rev, werr
+	}
+	s.transitioned(ctx, e, seen)
+	return newRev, nil
+}
+
+// claim takes the entry's lease for this member unless it holds it for long enough already.
+func (s *Submitter) claim(ctx context.Context, e *Entry, rev uint64) (uint64, error) {
+	now := s.now()
+	if e.Owner == s.opts.MemberID && e.LeaseUntil.Sub(now) > s.opts.LeaseTTL/2 {
+		return rev, nil
+	}
+	e.Owner, e.LeaseUntil = s.opts.MemberID, now.Add(s.opts.LeaseTTL).UTC()
+	return s.ledger.update(ctx, e, rev)
+}
+
+// operation names what a step does in a state (span names, metrics).
+func operation(st State) string {
+	switch st {
+	case StatePlanned:
+		return "create"
+	case StateCreated:
+		return "upload"
+	case StateRepairing:
+		return "reupload"
+	case StateUploaded:
+		return "wait"
+	case StateReady:
+		return "submit"
+	case StateInvalid:
+		return "repair"
+	case StateSubmitted:
+		return "follow"
+	}
+	return string(st)
+}

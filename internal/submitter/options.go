@@ -1,0 +1,127 @@
+package submitter
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxRecordsPerFile is the record limit of one usage file. A period with more closed records (or a
+	// supplement with more adjustments) is split into parts of at most this many. 100 000 rows keep a workbook
+	// near 5 MB, well within Connect's upload handling and far from the xlsx sheet limit (1 048 575 rows).
+	DefaultMaxRecordsPerFile = 100_000
+	// MaxRecordsPerFileLimit is the most rows a records sheet can hold (xlsx rows minus the header).
+	MaxRecordsPerFileLimit = 1_048_575
+	DefaultConcurrency     = 8
+	DefaultSupplementDelay = 30 * time.Second
+	DefaultLeaseTTL        = 2 * time.Minute
+	DefaultScanInterval    = 30 * time.Second
+	DefaultFollowMax       = 5 * time.Minute
+	DefaultRetryMax        = 5 * time.Minute
+	DefaultMaxExcluded     = 1000
+	DefaultProcessingWait  = 15 * time.Second
+)
+
+// Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
+// take the defaults above (SupplementDelay excepted: zero plans supplements at once).
+type Options struct {
+	Catalog       *events.Catalog
+	ConnectURL    string // Connect API base, e.g. https://api.connect.cloudblue.com/public/v1
+	ConnectAPIKey string // never logged
+	HTTPClient    *http.Client
+	Retry         usageapi.RetryPolicy // per-call retries; zero: usageapi.DefaultRetryPolicy (waits end within 20s)
+
+	MemberID          string        // this submitter's name in entry leases; default hostname-pid
+	MaxRecordsPerFile int           // records per usage file
+	Concurrency       int           // entries driven at once
+	SupplementDelay   time.Duration // adjustments wait this long (from their commit) to be batched into one supplement
+	LeaseTTL          time.Duration // an entry claimed by a member stays its own this long after its last write
+	ScanInterval      time.Duration // how often the ledger is scanned for entries this process does not drive yet
+	FollowMaxInterval time.Duration // longest wait between two reads of a file pending at the provider
+	RetryMaxInterval  time.Duration // longest wait before retrying a failed step
+	MaxExcluded       int           // most records one file may dead-letter; more parks the file as failed
+	ProcessingWait    time.Duration // how long one step waits for Connect to process an upload
+
+	Logger         *slog.Logger
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+}
+
+// DefaultMemberID is hostname-pid.
+func DefaultMemberID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "submitter"
+	}
+	return host + "-" + strconv.Itoa(os.Getpid())
+}
+
+func (o Options) withDefaults() Options {
+	setDefault(&o.MemberID, DefaultMemberID())
+	setDefault(&o.MaxRecordsPerFile, DefaultMaxRecordsPerFile)
+	setDefault(&o.Concurrency, DefaultConcurrency)
+	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	setDefault(&o.ScanInterval, DefaultScanInterval)
+	setDefault(&o.FollowMaxInterval, DefaultFollowMax)
+	setDefault(&o.RetryMaxInterval, DefaultRetryMax)
+	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
+	setDefault(&o.ProcessingWait, DefaultProcessingWait)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
+	}
+	return o
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// Check reports every problem of o (after defaults) at once.
+func (o Options) Check() error {
+	var errs []error
+	if o.Catalog == nil {
+		errs = append(errs, errors.New("no catalog"))
+	}
+	if o.ConnectURL == "" {
+		errs = append(errs, errors.New("no Connect URL"))
+	}
+	if o.ConnectAPIKey == "" {
+		errs = append(errs, errors.New("no Connect API key"))
+	}
+	if o.MaxRecordsPerFile < 1 || o.MaxRecordsPerFile > MaxRecordsPerFileLimit {
+		errs = append(errs, fmt.Errorf("max records per file %d: want 1..%d", o.MaxRecordsPerFile, MaxRecordsPerFileLimit))
+	}
+	if o.Concurrency < 1 || o.Concurrency > 256 {
+		errs = append(errs, fmt.Errorf("concurrency %d: want 1..256", o.Concurrency))
+	}
+	if o.SupplementDelay < 0 {
+		errs = append(errs, fmt.Errorf("supplement delay %v: must not be negative", o.SupplementDelay))
+	}
+	if o.LeaseTTL < 2*time.Second {
+		errs = append(errs, fmt.Errorf("lease ttl %v: want at least 2s", o.LeaseTTL))
+	}
+	if o.MaxExcluded < 0 {
+		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))
+	}
+	return errors.Join(errs...)
+}
+
+// stepTimeout bounds one step, so that it ends well within the lease it runs under.
+func (o Options) stepTimeout() time.Duration { return o.LeaseTTL / 2 }

@@ -1,0 +1,39 @@
+package submitter
+
+import (
+	"context"
+	"fmt"
+)
+
+// partSources reads the records of the entry's part back from USAGE_AGG — the messages fixed when it was
+// planned, cut the same way — checks they are the ones planned (count and digest of their ids), and leaves
+// out the excluded ones. Every upload of a file is built from this, so its rows never change except by
+// exclusion.
+func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error) {
+	subjects := subjectRecords
+	if e.Revision > 0 {
+		subjects = subjectAdjustments
+	}
+	set, err := readSources(ctx, s.bus, periodSubject(subjects, e.Product, e.Contract, e.PeriodStart, "*"), e.FromSeq, e.ToSeq, nil)
+	if err != nil {
+		return nil, err
+	}
+	records := set.records
+	if e.Revision > 0 {
+		records = withoutNoops(records)
+	}
+	lo, hi := partRange(e.Part, e.Limit, len(records))
+	part := records[lo:hi]
+	if len(part) != e.Records || digestIDs(part) != e.Digest {
+		return nil, permanent("source_changed", fmt.Errorf("%s: USAGE_AGG now yields %d records for this part, %d were planned",
+			e.Key, len(part), e.Records))
+	}
+	excluded := e.excluded()
+	kept := part[:0:0]
+	for _, src := range part {
+		if !excluded[src.id] {
+			kept = append(kept, src)
+		}
+	}
+	return kept, nil
+}

@@ -1,0 +1,116 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// onMark plans the files of each period a mark message names, once every partition has marked it.
+func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
+	marks, err := decodeLines[events.PartitionMark](d.Data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	for _, m := range marks {
+		if m.Partitions < 1 || m.Product == "" || m.Contract == "" {
+			return fmt.Errorf("%w: mark %+v", errMalformed, m)
+		}
+		if err := s.planPeriod(ctx, m, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planPeriod plans the closed-record files of m's period if all its partitions have marked it and it is not
+// planned yet. A period without any closed record gets no file.
+func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
+	first := FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
+	e, done, err := s.planned(ctx, first.Key())
+	if err != nil || done {
+		return err
+	}
+	closedAt, expected, complete, err := s.periodMarks(ctx, m)
+	if err != nil || !complete || expected == 0 {
+		return err
+	}
+	ctx, span := s.startPlan(ctx, first, d.Header)
+	defer span.End()
+	filter := periodSubject(subjectRecords, m.Product, m.Contract, m.PeriodStart, "*")
+	set, err := readSources(ctx, s.bus, filter, 0, 0, alive(d))
+	if err != nil {
+		return endPlan(span, err)
+	}
+	if len(set.records) < expected {
+		return endPlan(span, fmt.Errorf("%w: %s: %d of %d records", errIncomplete, filter, len(set.records), expected))
+	}
+	p := plan{id: first, end: m.PeriodEnd, set: set, records: set.records, closedAt: closedAt, toSeq: set.lastSeq}
+	if e != nil {
+		p.limit = e.Limit
+	}
+	return endPlan(span, s.planFiles(ctx, p))
+}
+
+// planned returns the first part of a plan and whether every part of it is in the ledger.
+func (s *Submitter) planned(ctx context.Context, firstKey string) (*Entry, bool, error) {
+	e, _, err := s.ledger.get(ctx, firstKey)
+	if errors.Is(err, bus.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	id := e.ID()
+	for id.Part = 2; id.Part <= e.Parts; id.Part++ {
+		if _, _, err := s.ledger.get(ctx, id.Key()); errors.Is(err, bus.ErrNotFound) {
+			return e, false, nil
+		} else if err != nil {
+			return nil, false, err
+		}
+	}
+	return e, true, nil
+}
+
+// periodMarks reads the last mark of every partition of m's period: complete is false while one is
+// missing; records is the sum of their record counts and closedAt the stream time of the newest.
+func (s *Submitter) periodMarks(ctx context.Context, m events.PartitionMark) (closedAt time.Time, records int, complete bool, err error) {
+	for p := range m.Partitions {
+		subject := periodSubject(subjectMarks, m.Product, m.Contract, m.PeriodStart, strconv.Itoa(p))
+		msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, subject)
+		if errors.Is(err, bus.ErrNotFound) {
+			return time.Time{}, 0, false, nil
+		}
+		if err != nil {
+			return time.Time{}, 0, false, err
+		}
+		n, ok, err := markedRecords(msg.Data, m)
+		if err != nil || !ok {
+			return time.Time{}, 0, false, err
+		}
+		records += n
+		if msg.Time.After(closedAt) {
+			closedAt = msg.Time
+		}
+	}
+	return closedAt, records, true, nil
+}
+
+// markedRecords returns the record count of the mark of m's period in a mark message.
+func markedRecords(data []byte, m events.PartitionMark) (int, bool, error) {
+	marks, err := decodeLines[events.PartitionMark](data)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, x := range marks {
+		if x.Product == m.Product && x.Contract == m.Contract && x.PeriodStart.Equal(m.PeriodStart) {
+			return x.Records, true, nil
+		}
+	}
+	return 0, false, nil
+}

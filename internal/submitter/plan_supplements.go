@@ -1,0 +1,103 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// maxIndexRaces bounds the compare-and-set retries on a supplement index before the message is redelivered.
+const maxIndexRaces = 8
+
+// onAdjustment plans a supplement for each period an adjustment message names, unless an earlier supplement
+// covers the message already.
+func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
+	recs, err := decodeLines[events.PeriodRecord](d.Data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	done := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+		if done[key] {
+			continue
+		}
+		done[key] = true
+		if err := s.planSupplement(ctx, r, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planSupplement plans the next supplement of r's period: every adjustment message of the period after the
+// last one covered, up to the newest, once d is SupplementDelay old (so that adjustments arriving together
+// make one file). The supplement's entries are written first, then the index moves past them; after a crash
+// in between, the entries found are finished and the index catches up to them.
+func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, d *bus.Delivery) error {
+	key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+	for range maxIndexRaces {
+		idx, rev, err := s.ledger.index(ctx, key)
+		if err != nil || d.Seq <= idx.Covered {
+			return err
+		}
+		if wait := s.opts.SupplementDelay - s.now().Sub(d.Time); wait > 0 {
+			return waitError{delay: wait}
+		}
+		to, err := s.planSupplementFiles(ctx, r, idx, d)
+		if err != nil {
+			return err
+		}
+		err = s.ledger.putIndex(ctx, key, suppIndex{Next: idx.Next + 1, Covered: to}, rev)
+		if !errors.Is(err, bus.ErrExists) && !errors.Is(err, bus.ErrRevisionMismatch) {
+			return err
+		}
+	}
+	return fmt.Errorf("submitter: supplement index %s: changed %d times while planning", key, maxIndexRaces)
+}
+
+// planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered) and returns the
+// stream sequence it covers up to.
+func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx suppIndex, d *bus.Delivery) (uint64, error) {
+	first := FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
+	filter := periodSubject(subjectAdjustments, r.Product, r.Contract, r.PeriodStart, "*")
+	e, done, err := s.planned(ctx, first.Key())
+	if err != nil || done {
+		return entryTo(e), err
+	}
+	to, limit := entryTo(e), 0
+	if e != nil {
+		limit = e.Limit
+	} else if to, err = s.lastSeq(ctx, filter); err != nil {
+		return 0, err
+	}
+	ctx, span := s.startPlan(ctx, first, d.Header)
+	defer span.End()
+	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, alive(d))
+	if err != nil {
+		return 0, endPlan(span, err)
+	}
+	p := plan{id: first, end: r.PeriodEnd, set: set, records: withoutNoops(set.records), closedAt: set.newest,
+		fromSeq: idx.Covered, toSeq: to, limit: limit}
+	return to, endPlan(span, s.planFiles(ctx, p))
+}
+
+func entryTo(e *Entry) uint64 {
+	if e == nil {
+		return 0
+	}
+	return e.ToSeq
+}
+
+// lastSeq is the stream sequence of the newest message on filter.
+func (s *Submitter) lastSeq(ctx context.Context, filter string) (uint64, error) {
+	m, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
+	if err != nil {
+		return 0, fmt.Errorf("submitter: last message on %s: %w", filter, err)
+	}
+	return m.Seq, nil
+}

@@ -1,0 +1,159 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// DefaultMetricsAddr is where /metrics and /healthz listen by default.
+const DefaultMetricsAddr = ":9103"
+
+// flags are the submitter command line (each also read from USAGEPIPE_<NAME>).
+type flags struct {
+	set         *config.FlagSet
+	nats        *config.NATS
+	catalog     string
+	metricsAddr string
+	provision   bool
+	logLevel    slog.Level
+	opts        Options
+}
+
+func newFlags(getenv func(string) string, out io.Writer) *flags {
+	f := &flags{set: config.NewFlagSet("submitter", getenv)}
+	fs, o := f.set, &f.opts
+	fs.SetOutput(out)
+	fs.StringVar(&o.ConnectURL, "connect-url", "", "Connect API base URL, e.g. https://api.connect.cloudblue.com/public/v1; required")
+	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "Connect API key (SU-…:…); required")
+	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "listen address of /metrics and /healthz (empty: none)")
+	fs.IntVar(&o.MaxRecordsPerFile, "max-records-per-file", DefaultMaxRecordsPerFile, "records per usage file; larger periods are split into parts")
+	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "usage files driven at once")
+	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this submitter's name in ledger leases (unique among running submitters)")
+	fs.DurationVar(&o.SupplementDelay, "supplement-delay", DefaultSupplementDelay, "how long adjustments wait to be batched into one supplement")
+	fs.DurationVar(&o.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "how long a ledger entry stays claimed after its claimant's last write")
+	fs.DurationVar(&o.ScanInterval, "scan-interval", DefaultScanInterval, "how often the ledger is scanned for entries to drive")
+	fs.DurationVar(&o.FollowMaxInterval, "follow-max-interval", DefaultFollowMax, "longest wait between two reads of a file pending at the provider")
+	fs.DurationVar(&o.RetryMaxInterval, "retry-max-interval", DefaultRetryMax, "longest wait before retrying a failed step")
+	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
+	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
+	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
+	f.nats = config.AddNATS(fs)
+	return f
+}
+
+// check loads the catalog and reports every configuration problem at once.
+func (f *flags) check() error {
+	errs := []error{f.nats.Check()}
+	if f.catalog == "" {
+		errs = append(errs, errors.New("--catalog is required"))
+	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
+		errs = append(errs, fmt.Errorf("--catalog: %w", err))
+	} else {
+		f.opts.Catalog = c
+	}
+	if f.opts.ConnectURL == "" {
+		errs = append(errs, errors.New("--connect-url is required"))
+	}
+	if f.opts.ConnectAPIKey == "" {
+		errs = append(errs, errors.New("--connect-api-key is required (prefer USAGEPIPE_CONNECT_API_KEY)"))
+	}
+	if f.opts.Catalog != nil && f.opts.ConnectURL != "" && f.opts.ConnectAPIKey != "" {
+		if _, err := New(nil, f.opts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run is the submitter command: it parses args (flags with USAGEPIPE_* fallbacks read through getenv), logs
+// JSON to stdout, serves /metrics and /healthz, and works until ctx is cancelled; then it lets running steps
+// end (or stops them: the ledger resumes them) and flushes telemetry. With -validate it checks the
+// configuration and the catalog and returns.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	f := newFlags(getenv, stdout)
+	if err := f.set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("submitter: %w", err)
+	}
+	problems := f.check()
+	if f.set.ValidateOnly() {
+		return f.set.Validate(stdout, problems)
+	}
+	if problems != nil {
+		return fmt.Errorf("submitter: invalid configuration: %w", problems)
+	}
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: "submitter", Getenv: getenv, LogOutput: stdout, LogLevel: f.logLevel})
+	if err != nil {
+		return fmt.Errorf("submitter: %w", err)
+	}
+	err = serve(ctx, f, tel)
+	return errors.Join(err, tel.Shutdown())
+}
+
+// serve connects, provisions, serves /metrics and runs the submitter until ctx ends.
+func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
+	conn, err := bus.Connect(ctx, f.nats.Bus("submitter-"+f.opts.MemberID, tel.Logger))
+	if err != nil {
+		return fmt.Errorf("submitter: %w", err)
+	}
+	defer conn.Close()
+	if f.provision {
+		if err := conn.Provision(ctx, f.nats.Topology()); err != nil {
+			return fmt.Errorf("submitter: %w", err)
+		}
+	}
+	if f.metricsAddr != "" {
+		stop, err := serveMetrics(f.metricsAddr, tel, conn)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	o := f.opts
+	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
+	s, err := New(conn, o)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+// serveMetrics serves /metrics and /healthz on addr in the background; stop closes the server.
+func serveMetrics(addr string, tel *telemetry.Telemetry, conn *bus.Conn) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("submitter: metrics listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", tel.MetricsHandler())
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !conn.Connected() {
+			http.Error(w, "nats disconnected", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	tel.Logger.Info("metrics listening", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,153 @@
+package submitter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// Polling of a file while Connect processes its upload, within one step.
+const (
+	processingPollFirst = 50 * time.Millisecond
+	processingPollMax   = 2 * time.Second
+	// followFirst is the first wait before reading a pending file again; it doubles up to FollowMaxInterval.
+	followFirst = 100 * time.Millisecond
+)
+
+// advance runs the one operation the entry's state calls for and moves the entry (in memory) to the
+// state it leads to. Every operation observes the Connect file first or gets it back, so an operation that
+// already happened (its outcome unrecorded) is recognised, not repeated.
+func (s *Submitter) advance(ctx context.Context, e *Entry) error {
+	e.NextAt = time.Time{}
+	switch e.State {
+	case StatePlanned:
+		return s.create(ctx, e)
+	case StateCreated, StateRepairing:
+		return s.upload(ctx, e)
+	case StateUploaded:
+		return s.waitProcessed(ctx, e)
+	case StateReady:
+		return s.submit(ctx, e)
+	case StateInvalid:
+		return s.repair(ctx, e)
+	case StateSubmitted:
+		return s.follow(ctx, e)
+	}
+	return permanent("no operation for state "+string(e.State), nil)
+}
+
+// create finds the file by its external id or creates it.
+func (s *Submitter) create(ctx context.Context, e *Entry) error {
+	period := connectPeriod(e.PeriodStart, e.PeriodEnd)
+	f, _, err := s.client.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
+		Name: e.Name, Description: fileDescription(e.ID(), e.PeriodEnd, e.Records), Period: &period,
+		Currency: e.Spec.Currency, Product: &usageapi.IDRef{ID: e.Product}, Contract: &usageapi.IDRef{ID: e.Contract},
+		ExternalID: e.ExternalID,
+	})
+	if err != nil {
+		return err
+	}
+	return s.observe(e, f)
+}
+
+// upload uploads the file's workbook when the file waits for one: a new draft, or the invalid upload being
+// repaired. Records the workbook cannot hold are dead-lettered first.
+func (s *Submitter) upload(ctx context.Context, e *Entry) error {
+	f, err := s.client.GetFile(ctx, e.FileID)
+	if err != nil {
+		return notFoundIsPermanent(err)
+	}
+	if !needsUpload(e, f) {
+		return s.observe(e, f)
+	}
+	part, err := s.partSources(ctx, e)
+	if err != nil {
+		return err
+	}
+	wb, err := buildWorkbook(&e.Spec, part)
+	if err != nil {
+		return err
+	}
+	if len(wb.unwritable) > 0 {
+		return s.exclude(ctx, e, part, wb.unwritable, reasonUnwritable)
+	}
+	f, err = s.client.UploadFile(ctx, e.FileID, e.Key+".xlsx", bytes.NewReader(wb.data))
+	if err != nil {
+		return err
+	}
+	e.Uploads++
+	return s.observe(e, f)
+}
+
+// needsUpload: a draft always; an invalid file while the entry repairs that very upload.
+func needsUpload(e *Entry, f *usageapi.FileDetail) bool {
+	return f.Status == usageapi.FileStatusDraft ||
+		f.Status == usageapi.FileStatusInvalid && e.State == StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt)
+}
+
+// waitProcessed polls the file until Connect has processed the upload, for at most ProcessingWait; then
+// the entry is looked at again a little later, without holding a worker.
+func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
+	poll := backoff.NewExponentialBackOff(backoff.WithInitialInterval(processingPollFirst),
+		backoff.WithMaxInterval(processingPollMax), backoff.WithMultiplier(2),
+		backoff.WithMaxElapsedTime(s.opts.ProcessingWait))
+	f, err := s.client.WaitFile(ctx, e.FileID, nil, poll)
+	if errors.Is(err, usageapi.ErrWaitStopped) && f != nil {
+		e.NextAt = s.now().Add(processingPollMax).UTC()
+		return s.observe(e, f)
+	}
+	if err != nil {
+		return notFoundIsPermanent(err)
+	}
+	return s.observe(e, f)
+}
+
+// submit submits a ready file to the provider.
+func (s *Submitter) submit(ctx context.Context, e *Entry) error {
+	f, err := s.client.SubmitFile(ctx, e.FileID)
+	if err != nil {
+		return notFoundIsPermanent(err)
+	}
+	return s.observe(e, f)
+}
+
+// follow reads a pending file; while it stays pending the reads are spaced out up to FollowMaxInterval.
+func (s *Submitter) follow(ctx context.Context, e *Entry) error {
+	f, err := s.client.GetFile(ctx, e.FileID)
+	if err != nil {
+		return notFoundIsPermanent(err)
+	}
+	if err := s.observe(e, f); err != nil || e.State != StateSubmitted {
+		return err
+	}
+	e.Polls++
+	e.NextAt = s.now().Add(followDelay(e.Polls, s.opts.FollowMaxInterval)).UTC()
+	return nil
+}
+
+func followDelay(polls int, maxDelay time.Duration) time.Duration {
+	d := followFirst
+	for i := 1; i < polls && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
+}
+
+// notFoundIsPermanent parks an entry whose Connect file no longer exists.
+func notFoundIsPermanent(err error) error {
+	if usageapi.IsNotFound(err) {
+		return permanent("the Connect file no longer exists", err)
+	}
+	return err
+}
+
+func uploadedAt(f *usageapi.FileDetail) time.Time {
+	if f.Events == nil || f.Events.Uploaded == nil {
+		return time.Time{}
+	}
+	return f.Events.Uploaded.At.UTC()
+}

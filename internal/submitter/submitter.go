@@ -1,0 +1,79 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Submitter plans usage files from USAGE_AGG into the ledger and drives them through Connect. Build it with
+// New; Run works until its context ends.
+type Submitter struct {
+	opts   Options
+	bus    Bus
+	client *usageapi.Client
+	log    *slog.Logger
+	tracer trace.Tracer
+	ins    *instruments
+	drv    *driver
+	now    func() time.Time
+	ledger *ledger // set by Run
+}
+
+// New returns a submitter using conn and a Connect client built from o. It does not touch the network.
+func New(conn Bus, o Options) (*Submitter, error) {
+	o = o.withDefaults()
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("submitter: %w", err)
+	}
+	tp := o.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	ins, err := newInstruments(o.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("submitter: metrics: %w", err)
+	}
+	s := &Submitter{opts: o, bus: conn, log: o.Logger, tracer: tp.Tracer(instrumentationName), ins: ins,
+		now: time.Now}
+	if s.client, err = newClient(o, tp, ins, s.log); err != nil {
+		return nil, fmt.Errorf("submitter: %w", err)
+	}
+	s.drv = newDriver(s)
+	return s, nil
+}
+
+// Run consumes marks and adjustments, plans files and drives every non-terminal ledger entry until ctx
+// ends. It returns nil after a cancellation, or the first error that stops it (an unusable ledger or
+// consumer configuration).
+func (s *Submitter) Run(ctx context.Context) error {
+	kv, err := s.bus.KV(ctx, bus.BucketLedger)
+	if err != nil {
+		return fmt.Errorf("submitter: %w", err)
+	}
+	s.ledger = &ledger{kv: kv}
+	s.log.Info("submitter started", "member", s.opts.MemberID, "concurrency", s.opts.Concurrency,
+		"max_records_per_file", s.opts.MaxRecordsPerFile)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, run := range []func(context.Context) error{s.consumeMarks, s.consumeAdjustments, s.drv.run} {
+		wg.Go(func() {
+			if errs[i] = run(ctx); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	s.log.Info("submitter stopped")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,90 @@
+package submitter
+
+import (
+	"context"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+// instrumentationName is the tracer and meter name of this package.
+const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
+
+// instruments are the submitter's metrics (Prometheus names after the exporter's translation):
+//
+//	usagepipe_submitter_files_total{state,kind}          files entering each ledger state
+//	usagepipe_submitter_files_current{state}              entries this process knows, by state (gauge)
+//	usagepipe_submitter_records_submitted_total{kind}     records in files submitted to the provider
+//	usagepipe_submitter_retries_total{op,reason}          retried Connect calls and rescheduled steps
+//	usagepipe_submitter_dead_letters_total{reason}        records moved to USAGE_DLQ
+//	usagepipe_submitter_plan_errors_total                  planning attempts that failed (redelivered)
+//	usagepipe_submitter_close_to_submit_seconds{kind}     period close (last mark) → file submitted
+//	usagepipe_submitter_close_to_accept_seconds{kind}     period close → file accepted
+type instruments struct {
+	files       metric.Int64Counter
+	records     metric.Int64Counter
+	retries     metric.Int64Counter
+	deadLetters metric.Int64Counter
+	planErrors  metric.Int64Counter
+	toSubmit    metric.Float64Histogram
+	toAccept    metric.Float64Histogram
+
+	mu     sync.Mutex
+	states map[string]State // key → state, for the files gauge
+}
+
+// latencyBuckets span a zero-delay emulator (sub-second) to a provider deciding within days.
+var latencyBuckets = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400, 259200}
+
+func newInstruments(mp metric.MeterProvider) (*instruments, error) {
+	if mp == nil {
+		mp = noop.NewMeterProvider()
+	}
+	m := mp.Meter(instrumentationName)
+	ins := &instruments{states: map[string]State{}}
+	var errs [8]error
+	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
+	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
+	ins.retries, errs[2] = m.Int64Counter("usagepipe.submitter.retries", metric.WithDescription("retried Connect calls and rescheduled steps"))
+	ins.deadLetters, errs[3] = m.Int64Counter("usagepipe.submitter.dead_letters", metric.WithDescription("records moved to USAGE_DLQ"))
+	ins.planErrors, errs[4] = m.Int64Counter("usagepipe.submitter.plan_errors", metric.WithDescription("failed planning attempts"))
+	ins.toSubmit, errs[5] = m.Float64Histogram("usagepipe.submitter.close_to_submit", metric.WithUnit("s"),
+		metric.WithDescription("period close to file submitted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
+	ins.toAccept, errs[6] = m.Float64Histogram("usagepipe.submitter.close_to_accept", metric.WithUnit("s"),
+		metric.WithDescription("period close to file accepted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
+	_, errs[7] = m.Int64ObservableGauge("usagepipe.submitter.files.current", metric.WithDescription("ledger entries known, by state"),
+		metric.WithInt64Callback(ins.observeStates))
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ins, nil
+}
+
+func (ins *instruments) observeStates(_ context.Context, o metric.Int64Observer) error {
+	ins.mu.Lock()
+	counts := map[State]int64{}
+	for _, s := range ins.states {
+		counts[s]++
+	}
+	ins.mu.Unlock()
+	for _, s := range allStates {
+		o.Observe(counts[s], metric.WithAttributes(attribute.String("state", string(s))))
+	}
+	return nil
+}
+
+// track records the state of an entry for the gauge.
+func (ins *instruments) track(key string, s State) {
+	ins.mu.Lock()
+	ins.states[key] = s
+	ins.mu.Unlock()
+}
+
+// retried counts one retry.
+func (ins *instruments) retried(ctx context.Context, op, reason string) {
+	ins.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("op", op), attribute.String("reason", reason)))
+}
