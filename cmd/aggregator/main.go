@@ -18,7 +18,7 @@ func main() {
 	err := aggregator.Run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "aggregator:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }

@@ -149,7 +149,7 @@ func (b *aggBench) request(rng *rand.Rand, first, n int, at time.Time) []bus.Msg
 // rawConsume reads the whole stream with one ordered consumer and returns messages/s and events/s.
 func (b *aggBench) rawConsume(ctx context.Context) (msgsPerS, eventsPerS float64, err error) {
 	msgs, evs := 0, 0
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	err = b.conn.Read(ctx, bus.StreamEvents, bus.ReadOptions{}, func(m bus.Msg) error {
 		msgs++
 		evs += bytes.Count(m.Data, []byte{'\n'})
@@ -158,10 +158,10 @@ func (b *aggBench) rawConsume(ctx context.Context) (msgsPerS, eventsPerS float64
 	if err != nil {
 		return 0, 0, fmt.Errorf("bench aggregator: raw consume: %w", err)
 	}
-	d := time.Since(start).Seconds()
+	d, cpu := time.Since(start).Seconds(), processCPU()-cpu
 	msgsPerS, eventsPerS = float64(msgs)/d, float64(evs)/d
-	fmt.Fprintf(b.out, "raw ordered consumer: %d messages (%d events) in %.2fs: %.0f msgs/s, %.0f events/s\n",
-		msgs, evs, d, msgsPerS, eventsPerS)
+	fmt.Fprintf(b.out, "raw ordered consumer: %d messages (%d events) in %.2fs: %.0f msgs/s, %.0f events/s (process CPU %.2f µs/event)\n",
+		msgs, evs, d, msgsPerS, eventsPerS, perItem(cpu, evs))
 	return msgsPerS, eventsPerS, nil
 }
 
@@ -188,10 +188,10 @@ func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
 	defer stopProfile()
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	go func() { done <- w.Run(wctx) }()
 	err = b.waitCommitted(ctx, ends)
-	d := time.Since(start)
+	d, cpu := time.Since(start), processCPU()-cpu
 	cancel()
 	if werr := <-done; err == nil {
 		err = werr
@@ -200,8 +200,8 @@ func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("bench aggregator: catch-up: %w", err)
 	}
 	rate := float64(b.events) / d.Seconds()
-	fmt.Fprintf(b.out, "aggregator: %d events applied and committed in %.2fs by one worker owning %d partitions\n",
-		b.events, d.Seconds(), b.partitions)
+	fmt.Fprintf(b.out, "aggregator: %d events applied and committed in %.2fs by one worker owning %d partitions (process CPU %.2f µs/event)\n",
+		b.events, d.Seconds(), b.partitions, perItem(cpu, b.events))
 	return rate, nil
 }
 

@@ -22,7 +22,7 @@ func (s *State) Apply(seq uint64, arrival time.Time, evs []events.Event, out *Ou
 	s.tick(arrival, out)
 	s.prep = slices.Grow(s.prep[:0], len(evs))[:len(evs)]
 	for i := range evs {
-		s.prep[i].id = hashKey(evs[i].Source, evs[i].ID)
+		s.prep[i].term, s.prep[i].id = s.hasher.hash(evs[i].Source, evs[i].ID)
 	}
 	for i := range s.prep {
 		s.ids.touch(s.prep[i].id)
@@ -48,7 +48,8 @@ func (s *State) Apply(seq uint64, arrival time.Time, evs []events.Event, out *Ou
 
 // prepared is what the first pass learns of an event.
 type prepared struct {
-	id    uint64 // hashKey of (source, id)
+	id    uint64        // dedup hash of the event key
+	term  events.Digest // the event key's term in a Digest
 	key   uint64 // hashKeyID of the key
 	slot  uint64 // its home slot in the key index
 	ps    *prodState
@@ -103,10 +104,10 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 	}
 	if b.closed {
 		d := s.dirtyFor(idx, a, b)
-		d.digest.Add(e.Key())
+		d.digest.Merge(p.term)
 		d.events++
 	} else {
-		a.digest.Add(e.Key())
+		a.digest.Merge(p.term)
 	}
 	a.fold(s.meters[p.meter].kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
 }

@@ -146,7 +146,7 @@ func TestIDSetSweepKeepsRuns(t *testing.T) {
 		}
 		overflowed := 0
 		for i := range s.buckets {
-			for j := 0; j < int(s.buckets[i].n); j++ {
+			for j := 0; j < s.buckets[i].len(); j++ {
 				if s.home(s.buckets[i].hash[j]) != i {
 					overflowed++
 				}
@@ -167,6 +167,26 @@ func TestIDSetSweepKeepsRuns(t *testing.T) {
 		}
 		if s.used != n-n/2 {
 			t.Fatalf("seed %d: %d ids, want %d", seed, s.used, n-n/2)
+		}
+	}
+}
+
+func TestBucketHasTag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 100000; i++ {
+		var b idBucket
+		n := rng.IntN(bucketSlots + 1)
+		for j := range b.meta[:bucketSlots] {
+			b.meta[j] = uint8(rng.IntN(8)) // unused slots hold stale tags too
+		}
+		b.meta[bucketSlots] = uint8(n)
+		tag := uint8(rng.IntN(8))
+		want := false
+		for j := 0; j < n; j++ {
+			want = want || b.meta[j] == tag
+		}
+		if got := b.hasTag(tag); got != want {
+			t.Fatalf("meta %v, tag %d: hasTag = %v, want %v", b.meta, tag, got, want)
 		}
 	}
 }

@@ -1,9 +1,12 @@
 package aggregate
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
-// idSet remembers the events already counted, by the 64-bit hashKey of their (source, id), for at least the
-// dedup horizon of arrival time.
+// idSet remembers the events already counted by a 64-bit hash of their (source, id) (see keyHasher), for at
+// least the dedup horizon of arrival time.
 //
 // Time is cut into generations of horizon/genSpan. An id is tagged with the generation of the clock when it was
 // first seen and is remembered while the current generation is at most genSpan generations later: for at least
@@ -15,7 +18,7 @@ import "math/bits"
 // 0.4 and 0.9 (0.9 doubles the table, a sweep that leaves less than 0.4 halves it), so memory is 64/7/load:
 // 10 to 23 bytes per remembered id. Sweeps work in place; only growing and shrinking allocate.
 //
-// A new id is taken for a duplicate only if its full 64-bit hash equals that of one of the n remembered ids:
+// A new id is taken for a duplicate only if its 64-bit hash equals that of one of the n remembered ids:
 // probability n/2^64 per event, about 5e-13 with 10 million ids remembered.
 type idSet struct {
 	buckets []idBucket
@@ -36,10 +39,29 @@ const (
 	shrinkLoadPct = 40
 )
 
+// idBucket is one cache line: 7 hashes, then their 7 tags and the fill count in one word.
 type idBucket struct {
 	hash [bucketSlots]uint64
-	tag  [bucketSlots]uint8
-	n    uint8
+	meta [bucketSlots + 1]uint8 // meta[j] is the tag of hash[j]; meta[bucketSlots] is the count
+}
+
+func (b *idBucket) len() int { return int(b.meta[bucketSlots]) }
+
+func (b *idBucket) full() bool { return b.meta[bucketSlots] == bucketSlots }
+
+func (b *idBucket) push(h uint64, tag uint8) {
+	n := b.meta[bucketSlots]
+	b.hash[n], b.meta[n] = h, tag
+	b.meta[bucketSlots] = n + 1
+}
+
+// hasTag reports whether one of the bucket's entries has tag t.
+func (b *idBucket) hasTag(t uint8) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := binary.LittleEndian.Uint64(b.meta[:])
+	n := w >> 56
+	x := (w ^ ones*uint64(t)) | ^(uint64(1)<<(8*n) - 1) // the unused bytes (and the count) never match
+	return (x-ones)&^x&highs != 0
 }
 
 func newIDSet(horizonNanos int64) *idSet {
@@ -61,7 +83,7 @@ func (s *idSet) home(h uint64) int {
 // touch loads h's home bucket so that the lookups of a packet's ids overlap their cache misses instead of
 // paying them one after the other.
 func (s *idSet) touch(h uint64) {
-	s.sink += s.buckets[s.home(h)].n
+	s.sink += s.buckets[s.home(h)].meta[bucketSlots]
 }
 
 // find reports whether h is remembered and, if not, the bucket where it would go.
@@ -69,12 +91,12 @@ func (s *idSet) find(h uint64) (int, bool) {
 	mask := len(s.buckets) - 1
 	for i := s.home(h); ; i = (i + 1) & mask {
 		b := &s.buckets[i]
-		for j := 0; j < int(b.n); j++ {
+		for j := 0; j < b.len(); j++ {
 			if b.hash[j] == h {
 				return i, true
 			}
 		}
-		if b.n < bucketSlots {
+		if !b.full() {
 			return i, false
 		}
 	}
@@ -97,9 +119,7 @@ func (s *idSet) insertAt(bi int, h uint64) {
 		s.rebuild(len(s.buckets) * 2)
 		bi, _ = s.find(h)
 	}
-	b := &s.buckets[bi]
-	b.hash[b.n], b.tag[b.n] = h, uint8(s.gen)
-	b.n++
+	s.buckets[bi].push(h, uint8(s.gen))
 	s.used++
 	s.counts[uint8(s.gen)]++
 }
@@ -108,12 +128,10 @@ func (s *idSet) insertAt(bi int, h uint64) {
 func (s *idSet) place(h uint64, tag uint8) {
 	mask := len(s.buckets) - 1
 	i := s.home(h)
-	for s.buckets[i].n == bucketSlots {
+	for s.buckets[i].full() {
 		i = (i + 1) & mask
 	}
-	b := &s.buckets[i]
-	b.hash[b.n], b.tag[b.n] = h, tag
-	b.n++
+	s.buckets[i].push(h, tag)
 }
 
 // advance moves the current generation to the one containing unixNanos (never backwards) and forgets the ids
@@ -134,65 +152,104 @@ func (s *idSet) advance(unixNanos int64) {
 		s.resize(minBuckets)
 		return
 	}
-	dying := 0
+	var buf [genSpan]uint8
+	dying, n := buf[:0], 0
 	for a := old - genSpan; a < g-genSpan; a++ {
-		dying += s.counts[uint8(a)]
-		s.counts[uint8(a)] = 0
+		if c := s.counts[uint8(a)]; c > 0 {
+			n += c
+			s.counts[uint8(a)] = 0
+			dying = append(dying, uint8(a))
+		}
 	}
-	if dying == 0 {
+	if n == 0 {
 		return
 	}
-	s.used -= dying
+	s.used -= n
 	if nb := s.sizeFor(s.used); nb != len(s.buckets) {
 		s.rebuild(nb)
 	} else {
-		s.sweep()
+		s.sweep(dying)
 	}
 }
 
-// sweep drops the expired ids in place, in one pass over the table. Removing entries can leave room in a
-// bucket that later entries of its run had overflowed past; each such entry moves back to the first bucket with
-// room along its probe sequence, so that lookups, which stop at the first bucket with room, still find it.
-// Entries only move back, never past a bucket that had room before the sweep, so one pass that starts right
-// after such a bucket settles every run.
-func (s *idSet) sweep() {
+// sweep drops the ids tagged with one of the dying tags, in place and in one pass over the table. Removing
+// entries can leave room in a bucket that later entries of its run had overflowed past; each such entry moves
+// back to the first bucket with room along its probe sequence, so that lookups, which stop at the first bucket
+// with room, still find it. Entries only move back, and never past a bucket that had room before the sweep
+// (no probe sequence crosses one), so a pass that starts right after such a bucket settles every run, and a
+// bucket with nothing dying and no room freed earlier in its run is left as it is.
+func (s *idSet) sweep(dying []uint8) {
 	nb := len(s.buckets)
 	mask := nb - 1
 	start := 0
 	for i := range s.buckets {
-		if s.buckets[i].n < bucketSlots {
+		if !s.buckets[i].full() {
 			start = (i + 1) & mask
 			break
 		}
 	}
-	cur := uint8(s.gen)
+	freed := false // a bucket of the current run has gained room
 	for c := 0; c < nb; c++ {
 		i := (start + c) & mask
 		b := &s.buckets[i]
-		w := 0
-		for j := 0; j < int(b.n); j++ {
-			h, tag := b.hash[j], b.tag[j]
-			if cur-tag > genSpan {
-				continue
-			}
-			if k := s.firstRoom(s.home(h), i); k != i {
-				r := &s.buckets[k]
-				r.hash[r.n], r.tag[r.n] = h, tag
-				r.n++
-				continue
-			}
-			b.hash[w], b.tag[w] = h, tag
-			w++
+		if !freed && !b.hasAny(dying) {
+			continue
 		}
-		b.n = uint8(w)
+		wasFull := b.full()
+		s.compact(i, dying, freed)
+		if !wasFull {
+			freed = false // no probe sequence crosses bucket i
+		} else if !b.full() {
+			freed = true
+		}
 	}
+}
+
+func (b *idBucket) hasAny(tags []uint8) bool {
+	for _, t := range tags {
+		if b.hasTag(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// compact drops bucket i's dying entries and, if room was freed earlier in the run, moves its overflowed
+// entries back to the first bucket with room.
+func (s *idSet) compact(i int, dying []uint8, freed bool) {
+	b := &s.buckets[i]
+	n, w := b.len(), 0
+	for j := 0; j < n; j++ {
+		h, tag := b.hash[j], b.meta[j]
+		if isDying(tag, dying) {
+			continue
+		}
+		if freed {
+			if k := s.firstRoom(s.home(h), i); k != i {
+				s.buckets[k].push(h, tag)
+				continue
+			}
+		}
+		b.hash[w], b.meta[w] = h, tag
+		w++
+	}
+	b.meta[bucketSlots] = uint8(w)
+}
+
+func isDying(tag uint8, dying []uint8) bool {
+	for _, t := range dying {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // firstRoom returns the first bucket from home, before bucket end, that has room; end if none has.
 func (s *idSet) firstRoom(home, end int) int {
 	mask := len(s.buckets) - 1
 	for i := home; i != end; i = (i + 1) & mask {
-		if s.buckets[i].n < bucketSlots {
+		if !s.buckets[i].full() {
 			return i
 		}
 	}
@@ -219,9 +276,9 @@ func (s *idSet) rebuild(nb int) {
 	cur := uint8(s.gen)
 	for i := range old {
 		b := &old[i]
-		for j := 0; j < int(b.n); j++ {
-			if cur-b.tag[j] <= genSpan {
-				s.place(b.hash[j], b.tag[j])
+		for j := 0; j < b.len(); j++ {
+			if cur-b.meta[j] <= genSpan {
+				s.place(b.hash[j], b.meta[j])
 			}
 		}
 	}

@@ -1,17 +1,37 @@
 package aggregate
 
-// hashKey returns a deterministic 64-bit hash of an event's (source, id). It is stable across processes and
-// versions of Go (it is stored in snapshots), so it cannot use hash/maphash. Each 8-byte word is folded into the
-// state through a bijective mixer, so two different inputs of the same shape collide only if two effectively
-// random 64-bit states collide; the length of source separates the two strings.
-func hashKey(source, id string) uint64 {
-	h := hashString(0x6a09e667f3bcc908, source)
-	h = mix64(h ^ uint64(len(source)))
-	h = hashString(h, id)
-	return mix64(h ^ uint64(len(id))<<1 ^ 1)
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// keyHasher hashes an event key (source, id) once with SHA-256 for two uses: the first 16 bytes are the key's
+// term in events.Digest (the digest is defined as the sum of those, see events.Digest), and the next 8 bytes
+// are the 64-bit hash the dedup memory stores. The zero value is ready to use; not safe for concurrent use.
+type keyHasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
 }
 
-// hashString folds s into h word by word; the tail is zero-padded (the caller mixes the length in).
+// hash returns the key's digest term and dedup hash.
+func (k *keyHasher) hash(source, id string) (events.Digest, uint64) {
+	if k.h == nil {
+		k.h = sha256.New()
+	}
+	k.buf = append(append(append(k.buf[:0], source...), 0), id...)
+	k.h.Reset()
+	k.h.Write(k.buf)
+	sum := k.h.Sum(k.sum[:0])
+	var d events.Digest
+	copy(d[:], sum[:16])
+	return d, binary.BigEndian.Uint64(sum[16:24])
+}
+
+// hashString folds s into h word by word; the tail is zero-padded (callers mix the length in).
 func hashString(h uint64, s string) uint64 {
 	for len(s) >= 8 {
 		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |

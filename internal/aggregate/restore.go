@@ -205,14 +205,15 @@ func (s *idSet) decode(d *decoder, snapWidth, clock int64) {
 	s.resize(nb)
 	for i := range s.buckets {
 		b := &s.buckets[i]
-		b.n = d.byte1()
-		if b.n > bucketSlots {
+		n := d.byte1()
+		if n > bucketSlots {
 			d.fail("dedup bucket")
 			return
 		}
-		for j := 0; j < int(b.n); j++ {
-			b.hash[j], b.tag[j] = d.u64(), d.byte1()
-			s.counts[b.tag[j]]++
+		for j := 0; j < int(n); j++ {
+			h, tag := d.u64(), d.byte1()
+			b.push(h, tag)
+			s.counts[tag]++
 			s.used++
 		}
 	}
@@ -233,8 +234,8 @@ func (s *idSet) rewidth(width, clock int64) {
 	s.resize(minBuckets)
 	for i := range old {
 		b := &old[i]
-		for j := 0; j < int(b.n); j++ {
-			g := oldGen - int64(uint8(oldGen)-b.tag[j])
+		for j := 0; j < b.len(); j++ {
+			g := oldGen - int64(uint8(oldGen)-b.meta[j])
 			ng := floorDiv(min(g*oldWidth+oldWidth-1, clock), width)
 			if s.gen-ng > genSpan {
 				continue

@@ -140,10 +140,10 @@ func (s *idSet) encode(e *encoder) {
 	e.uvarint(uint64(len(s.buckets)))
 	for i := range s.buckets {
 		b := &s.buckets[i]
-		e.byte1(b.n)
-		for j := 0; j < int(b.n); j++ {
+		e.byte1(uint8(b.len()))
+		for j := 0; j < b.len(); j++ {
 			e.u64(b.hash[j])
-			e.byte1(b.tag[j])
+			e.byte1(b.meta[j])
 		}
 	}
 }

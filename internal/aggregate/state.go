@@ -37,7 +37,8 @@ type State struct {
 	dirty    []dirtyEntry // keys with late events in the message being applied
 	dirtyIdx map[int32]int
 	refs     []keyRef   // scratch for sorting keys
-	prep     []prepared // scratch: the first pass over a packet
+	prep     []prepared // scratch: the first passes over a packet
+	hasher   keyHasher
 	lastProd *prodState // the product of the last event resolved
 	sink     uint8      // written by Apply's load passes
 }

@@ -97,6 +97,12 @@ func (o Options) Check() error {
 	if o.Partitions < 1 {
 		errs = append(errs, fmt.Errorf("partitions %d: want ≥ 1", o.Partitions))
 	}
+	return errors.Join(append(errs, o.checkTiming())...)
+}
+
+// checkTiming reports problems of the durations.
+func (o Options) checkTiming() error {
+	var errs []error
 	for _, d := range []struct {
 		name string
 		v    time.Duration

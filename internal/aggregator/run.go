@@ -64,9 +64,7 @@ func (f *flags) check() error {
 	if f.opts.MemberID == "" {
 		errs = append(errs, errors.New("--member-id is empty"))
 	}
-	if f.opts.Catalog != nil {
-		errs = append(errs, f.opts.withDefaults().Check())
-	}
+	errs = append(errs, f.opts.withDefaults().checkTiming())
 	return errors.Join(errs...)
 }
 

@@ -116,6 +116,9 @@ func (r *runner) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return r.flush()
 			}
+			if err == nil {
+				err = errors.New("the stream reader stopped")
+			}
 			return fmt.Errorf("partition %d: read: %w", r.p, err)
 		case <-ctx.Done():
 			return r.flush()

@@ -52,9 +52,12 @@ func (r *runner) restore(ctx context.Context) error {
 		data, err := r.conn.GetObject(ctx, bus.BucketSnapshots, snapshotName(r.p, seq))
 		if err == nil {
 			var st *aggregate.State
-			if st, err = aggregate.Restore(cfg, bytes.NewReader(data)); err == nil {
+			if st, err = aggregate.Restore(cfg, bytes.NewReader(data)); err == nil && st.LastSeq() == seq {
 				r.state, r.applied = st, seq
 				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("state at seq %d in a snapshot named %d", st.LastSeq(), seq)
 			}
 		}
 		if ctx.Err() != nil {

@@ -27,9 +27,9 @@ type Send struct {
 
 // Shape of the generated times.
 const (
-	maxJitter    = 2 * time.Second  // events are timed up to this much before they are sent (out of order)
-	maxLateExtra = 3 * time.Second  // a late event is timed this much (at most) before its period's close
-	maxResend    = 6 * time.Second  // a duplicate is sent again within this delay
+	maxJitter    = 2 * time.Second // events are timed up to this much before they are sent (out of order)
+	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close
+	maxResend    = 6 * time.Second // a duplicate is sent again within this delay
 	minResend    = 200 * time.Millisecond
 	sourceCount  = 8 // distinct CloudEvents sources (meters)
 )

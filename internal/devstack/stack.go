@@ -39,9 +39,9 @@ type Stack struct {
 	cancel   context.CancelFunc
 	stopping <-chan struct{} // closed when the stack begins to shut down
 	group    group
-	closers []func() error // run in reverse order once the group has stopped
-	done    chan struct{}
-	err     error
+	closers  []func() error // run in reverse order once the group has stopped
+	done     chan struct{}
+	err      error
 }
 
 // Start prepares the data directory and starts, in order, the embedded JetStream, the Connect emulator, and

@@ -1,0 +1,167 @@
+package chaos
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/reconcile"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// Result is the outcome of a run. Lost and Doubled count keys (asset × item × tier × period) whose billed
+// total in Connect is below, respectively above, the truth.
+type Result struct {
+	Events         int           // unique events of the workload
+	Lost           int           // keys billed below the truth (or not at all)
+	Doubled        int           // keys billed above the truth (or billed without any event)
+	Files          int           // usage files in Connect, deleted ones excepted
+	DuplicateFiles int           // files beyond one per external id (or per file scope)
+	Kills          int           // SIGKILLs of workers and NATS nodes
+	Rejected       int64         // events ingest rejected (the workload is valid: any is a failure)
+	Unmapped       int           // Connect records that match no catalog key
+	Settled        bool          // Connect settled on the truth before the deadline
+	Elapsed        time.Duration // the whole run
+	Dir            string        // the run directory (removed unless kept)
+}
+
+// OK reports whether the run proved exactly once: nothing lost, doubled or rejected, no duplicate file.
+func (r Result) OK() bool {
+	return r.Lost == 0 && r.Doubled == 0 && r.DuplicateFiles == 0 && r.Rejected == 0 && r.Unmapped == 0
+}
+
+// Line is the RESULT line, the last line a run prints.
+func (r Result) Line() string {
+	return fmt.Sprintf("RESULT events=%d lost=%d doubled=%d files=%d duplicate_files=%d kills=%d ok=%t",
+		r.Events, r.Lost, r.Doubled, r.Files, r.DuplicateFiles, r.Kills, r.OK())
+}
+
+// report is everything the summary prints.
+type report struct {
+	cfg      Config
+	products []product
+	w        *Workload
+	truth    reconcile.Totals
+	v        verdict
+	agg      *reconcile.AggView // nil when it could not be read
+	aggDiffs []reconcile.Difference
+	prod     *producer
+	procs    []procStats
+	result   Result
+	phases   string
+}
+
+// maxDifferences bounds the differences listed in the summary.
+const maxDifferences = 20
+
+func (r *report) write(out io.Writer) {
+	c := r.cfg
+	fmt.Fprintf(out, "\nusagepipe chaos: seed %d, %d events (%d resent, %d late) over %d subscriptions, %d products, %d NATS node(s), %d partitions\n",
+		c.Seed, len(r.w.Events), r.w.Resent, r.w.Late, c.Subscriptions, c.Products, c.Cluster, c.Partitions)
+	r.writeProducts(out)
+	r.writeConnect(out)
+	r.writeAgg(out)
+	p := r.prod
+	fmt.Fprintf(out, "producer: %d sends in %d requests (%d retried); ingest answered %d accepted, %d duplicate, %d rejected\n",
+		len(r.w.Sends), p.requests.Load(), p.retries.Load(), p.accepted.Load(), p.duplicates.Load(), p.rejected.Load())
+	for _, s := range p.rejections {
+		fmt.Fprintln(out, "  rejected:", s)
+	}
+	r.writeProcs(out)
+	if len(r.v.diffs) > 0 {
+		fmt.Fprintf(out, "differences, Connect vs truth (%d):\n", len(r.v.diffs))
+		reconcile.WriteDifferences(out, r.v.diffs, maxDifferences)
+	}
+	for i, u := range r.v.unmapped {
+		if i == maxDifferences {
+			break
+		}
+		fmt.Fprintln(out, "  unmapped:", u)
+	}
+	fmt.Fprintf(out, "run directory: %s\n", r.result.Dir)
+	fmt.Fprintf(out, "duration: %v (%s), settled: %t\n", r.result.Elapsed.Round(time.Second), r.phases, r.result.Settled)
+	fmt.Fprintln(out, r.result.Line())
+}
+
+// writeProducts prints one row per product: its shape, the truth's keys and events, and the comparison.
+func (r *report) writeProducts(out io.Writer) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "product\tschema\tperiod+lateness\titems\tkeys\tevents\tconnect records\tlost\tdoubled")
+	for _, p := range r.products {
+		keys, evs, recs, lost, doubled := r.productCounts(p.id)
+		var items []string
+		for _, it := range p.items {
+			items = append(items, it.mpn+":"+string(it.agg))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v+%v\t%s\t%d\t%d\t%d\t%d\t%d\n", p.id, p.schema, p.every, p.lateness,
+			strings.Join(items, " "), keys, evs, recs, lost, doubled)
+	}
+	tw.Flush()
+}
+
+func (r *report) productCounts(id string) (keys, evs, recs, lost, doubled int) {
+	for k, v := range r.truth {
+		if k.Product == id {
+			keys++
+			evs += v.Records
+		}
+	}
+	for k, v := range r.v.have {
+		if k.Product == id {
+			recs += v.Records
+		}
+	}
+	var mine []reconcile.Difference
+	for _, d := range r.v.diffs {
+		if d.Key.Product == id {
+			mine = append(mine, d)
+		}
+	}
+	lost, doubled = reconcile.Count(mine)
+	return keys, evs, recs, lost, doubled
+}
+
+func (r *report) writeConnect(out io.Writer) {
+	by := map[usageapi.FileStatus]int{}
+	for _, f := range r.v.files {
+		by[f.Status]++
+	}
+	var parts []string
+	for _, s := range slices.Sorted(maps.Keys(by)) {
+		parts = append(parts, fmt.Sprintf("%d %s", by[s], s))
+	}
+	fmt.Fprintf(out, "connect: %d files (%s), %d duplicate files, %d records unmapped\n",
+		r.result.Files, strings.Join(parts, ", "), r.result.DuplicateFiles, len(r.v.unmapped))
+}
+
+func (r *report) writeAgg(out io.Writer) {
+	if r.agg == nil {
+		fmt.Fprintln(out, "aggregator output: not read")
+		return
+	}
+	lost, doubled := reconcile.Count(r.aggDiffs)
+	fmt.Fprintf(out, "aggregator output (USAGE_AGG) vs truth: %d closed records, %d adjustments, %d keys lost, %d doubled, %d revisions stored twice\n",
+		r.agg.Closed, r.agg.Adjustments, lost, doubled, len(r.agg.Duplicates))
+	if len(r.aggDiffs) > 0 {
+		reconcile.WriteDifferences(out, r.aggDiffs, maxDifferences)
+	}
+	for i, d := range r.agg.Duplicates {
+		if i == maxDifferences {
+			break
+		}
+		fmt.Fprintln(out, "  stored twice:", d)
+	}
+}
+
+func (r *report) writeProcs(out io.Writer) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "process\tstarts\tkills\tcrashes\tlast exit")
+	for _, s := range r.procs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.name, s.starts, s.kills, s.crashes, s.lastExit)
+	}
+	tw.Flush()
+}

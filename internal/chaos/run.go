@@ -1,0 +1,241 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/reconcile"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// Phases of a run.
+const (
+	natsKillAt   = 0.4              // share of the send window after which a NATS node is killed
+	logEvery     = 10 * time.Second // progress lines while sending
+	aggReadLimit = 2 * time.Minute
+)
+
+// Run performs a chaos run (see the package documentation) and prints its progress, summary and RESULT line
+// to cfg.Out. The error reports a run that could not be carried out (bad configuration, a binary missing, a
+// process that never became ready, ctx cancelled); a run that finds differences returns a Result whose OK is
+// false and no error.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Check(); err != nil {
+		return Result{}, fmt.Errorf("chaos: %w", err)
+	}
+	r := &run{cfg: cfg, began: time.Now()}
+	res, err := r.do(ctx)
+	if !cfg.Keep && err == nil && res.OK() {
+		_ = os.RemoveAll(r.dir)
+	}
+	return res, err
+}
+
+// run is the state of one Run.
+type run struct {
+	cfg   Config
+	began time.Time
+	dir   string
+	sys   *system
+	mu    sync.Mutex // serialises progress lines
+}
+
+func (r *run) logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.cfg.Out, "[%7.1fs] %s\n", time.Since(r.began).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (r *run) do(ctx context.Context) (Result, error) {
+	bins, cat, ps, err := r.prepare(ctx)
+	if err != nil {
+		return Result{Dir: r.dir}, err
+	}
+	r.sys = newSystem(r.cfg, r.dir, bins)
+	defer r.sys.close()
+	if err := r.start(ctx); err != nil {
+		return Result{Dir: r.dir}, err
+	}
+	conn, err := r.sys.connect(ctx)
+	if err != nil {
+		return Result{Dir: r.dir}, err
+	}
+	defer conn.Close()
+	w, truth, err := r.plan(ctx, conn, cat, ps)
+	if err != nil {
+		return Result{Dir: r.dir}, err
+	}
+	rep := &report{cfg: r.cfg, products: ps, w: w, truth: truth}
+	if err := r.drive(ctx, rep, cat, lastClose(cat, w)); err != nil {
+		return Result{Dir: r.dir}, err
+	}
+	r.diagnose(conn, cat, rep)
+	return r.finish(rep), nil
+}
+
+// prepare creates the run directory, the binaries and the catalogs.
+func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, error) {
+	dir, err := os.MkdirTemp(r.cfg.WorkDir, "usagepipe-chaos-")
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("chaos: %w", err)
+	}
+	r.dir = dir
+	for _, sub := range []string{"logs", "nats"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return "", nil, nil, fmt.Errorf("chaos: %w", err)
+		}
+	}
+	bins := r.cfg.BinDir
+	if bins == "" {
+		bins = filepath.Join(dir, "bin")
+		r.logf("building the binaries into %s", bins)
+		err = Build(ctx, bins)
+	} else {
+		err = CheckBinaries(bins)
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ps := runProducts(r.cfg.Products)
+	cat, err := writeCatalogs(dir, ps, r.cfg.Subscriptions)
+	return bins, cat, ps, err
+}
+
+// start starts NATS, the emulator and the workers.
+func (r *run) start(ctx context.Context) error {
+	r.logf("starting %d NATS node(s), the emulator and %d ingest, %d aggregator, %d submitter processes (logs in %s)",
+		r.cfg.Cluster, r.cfg.Ingests, r.cfg.Aggregators, r.cfg.Submitters, filepath.Join(r.dir, "logs"))
+	if err := r.sys.startNATS(ctx); err != nil {
+		return err
+	}
+	if err := r.sys.startEmulator(ctx); err != nil {
+		return err
+	}
+	return r.sys.startWorkers(ctx)
+}
+
+// plan fixes the run's start (aligned, and late enough that every event's period closes after the event
+// stream was created: the aggregators mark periods from then on) and generates the workload and its truth.
+func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps []product) (*Workload, reconcile.Totals, error) {
+	created, err := conn.StreamCreated(ctx, bus.StreamEvents)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chaos: %w", err)
+	}
+	earliest := time.Now().Add(time.Second)
+	if t := created.Add(backdate(ps) + time.Second); t.After(earliest) {
+		earliest = t
+	}
+	start := earliest.Truncate(alignEvery)
+	if start.Before(earliest) {
+		start = start.Add(alignEvery)
+	}
+	w := newWorkload(r.cfg, ps, start)
+	truth, err := Truth(cat, w.Events)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.logf("workload: %d events, %d sends, %d keys; sending from %s for %v",
+		len(w.Events), len(w.Sends), len(truth), start.Format(time.TimeOnly), r.cfg.Duration)
+	return w, truth, nil
+}
+
+// lastClose is when the last period holding an event closes.
+func lastClose(cat *events.Catalog, w *Workload) time.Time {
+	var last time.Time
+	for i := range w.Events {
+		e := &w.Events[i]
+		if p, ok := cat.Product(e.Data.Product); ok {
+			if c := p.CloseAt(p.PeriodOf(e.Time)); c.After(last) {
+				last = c
+			}
+		}
+	}
+	return last
+}
+
+// drive sends the workload while the killer works, then waits for Connect to settle.
+func (r *run) drive(ctx context.Context, rep *report, cat *events.Catalog, closeAt time.Time) error {
+	w := rep.w
+	prod := newProducer(w, r.sys.ingestURLs, r.cfg.Seed)
+	rep.prod = prod
+	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
+	until := closeAt.Add(2 * r.cfg.KillEvery)
+	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, until, r.logf)
+	var wg sync.WaitGroup
+	wg.Go(func() { k.run(ctx) })
+	stop := r.progress(prod, len(w.Sends))
+	err := prod.run(ctx)
+	stop()
+	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
+		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
+	wg.Wait()
+	rep.result.Kills = k.kills
+	if err != nil {
+		return fmt.Errorf("chaos: producer: %w", err)
+	}
+	sleepUntil(ctx, closeAt.Add(time.Second))
+	client, err := usageapi.New(r.sys.connectURL, apiKey)
+	if err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	settleFrom := time.Now()
+	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
+	v := &verifier{client: client, cat: cat, truth: rep.truth, logf: r.logf}
+	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
+	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
+		time.Since(settleFrom).Round(time.Second))
+	return ctx.Err()
+}
+
+// progress logs the producer's progress until the returned stop is called.
+func (r *run) progress(p *producer, sends int) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(logEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.logf("sent %d/%d (%d requests, %d retried)", p.confirmed.Load(), sends, p.requests.Load(), p.retries.Load())
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// diagnose compares the aggregators' output with the truth, to tell an aggregator fault from a submitter one.
+func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
+	ctx, cancel := context.WithTimeout(context.Background(), aggReadLimit)
+	defer cancel()
+	agg, err := reconcile.ReadAgg(ctx, conn, cat)
+	if err != nil {
+		r.logf("reading USAGE_AGG: %v", err)
+		return
+	}
+	rep.agg, rep.aggDiffs = agg, reconcile.Compare(rep.truth, agg.Totals)
+}
+
+// finish fills the result, writes the summary and returns the result.
+func (r *run) finish(rep *report) Result {
+	res := &rep.result
+	res.Events, res.Dir, res.Settled = len(rep.w.Events), r.dir, rep.v.settled
+	res.Lost, res.Doubled = reconcile.Count(rep.v.diffs)
+	res.Files, res.DuplicateFiles = liveFiles(rep.v.files), duplicateFiles(rep.v.files)
+	res.Rejected, res.Unmapped = rep.prod.rejected.Load(), len(rep.v.unmapped)
+	for _, p := range r.sys.all() {
+		rep.procs = append(rep.procs, p.stats())
+	}
+	res.Elapsed = time.Since(r.began)
+	rep.write(r.cfg.Out)
+	return *res
+}

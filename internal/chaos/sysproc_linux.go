@@ -1,0 +1,8 @@
+package chaos
+
+import "syscall"
+
+// childAttr puts a child in its own process group and has the kernel SIGKILL it if the harness dies.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

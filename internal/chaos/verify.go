@@ -1,0 +1,156 @@
+package chaos
+
+import (
+	"context"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/reconcile"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// Verification pacing.
+const (
+	verifyEvery   = 2 * time.Second  // files are listed this often
+	recordsEvery  = 10 * time.Second // records are re-read at least this often while nothing moves
+	confirmAfter  = 5 * time.Second  // a match is confirmed by a second read this much later
+	progressEvery = 15 * time.Second
+)
+
+// verdict is what Connect reports at the end of a run, compared with the truth.
+type verdict struct {
+	settled  bool // no file moving and every key matching, confirmed, before the deadline
+	files    []usageapi.File
+	have     reconcile.Totals
+	diffs    []reconcile.Difference
+	unmapped []string
+}
+
+// verifier waits for Connect to settle on the truth.
+type verifier struct {
+	client *usageapi.Client
+	cat    *events.Catalog
+	truth  reconcile.Totals
+	logf   func(format string, args ...any)
+}
+
+// wait polls Connect until it has settled on the truth (confirmed after confirmAfter) or the deadline
+// passes, and returns the last comparison.
+func (v *verifier) wait(ctx context.Context, deadline time.Time) verdict {
+	var last verdict
+	var lastRead, lastProgress time.Time
+	lastFiles, matchedAt := -1, time.Time{}
+	for ctx.Err() == nil {
+		files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+		switch {
+		case err != nil:
+			v.logf("verify: %v", err)
+		case moving(files) == 0 && (len(files) != lastFiles || time.Since(lastRead) >= recordsEvery || !matchedAt.IsZero()):
+			lastRead, lastFiles = time.Now(), len(files)
+			if last, err = v.compare(ctx, files); err != nil {
+				v.logf("verify: %v", err)
+				break
+			}
+			if len(last.diffs) == 0 && len(last.unmapped) == 0 {
+				if !matchedAt.IsZero() && time.Since(matchedAt) >= confirmAfter {
+					last.settled = true
+					return last
+				}
+				if matchedAt.IsZero() {
+					matchedAt = time.Now()
+				}
+				sleepUntil(ctx, time.Now().Add(confirmAfter))
+				continue
+			}
+		}
+		matchedAt = time.Time{}
+		if time.Since(lastProgress) >= progressEvery {
+			lastProgress = time.Now()
+			v.logf("waiting for Connect: %d files, %d moving, %d keys differ at the last records read",
+				len(files), moving(files), len(last.diffs))
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		sleepUntil(ctx, time.Now().Add(verifyEvery))
+	}
+	return v.final(last)
+}
+
+// final reads Connect once more (without the run's context, which may have ended) for the report.
+func (v *verifier) final(last verdict) verdict {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+	if err != nil {
+		v.logf("verify: final read: %v", err)
+		return last
+	}
+	out, err := v.compare(ctx, files)
+	if err != nil {
+		v.logf("verify: final read: %v", err)
+		return last
+	}
+	return out
+}
+
+// compare reads the records of the billed files and compares them with the truth.
+func (v *verifier) compare(ctx context.Context, files []usageapi.File) (verdict, error) {
+	have, unmapped, err := reconcile.ReadRecords(ctx, v.client, v.cat, files)
+	if err != nil {
+		return verdict{}, err
+	}
+	return verdict{files: files, have: have, diffs: reconcile.Compare(v.truth, have), unmapped: unmapped}, nil
+}
+
+// moving counts the files Connect or the submitter will still change: neither billed, rejected nor deleted.
+func moving(files []usageapi.File) int {
+	n := 0
+	for _, f := range files {
+		switch f.Status {
+		case usageapi.FileStatusAccepted, usageapi.FileStatusClosed, usageapi.FileStatusRejected, usageapi.FileStatusDeleted:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// duplicateFiles counts live (not deleted) files beyond the first per external id, and per scope when
+// scopeOf can tell a file's (product, contract, period, revision, part) from it.
+func duplicateFiles(files []usageapi.File) int {
+	byExternal, byScope := map[string]int{}, map[string]int{}
+	dups := 0
+	for _, f := range files {
+		if f.Status == usageapi.FileStatusDeleted {
+			continue
+		}
+		if f.ExternalID != "" {
+			if byExternal[f.ExternalID]++; byExternal[f.ExternalID] > 1 {
+				dups++
+				continue
+			}
+		}
+		if scope, ok := scopeOf(f); ok {
+			if byScope[scope]++; byScope[scope] > 1 {
+				dups++
+			}
+		}
+	}
+	return dups
+}
+
+// liveFiles counts the files that are not deleted.
+func liveFiles(files []usageapi.File) int {
+	n := 0
+	for _, f := range files {
+		if f.Status != usageapi.FileStatusDeleted {
+			n++
+		}
+	}
+	return n
+}
+
+// scopeOf tells a file's (product, contract, period, revision, part) from its external id, as the submitter
+// writes it. It knows no format yet and reports false.
+func scopeOf(usageapi.File) (string, bool) { return "", false }

@@ -1,0 +1,101 @@
+package submitter
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// deadLetters reads every submitter dead letter.
+func (env *testEnv) deadLetters() []events.DeadLetter {
+	env.t.Helper()
+	var out []events.DeadLetter
+	err := env.conn.Read(context.Background(), bus.StreamDLQ, bus.ReadOptions{Filters: []string{subjectDLQ + ">"}}, func(m bus.Msg) error {
+		var dl events.DeadLetter
+		if err := json.Unmarshal(m.Data, &dl); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(m.Subject, "."+string(dl.Reason)) {
+			env.t.Errorf("dead letter with reason %s on %s", dl.Reason, m.Subject)
+		}
+		out = append(out, dl)
+		return nil
+	})
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	return out
+}
+
+func TestInvalidRecordsAreDeadLetteredAndTheRestResubmitted(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	subs := subscriptions("0005", 5)
+	env.seedAssets(subs...)
+	unknown := "AS-0005-UNKNOWN" // Connect has no such asset: its rows are invalid
+	pd := period(1)
+	var all []events.PeriodRecord
+	for i, sub := range append(slices.Clone(subs), unknown) {
+		for _, item := range testItems {
+			all = append(all, closedRecord(pd, sub, item, i))
+		}
+	}
+	all[2].Quantity = events.MustDecimal("7.5") // API_CALLS is an integer item: no workbook can hold this
+	env.start(env.options())
+	env.agg.close(t, pd, all)
+
+	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, StateAccepted)
+	if len(e.Excluded) != 4 || e.Uploads != 2 {
+		t.Errorf("excluded %d records, %d uploads; want 4 and 2", len(e.Excluded), e.Uploads)
+	}
+	want := []State{StatePlanned, StateCreated, StateRepairing, StateUploaded, StateInvalid, StateRepairing,
+		StateUploaded, StateReady, StateSubmitted, StateAccepted}
+	if got := states(e); !slices.Equal(got, want) {
+		t.Errorf("history %v\nwant    %v", got, want)
+	}
+	if got := len(env.emu.Records(e.FileID)); got != len(all)-4 {
+		t.Errorf("%d records accepted, want %d", got, len(all)-4)
+	}
+	if n := len(liveFiles(env)); n != 1 {
+		t.Errorf("%d files, want 1", n)
+	}
+	checkDeadLetters(t, env.deadLetters(), all, unknown)
+}
+
+// checkDeadLetters wants one unwritable dead letter (all[2]) and one Connect-invalid one per item of the
+// unknown subscription, each carrying the original record and the reason's text.
+func checkDeadLetters(t *testing.T, dls []events.DeadLetter, all []events.PeriodRecord, unknown string) {
+	t.Helper()
+	byReason := map[events.Reason][]events.PeriodRecord{}
+	for _, dl := range dls {
+		var r events.PeriodRecord
+		if err := json.Unmarshal(dl.OriginalPayload(), &r); err != nil {
+			t.Fatalf("dead letter payload: %v", err)
+		}
+		byReason[dl.Reason] = append(byReason[dl.Reason], r)
+		if dl.Stage != "submitter" || dl.Seq == 0 || !strings.HasPrefix(dl.Subject, subjectRecords) {
+			t.Errorf("dead letter %+v", dl)
+		}
+		if dl.Reason == reasonConnectInvalid && !strings.Contains(dl.Message, "asset not found") {
+			t.Errorf("dead letter without Connect's error text: %q", dl.Message)
+		}
+	}
+	if got := byReason[reasonUnwritable]; len(got) != 1 || got[0].RecordID() != all[2].RecordID() || !got[0].Quantity.Equal(all[2].Quantity) {
+		t.Errorf("unwritable dead letters: %+v", got)
+	}
+	invalid := byReason[reasonConnectInvalid]
+	if len(invalid) != len(testItems) {
+		t.Fatalf("%d Connect-invalid dead letters, want %d", len(invalid), len(testItems))
+	}
+	for _, r := range invalid {
+		if r.Subscription != unknown {
+			t.Errorf("dead-lettered a record of %s", r.Subscription)
+		}
+	}
+}
