@@ -29,18 +29,27 @@ func TestWorkersShareAndSurviveKill(t *testing.T) {
 				workers = append(workers, env.startChild(m, logPath))
 			}
 			in := newInput(env, uint64(n), 40)
+			var killedAt time.Time
+			var moved time.Duration
 			for i := range 40 {
 				in.round(i)
-				switch i {
-				case 10:
+				switch {
+				case i == 10:
 					waitLeases(t, env, members, 30*time.Second)
-				case 15:
+				case i == 15:
 					workers[0].kill()
+					killedAt = time.Now()
+				case i > 15 && moved == 0 && leasesHeld(t, env, members[1:]):
+					moved = time.Since(killedAt)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
 			in.finish()
 			waitLeases(t, env, members[1:], 30*time.Second)
+			if moved == 0 {
+				moved = time.Since(killedAt)
+			}
+			t.Logf("the killed worker's partitions were owned again %v after the kill (lease TTL 1s, heartbeat 200ms)", moved.Round(10*time.Millisecond))
 			waitCaughtUp(t, env.conn, env.partitions, 90*time.Second)
 			for _, w := range workers[1:] {
 				if w.exited() {
@@ -82,24 +91,33 @@ func shares(members []string, partitions int) bool {
 // waitLeases waits until every partition's lease is held by its rendezvous owner among members.
 func waitLeases(t *testing.T, env *testEnv, members []string, timeout time.Duration) {
 	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !leasesHeld(t, env, members) {
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions not held by their rendezvous owners among %v after %v", members, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// leasesHeld reports whether every partition's lease is held by its rendezvous owner among members.
+func leasesHeld(t *testing.T, env *testEnv, members []string) bool {
+	t.Helper()
 	kv, err := env.conn.KV(context.Background(), bus.BucketLeases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(timeout)
-	for p := 0; p < env.partitions; {
-		want := desiredOwner(members, p)
+	for p := range env.partitions {
 		e, err := kv.Get(context.Background(), leaseKey(p))
-		if err != nil && !errors.Is(err, bus.ErrNotFound) {
+		if errors.Is(err, bus.ErrNotFound) {
+			return false
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		if c, derr := decodeClaim(e.Value); err == nil && derr == nil && c.Owner == want {
-			p++
-			continue
+		if c, err := decodeClaim(e.Value); err != nil || c.Owner != desiredOwner(members, p) {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("partition %d: lease %q is not held by %s after %v", p, e.Value, want, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	return true
 }

@@ -1,37 +1,100 @@
 package devstack_test
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/usagepipe/usagepipe/internal/devstack"
 )
 
-func TestTraceDump(t *testing.T) {
+// TestTraceFollowsOneEventIntoConnect sends one event with a known traceparent through the whole stack and
+// follows its trace to Connect: the ingest server span continues the producer's trace; an aggregator
+// processing span links to it; a submitter file span links onward to that aggregator work; the Connect HTTP
+// client spans are children of the file span.
+func TestTraceFollowsOneEventIntoConnect(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	o := testOptions(t, t.TempDir())
 	o.SpanExporter = exp
 	st := start(t, o)
-	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
-	h := http.Header{"Traceparent": {"00-" + traceID + "-" + parentID + "-01"}}
-	e := st.Catalogs().ExampleEvent("trace-1", time.Now())
-	post(t, st, e, h)
-	waitFor(t, "accepted file", 60*time.Second, func() bool { return len(acceptedFiles(st, e.Data.Product)) > 0 })
-	time.Sleep(time.Second)
-	for _, s := range exp.GetSpans() {
-		svc := ""
-		for _, kv := range s.Resource.Attributes() {
-			if kv.Key == "service.name" {
-				svc = kv.Value.AsString()
-			}
+
+	producer := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled,
+	})
+	header := http.Header{"Traceparent": {fmt.Sprintf("00-%s-%s-01", producer.TraceID(), producer.SpanID())}}
+	e := st.Catalogs().ExampleEvent("traced-1", time.Now())
+	post(t, st, e, header)
+	waitFor(t, "an accepted usage file", 90*time.Second, func() bool { return len(acceptedFiles(st, e.Data.Product)) > 0 })
+
+	var err error
+	deadline := time.Now().Add(20 * time.Second)
+	for err = followTrace(exp.GetSpans(), producer); err != nil && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		err = followTrace(exp.GetSpans(), producer)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// followTrace checks each hop of the chain from the producer's span to the Connect HTTP calls and reports
+// the first one missing.
+func followTrace(spans tracetest.SpanStubs, producer trace.SpanContext) error {
+	ingest := spansWhere(spans, func(s tracetest.SpanStub) bool {
+		return serviceOf(s) == devstack.ServiceIngest && s.SpanContext.TraceID() == producer.TraceID()
+	})
+	if !slices.ContainsFunc(ingest, func(s tracetest.SpanStub) bool {
+		return s.SpanKind == trace.SpanKindServer && s.Parent.SpanID() == producer.SpanID()
+	}) {
+		return fmt.Errorf("hop 1: no ingest server span is a child of the producer's span (%d ingest spans in its trace)", len(ingest))
+	}
+	agg := linkedFrom(spans, devstack.ServiceAggregator, ingest)
+	if len(agg) == 0 {
+		return fmt.Errorf("hop 2: no aggregator span links to an ingest span of the producer's trace")
+	}
+	if !slices.ContainsFunc(agg, hasAttr("messaging.system", "nats")) {
+		return fmt.Errorf("hop 2: the aggregator spans linked to ingest lack messaging.system=nats")
+	}
+	files := linkedFrom(spans, devstack.ServiceSubmitter, reachable(spans, devstack.ServiceAggregator, agg))
+	if len(files) == 0 {
+		return fmt.Errorf("hop 3: no submitter span links to the aggregator work that folded the event "+
+			"(the aggregator spans that folded it: %s; submitter spans link only to aggregator spans that do not "+
+			"lead back to them: %s)", names(agg), linkTargets(spans, devstack.ServiceSubmitter))
+	}
+	calls := spansWhere(spans, func(s tracetest.SpanStub) bool {
+		return s.SpanKind == trace.SpanKindClient && slices.ContainsFunc(files, isParentOf(s))
+	})
+	if len(calls) == 0 {
+		return fmt.Errorf("hop 4: no HTTP client span is a child of the submitter file spans %s", names(files))
+	}
+	return nil
+}
+
+// linkedFrom returns the spans of service that link to one of targets.
+func linkedFrom(spans tracetest.SpanStubs, service string, targets []tracetest.SpanStub) []tracetest.SpanStub {
+	return spansWhere(spans, func(s tracetest.SpanStub) bool {
+		return serviceOf(s) == service && slices.ContainsFunc(s.Links, func(l sdkLink) bool {
+			return slices.ContainsFunc(targets, func(t tracetest.SpanStub) bool { return t.SpanContext.Equal(l.SpanContext) })
+		})
+	})
+}
+
+// reachable extends spans of service with those of the same service that link to them, transitively (an
+// aggregator commit that closes a period may link to the commits that folded its events).
+func reachable(spans tracetest.SpanStubs, service string, from []tracetest.SpanStub) []tracetest.SpanStub {
+	out := slices.Clone(from)
+	for {
+		more := linkedFrom(spans, service, out)
+		more = slices.DeleteFunc(more, func(s tracetest.SpanStub) bool { return containsSpan(out, s) })
+		if len(more) == 0 {
+			return out
 		}
-		if svc == "aggregator" && len(s.Links) == 0 && s.SpanContext.TraceID().String() != "d68b" {
-			continue
-		}
-		t.Logf("%-10s %-40s kind=%v trace=%s span=%s parent=%s links=%d", svc, s.Name, s.SpanKind, s.SpanContext.TraceID(), s.SpanContext.SpanID(), s.Parent.SpanID(), len(s.Links))
-		for _, l := range s.Links {
-			t.Logf("     link trace=%s span=%s", l.SpanContext.TraceID(), l.SpanContext.SpanID())
-		}
+		out = append(out, more...)
 	}
 }

@@ -13,11 +13,11 @@ import (
 // chaosFaults fail about a third of all Connect requests: throttled, server errors, connections reset
 // before serving, and requests served whose answer is then lost.
 var chaosFaults = []usageapitest.Fault{
-	{Kind: usageapitest.FaultThrottle, Delay: time.Second, Probability: 0.05},
-	{Kind: usageapitest.FaultStatus, Status: 500, Probability: 0.05},
-	{Kind: usageapitest.FaultStatus, Status: 503, Probability: 0.05},
-	{Kind: usageapitest.FaultReset, Probability: 0.05},
-	{Kind: usageapitest.FaultCommitDrop, Probability: 0.1},
+	{Kind: usageapitest.FaultThrottle, Delay: time.Second, Probability: 0.06},
+	{Kind: usageapitest.FaultStatus, Status: 500, Probability: 0.06},
+	{Kind: usageapitest.FaultStatus, Status: 503, Probability: 0.06},
+	{Kind: usageapitest.FaultReset, Probability: 0.06},
+	{Kind: usageapitest.FaultCommitDrop, Probability: 0.12},
 }
 
 // checkEveryPeriodAcceptedOnce waits until every period's file is accepted and checks that Connect holds

@@ -37,6 +37,8 @@ func (s *Submitter) settleStep(ctx context.Context, e *Entry, op string, err err
 		e.LastError = err.Error()
 		e.NextAt = now.Add(retryDelay(e.Attempts, retryAfter(err), s.opts.RetryMaxInterval)).UTC()
 		s.ins.retried(ctx, op, retryReason(err))
+		s.log.WarnContext(ctx, "usage file step failed; retrying later", "key", e.Key, "op", op, "attempt", e.Attempts,
+			"retry_at", e.NextAt, "err", err)
 	}
 	e.LeaseUntil = now.Add(s.opts.LeaseTTL).UTC()
 	if e.State.Terminal() {

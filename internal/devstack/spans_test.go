@@ -1,0 +1,79 @@
+package devstack_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+type sdkLink = sdktrace.Link
+
+// spansWhere returns the spans for which keep holds.
+func spansWhere(spans tracetest.SpanStubs, keep func(tracetest.SpanStub) bool) []tracetest.SpanStub {
+	var out []tracetest.SpanStub
+	for _, s := range spans {
+		if keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// serviceOf is the span's service.name resource attribute.
+func serviceOf(s tracetest.SpanStub) string {
+	if s.Resource == nil {
+		return ""
+	}
+	v, _ := s.Resource.Set().Value("service.name")
+	return v.AsString()
+}
+
+// hasAttr reports whether a span has the string attribute key=value.
+func hasAttr(key, value string) func(tracetest.SpanStub) bool {
+	return func(s tracetest.SpanStub) bool {
+		for _, kv := range s.Attributes {
+			if string(kv.Key) == key && kv.Value.AsString() == value {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// isParentOf reports whether a span is child's parent.
+func isParentOf(child tracetest.SpanStub) func(tracetest.SpanStub) bool {
+	return func(s tracetest.SpanStub) bool {
+		return child.Parent.TraceID() == s.SpanContext.TraceID() && child.Parent.SpanID() == s.SpanContext.SpanID()
+	}
+}
+
+func containsSpan(spans []tracetest.SpanStub, s tracetest.SpanStub) bool {
+	return slices.ContainsFunc(spans, func(x tracetest.SpanStub) bool { return x.SpanContext.Equal(s.SpanContext) })
+}
+
+// names lists spans as "name(links=n)".
+func names(spans []tracetest.SpanStub) string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, fmt.Sprintf("%q(links=%d)", s.Name, len(s.Links)))
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// linkTargets describes the spans the given service's spans link to, once each.
+func linkTargets(spans tracetest.SpanStubs, service string) string {
+	var targets []tracetest.SpanStub
+	for _, s := range spansWhere(spans, func(s tracetest.SpanStub) bool { return serviceOf(s) == service }) {
+		for _, l := range s.Links {
+			for _, t := range spans {
+				if t.SpanContext.Equal(l.SpanContext) && !containsSpan(targets, t) {
+					targets = append(targets, t)
+				}
+			}
+		}
+	}
+	return names(targets)
+}

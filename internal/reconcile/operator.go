@@ -1,0 +1,161 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// Options configures Reconcile.
+type Options struct {
+	Catalog *events.Catalog
+	// Settle leaves out periods that closed less than this long ago: the submitter may still be reporting them.
+	Settle time.Duration
+	// Now is the clock of Settle; default time.Now.
+	Now func() time.Time
+}
+
+// Finding is a difference between USAGE_AGG and Connect, with what the ledger says about its period.
+type Finding struct {
+	Difference
+	Ledger string
+}
+
+// Report is the outcome of Reconcile.
+type Report struct {
+	Periods        int                         // closed periods compared
+	Recent         int                         // closed periods left out (closed less than Settle ago)
+	Open           int                         // periods some partition has not closed yet (left out)
+	Expected       int                         // keys expected from USAGE_AGG
+	Billed         int                         // keys billed in Connect (compared periods)
+	Findings       []Finding                   // key differences
+	LedgerIssues   []string                    // ledger entries and Connect files that disagree
+	DuplicateFiles []string                    // external ids held by more than one live file
+	AggDuplicates  []string                    // aggregator revisions stored more than once
+	LedgerStates   map[submitter.State]int     // ledger entries per state
+	FileStatuses   map[usageapi.FileStatus]int // Connect files per status
+}
+
+// Problems counts everything the report lists as wrong.
+func (r *Report) Problems() int {
+	return len(r.Findings) + len(r.LedgerIssues) + len(r.DuplicateFiles) + len(r.AggDuplicates)
+}
+
+// Reconcile compares the closed periods in USAGE_AGG and the submitter ledger with the records Connect
+// reports in accepted and closed files.
+func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o Options) (*Report, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	agg, err := ReadAgg(ctx, conn, o.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	ledger, err := ReadLedger(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	files, err := ReadFiles(ctx, client, o.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	billed, unmapped, err := ReadRecords(ctx, client, o.Catalog, files)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{LedgerStates: ledger.ByState(), FileStatuses: statuses(files), AggDuplicates: agg.Duplicates}
+	want, skip := r.scope(agg, o)
+	have := Totals{}
+	for k, v := range billed {
+		if !skip[refOf(k)] {
+			have[k] = v
+		}
+	}
+	r.Expected, r.Billed = len(want), len(have)
+	for _, d := range Compare(want, have) {
+		r.Findings = append(r.Findings, Finding{Difference: d, Ledger: ledgerNote(ledger.Period(refOf(d.Key)))})
+	}
+	r.LedgerIssues = append(ledgerIssues(ledger, files, skip), unmappedIssues(unmapped)...)
+	r.DuplicateFiles = duplicateExternalIDs(files)
+	return r, nil
+}
+
+func refOf(k Key) PeriodRef { return PeriodRef{Product: k.Product, Contract: k.Contract, Period: k.Period} }
+
+// scope returns the expected totals of the periods to compare, and the periods left out.
+func (r *Report) scope(agg *AggView, o Options) (Totals, map[PeriodRef]bool) {
+	skip := map[PeriodRef]bool{}
+	for ref := range agg.Marked {
+		switch {
+		case !agg.Complete(ref):
+			r.Open++
+			skip[ref] = true
+		case closedSince(o.Catalog, ref, o.Now()) < o.Settle:
+			r.Recent++
+			skip[ref] = true
+		default:
+			r.Periods++
+		}
+	}
+	want := Totals{}
+	for k, v := range agg.Totals {
+		ref := refOf(k)
+		if _, marked := agg.Marked[ref]; !marked && !skip[ref] {
+			skip[ref] = true // records without any mark: the period is still closing
+			r.Open++
+		}
+		if !skip[ref] {
+			want[k] = v
+		}
+	}
+	return want, skip
+}
+
+// closedSince is how long ago the period closed (by the catalog's lateness); an unknown product's period
+// counts as long closed.
+func closedSince(cat *events.Catalog, ref PeriodRef, now time.Time) time.Duration {
+	p, ok := cat.Product(ref.Product)
+	start, err := events.ParsePeriodKey(ref.Period)
+	if !ok || err != nil {
+		return time.Duration(1<<63 - 1)
+	}
+	return now.Sub(p.CloseAt(p.PeriodOf(start)))
+}
+
+// ledgerNote says what the ledger knows of a period's files.
+func ledgerNote(entries []*submitter.Entry) string {
+	if len(entries) == 0 {
+		return "no ledger entry for this period"
+	}
+	var parts []string
+	for _, e := range entries {
+		s := fmt.Sprintf("%s %s", e.Key, e.State)
+		if e.Reason != "" || e.Note != "" {
+			s += " (" + strings.TrimSpace(e.Reason+" "+e.Note) + ")"
+		}
+		parts = append(parts, s)
+	}
+	return "ledger: " + strings.Join(parts, "; ")
+}
+
+func statuses(files []usageapi.File) map[usageapi.FileStatus]int {
+	m := map[usageapi.FileStatus]int{}
+	for _, f := range files {
+		m[f.Status]++
+	}
+	return m
+}
+
+func unmappedIssues(unmapped []string) []string {
+	out := make([]string, len(unmapped))
+	for i, u := range unmapped {
+		out[i] = "unmapped Connect " + u
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package submitter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// childEnvVar makes the test binary run the submitter command instead of the tests (see TestMain).
+const childEnvVar = "SUBMITTER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnvVar) != "" {
+		os.Exit(runChild())
+	}
+	os.Exit(m.Run())
+}
+
+// runChild is the submitter command as a child process, configured only through USAGEPIPE_* variables.
+func runChild() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := Run(ctx, nil, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "submitter child:", err)
+		return 1
+	}
+	return 0
+}
+
+// child is a submitter running as a separate process (the test binary re-executed).
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startChild starts a submitter process with the test's short intervals; its log goes to logPath. Its
+// member id is the default hostname-pid: every incarnation is a new member, as after a pod restart.
+func (env *testEnv) startChild(logPath string) *child {
+	env.t.Helper()
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnvVar+"=1",
+		"USAGEPIPE_NATS_URL="+env.srv.URL(), "USAGEPIPE_CATALOG="+env.catalogPath,
+		"USAGEPIPE_CONNECT_URL="+env.connectURL(), "USAGEPIPE_CONNECT_API_KEY="+testAPIKey,
+		fmt.Sprintf("USAGEPIPE_PARTITIONS=%d", testPartitions), "USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
+		"USAGEPIPE_LEASE_TTL=2s", "USAGEPIPE_SCAN_INTERVAL=200ms", "USAGEPIPE_FOLLOW_MAX_INTERVAL=300ms",
+		"USAGEPIPE_RETRY_MAX_INTERVAL=500ms", "USAGEPIPE_SUPPLEMENT_DELAY=0s", "USAGEPIPE_LOG_LEVEL=WARN",
+		"OTEL_SDK_DISABLED=true")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		env.t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logFile.Close(); close(c.done) }()
+	env.t.Cleanup(c.kill)
+	return c
+}
+
+// kill SIGKILLs the process and waits until it is gone.
+func (c *child) kill() {
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// dumpLogOnFailure prints the tail of the children's log if the test failed.
+func dumpLogOnFailure(t *testing.T, logPath string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		b, _ := os.ReadFile(logPath)
+		if len(b) > 8000 {
+			b = b[len(b)-8000:]
+		}
+		t.Logf("submitter log tail (%s):\n%s", logPath, bytes.TrimSpace(b))
+	})
+}
+
+func TestSIGKILLedSubmitterStillGivesOneAcceptedFilePerPeriod(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	env := newTestEnv(t, autoAccept)
+	subs := subscriptions("0007", 6)
+	env.seedAssets(subs...)
+	if err := env.emu.SetFaults("*", chaosFaults...); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "submitter.log")
+	dumpLogOnFailure(t, logPath)
+
+	var mu sync.Mutex
+	proc := env.startChild(logPath)
+	kills := 0
+	stopKiller, killerDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(killerDone)
+		rng := rand.New(rand.NewPCG(7, 7))
+		for {
+			select {
+			case <-stopKiller:
+				return
+			case <-time.After(time.Duration(100+rng.IntN(600)) * time.Millisecond): // chaos timing
+			}
+			mu.Lock()
+			proc.kill()
+			kills++
+			proc = env.startChild(logPath)
+			mu.Unlock()
+		}
+	}()
+	records := map[int][]events.PeriodRecord{}
+	for n := range 8 {
+		records[n] = env.closePeriod(period(n), subs)
+		time.Sleep(300 * time.Millisecond) // spreads the periods over the kills
+	}
+	close(stopKiller)
+	<-killerDone
+	t.Logf("submitter SIGKILLed %d times", kills)
+	checkEveryPeriodAcceptedOnce(t, env, records, 90*time.Second)
+}
