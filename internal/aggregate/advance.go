@@ -47,7 +47,9 @@ func (s *State) tick(arrival time.Time, out *Output) {
 func (s *State) startMarks(from int64) {
 	s.marksOn = true
 	for _, ps := range s.catalogProds {
-		ps.mark = firstMarked(ps.p, from)
+		for ci := range ps.marks {
+			ps.marks[ci] = firstMarked(ps.p, from)
+		}
 	}
 }
 
@@ -95,23 +97,24 @@ type keyRef struct {
 	b   *bucket
 }
 
-// markDue emits the marks of every period closed by the clock, product by product in catalog order; a period
-// whose bucket is still open (possible only after a catalog change of the lateness) waits for it.
+// markDue emits the marks of every period closed by the clock, for each product and contract of the catalog;
+// a period whose bucket is still open (possible only after a catalog change of the lateness) waits for it.
 func (s *State) markDue(out *Output) {
 	from := len(out.Marks)
 	for _, ps := range s.catalogProds {
-		for !ps.mark.IsZero() && ps.p.CloseAt(ps.mark).UnixNano() <= s.clock {
-			b := s.buckets[bucketKey{ps, ps.mark.Start.UnixNano()}]
-			if b != nil && !b.closed {
-				break
-			}
-			for _, contract := range ps.p.Contracts {
+		for ci, contract := range ps.p.Contracts {
+			pd := &ps.marks[ci]
+			for !pd.IsZero() && ps.p.CloseAt(*pd).UnixNano() <= s.clock {
+				b := s.buckets[bucketKey{ps, pd.Start.UnixNano()}]
+				if b != nil && !b.closed {
+					break
+				}
 				out.Marks = append(out.Marks, events.PartitionMark{
-					Product: ps.id, Contract: contract, PeriodStart: ps.mark.Start, PeriodEnd: ps.mark.End,
+					Product: ps.id, Contract: contract, PeriodStart: pd.Start, PeriodEnd: pd.End,
 					Partition: s.cfg.Partition, Partitions: s.cfg.partitions(), Records: s.recordsOf(b, contract),
 				})
+				*pd = nextPeriod(ps.p, *pd)
 			}
-			ps.mark = nextPeriod(ps.p, ps.mark)
 		}
 	}
 	sortMarks(out.Marks[from:])
@@ -169,8 +172,10 @@ func (s *State) recompute() {
 		}
 	}
 	for _, ps := range s.catalogProds {
-		if !ps.mark.IsZero() {
-			s.nextOut = min(s.nextOut, ps.p.CloseAt(ps.mark).UnixNano())
+		for _, pd := range ps.marks {
+			if !pd.IsZero() {
+				s.nextOut = min(s.nextOut, ps.p.CloseAt(pd).UnixNano())
+			}
 		}
 	}
 	s.nextDue = min(s.nextDue, s.nextOut)

@@ -50,12 +50,13 @@ func (s *State) Apply(seq uint64, arrival time.Time, evs []events.Event, out *Ou
 type prepared struct {
 	id    uint64        // dedup hash of the event key
 	term  events.Digest // the event key's term in a Digest
-	key   uint64 // hashKeyID of the key
-	slot  uint64 // its home slot in the key index
+	key   uint64        // hashKeyID of the key
+	slot  uint64        // its home slot in the key index
 	ps    *prodState
 	meter uint32
 	attr  string // unique_count: the attribute counted
-	pd    events.Period
+	start int64  // the event's period, Unix nanoseconds
+	end   int64
 	rej   *events.Rejection
 }
 
@@ -69,10 +70,10 @@ func (s *State) prepare(e *events.Event, p *prepared) {
 	if is.it.Aggregation == events.AggregationUniqueCount {
 		p.attr = is.it.UniqueAttribute
 	}
-	if p.pd, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
+	if p.start, p.end, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
 		return
 	}
-	k := keyID{sub: e.Subject, start: p.pd.Start.UnixNano(), meter: p.meter, tier: int32(e.Data.Tier)}
+	k := keyID{sub: e.Subject, start: p.start, meter: p.meter, tier: int32(e.Data.Tier)}
 	p.key = hashKeyID(&k)
 }
 
@@ -86,13 +87,13 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 		s.deadLetter(seq, e, p.rej, out)
 		return
 	}
-	b, rej := s.bucketOf(p.ps, p.pd)
+	b, rej := s.bucketOf(p.ps, p.start, p.end)
 	if rej != nil {
 		s.deadLetter(seq, e, rej, out)
 		return
 	}
 	s.ids.insertAt(bi, p.id)
-	k := keyID{sub: e.Subject, start: b.period.Start.UnixNano(), meter: p.meter, tier: int32(e.Data.Tier)}
+	k := keyID{sub: e.Subject, start: p.start, meter: p.meter, tier: int32(e.Data.Tier)}
 	idx := s.find(p.key, &k)
 	if idx < 0 {
 		idx = s.newAcc(b, &k, p.key, e)
@@ -170,32 +171,35 @@ func checkEvent(it *events.Item, e *events.Event) *events.Rejection {
 	return nil
 }
 
-// periodOf returns the product's period containing t, through a one-period cache.
-func periodOf(ps *prodState, t time.Time) (events.Period, *events.Rejection) {
-	if !ps.cur.Contains(t) {
+// periodOf returns the product's period containing t (start and end in Unix nanoseconds), through a
+// one-period cache.
+func periodOf(ps *prodState, t time.Time) (int64, int64, *events.Rejection) {
+	if tn := t.UnixNano(); tn < ps.curStart || tn >= ps.curEnd {
 		pd := ps.p.Period.Containing(t)
 		if pd.IsZero() {
-			return pd, reject(events.ReasonUnknownProduct, "data.product", "product %s has no valid period", ps.id)
+			return 0, 0, reject(events.ReasonUnknownProduct, "data.product", "product %s has no valid period", ps.id)
 		}
-		ps.cur, ps.curB = pd, nil
+		ps.cur, ps.curStart, ps.curEnd = pd, pd.Start.UnixNano(), pd.End.UnixNano()
 	}
-	return ps.cur, nil
+	return ps.curStart, ps.curEnd, nil
 }
 
-// bucketOf returns the bucket of the product's period pd, creating it: open if the period has not closed yet,
-// closed (for adjustments) if it has but is younger than the max event age.
-func (s *State) bucketOf(ps *prodState, pd events.Period) (*bucket, *events.Rejection) {
-	if b := ps.curB; b != nil && b.period.Start.Equal(pd.Start) {
+// bucketOf returns the bucket of the product's period [start, end), creating it: open if the period has not
+// closed yet, closed (for adjustments) if it has but is younger than the max event age.
+func (s *State) bucketOf(ps *prodState, start, end int64) (*bucket, *events.Rejection) {
+	if b := ps.curB; b != nil && b.start == start {
 		return b, nil
 	}
-	start := pd.Start.UnixNano()
 	b := s.buckets[bucketKey{ps, start}]
 	if b == nil {
-		end := pd.End.UnixNano()
-		b = &bucket{prod: ps, period: pd, due: end + int64(ps.p.AllowedLateness), expire: end + int64(ps.p.MaxEventAge)}
+		pd := ps.cur
+		if ps.curStart != start {
+			pd = events.Period{Start: unixTime(start), End: unixTime(end)}
+		}
+		b = &bucket{prod: ps, period: pd, start: start, due: end + int64(ps.p.AllowedLateness), expire: end + int64(ps.p.MaxEventAge)}
 		if s.clock >= b.expire {
 			return nil, reject(events.ReasonTooLate, "time", "period %s of product %s is older than the max event age %v",
-				pd, ps.id, ps.p.MaxEventAge)
+				b.period, ps.id, ps.p.MaxEventAge)
 		}
 		s.addBucket(b)
 	}
@@ -205,7 +209,7 @@ func (s *State) bucketOf(ps *prodState, pd events.Period) (*bucket, *events.Reje
 
 func (s *State) addBucket(b *bucket) {
 	b.closed = s.clock >= b.due
-	s.buckets[bucketKey{b.prod, b.period.Start.UnixNano()}] = b
+	s.buckets[bucketKey{b.prod, b.start}] = b
 	if b.closed {
 		s.nextDue = min(s.nextDue, b.expire)
 	} else {

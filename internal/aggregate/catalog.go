@@ -13,15 +13,17 @@ type meter struct {
 }
 
 // prodState is the state's view of one product: its catalog entry (nil once the product left the catalog but
-// still has periods here), its items, a one-period lookup cache and the next period to mark.
+// still has periods here), its items, a one-period lookup cache and the next period to mark per contract.
 type prodState struct {
 	id       string
 	p        *events.Product
 	items    map[string]*itemState
-	cur      events.Period // the period last looked up
-	curB     *bucket       // the bucket last looked up (nil after an expiry)
-	lastItem *itemState    // the item last resolved
-	mark     events.Period // the next period to mark; zero until marks start
+	cur      events.Period // the period last looked up, [curStart, curEnd) in Unix nanoseconds
+	curStart int64
+	curEnd   int64
+	curB     *bucket         // the bucket last looked up (nil after an expiry)
+	lastItem *itemState      // the item last resolved
+	marks    []events.Period // by contract index: the next period to mark; zero until marks start
 }
 
 type itemState struct {
@@ -39,6 +41,7 @@ func (s *State) loadCatalog(c *events.Catalog) {
 		p := &c.Products[i]
 		ps := s.product(p.ID)
 		ps.p = p
+		ps.marks = make([]events.Period, len(p.Contracts))
 		ps.items = make(map[string]*itemState, len(p.Items))
 		for j := range p.Items {
 			it := &p.Items[j]

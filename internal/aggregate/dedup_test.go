@@ -30,14 +30,14 @@ func TestDuplicatesCountedOnce(t *testing.T) {
 
 func TestDedupHorizon(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.DedupHorizon = time.Hour // generations of 3m45s; t0 starts one
+	cfg.DedupHorizon = time.Hour // generations of 7m30s; t0 starts one
 	h := newHarness(t, cfg)
 	e := ev("a", "S", "SUM", mins(1), "1")
 	h.apply(mins(1), e)
-	h.apply(mins(61), e)                                   // exactly one horizon later: still remembered
-	h.apply(t0.Add(17*225*time.Second-time.Nanosecond), e) // last instant of the 17th generation
+	h.apply(mins(61), e)                                  // exactly one horizon later: still remembered
+	h.apply(t0.Add(9*450*time.Second-time.Nanosecond), e) // last instant of the ninth generation
 	h.restore()
-	h.apply(t0.Add(17*225*time.Second), e) // forgotten: counted again, into the still open period
+	h.apply(t0.Add(9*450*time.Second), e) // forgotten: counted again, into the still open period
 	out := h.tick(mins(70))
 	if r := closedOf(t, out, "S", "SUM"); r.Quantity.String() != "2" {
 		t.Errorf("quantity %s, want 2", r.Quantity)

@@ -4,53 +4,70 @@
 // # Model
 //
 // The input is the partition's stream of source messages, each with its stream sequence and stream timestamp
-// (arrival): event packets (Apply) and ticks (Advance). The clock is the largest arrival seen, never the wall
-// clock, so the output is a pure function of the input sequence. Every event folds into the aggregate of its key
-// (product, contract, subscription, item, tier, period):
+// (arrival): event packets (State.Apply) and ticks (State.Advance). Sequences must increase; a message whose
+// sequence is not above State.LastSeq is ignored, so replaying already applied messages is harmless. The clock
+// is the largest arrival seen (it never goes back), never the wall clock, so the output is a pure function of
+// the input sequence. Every event folds into the aggregate of its key (product, contract, subscription, item,
+// tier, period), where the subscription is the event's subject and the contract is the one the event names or
+// the product's default:
 //
 //   - sum, max, min: of the quantities; count: the number of events (quantities are ignored);
-//   - last: the quantity of the latest event by event time, ties going to the later one in stream order
-//     (sequence, then index in the packet; two events never share a stream position, so the id is never needed);
+//   - last: the quantity of the latest event by event time, a tie going to the later one in stream order
+//     (sequence, then index in the packet). No two events share a stream position, so the id never decides;
 //   - unique_count: the number of distinct values of the item's unique attribute;
-//   - amounts (CR, PR, TR) are summed alongside, with the event count and an events.Digest of the event keys.
+//   - amounts (CR, PR, TR) are summed alongside, with the event count and the events.Digest of the event keys.
 //
-// # Closing, marks and adjustments
+// A record's marketplace is that of the key's first event.
 //
-// A period closes when the clock reaches period end + the product's allowed lateness. Closing emits one closed
-// record (revision 0, mode total) per key of the period in Output.Closed, sorted by (product, contract, period,
-// subscription, item, tier). Then, per product and contract of the catalog, one PartitionMark for every period
-// that has closed, even without data here, starting with the earliest period that closes after Config.MarkFrom
-// (the period containing MarkFrom, and earlier ones when the allowed lateness keeps them open); a mark is never
-// emitted before the closed records it counts, and the worker must publish Closed before Marks.
+// # Closing and marks
 //
-// An event whose period has closed produces an adjustment: a new revision of the key (previous + 1), never a
-// change to an emitted record. Sum, count and unique_count adjustments are deltas; max, min and last ones carry
-// the new value and the replaced one (Previous, nil when the key had no events). Amount, Events and Digest of
-// an adjustment cover only the new events. All late events of one source message for one key make a single
-// adjustment; a max, min, last or unique_count adjustment that changes neither the value nor the amount is not
-// emitted (its events still count for later revisions' values). A key with no closed record (its first event
-// came late) starts at an implicit empty revision 0, so its first adjustment is revision 1. A closed key is kept
-// until period end + the product's max event age; later events are dead-lettered with events.ReasonTooLate.
+// A period closes when the clock reaches its end + the product's allowed lateness. Closing emits one closed
+// record per key of the period (revision 0, mode total; SourceSeq is the last packet that contributed) in
+// Output.Closed, sorted by (product, contract, period, subscription, item, tier). Then, for every product and
+// contract of the catalog, one PartitionMark per period that has closed, whether or not this partition had
+// data in it, with the number of closed records it covers. Marks start with the earliest period that closes
+// after Config.MarkFrom: the period containing MarkFrom, and the ones before it that the allowed lateness still
+// keeps open, since their events can reach the stream after it was created. Every partition emits the same
+// marks. The worker publishes Output.Closed before Output.Marks.
+//
+// # Late events and adjustments
+//
+// An event whose period has closed produces an adjustment: the next revision of its key, never a change to an
+// emitted record. Sum, count and unique_count adjustments are deltas (mode delta); max, min and last ones carry
+// the new value and the value replaced (mode replace, Previous; nil when the key had no value). An adjustment's
+// Amount (a delta, whatever the mode), Events and Digest cover the events it adds. All late events of one
+// source message for one key make one adjustment. A max, min, last or unique_count adjustment that changes
+// neither the value nor the amount is not emitted; its events still count for later values. A key whose first
+// event came after the close has no closed record: its revision 0 is implicitly empty and its first adjustment
+// is revision 1. A closed period is kept until its end + the product's max event age; later events are dead
+// letters with reason too_late.
 //
 // # Dedup
 //
-// An event whose (source, id) was applied less than Config.DedupHorizon of arrival time earlier is ignored. Ids
-// are remembered for at least the horizon and less than 17/16 of it (see idSet); events that are dead-lettered
-// are not remembered, so a replay after a catalog fix is applied. Memory is 10–23 bytes per remembered id.
+// An event whose (source, id) was applied within Config.DedupHorizon of arrival time is ignored. Ids are
+// remembered for at least the horizon and less than 9/8 of it (see idSet), in 10 to 23 bytes each. Events that
+// are dead-lettered are not remembered, so that a replay after a catalog fix is applied.
 //
 // # Dead letters
 //
-// Events that cannot be applied (unknown product, item or contract, a quantity with more decimals than the
-// item's precision or negative when the item does not allow it, a bad amount or tier, a missing unique
-// attribute, too late) become DeadLetters carrying the reason, the source sequence and the event's JSON.
+// Events the fold cannot apply become dead letters (Output.DeadLetters) with the reason, the message's sequence,
+// the stream time and the event's JSON: unknown product, item or contract (the catalog changed since ingest), a
+// quantity with more decimals than the item's precision or negative when the item does not allow it (count
+// excepted), a bad amount or tier, a missing unique attribute, and too_late. The checks are those of
+// events.Catalog.Validate that concern the fold.
 //
-// # Snapshots
+// # Snapshots and catalog changes
 //
-// Snapshot writes the whole state in a versioned binary form; Restore(Snapshot(s)) continues exactly as s
-// would, so the output for a given input is identical whether or not, and wherever, the state was restored.
+// State.Snapshot writes the whole state in a versioned, checksummed binary form, the same bytes for the same
+// state; Restore(Snapshot(s)) continues exactly as s would, so the output for a given input is the same
+// whether or not, and wherever, the state was restored. Restore may be given a new catalog: keys of products
+// and items that left it still close and expire; events for them become dead letters; new products and
+// contracts start marking from MarkFrom, as in every partition; open periods take the new allowed lateness.
+// Changing an item's aggregation starts new keys for it. A catalog change takes effect where each partition is
+// restored, so only additions give every partition the same output whenever that happens.
 //
 // # Concurrency
 //
-// A State is not safe for concurrent use; it starts no goroutines and does no I/O except to the writer and
+// A State is not safe for concurrent use. It starts no goroutines and does no I/O except to the writer and the
 // reader given to Snapshot and Restore.
 package aggregate

@@ -247,3 +247,13 @@ func readFile(t testing.TB, path string) string {
 func indexOf(s, sub string) int { return strings.Index(s, sub) }
 
 func crcOf(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+
+// mix64 scrambles test integers into well-spread 64-bit hashes (a bijection: distinct inputs stay distinct).
+func mix64(x uint64) uint64 {
+	x ^= x >> 32
+	x *= 0xd6e8feb86659fd93
+	x ^= x >> 32
+	x *= 0xd6e8feb86659fd93
+	x ^= x >> 32
+	return x
+}

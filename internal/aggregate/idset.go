@@ -32,7 +32,7 @@ type idSet struct {
 }
 
 const (
-	genSpan       = 16 // generations per horizon
+	genSpan       = 8 // generations per horizon: a sweep every horizon/8
 	bucketSlots   = 7
 	minBuckets    = 16
 	maxLoadPct    = 90
@@ -57,11 +57,16 @@ func (b *idBucket) push(h uint64, tag uint8) {
 
 // hasTag reports whether one of the bucket's entries has tag t.
 func (b *idBucket) hasTag(t uint8) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	w := binary.LittleEndian.Uint64(b.meta[:])
-	n := w >> 56
-	x := (w ^ ones*uint64(t)) | ^(uint64(1)<<(8*n) - 1) // the unused bytes (and the count) never match
-	return (x-ones)&^x&highs != 0
+	return hasByte(binary.LittleEndian.Uint64(b.meta[:]), byteOnes*uint64(t))
+}
+
+const byteOnes, byteHighs = 0x0101010101010101, 0x8080808080808080
+
+// hasByte reports whether one of the first n bytes of the meta word w (n is its top byte) equals the byte
+// repeated in pattern.
+func hasByte(w, pattern uint64) bool {
+	x := (w ^ pattern) | ^(uint64(1)<<(8*(w>>56)) - 1) // the unused bytes and the count never match
+	return (x-byteOnes)&^x&byteHighs != 0
 }
 
 func newIDSet(horizonNanos int64) *idSet {
@@ -188,15 +193,23 @@ func (s *idSet) sweep(dying []uint8) {
 			break
 		}
 	}
+	var dead [256]bool
+	for _, t := range dying {
+		dead[t] = true
+	}
+	one := len(dying) == 1
+	pattern := byteOnes * uint64(dying[0])
 	freed := false // a bucket of the current run has gained room
 	for c := 0; c < nb; c++ {
 		i := (start + c) & mask
 		b := &s.buckets[i]
-		if !freed && !b.hasAny(dying) {
-			continue
+		if !freed {
+			if one && !hasByte(binary.LittleEndian.Uint64(b.meta[:]), pattern) || !one && !b.hasAny(dying) {
+				continue
+			}
 		}
 		wasFull := b.full()
-		s.compact(i, dying, freed)
+		s.compact(i, &dead, freed)
 		if !wasFull {
 			freed = false // no probe sequence crosses bucket i
 		} else if !b.full() {
@@ -206,43 +219,36 @@ func (s *idSet) sweep(dying []uint8) {
 }
 
 func (b *idBucket) hasAny(tags []uint8) bool {
+	w := binary.LittleEndian.Uint64(b.meta[:])
 	for _, t := range tags {
-		if b.hasTag(t) {
+		if hasByte(w, byteOnes*uint64(t)) {
 			return true
 		}
 	}
 	return false
 }
 
-// compact drops bucket i's dying entries and, if room was freed earlier in the run, moves its overflowed
-// entries back to the first bucket with room.
-func (s *idSet) compact(i int, dying []uint8, freed bool) {
+// compact drops bucket i's dead entries and, if room was freed earlier in the run, moves its overflowed
+// entries back to the first bucket with room. The order of entries within a bucket does not matter.
+func (s *idSet) compact(i int, dead *[256]bool, freed bool) {
 	b := &s.buckets[i]
-	n, w := b.len(), 0
-	for j := 0; j < n; j++ {
-		h, tag := b.hash[j], b.meta[j]
-		if isDying(tag, dying) {
-			continue
+	n := b.len()
+	for j := n - 1; j >= 0; j-- {
+		if dead[b.meta[j]] {
+			n--
+			b.hash[j], b.meta[j] = b.hash[n], b.meta[n]
 		}
-		if freed {
-			if k := s.firstRoom(s.home(h), i); k != i {
-				s.buckets[k].push(h, tag)
-				continue
+	}
+	if freed {
+		for j := n - 1; j >= 0; j-- {
+			if k := s.firstRoom(s.home(b.hash[j]), i); k != i {
+				s.buckets[k].push(b.hash[j], b.meta[j])
+				n--
+				b.hash[j], b.meta[j] = b.hash[n], b.meta[n]
 			}
 		}
-		b.hash[w], b.meta[w] = h, tag
-		w++
 	}
-	b.meta[bucketSlots] = uint8(w)
-}
-
-func isDying(tag uint8, dying []uint8) bool {
-	for _, t := range dying {
-		if t == tag {
-			return true
-		}
-	}
-	return false
+	b.meta[bucketSlots] = uint8(n)
 }
 
 // firstRoom returns the first bucket from home, before bucket end, that has room; end if none has.

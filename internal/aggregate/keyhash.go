@@ -30,31 +30,3 @@ func (k *keyHasher) hash(source, id string) (events.Digest, uint64) {
 	copy(d[:], sum[:16])
 	return d, binary.BigEndian.Uint64(sum[16:24])
 }
-
-// hashString folds s into h word by word; the tail is zero-padded (callers mix the length in).
-func hashString(h uint64, s string) uint64 {
-	for len(s) >= 8 {
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = mix64(h ^ w)
-		s = s[8:]
-	}
-	if len(s) > 0 {
-		var w uint64
-		for i := 0; i < len(s); i++ {
-			w |= uint64(s[i]) << (8 * i)
-		}
-		h = mix64(h ^ w)
-	}
-	return h
-}
-
-// mix64 is a bijective avalanche mixer (xor-shift / multiply rounds with odd constants).
-func mix64(x uint64) uint64 {
-	x ^= x >> 32
-	x *= 0xd6e8feb86659fd93
-	x ^= x >> 32
-	x *= 0xd6e8feb86659fd93
-	x ^= x >> 32
-	return x
-}

@@ -1,5 +1,7 @@
 package aggregate
 
+import "hash/maphash"
+
 // keyIndex maps keys to their aggregate in the slab. It is open addressing with linear probing over 8-byte
 // slots: the low 32 bits of the key's hash (so a probe rarely touches an aggregate that is not the one wanted)
 // and the slab index + 1 (0 is an empty slot). The load stays between 3/16 and 3/4: 11 to 43 bytes per key,
@@ -12,10 +14,11 @@ type keyIndex struct {
 
 const minKeySlots = 64
 
-func hashKeyID(k *keyID) uint64 {
-	h := hashString(uint64(k.start)*0x9e3779b97f4a7c15, k.sub)
-	return mix64(h ^ uint64(k.meter)<<32 ^ uint64(uint32(k.tier)) ^ uint64(len(k.sub))<<20)
-}
+// keySeed seeds the key index's hash. The index lives in memory only (Restore rebuilds it), so its layout may
+// differ between processes without changing any output.
+var keySeed = maphash.MakeSeed()
+
+func hashKeyID(k *keyID) uint64 { return maphash.Comparable(keySeed, *k) }
 
 func (x *keyIndex) reset(n int) {
 	x.slots = make([]uint64, n)

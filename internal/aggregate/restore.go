@@ -86,8 +86,11 @@ func (s *State) decodeHeader(d *decoder) (int64, error) {
 	return width, nil
 }
 
-// decodeTables reads the meter and marketplace tables and returns the mark cursors by product.
-func (s *State) decodeTables(d *decoder) map[string]events.Period {
+// markCursor identifies a mark cursor: a product and one of its contracts.
+type markCursor struct{ product, contract string }
+
+// decodeTables reads the meter and marketplace tables and returns the mark cursors.
+func (s *State) decodeTables(d *decoder) map[markCursor]events.Period {
 	for i, n := 0, d.count(4); i < n; i++ {
 		m := meter{product: d.str(), item: d.str(), contract: d.str(), agg: events.Aggregation(d.str())}
 		if s.meterID(m) != uint32(i) {
@@ -99,21 +102,24 @@ func (s *State) decodeTables(d *decoder) map[string]events.Period {
 			d.fail("marketplace table")
 		}
 	}
-	cursors := make(map[string]events.Period)
+	cursors := make(map[markCursor]events.Period)
 	for i, n := 0, d.count(2); i < n; i++ {
 		id := d.str()
-		var pd events.Period
-		if d.bool1() {
-			pd = events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}
+		for j, m := 0, d.count(2); j < m; j++ {
+			c := markCursor{id, d.str()}
+			var pd events.Period
+			if d.bool1() {
+				pd = events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}
+			}
+			cursors[c] = pd
 		}
-		cursors[id] = pd
 	}
 	return cursors
 }
 
-// restoreMarks sets the mark cursors: as snapshotted, or for a product new in the catalog from MarkFrom (or
-// the clock).
-func (s *State) restoreMarks(cursors map[string]events.Period) {
+// restoreMarks sets the mark cursors: as snapshotted, or for a product or contract new in the catalog from
+// MarkFrom (or the clock), as in every partition.
+func (s *State) restoreMarks(cursors map[markCursor]events.Period) {
 	if !s.marksOn {
 		return
 	}
@@ -122,10 +128,12 @@ func (s *State) restoreMarks(cursors map[string]events.Period) {
 		from = s.cfg.MarkFrom.UnixNano()
 	}
 	for _, ps := range s.catalogProds {
-		if pd, ok := cursors[ps.id]; ok {
-			ps.mark = pd
-		} else {
-			ps.mark = firstMarked(ps.p, from)
+		for ci, contract := range ps.p.Contracts {
+			if pd, ok := cursors[markCursor{ps.id, contract}]; ok {
+				ps.marks[ci] = pd
+			} else {
+				ps.marks[ci] = firstMarked(ps.p, from)
+			}
 		}
 	}
 }
@@ -134,6 +142,7 @@ func (s *State) decodeBuckets(d *decoder) {
 	for i, n := 0, d.count(8); i < n; i++ {
 		ps := s.product(d.str())
 		b := &bucket{prod: ps, period: events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}}
+		b.start = b.period.Start.UnixNano()
 		b.due, b.expire, b.closed = d.varint(), d.varint(), d.bool1()
 		if ps.p != nil { // the catalog's lateness and age apply from now on
 			end := b.period.End.UnixNano()
@@ -142,7 +151,7 @@ func (s *State) decodeBuckets(d *decoder) {
 				b.due = end + int64(ps.p.AllowedLateness)
 			}
 		}
-		key := bucketKey{ps, b.period.Start.UnixNano()}
+		key := bucketKey{ps, b.start}
 		if _, dup := s.buckets[key]; dup || d.err != nil {
 			d.fail("bucket")
 			return
@@ -159,7 +168,7 @@ func (s *State) decodeBuckets(d *decoder) {
 func (s *State) decodeAcc(d *decoder, b *bucket) {
 	idx := s.slab.alloc()
 	a := s.slab.at(idx)
-	a.key = keyID{sub: d.str(), start: b.period.Start.UnixNano(), meter: uint32(d.uvarint()), tier: int32(d.varint())}
+	a.key = keyID{sub: d.str(), start: b.start, meter: uint32(d.uvarint()), tier: int32(d.varint())}
 	a.flags = d.byte1()
 	a.qty = d.decimal()
 	copy(a.digest[:], d.raw(len(a.digest)))

@@ -80,12 +80,12 @@ func TestRestoreWithChangedCatalog(t *testing.T) {
 	h := newHarness(t, cfg)
 	h.apply(mins(1), ev("1", "S", "SUM", mins(1), "1"), ev("2", "S", "", mins(1), "1", withCost("", "1")))
 	h.tick(mins(3 * 60))
-	// PRD-CR leaves the catalog and PRD-NEW joins it.
+	// PRD-CR leaves the catalog, PRD-NEW joins it and PRD-QT gains a contract.
 	h.restoreWith(Config{Catalog: parseCatalog(t, `products:
   - id: PRD-QT
     schema: QT
     currency: USD
-    contracts: [CRD-A]
+    contracts: [CRD-A, CRD-A2]
     period: {kind: fixed, every: 1h}
     allowed_lateness: 10m
     max_event_age: 6h
@@ -103,8 +103,9 @@ func TestRestoreWithChangedCatalog(t *testing.T) {
 	if len(out.DeadLetters) != 1 || out.DeadLetters[0].Reason != events.ReasonUnknownProduct {
 		t.Fatalf("event of a removed product: %+v", out)
 	}
-	// The new product's marks start from MarkFrom: [08:00, 10:00) closes at 10:01, after it.
-	if got := markList(out.Marks); got != "PRD-NEW/CRD-N/25T08=0 PRD-NEW/CRD-N/25T10=0" {
+	// The new product's and contract's marks start from MarkFrom, as in every partition: PRD-NEW's [08:00,
+	// 10:00) closes at 10:01, after it; CRD-A2 catches up with CRD-A.
+	if got := markList(out.Marks); got != "PRD-NEW/CRD-N/25T08=0 PRD-NEW/CRD-N/25T10=0 PRD-QT/CRD-A2/25T09=0 PRD-QT/CRD-A2/25T10=0 PRD-QT/CRD-A2/25T11=0" {
 		t.Errorf("marks %q", got)
 	}
 	// The removed product's open period still closes, at the lateness it had.

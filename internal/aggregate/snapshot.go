@@ -70,10 +70,14 @@ func (s *State) encodeTables(e *encoder) {
 	e.uvarint(uint64(len(s.catalogProds)))
 	for _, ps := range s.catalogProds {
 		e.str(ps.id)
-		e.bool1(!ps.mark.IsZero())
-		if !ps.mark.IsZero() {
-			e.varint(ps.mark.Start.UnixNano())
-			e.varint(ps.mark.End.UnixNano())
+		e.uvarint(uint64(len(ps.marks)))
+		for ci, pd := range ps.marks {
+			e.str(ps.p.Contracts[ci])
+			e.bool1(!pd.IsZero())
+			if !pd.IsZero() {
+				e.varint(pd.Start.UnixNano())
+				e.varint(pd.End.UnixNano())
+			}
 		}
 	}
 }
@@ -87,7 +91,7 @@ func (s *State) encodeBuckets(e *encoder) {
 		if c := strings.Compare(x.prod.id, y.prod.id); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.period.Start.UnixNano(), y.period.Start.UnixNano())
+		return cmp.Compare(x.start, y.start)
 	})
 	e.uvarint(uint64(len(bs)))
 	for _, b := range bs {

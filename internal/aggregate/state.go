@@ -47,6 +47,7 @@ type State struct {
 type bucket struct {
 	prod   *prodState
 	period events.Period
+	start  int64 // period start, Unix nanoseconds
 	due    int64 // period end + allowed lateness, Unix nanoseconds
 	expire int64 // period end + max event age
 	closed bool

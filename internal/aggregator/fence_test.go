@@ -66,6 +66,9 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	if err := owner.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if want := lastSeq(t, env.conn, bus.StreamAgg, progressSubject(0)); owner.fence != want {
+		t.Fatalf("owner's fence %d, want its progress record's sequence %d", owner.fence, want)
+	}
 	err := stale.commit(context.Background())
 	if !errors.Is(err, errFenced) || !errors.Is(err, bus.ErrFenced) {
 		t.Fatalf("stale commit: want ErrFenced, have %v", err)
@@ -144,4 +147,28 @@ func TestAmbiguousCommit(t *testing.T) {
 			t.Errorf("input %s: want its adjustment of 2, have %+v", tag, r)
 		}
 	}
+}
+
+// TestFenceFollowsEveryPart commits output split into one message per batch and checks that every part was
+// fenced on the previous one: the runner's fence ends on the last progress record, which is complete.
+func TestFenceFollowsEveryPart(t *testing.T) {
+	env := newTestEnv(t, 1)
+	r := testRunner(t, env, env.conn, "parts")
+	r.opts.partMessages = 1
+	closedPeriodInput(env, "a")
+	other := usageEvent("c-1", "AS-c", "UNITS", "5", time.Now().Add(-3*time.Second))
+	other.Data.Contract = "CRD-T2" // an adjustment on another subject
+	env.publishEvents(other)
+	feed(t, r)
+	if err := r.commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	prog, _ := lastProgress(t, env.conn, 0)
+	if prog.Parts < 2 || !prog.complete() || prog.Emitted != prog.Parts {
+		t.Fatalf("want a complete commit of several one-message parts, have %+v", prog)
+	}
+	if want := lastSeq(t, env.conn, bus.StreamAgg, progressSubject(0)); r.fence != want {
+		t.Fatalf("fence %d, want the last progress record's sequence %d", r.fence, want)
+	}
+	checkNoDuplicates(t, readOutputs(t, env.conn))
 }

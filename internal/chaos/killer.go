@@ -25,13 +25,14 @@ type killer struct {
 	until  time.Time // no kill starts after this
 	logf   func(format string, args ...any)
 
-	kills int // SIGKILLs done; read after run returns
-	round []string
+	kills  int            // SIGKILLs done; read after run returns
+	byKind map[string]int // the same per process kind
+	round  []string
 }
 
 func newKiller(sys *system, seed uint64, every time.Duration, natsAt, until time.Time, logf func(string, ...any)) *killer {
 	return &killer{sys: sys, rng: rand.New(rand.NewPCG(seed, 0x6b696c6c6572)), every: every, natsAt: natsAt,
-		until: until, logf: logf}
+		until: until, logf: logf, byKind: map[string]int{}}
 }
 
 // run kills until k.until or ctx ends; it returns with every process it killed started again.
@@ -75,12 +76,17 @@ func (k *killer) killWorker(ctx context.Context) {
 		k.logf("kill %s: not running (restarting after a crash)", p.name)
 		return
 	}
-	k.kills++
+	k.count(p)
 	k.logf("killed %s (down %v)", p.name, down.Round(time.Millisecond))
 	sleepUntil(ctx, time.Now().Add(down))
 	if err := p.start(); err != nil {
 		k.logf("restart %s: %v", p.name, err)
 	}
+}
+
+func (k *killer) count(p *proc) {
+	k.kills++
+	k.byKind[p.kind]++
 }
 
 func (k *killer) killNATS(ctx context.Context) {
@@ -91,7 +97,7 @@ func (k *killer) killNATS(ctx context.Context) {
 		k.logf("kill %s: not running", p.name)
 		return
 	}
-	k.kills++
+	k.count(p)
 	k.logf("killed %s (down %v)", p.name, down.Round(time.Millisecond))
 	sleepUntil(ctx, time.Now().Add(down))
 	if err := p.start(); err != nil {

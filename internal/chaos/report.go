@@ -16,17 +16,18 @@ import (
 // Result is the outcome of a run. Lost and Doubled count keys (asset × item × tier × period) whose billed
 // total in Connect is below, respectively above, the truth.
 type Result struct {
-	Events         int           // unique events of the workload
-	Lost           int           // keys billed below the truth (or not at all)
-	Doubled        int           // keys billed above the truth (or billed without any event)
-	Files          int           // usage files in Connect, deleted ones excepted
-	DuplicateFiles int           // files beyond one per external id (or per file scope)
-	Kills          int           // SIGKILLs of workers and NATS nodes
-	Rejected       int64         // events ingest rejected (the workload is valid: any is a failure)
-	Unmapped       int           // Connect records that match no catalog key
-	Settled        bool          // Connect settled on the truth before the deadline
-	Elapsed        time.Duration // the whole run
-	Dir            string        // the run directory (removed unless kept)
+	Events         int            // unique events of the workload
+	Lost           int            // keys billed below the truth (or not at all)
+	Doubled        int            // keys billed above the truth (or billed without any event)
+	Files          int            // usage files in Connect, deleted ones excepted
+	DuplicateFiles int            // files beyond one per external id (or per file scope)
+	Kills          int            // SIGKILLs of workers and NATS nodes
+	KillsByKind    map[string]int // the same per kind: ingest, aggregator, submitter, nats
+	Rejected       int64          // events ingest rejected (the workload is valid: any is a failure)
+	Unmapped       int            // Connect records that match no catalog key
+	Settled        bool           // Connect settled on the truth before the deadline
+	Elapsed        time.Duration  // the whole run
+	Dir            string         // the run directory (removed unless kept)
 }
 
 // OK reports whether the run proved exactly once: nothing lost, doubled or rejected, no duplicate file.
@@ -72,6 +73,9 @@ func (r *report) write(out io.Writer) {
 		fmt.Fprintln(out, "  rejected:", s)
 	}
 	r.writeProcs(out)
+	k := r.result.KillsByKind
+	fmt.Fprintf(out, "kills: %d (ingest %d, aggregator %d, submitter %d, nats %d)\n", r.result.Kills,
+		k[kindIngest], k[kindAggregator], k[kindSubmitter], k[kindNATS])
 	if len(r.v.diffs) > 0 {
 		fmt.Fprintf(out, "differences, Connect vs truth (%d):\n", len(r.v.diffs))
 		reconcile.WriteDifferences(out, r.v.diffs, maxDifferences)

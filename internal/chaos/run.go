@@ -129,7 +129,7 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 		return nil, nil, fmt.Errorf("chaos: %w", err)
 	}
 	earliest := time.Now().Add(time.Second)
-	if t := created.Add(backdate(ps) + time.Second); t.After(earliest) {
+	if t := created.Add(backdate + time.Second); t.After(earliest) {
 		earliest = t
 	}
 	start := earliest.Truncate(alignEvery)
@@ -168,6 +168,10 @@ func (r *run) drive(ctx context.Context, rep *report, cat *events.Catalog, close
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
 	until := closeAt.Add(2 * r.cfg.KillEvery)
 	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, until, r.logf)
+	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
+	if !sleepUntil(ctx, w.Start) {
+		return ctx.Err()
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { k.run(ctx) })
 	stop := r.progress(prod, len(w.Sends))
@@ -176,7 +180,7 @@ func (r *run) drive(ctx context.Context, rep *report, cat *events.Catalog, close
 	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
-	rep.result.Kills = k.kills
+	rep.result.Kills, rep.result.KillsByKind = k.kills, k.byKind
 	if err != nil {
 		return fmt.Errorf("chaos: producer: %w", err)
 	}

@@ -101,13 +101,15 @@ func childEnv() []string {
 // startNATS starts the NATS node(s), waits until they listen, and provisions the streams and buckets.
 func (s *system) startNATS(ctx context.Context) error {
 	n := s.cfg.Cluster
+	addrs, err := freeAddrs(2 * n)
+	if err != nil {
+		return err
+	}
+	clusterAddrs := addrs[n:]
+	s.natsAddrs = addrs[:n]
 	routes := make([]string, n)
-	clusterAddrs := make([]string, n)
-	s.natsAddrs = make([]string, n)
-	for i := range n {
-		s.natsAddrs[i] = freeAddr()
-		clusterAddrs[i] = freeAddr()
-		routes[i] = "nats-route://" + clusterAddrs[i]
+	for i, a := range clusterAddrs {
+		routes[i] = "nats-route://" + a
 	}
 	for i := range n {
 		name := "nats-" + strconv.Itoa(i)
@@ -168,7 +170,11 @@ func (s *system) connect(ctx context.Context) (*bus.Conn, error) {
 
 // startEmulator starts the Connect emulator with the run's catalog and faults.
 func (s *system) startEmulator(ctx context.Context) error {
-	addr := freeAddr()
+	addrs, err := freeAddrs(1)
+	if err != nil {
+		return err
+	}
+	addr := addrs[0]
 	args := []string{"emulator", "--addr", addr, "--catalog", filepath.Join(s.dir, connectCatalogFile),
 		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", "300ms"}
 	if spec := faultSpec(s.cfg.FaultRate); spec != "" {
@@ -204,17 +210,23 @@ func faultSpec(rate float64) string {
 func (s *system) startWorkers(ctx context.Context) error {
 	common := []string{"USAGEPIPE_NATS_URL=" + s.natsURL(), "USAGEPIPE_PARTITIONS=" + strconv.Itoa(s.cfg.Partitions),
 		"USAGEPIPE_REPLICAS=" + strconv.Itoa(s.replicas()), "USAGEPIPE_CATALOG=" + filepath.Join(s.dir, pipelineCatalogFile)}
-	for i := range s.cfg.Ingests {
-		addr := freeAddr()
+	addrs, err := freeAddrs(s.cfg.Ingests)
+	if err != nil {
+		return err
+	}
+	for i, addr := range addrs {
 		s.ingestURLs = append(s.ingestURLs, "http://"+addr)
 		s.addWorker(kindIngest, i, binIngest, slices.Concat(common, []string{"USAGEPIPE_HTTP_ADDR=" + addr}))
 	}
 	for i := range s.cfg.Aggregators {
-		s.addWorker(kindAggregator, i, binAggregator, slices.Concat(common, []string{"USAGEPIPE_METRICS_ADDR=127.0.0.1:0"}))
+		s.addWorker(kindAggregator, i, binAggregator, slices.Concat(common, []string{"USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
+			"USAGEPIPE_MEMBER_ID=" + memberID(kindAggregator, i)}))
 	}
 	for i := range s.cfg.Submitters {
 		s.addWorker(kindSubmitter, i, binSubmitter, slices.Concat(common, []string{"USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
-			"USAGEPIPE_CONNECT_URL=" + s.connectURL, "USAGEPIPE_CONNECT_API_KEY=" + apiKey}))
+			"USAGEPIPE_MEMBER_ID=" + memberID(kindSubmitter, i), "USAGEPIPE_CONNECT_URL=" + s.connectURL,
+			"USAGEPIPE_CONNECT_API_KEY=" + apiKey, "USAGEPIPE_SUPPLEMENT_DELAY=" + supplementDelay.String(),
+			"USAGEPIPE_SCAN_INTERVAL=" + scanInterval.String()}))
 	}
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter} {
 		for _, p := range s.workers[kind] {
@@ -231,18 +243,32 @@ func (s *system) startWorkers(ctx context.Context) error {
 	return nil
 }
 
+// memberID is the stable member id of a worker slot: a restarted worker takes its own leases back at once,
+// as a pod of a stateful set would.
+func memberID(kind string, i int) string { return "chaos-" + kind + "-" + strconv.Itoa(i) }
+
+// Submitter timings scaled to a run's seconds-long periods (the defaults suit periods of hours and days).
+const (
+	supplementDelay = 2 * time.Second
+	scanInterval    = 5 * time.Second
+)
+
 func (s *system) addWorker(kind string, i int, bin string, env []string) {
 	name := kind + "-" + strconv.Itoa(i)
 	s.workers[kind] = append(s.workers[kind], s.newProc(kind, name, bin, nil, env))
 }
 
-// freeAddr is a loopback address with a port that was free a moment ago.
-func freeAddr() string {
-	port, err := natsembed.FreePort("127.0.0.1")
-	if err != nil {
-		panic("chaos: no free port: " + err.Error())
+// freeAddrs returns n loopback addresses with ports that were free a moment ago.
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, n)
+	for i := range addrs {
+		port, err := natsembed.FreePort("127.0.0.1")
+		if err != nil {
+			return nil, fmt.Errorf("chaos: %w", err)
+		}
+		addrs[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return addrs, nil
 }
 
 // waitListening waits until addr accepts TCP connections.

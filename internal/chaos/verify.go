@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/reconcile"
@@ -151,6 +153,21 @@ func liveFiles(files []usageapi.File) int {
 	return n
 }
 
-// scopeOf tells a file's (product, contract, period, revision, part) from its external id, as the submitter
-// writes it. It knows no format yet and reports false.
-func scopeOf(usageapi.File) (string, bool) { return "", false }
+// submitterDescription matches the description the submitter writes on a usage file (internal/submitter
+// fileDescription): kind, revision, period start and part.
+var submitterDescription = regexp.MustCompile(`^usagepipe (?:closed usage|supplement (\d+) \(adjustment deltas\)) of .* for \[([^,\]]+), [^)]*\) UTC, part (\d+):`)
+
+// scopeOf tells a file's (product, contract, period, revision, part) independently of its external id: the
+// product and contract from Connect, the rest from the description the submitter wrote. It reports false for
+// a file whose description it cannot read.
+func scopeOf(f usageapi.File) (string, bool) {
+	m := submitterDescription.FindStringSubmatch(f.Description)
+	if m == nil || f.Product == nil || f.Contract == nil {
+		return "", false
+	}
+	rev := m[1]
+	if rev == "" {
+		rev = "0"
+	}
+	return strings.Join([]string{f.Product.ID, f.Contract.ID, m[2], "r" + rev, "p" + m[3]}, "|"), true
+}

@@ -34,14 +34,13 @@ const (
 	sourceCount  = 8 // distinct CloudEvents sources (meters)
 )
 
-// backdate is how far before the run's start the earliest event can be timed.
-func backdate(ps []product) time.Duration {
-	var d time.Duration
-	for _, p := range ps {
-		d = max(d, p.every+p.lateness)
-	}
-	return d + maxLateExtra + maxJitter
-}
+// backdate is how far before the run's start the earliest event can be timed: late events are only planned
+// once lateFrom has passed, so none is timed before the start minus the jitter.
+const backdate = maxJitter
+
+// lateFrom is how long after the start a late event of p can be planned: its backdated time is then after
+// the start.
+func lateFrom(p product) time.Duration { return p.every + p.lateness + maxLateExtra + maxJitter }
 
 // generator draws a workload from a seeded source.
 type generator struct {
@@ -77,8 +76,9 @@ func (g *generator) event(i int, at time.Duration) events.Event {
 	p := g.ps[s%len(g.ps)]
 	it := p.items[g.rng.IntN(len(p.items))]
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
-	if g.rng.Float64() < g.cfg.LateShare {
-		t = t.Add(-(p.every + p.lateness + time.Duration(g.rng.Int64N(int64(maxLateExtra)))))
+	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(maxLateExtra)))
+	if late && at >= lateFrom(p) {
+		t = t.Add(-(p.every + p.lateness + extra))
 		g.w.Late++
 	}
 	// The index in the nanoseconds keeps event times unique, so "last" never depends on arrival order.

@@ -54,7 +54,9 @@ func post(t *testing.T, st *devstack.Stack, e devstack.WireEvent, header http.He
 	t.Helper()
 	body, _ := json.Marshal(e)
 	req, _ := http.NewRequest(http.MethodPost, st.URLs().Ingest+"/v1/events", bytes.NewReader(body))
-	req.Header = header.Clone()
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type sdkLink = sdktrace.Link
@@ -51,7 +52,13 @@ func isParentOf(child tracetest.SpanStub) func(tracetest.SpanStub) bool {
 }
 
 func containsSpan(spans []tracetest.SpanStub, s tracetest.SpanStub) bool {
-	return slices.ContainsFunc(spans, func(x tracetest.SpanStub) bool { return x.SpanContext.Equal(s.SpanContext) })
+	return slices.ContainsFunc(spans, func(x tracetest.SpanStub) bool { return sameSpan(x.SpanContext, s.SpanContext) })
+}
+
+// sameSpan compares trace and span ids only: a link's context was extracted from headers (remote), the
+// span's own is local.
+func sameSpan(a, b trace.SpanContext) bool {
+	return a.TraceID() == b.TraceID() && a.SpanID() == b.SpanID()
 }
 
 // names lists spans as "name(links=n)".
@@ -69,7 +76,7 @@ func linkTargets(spans tracetest.SpanStubs, service string) string {
 	for _, s := range spansWhere(spans, func(s tracetest.SpanStub) bool { return serviceOf(s) == service }) {
 		for _, l := range s.Links {
 			for _, t := range spans {
-				if t.SpanContext.Equal(l.SpanContext) && !containsSpan(targets, t) {
+				if sameSpan(t.SpanContext, l.SpanContext) && !containsSpan(targets, t) {
 					targets = append(targets, t)
 				}
 			}

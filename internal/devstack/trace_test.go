@@ -80,7 +80,7 @@ func followTrace(spans tracetest.SpanStubs, producer trace.SpanContext) error {
 func linkedFrom(spans tracetest.SpanStubs, service string, targets []tracetest.SpanStub) []tracetest.SpanStub {
 	return spansWhere(spans, func(s tracetest.SpanStub) bool {
 		return serviceOf(s) == service && slices.ContainsFunc(s.Links, func(l sdkLink) bool {
-			return slices.ContainsFunc(targets, func(t tracetest.SpanStub) bool { return t.SpanContext.Equal(l.SpanContext) })
+			return slices.ContainsFunc(targets, func(t tracetest.SpanStub) bool { return sameSpan(t.SpanContext, l.SpanContext) })
 		})
 	})
 }

@@ -12,9 +12,6 @@ import (
 const (
 	durableMarks       = "submitter-marks"
 	durableAdjustments = "submitter-adjustments"
-	// consumerAckWait is the consumers' AckWait: planning reads a whole period, and handlers call InProgress
-	// every 5 s while they read.
-	consumerAckWait = 30 * time.Second
 	// consumerPull keeps few messages buffered per instance, since one can take seconds (PullMaxMessages ×
 	// handler time ≪ AckWait).
 	consumerPull = 16
@@ -33,12 +30,12 @@ func (w waitError) Error() string { return "submitter: wait " + w.delay.String()
 
 func (s *Submitter) consumeMarks(ctx context.Context) error {
 	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableMarks,
-		Filters: []string{subjectMarks + ">"}, AckWait: consumerAckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
+		Filters: []string{subjectMarks + ">"}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
 }
 
 func (s *Submitter) consumeAdjustments(ctx context.Context) error {
 	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableAdjustments,
-		Filters: []string{subjectAdjustments + ">"}, AckWait: consumerAckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
+		Filters: []string{subjectAdjustments + ">"}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
 }
 
 // settle runs handle and settles the delivery: Ack on success, Term for a malformed message, otherwise Nak
@@ -78,5 +75,13 @@ func nakDelay(delivered uint64) time.Duration {
 	return min(d, maxNakDelay)
 }
 
-// alive returns a function that resets d's AckWait.
-func alive(d *bus.Delivery) func() { return func() { _ = d.InProgress() } }
+// alive returns a function that resets d's AckWait when a third of it has passed since the last reset.
+func (s *Submitter) alive(d *bus.Delivery) func() {
+	last := time.Now()
+	return func() {
+		if time.Since(last) > s.opts.AckWait/3 {
+			_ = d.InProgress()
+			last = time.Now()
+		}
+	}
+}

@@ -8,8 +8,12 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 )
 
-// writeTimeout bounds the ledger write of a finished step when the run is being cancelled.
-const writeTimeout = 5 * time.Second
+const (
+	// writeTimeout bounds the ledger write of a finished step when the run is being cancelled.
+	writeTimeout = 5 * time.Second
+	// idleStep is the pause after a step that neither moved the entry nor said when to look again.
+	idleStep = time.Second
+)
 
 // drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends.
 func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done bool) {
@@ -30,7 +34,9 @@ func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done
 		if wait, ok := s.mustWait(e, now); ok {
 			return wait, false
 		}
-		if rev, err = s.step(ctx, e, rev); errors.Is(err, bus.ErrRevisionMismatch) {
+		if rev, err = s.step(ctx, e, rev); ctx.Err() != nil {
+			s.release(ctx, key)
+		} else if errors.Is(err, bus.ErrRevisionMismatch) {
 			e, rev, err = s.ledger.get(ctx, key) // someone else wrote: start again from what is stored
 		} else if err != nil {
 			return s.now().Add(time.Second), false
@@ -61,9 +67,12 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 	op := operation(e.State)
 	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
 	sctx, span := s.startStep(sctx, e, op)
-	seen := len(e.History)
+	seen, before := len(e.History), e.State
 	err = s.advance(sctx, e)
 	cancel()
+	if err == nil && e.State == before && e.NextAt.IsZero() {
+		e.NextAt = s.now().Add(idleStep).UTC() // a step that changed nothing is not repeated at once
+	}
 	if err != nil && ctx.Err() != nil {
 		endStep(span, e, err)
 		return rev, ctx.Err()
@@ -89,6 +98,20 @@ func (s *Submitter) claim(ctx context.Context, e *Entry, rev uint64) (uint64, er
 	}
 	e.Owner, e.LeaseUntil = s.opts.MemberID, now.Add(s.opts.LeaseTTL).UTC()
 	return s.ledger.update(ctx, e, rev)
+}
+
+// release gives up this member's lease on the entry at key (when stopping), so that another submitter can
+// take it over at once. It re-reads the entry and changes nothing else; failing is harmless (the lease
+// expires).
+func (s *Submitter) release(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	e, rev, err := s.ledger.get(ctx, key)
+	if err != nil || e.Owner != s.opts.MemberID {
+		return
+	}
+	e.Owner, e.LeaseUntil = "", time.Time{}
+	_, _ = s.ledger.update(ctx, e, rev)
 }
 
 // operation names what a step does in a state (span names, metrics).

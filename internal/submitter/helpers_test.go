@@ -21,6 +21,7 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The test world: the emulator's sample product and contract, P partitions.
@@ -128,7 +129,7 @@ func (env *testEnv) options() Options {
 		Catalog: env.catalog, ConnectURL: env.connectURL(), ConnectAPIKey: testAPIKey,
 		MemberID: fmt.Sprintf("test-%d", env.incarnation), Concurrency: 4, LeaseTTL: 2 * time.Second,
 		ScanInterval: 200 * time.Millisecond, FollowMaxInterval: 300 * time.Millisecond,
-		RetryMaxInterval: 500 * time.Millisecond, ProcessingWait: 2 * time.Second,
+		RetryMaxInterval: 500 * time.Millisecond, ProcessingWait: 2 * time.Second, AckWait: 2 * time.Second,
 		Retry:  usageapi.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaxInterval: 200 * time.Millisecond, MaxElapsedTime: 2 * time.Second},
 		Logger: slog.New(slog.NewTextHandler(env.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
@@ -245,6 +246,7 @@ func (env *testEnv) closePeriod(pd events.Period, subs []string) []events.Period
 // subject), adjustments, then marks; every message with its kind and a trace context.
 type aggWriter struct {
 	conn   *bus.Conn
+	tracer trace.Tracer // of the commit spans whose context the messages carry; nil: the global one
 	mu     sync.Mutex
 	fences map[int]uint64
 	source uint64
@@ -280,7 +282,11 @@ func (w *aggWriter) commit(t testing.TB, p int, closed, adjustments []events.Per
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ctx, span := otel.GetTracerProvider().Tracer("test-aggregator").Start(context.Background(), "process usage.events.{partition}")
+	tracer := w.tracer
+	if tracer == nil {
+		tracer = otel.Tracer("test-aggregator")
+	}
+	ctx, span := tracer.Start(context.Background(), "process usage.events.{partition}")
 	defer span.End()
 	w.source++
 	prog := map[string]any{"partition": p, "from": w.source, "to": w.source, "part": 1, "parts": 1}

@@ -31,6 +31,9 @@ const (
 	DefaultRetryMax        = 5 * time.Minute
 	DefaultMaxExcluded     = 1000
 	DefaultProcessingWait  = 15 * time.Second
+	// DefaultAckWait is the AckWait of the mark and adjustment consumers: how long a message delivered to a
+	// submitter that died waits before it is delivered again.
+	DefaultAckWait = 30 * time.Second
 )
 
 // Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
@@ -52,6 +55,7 @@ type Options struct {
 	RetryMaxInterval  time.Duration // longest wait before retrying a failed step
 	MaxExcluded       int           // most records one file may dead-letter; more parks the file as failed
 	ProcessingWait    time.Duration // how long one step waits for Connect to process an upload
+	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -77,6 +81,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.RetryMaxInterval, DefaultRetryMax)
 	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
 	setDefault(&o.ProcessingWait, DefaultProcessingWait)
+	setDefault(&o.AckWait, DefaultAckWait)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -105,6 +110,12 @@ func (o Options) Check() error {
 	if o.ConnectAPIKey == "" {
 		errs = append(errs, errors.New("no Connect API key"))
 	}
+	return errors.Join(append(errs, o.checkLimits())...)
+}
+
+// checkLimits reports every out-of-range setting at once.
+func (o Options) checkLimits() error {
+	var errs []error
 	if o.MaxRecordsPerFile < 1 || o.MaxRecordsPerFile > MaxRecordsPerFileLimit {
 		errs = append(errs, fmt.Errorf("max records per file %d: want 1..%d", o.MaxRecordsPerFile, MaxRecordsPerFileLimit))
 	}
@@ -116,6 +127,9 @@ func (o Options) Check() error {
 	}
 	if o.LeaseTTL < 2*time.Second {
 		errs = append(errs, fmt.Errorf("lease ttl %v: want at least 2s", o.LeaseTTL))
+	}
+	if o.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("ack wait %v: want at least 1s", o.AckWait))
 	}
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))

@@ -10,6 +10,29 @@ import (
 // out the excluded ones. Every upload of a file is built from this, so its rows never change except by
 // exclusion.
 func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error) {
+	part, ok := s.cache.take(e.Key)
+	if !ok {
+		var err error
+		if part, err = s.readPart(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	if len(part) != e.Records || digestIDs(part) != e.Digest {
+		return nil, permanent("source_changed", fmt.Errorf("%s: USAGE_AGG now yields %d records for this part, %d were planned",
+			e.Key, len(part), e.Records))
+	}
+	excluded := e.excluded()
+	kept := part[:0:0]
+	for _, src := range part {
+		if !excluded[src.id] {
+			kept = append(kept, src)
+		}
+	}
+	return kept, nil
+}
+
+// readPart reads the records of the entry's part from USAGE_AGG.
+func (s *Submitter) readPart(ctx context.Context, e *Entry) ([]source, error) {
 	subjects := subjectRecords
 	if e.Revision > 0 {
 		subjects = subjectAdjustments
@@ -23,17 +46,5 @@ func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error)
 		records = withoutNoops(records)
 	}
 	lo, hi := partRange(e.Part, e.Limit, len(records))
-	part := records[lo:hi]
-	if len(part) != e.Records || digestIDs(part) != e.Digest {
-		return nil, permanent("source_changed", fmt.Errorf("%s: USAGE_AGG now yields %d records for this part, %d were planned",
-			e.Key, len(part), e.Records))
-	}
-	excluded := e.excluded()
-	kept := part[:0:0]
-	for _, src := range part {
-		if !excluded[src.id] {
-			kept = append(kept, src)
-		}
-	}
-	return kept, nil
+	return records[lo:hi], nil
 }

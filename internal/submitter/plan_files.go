@@ -39,6 +39,8 @@ func (s *Submitter) planFiles(ctx context.Context, p plan) error {
 		} else if err != nil {
 			return fmt.Errorf("submitter: plan %s: %w", e.Key, err)
 		}
+		lo, hi := partRange(part, p.limit, len(p.records))
+		s.cache.put(e.Key, p.records[lo:hi])
 		s.announce(ctx, e)
 	}
 	return nil

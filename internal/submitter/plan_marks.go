@@ -43,7 +43,7 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
 	filter := periodSubject(subjectRecords, m.Product, m.Contract, m.PeriodStart, "*")
-	set, err := readSources(ctx, s.bus, filter, 0, 0, alive(d))
+	set, err := readSources(ctx, s.bus, filter, 0, 0, s.alive(d))
 	if err != nil {
 		return endPlan(span, err)
 	}

@@ -77,7 +77,7 @@ func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRec
 	}
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
-	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, alive(d))
+	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, s.alive(d))
 	if err != nil {
 		return 0, endPlan(span, err)
 	}

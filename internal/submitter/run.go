@@ -15,6 +15,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
 // DefaultMetricsAddr is where /metrics and /healthz listen by default.
@@ -47,6 +48,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.ScanInterval, "scan-interval", DefaultScanInterval, "how often the ledger is scanned for entries to drive")
 	fs.DurationVar(&o.FollowMaxInterval, "follow-max-interval", DefaultFollowMax, "longest wait between two reads of a file pending at the provider")
 	fs.DurationVar(&o.RetryMaxInterval, "retry-max-interval", DefaultRetryMax, "longest wait before retrying a failed step")
+	fs.DurationVar(&o.AckWait, "ack-wait", DefaultAckWait, "AckWait of the mark and adjustment consumers (redelivery after a crash)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
@@ -56,7 +58,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 
 // check loads the catalog and reports every configuration problem at once.
 func (f *flags) check() error {
-	errs := []error{f.nats.Check()}
+	errs := []error{f.nats.Check(), f.opts.withDefaults().checkLimits()}
 	if f.catalog == "" {
 		errs = append(errs, errors.New("--catalog is required"))
 	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
@@ -70,9 +72,9 @@ func (f *flags) check() error {
 	if f.opts.ConnectAPIKey == "" {
 		errs = append(errs, errors.New("--connect-api-key is required (prefer USAGEPIPE_CONNECT_API_KEY)"))
 	}
-	if f.opts.Catalog != nil && f.opts.ConnectURL != "" && f.opts.ConnectAPIKey != "" {
-		if _, err := New(nil, f.opts); err != nil {
-			errs = append(errs, err)
+	if f.opts.ConnectURL != "" && f.opts.ConnectAPIKey != "" {
+		if _, err := usageapi.New(f.opts.ConnectURL, f.opts.ConnectAPIKey); err != nil {
+			errs = append(errs, fmt.Errorf("--connect-url/--connect-api-key: %w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -37,20 +37,18 @@ type sourceSet struct {
 }
 
 // readSources reads the records of every message on filter with fromSeq < seq ≤ toSeq (toSeq 0: up to the
-// end), keeping the first of any repeated record id, sorted by record id. alive is called every few seconds
-// while reading (the caller extends a consumer's AckWait).
+// end), keeping the first of any repeated record id, sorted by record id. alive, if set, is called for every
+// message read (the caller extends a consumer's AckWait from time to time).
 func readSources(ctx context.Context, b Bus, filter string, fromSeq, toSeq uint64, alive func()) (*sourceSet, error) {
 	set := &sourceSet{}
 	seen := map[string]bool{}
 	links := map[string]bool{}
-	lastAlive := time.Now()
 	err := b.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}, StartSeq: fromSeq + 1}, func(m bus.Msg) error {
 		if toSeq > 0 && m.Seq > toSeq {
 			return nil
 		}
-		if alive != nil && time.Since(lastAlive) > 5*time.Second {
+		if alive != nil {
 			alive()
-			lastAlive = time.Now()
 		}
 		set.addLink(m.Header, links)
 		set.lastSeq = max(set.lastSeq, m.Seq)

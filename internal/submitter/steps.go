@@ -12,8 +12,9 @@ import (
 
 // Polling of a file while Connect processes its upload, within one step.
 const (
-	processingPollFirst = 50 * time.Millisecond
-	processingPollMax   = 2 * time.Second
+	processingPollFirst = 20 * time.Millisecond
+	processingPollGrow  = 1.3
+	processingPollMax   = time.Second
 	// followFirst is the first wait before reading a pending file again; it doubles up to FollowMaxInterval.
 	followFirst = 100 * time.Millisecond
 )
@@ -93,7 +94,7 @@ func needsUpload(e *Entry, f *usageapi.FileDetail) bool {
 // the entry is looked at again a little later, without holding a worker.
 func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
 	poll := backoff.NewExponentialBackOff(backoff.WithInitialInterval(processingPollFirst),
-		backoff.WithMaxInterval(processingPollMax), backoff.WithMultiplier(2),
+		backoff.WithMaxInterval(processingPollMax), backoff.WithMultiplier(processingPollGrow),
 		backoff.WithMaxElapsedTime(s.opts.ProcessingWait))
 	f, err := s.client.WaitFile(ctx, e.FileID, nil, poll)
 	if errors.Is(err, usageapi.ErrWaitStopped) && f != nil {

@@ -25,6 +25,7 @@ type Submitter struct {
 	ins    *instruments
 	drv    *driver
 	now    func() time.Time
+	cache  planCache
 	ledger *ledger // set by Run
 }
 

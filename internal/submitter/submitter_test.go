@@ -185,7 +185,7 @@ func TestAdjustmentsProduceSupplementaryFiles(t *testing.T) {
 	first := []events.PeriodRecord{
 		adj(subs[0], "CPU_HOURS", 1, events.ModeDelta, "2.5", nil),
 		adj(subs[0], "STORAGE_GB", 1, events.ModeReplace, "99.25", &prev),
-		adj(late, "API_CALLS", 1, events.ModeDelta, "4", nil), // a key whose first events came late
+		adj(late, "API_CALLS", 1, events.ModeDelta, "4", nil),                                           // a key whose first events came late
 		adj(subs[1], "STORAGE_GB", 1, events.ModeReplace, base[4].Quantity.String(), &base[4].Quantity), // no change
 	}
 	env.agg.adjust(t, first)

@@ -43,7 +43,7 @@ func TestReportedQuantityIsADelta(t *testing.T) {
 func testSpec(schema events.Schema) FileSpec {
 	return FileSpec{ProductName: "Test", Schema: schema, Currency: "USD", AssetSearch: "parameter.subscription_id",
 		Items: map[string]ItemSpec{
-			"CPU": {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4},
+			"CPU":   {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4},
 			"SEATS": {Criteria: usagefile.ItemByLocalID, Value: "seats_local", Precision: events.PrecisionInteger},
 		}}
 }

@@ -18,78 +18,68 @@ var (
 
 // SplitBatch returns the elements of a JSON array, each to be decoded on its
 // own with DecodeEvent. The elements alias b. maxEvents ≤ 0 means no limit.
+// Validity is judged as json.Valid judges it, in the same pass that splits.
 func SplitBatch(b []byte, maxEvents int) ([]json.RawMessage, error) {
-	i := skipSpace(b, 0)
-	if i == len(b) || b[i] != '[' {
-		if json.Valid(b) {
-			return nil, ErrNotArray
-		}
-		return nil, ErrBadBatchJSON
-	}
-	if !json.Valid(b) {
-		return nil, ErrBadBatchJSON
-	}
 	var out []json.RawMessage
-	i = skipSpace(b, i+1)
-	for i < len(b) && b[i] != ']' {
-		end := skipValue(b, i)
-		if maxEvents > 0 && len(out) == maxEvents {
-			return nil, fmt.Errorf("%w: more than %d", ErrTooManyEvents, maxEvents)
-		}
-		out = append(out, json.RawMessage(b[i:end]))
-		i = skipSpace(b, end)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
+	err := splitArray(b, maxEvents, func(start, end int) { out = append(out, b[start:end]) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
+// SplitBatchString is SplitBatch for a body held in a string, with the same
+// errors: it appends the elements, substrings of s, to dst (to be decoded
+// with DecodeEventString) and returns the extended slice.
+func SplitBatchString(dst []string, s string, maxEvents int) ([]string, error) {
+	n := len(dst)
+	err := splitArray(s, maxEvents, func(start, end int) { dst = append(dst, s[start:end]) })
+	if err != nil {
+		return dst[:n], err
 	}
-	return i
+	return dst, nil
 }
 
-// skipValue returns the end of the JSON value starting at b[i]; b is valid JSON.
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for ; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			i = skipString(b, i)
-			if depth == 0 {
-				return i + 1
+// splitArray validates b as one JSON array and calls element with the bounds
+// of each of its first maxEvents elements. A body that is not valid JSON is
+// ErrBadBatchJSON, whatever its length; a valid one with more elements is
+// ErrTooManyEvents.
+func splitArray[T text](b T, maxEvents int, element func(start, end int)) error {
+	s := scanner[T]{b: b}
+	if s.peek() != '[' {
+		if s.valid(0) && s.end() == nil {
+			return ErrNotArray
+		}
+		return ErrBadBatchJSON
+	}
+	s.i++
+	tooMany := false
+	if !s.consume(']') {
+		for n := 0; ; n++ {
+			s.ws()
+			start := s.i
+			if !s.valid(1) {
+				return ErrBadBatchJSON
 			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i
+			if maxEvents > 0 && n >= maxEvents {
+				tooMany = true
+			} else {
+				element(start, s.i)
 			}
-			depth--
-			if depth == 0 {
-				return i + 1
+			if s.consume(',') {
+				continue
 			}
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i
+			if s.consume(']') {
+				break
 			}
+			return ErrBadBatchJSON
 		}
 	}
-	return i
-}
-
-// skipString returns the index of the closing quote of the string at b[i].
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
-		}
+	if s.end() != nil {
+		return ErrBadBatchJSON
 	}
-	return i
+	if tooMany {
+		return fmt.Errorf("%w: more than %d", ErrTooManyEvents, maxEvents)
+	}
+	return nil
 }

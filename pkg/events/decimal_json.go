@@ -22,23 +22,38 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	var s string
-	switch {
-	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0:
-		s = string(b[1 : len(b)-1])
-	case len(b) > 0 && b[0] == '"':
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("%w: %v", ErrBadDecimal, err)
-		}
-	default:
-		s = string(b)
-	}
-	v, err := ParseDecimal(s)
+	v, err := decimalFromJSON(b)
 	if err != nil {
 		return err
 	}
 	*d = v
 	return nil
+}
+
+// decimalFromJSON parses a JSON number, or a JSON string holding a decimal
+// number, without surrounding space.
+func decimalFromJSON[T text](b T) (Decimal, error) {
+	var s string
+	switch {
+	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !hasBackslash(b):
+		s = string(b[1 : len(b)-1])
+	case len(b) > 0 && b[0] == '"':
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			return Decimal{}, fmt.Errorf("%w: %v", ErrBadDecimal, err)
+		}
+	default:
+		s = string(b)
+	}
+	return ParseDecimal(s)
+}
+
+func hasBackslash[T text](b T) bool {
+	for i := range len(b) {
+		if b[i] == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // MarshalText writes the canonical form.

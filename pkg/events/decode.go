@@ -12,12 +12,21 @@ import (
 // matched exactly (CloudEvents names are lowercase), unknown attributes are
 // ignored, a repeated attribute keeps its last value, and null reads as
 // absent. Time is returned in UTC.
-func DecodeEvent(b []byte) (Event, *Rejection) {
+func DecodeEvent(b []byte) (Event, *Rejection) { return decodeEvent(b) }
+
+// DecodeEventString is DecodeEvent for an event held in a string, with the
+// same results. The event's strings are substrings of s wherever the JSON
+// needs no unescaping, so decoding allocates little, and the event keeps s
+// in memory: use it for short-lived events (ingest decodes a request body
+// copied once into a string).
+func DecodeEventString(s string) (Event, *Rejection) { return decodeEvent(s) }
+
+func decodeEvent[T text](b T) (Event, *Rejection) {
 	var e Event
 	if len(b) > MaxEventBytes {
 		return e, reject(ReasonTooLarge, "", "event is %d bytes, the limit is %d", len(b), MaxEventBytes)
 	}
-	d := eventDecoder{s: scanner{b: b}, e: &e}
+	d := eventDecoder[T]{s: scanner[T]{b: b}, e: &e}
 	null, err := d.s.object(d.field)
 	if err == nil && null {
 		err = errNotObject
@@ -36,12 +45,12 @@ func DecodeEvent(b []byte) (Event, *Rejection) {
 
 // eventDecoder fills an Event from a scanner; field errors are recorded as
 // fieldError so the rejection can name the field.
-type eventDecoder struct {
-	s       scanner
+type eventDecoder[T text] struct {
+	s       scanner[T]
 	e       *Event
 	hasData bool
 	hasQty  bool
-	rawTime []byte
+	rawTime T
 }
 
 type fieldError struct {
@@ -52,7 +61,7 @@ type fieldError struct {
 
 func (f *fieldError) Error() string { return f.field + ": " + f.msg }
 
-func (d *eventDecoder) rejection(err error) *Rejection {
+func (d *eventDecoder[T]) rejection(err error) *Rejection {
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		return &Rejection{Reason: fe.reason, Field: fe.field, Message: fe.msg}
@@ -64,7 +73,7 @@ func (d *eventDecoder) rejection(err error) *Rejection {
 }
 
 // stringField reads a string attribute into dst.
-func (d *eventDecoder) stringField(dst *string, name string) error {
+func (d *eventDecoder[T]) stringField(dst *string, name string) error {
 	v, err := d.s.str()
 	if errors.Is(err, errNotString) {
 		return &fieldError{ReasonBadJSON, name, name + " must be a JSON string"}
@@ -73,7 +82,7 @@ func (d *eventDecoder) stringField(dst *string, name string) error {
 	return err
 }
 
-func (d *eventDecoder) field(key []byte) error {
+func (d *eventDecoder[T]) field(key T) error {
 	e := d.e
 	switch string(key) {
 	case "specversion":
@@ -103,7 +112,7 @@ func (d *eventDecoder) field(key []byte) error {
 }
 
 // specVersion and typeField avoid allocating for the common values.
-func (d *eventDecoder) specVersion() error {
+func (d *eventDecoder[T]) specVersion() error {
 	if d.s.literal(`"1.0"`) {
 		d.e.SpecVersion = SpecVersion
 		return nil
@@ -111,7 +120,7 @@ func (d *eventDecoder) specVersion() error {
 	return d.stringField(&d.e.SpecVersion, "specversion")
 }
 
-func (d *eventDecoder) typeField() error {
+func (d *eventDecoder[T]) typeField() error {
 	if d.s.literal(`"` + EventType + `"`) {
 		d.e.Type = EventType
 		return nil
@@ -119,7 +128,7 @@ func (d *eventDecoder) typeField() error {
 	return d.stringField(&d.e.Type, "type")
 }
 
-func (d *eventDecoder) data() error {
+func (d *eventDecoder[T]) data() error {
 	d.e.Data = Usage{}
 	d.hasQty = false
 	null, err := d.s.object(d.usageField)
@@ -133,7 +142,7 @@ func (d *eventDecoder) data() error {
 	return err
 }
 
-func (d *eventDecoder) usageField(key []byte) error {
+func (d *eventDecoder[T]) usageField(key T) error {
 	u := &d.e.Data
 	switch string(key) {
 	case "product":
@@ -156,7 +165,7 @@ func (d *eventDecoder) usageField(key []byte) error {
 	return d.s.skip(0)
 }
 
-func (d *eventDecoder) quantity() error {
+func (d *eventDecoder[T]) quantity() error {
 	raw, err := d.s.raw()
 	if err != nil {
 		return err
@@ -165,20 +174,22 @@ func (d *eventDecoder) quantity() error {
 	if !d.hasQty {
 		return nil
 	}
-	if err := d.e.Data.Quantity.UnmarshalJSON(raw); err != nil {
+	q, err := decimalFromJSON(raw)
+	if err != nil {
 		return &fieldError{ReasonBadQuantity, "data.quantity", err.Error()}
 	}
+	d.e.Data.Quantity = q
 	return nil
 }
 
-func (d *eventDecoder) amount() error {
+func (d *eventDecoder[T]) amount() error {
 	raw, err := d.s.raw()
 	if err != nil || string(raw) == "null" {
 		d.e.Data.Amount = nil
 		return err
 	}
-	var a Decimal
-	if err := a.UnmarshalJSON(raw); err != nil {
+	a, err := decimalFromJSON(raw)
+	if err != nil {
 		return &fieldError{ReasonBadAmount, "data.amount", err.Error()}
 	}
 	d.e.Data.Amount = &a
@@ -186,7 +197,7 @@ func (d *eventDecoder) amount() error {
 }
 
 // tier accepts a JSON integer, or an integral number such as 2.0.
-func (d *eventDecoder) tier() error {
+func (d *eventDecoder[T]) tier() error {
 	raw, err := d.s.raw()
 	if err != nil || string(raw) == "null" {
 		d.e.Data.Tier = 0
@@ -206,10 +217,10 @@ func (d *eventDecoder) tier() error {
 
 const maxTier = 1<<31 - 1
 
-func (d *eventDecoder) attributes() error {
+func (d *eventDecoder[T]) attributes() error {
 	bad := &fieldError{ReasonBadAttribute, "data.attributes", "attributes must be an object of strings"}
 	attrs := map[string]string{}
-	null, err := d.s.object(func(key []byte) error {
+	null, err := d.s.object(func(key T) error {
 		v, err := d.s.str()
 		if errors.Is(err, errNotString) {
 			bad.field = "data.attributes." + string(key)
@@ -235,7 +246,7 @@ func (d *eventDecoder) attributes() error {
 }
 
 // finish checks what can only be checked once the whole object is read.
-func (d *eventDecoder) finish() *Rejection {
+func (d *eventDecoder[T]) finish() *Rejection {
 	t, rej := decodeTime(d.rawTime)
 	if rej != nil {
 		return rej
@@ -250,11 +261,11 @@ func (d *eventDecoder) finish() *Rejection {
 	return nil
 }
 
-func decodeTime(raw []byte) (time.Time, *Rejection) {
+func decodeTime[T text](raw T) (time.Time, *Rejection) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return time.Time{}, reject(ReasonMissingField, "time", "time is required")
 	}
-	s := scanner{b: raw}
+	s := scanner[T]{b: raw}
 	v, err := s.str()
 	if err != nil {
 		return time.Time{}, reject(ReasonBadTime, "time", "time must be an RFC 3339 string")

@@ -7,21 +7,31 @@ import (
 	"unicode/utf8"
 )
 
+// text is what a scanner reads: a []byte (DecodeEvent, SplitBatch) or a
+// string (DecodeEventString, SplitBatchString). string(x) of a piece of it
+// copies for []byte and is free for string, so values read from a string
+// share its memory.
+type text interface{ []byte | string }
+
 // scanner is a strict, allocation-light JSON reader for the fixed shape of
 // a usage event (RFC 8259; duplicate keys: the last wins). It reads values in
 // place and validates everything it skips.
-type scanner struct {
-	b []byte
+type scanner[T text] struct {
+	b T
 	i int
 }
 
 const maxJSONDepth = 256
 
-func (s *scanner) syntaxErr() error {
+// maxValidDepth is encoding/json's nesting limit: json.Valid refuses deeper
+// values, and so does SplitBatch.
+const maxValidDepth = 10000
+
+func (s *scanner[T]) syntaxErr() error {
 	return errors.New("invalid JSON at byte " + strconv.Itoa(s.i))
 }
 
-func (s *scanner) ws() {
+func (s *scanner[T]) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -33,7 +43,7 @@ func (s *scanner) ws() {
 }
 
 // peek returns the next non-space byte, or 0 at the end.
-func (s *scanner) peek() byte {
+func (s *scanner[T]) peek() byte {
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -41,7 +51,7 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
-func (s *scanner) consume(c byte) bool {
+func (s *scanner[T]) consume(c byte) bool {
 	if s.peek() == c {
 		s.i++
 		return true
@@ -51,7 +61,7 @@ func (s *scanner) consume(c byte) bool {
 
 // object calls field for each key of the object starting here; field must
 // consume the value. A leading "null" is reported as null=true.
-func (s *scanner) object(field func(key []byte) error) (null bool, err error) {
+func (s *scanner[T]) object(field func(key T) error) (null bool, err error) {
 	if s.literal("null") {
 		return true, nil
 	}
@@ -86,28 +96,29 @@ func (s *scanner) object(field func(key []byte) error) (null bool, err error) {
 var errNotObject = errors.New("not a JSON object")
 var errNotString = errors.New("not a JSON string")
 
-// key reads an object key; escaped keys are decoded into a fresh slice.
-func (s *scanner) key() ([]byte, error) {
+// key reads an object key; escaped keys are decoded into a fresh value.
+func (s *scanner[T]) key() (T, error) {
+	var zero T
 	if s.peek() != '"' {
-		return nil, s.syntaxErr()
+		return zero, s.syntaxErr()
 	}
 	raw, escaped, err := s.rawString()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	if !escaped {
 		return raw[1 : len(raw)-1], nil
 	}
 	var k string
-	if err := json.Unmarshal(raw, &k); err != nil {
-		return nil, s.syntaxErr()
+	if err := json.Unmarshal([]byte(raw), &k); err != nil {
+		return zero, s.syntaxErr()
 	}
-	return []byte(k), nil
+	return T(k), nil
 }
 
 // str reads a JSON string (null reads as ""). Non-string values are
 // consumed and reported as errNotString.
-func (s *scanner) str() (string, error) {
+func (s *scanner[T]) str() (string, error) {
 	switch s.peek() {
 	case '"':
 	case 'n':
@@ -129,46 +140,68 @@ func (s *scanner) str() (string, error) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return "", s.syntaxErr()
 	}
 	return v, nil
 }
 
+// plainByte marks the bytes a JSON string holds as they are: printable
+// ASCII other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // rawString returns the quoted string at s.i; escaped is true when it needs
 // decoding (escapes or invalid UTF-8).
-func (s *scanner) rawString() (raw []byte, escaped bool, err error) {
+func (s *scanner[T]) rawString() (raw T, escaped bool, err error) {
 	start := s.i
 	s.i++
 	ascii := true
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if plainByte[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.i++
 			raw = s.b[start:s.i]
-			if !ascii && !utf8.Valid(raw) {
+			if !ascii && !validUTF8(raw) {
 				escaped = true
 			}
 			return raw, escaped, nil
 		case c == '\\':
 			escaped = true
 			if err := s.escape(); err != nil {
-				return nil, false, err
+				return raw, false, err
 			}
 			continue
 		case c < 0x20:
-			return nil, false, s.syntaxErr()
-		case c >= 0x80:
-			ascii = false
+			return raw, false, s.syntaxErr()
 		}
+		ascii = false
 		s.i++
 	}
-	return nil, false, s.syntaxErr()
+	return raw, false, s.syntaxErr()
+}
+
+func validUTF8[T text](x T) bool {
+	switch v := any(x).(type) {
+	case string:
+		return utf8.ValidString(v)
+	case []byte:
+		return utf8.Valid(v)
+	}
+	return false
 }
 
 // escape validates the escape sequence at s.i and steps over it.
-func (s *scanner) escape() error {
+func (s *scanner[T]) escape() error {
 	if s.i+1 >= len(s.b) {
 		return s.syntaxErr()
 	}
@@ -180,8 +213,8 @@ func (s *scanner) escape() error {
 		if s.i+6 > len(s.b) {
 			return s.syntaxErr()
 		}
-		for _, h := range s.b[s.i+2 : s.i+6] {
-			if !isHex(h) {
+		for j := s.i + 2; j < s.i+6; j++ {
+			if !isHex(s.b[j]) {
 				return s.syntaxErr()
 			}
 		}
@@ -193,25 +226,31 @@ func (s *scanner) escape() error {
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
-func (s *scanner) literal(lit string) bool {
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-		s.i += len(lit)
-		return true
+func (s *scanner[T]) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) {
+		return false
 	}
-	return false
+	for j := range len(lit) {
+		if s.b[s.i+j] != lit[j] {
+			return false
+		}
+	}
+	s.i += len(lit)
+	return true
 }
 
 // raw validates the value at s.i and returns its bytes.
-func (s *scanner) raw() ([]byte, error) {
+func (s *scanner[T]) raw() (T, error) {
 	s.ws()
 	start := s.i
 	if err := s.skip(0); err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	return s.b[start:s.i], nil
 }
 
-func (s *scanner) skip(depth int) error {
+func (s *scanner[T]) skip(depth int) error {
 	if depth > maxJSONDepth {
 		return errors.New("JSON nested too deeply")
 	}
@@ -220,8 +259,7 @@ func (s *scanner) skip(depth int) error {
 		_, _, err := s.rawString()
 		return err
 	case c == '{':
-		_, err := s.object(func([]byte) error { return s.skip(depth + 1) })
-		return err
+		return s.skipObject(depth)
 	case c == '[':
 		return s.array(depth)
 	case c == '-' || c >= '0' && c <= '9':
@@ -232,7 +270,37 @@ func (s *scanner) skip(depth int) error {
 	return s.syntaxErr()
 }
 
-func (s *scanner) array(depth int) error {
+// skipObject steps over the object at s.i, validating it.
+func (s *scanner[T]) skipObject(depth int) error {
+	s.i++
+	if s.consume('}') {
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.syntaxErr()
+		}
+		if _, _, err := s.rawString(); err != nil {
+			return err
+		}
+		if !s.consume(':') {
+			return s.syntaxErr()
+		}
+		s.ws()
+		if err := s.skip(depth + 1); err != nil {
+			return err
+		}
+		if s.consume(',') {
+			continue
+		}
+		if s.consume('}') {
+			return nil
+		}
+		return s.syntaxErr()
+	}
+}
+
+func (s *scanner[T]) array(depth int) error {
 	s.i++
 	if s.consume(']') {
 		return nil
@@ -251,8 +319,49 @@ func (s *scanner) array(depth int) error {
 	}
 }
 
+// valid steps over the value at s.i and reports whether json.Valid would
+// accept it inside depth enclosing containers (maxValidDepth at most).
+func (s *scanner[T]) valid(depth int) bool {
+	switch c := s.peek(); {
+	case c == '"':
+		_, _, err := s.rawString()
+		return err == nil
+	case c == '{' || c == '[':
+		return depth < maxValidDepth && s.validContainer(depth+1, c+2) // '{'+2 = '}', '['+2 = ']'
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number() == nil
+	}
+	return s.literal("true") || s.literal("false") || s.literal("null")
+}
+
+// validContainer steps over the object or array at s.i (depth counts it),
+// whose closing byte is end.
+func (s *scanner[T]) validContainer(depth int, end byte) bool {
+	s.i++
+	if s.consume(end) {
+		return true
+	}
+	for {
+		if end == '}' {
+			if s.peek() != '"' {
+				return false
+			}
+			if _, _, err := s.rawString(); err != nil || !s.consume(':') {
+				return false
+			}
+		}
+		if !s.valid(depth) {
+			return false
+		}
+		if s.consume(',') {
+			continue
+		}
+		return s.consume(end)
+	}
+}
+
 // number steps over -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() error {
+func (s *scanner[T]) number() error {
 	if s.i < len(s.b) && s.b[s.i] == '-' {
 		s.i++
 	}
@@ -279,7 +388,7 @@ func (s *scanner) number() error {
 }
 
 // digits steps over a run of digits and returns its length.
-func (s *scanner) digits() int {
+func (s *scanner[T]) digits() int {
 	start := s.i
 	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
 		s.i++
@@ -288,7 +397,7 @@ func (s *scanner) digits() int {
 }
 
 // end checks that only whitespace follows.
-func (s *scanner) end() error {
+func (s *scanner[T]) end() error {
 	s.ws()
 	if s.i != len(s.b) {
 		return s.syntaxErr()

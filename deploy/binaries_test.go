@@ -1,0 +1,147 @@
+package deploy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binDir holds the binaries built by buildImage for the whole test run.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "usagepipe-deploy-test-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// dockerfileBuild returns the packages the Dockerfile's `go build` line builds ("./cmd/ingest", …).
+func dockerfileBuild(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[0] != "RUN" || !strings.Contains(line, "go build") {
+			continue
+		}
+		var pkgs []string
+		for _, f := range fields {
+			if strings.HasPrefix(f, "./cmd/") {
+				pkgs = append(pkgs, f)
+			}
+		}
+		return pkgs
+	}
+	t.Fatal("Dockerfile: no RUN go build line")
+	return nil
+}
+
+var (
+	buildOnce sync.Once
+	buildOut  []byte
+	buildErr  error
+)
+
+// buildImage builds, once, every binary the Dockerfile puts in the image into binDir (each lands at /<name> in
+// the image). It builds with the test's own settings, not the image's static, trimmed ones: the flags are the
+// same and the build cache of the tests is reused.
+func buildImage(t *testing.T) {
+	t.Helper()
+	pkgs := dockerfileBuild(t)
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, goTool(), append([]string{"build", "-o", binDir + "/"}, pkgs...)...)
+		cmd.Dir = ".."
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("building %v as the Dockerfile does: %v\n%s", pkgs, buildErr, buildOut)
+	}
+}
+
+// goTool is the go command of the toolchain running the test.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// flagSpec is a flag a binary declares and its default, as its -h prints them.
+type flagSpec struct{ def string }
+
+var (
+	flagsMu    sync.Mutex
+	flagsCache = map[string]map[string]flagSpec{}
+)
+
+// usageLine is a flag line of Go's flag usage: "  -name type".
+var (
+	usageLine   = regexp.MustCompile(`^  -([A-Za-z0-9][A-Za-z0-9._-]*)`)
+	defaultText = regexp.MustCompile(`\(default "?(.*?)"?\)$`)
+)
+
+// binaryFlags runs "<binary> -h" (binary as service.binary names it) and returns the flags it declares.
+func binaryFlags(t *testing.T, binary string) map[string]flagSpec {
+	t.Helper()
+	flagsMu.Lock()
+	defer flagsMu.Unlock()
+	if f, ok := flagsCache[binary]; ok {
+		return f
+	}
+	out := run(t, append(strings.Fields(binary), "-h")...)
+	flags := map[string]flagSpec{}
+	var last string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if m := usageLine.FindStringSubmatch(sc.Text()); m != nil {
+			last = m[1]
+			flags[last] = flagSpec{}
+		} else if m := defaultText.FindStringSubmatch(sc.Text()); m != nil && last != "" {
+			flags[last] = flagSpec{def: m[1]}
+		}
+	}
+	flagsCache[binary] = flags
+	return flags
+}
+
+// run runs a built binary (first argument: its name) and returns its combined output, whatever its exit
+// status (-h of a command that is not implemented prints nothing useful: the checks then report its flags
+// missing).
+func run(t *testing.T, args ...string) []byte {
+	t.Helper()
+	buildImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, args[0]), args[1:]...)
+	cmd.Env = []string{} // flags' USAGEPIPE_* fallbacks must not leak into the defaults
+	out, _ := cmd.CombinedOutput()
+	return out
+}
+
+// imageBinaries are the names of the binaries in the image (/ingest, /usagepipe, …).
+func imageBinaries(t *testing.T) []string {
+	var names []string
+	for _, p := range dockerfileBuild(t) {
+		names = append(names, filepath.Base(p))
+	}
+	return names
+}

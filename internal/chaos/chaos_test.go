@@ -1,0 +1,75 @@
+package chaos
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShortChaosRun is the proof in the test suite: about 20 000 events through the real processes while
+// every worker kind is SIGKILLed a few times, the NATS server once, and Connect answers 5 % of requests with
+// faults. Nothing may be lost or doubled and no usage file may exist twice.
+func TestShortChaosRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the short chaos run takes about a minute and a half; -short skips it")
+	}
+	bins := t.TempDir()
+	if err := Build(t.Context(), bins); errors.Is(err, ErrMissingBinary) {
+		t.Skipf("the pipeline is not complete: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cfg := Config{
+		Events: 20000, Subscriptions: 300, Products: 3, Duration: 20 * time.Second, Seed: 7,
+		KillEvery: 2 * time.Second, FaultRate: 0.05, DuplicateShare: 0.05, LateShare: 0.005, Cluster: 1,
+		SettleTimeout: 3 * time.Minute, WorkDir: t.TempDir(), BinDir: bins, Out: &out,
+	}
+	res, err := Run(t.Context(), cfg)
+	t.Cleanup(func() {
+		t.Logf("chaos output:\n%s", out.String())
+		if t.Failed() && res.Dir != "" {
+			logTails(t, filepath.Join(res.Dir, "logs"))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lost != 0 || res.Doubled != 0 || res.DuplicateFiles != 0 || res.Rejected != 0 || res.Unmapped != 0 {
+		t.Errorf("%s (rejected %d, unmapped %d)", res.Line(), res.Rejected, res.Unmapped)
+	}
+	if !res.Settled {
+		t.Errorf("Connect did not settle on the truth within %v", cfg.SettleTimeout)
+	}
+	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter, kindNATS} {
+		if res.KillsByKind[kind] == 0 {
+			t.Errorf("no %s was killed: %v", kind, res.KillsByKind)
+		}
+	}
+}
+
+// logTails logs the last lines of every process log of a failed run.
+func logTails(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, path := range logs {
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		var lines []string
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			if lines = append(lines, sc.Text()); len(lines) > 25 {
+				lines = lines[1:]
+			}
+		}
+		f.Close()
+		t.Logf("%s (last lines):\n%s", filepath.Base(path), strings.Join(lines, "\n"))
+	}
+}

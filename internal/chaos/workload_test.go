@@ -1,0 +1,157 @@
+package chaos
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+)
+
+func testConfig(seed uint64) Config {
+	c := DefaultConfig
+	c.Events, c.Subscriptions, c.Duration, c.Seed = 3000, 60, 30*time.Second, seed
+	c.LateShare = 0.05
+	return c.withDefaults()
+}
+
+func TestWorkloadIsReproducibleBySeed(t *testing.T) {
+	_, ps := testCatalog(t, 3, 60)
+	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+	a, b := newWorkload(testConfig(11), ps, start), newWorkload(testConfig(11), ps, start)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two workloads of the same seed differ")
+	}
+	c := newWorkload(testConfig(12), ps, start)
+	if reflect.DeepEqual(a.Events, c.Events) {
+		t.Fatal("workloads of different seeds are equal")
+	}
+}
+
+// TestWorkloadShape checks what the run relies on: every event is valid when it is sent, none is timed
+// before the start minus the backdate, duplicates and late events are there, and event times are unique.
+func TestWorkloadShape(t *testing.T) {
+	cat, ps := testCatalog(t, 3, 60)
+	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+	cfg := testConfig(5)
+	w := newWorkload(cfg, ps, start)
+	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
+		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
+	}
+	if !slices.IsSortedFunc(w.Sends, func(a, b Send) int { return int(a.At - b.At) }) {
+		t.Error("sends are not in time order")
+	}
+	firstSend := map[int]time.Duration{}
+	for _, s := range w.Sends {
+		if _, ok := firstSend[s.Event]; !ok {
+			firstSend[s.Event] = s.At
+		}
+	}
+	times, late := map[time.Time]bool{}, 0
+	for i := range w.Events {
+		e := &w.Events[i]
+		sentAt := start.Add(firstSend[i])
+		if rej := cat.Validate(e, sentAt); rej != nil {
+			t.Fatalf("event %s is invalid when sent: %v", e.ID, rej)
+		}
+		if e.Time.Before(start.Add(-backdate)) {
+			t.Fatalf("event %s is timed %v, before the start minus %v", e.ID, e.Time, backdate)
+		}
+		if times[e.Time] {
+			t.Fatalf("event time %v is not unique", e.Time)
+		}
+		times[e.Time] = true
+		p, _ := cat.Product(e.Data.Product)
+		if !p.CloseAt(p.PeriodOf(e.Time)).After(sentAt) {
+			late++
+		}
+	}
+	if late < w.Late {
+		t.Errorf("%d events are sent after their period closed, want at least the %d planned late", late, w.Late)
+	}
+}
+
+func TestCatalogsAgree(t *testing.T) {
+	cat, ps := testCatalog(t, 4, 40)
+	b, err := yaml.Marshal(connectCatalog(ps, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect, err := usageapitest.ParseCatalog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Products) != 4 || len(connect.Products) != 4 || len(connect.Assets) != 40 {
+		t.Fatalf("products %d / %d, assets %d", len(cat.Products), len(connect.Products), len(connect.Assets))
+	}
+	for i, p := range cat.Products {
+		cp := connect.Products[i]
+		if cp.ID != p.ID || cp.Schema != string(p.Schema) || len(cp.Items) != len(p.Items) {
+			t.Errorf("product %s: connect has %+v", p.ID, cp)
+		}
+		for j, it := range p.Items {
+			if cp.Items[j].MPN != it.MPN || cp.Items[j].Precision != it.Precision.String() {
+				t.Errorf("item %s: connect has %+v", it.MPN, cp.Items[j])
+			}
+		}
+	}
+	for s, a := range connect.Assets {
+		if p, _ := cat.Product(a.Product); p == nil || a.ID != subscription(s, 4) {
+			t.Errorf("asset %d: %+v", s, a)
+		}
+	}
+}
+
+func TestFaultSpecIsUnderstoodByTheEmulator(t *testing.T) {
+	if faultSpec(0) != "" {
+		t.Error("a zero rate injects faults")
+	}
+	spec := faultSpec(0.05)
+	route, list, ok := strings.Cut(spec, "=")
+	if !ok || route != "*" {
+		t.Fatalf("spec %q", spec)
+	}
+	faults, err := usageapitest.ParseFaults(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range faults {
+		total += f.Probability
+	}
+	if len(faults) != len(faultKinds) || total < 0.0499 || total > 0.0501 {
+		t.Errorf("faults %+v: total probability %v", faults, total)
+	}
+}
+
+func TestDuplicateFilesCountsLiveFilesSharingAnExternalID(t *testing.T) {
+	files := []usageapi.File{
+		{ID: "UF-1", ExternalID: "usagepipe:a:r0:p1", Status: usageapi.FileStatusAccepted},
+		{ID: "UF-2", ExternalID: "usagepipe:a:r0:p1", Status: usageapi.FileStatusDeleted},
+		{ID: "UF-3", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusAccepted},
+		{ID: "UF-4", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusPending},
+		{ID: "UF-5", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusDraft},
+	}
+	if want, have := 2, duplicateFiles(files); want != have {
+		t.Errorf("duplicate files: want %d, have %d", want, have)
+	}
+	described := func(id, ext, desc string) usageapi.File {
+		return usageapi.File{ID: id, ExternalID: ext, Status: usageapi.FileStatusAccepted, Description: desc,
+			Product: &usageapi.Product{ID: "PRD-1"}, Contract: &usageapi.Contract{ID: "CRD-1"}}
+	}
+	const closed = "usagepipe closed usage of PRD-1 / CRD-1 for [2026-05-20T10:00:00Z, 2026-05-20T10:00:04Z) UTC, part 1: 3 records"
+	const supp = "usagepipe supplement 2 (adjustment deltas) of PRD-1 / CRD-1 for [2026-05-20T10:00:00Z, 2026-05-20T10:00:04Z) UTC, part 1: 1 records"
+	files = []usageapi.File{described("UF-1", "x1", closed), described("UF-2", "x2", closed),
+		described("UF-3", "x3", supp), described("UF-4", "", "someone else's file")}
+	if want, have := 1, duplicateFiles(files); want != have {
+		t.Errorf("duplicate files: want %d, have %d", want, have)
+	}
+	if want, have := 4, liveFiles(files); want != have {
+		t.Errorf("live files: want %d, have %d", want, have)
+	}
+}

@@ -1,0 +1,65 @@
+package devstack_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// A stack stopped after its first usage file and started again on the same data directory resumes: the
+// emulator still has the file (once), the observer recounts the stored events, and new usage becomes a new
+// file of its own period.
+func TestSecondStartResumesFromTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	first := start(t, testOptions(t, dir))
+	e := first.Catalogs().ExampleEvent("resume-1", time.Now())
+	post(t, first, e, nil)
+	waitFor(t, "the first accepted file", 60*time.Second, func() bool { return len(acceptedFiles(first, e.Data.Product)) == 1 })
+	if err := first.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+
+	second := start(t, testOptions(t, dir))
+	if !second.Resumed() {
+		t.Error("the second start does not report a resumed data directory")
+	}
+	if n := len(acceptedFiles(second, e.Data.Product)); n != 1 {
+		t.Fatalf("after restart the emulator has %d accepted files of %s, want the 1 from before", n, e.Data.Product)
+	}
+	post(t, second, second.Catalogs().ExampleEvent("resume-2", time.Now()), nil)
+	waitFor(t, "a second accepted file", 60*time.Second, func() bool { return len(acceptedFiles(second, e.Data.Product)) == 2 })
+	waitFor(t, "the observer to count both stored events", 10*time.Second, func() bool {
+		return second.Summary(context.Background()).EventsStored == 2
+	})
+	files := acceptedFiles(second, e.Data.Product)
+	if files[0].ExternalID == files[1].ExternalID {
+		t.Errorf("two files with external id %s", files[0].ExternalID)
+	}
+	if sum := second.Summary(context.Background()); sum.FilesIn(usageapi.FileStatusAccepted) < 2 || !strings.Contains(sum.String(), "accepted") {
+		t.Errorf("summary: %s", sum)
+	}
+}
+
+// The stack serves each worker's metrics, and the emulator and metrics servers answer /healthz.
+func TestEndpointsAnswer(t *testing.T) {
+	st := start(t, testOptions(t, t.TempDir()))
+	u := st.URLs()
+	for _, url := range []string{u.Emulator + "/healthz", u.Metrics + "/healthz", u.Ingest + "/readyz",
+		u.Metrics + "/metrics/ingest", u.Metrics + "/metrics/aggregator", u.Metrics + "/metrics/submitter"} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Errorf("GET %s: %v", url, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("GET %s: %s, %d bytes", url, resp.Status, len(body))
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// ackingBus acknowledges every message at once, so BenchmarkHandlerCPU500 measures ingest's own CPU
+// (decode, validate, packets, response) without JetStream. It is for the benchmark only.
+type ackingBus struct{ seq atomic.Uint64 }
+
+func (a *ackingBus) PublishBatch(_ context.Context, msgs []bus.Msg) ([]bus.PubAck, error) {
+	acks := make([]bus.PubAck, len(msgs))
+	for i := range acks {
+		acks[i].Seq = a.seq.Add(1)
+	}
+	return acks, nil
+}
+
+func (a *ackingBus) Ready(context.Context) error { return nil }
+
+const benchCatalogYAML = `
+products:
+  - id: PRD-100-200-300
+    schema: QT
+    currency: EUR
+    contracts: [CRD-10001]
+    marketplaces: [MP-91673]
+    time_zone: Europe/Madrid
+    period: {kind: monthly}
+    allowed_lateness: 48h
+    items:
+      - {mpn: STORAGE-GB-HOURS, precision: decimal(4), aggregation: sum}
+      - {mpn: STORAGE-PEAK-GB, precision: decimal(2), aggregation: max}
+      - {mpn: API-REQUESTS, precision: integer, aggregation: count}
+`
+
+// realisticBodies returns count request bodies of n events each, as `usagepipe bench ingest` sends them.
+func realisticBodies(tb testing.TB, count, n int) [][]byte {
+	type ev struct {
+		SpecVersion string         `json:"specversion"`
+		ID          string         `json:"id"`
+		Source      string         `json:"source"`
+		Type        string         `json:"type"`
+		Subject     string         `json:"subject"`
+		Time        string         `json:"time"`
+		Data        map[string]any `json:"data"`
+	}
+	items := []struct{ item, quantity string }{{"STORAGE-GB-HOURS", "12.5"}, {"API-REQUESTS", "1"}, {"STORAGE-PEAK-GB", "311.75"}}
+	now := time.Now().UTC()
+	var bodies [][]byte
+	for r := range count {
+		batch := make([]ev, n)
+		for j := range batch {
+			i := r*n + j
+			it := items[i%len(items)]
+			batch[j] = ev{
+				SpecVersion: "1.0", ID: fmt.Sprintf("evt-00-%08d-%04x", i, i*2654435761%65536),
+				Source: fmt.Sprintf("https://metering.example.com/collectors/%d", i%8), Type: events.EventType,
+				Subject: fmt.Sprintf("AS-%04d-%04d-%04d", 1000+i%300, 2000+i%7, 3000+i%11),
+				Time:    now.Add(-time.Duration(i%3600) * time.Second).Format(time.RFC3339Nano),
+				Data: map[string]any{
+					"product": "PRD-100-200-300", "item": it.item, "quantity": it.quantity, "marketplace": "MP-91673",
+					"attributes": map[string]string{"region": "eu-west-1", "host": fmt.Sprintf("node-%d", i%50)},
+				},
+			}
+		}
+		b, err := json.Marshal(batch)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies
+}
+
+// BenchmarkHandlerCPU500 serves POST /v1/events with 500 new realistic events through the whole handler
+// (otelhttp, decode, validate, packets, response) against a bus that acknowledges at once.
+func BenchmarkHandlerCPU500(b *testing.B) {
+	tel, err := telemetry.Setup(context.Background(), telemetry.Options{Service: "ingest", Getenv: func(string) string { return "" }, LogOutput: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tel.Shutdown()
+	catalog, err := events.ParseCatalog([]byte(benchCatalogYAML))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := New(Config{Partitions: 16}, &ackingBus{}, catalog, tel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := svc.Handler()
+	body := realisticBodies(b, 1, 500)[0]
+	ids := idOffsets(body)
+	b.ReportAllocs()
+	i := 0
+	cpu := processCPU()
+	for b.Loop() {
+		stampIDs(body, ids, i) // new ids each iteration, so every event is new
+		req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body))
+		req.Header.Set("Content-Type", MediaBatch)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK && w.Code != http.StatusMultiStatus {
+			b.Fatalf("status %d: %.300s", w.Code, w.Body)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(500*b.N), "ns/event")
+	reportCPU(b, cpu, 500)
+}
+
+// idOffsets returns the offsets of the first byte of every "id" value in body.
+func idOffsets(body []byte) []int {
+	var offsets []int
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`"id":"`))
+		if j < 0 {
+			return offsets
+		}
+		i += j + len(`"id":"`)
+		offsets = append(offsets, i)
+	}
+}
+
+// stampIDs overwrites the first 8 bytes of every id with iter.
+func stampIDs(body []byte, offsets []int, iter int) {
+	digits := fmt.Sprintf("%08d", iter)
+	for _, o := range offsets {
+		copy(body[o:o+8], digits)
+	}
+}
+
+// processCPU is the CPU time (user + system) the test process has used, GC included: under a loaded machine
+// it is a steadier measure than wall time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU used since start per op (and per event when events > 0).
+func reportCPU(b *testing.B, start time.Duration, events int) {
+	cpu := float64(processCPU()-start) / float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	if events > 0 {
+		b.ReportMetric(cpu/float64(events), "cpu-ns/event")
+	}
+}
