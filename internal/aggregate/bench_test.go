@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -60,16 +59,15 @@ func benchEvents(n, keys int, amount bool) []events.Event {
 func BenchmarkApply(b *testing.B) {
 	for _, schema := range []string{"QT", "CR"} {
 		b.Run(schema, func(b *testing.B) {
-			const pool, packet = 1 << 14, 64
-			horizonPackets := envInt("HP", 1<<14)
-			evs := benchEvents(pool, envInt("KEYS", 10000), schema == "CR")
+			const pool, packet, horizonPackets = 1 << 14, 64, 1 << 14
+			evs := benchEvents(pool, 10000, schema == "CR")
 			sources := make([]string, 4096)
 			for i := range sources {
 				sources[i] = "bench-" + strconv.Itoa(i)
 			}
 			s := New(Config{Catalog: benchCatalog(b, schema), Partitions: 1, MarkFrom: evs[0].Time, DedupHorizon: time.Hour})
 			var out Output
-			arrival, step := evs[0].Time, time.Hour/time.Duration(horizonPackets)
+			arrival, step := evs[0].Time, time.Hour/horizonPackets
 			seq, at, round := uint64(0), 0, 0
 			apply := func() {
 				if at == pool {
@@ -173,11 +171,4 @@ func heapInUse() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
 }

@@ -66,6 +66,21 @@
 // Changing an item's aggregation starts new keys for it. A catalog change takes effect where each partition is
 // restored, so only additions give every partition the same output whenever that happens.
 //
+// # Use
+//
+// The worker owning a partition builds its State with New (an empty stream) or Restore (a snapshot taken
+// after message S), then for every message after S calls Apply for an event packet or Advance for a tick, and
+// commits the Output together with the message's sequence: Closed, then Marks, then Adjustments, in order;
+// DeadLetters go to the dead-letter stream. Output.Reset reuses an Output without allocating. When the
+// partition is idle, a tick should reach the stream at or after NextDue, so that periods close on time.
+// Snapshot can be taken between any two messages.
+//
+// # Performance
+//
+// The fold allocates nothing per event in steady state (new keys, closes, adjustments, dead letters and the
+// dedup table's growth allocate). An open key takes about 150 bytes (200 with amounts), a remembered id 10 to
+// 23. Apply prepares a packet's events in passes that overlap their cache misses, so larger packets go faster.
+//
 // # Concurrency
 //
 // A State is not safe for concurrent use. It starts no goroutines and does no I/O except to the writer and the

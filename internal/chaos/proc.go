@@ -26,6 +26,7 @@ type proc struct {
 	exited   chan struct{} // closed when the current process has been reaped
 	expected bool          // the current process is being killed on purpose
 	closing  bool          // shut down for good: no more starts
+	quit     chan struct{} // closed with closing, to cut a crash backoff short
 	starts   int
 	kills    int
 	crashes  int
@@ -77,9 +78,13 @@ func (p *proc) reap(cmd *exec.Cmd, log *os.File, exited chan struct{}) {
 	backoff := min(crashBackoff<<min(p.crashes, 4), crashBackoffMax)
 	p.mu.Unlock()
 	close(exited)
-	if crashed {
-		time.Sleep(backoff)
-		_ = p.start() // a failed start leaves it down; the killer's next restart or the end will show it
+	if !crashed {
+		return
+	}
+	select {
+	case <-time.After(backoff):
+		_ = p.start() // a failed start leaves it down; the killer's next restart or the summary shows it
+	case <-p.quit:
 	}
 }
 
@@ -114,7 +119,10 @@ func (p *proc) kill() bool {
 // close stops the process for good: SIGKILL of its group, and no restart ever after.
 func (p *proc) close() {
 	p.mu.Lock()
-	p.closing = true
+	if !p.closing {
+		p.closing = true
+		close(p.quit)
+	}
 	var exited chan struct{}
 	if p.cmd != nil {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)

@@ -49,6 +49,7 @@ type report struct {
 	truth    reconcile.Totals
 	v        verdict
 	agg      *reconcile.AggView // nil when it could not be read
+	ledger   *reconcile.Ledger  // nil when it could not be read
 	aggDiffs []reconcile.Difference
 	prod     *producer
 	procs    []procStats
@@ -65,6 +66,7 @@ func (r *report) write(out io.Writer) {
 		c.Seed, len(r.w.Events), r.w.Resent, r.w.Late, c.Subscriptions, c.Products, c.Cluster, c.Partitions)
 	r.writeProducts(out)
 	r.writeConnect(out)
+	r.writeLedger(out)
 	r.writeAgg(out)
 	p := r.prod
 	fmt.Fprintf(out, "producer: %d sends in %d requests (%d retried); ingest answered %d accepted, %d duplicate, %d rejected\n",
@@ -140,6 +142,19 @@ func (r *report) writeConnect(out io.Writer) {
 	}
 	fmt.Fprintf(out, "connect: %d files (%s), %d duplicate files, %d records unmapped\n",
 		r.result.Files, strings.Join(parts, ", "), r.result.DuplicateFiles, len(r.v.unmapped))
+}
+
+func (r *report) writeLedger(out io.Writer) {
+	if r.ledger == nil {
+		fmt.Fprintln(out, "ledger: not read")
+		return
+	}
+	by := r.ledger.ByState()
+	var parts []string
+	for _, s := range slices.Sorted(maps.Keys(by)) {
+		parts = append(parts, fmt.Sprintf("%d %s", by[s], s))
+	}
+	fmt.Fprintf(out, "ledger: %d entries (%s)\n", len(r.ledger.Entries), strings.Join(parts, ", "))
 }
 
 func (r *report) writeAgg(out io.Writer) {

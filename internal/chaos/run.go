@@ -73,7 +73,7 @@ func (r *run) do(ctx context.Context) (Result, error) {
 		return Result{Dir: r.dir}, err
 	}
 	rep := &report{cfg: r.cfg, products: ps, w: w, truth: truth}
-	if err := r.drive(ctx, rep, cat, lastClose(cat, w)); err != nil {
+	if err := r.drive(ctx, conn, rep, cat, lastClose(cat, w)); err != nil {
 		return Result{Dir: r.dir}, err
 	}
 	r.diagnose(conn, cat, rep)
@@ -161,7 +161,7 @@ func lastClose(cat *events.Catalog, w *Workload) time.Time {
 }
 
 // drive sends the workload while the killer works, then waits for Connect to settle.
-func (r *run) drive(ctx context.Context, rep *report, cat *events.Catalog, closeAt time.Time) error {
+func (r *run) drive(ctx context.Context, conn *bus.Conn, rep *report, cat *events.Catalog, closeAt time.Time) error {
 	w := rep.w
 	prod := newProducer(w, r.sys.ingestURLs, r.cfg.Seed)
 	rep.prod = prod
@@ -191,7 +191,8 @@ func (r *run) drive(ctx context.Context, rep *report, cat *events.Catalog, close
 	}
 	settleFrom := time.Now()
 	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
-	v := &verifier{client: client, cat: cat, truth: rep.truth, logf: r.logf}
+	ledger := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
+	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledger, logf: r.logf}
 	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
 	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
 		time.Since(settleFrom).Round(time.Second))
@@ -227,6 +228,9 @@ func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
 		return
 	}
 	rep.agg, rep.aggDiffs = agg, reconcile.Compare(rep.truth, agg.Totals)
+	if rep.ledger, err = reconcile.ReadLedger(ctx, conn); err != nil {
+		r.logf("reading the ledger: %v", err)
+	}
 }
 
 // finish fills the result, writes the summary and returns the result.

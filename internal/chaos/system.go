@@ -83,7 +83,7 @@ func (s *system) close() {
 // newProc prepares a process whose log is logs/<name>.log; env adds to the filtered parent environment.
 func (s *system) newProc(kind, name, bin string, args, env []string) *proc {
 	return &proc{name: name, kind: kind, bin: filepath.Join(s.bins, bin), args: args,
-		env: append(childEnv(), env...), logPath: filepath.Join(s.dir, "logs", name+".log")}
+		env: append(childEnv(), env...), logPath: filepath.Join(s.dir, "logs", name+".log"), quit: make(chan struct{})}
 }
 
 // childEnv is the parent's environment without USAGEPIPE_* and OTEL_* settings (the run sets its own), with

@@ -33,11 +33,22 @@ type verifier struct {
 	client *usageapi.Client
 	cat    *events.Catalog
 	truth  reconcile.Totals
+	ledger func(ctx context.Context) (*reconcile.Ledger, error) // the submitter's ledger
 	logf   func(format string, args ...any)
 }
 
-// wait polls Connect until it has settled on the truth (confirmed after confirmAfter) or the deadline
-// passes, and returns the last comparison.
+// ledgerMoving counts the ledger entries the submitters are still driving (-1 when the ledger cannot be read).
+func (v *verifier) ledgerMoving(ctx context.Context) int {
+	l, err := v.ledger(ctx)
+	if err != nil {
+		v.logf("verify: %v", err)
+		return -1
+	}
+	return l.Moving()
+}
+
+// wait polls Connect until it has settled on the truth, with no file moving in Connect nor in the ledger
+// (confirmed confirmAfter later), or until the deadline passes; it returns the last comparison.
 func (v *verifier) wait(ctx context.Context, deadline time.Time) verdict {
 	var last verdict
 	var lastRead, lastProgress time.Time
@@ -53,7 +64,7 @@ func (v *verifier) wait(ctx context.Context, deadline time.Time) verdict {
 				v.logf("verify: %v", err)
 				break
 			}
-			if len(last.diffs) == 0 && len(last.unmapped) == 0 {
+			if len(last.diffs) == 0 && len(last.unmapped) == 0 && v.ledgerMoving(ctx) == 0 {
 				if !matchedAt.IsZero() && time.Since(matchedAt) >= confirmAfter {
 					last.settled = true
 					return last

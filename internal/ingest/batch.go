@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 // batch is one request's events on their way to the response: a result per event, and the valid events not
 // yet known to be stored, which must be published: events[i] is at request position slots[i], its key keys[i].
 type batch struct {
+	raws    []string // the request's events, substrings of one copy of its body (splitEvents)
 	results []events.Result
 	events  []events.Event
 	slots   []int
@@ -19,22 +19,27 @@ type batch struct {
 	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
 	sorted  []events.Event        // scratch of buildPackets
 	sslots  []int                 // scratch of buildPackets
+	data    []byte                // the packets' bytes (buildPackets): reused only once they are acknowledged
+	ends    []int                 // scratch of buildPackets: where each sorted event's line ends in data
 	scratch []byte                // scratch of msgID
 }
 
 // batches recycles batches: a request's slices are large, and allocating them per request dominates GC.
 var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]struct{}{}} }}
 
-// newBatch returns an empty batch with room for n events.
-func newBatch(n int) *batch {
-	b := batches.Get().(*batch)
+// newBatch returns an empty batch.
+func newBatch() *batch { return batches.Get().(*batch) }
+
+// reset makes b ready for n events.
+func (b *batch) reset(n int) {
 	b.results = slices.Grow(b.results[:0], n)[:n]
 	b.events, b.slots, b.keys = slices.Grow(b.events[:0], n), slices.Grow(b.slots[:0], n), slices.Grow(b.keys[:0], n)
-	return b
 }
 
-// release returns b to the pool, dropping every reference it holds. b must not be used afterwards.
+// release returns b to the pool, dropping every reference it holds (the events' strings share the request
+// body). b must not be used afterwards.
 func (b *batch) release() {
+	clear(b.raws)
 	clear(b.results)
 	clear(b.events)
 	clear(b.sorted)
@@ -42,15 +47,15 @@ func (b *batch) release() {
 	batches.Put(b)
 }
 
-// decode decodes and validates every raw event at now. Valid events are kept for publishing, except repeats
-// of an earlier valid event of the request, which are duplicates. Kept events without a traceparent get tp
-// and ts.
-func (s *Service) decode(raws []json.RawMessage, now time.Time, tp, ts string) *batch {
-	b := newBatch(len(raws))
-	for i, raw := range raws {
+// decode decodes and validates every raw event of b at now. Valid events are kept for publishing, except
+// repeats of an earlier valid event of the request, which are duplicates. Kept events without a traceparent
+// get tp and ts.
+func (s *Service) decode(b *batch, now time.Time, tp, ts string) {
+	b.reset(len(b.raws))
+	for i, raw := range b.raws {
 		res := &b.results[i]
 		res.Index = i
-		e, rej := events.DecodeEvent(raw)
+		e, rej := events.DecodeEventString(raw)
 		if rej == nil {
 			rej = s.catalog.Validate(&e, now)
 		}
@@ -70,7 +75,6 @@ func (s *Service) decode(raws []json.RawMessage, now time.Time, tp, ts string) *
 		}
 		b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
 	}
-	return b
 }
 
 // dropRecent reports events this process has already stored as duplicates and removes them from b.

@@ -75,32 +75,34 @@ func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit i
 	return nil
 }
 
-// splitEvents returns the raw events of body allowed by sh: one for an object, the elements of an array.
-func splitEvents(body []byte, sh shape, maxBatch int) ([]json.RawMessage, error) {
+// splitEvents appends to dst the raw events of body allowed by sh: one for an object, the elements of an
+// array. They are substrings of one copy of body, so the events decoded from them (events.DecodeEventString)
+// need no allocation of their own for their strings.
+func splitEvents(dst []string, body []byte, sh shape, maxBatch int) ([]string, error) {
 	first := bytes.TrimLeft(body, " \t\r\n")
 	switch {
 	case len(first) == 0:
-		return nil, &bodyError{http.StatusBadRequest, "empty body"}
+		return dst, &bodyError{http.StatusBadRequest, "empty body"}
 	case first[0] == '{' && sh&shapeSingle != 0:
 		if !json.Valid(first) {
-			return nil, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
+			return dst, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
 		}
-		return []json.RawMessage{first}, nil
+		return append(dst, string(first)), nil
 	case first[0] == '[' && sh&shapeArray != 0:
-		raws, err := events.SplitBatch(first, maxBatch)
+		raws, err := events.SplitBatchString(dst, string(first), maxBatch)
 		if errors.Is(err, events.ErrTooManyEvents) {
-			return nil, &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d events in one request", maxBatch)}
+			return raws, &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d events in one request", maxBatch)}
 		}
 		if err != nil {
-			return nil, &bodyError{http.StatusBadRequest, err.Error()}
+			return raws, &bodyError{http.StatusBadRequest, err.Error()}
 		}
 		return raws, nil
 	case !json.Valid(first):
-		return nil, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
+		return dst, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
 	case sh == shapeSingle:
-		return nil, &bodyError{http.StatusBadRequest, MediaCloudEvent + " carries one event (a JSON object); send arrays as " + MediaBatch}
+		return dst, &bodyError{http.StatusBadRequest, MediaCloudEvent + " carries one event (a JSON object); send arrays as " + MediaBatch}
 	case sh == shapeArray:
-		return nil, &bodyError{http.StatusBadRequest, MediaBatch + " carries a JSON array of events"}
+		return dst, &bodyError{http.StatusBadRequest, MediaBatch + " carries a JSON array of events"}
 	}
-	return nil, &bodyError{http.StatusBadRequest, "body must be a JSON object (one event) or array (a batch)"}
+	return dst, &bodyError{http.StatusBadRequest, "body must be a JSON object (one event) or array (a batch)"}
 }

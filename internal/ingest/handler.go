@@ -56,12 +56,15 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 	if err := readBody(w, r, buf, s.cfg.MaxBody); err != nil {
 		return nil, err
 	}
-	raws, err := splitEvents(buf.Bytes(), sh, s.cfg.MaxBatch)
-	if err != nil {
+	b := newBatch()
+	var err error
+	if b.raws, err = splitEvents(b.raws[:0], buf.Bytes(), sh, s.cfg.MaxBatch); err != nil {
+		b.release()
 		return nil, err
 	}
 	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
-	return s.decode(raws, s.cfg.Now(), tp, ts), nil
+	s.decode(b, s.cfg.Now(), tp, ts)
+	return b, nil
 }
 
 // spanTraceParent formats sc as the traceparent and tracestate values of the CloudEvents tracing extension.

@@ -29,7 +29,8 @@ const subjectPrefix = "usage.events."
 
 // buildPackets groups b's events by partition, sorts each group by (source, id) and encodes it, splitting
 // groups whose encoding exceeds maxPacketBytes. The same events always give the same packets and msg-ids,
-// whatever their order in the request. The packets' events alias b's scratch space.
+// whatever their order in the request. The packets' events and data alias b's scratch space: every event is
+// encoded once, in packet order, into b.data, and each packet's data is a piece of it.
 func buildPackets(b *batch, partitions int) []*packet {
 	evs, slots := b.events, b.slots
 	order, bounds := partitionOrder(evs, partitions)
@@ -39,10 +40,15 @@ func buildPackets(b *batch, partitions int) []*packet {
 	for i, j := range order {
 		sorted[i], sortedSlots[i] = evs[j], slots[j]
 	}
+	b.data, b.ends = b.data[:0], slices.Grow(b.ends[:0], len(evs))
+	for i := range sorted {
+		b.data = events.AppendPacket(b.data, sorted[i:i+1])
+		b.ends = append(b.ends, len(b.data))
+	}
 	var out []*packet
 	for p := range partitions {
 		if lo, hi := bounds[p], bounds[p+1]; lo < hi {
-			out = appendSplit(out, b, p, sorted[lo:hi], sortedSlots[lo:hi])
+			out = appendSplit(out, b, p, lo, hi)
 		}
 	}
 	return out
@@ -75,17 +81,22 @@ func partitionOrder(evs []events.Event, partitions int) (order []int32, bounds [
 	return order, bounds
 }
 
-// appendSplit encodes evs as one packet, or halves it until every half fits (an event alone always fits).
-func appendSplit(out []*packet, b *batch, partition int, evs []events.Event, slots []int) []*packet {
-	data := events.EncodePacket(evs)
-	if len(data) > maxPacketBytes && len(evs) > 1 {
-		mid := len(evs) / 2
-		out = appendSplit(out, b, partition, evs[:mid], slots[:mid])
-		return appendSplit(out, b, partition, evs[mid:], slots[mid:])
+// appendSplit makes b's sorted events [lo, hi) one packet, or halves them until every half fits (an event
+// alone always fits).
+func appendSplit(out []*packet, b *batch, partition, lo, hi int) []*packet {
+	start, end := 0, b.ends[hi-1]
+	if lo > 0 {
+		start = b.ends[lo-1]
 	}
+	if end-start > maxPacketBytes && hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		out = appendSplit(out, b, partition, lo, mid)
+		return appendSplit(out, b, partition, mid, hi)
+	}
+	evs := b.sorted[lo:hi]
 	var id string
 	b.scratch, id = msgID(b.scratch[:0], partition, evs)
-	return append(out, &packet{partition: partition, events: evs, slots: slots, data: data, msgID: id})
+	return append(out, &packet{partition: partition, events: evs, slots: b.sslots[lo:hi], data: b.data[start:end:end], msgID: id})
 }
 
 // msgID is the packet's Nats-Msg-Id: hex SHA-256 of the partition and the sorted keys, each length-prefixed.

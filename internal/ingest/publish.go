@@ -30,6 +30,7 @@ func (s *Service) store(ctx context.Context, b *batch) error {
 	cancel()
 	endSpans(spans, acks, err)
 	if err != nil {
+		b.data = nil // publishes still in flight may read it: never reuse it
 		return err
 	}
 	stored := s.cfg.Now()

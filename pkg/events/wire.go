@@ -52,7 +52,15 @@ type IngestResponse struct {
 // EncodePacket encodes events as one compact JSON event per line, each line
 // ending in '\n', in the given order (ingest sorts them by Key first).
 func EncodePacket(evs []Event) []byte {
-	b := make([]byte, 0, len(evs)*320)
+	return AppendPacket(make([]byte, 0, len(evs)*packetLineBytes), evs)
+}
+
+// packetLineBytes is about the size of a realistic event's packet line.
+const packetLineBytes = 384
+
+// AppendPacket appends EncodePacket(evs) to b and returns the extended
+// buffer, so a caller can reuse one buffer for many packets.
+func AppendPacket(b []byte, evs []Event) []byte {
 	for i := range evs {
 		var err error
 		if b, err = appendEvent(b, &evs[i]); err != nil {
