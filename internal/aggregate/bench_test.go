@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -171,4 +172,33 @@ func heapInUse() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkSnapshot measures Snapshot and Restore of a state with 100 000 open keys and as many remembered ids.
+func BenchmarkSnapshot(b *testing.B) {
+	const keys = 100000
+	evs := benchEvents(keys, keys, false)
+	cfg := Config{Catalog: benchCatalog(b, "QT"), Partitions: 1, MarkFrom: evs[0].Time}
+	s := New(cfg)
+	var out Output
+	for i := 0; i < keys; i += 100 {
+		s.Apply(uint64(i+1), evs[0].Time, evs[i:i+100], &out)
+	}
+	var buf bytes.Buffer
+	b.Run("Snapshot", func(b *testing.B) {
+		for b.Loop() {
+			buf.Reset()
+			if err := s.Snapshot(&buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len())/keys, "B/key")
+	})
+	b.Run("Restore", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Restore(cfg, bytes.NewReader(buf.Bytes())); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -28,7 +28,7 @@ func TestShortChaosRun(t *testing.T) {
 	cfg := Config{
 		Events: 20000, Subscriptions: 300, Products: 3, Duration: 20 * time.Second, Seed: 7,
 		KillEvery: 2 * time.Second, FaultRate: 0.05, DuplicateShare: 0.05, LateShare: 0.005, Cluster: 1,
-		SettleTimeout: 3 * time.Minute, WorkDir: t.TempDir(), BinDir: bins, Out: &out,
+		SettleTimeout: 6 * time.Minute, WorkDir: t.TempDir(), BinDir: bins, Out: &out,
 	}
 	res, err := Run(t.Context(), cfg)
 	t.Cleanup(func() {

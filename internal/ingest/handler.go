@@ -99,17 +99,20 @@ func (s *Service) respond(w http.ResponseWriter, b *batch) int {
 	resp := events.IngestResponse{Results: b.results}
 	t := tally{}
 	for i := range b.results {
-		res := &b.results[i]
-		switch res.Status {
+		switch res := &b.results[i]; res.Status {
 		case events.StatusAccepted:
 			resp.Accepted++
 		case events.StatusDuplicate:
 			resp.Duplicates++
-		case events.StatusRejected:
-			resp.Rejected++
+		default:
+			if res.Status == events.StatusRejected {
+				resp.Rejected++
+			}
+			t.add(string(res.Status), string(res.Reason))
 		}
-		t.add(string(res.Status), string(res.Reason))
 	}
+	t.addN(string(events.StatusAccepted), "", resp.Accepted)
+	t.addN(string(events.StatusDuplicate), "", resp.Duplicates)
 	s.metrics.record(t)
 	code := http.StatusOK
 	switch {
@@ -118,7 +121,10 @@ func (s *Service) respond(w http.ResponseWriter, b *batch) int {
 	case resp.Rejected > 0:
 		code = http.StatusMultiStatus
 	}
-	return writeJSON(w, code, resp)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	buf.Write(appendResponse(buf.AvailableBuffer(), &resp))
+	return writeBody(w, code, buf.Bytes())
 }
 
 // errorBody is the answer to a request that produced no per-event results.
@@ -137,9 +143,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) int {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return http.StatusInternalServerError
 	}
+	return writeBody(w, code, buf.Bytes())
+}
+
+// writeBody answers code with the JSON body.
+func writeBody(w http.ResponseWriter, code int, body []byte) int {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 	return code
 }

@@ -48,6 +48,13 @@ type tally map[[2]string]int
 
 func (t tally) add(status, reason string) { t[[2]string{status, reason}]++ }
 
+// addN counts n results of status and reason; n = 0 adds nothing.
+func (t tally) addN(status, reason string, n int) {
+	if n > 0 {
+		t[[2]string{status, reason}] += n
+	}
+}
+
 func (m *metrics) record(t tally) {
 	for k, n := range t {
 		m.events.WithLabelValues(k[0], k[1]).Add(float64(n))

@@ -86,7 +86,9 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	return r, nil
 }
 
-func refOf(k Key) PeriodRef { return PeriodRef{Product: k.Product, Contract: k.Contract, Period: k.Period} }
+func refOf(k Key) PeriodRef {
+	return PeriodRef{Product: k.Product, Contract: k.Contract, Period: k.Period}
+}
 
 // scope returns the expected totals of the periods to compare, and the periods left out.
 func (r *Report) scope(agg *AggView, o Options) (Totals, map[PeriodRef]bool) {

@@ -33,18 +33,24 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 // decimalFromJSON parses a JSON number, or a JSON string holding a decimal
 // number, without surrounding space.
 func decimalFromJSON[T text](b T) (Decimal, error) {
-	var s string
 	switch {
 	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !hasBackslash(b):
-		s = string(b[1 : len(b)-1])
+		return ParseDecimal(string(b[1 : len(b)-1]))
 	case len(b) > 0 && b[0] == '"':
-		if err := json.Unmarshal([]byte(b), &s); err != nil {
+		s, err := unquote([]byte(b))
+		if err != nil {
 			return Decimal{}, fmt.Errorf("%w: %v", ErrBadDecimal, err)
 		}
-	default:
-		s = string(b)
+		return ParseDecimal(s)
 	}
-	return ParseDecimal(s)
+	return ParseDecimal(string(b))
+}
+
+// unquote decodes a JSON string.
+func unquote(b []byte) (string, error) {
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 func hasBackslash[T text](b T) bool {

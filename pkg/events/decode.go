@@ -22,11 +22,10 @@ func DecodeEvent(b []byte) (Event, *Rejection) { return decodeEvent(b) }
 func DecodeEventString(s string) (Event, *Rejection) { return decodeEvent(s) }
 
 func decodeEvent[T text](b T) (Event, *Rejection) {
-	var e Event
 	if len(b) > MaxEventBytes {
-		return e, reject(ReasonTooLarge, "", "event is %d bytes, the limit is %d", len(b), MaxEventBytes)
+		return Event{}, reject(ReasonTooLarge, "", "event is %d bytes, the limit is %d", len(b), MaxEventBytes)
 	}
-	d := eventDecoder[T]{s: scanner[T]{b: b}, e: &e}
+	d := eventDecoder[T]{s: scanner[T]{b: b}}
 	null, err := d.s.object(d.field)
 	if err == nil && null {
 		err = errNotObject
@@ -40,14 +39,15 @@ func decodeEvent[T text](b T) (Event, *Rejection) {
 	if rej := d.finish(); rej != nil {
 		return Event{}, rej
 	}
-	return e, nil
+	return d.e, nil
 }
 
 // eventDecoder fills an Event from a scanner; field errors are recorded as
-// fieldError so the rejection can name the field.
+// fieldError so the rejection can name the field. The Event is held by value
+// so that it stays on the stack.
 type eventDecoder[T text] struct {
 	s       scanner[T]
-	e       *Event
+	e       Event
 	hasData bool
 	hasQty  bool
 	rawTime T
@@ -83,7 +83,7 @@ func (d *eventDecoder[T]) stringField(dst *string, name string) error {
 }
 
 func (d *eventDecoder[T]) field(key T) error {
-	e := d.e
+	e := &d.e
 	switch string(key) {
 	case "specversion":
 		return d.specVersion()
@@ -217,14 +217,19 @@ func (d *eventDecoder[T]) tier() error {
 
 const maxTier = 1<<31 - 1
 
+func badAttributes(field string) error {
+	return &fieldError{ReasonBadAttribute, field, "attributes must be an object of strings"}
+}
+
 func (d *eventDecoder[T]) attributes() error {
-	bad := &fieldError{ReasonBadAttribute, "data.attributes", "attributes must be an object of strings"}
-	attrs := map[string]string{}
+	var attrs map[string]string // made at the first attribute
 	null, err := d.s.object(func(key T) error {
 		v, err := d.s.str()
 		if errors.Is(err, errNotString) {
-			bad.field = "data.attributes." + string(key)
-			return bad
+			return badAttributes("data.attributes." + string(key))
+		}
+		if attrs == nil {
+			attrs = map[string]string{}
 		}
 		attrs[string(key)] = v
 		return err
@@ -234,7 +239,7 @@ func (d *eventDecoder[T]) attributes() error {
 		if _, err := d.s.raw(); err != nil {
 			return err
 		}
-		return bad
+		return badAttributes("data.attributes")
 	case err != nil:
 		return err
 	}

@@ -101,7 +101,7 @@ const hexDigits = "0123456789abcdef"
 // invalid UTF-8 becomes U+FFFD, U+2028 and U+2029 are escaped.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	i := plainPrefix(s)
+	i := plainRun(s, 0)
 	if i == len(s) {
 		b = append(b, s...)
 		return append(b, '"')
@@ -135,27 +135,6 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// plainPrefix returns the length of s's longest prefix of plainByte bytes,
-// testing eight bytes at a time.
-func plainPrefix(s string) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		// A byte's high bit is set below when it is < 0x20, '"', '\\' or ≥ 0x80;
-		// borrows only spread from such a byte, so the test is exact for the word.
-		below, quote, backslash := x-ones*0x20, (x^(ones*'"'))-ones, (x^(ones*'\\'))-ones
-		if (below|quote|backslash|x)&highs != 0 {
-			break
-		}
-	}
-	for i < len(s) && plainByte[s[i]] {
-		i++
-	}
-	return i
 }
 
 func appendEscape(b []byte, c byte) []byte {

@@ -32,15 +32,14 @@ func (s *scanner[T]) syntaxErr() error {
 }
 
 func (s *scanner[T]) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	i := s.i
+	for i < len(s.b) && isSpace(s.b[i]) {
+		i++
 	}
+	s.i = i
 }
+
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
 
 // peek returns the next non-space byte, or 0 at the end.
 func (s *scanner[T]) peek() byte {
@@ -159,17 +158,16 @@ var plainByte = func() (t [256]bool) {
 // decoding (escapes or invalid UTF-8).
 func (s *scanner[T]) rawString() (raw T, escaped bool, err error) {
 	start := s.i
-	s.i++
 	ascii := true
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if plainByte[c] {
-			s.i++
-			continue
+	for i := start + 1; ; {
+		i = plainRun(s.b, i)
+		if i == len(s.b) {
+			s.i = i
+			return raw, false, s.syntaxErr()
 		}
-		switch {
+		switch c := s.b[i]; {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			raw = s.b[start:s.i]
 			if !ascii && !validUTF8(raw) {
 				escaped = true
@@ -177,17 +175,39 @@ func (s *scanner[T]) rawString() (raw T, escaped bool, err error) {
 			return raw, escaped, nil
 		case c == '\\':
 			escaped = true
+			s.i = i
 			if err := s.escape(); err != nil {
 				return raw, false, err
 			}
-			continue
+			i = s.i
 		case c < 0x20:
+			s.i = i
 			return raw, false, s.syntaxErr()
+		default:
+			ascii = false
+			i++
 		}
-		ascii = false
-		s.i++
 	}
-	return raw, false, s.syntaxErr()
+}
+
+// plainRun returns the end of the run of plainByte bytes at b[i:], testing
+// eight bytes at a time.
+func plainRun[T text](b T, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+		// A byte's high bit is set below when it is < 0x20, '"', '\\' or ≥ 0x80;
+		// borrows only spread from such a byte, so the test is exact for the word.
+		below, quote, backslash := x-ones*0x20, (x^(ones*'"'))-ones, (x^(ones*'\\'))-ones
+		if (below|quote|backslash|x)&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && plainByte[b[i]] {
+		i++
+	}
+	return i
 }
 
 func validUTF8[T text](x T) bool {
