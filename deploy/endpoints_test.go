@@ -170,3 +170,40 @@ func TestPublishedPortsAreTheListenPorts(t *testing.T) {
 		}
 	}
 }
+
+// A submitter that sends to the emulator must find there the products and contracts of its catalog, the
+// assets its events name, and its API key accepted.
+func TestTheEmulatorKnowsWhatTheSubmitterSends(t *testing.T) {
+	c := loadCompose(t)
+	for _, name := range byRole(c, roleSubmitter) {
+		sub := c.Services[name]
+		connect := effective(t, sub, "connect-url")
+		for _, emu := range byRole(c, roleEmulator) {
+			if host(connect) != emu {
+				continue
+			}
+			e := c.Services[emu]
+			if catalog := effective(t, sub, "catalog"); effective(t, e, "events-catalog") != catalog {
+				t.Errorf("%s: serves the products of --events-catalog %q, not of %s's catalog %q", emu,
+					effective(t, e, "events-catalog"), name, catalog)
+			}
+			if !slices.Contains(e.args(), "--auto-assets") {
+				t.Errorf("%s: without --auto-assets it rejects every record of an asset it does not know", emu)
+			}
+			if keys := flagValues(e.args(), "api-key"); len(keys) > 0 && !slices.Contains(keys, effective(t, sub, "connect-api-key")) {
+				t.Errorf("%s: accepts API keys %v, not %s's", emu, keys, name)
+			}
+		}
+	}
+}
+
+// flagValues returns every value of a repeatable --name flag.
+func flagValues(args []string, name string) []string {
+	var values []string
+	for i := range args {
+		if v, ok := flagValue(args[i:min(i+2, len(args))], name); ok {
+			values = append(values, resolve(v))
+		}
+	}
+	return values
+}

@@ -177,7 +177,8 @@ func probedPaths(t *testing.T, c composeFile, name string) []string {
 	return paths
 }
 
-// waitOK polls url until it answers 200, failing the test after a deadline with the last answer.
+// waitOK polls url until it answers 200. A 4xx answer fails at once (the server is up and has no such
+// endpoint); errors and 5xx (not ready yet) are retried until a deadline.
 func waitOK(t *testing.T, name, url string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -186,7 +187,11 @@ func waitOK(t *testing.T, name, url string) {
 		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			switch {
+			case resp.StatusCode == http.StatusOK:
+				return
+			case resp.StatusCode < 500:
+				t.Errorf("service %s: GET %s: %s", name, url, resp.Status)
 				return
 			}
 			last = resp.Status

@@ -16,10 +16,12 @@ import (
 // the RESULT line; the command fails unless the run is ok.
 func runChaos(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, validateOnly, err := chaosConfig(args, getenv, stdout)
-	if errors.Is(err, flag.ErrHelp) || (validateOnly && err == nil) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		return nil
-	}
-	if err != nil {
+	case validateOnly:
+		return err // Validate names the command
+	case err != nil:
 		return fmt.Errorf("chaos: %w", err)
 	}
 	res, err := chaos.Run(ctx, cfg)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,6 +51,7 @@ type report struct {
 	v        verdict
 	agg      *reconcile.AggView // nil when it could not be read
 	ledger   *reconcile.Ledger  // nil when it could not be read
+	faults   faultTally
 	aggDiffs []reconcile.Difference
 	prod     *producer
 	procs    []procStats
@@ -66,18 +68,25 @@ func (r *report) write(out io.Writer) {
 		c.Seed, len(r.w.Events), r.w.Resent, r.w.Late, c.Subscriptions, c.Products, c.Cluster, c.Partitions)
 	r.writeProducts(out)
 	r.writeConnect(out)
+	fmt.Fprintf(out, "connect faults injected: %s\n", r.faults)
 	r.writeLedger(out)
 	r.writeAgg(out)
+	r.writeProducer(out)
+	r.writeProcs(out)
+	r.writeDifferences(out)
+	r.writeEnd(out)
+}
+
+func (r *report) writeProducer(out io.Writer) {
 	p := r.prod
 	fmt.Fprintf(out, "producer: %d sends in %d requests (%d retried); ingest answered %d accepted, %d duplicate, %d rejected\n",
 		len(r.w.Sends), p.requests.Load(), p.retries.Load(), p.accepted.Load(), p.duplicates.Load(), p.rejected.Load())
 	for _, s := range p.rejections {
 		fmt.Fprintln(out, "  rejected:", s)
 	}
-	r.writeProcs(out)
-	k := r.result.KillsByKind
-	fmt.Fprintf(out, "kills: %d (ingest %d, aggregator %d, submitter %d, nats %d)\n", r.result.Kills,
-		k[kindIngest], k[kindAggregator], k[kindSubmitter], k[kindNATS])
+}
+
+func (r *report) writeDifferences(out io.Writer) {
 	if len(r.v.diffs) > 0 {
 		fmt.Fprintf(out, "differences, Connect vs truth (%d):\n", len(r.v.diffs))
 		reconcile.WriteDifferences(out, r.v.diffs, maxDifferences)
@@ -88,7 +97,15 @@ func (r *report) write(out io.Writer) {
 		}
 		fmt.Fprintln(out, "  unmapped:", u)
 	}
-	fmt.Fprintf(out, "run directory: %s\n", r.result.Dir)
+}
+
+// writeEnd prints the run directory, the durations and, last, the RESULT line.
+func (r *report) writeEnd(out io.Writer) {
+	kept := " (kept)"
+	if !r.cfg.Keep && r.result.OK() {
+		kept = " (removed: the run passed; --keep keeps it)"
+	}
+	fmt.Fprintf(out, "run directory: %s%s\n", r.result.Dir, kept)
 	fmt.Fprintf(out, "duration: %v (%s), settled: %t\n", r.result.Elapsed.Round(time.Second), r.phases, r.result.Settled)
 	fmt.Fprintln(out, r.result.Line())
 }
@@ -96,15 +113,19 @@ func (r *report) write(out io.Writer) {
 // writeProducts prints one row per product: its shape, the truth's keys and events, and the comparison.
 func (r *report) writeProducts(out io.Writer) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "product\tschema\tperiod+lateness\titems\tkeys\tevents\tconnect records\tlost\tdoubled")
+	fmt.Fprintln(tw, "product\tschema\tperiod+lateness\titems\tkeys\tevents\tadjustments\tconnect records\tlost\tdoubled")
 	for _, p := range r.products {
 		keys, evs, recs, lost, doubled := r.productCounts(p.id)
 		var items []string
 		for _, it := range p.items {
 			items = append(items, it.mpn+":"+string(it.agg))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v+%v\t%s\t%d\t%d\t%d\t%d\t%d\n", p.id, p.schema, p.every, p.lateness,
-			strings.Join(items, " "), keys, evs, recs, lost, doubled)
+		adjusted := "?"
+		if r.agg != nil {
+			adjusted = strconv.Itoa(r.agg.Adjusted[p.id])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v+%v\t%s\t%d\t%d\t%s\t%d\t%d\t%d\n", p.id, p.schema, p.every, p.lateness,
+			strings.Join(items, " "), keys, evs, adjusted, recs, lost, doubled)
 	}
 	tw.Flush()
 }
@@ -183,4 +204,7 @@ func (r *report) writeProcs(out io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.name, s.starts, s.kills, s.crashes, s.lastExit)
 	}
 	tw.Flush()
+	k := r.result.KillsByKind
+	fmt.Fprintf(out, "kills: %d (ingest %d, aggregator %d, submitter %d, nats %d); crashes are exits nobody asked for, restarted after a backoff\n",
+		r.result.Kills, k[kindIngest], k[kindAggregator], k[kindSubmitter], k[kindNATS])
 }

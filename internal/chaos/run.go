@@ -162,12 +162,32 @@ func lastClose(cat *events.Catalog, w *Workload) time.Time {
 
 // drive sends the workload while the killer works, then waits for Connect to settle.
 func (r *run) drive(ctx context.Context, conn *bus.Conn, rep *report, cat *events.Catalog, closeAt time.Time) error {
+	if err := r.send(ctx, rep, closeAt); err != nil {
+		return err
+	}
+	sleepUntil(ctx, closeAt.Add(time.Second))
+	client, err := usageapi.New(r.sys.connectURL, apiKey)
+	if err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	settleFrom := time.Now()
+	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
+	ledger := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
+	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledger, logf: r.logf}
+	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
+	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
+		time.Since(settleFrom).Round(time.Second))
+	return ctx.Err()
+}
+
+// send waits for the start, then runs the producer and the killer; it returns once every send is confirmed
+// and the killer has stopped (two kill intervals after closeAt, when the last period closes).
+func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	w := rep.w
 	prod := newProducer(w, r.sys.ingestURLs, r.cfg.Seed)
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
-	until := closeAt.Add(2 * r.cfg.KillEvery)
-	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, until, r.logf)
+	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
 	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
@@ -184,19 +204,7 @@ func (r *run) drive(ctx context.Context, conn *bus.Conn, rep *report, cat *event
 	if err != nil {
 		return fmt.Errorf("chaos: producer: %w", err)
 	}
-	sleepUntil(ctx, closeAt.Add(time.Second))
-	client, err := usageapi.New(r.sys.connectURL, apiKey)
-	if err != nil {
-		return fmt.Errorf("chaos: %w", err)
-	}
-	settleFrom := time.Now()
-	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
-	ledger := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
-	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledger, logf: r.logf}
-	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
-	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
-		time.Since(settleFrom).Round(time.Second))
-	return ctx.Err()
+	return nil
 }
 
 // progress logs the producer's progress until the returned stop is called.
@@ -243,6 +251,7 @@ func (r *run) finish(rep *report) Result {
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.stats())
 	}
+	rep.faults = readFaults(r.sys.emulator.logPath)
 	res.Elapsed = time.Since(r.began)
 	rep.write(r.cfg.Out)
 	return *res

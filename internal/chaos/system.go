@@ -208,25 +208,21 @@ func faultSpec(rate float64) string {
 
 // startWorkers starts the ingest, aggregator and submitter processes and waits until ingest is ready.
 func (s *system) startWorkers(ctx context.Context) error {
-	common := []string{"USAGEPIPE_NATS_URL=" + s.natsURL(), "USAGEPIPE_PARTITIONS=" + strconv.Itoa(s.cfg.Partitions),
-		"USAGEPIPE_REPLICAS=" + strconv.Itoa(s.replicas()), "USAGEPIPE_CATALOG=" + filepath.Join(s.dir, pipelineCatalogFile)}
 	addrs, err := freeAddrs(s.cfg.Ingests)
 	if err != nil {
 		return err
 	}
 	for i, addr := range addrs {
 		s.ingestURLs = append(s.ingestURLs, "http://"+addr)
-		s.addWorker(kindIngest, i, binIngest, slices.Concat(common, []string{"USAGEPIPE_HTTP_ADDR=" + addr}))
+		s.addWorker(kindIngest, i, binIngest, "USAGEPIPE_HTTP_ADDR="+addr)
 	}
 	for i := range s.cfg.Aggregators {
-		s.addWorker(kindAggregator, i, binAggregator, slices.Concat(common, []string{"USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
-			"USAGEPIPE_MEMBER_ID=" + memberID(kindAggregator, i)}))
+		s.addWorker(kindAggregator, i, binAggregator, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0")
 	}
 	for i := range s.cfg.Submitters {
-		s.addWorker(kindSubmitter, i, binSubmitter, slices.Concat(common, []string{"USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
-			"USAGEPIPE_MEMBER_ID=" + memberID(kindSubmitter, i), "USAGEPIPE_CONNECT_URL=" + s.connectURL,
-			"USAGEPIPE_CONNECT_API_KEY=" + apiKey, "USAGEPIPE_SUPPLEMENT_DELAY=" + supplementDelay.String(),
-			"USAGEPIPE_SCAN_INTERVAL=" + scanInterval.String()}))
+		s.addWorker(kindSubmitter, i, binSubmitter, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
+			"USAGEPIPE_CONNECT_URL="+s.connectURL, "USAGEPIPE_CONNECT_API_KEY="+apiKey,
+			"USAGEPIPE_SUPPLEMENT_DELAY="+supplementDelay.String(), "USAGEPIPE_SCAN_INTERVAL="+scanInterval.String())
 	}
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter} {
 		for _, p := range s.workers[kind] {
@@ -253,9 +249,13 @@ const (
 	scanInterval    = 5 * time.Second
 )
 
-func (s *system) addWorker(kind string, i int, bin string, env []string) {
+// addWorker prepares worker i of a kind with the settings every worker shares, its member id and env.
+func (s *system) addWorker(kind string, i int, bin string, env ...string) {
+	common := []string{"USAGEPIPE_NATS_URL=" + s.natsURL(), "USAGEPIPE_PARTITIONS=" + strconv.Itoa(s.cfg.Partitions),
+		"USAGEPIPE_REPLICAS=" + strconv.Itoa(s.replicas()), "USAGEPIPE_CATALOG=" + filepath.Join(s.dir, pipelineCatalogFile),
+		"USAGEPIPE_MEMBER_ID=" + memberID(kind, i)}
 	name := kind + "-" + strconv.Itoa(i)
-	s.workers[kind] = append(s.workers[kind], s.newProc(kind, name, bin, nil, env))
+	s.workers[kind] = append(s.workers[kind], s.newProc(kind, name, bin, nil, slices.Concat(common, env)))
 }
 
 // freeAddrs returns n loopback addresses with ports that were free a moment ago.

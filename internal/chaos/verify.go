@@ -50,44 +50,74 @@ func (v *verifier) ledgerMoving(ctx context.Context) int {
 // wait polls Connect until it has settled on the truth, with no file moving in Connect nor in the ledger
 // (confirmed confirmAfter later), or until the deadline passes; it returns the last comparison.
 func (v *verifier) wait(ctx context.Context, deadline time.Time) verdict {
-	var last verdict
-	var lastRead, lastProgress time.Time
-	lastFiles, matchedAt := -1, time.Time{}
-	for ctx.Err() == nil {
-		files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
-		switch {
-		case err != nil:
-			v.logf("verify: %v", err)
-		case moving(files) == 0 && (len(files) != lastFiles || time.Since(lastRead) >= recordsEvery || !matchedAt.IsZero()):
-			lastRead, lastFiles = time.Now(), len(files)
-			if last, err = v.compare(ctx, files); err != nil {
-				v.logf("verify: %v", err)
-				break
-			}
-			if len(last.diffs) == 0 && len(last.unmapped) == 0 && v.ledgerMoving(ctx) == 0 {
-				if !matchedAt.IsZero() && time.Since(matchedAt) >= confirmAfter {
-					last.settled = true
-					return last
-				}
-				if matchedAt.IsZero() {
-					matchedAt = time.Now()
-				}
-				sleepUntil(ctx, time.Now().Add(confirmAfter))
-				continue
-			}
+	p := &pollState{lastFiles: -1}
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if v.poll(ctx, p) {
+			p.last.settled = true
+			return p.last
 		}
-		matchedAt = time.Time{}
-		if time.Since(lastProgress) >= progressEvery {
-			lastProgress = time.Now()
-			v.logf("waiting for Connect: %d files, %d moving, %d keys differ at the last records read",
-				len(files), moving(files), len(last.diffs))
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		sleepUntil(ctx, time.Now().Add(verifyEvery))
+		sleepUntil(ctx, time.Now().Add(p.pause))
 	}
-	return v.final(last)
+	return v.final(p.last)
+}
+
+// pollState is what wait remembers between two polls.
+type pollState struct {
+	last         verdict
+	lastFiles    int       // files at the last records read
+	lastRead     time.Time // of the records
+	lastProgress time.Time
+	matchedAt    time.Time // when Connect first matched the truth (zero: it does not)
+	pause        time.Duration
+}
+
+// due reports whether the records are worth reading again: the files changed, a while passed, or a match
+// is being confirmed.
+func (p *pollState) due(files int) bool {
+	return files != p.lastFiles || time.Since(p.lastRead) >= recordsEvery || !p.matchedAt.IsZero()
+}
+
+// poll makes one observation and reports whether Connect has settled on the truth, confirmed.
+func (v *verifier) poll(ctx context.Context, p *pollState) bool {
+	p.pause = verifyEvery
+	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+	if err != nil {
+		v.logf("verify: %v", err)
+		return false
+	}
+	if moving(files) > 0 || !p.due(len(files)) {
+		p.matchedAt = time.Time{}
+		v.progress(p, files)
+		return false
+	}
+	p.lastRead, p.lastFiles = time.Now(), len(files)
+	if p.last, err = v.compare(ctx, files); err != nil {
+		v.logf("verify: %v", err)
+		return false
+	}
+	if len(p.last.diffs) > 0 || len(p.last.unmapped) > 0 || v.ledgerMoving(ctx) != 0 {
+		p.matchedAt = time.Time{}
+		v.progress(p, files)
+		return false
+	}
+	if !p.matchedAt.IsZero() && time.Since(p.matchedAt) >= confirmAfter {
+		return true
+	}
+	if p.matchedAt.IsZero() {
+		p.matchedAt = time.Now()
+	}
+	p.pause = confirmAfter
+	return false
+}
+
+// progress logs where Connect stands, every progressEvery.
+func (v *verifier) progress(p *pollState, files []usageapi.File) {
+	if time.Since(p.lastProgress) < progressEvery {
+		return
+	}
+	p.lastProgress = time.Now()
+	v.logf("waiting for Connect: %d files, %d moving, %d keys differ at the last records read",
+		len(files), moving(files), len(p.last.diffs))
 }
 
 // final reads Connect once more (without the run's context, which may have ended) for the report.

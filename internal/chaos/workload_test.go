@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -153,5 +154,21 @@ func TestDuplicateFilesCountsLiveFilesSharingAnExternalID(t *testing.T) {
 	}
 	if want, have := 4, liveFiles(files); want != have {
 		t.Errorf("live files: want %d, have %d", want, have)
+	}
+}
+
+func TestReadFaultsTalliesTheEmulatorLog(t *testing.T) {
+	path := t.TempDir() + "/emulator.log"
+	log := `time=2026-11-25T17:47:49.621Z level=INFO msg="emulator fault" route=files.create fault=status
+time=2026-11-25T17:47:50.506Z level=INFO msg="emulator request" route=files.get
+time=2026-11-25T17:47:50.506Z level=INFO msg="emulator fault" route=files.get fault=commit-drop
+time=2026-11-25T17:47:50.507Z level=INFO msg="emulator fault" route=files.get fault=429
+`
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "3 (429 1, commit-drop 1, status 1; on files.create 1, files.get 2)"
+	if have := readFaults(path).String(); have != want {
+		t.Errorf("want %q, have %q", want, have)
 	}
 }

@@ -63,3 +63,19 @@ func TestEndpointsAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The simulator's traffic goes through the real ingest endpoint: nothing is rejected, its repeats are
+// answered duplicate, and every product of the sample world ends in an accepted usage file.
+func TestSimulatedTrafficBecomesAcceptedFilesOfEveryProduct(t *testing.T) {
+	o := testOptions(t, t.TempDir())
+	o.Simulate, o.SimulateEvery = true, 100*time.Millisecond
+	st := start(t, o)
+	waitFor(t, "duplicates answered", 60*time.Second, func() bool { return st.Summary(context.Background()).Duplicates > 0 })
+	for _, p := range st.Catalogs().Pipeline.Products {
+		waitFor(t, "an accepted file of "+p.ID, 60*time.Second, func() bool { return len(acceptedFiles(st, p.ID)) > 0 })
+	}
+	sum := st.Summary(context.Background())
+	if sum.Rejected != 0 || sum.DeadLetters != 0 || sum.FilesIn(usageapi.FileStatusInvalid, usageapi.FileStatusRejected) != 0 {
+		t.Errorf("simulated traffic was refused somewhere: %s", sum)
+	}
+}

@@ -13,28 +13,63 @@ import (
 	"github.com/usagepipe/usagepipe/internal/devstack"
 )
 
-// TestTraceFollowsOneEventIntoConnect sends one event with a known traceparent through the whole stack and
-// follows its trace to Connect: the ingest server span continues the producer's trace; an aggregator
+// TestTraceFollowsOneEventIntoConnect sends events with known traceparents through the whole stack and
+// follows each trace to Connect: the ingest server span continues the producer's trace; an aggregator
 // processing span links to it; a submitter file span links onward to that aggregator work; the Connect HTTP
-// client spans are children of the file span.
+// client spans are children of the file span. Once for an event counted in its period's closed value, once
+// for a late event reported as an adjustment in a supplementary file.
 func TestTraceFollowsOneEventIntoConnect(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	o := testOptions(t, t.TempDir())
 	o.SpanExporter = exp
 	st := start(t, o)
+	first := st.Catalogs().ExampleEvent("traced-closed", time.Now())
+	product := first.Data.Product
 
-	producer := trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
-		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled,
+	t.Run("closed period", func(t *testing.T) {
+		producer := producerSpan(1)
+		post(t, st, first, traceHeader(producer))
+		waitFor(t, "an accepted usage file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) == 1 })
+		waitForTrace(t, exp, producer)
 	})
-	header := http.Header{"Traceparent": {fmt.Sprintf("00-%s-%s-01", producer.TraceID(), producer.SpanID())}}
-	e := st.Catalogs().ExampleEvent("traced-1", time.Now())
-	post(t, st, e, header)
-	waitFor(t, "an accepted usage file", 90*time.Second, func() bool { return len(acceptedFiles(st, e.Data.Product)) > 0 })
+	t.Run("late adjustment", func(t *testing.T) {
+		waitFor(t, "the first file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) >= 1 })
+		producer := producerSpan(2)
+		late := st.Catalogs().ExampleEvent("traced-late", mustTime(t, first.Time)) // its period is closed
+		post(t, st, late, traceHeader(producer))
+		waitFor(t, "an accepted supplementary file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) == 2 })
+		waitForTrace(t, exp, producer)
+	})
+}
 
-	var err error
-	deadline := time.Now().Add(20 * time.Second)
-	for err = followTrace(exp.GetSpans(), producer); err != nil && time.Now().Before(deadline); {
+// producerSpan is a producer's sampled span context, distinct for each n.
+func producerSpan(n byte) trace.SpanContext {
+	return trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, n},
+		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, n}, TraceFlags: trace.FlagsSampled,
+	})
+}
+
+func traceHeader(sc trace.SpanContext) http.Header {
+	return http.Header{"Traceparent": {fmt.Sprintf("00-%s-%s-01", sc.TraceID(), sc.SpanID())}}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// waitForTrace polls the exported spans until the producer's chain is complete (the last spans end just
+// after the file is accepted), and fails with the first missing hop.
+func waitForTrace(t *testing.T, exp *tracetest.InMemoryExporter, producer trace.SpanContext) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	err := followTrace(exp.GetSpans(), producer)
+	for err != nil && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 		err = followTrace(exp.GetSpans(), producer)
 	}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -11,11 +10,12 @@ import (
 // batch is one request's events on their way to the response: a result per event, and the valid events not
 // yet known to be stored, which must be published: events[i] is at request position slots[i], its key keys[i].
 type batch struct {
-	raws    []string // the request's events, substrings of one copy of its body (splitEvents)
 	results []events.Result
 	events  []events.Event
 	slots   []int
 	keys    []eventKey
+	lines   [][2]int              // lines[i]: where events[i]'s packet line is in encoded
+	encoded []byte                // packet lines of the events, encoded as they are decoded
 	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
 	sorted  []events.Event        // scratch of buildPackets
 	sslots  []int                 // scratch of buildPackets
@@ -28,18 +28,16 @@ type batch struct {
 var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]struct{}{}} }}
 
 // newBatch returns an empty batch.
-func newBatch() *batch { return batches.Get().(*batch) }
-
-// reset makes b ready for n events.
-func (b *batch) reset(n int) {
-	b.results = slices.Grow(b.results[:0], n)[:n]
-	b.events, b.slots, b.keys = slices.Grow(b.events[:0], n), slices.Grow(b.slots[:0], n), slices.Grow(b.keys[:0], n)
+func newBatch() *batch {
+	b := batches.Get().(*batch)
+	b.results, b.events, b.slots, b.keys = b.results[:0], b.events[:0], b.slots[:0], b.keys[:0]
+	b.lines, b.encoded = b.lines[:0], b.encoded[:0]
+	return b
 }
 
 // release returns b to the pool, dropping every reference it holds (the events' strings share the request
 // body). b must not be used afterwards.
 func (b *batch) release() {
-	clear(b.raws)
 	clear(b.results)
 	clear(b.events)
 	clear(b.sorted)
@@ -47,33 +45,39 @@ func (b *batch) release() {
 	batches.Put(b)
 }
 
-// decode decodes and validates every raw event of b at now. Valid events are kept for publishing, except
-// repeats of an earlier valid event of the request, which are duplicates. Kept events without a traceparent
-// get tp and ts.
-func (s *Service) decode(b *batch, now time.Time, tp, ts string) {
-	b.reset(len(b.raws))
-	for i, raw := range b.raws {
-		res := &b.results[i]
-		res.Index = i
-		e, rej := events.DecodeEventString(raw)
-		if rej == nil {
-			rej = s.catalog.Validate(&e, now)
-		}
-		res.ID, res.Source = e.ID, e.Source
-		if rej != nil {
-			res.Status, res.Reason, res.Field, res.Message = events.StatusRejected, rej.Reason, rej.Field, rej.Message
-			continue
-		}
-		k := s.hasher.key(e.Source, e.ID)
-		if _, repeated := b.first[k]; repeated {
-			res.Status, res.Message = events.StatusDuplicate, "repeats an earlier event of this request"
-			continue
-		}
-		b.first[k] = struct{}{}
-		if e.TraceParent == "" {
-			e.TraceParent, e.TraceState = tp, ts
-		}
-		b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
+// add records the event at request position i, decoded as e or rejected with rej, and validates it at now.
+// A valid event is kept for publishing, except a repeat of an earlier valid event of the request, which is a
+// duplicate. A kept event without a traceparent gets tp and ts.
+func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now time.Time, tp, ts string) {
+	b.results = append(b.results, events.Result{Index: i})
+	res := &b.results[len(b.results)-1]
+	if rej == nil {
+		rej = s.catalog.Validate(&e, now)
+	}
+	res.ID, res.Source = e.ID, e.Source
+	if rej != nil {
+		res.Status, res.Reason, res.Field, res.Message = events.StatusRejected, rej.Reason, rej.Field, rej.Message
+		return
+	}
+	k := s.hasher.key(e.Source, e.ID)
+	if _, repeated := b.first[k]; repeated {
+		res.Status, res.Message = events.StatusDuplicate, "repeats an earlier event of this request"
+		return
+	}
+	b.first[k] = struct{}{}
+	if e.TraceParent == "" {
+		e.TraceParent, e.TraceState = tp, ts
+	}
+	b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
+	b.encodeLines() // now, while the event's memory is in cache
+}
+
+// encodeLines encodes the packet lines of the events that have none yet.
+func (b *batch) encodeLines() {
+	for i := len(b.lines); i < len(b.events); i++ {
+		start := len(b.encoded)
+		b.encoded = events.AppendPacket(b.encoded, b.events[i:i+1])
+		b.lines = append(b.lines, [2]int{start, len(b.encoded)})
 	}
 }
 
@@ -92,8 +96,8 @@ func (s *Service) dropRecent(b *batch) {
 			b.results[slot].Status, b.results[slot].Message = events.StatusDuplicate, "already stored"
 			continue
 		}
-		b.events[n], b.slots[n], b.keys[n] = b.events[i], slot, b.keys[i]
+		b.events[n], b.slots[n], b.keys[n], b.lines[n] = b.events[i], slot, b.keys[i], b.lines[i]
 		n++
 	}
-	b.events, b.slots, b.keys = b.events[:n], b.slots[:n], b.keys[:n]
+	b.events, b.slots, b.keys, b.lines = b.events[:n], b.slots[:n], b.keys[:n], b.lines[:n]
 }

@@ -75,34 +75,36 @@ func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit i
 	return nil
 }
 
-// splitEvents appends to dst the raw events of body allowed by sh: one for an object, the elements of an
-// array. They are substrings of one copy of body, so the events decoded from them (events.DecodeEventString)
-// need no allocation of their own for their strings.
-func splitEvents(dst []string, body []byte, sh shape, maxBatch int) ([]string, error) {
+// decodeEvents decodes the events of body allowed by sh (one for an object, the elements of an array) and
+// passes each, in request order, to add. The events' strings are substrings of one copy of body, so they
+// need no allocation of their own. On error the calls already made are void.
+func decodeEvents(body []byte, sh shape, maxBatch int, add func(i int, e events.Event, rej *events.Rejection)) error {
 	first := bytes.TrimLeft(body, " \t\r\n")
 	switch {
 	case len(first) == 0:
-		return dst, &bodyError{http.StatusBadRequest, "empty body"}
+		return &bodyError{http.StatusBadRequest, "empty body"}
 	case first[0] == '{' && sh&shapeSingle != 0:
 		if !json.Valid(first) {
-			return dst, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
+			return &bodyError{http.StatusBadRequest, "body is not valid JSON"}
 		}
-		return append(dst, string(first)), nil
+		e, rej := events.DecodeEventString(string(first))
+		add(0, e, rej)
+		return nil
 	case first[0] == '[' && sh&shapeArray != 0:
-		raws, err := events.SplitBatchString(dst, string(first), maxBatch)
+		err := events.DecodeBatchString(string(first), maxBatch, add)
 		if errors.Is(err, events.ErrTooManyEvents) {
-			return raws, &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d events in one request", maxBatch)}
+			return &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d events in one request", maxBatch)}
 		}
 		if err != nil {
-			return raws, &bodyError{http.StatusBadRequest, err.Error()}
+			return &bodyError{http.StatusBadRequest, err.Error()}
 		}
-		return raws, nil
+		return nil
 	case !json.Valid(first):
-		return dst, &bodyError{http.StatusBadRequest, "body is not valid JSON"}
+		return &bodyError{http.StatusBadRequest, "body is not valid JSON"}
 	case sh == shapeSingle:
-		return dst, &bodyError{http.StatusBadRequest, MediaCloudEvent + " carries one event (a JSON object); send arrays as " + MediaBatch}
+		return &bodyError{http.StatusBadRequest, MediaCloudEvent + " carries one event (a JSON object); send arrays as " + MediaBatch}
 	case sh == shapeArray:
-		return dst, &bodyError{http.StatusBadRequest, MediaBatch + " carries a JSON array of events"}
+		return &bodyError{http.StatusBadRequest, MediaBatch + " carries a JSON array of events"}
 	}
-	return dst, &bodyError{http.StatusBadRequest, "body must be a JSON object (one event) or array (a batch)"}
+	return &bodyError{http.StatusBadRequest, "body must be a JSON object (one event) or array (a batch)"}
 }

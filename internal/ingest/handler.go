@@ -57,13 +57,15 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 		return nil, err
 	}
 	b := newBatch()
-	var err error
-	if b.raws, err = splitEvents(b.raws[:0], buf.Bytes(), sh, s.cfg.MaxBatch); err != nil {
+	now := s.cfg.Now()
+	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
+	err := decodeEvents(buf.Bytes(), sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
+		s.add(b, i, e, rej, now, tp, ts)
+	})
+	if err != nil {
 		b.release()
 		return nil, err
 	}
-	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
-	s.decode(b, s.cfg.Now(), tp, ts)
 	return b, nil
 }
 

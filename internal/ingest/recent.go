@@ -37,12 +37,12 @@ func (kh keyHasher) key(source, id string) eventKey {
 type recentlyStored struct {
 	mu        sync.Mutex
 	half      int
-	cur, prev map[eventKey]struct{}
+	cur, prev keySet
 }
 
 func newRecentlyStored(capacity int) *recentlyStored {
 	half := max(capacity/2, 1)
-	return &recentlyStored{half: half, cur: make(map[eventKey]struct{}, half)}
+	return &recentlyStored{half: half, cur: newKeySet(half)}
 }
 
 // contains sets seen[i] for every keys[i] remembered and reports whether any is.
@@ -51,9 +51,7 @@ func (r *recentlyStored) contains(keys []eventKey, seen []bool) bool {
 	defer r.mu.Unlock()
 	any := false
 	for i, k := range keys {
-		_, inCur := r.cur[k]
-		_, inPrev := r.prev[k]
-		seen[i] = inCur || inPrev
+		seen[i] = r.cur.has(k) || r.prev.has(k)
 		any = any || seen[i]
 	}
 	return any
@@ -64,9 +62,69 @@ func (r *recentlyStored) add(keys []eventKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
-		if len(r.cur) >= r.half {
-			r.prev, r.cur = r.cur, make(map[eventKey]struct{}, r.half)
+		if r.cur.n >= r.half {
+			r.prev, r.cur = r.cur, r.prev.cleared(r.half)
 		}
-		r.cur[k] = struct{}{}
+		r.cur.add(k)
 	}
+}
+
+// keySet is a set of at most a fixed number of eventKeys: an open-addressing table with linear probing, at
+// most half full. Keys are uniform hashes already, so k[0] picks the slot, and a lookup usually reads one
+// cache line (a Go map of this size costs about twice as much per lookup). The zero key marks a free slot;
+// a key that is zero is stored as {0, 1}, which only merges two keys out of 2^128.
+type keySet struct {
+	slots []eventKey
+	n     int
+}
+
+// newKeySet returns an empty set for up to capacity keys.
+func newKeySet(capacity int) keySet {
+	size := 2
+	for size < 2*capacity {
+		size *= 2
+	}
+	return keySet{slots: make([]eventKey, size)}
+}
+
+// cleared returns s emptied for up to capacity keys, reusing its table when it has one.
+func (s keySet) cleared(capacity int) keySet {
+	if s.slots == nil {
+		return newKeySet(capacity)
+	}
+	clear(s.slots)
+	return keySet{slots: s.slots}
+}
+
+// slot returns the index of k, or of the free slot where k belongs.
+func (s *keySet) slot(k eventKey) int {
+	mask := uint64(len(s.slots) - 1)
+	i := k[0] & mask
+	for s.slots[i] != k && s.slots[i] != (eventKey{}) {
+		i = (i + 1) & mask
+	}
+	return int(i)
+}
+
+func (s *keySet) has(k eventKey) bool {
+	if s.n == 0 {
+		return false
+	}
+	return s.slots[s.slot(nonZero(k))] != eventKey{}
+}
+
+// add inserts k; the caller keeps n below half the table.
+func (s *keySet) add(k eventKey) {
+	k = nonZero(k)
+	if i := s.slot(k); s.slots[i] == (eventKey{}) {
+		s.slots[i] = k
+		s.n++
+	}
+}
+
+func nonZero(k eventKey) eventKey {
+	if k == (eventKey{}) {
+		return eventKey{0, 1}
+	}
+	return k
 }

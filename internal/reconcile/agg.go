@@ -21,6 +21,7 @@ type AggView struct {
 	Partitions  int               // P, from the marks (0 when there is none)
 	Closed      int               // closed records read
 	Adjustments int               // adjustment records read
+	Adjusted    map[string]int    // adjustment records per product
 	Duplicates  []string          // record ids (revisions) stored more than once, described
 }
 
@@ -62,7 +63,8 @@ type aggFolder struct {
 }
 
 func newAggFolder(cat *events.Catalog) *aggFolder {
-	return &aggFolder{cat: cat, revs: map[Key][]revision{}, seen: map[string]bool{}, marks: map[PeriodRef]map[int]bool{}}
+	return &aggFolder{cat: cat, revs: map[Key][]revision{}, seen: map[string]bool{}, marks: map[PeriodRef]map[int]bool{},
+		v: AggView{Adjusted: map[string]int{}}}
 }
 
 // message folds one message: JSON lines of records or marks, per its Usagepipe-Kind header.
@@ -100,6 +102,7 @@ func (f *aggFolder) record(line []byte) error {
 	f.seen[id] = true
 	if r.Kind == events.RecordAdjustment {
 		f.v.Adjustments++
+		f.v.Adjusted[r.Product]++
 	} else {
 		f.v.Closed++
 	}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type Report struct {
 	Periods        int                         // closed periods compared
 	Recent         int                         // closed periods left out (closed less than Settle ago)
 	Open           int                         // periods some partition has not closed yet (left out)
+	Unmarked       []string                    // periods closed longer than Settle ago that not every partition marked
 	Expected       int                         // keys expected from USAGE_AGG
 	Billed         int                         // keys billed in Connect (compared periods)
 	Findings       []Finding                   // key differences
@@ -44,7 +46,7 @@ type Report struct {
 
 // Problems counts everything the report lists as wrong.
 func (r *Report) Problems() int {
-	return len(r.Findings) + len(r.LedgerIssues) + len(r.DuplicateFiles) + len(r.AggDuplicates)
+	return len(r.Findings) + len(r.LedgerIssues) + len(r.DuplicateFiles) + len(r.AggDuplicates) + len(r.Unmarked)
 }
 
 // Reconcile compares the closed periods in USAGE_AGG and the submitter ledger with the records Connect
@@ -90,34 +92,52 @@ func refOf(k Key) PeriodRef {
 	return PeriodRef{Product: k.Product, Contract: k.Contract, Period: k.Period}
 }
 
-// scope returns the expected totals of the periods to compare, and the periods left out.
+// scope returns the expected totals of the periods to compare, and the periods left out: those closed less
+// than Settle ago, and those not every partition has marked (listed in Unmarked when they should have been).
 func (r *Report) scope(agg *AggView, o Options) (Totals, map[PeriodRef]bool) {
 	skip := map[PeriodRef]bool{}
+	refs := map[PeriodRef]bool{}
 	for ref := range agg.Marked {
-		switch {
-		case !agg.Complete(ref):
-			r.Open++
+		refs[ref] = true
+	}
+	for k := range agg.Totals {
+		refs[refOf(k)] = true
+	}
+	for ref := range refs {
+		if !r.compared(ref, agg, o) {
 			skip[ref] = true
-		case closedSince(o.Catalog, ref, o.Now()) < o.Settle:
-			r.Recent++
-			skip[ref] = true
-		default:
-			r.Periods++
 		}
 	}
+	slices.Sort(r.Unmarked)
 	want := Totals{}
 	for k, v := range agg.Totals {
-		ref := refOf(k)
-		if _, marked := agg.Marked[ref]; !marked && !skip[ref] {
-			skip[ref] = true // records without any mark: the period is still closing
-			r.Open++
-		}
-		if !skip[ref] {
+		if !skip[refOf(k)] {
 			want[k] = v
 		}
 	}
 	return want, skip
 }
+
+// compared reports whether a period is compared, counting it in Periods, Recent, Open or Unmarked.
+func (r *Report) compared(ref PeriodRef, agg *AggView, o Options) bool {
+	since := closedSince(o.Catalog, ref, o.Now())
+	switch {
+	case agg.Complete(ref) && since >= o.Settle:
+		r.Periods++
+		return true
+	case since < o.Settle:
+		r.Recent++
+	case since >= o.Settle+unmarkedGrace:
+		r.Unmarked = append(r.Unmarked, fmt.Sprintf("%s/%s %s: closed %v ago, marked by %d of %d partitions: its records are never reported",
+			ref.Product, ref.Contract, ref.Period, since.Round(time.Second), agg.Marked[ref], agg.Partitions))
+	default:
+		r.Open++
+	}
+	return false
+}
+
+// unmarkedGrace is how long after Settle a closed period may still lack marks (an aggregator catching up).
+const unmarkedGrace = 5 * time.Minute
 
 // closedSince is how long ago the period closed (by the catalog's lateness); an unknown product's period
 // counts as long closed.

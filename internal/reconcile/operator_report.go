@@ -10,7 +10,7 @@ import (
 
 // Write prints the report: what was compared, then every problem (at most limit of each kind when limit > 0).
 func (r *Report) Write(w io.Writer, limit int) {
-	fmt.Fprintf(w, "USAGE_AGG: %d closed periods compared (%d closed less than --settle ago and %d still open left out), %d keys expected\n",
+	fmt.Fprintf(w, "USAGE_AGG: %d closed periods compared (%d closed less than --settle ago and %d still being marked left out), %d keys expected\n",
 		r.Periods, r.Recent, r.Open, r.Expected)
 	fmt.Fprintf(w, "ledger: %s\n", counts(r.LedgerStates))
 	fmt.Fprintf(w, "Connect: %s; %d keys billed in the compared periods\n", counts(r.FileStatuses), r.Billed)
@@ -32,6 +32,7 @@ func (r *Report) Write(w io.Writer, limit int) {
 			fmt.Fprintf(w, "  %s\n      %s\n", f.Difference, f.Ledger)
 		}
 	}
+	writeList(w, "closed periods not marked by every partition", r.Unmarked, limit)
 	writeList(w, "ledger vs Connect", r.LedgerIssues, limit)
 	writeList(w, "external ids held by several live files", r.DuplicateFiles, limit)
 	writeList(w, "aggregator revisions stored twice", r.AggDuplicates, limit)

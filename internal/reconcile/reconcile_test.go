@@ -98,7 +98,7 @@ func (w *world) publish(recs ...events.PeriodRecord) {
 		if r.Kind == events.RecordAdjustment {
 			kind, prefix = events.KindAdjustments, "adj"
 		}
-		w.send(prefix, r.Partition, kind, r)
+		w.send(prefix, r.PeriodStart, r.Partition, kind, r)
 	}
 }
 
@@ -112,18 +112,18 @@ func (w *world) mark(closed []events.PeriodRecord) {
 				n++
 			}
 		}
-		w.send("mark", p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
+		w.send("mark", day, p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
 			PeriodStart: day, PeriodEnd: day.AddDate(0, 0, 1), Partition: p, Partitions: partitions, Records: n})
 	}
 }
 
-func (w *world) send(prefix string, p int, kind string, v any) {
+func (w *world) send(prefix string, start time.Time, p int, kind string, v any) {
 	w.t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	subject := "usage.agg." + prefix + "." + product + "." + contract + "." + events.Period{Start: day}.Key() + "." + strconv.Itoa(p)
+	subject := "usage.agg." + prefix + "." + product + "." + contract + "." + events.Period{Start: start}.Key() + "." + strconv.Itoa(p)
 	msg := bus.Msg{Subject: subject, Header: bus.Header{events.HeaderKind: []string{kind}}, Data: append(b, '\n')}
 	if _, err := w.conn.Publish(context.Background(), msg); err != nil {
 		w.t.Fatal(err)
@@ -226,5 +226,12 @@ func TestReconcileAgreesThenFindsWhatConnectLacks(t *testing.T) {
 	}
 	if !strings.Contains(f.Ledger, "r0.p1 accepted") {
 		t.Errorf("ledger note: %q", f.Ledger)
+	}
+
+	unmarked := record("AS-0000-0000-0002", "CPU_HOURS", 0, events.ModeTotal, "1")
+	unmarked.PeriodStart, unmarked.PeriodEnd = day.AddDate(0, 0, 1), day.AddDate(0, 0, 2)
+	w.publish(unmarked) // closed records no partition marked, long after the period closed
+	if r = w.reconcile(); len(r.Unmarked) != 1 || !strings.Contains(r.Unmarked[0], "marked by 0 of 2") {
+		t.Errorf("unmarked: %q", r.Unmarked)
 	}
 }

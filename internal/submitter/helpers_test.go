@@ -181,6 +181,9 @@ func (env *testEnv) waitState(id FileID, timeout time.Duration, states ...State)
 				return true
 			}
 		}
+		if e != nil && e.State.Terminal() {
+			env.t.Fatalf("%s ended %s, not %v: reason %q, last error %q", id.Key(), e.State, states, e.Reason, e.LastError)
+		}
 		return false
 	})
 	return e

@@ -107,9 +107,13 @@ func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
 	return s.observe(e, f)
 }
 
-// submit submits a ready file to the provider.
+// submit submits the file to the provider if it is still ready (a submit whose answer was lost may have
+// moved it on already).
 func (s *Submitter) submit(ctx context.Context, e *Entry) error {
-	f, err := s.client.SubmitFile(ctx, e.FileID)
+	f, err := s.client.GetFile(ctx, e.FileID)
+	if err == nil && f.Status == usageapi.FileStatusReady {
+		f, err = s.client.SubmitFile(ctx, e.FileID)
+	}
 	if err != nil {
 		return notFoundIsPermanent(err)
 	}

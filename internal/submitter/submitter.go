@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
@@ -63,6 +64,7 @@ func (s *Submitter) Run(ctx context.Context) error {
 	s.ledger = &ledger{kv: kv}
 	s.log.Info("submitter started", "member", s.opts.MemberID, "concurrency", s.opts.Concurrency,
 		"max_records_per_file", s.opts.MaxRecordsPerFile)
+	s.checkSchedules()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -77,4 +79,23 @@ func (s *Submitter) Run(ctx context.Context) error {
 	wg.Wait()
 	s.log.Info("submitter stopped")
 	return errors.Join(errs...)
+}
+
+// checkSchedules warns about products whose periods go against Connect's scheduling advice: reservation
+// items reported daily (pay-as-you-go items daily or monthly). Files follow the catalog's periods, which the
+// aggregator closes; the submitter reports each period as it closes.
+func (s *Submitter) checkSchedules() {
+	for i := range s.opts.Catalog.Products {
+		p := &s.opts.Catalog.Products[i]
+		if p.Period.Kind != events.PeriodMonthly && p.Period.Kind != events.PeriodMonthlyCutoff {
+			continue
+		}
+		for _, it := range p.Items {
+			if it.Type == events.ItemTypeReservation {
+				s.log.Warn("Connect recommends reporting reservation items daily; this product's periods are monthly",
+					"product", p.ID, "item", it.MPN, "period", p.Period.Kind)
+				break
+			}
+		}
+	}
 }

@@ -21,7 +21,14 @@ var (
 // Validity is judged as json.Valid judges it, in the same pass that splits.
 func SplitBatch(b []byte, maxEvents int) ([]json.RawMessage, error) {
 	var out []json.RawMessage
-	err := splitArray(b, maxEvents, func(start, end int) { out = append(out, b[start:end]) })
+	err := walkArray(b, maxEvents, func(s *scanner[[]byte], _ int) bool {
+		start := s.i
+		if !s.valid(1) {
+			return false
+		}
+		out = append(out, b[start:s.i])
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -33,18 +40,48 @@ func SplitBatch(b []byte, maxEvents int) ([]json.RawMessage, error) {
 // with DecodeEventString) and returns the extended slice.
 func SplitBatchString(dst []string, s string, maxEvents int) ([]string, error) {
 	n := len(dst)
-	err := splitArray(s, maxEvents, func(start, end int) { dst = append(dst, s[start:end]) })
+	err := walkArray(s, maxEvents, func(sc *scanner[string], _ int) bool {
+		start := sc.i
+		if !sc.valid(1) {
+			return false
+		}
+		dst = append(dst, s[start:sc.i])
+		return true
+	})
 	if err != nil {
 		return dst[:n], err
 	}
 	return dst, nil
 }
 
-// splitArray validates b as one JSON array and calls element with the bounds
-// of each of its first maxEvents elements. A body that is not valid JSON is
-// ErrBadBatchJSON, whatever its length; a valid one with more elements is
-// ErrTooManyEvents.
-func splitArray[T text](b T, maxEvents int, element func(start, end int)) error {
+// DecodeBatchString has the errors of SplitBatchString(nil, s, maxEvents)
+// and calls each with the index and the DecodeEventString result of every
+// element, in order, but reads s once: each event is decoded in place, and
+// only an element that is not a well-formed event is read again (to tell a
+// rejected event from a broken array). The events' strings are substrings of
+// s. On error, the calls already made are void: discard their results.
+func DecodeBatchString(s string, maxEvents int, each func(i int, e Event, rej *Rejection)) error {
+	return walkArray(s, maxEvents, func(sc *scanner[string], i int) bool {
+		start := sc.i
+		e, rej, ok := decodeAt(sc)
+		if !ok || sc.i-start > MaxEventBytes {
+			sc.i = start
+			if !sc.valid(1) {
+				return false
+			}
+			e, rej = decodeEvent(s[start:sc.i])
+		}
+		each(i, e, rej)
+		return true
+	})
+}
+
+// walkArray checks that b is one JSON array, calling element for each of its
+// first maxEvents elements with the scanner at the element; element steps
+// over it, or returns false when it is not valid JSON. A body that is not
+// valid JSON (as json.Valid judges it) is ErrBadBatchJSON, whatever its
+// length; a valid one with more elements is ErrTooManyEvents.
+func walkArray[T text](b T, maxEvents int, element func(s *scanner[T], i int) bool) error {
 	s := scanner[T]{b: b}
 	if s.peek() != '[' {
 		if s.valid(0) && s.end() == nil {
@@ -57,14 +94,13 @@ func splitArray[T text](b T, maxEvents int, element func(start, end int)) error 
 	if !s.consume(']') {
 		for n := 0; ; n++ {
 			s.ws()
-			start := s.i
-			if !s.valid(1) {
-				return ErrBadBatchJSON
-			}
 			if maxEvents > 0 && n >= maxEvents {
 				tooMany = true
-			} else {
-				element(start, s.i)
+				if !s.valid(1) {
+					return ErrBadBatchJSON
+				}
+			} else if !element(&s, n) {
+				return ErrBadBatchJSON
 			}
 			if s.consume(',') {
 				continue

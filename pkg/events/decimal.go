@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -49,6 +50,47 @@ var arith = apd.Context{
 // ParseDecimal parses a decimal number such as "12", "-1.50" or "1e3".
 // NaN, infinities, blanks and values outside the admitted range are errors.
 func ParseDecimal(s string) (Decimal, error) {
+	if d, ok := parseSmallDecimal(s); ok {
+		return d, nil
+	}
+	return parseDecimal(s)
+}
+
+// parseSmallDecimal is ParseDecimal for the common [+-]digits[.digits] with
+// at most 19 digits, which fit a uint64 coefficient; ok is false for any
+// other text, left to parseDecimal. Both give identical values.
+func parseSmallDecimal(s string) (d Decimal, ok bool) {
+	i := 0
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		i++
+	}
+	var coeff uint64
+	digits := func() int {
+		start := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			coeff = coeff*10 + uint64(s[i]-'0')
+		}
+		return i - start
+	}
+	n, frac := digits(), 0
+	if n > 0 && i < len(s) && s[i] == '.' {
+		i++
+		if frac = digits(); frac == 0 {
+			return d, false
+		}
+	}
+	if n == 0 || i != len(s) || n+frac > 19 {
+		return d, false
+	}
+	d.v.Coeff.SetUint64(coeff)
+	d.v.Exponent = int32(-frac)
+	d.v.Negative = s[0] == '-'
+	d.normalize()
+	return d, true
+}
+
+// parseDecimal is ParseDecimal's general path.
+func parseDecimal(s string) (Decimal, error) {
 	var d Decimal
 	if !decimalSyntax(s) {
 		return d, fmt.Errorf("%w: %q is not a decimal number", ErrBadDecimal, clip(s))
@@ -183,12 +225,54 @@ func (d Decimal) StringFixed(places int) string {
 }
 
 func (d Decimal) appendCanonical(buf []byte) []byte {
+	if b, ok := d.appendSmall(buf); ok {
+		return b
+	}
 	var r apd.Decimal
 	r.Reduce(&d.v)
 	if r.IsZero() {
 		return append(buf, '0')
 	}
 	return r.Append(buf, 'f')
+}
+
+// appendSmall is appendCanonical for a finite value whose coefficient fits a
+// uint64 and needs no reduction to print canonically (apd's 'f' format of
+// the reduced value); ok is false for any other value.
+func (d Decimal) appendSmall(buf []byte) (b []byte, ok bool) {
+	if d.v.Form != apd.Finite || !d.v.Coeff.IsUint64() {
+		return buf, false
+	}
+	c, exp := d.v.Coeff.Uint64(), int(d.v.Exponent)
+	switch {
+	case c == 0:
+		return append(buf, '0'), true
+	case exp < 0 && c%10 == 0: // trailing zeros to reduce away
+		return buf, false
+	}
+	if d.v.Negative {
+		buf = append(buf, '-')
+	}
+	var scratch [20]byte
+	digits := strconv.AppendUint(scratch[:0], c, 10)
+	switch point := len(digits) + exp; {
+	case exp >= 0:
+		buf = append(buf, digits...)
+		for range exp {
+			buf = append(buf, '0')
+		}
+	case point <= 0:
+		buf = append(buf, "0."...)
+		for range -point {
+			buf = append(buf, '0')
+		}
+		buf = append(buf, digits...)
+	default:
+		buf = append(buf, digits[:point]...)
+		buf = append(buf, '.')
+		buf = append(buf, digits[point:]...)
+	}
+	return buf, true
 }
 
 // normalize puts a fresh result in canonical form: trailing zeros removed

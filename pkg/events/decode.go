@@ -42,6 +42,23 @@ func decodeEvent[T text](b T) (Event, *Rejection) {
 	return d.e, nil
 }
 
+// decodeAt decodes the event at s.i in place and steps over it. ok is false
+// when the JSON there is not a well-formed object with well-formed fields
+// (s.i is then anywhere); otherwise e and rej are what decodeEvent gives for
+// the object's bytes, as long as they are at most MaxEventBytes.
+func decodeAt[T text](s *scanner[T]) (e Event, rej *Rejection, ok bool) {
+	d := eventDecoder[T]{s: *s}
+	null, err := d.s.object(d.field)
+	if err != nil || null {
+		return Event{}, nil, false
+	}
+	s.i = d.s.i
+	if rej := d.finish(); rej != nil {
+		return Event{}, rej, true
+	}
+	return d.e, nil, true
+}
+
 // eventDecoder fills an Event from a scanner; field errors are recorded as
 // fieldError so the rejection can name the field. The Event is held by value
 // so that it stays on the stack.

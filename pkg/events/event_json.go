@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -28,28 +29,29 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 func appendEvent(b []byte, e *Event) ([]byte, error) {
-	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+	t := e.Time.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, errors.New("events: event time year outside [0,9999]")
 	}
-	b = appendField(b, '{', "specversion", e.SpecVersion)
-	b = appendField(b, ',', "id", e.ID)
-	b = appendField(b, ',', "source", e.Source)
-	b = appendField(b, ',', "type", e.Type)
-	b = appendField(b, ',', "subject", e.Subject)
+	b = appendJSONString(append(b, `{"specversion":`...), e.SpecVersion)
+	b = appendJSONString(append(b, `,"id":`...), e.ID)
+	b = appendJSONString(append(b, `,"source":`...), e.Source)
+	b = appendJSONString(append(b, `,"type":`...), e.Type)
+	b = appendJSONString(append(b, `,"subject":`...), e.Subject)
 	b = append(b, `,"time":"`...)
-	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = t.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
-	b = appendOptional(b, "datacontenttype", e.DataContentType)
-	b = appendOptional(b, "traceparent", e.TraceParent)
-	b = appendOptional(b, "tracestate", e.TraceState)
+	b = appendOptional(b, `,"datacontenttype":`, e.DataContentType)
+	b = appendOptional(b, `,"traceparent":`, e.TraceParent)
+	b = appendOptional(b, `,"tracestate":`, e.TraceState)
 	b = append(b, `,"data":`...)
 	b = appendUsage(b, &e.Data)
 	return append(b, '}'), nil
 }
 
 func appendUsage(b []byte, u *Usage) []byte {
-	b = appendField(b, '{', "product", u.Product)
-	b = appendField(b, ',', "item", u.Item)
+	b = appendJSONString(append(b, `{"product":`...), u.Product)
+	b = appendJSONString(append(b, `,"item":`...), u.Item)
 	b = append(b, `,"quantity":"`...)
 	b = append(u.Quantity.appendCanonical(b), '"')
 	if u.Amount != nil {
@@ -60,39 +62,38 @@ func appendUsage(b []byte, u *Usage) []byte {
 		b = append(b, `,"tier":`...)
 		b = strconv.AppendInt(b, int64(u.Tier), 10)
 	}
-	b = appendOptional(b, "marketplace", u.Marketplace)
-	b = appendOptional(b, "contract", u.Contract)
+	b = appendOptional(b, `,"marketplace":`, u.Marketplace)
+	b = appendOptional(b, `,"contract":`, u.Contract)
 	if len(u.Attributes) > 0 {
-		b = append(b, `,"attributes":`...)
-		var arr [16]string // sorted keys without allocating for small maps
-		keys := arr[:0]
-		for k := range u.Attributes {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		sep := byte('{')
-		for _, k := range keys {
-			b = appendField(b, sep, k, u.Attributes[k])
-			sep = ','
-		}
-		b = append(b, '}')
+		b = appendAttributes(append(b, `,"attributes":`...), u.Attributes)
 	}
 	return append(b, '}')
 }
 
-// appendField writes sep "name":"value"; name needs no escaping.
-func appendField(b []byte, sep byte, name, value string) []byte {
-	b = append(b, sep)
-	b = appendJSONString(b, name)
-	b = append(b, ':')
-	return appendJSONString(b, value)
+// appendAttributes writes attrs as an object sorted by key.
+func appendAttributes(b []byte, attrs map[string]string) []byte {
+	type attr struct{ k, v string }
+	var arr [16]attr // no allocation for small maps
+	sorted := arr[:0]
+	for k, v := range attrs {
+		sorted = append(sorted, attr{k, v})
+	}
+	slices.SortFunc(sorted, func(x, y attr) int { return strings.Compare(x.k, y.k) })
+	sep := byte('{')
+	for _, a := range sorted {
+		b = appendJSONString(append(b, sep), a.k)
+		b = appendJSONString(append(b, ':'), a.v)
+		sep = ','
+	}
+	return append(b, '}')
 }
 
-func appendOptional(b []byte, name, value string) []byte {
+// appendOptional writes prefix (`,"name":`) and value, unless value is empty.
+func appendOptional(b []byte, prefix, value string) []byte {
 	if value == "" {
 		return b
 	}
-	return appendField(b, ',', name, value)
+	return appendJSONString(append(b, prefix...), value)
 }
 
 const hexDigits = "0123456789abcdef"

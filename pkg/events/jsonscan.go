@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -32,11 +33,12 @@ func (s *scanner[T]) syntaxErr() error {
 }
 
 func (s *scanner[T]) ws() {
-	i := s.i
-	for i < len(s.b) && isSpace(s.b[i]) {
-		i++
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: no space
 	}
-	s.i = i
+	for s.i < len(s.b) && isSpace(s.b[s.i]) {
+		s.i++
+	}
 }
 
 func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
@@ -195,13 +197,15 @@ func (s *scanner[T]) rawString() (raw T, escaped bool, err error) {
 func plainRun[T text](b T, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(b); i += 8 {
+		_ = b[i+7]
 		x := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
 			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-		// A byte's high bit is set below when it is < 0x20, '"', '\\' or ≥ 0x80;
-		// borrows only spread from such a byte, so the test is exact for the word.
+		// A byte's high bit is set in m when it is < 0x20, '"', '\\' or ≥ 0x80,
+		// and may be set above such a byte (borrows carry upwards): the lowest
+		// set bit is exact.
 		below, quote, backslash := x-ones*0x20, (x^(ones*'"'))-ones, (x^(ones*'\\'))-ones
-		if (below|quote|backslash|x)&highs != 0 {
-			break
+		if m := (below | quote | backslash | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
 	for i < len(b) && plainByte[b[i]] {
