@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -30,8 +31,10 @@ import (
 // benchIngest measures, against one embedded JetStream (file storage, temporary store), (a) raw async
 // publish of 256-byte messages, one JetStream message each with its own Nats-Msg-Id, through bus.PublishBatch
 // in windows, and (b) usagepipe ingest over HTTP on loopback, batches of realistic events, until every
-// response is 200 (durably stored). It alternates the two for a few rounds and keeps each one's best round,
-// which filters out the noise of other work on a shared machine. The last line is the RESULT line.
+// response is 200 (durably stored). Client-side inputs (request bodies, raw message ids and subjects) are built
+// before each timed phase. It alternates the two for a few rounds and keeps each one's best round, which
+// filters out the noise of other work on a shared machine; the medians are printed too. The last line is the
+// RESULT line.
 func benchIngest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	p, err := parseBenchIngest(args, getenv, stdout)
 	if err != nil {
@@ -47,21 +50,50 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer stop()
-	var bestRaw float64
-	var best ingestFigures
+	describeBenchIngest(stdout, p)
+	var raws []float64
+	var ings []ingestFigures
 	for round := range p.rounds {
 		raw, ing, err := benchRound(ctx, env, url, p, round, stdout)
 		if err != nil {
 			return err
 		}
-		bestRaw = max(bestRaw, raw)
-		if ing.eventsPerSec > best.eventsPerSec {
-			best = ing
-		}
+		raws, ings = append(raws, raw), append(ings, ing)
 	}
+	bestRaw, best := slices.Max(raws), slices.MaxFunc(ings, func(a, b ingestFigures) int { return cmp.Compare(a.eventsPerSec, b.eventsPerSec) })
+	medRaw, medIngest := median(raws), median(eventRates(ings))
+	fmt.Fprintf(stdout, "medians of %d rounds: ingest %.0f events/s, raw publish %.0f msgs/s, ratio %.2f\n",
+		p.rounds, medIngest, medRaw, medIngest/medRaw)
 	fmt.Fprintf(stdout, "RESULT ingest_events_per_s=%.0f raw_publish_msgs_per_s=%.0f ratio=%.2f p99_ms=%.1f\n",
 		best.eventsPerSec, bestRaw, best.eventsPerSec/bestRaw, best.p99ms)
 	return nil
+}
+
+// describeBenchIngest says what the two phases measure.
+func describeBenchIngest(w io.Writer, p benchIngestParams) {
+	fmt.Fprintf(w, "raw publish: %d messages of 256 B per round, one JetStream message each with its own Nats-Msg-Id, "+
+		"bus.PublishBatch windows of %d from %d publishers, until every PubAck\n", p.rawMsgs, p.window, p.rawPublishers)
+	fmt.Fprintf(w, "ingest: %d realistic events per round, POST /v1/events over loopback HTTP in batches of %d from %d clients, "+
+		"each request answered 200 only once its packets are acknowledged (stored in USAGE_EVENTS, file storage)\n",
+		p.events, p.batch, p.clients)
+	fmt.Fprintf(w, "both run in this process against one embedded JetStream; client inputs are built before timing; "+
+		"CPU is the whole process's (server, clients, ingest); RESULT takes each side's best of %d alternating rounds\n", p.rounds)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func eventRates(ings []ingestFigures) []float64 {
+	rates := make([]float64, len(ings))
+	for i, ing := range ings {
+		rates[i] = ing.eventsPerSec
+	}
+	return rates
 }
 
 // benchIngestParams are the flags of bench ingest.
@@ -198,10 +230,18 @@ func (e *benchEnv) close() {
 }
 
 // benchRawPublish publishes p.rawMsgs 256-byte messages, each with a unique Nats-Msg-Id, and returns messages/s.
+// The ids and subjects are formatted before the clock starts, as the ingest bodies are.
 func benchRawPublish(ctx context.Context, conn *bus.Conn, round int, p benchIngestParams) (float64, error) {
 	n, window := p.rawMsgs, p.window
 	payload := make([]byte, 256)
 	rand.Read(payload)
+	ids, subjects := make([]string, n), make([]string, p.partitions)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("raw-%d-%d", round, i)
+	}
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("usage.events.%d", i)
+	}
 	var next atomic.Int64
 	start := time.Now()
 	err := runWorkers(p.rawPublishers, func(worker int) error {
@@ -212,8 +252,8 @@ func benchRawPublish(ctx context.Context, conn *bus.Conn, round int, p benchInge
 			}
 			msgs := make([]bus.Msg, 0, window)
 			for i := from; i < min(from+window, n); i++ {
-				h := bus.Header{bus.HeaderMsgID: {fmt.Sprintf("raw-%d-%d", round, i)}}
-				msgs = append(msgs, bus.Msg{Subject: fmt.Sprintf("usage.events.%d", i%p.partitions), Header: h, Data: payload})
+				h := bus.Header{bus.HeaderMsgID: {ids[i]}}
+				msgs = append(msgs, bus.Msg{Subject: subjects[i%p.partitions], Header: h, Data: payload})
 			}
 			if _, err := conn.PublishBatch(ctx, msgs); err != nil {
 				return fmt.Errorf("bench ingest: raw publish: %w", err)

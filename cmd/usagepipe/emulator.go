@@ -115,7 +115,7 @@ func serveEmulator(ctx context.Context, addr string, opts usageapitest.Options, 
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withHealthz(em.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "emulator ready http://%s/public/v1\n", ln.Addr())
@@ -130,6 +130,16 @@ func serveEmulator(ctx context.Context, addr string, opts usageapitest.Options, 
 		return fmt.Errorf("emulator: shutdown: %w", err)
 	}
 	return nil
+}
+
+// withHealthz answers GET /healthz with 200 (the container health check) and passes everything else to api.
+func withHealthz(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/", api)
+	return mux
 }
 
 func emulatorLogger(w io.Writer, verbose bool) *slog.Logger {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,8 @@ func start(t *testing.T, o devstack.Options) *devstack.Stack {
 			t.Errorf("Stop: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("services' log:\n%s", o.LogOutput.(*syncBuffer).String())
+			lines := strings.Split(o.LogOutput.(*syncBuffer).String(), "\n")
+			t.Logf("services' log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
 		}
 	})
 	return st

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -134,17 +133,10 @@ type periodCounts struct {
 	EventsStored int64
 	OpenPeriods  int
 	Closed       int // closed periods that had events
-	OldestOpen   time.Time
 }
 
 func (o *observer) counts() periodCounts {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	c := periodCounts{EventsStored: o.stored, OpenPeriods: len(o.open), Closed: o.filled}
-	for id := range o.open {
-		if t := time.Unix(id.start, 0); c.OldestOpen.IsZero() || t.Before(c.OldestOpen) {
-			c.OldestOpen = t
-		}
-	}
-	return c
+	return periodCounts{EventsStored: o.stored, OpenPeriods: len(o.open), Closed: o.filled}
 }

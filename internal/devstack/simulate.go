@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/telemetry"
@@ -42,11 +40,7 @@ type simulator struct {
 	recent  []json.RawMessage // events sent lately, repeated as duplicates
 	last    []byte            // the previous request body
 	log     *slog.Logger
-	stats   simStats
 }
-
-// simStats counts what ingest answered the simulator.
-type simStats struct{ requests, accepted, duplicates, rejected atomic.Int64 }
 
 // startSimulator starts the simulator when Options.Simulate is set.
 func (s *Stack) startSimulator(ctx context.Context, logw io.Writer) error {
@@ -157,8 +151,8 @@ func (sim *simulator) remember(evs []json.RawMessage) {
 	}
 }
 
-// send posts one batch and counts the answer; it reports whether ingest answered (any 2xx or 4xx: a 4xx is
-// not retried, a rejected event never becomes valid).
+// send posts one batch; it reports whether ingest answered (2xx, or 4xx: a rejected event never becomes
+// valid, so it is not sent again).
 func (sim *simulator) send(ctx context.Context, body []byte) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sim.url+"/v1/events", bytes.NewReader(body))
 	if err != nil {
@@ -167,35 +161,30 @@ func (sim *simulator) send(ctx context.Context, body []byte) bool {
 	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
 	resp, err := sim.client.Do(req)
 	if err != nil {
-		sim.log.WarnContext(ctx, "simulator: request failed; resending", "err", err)
+		if ctx.Err() == nil {
+			sim.log.WarnContext(ctx, "simulator: request failed; resending", "err", err)
+		}
 		return false
 	}
 	defer resp.Body.Close()
-	sim.stats.requests.Add(1)
-	var answer events.IngestResponse
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode >= 500 {
-		sim.log.WarnContext(ctx, "simulator: ingest unavailable; resending", "status", resp.StatusCode, "err", err)
+	if resp.StatusCode >= 500 {
+		sim.log.WarnContext(ctx, "simulator: ingest unavailable; resending", "status", resp.StatusCode)
 		return false
 	}
-	sim.count(ctx, answer)
+	var answer events.IngestResponse
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode >= 400 {
+		sim.log.WarnContext(ctx, "simulator: request refused", "status", resp.StatusCode, "err", err)
+	}
+	sim.logRejected(ctx, answer)
 	return true
 }
 
-// count adds an answer to the stats; a rejected event means the sample world is inconsistent: log why.
-func (sim *simulator) count(ctx context.Context, a events.IngestResponse) {
-	sim.stats.accepted.Add(int64(a.Accepted))
-	sim.stats.duplicates.Add(int64(a.Duplicates))
-	sim.stats.rejected.Add(int64(a.Rejected))
+// logRejected logs the first rejected event of an answer: it would mean the sample world is inconsistent.
+func (sim *simulator) logRejected(ctx context.Context, a events.IngestResponse) {
 	for _, r := range a.Results {
 		if r.Status == events.StatusRejected {
 			sim.log.WarnContext(ctx, "simulator: event rejected", "id", r.ID, "reason", r.Reason, "message", r.Message)
 			return
 		}
 	}
-}
-
-// String is the simulator's one-line tally.
-func (st *simStats) String() string {
-	return fmt.Sprintf("%d requests, %d accepted, %d duplicate, %d rejected", st.requests.Load(),
-		st.accepted.Load(), st.duplicates.Load(), st.rejected.Load())
 }

@@ -14,8 +14,6 @@ type batch struct {
 	events  []events.Event
 	slots   []int
 	keys    []eventKey
-	lines   [][2]int              // lines[i]: where events[i]'s packet line is in encoded
-	encoded []byte                // packet lines of the events, encoded as they are decoded
 	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
 	sorted  []events.Event        // scratch of buildPackets
 	sslots  []int                 // scratch of buildPackets
@@ -31,7 +29,6 @@ var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]stru
 func newBatch() *batch {
 	b := batches.Get().(*batch)
 	b.results, b.events, b.slots, b.keys = b.results[:0], b.events[:0], b.slots[:0], b.keys[:0]
-	b.lines, b.encoded = b.lines[:0], b.encoded[:0]
 	return b
 }
 
@@ -69,16 +66,6 @@ func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, no
 		e.TraceParent, e.TraceState = tp, ts
 	}
 	b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
-	b.encodeLines() // now, while the event's memory is in cache
-}
-
-// encodeLines encodes the packet lines of the events that have none yet.
-func (b *batch) encodeLines() {
-	for i := len(b.lines); i < len(b.events); i++ {
-		start := len(b.encoded)
-		b.encoded = events.AppendPacket(b.encoded, b.events[i:i+1])
-		b.lines = append(b.lines, [2]int{start, len(b.encoded)})
-	}
 }
 
 // dropRecent reports events this process has already stored as duplicates and removes them from b.
@@ -96,8 +83,8 @@ func (s *Service) dropRecent(b *batch) {
 			b.results[slot].Status, b.results[slot].Message = events.StatusDuplicate, "already stored"
 			continue
 		}
-		b.events[n], b.slots[n], b.keys[n], b.lines[n] = b.events[i], slot, b.keys[i], b.lines[i]
+		b.events[n], b.slots[n], b.keys[n] = b.events[i], slot, b.keys[i]
 		n++
 	}
-	b.events, b.slots, b.keys, b.lines = b.events[:n], b.slots[:n], b.keys[:n], b.lines[:n]
+	b.events, b.slots, b.keys = b.events[:n], b.slots[:n], b.keys[:n]
 }

@@ -6,7 +6,8 @@
 //
 // A request carries one event (application/cloudevents+json, or an application/json object) or a JSON array
 // (application/cloudevents-batch+json, or an application/json array). Each event is decoded and validated on
-// its own (events.DecodeEvent, events.Catalog.Validate): one bad event never rejects its neighbours. The good
+// its own (events.DecodeBatchString gives each element events.DecodeEvent's result; then
+// events.Catalog.Validate): one bad event never rejects its neighbours. The good
 // ones are grouped by partition (events.Partition of the subscription) into packets, sorted by (source, id),
 // published on usage.events.<p> with Nats-Msg-Id = hex SHA-256 of the partition and the sorted keys, so a
 // retried identical request maps to identical ids and JetStream stores nothing twice within its duplicate

@@ -37,12 +37,12 @@ func buildPackets(b *batch, partitions int) []*packet {
 	b.sorted = slices.Grow(b.sorted[:0], len(evs))[:len(evs)]
 	b.sslots = slices.Grow(b.sslots[:0], len(evs))[:len(evs)]
 	sorted, sortedSlots := b.sorted, b.sslots
-	b.encodeLines()
-	b.data, b.ends = slices.Grow(b.data[:0], len(b.encoded)), slices.Grow(b.ends[:0], len(evs))
 	for i, j := range order {
 		sorted[i], sortedSlots[i] = evs[j], slots[j]
-		line := b.lines[j]
-		b.data = append(b.data, b.encoded[line[0]:line[1]]...)
+	}
+	b.data, b.ends = b.data[:0], slices.Grow(b.ends[:0], len(evs))
+	for i := range sorted {
+		b.data = events.AppendPacket(b.data, sorted[i:i+1])
 		b.ends = append(b.ends, len(b.data))
 	}
 	var out []*packet

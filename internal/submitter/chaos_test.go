@@ -69,3 +69,19 @@ func TestFaultsAndRestartsStillGiveOneAcceptedFilePerPeriod(t *testing.T) {
 	checkEveryPeriodAcceptedOnce(t, env, records, 60*time.Second)
 	env.emu.ClearFaults()
 }
+
+func TestTwoSubmittersShareTheLedger(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	subs := subscriptions("0009", 4)
+	env.seedAssets(subs...)
+	if err := env.emu.SetFaults("*", chaosFaults...); err != nil {
+		t.Fatal(err)
+	}
+	env.start(env.options())
+	env.start(env.options())
+	records := map[int][]events.PeriodRecord{}
+	for n := range 6 {
+		records[n] = env.closePeriod(period(n), subs)
+	}
+	checkEveryPeriodAcceptedOnce(t, env, records, 60*time.Second)
+}

@@ -18,8 +18,8 @@ import (
 // Defaults of Options.
 const (
 	// DefaultMaxRecordsPerFile is the record limit of one usage file. A period with more closed records (or a
-	// supplement with more adjustments) is split into parts of at most this many. 100 000 rows keep a workbook
-	// near 5 MB, well within Connect's upload handling and far from the xlsx sheet limit (1 048 575 rows).
+	// supplement with more adjustments) is split into parts of at most this many. 100 000 rows make a workbook
+	// of about 8 MB, well within Connect's upload handling and far from the xlsx sheet limit (1 048 575 rows).
 	DefaultMaxRecordsPerFile = 100_000
 	// MaxRecordsPerFileLimit is the most rows a records sheet can hold (xlsx rows minus the header).
 	MaxRecordsPerFileLimit = 1_048_575

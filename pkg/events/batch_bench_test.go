@@ -167,3 +167,30 @@ func BenchmarkDecodeStringValidate500(b *testing.B) {
 	}
 	reportCPU(b, cpu, 500)
 }
+
+// BenchmarkDecodeBatchString500 is BenchmarkDecodeValidate500 the way ingest decodes: the body copied once
+// into a string and decoded in place with DecodeBatchString.
+func BenchmarkDecodeBatchString500(b *testing.B) {
+	now := time.Now().UTC()
+	c, err := ParseCatalog([]byte(realisticCatalog))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := realisticBatch(b, 500, now)
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		err := DecodeBatchString(string(body), 1000, func(_ int, e Event, rej *Rejection) {
+			if rej == nil {
+				rej = c.Validate(&e, now)
+			}
+			if rej != nil {
+				b.Fatal(rej)
+			}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu, 500)
+}
