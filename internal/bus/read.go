@@ -143,7 +143,9 @@ func (r *reader) handle(jm jetstream.Msg) {
 		r.finish(err)
 		return
 	}
-	if r.end > 0 && (meta.Sequence.Stream >= r.end || meta.NumPending == 0) {
+	// Stop at the end sequence learned from the stream leader, never on NumPending: a fresh ordered consumer
+	// on a replicated stream can report 0 pending while messages remain (seen after a node restart on R3).
+	if r.end > 0 && meta.Sequence.Stream >= r.end {
 		r.finish(nil)
 	}
 }
