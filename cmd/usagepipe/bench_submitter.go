@@ -54,6 +54,7 @@ func benchSubmitter(ctx context.Context, args []string, getenv func(string) stri
 			n+1, env.records, d.Milliseconds(), (processCPU() - cpu).Milliseconds())
 		lat = append(lat, d)
 	}
+	fmt.Fprintln(stdout, env.phases())
 	slices.Sort(lat)
 	p50, p99 := sbPercentile(lat, 50), sbPercentile(lat, 99)
 	fmt.Fprintf(stdout, "submitter: %d periods of %d subscriptions × %d items: close → submitted p50 %d ms, p99 %d ms\n",
@@ -125,10 +126,12 @@ type submitterBenchEnv struct {
 	done    chan error
 	fences  map[int]uint64
 	records int
+	offsets map[submitter.State][]time.Duration // per state: when entered, after the close
 }
 
 func startSubmitterBench(ctx context.Context, p submitterBenchParams) (*submitterBenchEnv, error) {
-	env := &submitterBenchEnv{p: p, fences: map[int]uint64{}, records: p.subscriptions * p.items}
+	env := &submitterBenchEnv{p: p, fences: map[int]uint64{}, records: p.subscriptions * p.items,
+		offsets: map[submitter.State][]time.Duration{}}
 	err := env.startNATS(ctx)
 	if err == nil {
 		err = env.startEmulator()
@@ -332,6 +335,7 @@ func (env *submitterBenchEnv) submitted(ctx context.Context, id submitter.FileID
 			return 0, false, nil
 		}
 		parts, latest = e.Parts, max(latest, at.Sub(e.ClosedAt))
+		env.recordPhases(&e)
 	}
 	return latest, true, nil
 }
@@ -343,4 +347,24 @@ func sbSubmittedAt(e *submitter.Entry) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// recordPhases keeps when a submitted entry entered each state, after its period's close.
+func (env *submitterBenchEnv) recordPhases(e *submitter.Entry) {
+	for _, h := range e.History {
+		env.offsets[h.State] = append(env.offsets[h.State], h.At.Sub(e.ClosedAt))
+	}
+}
+
+// phases is the median time after the close at which files entered each state up to submitted.
+func (env *submitterBenchEnv) phases() string {
+	line := "median time after the close:"
+	for _, st := range []submitter.State{submitter.StatePlanned, submitter.StateCreated, submitter.StateUploaded,
+		submitter.StateReady, submitter.StateSubmitted} {
+		if d := env.offsets[st]; len(d) > 0 {
+			slices.Sort(d)
+			line += fmt.Sprintf(" %s %d ms,", st, sbPercentile(d, 50).Milliseconds())
+		}
+	}
+	return line[:len(line)-1]
 }

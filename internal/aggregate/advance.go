@@ -69,17 +69,23 @@ func firstMarked(p *events.Product, from int64) events.Period {
 	return pd
 }
 
-// closeDue closes every open period due by the clock, emitting its records in record order.
+// closeDue closes every open period due by the clock, emitting its records in record order, then the trace
+// contexts of their events.
 func (s *State) closeDue(out *Output) {
 	s.refs = s.refs[:0]
+	var closing []*bucket
 	for _, b := range s.buckets {
 		if !b.closed && b.due <= s.clock {
 			b.closed = true
 			for _, idx := range b.keys {
 				s.refs = append(s.refs, keyRef{idx, b})
 			}
+			if len(b.traces) > 0 {
+				closing = append(closing, b)
+			}
 		}
 	}
+	emitTraces(closing, out)
 	slices.SortFunc(s.refs, func(x, y keyRef) int {
 		return s.compareKeys(&s.slab.at(x.idx).key, &s.slab.at(y.idx).key)
 	})

@@ -109,6 +109,9 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 		d.events++
 	} else {
 		a.digest.Merge(p.term)
+		if e.TraceParent != "" {
+			b.noteTrace(s.meters[p.meter].contract, e.TraceParent, e.Source, e.ID)
+		}
 	}
 	a.fold(s.meters[p.meter].kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
 }

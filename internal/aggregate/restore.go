@@ -31,7 +31,7 @@ func Restore(cfg Config, r io.Reader) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := checkEnvelope(data)
+	body, version, err := checkEnvelope(data)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func Restore(cfg Config, r io.Reader) (*State, error) {
 	cursors := s.decodeTables(d)
 	s.loadCatalog(cfg.Catalog)
 	s.restoreMarks(cursors)
-	s.decodeBuckets(d)
+	s.decodeBuckets(d, version)
 	s.ids.decode(d, width, s.clock)
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing data")
@@ -56,19 +56,21 @@ func Restore(cfg Config, r io.Reader) (*State, error) {
 	return s, nil
 }
 
-func checkEnvelope(data []byte) ([]byte, error) {
+// checkEnvelope checks the magic, checksum and version, and returns the body and the version.
+func checkEnvelope(data []byte) ([]byte, uint64, error) {
 	if len(data) < len(snapshotMagic)+4 || !bytes.HasPrefix(data, []byte(snapshotMagic)) {
-		return nil, ErrSnapshotFormat
+		return nil, 0, ErrSnapshotFormat
 	}
 	n := len(data) - 4
 	if crc32.Checksum(data[:n], crcTable) != binary.BigEndian.Uint32(data[n:]) {
-		return nil, ErrSnapshotChecksum
+		return nil, 0, ErrSnapshotChecksum
 	}
 	d := &decoder{b: data[len(snapshotMagic):n]}
-	if v := d.uvarint(); d.err != nil || v != snapshotVersion {
-		return nil, fmt.Errorf("%w (version %d)", ErrSnapshotFormat, v)
+	v := d.uvarint()
+	if d.err != nil || v < 1 || v > snapshotVersion {
+		return nil, 0, fmt.Errorf("%w (version %d)", ErrSnapshotFormat, v)
 	}
-	return d.b, nil
+	return d.b, v, nil
 }
 
 func (s *State) decodeHeader(d *decoder) (int64, error) {
@@ -138,7 +140,7 @@ func (s *State) restoreMarks(cursors map[markCursor]events.Period) {
 	}
 }
 
-func (s *State) decodeBuckets(d *decoder) {
+func (s *State) decodeBuckets(d *decoder, version uint64) {
 	for i, n := 0, d.count(8); i < n; i++ {
 		ps := s.product(d.str())
 		b := &bucket{prod: ps, period: events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}}
@@ -162,7 +164,37 @@ func (s *State) decodeBuckets(d *decoder) {
 		for j := 0; j < nk && d.err == nil; j++ {
 			s.decodeAcc(d, b)
 		}
+		if version >= snapshotVersionTraces {
+			b.traces = decodeTraces(d, b.closed)
+		}
 	}
+}
+
+// decodeTraces reads what encodeTraces wrote; a closed bucket has none.
+func decodeTraces(d *decoder, closed bool) []groupTraces {
+	n := d.count(2)
+	if n == 0 {
+		return nil
+	}
+	if closed {
+		d.fail("trace set of a closed period")
+		return nil
+	}
+	traces := make([]groupTraces, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		g := groupTraces{contract: d.str()}
+		m := d.count(3)
+		if m > MaxGroupLinks {
+			d.fail("trace set size")
+			return nil
+		}
+		g.links = make([]TraceLink, 0, MaxGroupLinks)
+		for j := 0; j < m; j++ {
+			g.links = append(g.links, TraceLink{TraceParent: d.str(), Source: d.str(), ID: d.str()})
+		}
+		traces = append(traces, g)
+	}
+	return traces
 }
 
 func (s *State) decodeAcc(d *decoder, b *bucket) {

@@ -13,12 +13,16 @@ import (
 
 // Snapshot format: the magic, a version, the body (below), then the CRC-32C of everything before it,
 // big-endian. The body holds, in order: the config it was taken with, the clock and sequence, the meter and
-// marketplace tables, the mark cursors, the buckets with their aggregates and the dedup table. Buckets are
-// written sorted by (product, period start) and everything else in a fixed order, so a state always writes the
-// same bytes, and a restored state writes the bytes it was restored from.
+// marketplace tables, the mark cursors, the buckets with their aggregates (and, from version 2, their trace
+// sets) and the dedup table. Buckets are written sorted by (product, period start) and everything else in a
+// fixed order, so a state always writes the same bytes, and a restored state writes the bytes it was restored
+// from. Restore reads versions 1 (no trace sets: a period open then closes with the links of its later events
+// only) and 2; Snapshot writes version 2.
 const (
 	snapshotMagic   = "usagepipe.aggregate\n"
-	snapshotVersion = 1
+	snapshotVersion = 2
+	// snapshotVersionTraces is the first version with trace sets.
+	snapshotVersionTraces = 2
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -104,6 +108,21 @@ func (s *State) encodeBuckets(e *encoder) {
 		e.uvarint(uint64(len(b.keys)))
 		for _, idx := range b.keys {
 			s.slab.at(idx).encode(e)
+		}
+		encodeTraces(e, b.traces)
+	}
+}
+
+// encodeTraces writes a bucket's trace sets in their order (that of the contracts' first events).
+func encodeTraces(e *encoder, traces []groupTraces) {
+	e.uvarint(uint64(len(traces)))
+	for _, g := range traces {
+		e.str(g.contract)
+		e.uvarint(uint64(len(g.links)))
+		for _, l := range g.links {
+			e.str(l.TraceParent)
+			e.str(l.Source)
+			e.str(l.ID)
 		}
 	}
 }

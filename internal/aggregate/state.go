@@ -52,6 +52,7 @@ type bucket struct {
 	expire int64 // period end + max event age
 	closed bool
 	keys   []int32
+	traces []groupTraces // open: the trace contexts of its events, per contract
 }
 
 type bucketKey struct {

@@ -1,16 +1,11 @@
 package aggregator
 
 import (
-	"context"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/aggregate"
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"go.opentelemetry.io/otel/trace"
 )
-
-// maxLinks bounds the span links of one commit (the SDK's default link limit).
-const maxLinks = 128
 
 // pending is the uncommitted part of a partition: source messages From..To, their events and the fold's output.
 type pending struct {
@@ -19,21 +14,19 @@ type pending struct {
 	events   int
 	started  time.Time // wall clock of the first message
 	out      aggregate.Output
-	links    []trace.Link
+	traced   []bus.Header // headers of the first source messages that carry a trace context (maxLinks)
 }
 
-// add records source message m (received at now) and links the trace context it carries.
+// add records source message m (received at now), keeping its headers for a span link if it carries a trace
+// context and there is room: the context is only parsed when the commit span starts.
 func (pd *pending) add(m bus.Msg, now time.Time) {
 	if pd.messages == 0 {
 		pd.from, pd.started = m.Seq, now
 	}
 	pd.to = m.Seq
 	pd.messages++
-	if len(pd.links) < maxLinks && m.Header.Get("traceparent") != "" {
-		sc := trace.SpanContextFromContext(bus.ExtractTrace(context.Background(), m.Header))
-		if sc.IsValid() {
-			pd.links = append(pd.links, trace.Link{SpanContext: sc})
-		}
+	if len(pd.traced) < maxLinks && m.Header.Get(headerTraceParent) != "" {
+		pd.traced = append(pd.traced, m.Header)
 	}
 }
 
@@ -46,5 +39,6 @@ func (pd *pending) outputs() int {
 // reset empties pd for the next commit, keeping its buffers.
 func (pd *pending) reset() {
 	pd.out.Reset()
-	*pd = pending{out: pd.out, links: pd.links[:0]}
+	clear(pd.traced)
+	*pd = pending{out: pd.out, traced: pd.traced[:0]}
 }

@@ -101,7 +101,7 @@ func (r *runner) sampleLag(ctx context.Context) {
 func (r *runner) commitSpan(ctx context.Context) (context.Context, trace.Span) {
 	return r.ins.tracer.Start(ctx, commitSpanName(),
 		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithLinks(r.pend.links...),
+		trace.WithLinks(r.pend.spanLinks()...),
 		trace.WithAttributes(
 			semconv.MessagingSystemKey.String("nats"),
 			semconv.MessagingOperationName("process"),

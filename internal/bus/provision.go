@@ -2,9 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -90,25 +92,75 @@ func (t Topology) streamConfigs() []jetstream.StreamConfig {
 func (c *Conn) Provision(ctx context.Context, t Topology) error {
 	t = t.WithDefaults()
 	for _, cfg := range t.streamConfigs() {
-		if _, err := c.js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		err := provisionStep(ctx, func(ctx context.Context) error {
+			_, err := c.js.CreateOrUpdateStream(ctx, cfg)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("bus: provision stream %s: %w", cfg.Name, err)
 		}
 	}
 	for _, cfg := range t.kvConfigs() {
-		if _, err := c.js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+		err := provisionStep(ctx, func(ctx context.Context) error {
+			_, err := c.js.CreateOrUpdateKeyValue(ctx, cfg)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("bus: provision kv %s: %w", cfg.Bucket, err)
 		}
 	}
-	_, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      BucketSnapshots,
-		Description: "aggregator partition snapshots p<p>-<seq>",
-		Storage:     jetstream.FileStorage,
-		Replicas:    t.Replicas,
+	err := provisionStep(ctx, func(ctx context.Context) error {
+		_, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      BucketSnapshots,
+			Description: "aggregator partition snapshots p<p>-<seq>",
+			Storage:     jetstream.FileStorage,
+			Replicas:    t.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("bus: provision object store %s: %w", BucketSnapshots, err)
 	}
 	return nil
+}
+
+// provisionAttempt bounds one provisioning request; a cluster electing a leader answers nothing meanwhile.
+const provisionAttempt = 5 * time.Second
+
+// provisionStep runs one idempotent provisioning request, retrying it with backoff while the failure is
+// transient (no answer, no responders, JetStream or the cluster temporarily unavailable: e.g. an R3 leader
+// election at start) until ctx ends. A refusal of the configuration itself is returned at once.
+func provisionStep(ctx context.Context, step func(context.Context) error) error {
+	b := backoff.WithContext(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(200*time.Millisecond), backoff.WithMaxInterval(2*time.Second),
+		backoff.WithMaxElapsedTime(0)), ctx)
+	return backoff.Retry(func() error {
+		attempt, cancel := context.WithTimeout(ctx, provisionAttempt)
+		defer cancel()
+		err := step(attempt)
+		if err == nil || provisionTransient(ctx, err) {
+			return err
+		}
+		return backoff.Permanent(err)
+	}, b)
+}
+
+// JetStream API error codes that mean "not now" rather than "not this" (nats-server errors.json).
+const (
+	errClusterNotActive jetstream.ErrorCode = 10006
+	errClusterNotLeader jetstream.ErrorCode = 10009
+)
+
+// provisionTransient reports whether a provisioning failure may succeed when retried.
+func provisionTransient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503 || apiErr.ErrorCode == errClusterNotActive || apiErr.ErrorCode == errClusterNotLeader
+	}
+	return true // no API answer at all: timeout, no responders, disconnect
 }
 
 func (t Topology) kvConfigs() []jetstream.KeyValueConfig {

@@ -1,10 +1,12 @@
 package bus
 
 import (
+	"context"
 	"errors"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"testing"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/natsembed"
 )
 
 func TestProvisionIsIdempotent(t *testing.T) {
@@ -72,5 +74,31 @@ func TestReadyFailsBeforeProvision(t *testing.T) {
 	c := connect(t, srv.URL())
 	if err := c.Ready(testContext(t)); !errors.Is(err, ErrStreamNotFound) {
 		t.Fatalf("Ready before Provision: %v, want ErrStreamNotFound", err)
+	}
+}
+
+func TestProvisionWaitsForTheServer(t *testing.T) {
+	srv, c := setup(t)
+	srv.Shutdown()
+	restarted := make(chan error, 1)
+	go func() {
+		time.Sleep(700 * time.Millisecond) // let at least one provisioning attempt fail first
+		restarted <- srv.Restart()
+	}()
+	if err := c.Provision(testContext(t), Topology{}); err != nil {
+		t.Fatalf("Provision across a server restart: %v", err)
+	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProvisionRefusesABadConfigurationAtOnce(t *testing.T) {
+	_, c := setup(t)
+	ctx, cancel := context.WithTimeout(testContext(t), time.Minute)
+	defer cancel()
+	err := c.Provision(ctx, Topology{Replicas: 3}) // a single server cannot hold 3 replicas
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("Provision with 3 replicas on one server: %v (ctx: %v), want an immediate refusal", err, ctx.Err())
 	}
 }

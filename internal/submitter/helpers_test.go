@@ -255,15 +255,19 @@ type aggWriter struct {
 	source uint64
 }
 
-// close commits closed records and, per partition, the mark of pd counting them.
+// close commits closed records (of one contract) and, per partition, the mark of pd counting them.
 func (w *aggWriter) close(t testing.TB, pd events.Period, records []events.PeriodRecord) {
 	t.Helper()
 	byPart := map[int][]events.PeriodRecord{}
 	for _, r := range records {
 		byPart[r.Partition] = append(byPart[r.Partition], r)
 	}
+	contract := testContract
+	if len(records) > 0 {
+		contract = records[0].Contract
+	}
 	for p := range testPartitions {
-		mark := events.PartitionMark{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End,
+		mark := events.PartitionMark{Product: testProduct, Contract: contract, PeriodStart: pd.Start, PeriodEnd: pd.End,
 			Partition: p, Partitions: testPartitions, Records: len(byPart[p])}
 		w.commit(t, p, byPart[p], nil, []events.PartitionMark{mark})
 	}

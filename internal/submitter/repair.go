@@ -3,7 +3,6 @@ package submitter
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,9 +12,6 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
-
-// errNoProcessedFile: an invalid file has no processed workbook to read yet (retried).
-var errNoProcessedFile = errors.New("submitter: invalid file has no processed workbook")
 
 // repair handles an invalid file: it reads Connect's processed workbook, dead-letters the records marked
 // invalid (with Connect's error text) and excludes them, so that the next step uploads the rest. A file
@@ -45,7 +41,7 @@ func (s *Submitter) repair(ctx context.Context, e *Entry) error {
 // failingRecords reads the processed workbook of f: record id → error text of each invalid row.
 func (s *Submitter) failingRecords(ctx context.Context, f *usageapi.FileDetail) (map[string]string, error) {
 	if f.ProcessedFileURI == "" {
-		return nil, errNoProcessedFile
+		return nil, permanent("invalid_file", fmt.Errorf("Connect file %s is invalid without a processed workbook: %s", f.ID, f.ErrorDetail))
 	}
 	data, err := s.client.Download(ctx, f.ProcessedFileURI)
 	if err != nil {

@@ -99,3 +99,27 @@ func checkDeadLetters(t *testing.T, dls []events.DeadLetter, all []events.Period
 		}
 	}
 }
+
+func TestPermanentRefusalParksTheFileWithItsReason(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	subs := subscriptions("0010", 2)
+	env.seedAssets(subs...)
+	env.start(env.options())
+	pd := period(1)
+	var bad []events.PeriodRecord
+	for i, sub := range subs {
+		r := closedRecord(pd, sub, "CPU_HOURS", i)
+		r.Contract = "CRD-99999-99999-99999" // Connect does not know this contract: every create is refused
+		bad = append(bad, r)
+	}
+	env.agg.close(t, pd, bad)
+	good := env.closePeriod(period(2), subs)
+
+	id := FileID{Product: testProduct, Contract: "CRD-99999-99999-99999", PeriodStart: pd.Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, StateFailed)
+	if e.Attempts != permanentConfirmations || !strings.Contains(e.Reason, "Contract CRD-99999-99999-99999 does not exist") {
+		t.Errorf("failed after %d attempts, reason %q", e.Attempts, e.Reason)
+	}
+	next := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}, 30*time.Second, StateAccepted)
+	sameTotals(t, connectTotals(env, next.FileID), truth(good))
+}

@@ -35,27 +35,8 @@ func SplitBatch(b []byte, maxEvents int) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// SplitBatchString is SplitBatch for a body held in a string, with the same
-// errors: it appends the elements, substrings of s, to dst (to be decoded
-// with DecodeEventString) and returns the extended slice.
-func SplitBatchString(dst []string, s string, maxEvents int) ([]string, error) {
-	n := len(dst)
-	err := walkArray(s, maxEvents, func(sc *scanner[string], _ int) bool {
-		start := sc.i
-		if !sc.valid(1) {
-			return false
-		}
-		dst = append(dst, s[start:sc.i])
-		return true
-	})
-	if err != nil {
-		return dst[:n], err
-	}
-	return dst, nil
-}
-
-// DecodeBatchString has the errors of SplitBatchString(nil, s, maxEvents)
-// and calls each with the index and the DecodeEventString result of every
+// DecodeBatchString has the errors of SplitBatch([]byte(s), maxEvents) and
+// calls each with the index and the DecodeEventString result of every
 // element, in order, but reads s once: each event is decoded in place, and
 // only an element that is not a well-formed event is read again (to tell a
 // rejected event from a broken array). The events' strings are substrings of

@@ -139,35 +139,6 @@ func reportCPU(b *testing.B, start time.Duration, events int) {
 	}
 }
 
-// BenchmarkDecodeStringValidate500 is BenchmarkDecodeValidate500 the way ingest decodes: the body copied once
-// into a string, split with SplitBatchString and decoded with DecodeEventString.
-func BenchmarkDecodeStringValidate500(b *testing.B) {
-	now := time.Now().UTC()
-	c, err := ParseCatalog([]byte(realisticCatalog))
-	if err != nil {
-		b.Fatal(err)
-	}
-	body := realisticBatch(b, 500, now)
-	var raws []string
-	b.ReportAllocs()
-	cpu := processCPU()
-	for b.Loop() {
-		if raws, err = SplitBatchString(raws[:0], string(body), 1000); err != nil {
-			b.Fatal(err)
-		}
-		for _, raw := range raws {
-			e, rej := DecodeEventString(raw)
-			if rej == nil {
-				rej = c.Validate(&e, now)
-			}
-			if rej != nil {
-				b.Fatal(rej)
-			}
-		}
-	}
-	reportCPU(b, cpu, 500)
-}
-
 // BenchmarkDecodeBatchString500 is BenchmarkDecodeValidate500 the way ingest decodes: the body copied once
 // into a string and decoded in place with DecodeBatchString.
 func BenchmarkDecodeBatchString500(b *testing.B) {
