@@ -100,7 +100,7 @@ func TestClosingCommitLinksEventContexts(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	env := newTestEnv(t, 1)
-	at := time.Now()
+	at := time.Now().Add(time.Second) // a period that closes 1.5 to 2.5 s from now: the packet arrives before
 	evs := []events.Event{usageEvent("ev-a", "AS-1", "UNITS", "1", at), usageEvent("ev-b", "AS-2", "UNITS", "2", at)}
 	var eventSpans []trace.SpanContext
 	for i := range evs {
