@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"strings"
+
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -100,7 +102,9 @@ func (a *acc) fold(k aggKind, q events.Decimal, t int64, amount *events.Decimal,
 		if x.uniq == nil {
 			x.uniq = make(map[string]struct{})
 		}
-		x.uniq[uniq] = struct{}{}
+		if _, seen := x.uniq[uniq]; !seen {
+			x.uniq[strings.Clone(uniq)] = struct{}{} // an event's string may be a substring of its packet
+		}
 	}
 	if amount != nil {
 		x := a.extension()

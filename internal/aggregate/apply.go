@@ -3,6 +3,7 @@ package aggregate
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -221,10 +222,13 @@ func (s *State) addBucket(b *bucket) {
 	}
 }
 
+// newAcc adds the aggregate of key k (hash h) to b. It keeps copies of the event's strings: a decoded event's
+// strings may be substrings of its whole packet.
 func (s *State) newAcc(b *bucket, k *keyID, h uint64, e *events.Event) int32 {
 	idx := s.slab.alloc()
 	a := s.slab.at(idx)
 	a.key = *k
+	a.key.sub = strings.Clone(k.sub)
 	a.market = s.marketID(e.Data.Marketplace)
 	s.insert(h, idx)
 	b.keys = append(b.keys, idx)

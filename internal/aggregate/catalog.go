@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"strings"
+
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -81,6 +83,7 @@ func (s *State) marketID(name string) uint32 {
 		return id
 	}
 	id := uint32(len(s.markets))
+	name = strings.Clone(name) // an event's string may be a substring of its packet
 	s.markets = append(s.markets, name)
 	s.marketIdx[name] = id
 	return id

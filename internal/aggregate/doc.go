@@ -30,6 +30,15 @@
 // keeps open, since their events can reach the stream after it was created. Every partition emits the same
 // marks. The worker publishes Output.Closed before Output.Marks.
 //
+// # Trace links
+//
+// The records of a period are published by the message that closes it, usually a tick, not by the messages
+// that carried its events. So that tracing can still lead from a record back to its events, an open
+// (product, contract, period) keeps the trace contexts (traceparent) of the first MaxGroupLinks distinct ones
+// among the events applied to it, in stream order, with their keys; the close hands them out in Output.Links
+// and forgets them. They are part of the state (snapshots) but of no record: output bytes do not depend on
+// them.
+//
 // # Late events and adjustments
 //
 // An event whose period has closed produces an adjustment: the next revision of its key, never a change to an
@@ -60,7 +69,9 @@
 //
 // State.Snapshot writes the whole state in a versioned, checksummed binary form, the same bytes for the same
 // state; Restore(Snapshot(s)) continues exactly as s would, so the output for a given input is the same
-// whether or not, and wherever, the state was restored. Restore may be given a new catalog: keys of products
+// whether or not, and wherever, the state was restored. Restore also reads the previous snapshot version
+// (without trace sets: periods open at the snapshot close with the trace contexts of their later events only)
+// and rejects unknown versions with ErrSnapshotFormat. Restore may be given a new catalog: keys of products
 // and items that left it still close and expire; events for them become dead letters; new products and
 // contracts start marking from MarkFrom, as in every partition; open periods take the new allowed lateness.
 // Changing an item's aggregation starts new keys for it. A catalog change takes effect where each partition is
@@ -77,8 +88,8 @@
 //
 // # Performance
 //
-// The fold allocates nothing per event in steady state (new keys, closes, adjustments, dead letters and the
-// dedup table's growth allocate). An open key takes about 150 bytes (200 with amounts), a remembered id 10 to
+// The fold allocates nothing per event in steady state (new keys, closes, adjustments, dead letters, the dedup
+// table's growth and the first MaxGroupLinks trace contexts of a period allocate). An open key takes about 150 bytes (200 with amounts), a remembered id 10 to
 // 23. Apply prepares a packet's events in passes that overlap their cache misses, so larger packets go faster.
 //
 // # Concurrency

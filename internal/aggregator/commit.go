@@ -14,35 +14,132 @@ import (
 // ambiguousRereadTimeout bounds how long a runner tries to learn the fate of an ambiguous commit.
 const ambiguousRereadTimeout = 10 * time.Second
 
-// commit stores the pending source messages' output with their progress record, in one atomic batch fenced on
-// the previous progress record, or in several sequential parts when it is larger than a batch. On success the
-// pending state becomes the committed base; on any error the runner must stop (and be rebuilt from the stream).
+// commitJob is one commit cut from the pending messages. A committer goroutine stores it while the runner goes
+// on folding; a runner has at most one in flight, because each commit is fenced on the previous one's last
+// progress record.
+type commitJob struct {
+	pend    *pending // the source messages and output it stores (owned by the job until it is done)
+	prog    progress // its progress record (Part, Parts and Emitted are set per part)
+	skip    int      // output messages an interrupted commit already stored
+	resumed bool     // it finishes an interrupted commit
+	fence   uint64   // in: the fence of its first part; out: the sequence of its last progress record
+	snap    []byte   // the state after prog.To, stored once the commit is complete (nil: no snapshot due)
+	err     error
+	done    chan struct{}
+	stop    context.CancelFunc // cancels the commit's context
+}
+
+// commit stores what is pending and waits for it (a final commit; tests). On any error the runner must stop
+// (and be rebuilt from the stream).
 func (r *runner) commit(ctx context.Context) error {
-	ctx, span := r.commitSpan(ctx)
-	defer span.End()
-	msgs := outputMessages(r.p, &r.pend.out)
-	prog := r.progressRecord()
-	skip := 0
+	if err := r.awaitCommit(); err != nil {
+		return err
+	}
+	r.startCommit(ctx)
+	return r.awaitCommit()
+}
+
+// maybeCommit starts a commit when one is due and none is in flight. While one is, the pending part keeps
+// growing (commits get larger when storing is slow) up to pendingFull, and then the runner waits for it.
+func (r *runner) maybeCommit(ctx context.Context) error {
+	if !r.commitDue() {
+		return nil
+	}
+	if r.inflight != nil {
+		if !r.pendingFull() {
+			return nil
+		}
+		if err := r.awaitCommit(); err != nil {
+			return err
+		}
+	}
+	r.startCommit(ctx)
+	return nil
+}
+
+// startCommit cuts the pending messages into a commit stored in the background; nothing may be in flight. The
+// commit runs on a context that stopping the runner does not cancel, so that a stopped runner's last commit
+// completes (flush gives it shutdownTimeout).
+func (r *runner) startCommit(ctx context.Context) {
+	j := &commitJob{pend: r.pend, prog: r.progressRecord(), fence: r.fence, done: make(chan struct{})}
 	if r.resume != nil {
-		skip, prog.Part = r.resume.Emitted, r.resume.Part
+		j.skip, j.prog.Part, j.resumed = r.resume.Emitted, r.resume.Part, true
+		r.resume = nil
 	}
-	if skip > len(msgs) {
+	j.snap = r.snapshotIfDue(time.Now())
+	r.pend, r.spare = r.spare, nil
+	if r.pend == nil {
+		r.pend = &pending{}
+	}
+	r.inflight = j
+	ctx, j.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(j.done)
+		j.err = r.store(ctx, j)
+	}()
+}
+
+// inflightDone is closed when the commit in flight is done (nil when none is).
+func (r *runner) inflightDone() <-chan struct{} {
+	if r.inflight == nil {
+		return nil
+	}
+	return r.inflight.done
+}
+
+// awaitCommit waits for the commit in flight, if any, and makes it the committed base.
+func (r *runner) awaitCommit() error {
+	j := r.inflight
+	if j == nil {
+		return nil
+	}
+	<-j.done
+	j.stop()
+	r.inflight = nil
+	if j.err != nil {
+		return j.err
+	}
+	r.fence, r.base = j.fence, j.prog.To
+	r.log.Debug("committed", "from", j.prog.From, "to", j.prog.To, "messages", j.prog.Messages, "events", j.prog.Events)
+	j.pend.reset()
+	r.spare = j.pend
+	return nil
+}
+
+// store writes a commit: its output messages with a progress record, in one atomic batch fenced on the
+// previous progress record, or in several sequential parts when it is larger than a batch; then the snapshot
+// taken at its end, if any. It runs on the committer goroutine and touches only j and the runner's read-only
+// fields.
+func (r *runner) store(ctx context.Context, j *commitJob) error {
+	ctx, span := r.commitSpan(ctx, j.pend)
+	defer span.End()
+	msgs := outputMessages(r.p, &j.pend.out)
+	prog := j.prog
+	if j.skip > len(msgs) {
 		return fmt.Errorf("partition %d: resuming commit %d..%d: %d messages emitted but %d derived",
-			r.p, prog.From, prog.To, skip, len(msgs))
+			r.p, prog.From, prog.To, j.skip, len(msgs))
 	}
-	parts := splitParts(msgs[skip:], r.opts.partMessages, maxBatchBytes)
+	parts := splitParts(msgs[j.skip:], r.opts.partMessages, maxBatchBytes)
 	prog.Parts = prog.Part + len(parts)
-	prog.Emitted = skip
+	prog.Emitted = j.skip
 	for _, part := range parts {
 		prog.Part++
 		prog.Emitted += len(part)
-		if err := r.commitPart(ctx, prog, part); err != nil {
+		if err := r.commitPart(ctx, j, prog, part); err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, "commit failed")
 			return err
 		}
 	}
-	r.committed(ctx, prog)
+	j.prog = prog
+	r.ins.commits.Add(ctx, 1)
+	r.ins.committedEvents.Add(ctx, int64(prog.Events))
+	if j.resumed {
+		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
+	}
+	if j.snap != nil {
+		r.storeSnapshot(ctx, prog.To, j.snap)
+	}
 	return nil
 }
 
@@ -57,24 +154,24 @@ func (r *runner) progressRecord() progress {
 	}
 }
 
-// commitPart stores one batch: the progress record (fenced) and its output messages.
-func (r *runner) commitPart(ctx context.Context, prog progress, part []outMsg) error {
+// commitPart stores one batch: the progress record (fenced on j.fence) and its output messages.
+func (r *runner) commitPart(ctx context.Context, j *commitJob, prog progress, part []outMsg) error {
 	batch := make([]bus.Msg, 0, len(part)+1)
 	batch = append(batch, r.outMsg(ctx, progressSubject(r.p), events.KindProgress, mustJSON(prog)))
 	for _, m := range part {
 		batch = append(batch, r.outMsg(ctx, m.subject, m.kind, m.data))
 	}
-	last, err := r.conn.CommitAtomic(ctx, batch, r.fence)
+	last, err := r.conn.CommitAtomic(ctx, batch, j.fence)
 	switch {
 	case err == nil:
-		r.fence = last - uint64(len(batch)-1) // an atomic batch is stored contiguously
+		j.fence = last - uint64(len(batch)-1) // an atomic batch is stored contiguously
 		return nil
 	case errors.Is(err, bus.ErrFenced):
 		r.ins.fenced.Add(ctx, 1)
 		return fmt.Errorf("partition %d commit %d..%d part %d: %w: %w", r.p, prog.From, prog.To, prog.Part, errFenced, err)
 	case errors.Is(err, bus.ErrAmbiguous):
 		r.ins.ambiguous.Add(ctx, 1)
-		return r.resolveAmbiguous(ctx, prog, err)
+		return r.resolveAmbiguous(ctx, j, prog, err)
 	default:
 		return fmt.Errorf("partition %d commit %d..%d part %d: %w", r.p, prog.From, prog.To, prog.Part, err)
 	}
@@ -83,15 +180,15 @@ func (r *runner) commitPart(ctx context.Context, prog progress, part []outMsg) e
 // resolveAmbiguous re-reads the partition's progress to learn whether the batch of prog landed. If it did, the
 // fence moves to it; otherwise the runner stops and is rebuilt (a batch still in flight may land later: the
 // rebuilt runner's first commit is then fenced, and the one after that starts from it).
-func (r *runner) resolveAmbiguous(ctx context.Context, prog progress, cause error) error {
+func (r *runner) resolveAmbiguous(ctx context.Context, j *commitJob, prog progress, cause error) error {
 	ctx, cancel := context.WithTimeout(ctx, ambiguousRereadTimeout)
 	defer cancel()
 	for {
 		last, err := r.conn.LastMsg(ctx, bus.StreamAgg, progressSubject(r.p))
 		if err == nil || errors.Is(err, bus.ErrNotFound) {
-			if got, derr := decodeProgress(last.Data); err == nil && derr == nil && last.Seq > r.fence && got.sameCommit(prog) {
+			if got, derr := decodeProgress(last.Data); err == nil && derr == nil && last.Seq > j.fence && got.sameCommit(prog) {
 				r.log.Info("ambiguous commit had landed", "from", prog.From, "to", prog.To, "part", prog.Part)
-				r.fence = last.Seq
+				j.fence = last.Seq
 				return nil
 			}
 			return fmt.Errorf("partition %d commit %d..%d part %d not stored: %w", r.p, prog.From, prog.To, prog.Part, cause)
@@ -109,19 +206,6 @@ func (r *runner) outMsg(ctx context.Context, subject, kind string, data []byte) 
 	h := bus.Header{events.HeaderKind: []string{kind}}
 	bus.InjectTrace(ctx, h)
 	return bus.Msg{Subject: subject, Header: h, Data: data}
-}
-
-// committed makes the pending commit the new base and snapshots when due.
-func (r *runner) committed(ctx context.Context, prog progress) {
-	r.ins.commits.Add(ctx, 1)
-	r.ins.committedEvents.Add(ctx, int64(prog.Events))
-	if r.resume != nil {
-		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
-	}
-	r.log.Debug("committed", "from", prog.From, "to", prog.To, "messages", prog.Messages, "events", prog.Events)
-	r.base, r.resume = prog.To, nil
-	r.pend.reset()
-	r.maybeSnapshot(ctx, time.Now())
 }
 
 // commitSpanName is the process span's name: operation and destination template (semantic conventions).

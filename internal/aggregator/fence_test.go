@@ -30,12 +30,12 @@ func testRunner(t *testing.T, env *testEnv, conn Bus, member string) *runner {
 	return r
 }
 
-// feed hands the runner every message of its partition that it has not applied yet.
-func feed(t *testing.T, r *runner) {
+// feedRunner hands the runner every message of its partition that it has not applied yet.
+func feedRunner(t *testing.T, r *runner) {
 	t.Helper()
 	o := bus.ReadOptions{Filters: []string{eventsSubject(r.p)}, StartSeq: r.applied + 1}
 	if err := r.conn.Read(context.Background(), bus.StreamEvents, o, func(m bus.Msg) error {
-		return r.handle(context.Background(), m)
+		return r.handle(context.Background(), m, decode(m))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +58,8 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	closedPeriodInput(env, "a")
 	sleepUntil(time.Now().Truncate(time.Second).Add(1600 * time.Millisecond))
 	env.tickAll()
-	feed(t, stale)
-	feed(t, owner)
+	feedRunner(t, stale)
+	feedRunner(t, owner)
 	if owner.pend.outputs() == 0 || stale.pend.outputs() != owner.pend.outputs() {
 		t.Fatalf("both runners should hold the same output: owner %d, stale %d", owner.pend.outputs(), stale.pend.outputs())
 	}
@@ -83,7 +83,7 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	}
 	// A runner started now resumes after the owner's commit and emits nothing again.
 	next := testRunner(t, env, env.conn, "next")
-	feed(t, next)
+	feedRunner(t, next)
 	if next.base != owner.base || next.pend.messages != 0 {
 		t.Errorf("next runner: base %d (want %d), %d pending messages", next.base, owner.base, next.pend.messages)
 	}
@@ -114,7 +114,7 @@ func TestAmbiguousCommit(t *testing.T) {
 	ab := &ambiguousBus{Bus: env.conn}
 	r := testRunner(t, env, ab, "r")
 	closedPeriodInput(env, "a")
-	feed(t, r)
+	feedRunner(t, r)
 	ab.failCommits.Store(true)
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatalf("ambiguous commit that landed: %v", err)
@@ -124,19 +124,19 @@ func TestAmbiguousCommit(t *testing.T) {
 		t.Fatalf("progress %+v, runner base %d", prog, r.base)
 	}
 	closedPeriodInput(env, "b")
-	feed(t, r)
+	feedRunner(t, r)
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatalf("commit after a resolved ambiguous one: %v", err)
 	}
 	closedPeriodInput(env, "c")
-	feed(t, r)
+	feedRunner(t, r)
 	ab.dropCommits.Store(true)
 	if err := r.commit(context.Background()); !errors.Is(err, bus.ErrAmbiguous) {
 		t.Fatalf("ambiguous commit that did not land: want ErrAmbiguous, have %v", err)
 	}
 	ab.dropCommits.Store(false)
 	rebuilt := testRunner(t, env, ab, "rebuilt")
-	feed(t, rebuilt)
+	feedRunner(t, rebuilt)
 	if err := rebuilt.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestFenceFollowsEveryPart(t *testing.T) {
 	other := usageEvent("c-1", "AS-c", "UNITS", "5", time.Now().Add(-3*time.Second))
 	other.Data.Contract = "CRD-T2" // an adjustment on another subject
 	env.publishEvents(other)
-	feed(t, r)
+	feedRunner(t, r)
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}

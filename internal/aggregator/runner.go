@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/aggregate"
@@ -14,9 +13,6 @@ import (
 
 // errFenced: a commit found another owner's progress in place; the runner stops.
 var errFenced = errors.New("fenced by another owner")
-
-// readBuffer is how many read messages may wait for the runner loop.
-const readBuffer = 1024
 
 // lagEvery is how often a runner samples its partition's lag.
 const lagEvery = 5 * time.Second
@@ -66,13 +62,15 @@ type runner struct {
 	p   int
 	log *slog.Logger
 
-	state   *aggregate.State
-	fence   uint64    // stream sequence of the last progress record (0: none)
-	base    uint64    // the output of source messages ≤ base is committed: replay them silently
-	resume  *progress // an incomplete commit to finish once its To is applied, or nil
-	applied uint64    // last source sequence applied to state
-	pend    pending
-	discard aggregate.Output
+	state    *aggregate.State
+	fence    uint64     // stream sequence of the last progress record (0: none)
+	base     uint64     // the output of source messages ≤ base is committed: replay them silently
+	resume   *progress  // an incomplete commit to finish once its To is applied, or nil
+	applied  uint64     // last source sequence applied to state
+	pend     *pending   // source messages applied since the last commit was cut
+	spare    *pending   // a committed pending part, reset, for reuse
+	inflight *commitJob // the commit being stored, or nil
+	discard  aggregate.Output
 
 	catchUpTo   uint64    // the partition's last sequence when the runner started: no ticks before it is applied
 	lastMsgAt   time.Time // wall clock of the last message received (idleness)
@@ -84,95 +82,91 @@ type runner struct {
 }
 
 func newRunner(d *deps, p int) *runner {
-	return &runner{deps: d, p: p, log: d.log.With("partition", p)}
+	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}}
 }
 
-// run restores the partition, then applies messages and commits until ctx ends (nil after a final commit)
-// or a commit is fenced or fails.
+// run restores the partition, then applies messages from the worker's feed and commits until ctx ends (nil
+// after a final commit) or a commit is fenced or fails.
 func (r *runner) run(ctx context.Context) error {
 	if err := r.start(ctx); err != nil {
 		return fmt.Errorf("partition %d: start: %w", r.p, err)
 	}
-	msgs := make(chan bus.Msg, readBuffer)
-	readErr := make(chan error, 1)
-	rctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); readErr <- r.read(rctx, msgs) }()
-	defer func() { cancel(); wg.Wait() }()
+	inbox, unsubscribe := r.feed.subscribe(r.p, r.applied+1)
+	defer unsubscribe()
 	ticker := time.NewTicker(max(r.opts.CommitInterval/2, 10*time.Millisecond))
 	defer ticker.Stop()
 	for {
 		select {
-		case m := <-msgs:
-			if err := r.handle(ctx, m); err != nil {
+		case sm := <-inbox:
+			select {
+			case <-sm.ready:
+			case <-ctx.Done():
+				return r.flush()
+			}
+			if err := r.handle(ctx, sm.msg, sm.dec); err != nil {
+				return err
+			}
+		case <-r.inflightDone():
+			if err := r.awaitCommit(); err != nil {
+				return err
+			}
+			if err := r.maybeCommit(ctx); err != nil {
 				return err
 			}
 		case now := <-ticker.C:
 			if err := r.onTimer(ctx, now); err != nil {
 				return err
 			}
-		case err := <-readErr:
-			if ctx.Err() != nil {
-				return r.flush()
-			}
-			if err == nil {
-				err = errors.New("the stream reader stopped")
-			}
-			return fmt.Errorf("partition %d: read: %w", r.p, err)
 		case <-ctx.Done():
 			return r.flush()
 		}
 	}
 }
 
-// read follows usage.events.<p> from the first message the restored state has not applied.
-func (r *runner) read(ctx context.Context, out chan<- bus.Msg) error {
-	o := bus.ReadOptions{Filters: []string{eventsSubject(r.p)}, StartSeq: r.applied + 1, Follow: true}
-	return r.conn.Read(ctx, bus.StreamEvents, o, func(m bus.Msg) error {
-		select {
-		case out <- m:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-}
-
 // handle applies one source message: silently when its output is already committed, otherwise into the
-// pending commit, committing when the commit is due by size (or completes an interrupted commit).
-func (r *runner) handle(ctx context.Context, m bus.Msg) error {
+// pending commit, then commits if due (maybeCommit).
+func (r *runner) handle(ctx context.Context, m bus.Msg, d decoded) error {
 	if m.Seq <= r.applied {
+		if d.evs != nil {
+			releaseEvents(d.evs)
+		}
 		return nil
 	}
 	r.lastMsgAt = time.Now()
 	if m.Seq <= r.base {
-		r.apply(ctx, m, &r.discard)
+		r.apply(ctx, m, d, &r.discard)
 		r.discard.Reset()
 		return nil
 	}
 	r.pend.add(m, r.lastMsgAt)
-	r.pend.events += r.apply(ctx, m, &r.pend.out)
-	if r.commitDue(m.Seq) {
-		return r.commit(ctx)
-	}
-	return nil
+	r.pend.events += r.apply(ctx, m, d, &r.pend.out)
+	return r.maybeCommit(ctx)
 }
 
-// commitDue: an interrupted commit is finished exactly at its To; otherwise commit by message or output count.
-func (r *runner) commitDue(seq uint64) bool {
-	if r.resume != nil {
-		return seq >= r.resume.To
+// commitDue: an interrupted commit is finished exactly at its To; otherwise a commit is due by message or output
+// count, or when the runner has caught up with the partition's end as of its start (a backlog's output is not
+// held back for the commit interval).
+func (r *runner) commitDue() bool {
+	if r.pend.messages == 0 {
+		return false
 	}
-	return r.pend.messages >= r.opts.CommitMessages || r.pend.outputs() >= r.opts.CommitOutputs
+	if r.resume != nil {
+		return r.applied >= r.resume.To
+	}
+	return r.pend.messages >= r.opts.CommitMessages || r.pend.outputs() >= r.opts.CommitOutputs ||
+		r.catchUpTo > r.base && r.applied >= r.catchUpTo
+}
+
+// pendingFull: while a commit is in flight the pending part may grow to four times the message count and twice
+// the output count that make a commit due; beyond, the runner waits.
+func (r *runner) pendingFull() bool {
+	return r.pend.messages >= 4*r.opts.CommitMessages || r.pend.outputs() >= 2*r.opts.CommitOutputs
 }
 
 // onTimer commits by age, publishes a tick when the partition is idle and a period is due, and samples lag.
 func (r *runner) onTimer(ctx context.Context, now time.Time) error {
-	if r.resume == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.opts.CommitInterval {
-		if err := r.commit(ctx); err != nil {
-			return err
-		}
+	if r.resume == nil && r.inflight == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.opts.CommitInterval {
+		r.startCommit(ctx)
 	}
 	r.maybeTick(ctx, now)
 	if now.Sub(r.lastLag) >= lagEvery {
@@ -182,8 +176,16 @@ func (r *runner) onTimer(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// flush commits what is pending when the runner is stopped, on a fresh context.
+// flush waits for the commit in flight and commits what is pending when the runner is stopped, on a fresh
+// context.
 func (r *runner) flush() error {
+	if j := r.inflight; j != nil {
+		t := time.AfterFunc(shutdownTimeout, j.stop)
+		defer t.Stop()
+	}
+	if err := r.awaitCommit(); err != nil {
+		return err
+	}
 	if r.pend.messages == 0 || r.resume != nil {
 		return nil
 	}

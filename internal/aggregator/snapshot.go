@@ -69,24 +69,31 @@ func (r *runner) restore(ctx context.Context) error {
 	return nil
 }
 
-// maybeSnapshot stores the state after a complete commit when enough time or events have passed, and prunes
-// old snapshots. Failures are logged: snapshots only shorten replays.
-func (r *runner) maybeSnapshot(ctx context.Context, now time.Time) {
+// snapshotIfDue returns the state's snapshot when one is due (SnapshotInterval or SnapshotEvents since the
+// last), to be stored once the commit being cut is complete; nil otherwise. Failures are logged: snapshots only
+// shorten replays.
+func (r *runner) snapshotIfDue(now time.Time) []byte {
 	if now.Sub(r.lastSnap) < r.opts.SnapshotInterval && r.sinceSnap < r.opts.SnapshotEvents {
-		return
+		return nil
 	}
 	r.lastSnap, r.sinceSnap = now, 0
 	var buf bytes.Buffer
 	if err := r.state.Snapshot(&buf); err != nil {
 		r.log.Warn("snapshot failed", "err", err)
-		return
+		return nil
 	}
-	if err := r.conn.PutObject(ctx, bus.BucketSnapshots, snapshotName(r.p, r.applied), buf.Bytes()); err != nil {
-		r.log.Warn("storing snapshot failed", "seq", r.applied, "err", err)
+	return buf.Bytes()
+}
+
+// storeSnapshot stores the state after source message seq, whose commit is complete, and prunes old snapshots.
+// It runs on the committer goroutine.
+func (r *runner) storeSnapshot(ctx context.Context, seq uint64, data []byte) {
+	if err := r.conn.PutObject(ctx, bus.BucketSnapshots, snapshotName(r.p, seq), data); err != nil {
+		r.log.Warn("storing snapshot failed", "seq", seq, "err", err)
 		return
 	}
 	r.ins.snapshots.Add(ctx, 1)
-	r.log.Debug("snapshot stored", "seq", r.applied, "bytes", buf.Len())
+	r.log.Debug("snapshot stored", "seq", seq, "bytes", len(data))
 	r.pruneSnapshots(ctx)
 }
 

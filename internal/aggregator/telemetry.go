@@ -97,11 +97,12 @@ func (r *runner) sampleLag(ctx context.Context) {
 	r.ins.setLag(r.p, lag)
 }
 
-// commitSpan starts the processing span of one commit, linked to the trace contexts of its source messages.
-func (r *runner) commitSpan(ctx context.Context) (context.Context, trace.Span) {
+// commitSpan starts the processing span of one commit, linked to the trace contexts of its events and source
+// messages (pending.spanLinks).
+func (r *runner) commitSpan(ctx context.Context, pend *pending) (context.Context, trace.Span) {
 	return r.ins.tracer.Start(ctx, commitSpanName(),
 		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithLinks(r.pend.spanLinks()...),
+		trace.WithLinks(pend.spanLinks()...),
 		trace.WithAttributes(
 			semconv.MessagingSystemKey.String("nats"),
 			semconv.MessagingOperationName("process"),
@@ -110,9 +111,9 @@ func (r *runner) commitSpan(ctx context.Context) (context.Context, trace.Span) {
 			semconv.MessagingDestinationTemplate(bus.SubjectEvents+".{partition}"),
 			semconv.MessagingDestinationPartitionID(strconv.Itoa(r.p)),
 			semconv.MessagingConsumerGroupName("aggregator"),
-			semconv.MessagingBatchMessageCount(r.pend.messages),
-			attribute.Int64("usagepipe.progress.from", int64(r.pend.from)),
-			attribute.Int64("usagepipe.progress.to", int64(r.pend.to)),
-			attribute.Int("usagepipe.events", r.pend.events),
+			semconv.MessagingBatchMessageCount(pend.messages),
+			attribute.Int64("usagepipe.progress.from", int64(pend.from)),
+			attribute.Int64("usagepipe.progress.to", int64(pend.to)),
+			attribute.Int("usagepipe.events", pend.events),
 		))
 }

@@ -37,18 +37,8 @@ func TestCommitSpanLinksSourceMessages(t *testing.T) {
 
 	o := env.testOptions("tracer")
 	o.TracerProvider = tp
-	d, err := newDeps(env.conn, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.setup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	r := newRunner(d, 0)
-	if err := r.start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	feed(t, r)
+	r := startedRunner(t, env, o)
+	feedRunner(t, r)
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +110,7 @@ func TestClosingCommitLinksEventContexts(t *testing.T) {
 	o := env.testOptions("tracer")
 	o.TracerProvider = tp
 	r := startedRunner(t, env, o)
-	feed(t, r)
+	feedRunner(t, r)
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +122,7 @@ func TestClosingCommitLinksEventContexts(t *testing.T) {
 
 	sleepUntil(at.Truncate(time.Second).Add(1600 * time.Millisecond)) // the period [s, s+1s) closes at s+1.5s
 	env.tickAll()
-	feed(t, r)
+	feedRunner(t, r)
 	if len(r.pend.out.Closed) != 2 {
 		t.Fatalf("closed %d records, want 2", len(r.pend.out.Closed))
 	}
@@ -217,6 +207,7 @@ func startedRunner(t *testing.T, env *testEnv, o Options) *runner {
 	if err := r.start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	r.catchUpTo = 0 // no commit on catching up either
 	return r
 }
 

@@ -57,6 +57,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	w.kv = kv
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFeed() // after leave: the runners' final commits do not need it
+	go w.deps.feed.run(feedCtx)
 	w.deps.log.Info("aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom)
 	t := time.NewTicker(w.opts.Heartbeat)
 	defer t.Stop()
@@ -181,6 +184,7 @@ type deps struct {
 	log         *slog.Logger
 	incarnation string    // random id of this Worker, recorded in its progress records
 	markFrom    time.Time // creation time of USAGE_EVENTS: the first marked periods (aggregate.Config)
+	feed        *feed     // the one reader of usage.events for every runner
 }
 
 func newDeps(conn Bus, opts Options) (*deps, error) {
@@ -195,7 +199,8 @@ func newDeps(conn Bus, opts Options) (*deps, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	log := opts.Logger.With("member", opts.MemberID)
-	return &deps{conn: conn, opts: opts, ins: ins, log: log, incarnation: hex.EncodeToString(b)}, nil
+	return &deps{conn: conn, opts: opts, ins: ins, log: log, incarnation: hex.EncodeToString(b),
+		feed: newFeed(conn, log, opts.Partitions)}, nil
 }
 
 // setup reads what the fold's configuration needs from the bus: the event stream's creation time, the same

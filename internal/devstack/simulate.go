@@ -110,7 +110,7 @@ func (sim *simulator) batch(now time.Time) []byte {
 	var evs []json.RawMessage
 	for _, m := range sim.meters {
 		if sim.rng.IntN(2) == 0 {
-			evs = append(evs, sim.encode(m, now.Add(-time.Duration(sim.rng.IntN(3000))*time.Millisecond)))
+			evs = append(evs, sim.encode(m, sim.notBeforeStart(now.Add(-time.Duration(sim.rng.IntN(3000))*time.Millisecond))))
 		}
 	}
 	if len(sim.recent) > 0 && sim.rng.IntN(dupEvery) == 0 {
@@ -122,6 +122,15 @@ func (sim *simulator) batch(now time.Time) []byte {
 	sim.remember(evs)
 	body, _ := json.Marshal(evs)
 	return body
+}
+
+// notBeforeStart keeps a reading's time at or after the simulator's start: a meter that did not exist yet has
+// nothing to report, and an event of a period that closed before the pipeline started is rejected (too_old).
+func (sim *simulator) notBeforeStart(t time.Time) time.Time {
+	if t.Before(sim.started) {
+		return sim.started
+	}
+	return t
 }
 
 // encode is a new reading of m at t, with the next event id.

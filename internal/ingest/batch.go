@@ -42,14 +42,18 @@ func (b *batch) release() {
 	batches.Put(b)
 }
 
-// add records the event at request position i, decoded as e or rejected with rej, and validates it at now.
+// add records the event at request position i, decoded as e or rejected with rej, and validates it at now
+// (and, when start is known, against the reporting start: see closedBeforeStart).
 // A valid event is kept for publishing, except a repeat of an earlier valid event of the request, which is a
 // duplicate. A kept event without a traceparent gets tp and ts.
-func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now time.Time, tp, ts string) {
+func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now, start time.Time, tp, ts string) {
 	b.results = append(b.results, events.Result{Index: i})
 	res := &b.results[len(b.results)-1]
 	if rej == nil {
 		rej = s.catalog.Validate(&e, now)
+	}
+	if rej == nil && !start.IsZero() {
+		rej = s.closedBeforeStart(&e, start)
 	}
 	res.ID, res.Source = e.ID, e.Source
 	if rej != nil {

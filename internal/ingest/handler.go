@@ -58,9 +58,10 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 	}
 	b := newBatch()
 	now := s.cfg.Now()
+	start, _ := s.reportingStart(r.Context())
 	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
 	err := decodeEvents(buf.Bytes(), sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
-		s.add(b, i, e, rej, now, tp, ts)
+		s.add(b, i, e, rej, now, start, tp, ts)
 	})
 	if err != nil {
 		b.release()

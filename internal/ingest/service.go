@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -67,6 +68,7 @@ func orDefault(v, def int64) int64 {
 type Bus interface {
 	PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error)
 	Ready(ctx context.Context) error
+	StreamCreated(ctx context.Context, stream string) (time.Time, error)
 }
 
 // Service is the ingest HTTP service. Build it with New and serve Handler.
@@ -81,6 +83,7 @@ type Service struct {
 	tracer  trace.Tracer
 	log     *slog.Logger
 	metrics *metrics
+	since   atomic.Int64 // reporting start (unix ns), 0 until looked up: see reportingStart
 }
 
 // New returns a Service that validates against catalog, publishes through b, and reports to tel (logger,

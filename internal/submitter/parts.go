@@ -33,17 +33,9 @@ func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error)
 
 // readPart reads the records of the entry's part from USAGE_AGG.
 func (s *Submitter) readPart(ctx context.Context, e *Entry) ([]source, error) {
-	subjects := subjectRecords
-	if e.Revision > 0 {
-		subjects = subjectAdjustments
-	}
-	set, err := readSources(ctx, s.bus, periodSubject(subjects, e.Product, e.Contract, e.PeriodStart, "*"), e.FromSeq, e.ToSeq, nil)
+	_, records, err := s.readPlanned(ctx, e, nil)
 	if err != nil {
 		return nil, err
-	}
-	records := set.records
-	if e.Revision > 0 {
-		records = withoutNoops(records)
 	}
 	lo, hi := partRange(e.Part, e.Limit, len(records))
 	return records[lo:hi], nil

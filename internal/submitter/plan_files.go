@@ -18,46 +18,76 @@ type plan struct {
 	records        []source // the records reported (supplements: without no-op adjustments), sorted by id
 	closedAt       time.Time
 	fromSeq, toSeq uint64
-	limit          int // records per part; 0: Options.MaxRecordsPerFile
+	limit          int       // records per part; 0: Options.MaxRecordsPerFile
+	spec           *FileSpec // nil: from the catalog
+	adopted        bool      // the plan part 1 of the revision in the ledger fixed (planOf)
 }
 
-// planFiles writes one ledger entry per part of p (Create: parts already there are kept as they are) and
-// hands the new ones to the driver. A revision without records gets one entry, empty at once.
-func (s *Submitter) planFiles(ctx context.Context, p plan) error {
+// planFiles writes one ledger entry per part of p and hands the new ones to the driver, and returns the plan
+// the ledger holds. A revision without records gets one entry, empty at once.
+//
+// Part 1 fixes the plan of a revision: its sequence range, record limit and spec. When part 1 is in the
+// ledger already and was not written from p (another submitter planned the same revision first, between
+// our look at the ledger and our Create), p is dropped and the plan of that entry is finished instead, so
+// every part of a revision, whoever writes it, comes from one plan, and what the caller does next (move
+// the supplement index) follows what the ledger holds, not what this planner read.
+func (s *Submitter) planFiles(ctx context.Context, p plan, alive func()) (plan, error) {
 	if p.limit == 0 {
 		p.limit = s.opts.MaxRecordsPerFile
 	}
-	spec, err := specFor(s.opts.Catalog, p.id.Product, p.records)
-	if err != nil {
-		return fmt.Errorf("submitter: plan %s: %w", p.id.Key(), err)
+	if p.spec == nil {
+		spec, err := specFor(s.opts.Catalog, p.id.Product, p.records)
+		if err != nil {
+			return p, fmt.Errorf("submitter: plan %s: %w", p.id.Key(), err)
+		}
+		p.spec = &spec
 	}
 	parts := partCount(len(p.records), p.limit)
 	for part := 1; part <= parts; part++ {
-		e := s.newEntry(p, &spec, part, parts)
-		if _, err := s.ledger.create(ctx, e); errors.Is(err, bus.ErrExists) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("submitter: plan %s: %w", e.Key, err)
+		e := s.newEntry(p, part, parts)
+		_, err := s.ledger.create(ctx, e)
+		switch {
+		case err == nil:
+			lo, hi := partRange(part, p.limit, len(p.records))
+			s.cache.put(e.Key, p.records[lo:hi])
+			s.announce(ctx, e)
+		case !errors.Is(err, bus.ErrExists):
+			return p, fmt.Errorf("submitter: plan %s: %w", e.Key, err)
+		case part == 1 && !p.adopted:
+			return s.adoptPlan(ctx, p, e.Key, alive)
 		}
-		lo, hi := partRange(part, p.limit, len(p.records))
-		s.cache.put(e.Key, p.records[lo:hi])
-		s.announce(ctx, e)
 	}
-	return nil
+	return p, nil
+}
+
+// adoptPlan finishes the plan of the part 1 entry at key, written by another planner. Its records are read
+// again unless p read the same range with the same limit (the records of a range never change).
+func (s *Submitter) adoptPlan(ctx context.Context, p plan, key string, alive func()) (plan, error) {
+	first, _, err := s.ledger.get(ctx, key)
+	if err != nil {
+		return p, fmt.Errorf("submitter: plan %s: %w", key, err)
+	}
+	if first.FromSeq == p.fromSeq && first.ToSeq == p.toSeq && first.Limit == p.limit {
+		spec := first.Spec
+		p.spec, p.closedAt, p.adopted = &spec, first.ClosedAt, true
+	} else if p, err = s.planOf(ctx, first, alive); err != nil {
+		return p, err
+	}
+	return s.planFiles(ctx, p, alive)
 }
 
 // newEntry is the ledger entry of one part of p.
-func (s *Submitter) newEntry(p plan, spec *FileSpec, part, parts int) *Entry {
+func (s *Submitter) newEntry(p plan, part, parts int) *Entry {
 	id := p.id
 	id.Part = part
 	lo, hi := partRange(part, p.limit, len(p.records))
 	now := s.now().UTC()
 	e := &Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
 		PeriodEnd: p.end.UTC(), Revision: id.Revision, Part: part, Parts: parts, Limit: p.limit,
-		FromSeq: p.fromSeq, ToSeq: p.toSeq, Records: hi - lo, Digest: digestIDs(p.records[lo:hi]), Spec: *spec,
+		FromSeq: p.fromSeq, ToSeq: p.toSeq, Records: hi - lo, Digest: digestIDs(p.records[lo:hi]), Spec: *p.spec,
 		ExternalID: id.ExternalID(), ClosedAt: p.closedAt.UTC(), PlannedAt: now, Links: p.set.links,
 		State: StatePlanned, History: []Transition{{State: StatePlanned, At: now}}}
-	e.Name = fileName(spec.ProductName, spec.location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
+	e.Name = fileName(p.spec.ProductName, p.spec.location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
 	if e.Records == 0 {
 		e.Reason = "no adjustment changes a reported value"
 		_ = e.moveTo(StateEmpty, now, e.Reason)

@@ -29,12 +29,19 @@ func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
 }
 
 // planPeriod plans the closed-record files of m's period if all its partitions have marked it and it is not
-// planned yet. A period without any closed record gets no file.
+// planned yet. A period without any closed record gets no file. A period whose part 1 is in the ledger
+// already is finished as that entry planned it (planOf).
 func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
 	first := FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
 	if err != nil || done {
 		return err
+	}
+	alive := s.alive(d)
+	if e != nil {
+		ctx, span := s.startPlan(ctx, first, d.Header)
+		defer span.End()
+		return endPlan(span, s.finishPlan(ctx, e, alive))
 	}
 	closedAt, expected, complete, err := s.periodMarks(ctx, m)
 	if err != nil || !complete || expected == 0 {
@@ -43,7 +50,7 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
 	filter := periodSubject(subjectRecords, m.Product, m.Contract, m.PeriodStart, "*")
-	set, err := readSources(ctx, s.bus, filter, 0, 0, s.alive(d))
+	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
 	if err != nil {
 		return endPlan(span, err)
 	}
@@ -51,10 +58,18 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 		return endPlan(span, fmt.Errorf("%w: %s: %d of %d records", errIncomplete, filter, len(set.records), expected))
 	}
 	p := plan{id: first, end: m.PeriodEnd, set: set, records: set.records, closedAt: closedAt, toSeq: set.lastSeq}
-	if e != nil {
-		p.limit = e.Limit
+	_, err = s.planFiles(ctx, p, alive)
+	return endPlan(span, err)
+}
+
+// finishPlan writes the parts missing from the plan of first, a part 1 entry in the ledger.
+func (s *Submitter) finishPlan(ctx context.Context, first *Entry, alive func()) error {
+	p, err := s.planOf(ctx, first, alive)
+	if err != nil {
+		return err
 	}
-	return endPlan(span, s.planFiles(ctx, p))
+	_, err = s.planFiles(ctx, p, alive)
+	return err
 }
 
 // planned returns the first part of a plan and whether every part of it is in the ledger.

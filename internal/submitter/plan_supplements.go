@@ -60,30 +60,48 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 	return fmt.Errorf("submitter: supplement index %s: changed %d times while planning", key, maxIndexRaces)
 }
 
-// planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered) and returns the
-// stream sequence it covers up to.
+// planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered, up to the newest)
+// and returns the stream sequence it covers up to: that of the supplement in the ledger, which another
+// submitter may have planned first, never merely what this one read (the index moves exactly past what the
+// entries cover, so supplements stay contiguous and disjoint).
 func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx suppIndex, d *bus.Delivery) (uint64, error) {
 	first := FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
-	filter := periodSubject(subjectAdjustments, r.Product, r.Contract, r.PeriodStart, "*")
 	e, done, err := s.planned(ctx, first.Key())
 	if err != nil || done {
 		return entryTo(e), err
 	}
-	to, limit := entryTo(e), 0
-	if e != nil {
-		limit = e.Limit
-	} else if to, err = s.lastSeq(ctx, filter); err != nil {
-		return 0, err
-	}
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
-	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, s.alive(d))
+	alive := s.alive(d)
+	var p plan
+	if e != nil {
+		p, err = s.planOf(ctx, e, alive)
+	} else {
+		p, err = s.newSupplement(ctx, first, r, idx, alive)
+	}
 	if err != nil {
 		return 0, endPlan(span, err)
 	}
-	p := plan{id: first, end: r.PeriodEnd, set: set, records: withoutNoops(set.records), closedAt: set.newest,
-		fromSeq: idx.Covered, toSeq: to, limit: limit}
-	return to, endPlan(span, s.planFiles(ctx, p))
+	if p, err = s.planFiles(ctx, p, alive); err != nil {
+		return 0, endPlan(span, err)
+	}
+	return p.toSeq, endPlan(span, nil)
+}
+
+// newSupplement is the plan of supplement first.Revision as this submitter sees it: the adjustment messages
+// of r's period after idx.Covered, up to the newest.
+func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.PeriodRecord, idx suppIndex, alive func()) (plan, error) {
+	filter := periodSubject(subjectAdjustments, r.Product, r.Contract, r.PeriodStart, "*")
+	to, err := s.lastSeq(ctx, filter)
+	if err != nil {
+		return plan{}, err
+	}
+	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, alive)
+	if err != nil {
+		return plan{}, err
+	}
+	return plan{id: first, end: r.PeriodEnd, set: set, records: withoutNoops(set.records), closedAt: set.newest,
+		fromSeq: idx.Covered, toSeq: to}, nil
 }
 
 func entryTo(e *Entry) uint64 {

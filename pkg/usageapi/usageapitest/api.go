@@ -32,7 +32,7 @@ func (e *Emulator) Seed(c *Catalog) error {
 	next.merge(c)
 	err := next.check()
 	if err == nil {
-		e.st.catalog = next
+		e.st.setCatalog(next)
 		e.notifyLocked()
 	}
 	e.mu.Unlock()

@@ -9,10 +9,10 @@ import (
 // assetFinder finds an asset of a product by asset_search_criteria and value.
 type assetFinder func(product, criteria, value string) (*CatalogAsset, error)
 
-// autoAssets finds assets in cat and, for a value it does not know, makes one up (Options.AutoAssets):
+// autoAssets finds assets in the catalog indexed by cat and, for a value it does not know, makes one up (Options.AutoAssets):
 // asset.id values become assets with that id, parameter.<id> values assets AS-… (derived from the value)
 // with that parameter. The made-up assets are kept in v.newAssets and added to the catalog with the file.
-func (v *validation) autoAssets(cat *Catalog, marketplace string) assetFinder {
+func (v *validation) autoAssets(cat *catalogIndex, marketplace string) assetFinder {
 	made := map[string]*CatalogAsset{}
 	return func(product, criteria, value string) (*CatalogAsset, error) {
 		a, err := cat.asset(product, criteria, value)

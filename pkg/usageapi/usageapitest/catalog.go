@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"gopkg.in/yaml.v3"
@@ -174,18 +173,22 @@ func (c *Catalog) merge(other *Catalog) {
 	c.Assets = mergeByID(c.Assets, other.Assets, func(a CatalogAsset) string { return a.ID })
 }
 
+// mergeByID replaces the first entry of have with x's id by x, or appends x, for each x of add in order.
 func mergeByID[T any](have, add []T, id func(T) string) []T {
+	if len(add) == 0 {
+		return have
+	}
+	at := make(map[string]int, len(have)+len(add))
+	for i := len(have) - 1; i >= 0; i-- {
+		at[id(have[i])] = i
+	}
 	for _, x := range add {
-		replaced := false
-		for i := range have {
-			if id(have[i]) == id(x) {
-				have[i], replaced = x, true
-				break
-			}
+		if i, ok := at[id(x)]; ok {
+			have[i] = x
+			continue
 		}
-		if !replaced {
-			have = append(have, x)
-		}
+		at[id(x)] = len(have)
+		have = append(have, x)
 	}
 	return have
 }
@@ -212,44 +215,10 @@ func find[T any](xs []T, id string, key func(*T) string) (*T, bool) {
 	return nil, false
 }
 
-// item finds an item of p by a record's item_search_criteria and item_search_value.
-func (p *CatalogProduct) item(criteria, value string) (*CatalogItem, error) {
-	var key func(*CatalogItem) string
-	switch criteria {
-	case "item.mpn":
-		key = func(it *CatalogItem) string { return it.MPN }
-	case "item.local_id":
-		key = func(it *CatalogItem) string { return it.LocalID }
-	case "item.global_id":
-		key = func(it *CatalogItem) string { return it.ID }
-	default:
-		return nil, fmt.Errorf("item_search_criteria %q is not item.mpn, item.local_id or item.global_id", criteria)
-	}
-	if it, ok := find(p.Items, value, key); ok && value != "" {
-		return it, nil
-	}
-	return nil, fmt.Errorf("item not found: no item of product %s has %s %q", p.ID, criteria, value)
-}
-
-// asset finds an asset of product by asset_search_criteria (asset.id or parameter.<id>) and value.
+// asset finds an asset of product by asset_search_criteria (asset.id or parameter.<id>) and value. It
+// indexes the whole catalog: processing looks assets up through the store's index instead.
 func (c *Catalog) asset(product, criteria, value string) (*CatalogAsset, error) {
-	var key func(*CatalogAsset) string
-	switch {
-	case criteria == "asset.id":
-		key = func(a *CatalogAsset) string { return a.ID }
-	case strings.HasPrefix(criteria, "parameter.") && len(criteria) > len("parameter."):
-		param := strings.TrimPrefix(criteria, "parameter.")
-		key = func(a *CatalogAsset) string { return a.Params[param] }
-	default:
-		return nil, fmt.Errorf("asset_search_criteria %q is not asset.id or parameter.<id>", criteria)
-	}
-	for i := range c.Assets {
-		a := &c.Assets[i]
-		if a.Product == product && value != "" && key(a) == value {
-			return a, nil
-		}
-	}
-	return nil, fmt.Errorf("asset not found: no asset of product %s has %s %q", product, criteria, value)
+	return newCatalogIndex(c).asset(product, criteria, value)
 }
 
 // Merged returns a new catalog: c with other's entries merged in (an entry with an id c has replaces it).

@@ -31,8 +31,10 @@
 //
 // An Emulator is safe for concurrent use. One mutex guards the whole state: every request and every
 // background step (processing, provider decisions, chunk generation) takes it for the time of an in-memory
-// change, and parses or writes workbooks outside it. A change is persisted (when Options.StatePath is set)
-// before its request is answered, in the order changes were made. Background steps run on timers; Settle
+// change, and parses or writes workbooks outside it (an upload is read once, when it arrives, and processed
+// from what was read). Records find their assets and items through an index of the catalog, rebuilt when
+// the catalog changes. A change is persisted (when Options.StatePath is set) before its request is
+// answered: state writes never overlap, and the changes made while one runs share the next. Background steps run on timers; Settle
 // waits until none is left, and Changed returns a channel closed at the next change, so tests wait for
 // events instead of sleeping.
 package usageapitest

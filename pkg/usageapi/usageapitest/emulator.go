@@ -26,7 +26,8 @@ type Options struct {
 	// Provider is what the emulated provider does with submitted (pending) files.
 	Provider ProviderPolicy
 	// StatePath, for Open, is the file the state is loaded from and persisted to (atomic write-rename after
-	// every change, workbooks in StatePath+".blobs/"). New ignores it.
+	// every change, before it is answered; changes made while a write runs share the next one; workbooks in
+	// StatePath+".blobs/"). New ignores it.
 	StatePath string
 	// PathPrefix is where the API is mounted; default "/public/v1", like the real base URL.
 	PathPrefix string
@@ -64,26 +65,30 @@ type Emulator struct {
 
 	mu      sync.Mutex // guards everything below
 	st      *store
-	changed chan struct{} // closed and replaced at every change
-	busy    int           // scheduled background steps not yet run
+	changed chan struct{}           // closed and replaced at every change
+	busy    int                     // scheduled background steps not yet run
+	parsed  map[string]parsedUpload // by file id: the workbook read at upload, until it is processed
 	timers  map[*time.Timer]struct{}
 	closed  bool
 
-	saveMu sync.Mutex // serializes state file writes, in change order
+	saves stateWrites // of the state file, one at a time
 }
 
 // New returns an in-memory emulator. Options.StatePath is only used by Open.
 func New(opts Options) *Emulator {
 	opts = opts.withDefaults()
 	opts.StatePath = ""
-	return &Emulator{
+	e := &Emulator{
 		opts:    opts,
 		logger:  opts.Logger,
 		faults:  newFaultTable(),
 		st:      newStore(opts.Catalog),
 		changed: make(chan struct{}),
 		timers:  map[*time.Timer]struct{}{},
+		parsed:  map[string]parsedUpload{},
 	}
+	e.saves.cond = sync.NewCond(&e.saves.mu)
+	return e
 }
 
 // Open returns an emulator persisted at opts.StatePath: it resumes the state found there (files, records,

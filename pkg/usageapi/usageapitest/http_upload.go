@@ -17,7 +17,7 @@ import (
 
 // uploadFile serves POST /usage/files/{id}/upload: the workbook's structure is checked at once (400 when it
 // is not a usage workbook, lacks a column or has an empty numeric cell, as Connect answers), the file goes
-// to uploading, and its records are validated in the background.
+// to uploading, and its records are validated in the background, from the workbook read here.
 func (e *Emulator) uploadFile(w http.ResponseWriter, r *http.Request, c caller) error {
 	data, err := readMultipartFile(r, usageapi.FieldUsageFile)
 	if err != nil {
@@ -46,6 +46,7 @@ func (e *Emulator) uploadFile(w http.ResponseWriter, r *http.Request, c caller) 
 		if err != nil {
 			return nil, err
 		}
+		e.keepWorkbookLocked(f, wb)
 		return e.fileDetail(f, base), nil
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // stateVersion is the version of the state file format.
@@ -27,15 +28,56 @@ type stateFile struct {
 // blobDir is where the workbooks of the state file at path live.
 func blobDir(path string) string { return path + ".blobs" }
 
-// persist writes the current state to Options.StatePath, if set: new workbooks first, then the state file
-// by write-rename, so a crash leaves the previous or the new state, never a torn one. Called after every
-// change, before the answer is written.
+// persist makes the current state durable at Options.StatePath, if set: it returns once a write that
+// started after the call has ended (the change the caller made is in it), and that write's error. Writes
+// never overlap; callers that arrive while one runs share the next one (group commit), so a burst of
+// changes costs one or two writes of the whole state, not one each. Called after every change, before the
+// answer is written.
 func (e *Emulator) persist() error {
 	if e.opts.StatePath == "" {
 		return nil
 	}
-	e.saveMu.Lock()
-	defer e.saveMu.Unlock()
+	w := &e.saves
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	target := w.started + 1 // a write running now may have read the state before the caller's change
+	for w.done < target {
+		if w.running {
+			w.cond.Wait()
+			continue
+		}
+		w.running = true
+		w.started++
+		n := w.started
+		w.mu.Unlock()
+		err := e.writeState()
+		w.mu.Lock()
+		w.running, w.done, w.err = false, n, err
+		if err == nil {
+			w.saved = n
+		}
+		w.cond.Broadcast()
+	}
+	if w.saved >= target {
+		return nil
+	}
+	return w.err
+}
+
+// stateWrites orders the writes of the state file (Emulator.persist). Writes are numbered from 1.
+type stateWrites struct {
+	mu      sync.Mutex
+	cond    *sync.Cond // on mu: a write ended
+	running bool
+	started uint64 // writes started
+	done    uint64 // the last write ended
+	saved   uint64 // the last write that succeeded
+	err     error  // of the last write
+}
+
+// writeState writes new workbooks, then the state file by write-rename, so a crash leaves the previous or
+// the new state, never a torn one.
+func (e *Emulator) writeState() error {
 	e.mu.Lock()
 	b, err := json.Marshal(e.st.toFile())
 	blobs := make(map[string][]byte, len(e.st.blobs))

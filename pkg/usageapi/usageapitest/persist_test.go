@@ -1,10 +1,12 @@
 package usageapitest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +67,34 @@ func TestProcessingResumesAfterRestart(t *testing.T) {
 	}
 	if f, _ := s.File(id); f.Status != usageapi.FileStatusReady || len(s.Records(id)) != 3 {
 		t.Fatalf("after restart: %s with %d records", f.Status, len(s.Records(id)))
+	}
+}
+
+// Changes answered at the same time share state writes; each is on disk when it is answered.
+func TestConcurrentChangesAreDurableWhenAnswered(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := reopen(t, path, time.Hour)
+	workbook := sampleWorkbook(t, 2)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			if err := s.createAndUpload(fmt.Sprintf("c%d", i), workbook); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	st, err := loadStore(path) // the file as it is now, the emulator still running
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.files) != 12 {
+		t.Fatalf("%d files on disk, want 12", len(st.files))
+	}
+	for _, f := range st.files {
+		if f.Upload == "" || f.Generation != 1 || st.blobs[f.Upload] == nil {
+			t.Errorf("file %s on disk: status %s, generation %d, upload %q", f.ExternalID, f.Status, f.Generation, f.Upload)
+		}
 	}
 }
 

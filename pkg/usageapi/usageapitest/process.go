@@ -33,9 +33,39 @@ func (e *Emulator) beginProcessing(id string, gen int) {
 
 // processingJob is what finishProcessing needs from the store, copied under the lock.
 type processingJob struct {
-	file    fileState
-	upload  []byte
-	catalog *Catalog
+	file     fileState
+	upload   []byte
+	workbook *usagefile.Workbook // upload as read when it was uploaded; nil: read it again
+	catalog  *Catalog
+	index    *catalogIndex // of catalog
+}
+
+// maxKeptWorkbooks bounds the workbooks kept between their upload and their processing (Emulator.parsed):
+// a read workbook takes several times the memory of its upload, and a file processed without one reads its
+// upload again.
+const maxKeptWorkbooks = 16
+
+// parsedUpload is the workbook of a file's upload generation, as read when it was uploaded.
+type parsedUpload struct {
+	generation int
+	workbook   *usagefile.Workbook
+}
+
+// keepWorkbookLocked keeps the workbook read from f's current upload for its processing, while there is room.
+func (e *Emulator) keepWorkbookLocked(f *fileState, wb *usagefile.Workbook) {
+	if _, ok := e.parsed[f.ID]; ok || len(e.parsed) < maxKeptWorkbooks {
+		e.parsed[f.ID] = parsedUpload{generation: f.Generation, workbook: wb}
+	}
+}
+
+// takeWorkbookLocked returns and forgets the workbook read from f's current upload, if it was kept.
+func (e *Emulator) takeWorkbookLocked(f *fileState) *usagefile.Workbook {
+	p, ok := e.parsed[f.ID]
+	if !ok || p.generation != f.Generation {
+		return nil
+	}
+	delete(e.parsed, f.ID)
+	return p.workbook
 }
 
 func (e *Emulator) finishProcessing(id string, gen int) {
@@ -45,7 +75,8 @@ func (e *Emulator) finishProcessing(id string, gen int) {
 		e.mu.Unlock()
 		return
 	}
-	job := processingJob{file: *f, upload: e.st.blobs[f.Upload], catalog: e.st.catalog}
+	job := processingJob{file: *f, upload: e.st.blobs[f.Upload], workbook: e.takeWorkbookLocked(f),
+		catalog: e.st.catalog, index: e.st.catalogIndex()}
 	e.mu.Unlock()
 
 	res := e.validate(job)

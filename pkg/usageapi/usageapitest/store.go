@@ -7,11 +7,12 @@ import (
 )
 
 // store is the emulator's whole state: the catalog and every object, in creation order, with indexes.
-// It is guarded by Emulator.mu. The catalog pointer is replaced (never mutated) on Seed and AddAsset, so a
-// processing step may read it without the lock.
+// It is guarded by Emulator.mu. The catalog pointer is replaced (never mutated, always with setCatalog) on
+// Seed, AddAsset and made-up assets, so a processing step may read it, and its index, without the lock.
 type store struct {
 	catalog *Catalog
-	secret  []byte // signs download links
+	index   *catalogIndex // of catalog; nil until catalogIndex builds it
+	secret  []byte        // signs download links
 
 	files   []*fileState
 	records []*recordState
@@ -49,7 +50,20 @@ func (s *store) mergeCatalog(add *Catalog) {
 	next := &Catalog{}
 	next.merge(s.catalog)
 	next.merge(add)
-	s.catalog = next
+	s.setCatalog(next)
+}
+
+// setCatalog replaces the catalog (and drops the index of the previous one).
+func (s *store) setCatalog(c *Catalog) {
+	s.catalog, s.index = c, nil
+}
+
+// catalogIndex returns the index of the current catalog, built at the first call after a change.
+func (s *store) catalogIndex() *catalogIndex {
+	if s.index == nil {
+		s.index = newCatalogIndex(s.catalog)
+	}
+	return s.index
 }
 
 // idTaken reports whether any object already has id.

@@ -36,23 +36,28 @@ func (v validation) firstError() string {
 	return ""
 }
 
-// validate reads the uploaded workbook of job and checks every row against the catalog: the reader's own
-// problems (missing values, bad numbers, bad or reversed times, duplicate record ids), then unknown item or
-// asset, more decimals than the item's precision, and unknown category.
+// validate checks every row of job's workbook (read again from the upload when the one read at upload is
+// not kept) against the catalog: the reader's own problems (missing values, bad numbers, bad or reversed
+// times, duplicate record ids), then unknown item or asset, more decimals than the item's precision, and
+// unknown category.
 func (e *Emulator) validate(job processingJob) validation {
 	f := &job.file
-	wb, err := usagefile.Read(bytes.NewReader(job.upload), usagefile.ReadOptions{Schema: events.Schema(strings.ToUpper(string(f.Schema)))})
-	if err != nil {
-		return validation{fatal: fmt.Sprintf("The usage workbook cannot be read: %v", err)}
+	wb := job.workbook
+	if wb == nil {
+		var err error
+		wb, err = usagefile.Read(bytes.NewReader(job.upload), usagefile.ReadOptions{Schema: events.Schema(strings.ToUpper(string(f.Schema)))})
+		if err != nil {
+			return validation{fatal: fmt.Sprintf("The usage workbook cannot be read: %v", err)}
+		}
 	}
 	product, ok := job.catalog.product(f.Product.ID)
 	if !ok {
 		return validation{fatal: fmt.Sprintf("Product %s no longer exists.", f.Product.ID)}
 	}
 	v := newValidation(wb.Categories)
-	assets := assetFinder(job.catalog.asset)
+	assets := assetFinder(job.index.asset)
 	if e.opts.AutoAssets {
-		assets = v.autoAssets(job.catalog, f.Marketplace.ID)
+		assets = v.autoAssets(job.index, f.Marketplace.ID)
 	}
 	hub, created := defaultHub(job.catalog, f.Marketplace.ID), e.now()
 	params := map[string]bool{}
@@ -61,7 +66,7 @@ func (e *Emulator) validate(job processingJob) validation {
 		for name := range rec.Params {
 			params[name] = true
 		}
-		r, msgs := checkRecord(assets, product, f, rec, v.categories)
+		r, msgs := checkRecord(assets, job.index, product, f, rec, v.categories)
 		v.add(rec, msgs)
 		if r != nil {
 			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
@@ -96,12 +101,12 @@ func (v *validation) add(rec *usagefile.ReadRecord, msgs []string) {
 }
 
 // checkRecord checks one read row and, when it is valid, returns it as a record.
-func checkRecord(assets assetFinder, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
+func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
 	var msgs []string
 	for _, p := range rec.Problems {
 		msgs = append(msgs, problemText(p))
 	}
-	item, asset, more := resolveItemAsset(assets, product, f, rec)
+	item, asset, more := resolveItemAsset(assets, items, product, f, rec)
 	msgs = append(msgs, more...)
 	if rec.CategoryID != "" && !slices.ContainsFunc(cats, func(c usageapi.Category) bool { return c.ID == rec.CategoryID }) {
 		msgs = append(msgs, fmt.Sprintf("%s: category %q is not in the categories sheet", usagefile.ColCategoryID, rec.CategoryID))
@@ -116,13 +121,13 @@ func checkRecord(assets assetFinder, product *CatalogProduct, f *fileState, rec 
 }
 
 // resolveItemAsset finds the record's item and asset in the catalog.
-func resolveItemAsset(assets assetFinder, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
+func resolveItemAsset(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
 	var msgs []string
 	var item *CatalogItem
 	var asset *CatalogAsset
 	var err error
 	if rec.ItemSearchCriteria != "" && rec.ItemSearchValue != "" {
-		if item, err = product.item(rec.ItemSearchCriteria, rec.ItemSearchValue); err != nil {
+		if item, err = items.item(product, rec.ItemSearchCriteria, rec.ItemSearchValue); err != nil {
 			msgs = append(msgs, usagefile.ColItemSearchValue+": "+err.Error())
 		}
 	}
