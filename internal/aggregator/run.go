@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
@@ -43,7 +40,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "member and lease expiry after the last renewal")
 	fs.DurationVar(&o.TickInterval, "tick-interval", DefaultTickInterval, "minimum time between ticks of an idle partition")
 	fs.BoolVar(&o.NoTicks, "no-ticks", false, "never publish ticks (deterministic replays and tests)")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", ":9102", "listen address of /metrics and /healthz (empty: none)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", ":9102", "listen address of /metrics, /healthz and /readyz (empty: none)")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
 	f.nats = config.AddNATS(fs)
@@ -107,9 +104,9 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 		}
 	}
 	if f.metricsAddr != "" {
-		stop, err := serveMetrics(f.metricsAddr, tel, conn)
+		_, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
 		if err != nil {
-			return err
+			return fmt.Errorf("aggregator: %w", err)
 		}
 		defer stop()
 	}
@@ -120,29 +117,4 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 		return err
 	}
 	return w.Run(ctx)
-}
-
-// serveMetrics serves /metrics and /healthz on addr in the background; stop closes the server.
-func serveMetrics(addr string, tel *telemetry.Telemetry, conn *bus.Conn) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("aggregator: metrics listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", tel.MetricsHandler())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !conn.Connected() {
-			http.Error(w, "nats disconnected", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	tel.Logger.Info("metrics listening", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }

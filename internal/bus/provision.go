@@ -179,6 +179,14 @@ func (t Topology) kvConfigs() []jetstream.KeyValueConfig {
 	}}
 }
 
+// Healthy returns nil when the connection to NATS is up (ErrNotConnected otherwise: it keeps reconnecting).
+func (c *Conn) Healthy(context.Context) error {
+	if !c.nc.IsConnected() {
+		return ErrNotConnected
+	}
+	return nil
+}
+
 // Ready returns nil when the connection is up and every stream exists.
 func (c *Conn) Ready(ctx context.Context) error {
 	if !c.nc.IsConnected() {

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
@@ -39,7 +36,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.StringVar(&o.ConnectURL, "connect-url", "", "Connect API base URL, e.g. https://api.connect.cloudblue.com/public/v1; required")
 	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "Connect API key (SU-…:…); required")
 	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "listen address of /metrics and /healthz (empty: none)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "listen address of /metrics, /healthz and /readyz (empty: none)")
 	fs.IntVar(&o.MaxRecordsPerFile, "max-records-per-file", DefaultMaxRecordsPerFile, "records per usage file; larger periods are split into parts")
 	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "usage files driven at once")
 	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this submitter's name in ledger leases (unique among running submitters)")
@@ -120,9 +117,9 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 		}
 	}
 	if f.metricsAddr != "" {
-		stop, err := serveMetrics(f.metricsAddr, tel, conn)
+		_, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
 		if err != nil {
-			return err
+			return fmt.Errorf("submitter: %w", err)
 		}
 		defer stop()
 	}
@@ -133,29 +130,4 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 		return err
 	}
 	return s.Run(ctx)
-}
-
-// serveMetrics serves /metrics and /healthz on addr in the background; stop closes the server.
-func serveMetrics(addr string, tel *telemetry.Telemetry, conn *bus.Conn) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("submitter: metrics listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", tel.MetricsHandler())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !conn.Connected() {
-			http.Error(w, "nats disconnected", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	tel.Logger.Info("metrics listening", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }
