@@ -10,7 +10,12 @@ import (
 )
 
 // maxIndexRaces bounds the compare-and-set retries on a supplement index before the message is redelivered.
-const maxIndexRaces = 8
+// maxIndexAdvances bounds the supplements one message moves the index past: one found planned (its planner
+// stopped before moving the index) and the one that covers the message.
+const (
+	maxIndexRaces    = 8
+	maxIndexAdvances = 4
+)
 
 // onAdjustment plans a supplement for each period an adjustment message names, unless an earlier supplement
 // covers the message already.
@@ -37,10 +42,12 @@ func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 // planSupplement plans the next supplement of r's period: every adjustment message of the period after the
 // last one covered, up to the newest, once d is SupplementDelay old (so that adjustments arriving together
 // make one file). The supplement's entries are written first, then the index moves past them; after a crash
-// in between, the entries found are finished and the index catches up to them.
+// in between, the entries found are finished and the index catches up to them. It returns nil (d is acked)
+// only once the index covers d: a supplement found planned may end before d, and then the next one is
+// planned.
 func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, d *bus.Delivery) error {
 	key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
-	for range maxIndexRaces {
+	for races, advances := 0, 0; races < maxIndexRaces && advances < maxIndexAdvances; {
 		idx, rev, err := s.ledger.index(ctx, key)
 		if err != nil || d.Seq <= idx.Covered {
 			return err
@@ -52,12 +59,16 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 		if err != nil {
 			return err
 		}
-		err = s.ledger.putIndex(ctx, key, suppIndex{Next: idx.Next + 1, Covered: to}, rev)
-		if !errors.Is(err, bus.ErrExists) && !errors.Is(err, bus.ErrRevisionMismatch) {
+		switch err = s.ledger.putIndex(ctx, key, suppIndex{Next: idx.Next + 1, Covered: to}, rev); {
+		case err == nil:
+			advances++ // moved past supplement idx.Next, which may end before d: look again
+		case errors.Is(err, bus.ErrExists), errors.Is(err, bus.ErrRevisionMismatch):
+			races++
+		default:
 			return err
 		}
 	}
-	return fmt.Errorf("submitter: supplement index %s: changed %d times while planning", key, maxIndexRaces)
+	return fmt.Errorf("submitter: supplement index %s: changed while planning, or did not reach seq %d", key, d.Seq)
 }
 
 // planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered, up to the newest)
