@@ -27,13 +27,25 @@ type Result struct {
 	Rejected       int64          // events ingest rejected (the workload is valid: any is a failure)
 	Unmapped       int            // Connect records that match no catalog key
 	Settled        bool           // Connect settled on the truth before the deadline
+	Compared       bool           // the reported counts come from a successful read of Connect
 	Elapsed        time.Duration  // the whole run
 	Dir            string         // the run directory (removed unless kept)
 }
 
-// OK reports whether the run proved exactly once: nothing lost, doubled or rejected, no duplicate file.
+// OK reports whether the run proved exactly once: Connect was read and compared with the truth, it settled
+// on it (confirmed), and nothing is lost, doubled or rejected, no file is a duplicate. Zero counts alone
+// prove nothing: they are also what a run that never read Connect has.
 func (r Result) OK() bool {
-	return r.Lost == 0 && r.Doubled == 0 && r.DuplicateFiles == 0 && r.Rejected == 0 && r.Unmapped == 0
+	return r.Settled && r.Compared && r.Lost == 0 && r.Doubled == 0 && r.DuplicateFiles == 0 &&
+		r.Rejected == 0 && r.Unmapped == 0
+}
+
+// setVerdict fills what the comparison with Connect found.
+func (r *Result) setVerdict(v verdict) {
+	r.Settled, r.Compared = v.settled, v.compared
+	r.Lost, r.Doubled = reconcile.Count(v.diffs)
+	r.Files, r.DuplicateFiles = liveFiles(v.files), duplicateFiles(v.files)
+	r.Unmapped = len(v.unmapped)
 }
 
 // Line is the RESULT line, the last line a run prints.
@@ -106,7 +118,8 @@ func (r *report) writeEnd(out io.Writer) {
 		kept = " (removed: the run passed; --keep keeps it)"
 	}
 	fmt.Fprintf(out, "run directory: %s%s\n", r.result.Dir, kept)
-	fmt.Fprintf(out, "duration: %v (%s), settled: %t\n", r.result.Elapsed.Round(time.Second), r.phases, r.result.Settled)
+	fmt.Fprintf(out, "duration: %v (%s)\n", r.result.Elapsed.Round(time.Second), r.phases)
+	fmt.Fprintf(out, "settled=%t compared=%t\n", r.result.Settled, r.result.Compared)
 	fmt.Fprintln(out, r.result.Line())
 }
 

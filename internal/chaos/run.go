@@ -244,10 +244,9 @@ func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
 // finish fills the result, writes the summary and returns the result.
 func (r *run) finish(rep *report) Result {
 	res := &rep.result
-	res.Events, res.Dir, res.Settled = len(rep.w.Events), r.dir, rep.v.settled
-	res.Lost, res.Doubled = reconcile.Count(rep.v.diffs)
-	res.Files, res.DuplicateFiles = liveFiles(rep.v.files), duplicateFiles(rep.v.files)
-	res.Rejected, res.Unmapped = rep.prod.rejected.Load(), len(rep.v.unmapped)
+	res.Events, res.Dir = len(rep.w.Events), r.dir
+	res.setVerdict(rep.v)
+	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.stats())
 	}

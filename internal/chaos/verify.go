@@ -22,6 +22,7 @@ const (
 // verdict is what Connect reports at the end of a run, compared with the truth.
 type verdict struct {
 	settled  bool // no file moving and every key matching, confirmed, before the deadline
+	compared bool // files and records were read and compared with the truth (false: nothing is known)
 	files    []usageapi.File
 	have     reconcile.Totals
 	diffs    []reconcile.Difference
@@ -91,10 +92,13 @@ func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 		return false
 	}
 	p.lastRead, p.lastFiles = time.Now(), len(files)
-	if p.last, err = v.compare(ctx, files); err != nil {
+	cmp, err := v.compare(ctx, files)
+	if err != nil {
+		// The previous comparison stays the one reported: a failed read proves nothing either way.
 		v.logf("verify: %v", err)
 		return false
 	}
+	p.last = cmp
 	if len(p.last.diffs) > 0 || len(p.last.unmapped) > 0 || v.ledgerMoving(ctx) != 0 {
 		p.matchedAt = time.Time{}
 		v.progress(p, files)
@@ -120,8 +124,10 @@ func (v *verifier) progress(p *pollState, files []usageapi.File) {
 		len(files), moving(files), len(p.last.diffs))
 }
 
-// final reads Connect once more (without the run's context, which may have ended) for the report.
+// final reads Connect once more (without the run's context, which may have ended) for the report. When
+// that read fails it returns last, never settled: a run that did not settle is not ok.
 func (v *verifier) final(last verdict) verdict {
+	last.settled = false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
@@ -143,7 +149,8 @@ func (v *verifier) compare(ctx context.Context, files []usageapi.File) (verdict,
 	if err != nil {
 		return verdict{}, err
 	}
-	return verdict{files: files, have: have, diffs: reconcile.Compare(v.truth, have), unmapped: unmapped}, nil
+	return verdict{compared: true, files: files, have: have, diffs: reconcile.Compare(v.truth, have),
+		unmapped: unmapped}, nil
 }
 
 // moving counts the files Connect or the submitter will still change: neither billed, rejected nor deleted.
