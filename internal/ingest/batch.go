@@ -7,18 +7,24 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// batch is one request's events on their way to the response: a result per event, and the valid events not
-// yet known to be stored, which must be published: events[i] is at request position slots[i], its key keys[i].
+// batch is one request's events on their way to the response: a result per event, and the valid events to
+// publish: events[i] is at request position slots[i], its key keys[i]; traced[i] says whether it carries the
+// request's trace context (tp, ts) rather than its own.
 type batch struct {
 	results []events.Result
 	events  []events.Event
 	slots   []int
 	keys    []eventKey
+	traced  []bool
+	tp, ts  string                // the request span's trace context, written into events without their own
 	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
 	sorted  []events.Event        // scratch of buildPackets
 	sslots  []int                 // scratch of buildPackets
+	skeys   []eventKey            // scratch of buildPackets
+	seen    []bool                // scratch of skipRemembered
 	data    []byte                // the packets' bytes (buildPackets): reused only once they are acknowledged
 	ends    []int                 // scratch of buildPackets: where each sorted event's line ends in data
+	sizes   []int                 // scratch of buildPackets: the same ends, as packet sizing counts them
 	scratch []byte                // scratch of msgID
 }
 
@@ -28,7 +34,8 @@ var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]stru
 // newBatch returns an empty batch.
 func newBatch() *batch {
 	b := batches.Get().(*batch)
-	b.results, b.events, b.slots, b.keys = b.results[:0], b.events[:0], b.slots[:0], b.keys[:0]
+	b.results, b.events, b.slots, b.keys, b.traced = b.results[:0], b.events[:0], b.slots[:0], b.keys[:0], b.traced[:0]
+	b.tp, b.ts = "", ""
 	return b
 }
 
@@ -39,14 +46,15 @@ func (b *batch) release() {
 	clear(b.events)
 	clear(b.sorted)
 	clear(b.first)
+	b.tp, b.ts = "", ""
 	batches.Put(b)
 }
 
 // add records the event at request position i, decoded as e or rejected with rej, and validates it at now
-// (and, when start is known, against the reporting start: see closedBeforeStart).
+// and, when start is known, against the reporting start (see closedBeforeStart).
 // A valid event is kept for publishing, except a repeat of an earlier valid event of the request, which is a
-// duplicate. A kept event without a traceparent gets tp and ts.
-func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now, start time.Time, tp, ts string) {
+// duplicate. A kept event without a traceparent gets b.tp and b.ts.
+func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now, start time.Time) {
 	b.results = append(b.results, events.Result{Index: i})
 	res := &b.results[len(b.results)-1]
 	if rej == nil {
@@ -66,29 +74,10 @@ func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, no
 		return
 	}
 	b.first[k] = struct{}{}
-	if e.TraceParent == "" {
-		e.TraceParent, e.TraceState = tp, ts
+	traced := e.TraceParent == ""
+	if traced {
+		e.TraceParent, e.TraceState = b.tp, b.ts
 	}
 	b.events, b.slots, b.keys = append(b.events, e), append(b.slots, i), append(b.keys, k)
-}
-
-// dropRecent reports events this process has already stored as duplicates and removes them from b.
-func (s *Service) dropRecent(b *batch) {
-	if s.recent == nil || len(b.keys) == 0 {
-		return
-	}
-	seen := make([]bool, len(b.keys))
-	if !s.recent.contains(b.keys, seen) {
-		return
-	}
-	n := 0
-	for i, slot := range b.slots {
-		if seen[i] {
-			b.results[slot].Status, b.results[slot].Message = events.StatusDuplicate, "already stored"
-			continue
-		}
-		b.events[n], b.slots[n], b.keys[n] = b.events[i], slot, b.keys[i]
-		n++
-	}
-	b.events, b.slots, b.keys = b.events[:n], b.slots[:n], b.keys[:n]
+	b.traced = append(b.traced, traced)
 }

@@ -11,11 +11,27 @@
 // ones are grouped by partition (events.Partition of the subscription) into packets, sorted by (source, id),
 // published on usage.events.<p> with Nats-Msg-Id = hex SHA-256 of the partition and the sorted keys, so a
 // retried identical request maps to identical ids and JetStream stores nothing twice within its duplicate
-// window. Packets above 256 KiB are split deterministically.
+// window. Packets above 256 KiB are split deterministically: sizes count the request's trace context (which
+// ingest writes into events without their own) as a fixed allowance, so a retry with other tracing headers
+// splits the same way; a tracestate over 512 bytes is not written into events.
 //
 // An event is reported "duplicate" when its key repeats within the request, when its packet's PubAck says
-// Duplicate, or when this process remembers having stored the key (a bounded memory of acknowledged keys).
-// Exact de-duplication over longer horizons is the aggregator's job.
+// Duplicate, or when this process remembers having stored the key (recentlyStored: a bounded memory of
+// acknowledged keys). Packets are built from all of a request's valid events first; a packet whose keys are
+// all remembered is not published, one with none remembered is published as built.
+//
+// # Retries: what stores nothing twice
+//
+// A request's keys enter the memory together once all its packets are acknowledged, and leave it together
+// (two generations of about RecentIDs/2 keys, turned only between requests). So a retry of a request either
+// finds every key (all duplicates, nothing published) or none, and then publishes the first attempt's
+// packets under their msg-ids: within the USAGE_EVENTS duplicate window (10 minutes by default, from the
+// first store) JetStream answers Duplicate. A retry after a 503 is the same case: nothing was remembered.
+// Left to the aggregator's de-duplication horizon (24 h of arrival by default): a retry after both the
+// window and the memory (an ingest restart empties the memory; replicas do not share theirs); a retry with
+// a different set of events; and overlapping requests (a request repeating some events of another one the
+// memory has forgotten stores those again, and a later retry of either then makes a packet of the rest under
+// a new msg-id).
 //
 // Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected or not JSON; 401 missing
 // or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 503

@@ -42,7 +42,6 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	defer b.release()
-	s.dropRecent(b)
 	if err := s.store(r.Context(), b); err != nil {
 		return s.unavailable(w, r, err)
 	}
@@ -59,9 +58,9 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 	b := newBatch()
 	now := s.cfg.Now()
 	start, _ := s.reportingStart(r.Context())
-	tp, ts := spanTraceParent(trace.SpanContextFromContext(r.Context()))
+	b.tp, b.ts = spanTraceParent(trace.SpanContextFromContext(r.Context()))
 	err := decodeEvents(buf.Bytes(), sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
-		s.add(b, i, e, rej, now, start, tp, ts)
+		s.add(b, i, e, rej, now, start)
 	})
 	if err != nil {
 		b.release()
@@ -71,13 +70,18 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 }
 
 // spanTraceParent formats sc as the traceparent and tracestate values of the CloudEvents tracing extension.
+// A tracestate whose encoding would not fit traceAllowance is left out.
 func spanTraceParent(sc trace.SpanContext) (traceparent, tracestate string) {
 	if !sc.IsValid() {
 		return "", ""
 	}
 	c := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(trace.ContextWithSpanContext(context.Background(), sc), c)
-	return c["traceparent"], c["tracestate"]
+	traceparent, tracestate = c["traceparent"], c["tracestate"]
+	if events.TraceFieldsLen(traceparent, tracestate) > traceAllowance {
+		tracestate = ""
+	}
+	return traceparent, tracestate
 }
 
 // statusClientClosed labels, in metrics, requests whose client left before the answer (nginx's 499).

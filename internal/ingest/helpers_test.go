@@ -104,6 +104,9 @@ func goodEvent(id, subscription string) ev {
 	}
 }
 
+// asset is the Connect asset id of subscription i.
+func asset(i int) string { return fmt.Sprintf("AS-%04d-0000-0001", i) }
+
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)

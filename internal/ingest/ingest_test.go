@@ -72,15 +72,12 @@ func checkPackets(t *testing.T, packets []storedPacket, partitions int) {
 	}
 }
 
+// TestRetriedRequestStoresNothingTwice retries requests and counts the copies of every event in the stream.
 func TestRetriedRequestStoresNothingTwice(t *testing.T) {
 	for _, recent := range []int{0, -1} { // with and without the process's memory of stored keys
 		t.Run(fmt.Sprintf("recent-ids=%d", recent), func(t *testing.T) {
 			s := startStack(t, ingest.Config{Partitions: 4, RecentIDs: recent})
-			var batch []ev
-			for i := range 20 {
-				batch = append(batch, goodEvent(fmt.Sprintf("e-%d", i), fmt.Sprintf("AS-%d", i%5)))
-			}
-			body := mustJSON(t, batch)
+			body := mustJSON(t, eventsOf("e-", 20))
 			first := s.post(t, ingest.MediaJSON, body)
 			if first.code != http.StatusOK || first.body.Accepted != 20 {
 				t.Fatalf("first: %d %s", first.code, first.raw)
@@ -89,12 +86,81 @@ func TestRetriedRequestStoresNothingTwice(t *testing.T) {
 			if again.code != http.StatusOK || again.body.Duplicates != 20 || again.body.Accepted != 0 {
 				t.Fatalf("retry: want 200 with 20 duplicates, have %d %s", again.code, again.raw)
 			}
-			for key, n := range storedKeys(s.readStored(t)) {
-				if n != 1 {
-					t.Errorf("%v stored %d times", key, n)
-				}
-			}
+			checkStoredOnce(t, s, 20)
 		})
+	}
+	// The memory of stored keys turns a generation between the request and its retry: the retry must find
+	// all of the request's keys or none, never publish part of them under a new msg-id.
+	for _, between := range [][]string{{"x"}, {"x", "y"}} {
+		t.Run("memory turns after "+strings.Join(between, ","), func(t *testing.T) {
+			s := startStack(t, ingest.Config{Partitions: 4, RecentIDs: 4})
+			body := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1)), goodEvent("d", asset(1))})
+			s.post(t, ingest.MediaBatch, body)
+			for _, id := range between {
+				s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent(id, asset(9))}))
+			}
+			again := s.post(t, ingest.MediaBatch, body)
+			if want, have := []string{"duplicate", "duplicate", "duplicate", "duplicate"}, again.statuses(); !slices.Equal(want, have) {
+				t.Errorf("retry: want %v, have %v", want, have)
+			}
+			checkStoredOnce(t, s, 4+len(between))
+		})
+	}
+	// A request that repeats part of an earlier one: the remembered events are left out of their packet.
+	t.Run("overlapping requests", func(t *testing.T) {
+		s := startStack(t, ingest.Config{Partitions: 4})
+		s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1))}))
+		r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent("c", asset(1)), goodEvent("a", asset(1)), goodEvent("d", asset(1)), goodEvent("b", asset(1))}))
+		if want, have := []string{"accepted", "duplicate", "accepted", "duplicate"}, r.statuses(); !slices.Equal(want, have) {
+			t.Errorf("want %v, have %v", want, have)
+		}
+		checkStoredOnce(t, s, 4)
+	})
+	// A retry with other tracing headers: the request's trace context is written into its events, but where
+	// a large partition splits into packets must not depend on it.
+	t.Run("other trace context", func(t *testing.T) {
+		s := startStack(t, ingest.Config{Partitions: 1, RecentIDs: -1})
+		evs := eventsOf("big-", 1000)
+		for i := range evs {
+			evs[i].Data["attributes"] = map[string]string{"pad": strings.Repeat("p", 300)}
+		}
+		body := mustJSON(t, evs)
+		if r := s.post(t, ingest.MediaBatch, body); r.code != http.StatusOK || r.body.Accepted != len(evs) {
+			t.Fatalf("first: %d %s", r.code, r.raw)
+		}
+		state := "a0=" + strings.Repeat("a", 240) + ",a1=" + strings.Repeat("b", 240)
+		r := s.post(t, ingest.MediaBatch, body, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate", state)
+		if r.code != http.StatusOK || r.body.Duplicates != len(evs) {
+			t.Errorf("retry with a tracestate: want %d duplicates, have %d %d accepted", len(evs), r.code, r.body.Accepted)
+		}
+		packets := s.readStored(t)
+		if len(packets) < 2 {
+			t.Fatalf("want the request split into packets, have %d", len(packets))
+		}
+		checkStoredOnce(t, s, len(evs))
+	})
+}
+
+// eventsOf is n valid events with ids prefix0…, over 5 subscriptions.
+func eventsOf(prefix string, n int) []ev {
+	var evs []ev
+	for i := range n {
+		evs = append(evs, goodEvent(fmt.Sprint(prefix, i), asset(i%5)))
+	}
+	return evs
+}
+
+// checkStoredOnce checks that the stream holds want distinct events, each exactly once.
+func checkStoredOnce(t *testing.T, s *stack, want int) {
+	t.Helper()
+	stored := storedKeys(s.readStored(t))
+	for key, n := range stored {
+		if n != 1 {
+			t.Errorf("%v stored %d times", key, n)
+		}
+	}
+	if len(stored) != want {
+		t.Errorf("want %d events stored, have %d", want, len(stored))
 	}
 }
 

@@ -29,15 +29,31 @@ func testEvents(n int, attrBytes int) ([]events.Event, []int) {
 	return evs, slots
 }
 
+// testBatch is a batch of evs at request positions slots; the events without a traceparent get tp and ts,
+// as add gives them the request's.
+func testBatch(evs []events.Event, slots []int, tp, ts string) *batch {
+	kh := newKeyHasher()
+	b := &batch{events: slices.Clone(evs), slots: slots, tp: tp, ts: ts}
+	for i := range b.events {
+		e := &b.events[i]
+		b.keys = append(b.keys, kh.key(e.Source, e.ID))
+		b.traced = append(b.traced, e.TraceParent == "")
+		if e.TraceParent == "" {
+			e.TraceParent, e.TraceState = tp, ts
+		}
+	}
+	return b
+}
+
 func TestPacketsAreDeterministicWhateverTheRequestOrder(t *testing.T) {
 	evs, slots := testEvents(200, 10)
-	a := buildPackets(&batch{events: evs, slots: slots}, 4)
+	a := buildPackets(testBatch(evs, slots, "", ""), 4)
 	shuffled, shuffledSlots := slices.Clone(evs), slices.Clone(slots)
 	rand.Shuffle(len(shuffled), func(i, j int) {
 		shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
 		shuffledSlots[i], shuffledSlots[j] = shuffledSlots[j], shuffledSlots[i]
 	})
-	b := buildPackets(&batch{events: shuffled, slots: shuffledSlots}, 4)
+	b := buildPackets(testBatch(shuffled, shuffledSlots, "", ""), 4)
 	if len(a) != len(b) {
 		t.Fatalf("%d packets vs %d", len(a), len(b))
 	}
@@ -55,7 +71,7 @@ func TestPacketsAreDeterministicWhateverTheRequestOrder(t *testing.T) {
 
 func TestLargePartitionsAreSplitUnderTheLimit(t *testing.T) {
 	evs, slots := testEvents(3000, 200) // ~1 MiB in one partition
-	packets := buildPackets(&batch{events: evs, slots: slots}, 1)
+	packets := buildPackets(testBatch(evs, slots, "", ""), 1)
 	if len(packets) < 4 {
 		t.Fatalf("want the partition split into several packets, have %d", len(packets))
 	}
@@ -72,6 +88,35 @@ func TestLargePartitionsAreSplitUnderTheLimit(t *testing.T) {
 	}
 	if len(seen) != len(evs) || len(ids) != len(packets) {
 		t.Errorf("want every event once in packets with distinct ids: %d events, %d ids for %d packets", len(seen), len(ids), len(packets))
+	}
+}
+
+// TestSplitIgnoresTheRequestsTraceContext: where a partition splits never depends on the trace context
+// the request gives its events, so a retry with other tracing headers makes the same packets and msg-ids;
+// and the packets still fit, even with the largest trace context allowed.
+func TestSplitIgnoresTheRequestsTraceContext(t *testing.T) {
+	evs, slots := testEvents(3000, 200)
+	evs[7].TraceParent, evs[7].TraceState = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "own=1" // its own: kept
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	largest := strings.Repeat("k", maxTraceStateBytes-2) + "=v"
+	ids := func(tp, ts string) []string {
+		var out []string
+		for _, p := range buildPackets(testBatch(evs, slots, tp, ts), 1) {
+			if len(p.data) > maxPacketBytes {
+				t.Errorf("tracestate of %d bytes: packet of %d bytes exceeds %d", len(ts), len(p.data), maxPacketBytes)
+			}
+			out = append(out, p.msgID)
+		}
+		return out
+	}
+	plain := ids("", "")
+	if len(plain) < 2 {
+		t.Fatalf("want the partition split, have %d packets", len(plain))
+	}
+	for _, ts := range []string{"", "a=b", largest} {
+		if traced := ids(tp, ts); !slices.Equal(plain, traced) {
+			t.Errorf("tracestate of %d bytes: %d packets with other msg-ids than the %d without trace context", len(ts), len(traced), len(plain))
+		}
 	}
 }
 
@@ -93,8 +138,8 @@ func TestRecentlyStoredIsBounded(t *testing.T) {
 	var keys []eventKey
 	for i := range 10 {
 		keys = append(keys, kh.key("src", fmt.Sprint(i)))
+		r.add(keys[i:]) // one request each
 	}
-	r.add(keys)
 	seen := make([]bool, len(keys))
 	r.contains(keys, seen)
 	if !seen[9] || !seen[8] {
@@ -111,5 +156,41 @@ func TestRecentlyStoredIsBounded(t *testing.T) {
 	}
 	if kh.key("ab", "c") == kh.key("a", "bc") {
 		t.Error("keys are ambiguous across source and id")
+	}
+}
+
+// TestARequestsKeysAreRememberedAndForgottenTogether: a generation turns only between requests, so a
+// request's keys are all remembered, or none, however they fall against the capacity.
+func TestARequestsKeysAreRememberedAndForgottenTogether(t *testing.T) {
+	kh := newKeyHasher()
+	keys := func(prefix string, n int) []eventKey {
+		var ks []eventKey
+		for i := range n {
+			ks = append(ks, kh.key("src", fmt.Sprint(prefix, i)))
+		}
+		return ks
+	}
+	r := newRecentlyStored(4)
+	req := keys("r", 4)
+	count := func() int {
+		seen := make([]bool, len(req))
+		r.contains(req, seen)
+		n := 0
+		for _, s := range seen {
+			if s {
+				n++
+			}
+		}
+		return n
+	}
+	r.add(req)
+	for step := range 4 {
+		if n := count(); n != 0 && n != len(req) {
+			t.Fatalf("after %d more requests, %d of the request's %d keys are remembered", step, n, len(req))
+		}
+		r.add(keys(fmt.Sprint("other", step, "-"), 1))
+	}
+	if n := count(); n != 0 {
+		t.Errorf("the request's keys are never forgotten (%d remembered)", n)
 	}
 }

@@ -16,14 +16,18 @@ import (
 // destinationTemplate is the messaging destination template of event packets.
 const destinationTemplate = "usage.events.{partition}"
 
-// store publishes b's events as packets and waits until every packet is acknowledged, then marks each
-// event accepted (or duplicate, when JetStream already held its packet) and remembers their keys. On error
-// no result is changed: the caller answers 503.
+// store publishes b's events as packets, but for those this process remembers having stored, and waits
+// until every packet is acknowledged; then it marks each event accepted (or duplicate, when JetStream already
+// held its packet) and remembers their keys, all together. On error no result but the remembered ones'
+// is changed: the caller answers 503.
 func (s *Service) store(ctx context.Context, b *batch) error {
 	if len(b.events) == 0 {
 		return nil
 	}
-	packets := buildPackets(b, s.cfg.Partitions)
+	packets := s.skipRemembered(b, buildPackets(b, s.cfg.Partitions))
+	if len(packets) == 0 {
+		return nil
+	}
 	msgs, spans := s.packetMsgs(ctx, packets)
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
 	acks, err := s.bus.PublishBatch(pctx, msgs)
@@ -48,7 +52,7 @@ func (s *Service) store(ctx context.Context, b *batch) error {
 	}
 	s.metrics.packets.Add(float64(len(packets)))
 	if s.recent != nil {
-		s.recent.add(b.keys)
+		s.recent.add(storedKeys(packets))
 	}
 	return nil
 }

@@ -31,9 +31,12 @@ func (kh keyHasher) key(source, id string) eventKey {
 
 // recentlyStored remembers the keys of events this process has seen durably stored (acknowledged by
 // JetStream), so that a repeat sent later is reported as a duplicate without being published again. It is
-// bounded: two generations of at most capacity/2 keys; when the current one fills, the older is dropped.
-// A key it forgot is simply published again (JetStream's window and the aggregator dedup it).
-// Safe for concurrent use.
+// bounded: two generations of about capacity/2 keys each; when the current one is full, the older is
+// dropped. A request's keys enter one generation together (a generation is rotated only between requests,
+// and may exceed capacity/2 by one request), so they are remembered and forgotten together: a retry of a
+// request finds all of its keys or none, and then publishes its original packets under their original
+// msg-ids, which JetStream's duplicate window recognises. A key it forgot is simply published again
+// (JetStream's window and the aggregator dedup it). Safe for concurrent use.
 type recentlyStored struct {
 	mu        sync.Mutex
 	half      int
@@ -57,20 +60,23 @@ func (r *recentlyStored) contains(keys []eventKey, seen []bool) bool {
 	return any
 }
 
-// add remembers keys; call it only once they are durably stored.
+// add remembers one request's stored keys, in one generation; call it only once they are durably stored.
 func (r *recentlyStored) add(keys []eventKey) {
+	if len(keys) == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cur.n > 0 && r.cur.n+len(keys) > r.half {
+		r.prev, r.cur = r.cur, r.prev.cleared(r.half)
+	}
 	for _, k := range keys {
-		if r.cur.n >= r.half {
-			r.prev, r.cur = r.cur, r.prev.cleared(r.half)
-		}
 		r.cur.add(k)
 	}
 }
 
-// keySet is a set of at most a fixed number of eventKeys: an open-addressing table with linear probing, at
-// most half full. Keys are uniform hashes already, so k[0] picks the slot, and a lookup usually reads one
+// keySet is a set of eventKeys: an open-addressing table with linear probing, at most half full (it doubles
+// when it would be more). Keys are uniform hashes already, so k[0] picks the slot, and a lookup usually reads one
 // cache line (with 2^18 keys, it measured about twice as fast as a Go map). The zero key marks a free slot;
 // a key that is zero is stored as {0, 1}, which only merges two keys out of 2^128.
 type keySet struct {
@@ -113,12 +119,27 @@ func (s *keySet) has(k eventKey) bool {
 	return s.slots[s.slot(nonZero(k))] != eventKey{}
 }
 
-// add inserts k; the caller keeps n below half the table.
+// add inserts k.
 func (s *keySet) add(k eventKey) {
 	k = nonZero(k)
 	if i := s.slot(k); s.slots[i] == (eventKey{}) {
+		if 2*(s.n+1) > len(s.slots) {
+			s.grow()
+			i = s.slot(k)
+		}
 		s.slots[i] = k
 		s.n++
+	}
+}
+
+// grow doubles the table.
+func (s *keySet) grow() {
+	old := s.slots
+	s.slots = make([]eventKey, 2*len(old))
+	for _, k := range old {
+		if k != (eventKey{}) {
+			s.slots[s.slot(k)] = k
+		}
 	}
 }
 
