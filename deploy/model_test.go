@@ -22,6 +22,7 @@ type composeFile struct {
 
 type service struct {
 	Image       string                `yaml:"image"`
+	User        string                `yaml:"user"`
 	Build       any                   `yaml:"build"`
 	Entrypoint  []string              `yaml:"entrypoint"`
 	Command     []string              `yaml:"command"`
