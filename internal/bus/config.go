@@ -22,6 +22,9 @@ type Config struct {
 	TLSCertFile  string
 	TLSKeyFile   string
 	Log          *slog.Logger // default slog.Default()
+	// Partitions is the partition count P this service uses, which Ready checks against the one USAGE_EVENTS
+	// records; 0 leaves it to Provision's Topology.
+	Partitions int
 }
 
 const redacted = "[REDACTED]"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,9 @@ type Conn struct {
 	log    *slog.Logger
 	closed chan struct{} // closed when the nats connection is closed for good
 	window chan struct{} // bounds in-flight async publishes across all callers (publish.go)
+	// partitions is the partition count Ready expects USAGE_EVENTS to record (0: unchecked): Config.Partitions,
+	// then the last Provision's.
+	partitions atomic.Int64
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream
@@ -58,6 +62,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("bus: connect %s: %w", cfg, err)
 	}
 	c.nc = nc
+	c.partitions.Store(int64(cfg.Partitions))
 	if err := c.waitConnected(ctx); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("bus: connect %s: %w", cfg, err)

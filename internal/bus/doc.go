@@ -4,6 +4,10 @@
 // (LastMsg, GetMsg), ordered replay and tail (Read), durable at-least-once consumption (Consume), KV with
 // compare-and-set, object blobs, and W3C trace context in message headers.
 //
+// Provisioning: Provision is idempotent and run by every service at start. It never shrinks a stream's
+// retention or duplicate window, and it records the partition count P in USAGE_EVENTS's metadata
+// (MetaPartitions); Provision and Ready refuse a service configured with another P (ErrPartitionMismatch).
+//
 // Delivery model:
 //   - Publish and PublishBatch return only once the server has stored every message (a PubAck per message).
 //     A message whose publish failed in a retryable way (disconnect, timeout, no responders, "duplicate in

@@ -20,6 +20,10 @@ var (
 	ErrAmbiguous = errors.New("bus: commit outcome unknown")
 	// ErrNotConnected: the connection to NATS is down (it keeps reconnecting).
 	ErrNotConnected = errors.New("bus: not connected")
+	// ErrPartitionMismatch: USAGE_EVENTS records another partition count P than this service is configured
+	// with; events on partitions the other services do not have would never be consumed. Provision and Ready
+	// return it; fix --partitions (it must be the same on every service).
+	ErrPartitionMismatch = errors.New("bus: partition count mismatch")
 	// ErrInvalid: the call's arguments are invalid (empty batch, batch too large, missing subject...).
 	ErrInvalid = errors.New("bus: invalid argument")
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -31,10 +32,14 @@ const (
 type Topology struct {
 	Partitions   int           // event partitions (subjects usage.events.<p>); default 16
 	Replicas     int           // stream and bucket replicas; default 1 (3 in production clusters)
-	EventsMaxAge time.Duration // USAGE_EVENTS retention by arrival time; default 7 days
-	DedupWindow  time.Duration // USAGE_EVENTS Nats-Msg-Id duplicate window; default 10 minutes
-	DLQMaxAge    time.Duration // USAGE_DLQ retention; default 30 days
+	EventsMaxAge time.Duration // USAGE_EVENTS retention by arrival time; default 7 days; never shrunk by Provision
+	DedupWindow  time.Duration // USAGE_EVENTS Nats-Msg-Id duplicate window; default 10 minutes; never shrunk
+	DLQMaxAge    time.Duration // USAGE_DLQ retention; default 30 days; never shrunk
 }
+
+// DLQDedupWindow is USAGE_DLQ's duplicate window: longer than the submitter's lease TTL (2 minutes by default),
+// after which another submitter may republish a dead letter under the same Nats-Msg-Id.
+const DLQDedupWindow = 20 * time.Minute
 
 // WithDefaults returns t with zero fields set to their defaults.
 func (t Topology) WithDefaults() Topology {
@@ -68,6 +73,7 @@ func (t Topology) streamConfigs() []jetstream.StreamConfig {
 		Replicas:    t.Replicas,
 		MaxAge:      t.EventsMaxAge,
 		Duplicates:  t.DedupWindow,
+		Metadata:    map[string]string{MetaPartitions: strconv.Itoa(t.Partitions)},
 	}, {
 		Name:               StreamAgg,
 		Description:        "aggregator output: progress, closed records, adjustments, marks (atomic fenced batches)",
@@ -84,18 +90,20 @@ func (t Topology) streamConfigs() []jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.Replicas,
 		MaxAge:      t.DLQMaxAge,
+		Duplicates:  DLQDedupWindow,
 	}}
 }
 
 // Provision creates or updates every stream, KV bucket and object store. It is idempotent: run it at every
-// start of every service.
+// start of every service. It never shrinks a stream's MaxAge or duplicate window (an operator's longer
+// setting is kept, and logged), records t.Partitions in USAGE_EVENTS's metadata when it creates the stream (or
+// finds it without one), and fails with ErrPartitionMismatch when the stream records another count. Ready
+// checks the same count afterwards.
 func (c *Conn) Provision(ctx context.Context, t Topology) error {
 	t = t.WithDefaults()
+	c.partitions.Store(int64(t.Partitions))
 	for _, cfg := range t.streamConfigs() {
-		err := provisionStep(ctx, func(ctx context.Context) error {
-			_, err := c.js.CreateOrUpdateStream(ctx, cfg)
-			return err
-		})
+		err := provisionStep(ctx, func(ctx context.Context) error { return c.provisionStream(ctx, cfg) })
 		if err != nil {
 			return fmt.Errorf("bus: provision stream %s: %w", cfg.Name, err)
 		}
@@ -156,6 +164,9 @@ func provisionTransient(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	if errors.Is(err, ErrPartitionMismatch) {
+		return false
+	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Code == 503 || apiErr.ErrorCode == errClusterNotActive || apiErr.ErrorCode == errClusterNotLeader
@@ -187,14 +198,23 @@ func (c *Conn) Healthy(context.Context) error {
 	return nil
 }
 
-// Ready returns nil when the connection is up and every stream exists.
+// Ready returns nil when the connection is up, every stream exists and USAGE_EVENTS records the partition
+// count this connection expects (Config.Partitions, or the last Provision's), if it records one:
+// ErrPartitionMismatch otherwise.
 func (c *Conn) Ready(ctx context.Context) error {
 	if !c.nc.IsConnected() {
 		return ErrNotConnected
 	}
 	for _, name := range []string{StreamEvents, StreamAgg, StreamDLQ} {
-		if _, err := c.js.Stream(ctx, name); err != nil {
+		s, err := c.js.Stream(ctx, name)
+		if err != nil {
 			return fmt.Errorf("bus: ready: stream %s: %w", name, mapErr(err))
+		}
+		recorded, want := s.CachedInfo().Config.Metadata[MetaPartitions], c.partitions.Load()
+		if name == StreamEvents && recorded != "" && want > 0 {
+			if err := partitionsAgree(name, recorded, strconv.FormatInt(want, 10)); err != nil {
+				return fmt.Errorf("bus: ready: %w", err)
+			}
 		}
 	}
 	return nil

@@ -105,29 +105,33 @@ func TestSecretsNeverPrint(t *testing.T) {
 }
 
 func TestNATSFlagsProduceBusConfigAndTopology(t *testing.T) {
-	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_REPLICAS": "3", "USAGEPIPE_NATS_URL": "nats://a:4222,nats://b:4222"}))
+	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_REPLICAS": "3", "USAGEPIPE_NATS_URL": "nats://a:4222,nats://b:4222",
+		"USAGEPIPE_EVENTS_MAX_AGE": "720h"}))
 	n := config.AddNATS(f)
-	if err := f.Parse([]string{"--partitions", "8", "--nats-creds", "/etc/u.creds"}); err != nil {
+	if err := f.Parse([]string{"--partitions", "8", "--nats-creds", "/etc/u.creds", "--events-dedup-window", "30m"}); err != nil {
 		t.Fatal(err)
 	}
 	bc := n.Bus("ingest", nil)
-	if bc.URL != "nats://a:4222,nats://b:4222" || bc.Name != "ingest" || bc.CredsFile != "/etc/u.creds" {
+	if bc.URL != "nats://a:4222,nats://b:4222" || bc.Name != "ingest" || bc.CredsFile != "/etc/u.creds" || bc.Partitions != 8 {
 		t.Errorf("bus config: %+v", bc)
 	}
 	top := n.Topology()
-	if top.Partitions != 8 || top.Replicas != 3 || top.DedupWindow == 0 {
+	if top.Partitions != 8 || top.Replicas != 3 || top.DedupWindow != 30*time.Minute || top.EventsMaxAge != 720*time.Hour {
 		t.Errorf("topology: %+v", top)
+	}
+	if err := n.Check(); err != nil {
+		t.Errorf("Check: %v", err)
 	}
 }
 
 func TestNATSCheckReportsEveryProblem(t *testing.T) {
 	f := config.NewFlagSet("test", envOf(nil))
 	n := config.AddNATS(f)
-	if err := f.Parse([]string{"--partitions", "0", "--replicas", "9", "--nats-tls-cert", "c.pem"}); err != nil {
+	if err := f.Parse([]string{"--partitions", "0", "--replicas", "9", "--nats-tls-cert", "c.pem", "--events-max-age", "5m"}); err != nil {
 		t.Fatal(err)
 	}
 	err := n.Check()
-	for _, want := range []string{"--partitions", "--replicas", "--nats-tls-key"} {
+	for _, want := range []string{"--partitions", "--replicas", "--nats-tls-key", "--events-dedup-window"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check: want a problem about %s, have %v", want, err)
 		}
