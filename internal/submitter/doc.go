@@ -17,6 +17,10 @@
 //     (revision 0). A durable consumer of usage.agg.adj.> plans supplements: supplement n (revision n ≥ 1)
 //     is the fixed set of adjustment messages with stream sequences in (FromSeq, ToSeq], written to the ledger
 //     before any Connect call, each adjustment reported as its delta. Planning is idempotent (Create only).
+//     A revision that cannot be planned (records missing past PlanGrace, more records than the marks count,
+//     the product missing from the catalog past PlanGrace, a plan the stream no longer yields) is written as
+//     failed entries with the reason and its message settled: the failure is in the ledger, never retried
+//     in a loop.
 //   - Driving. A driver runs every non-terminal entry on its own, at most Concurrency at a time, each step
 //     being one Connect operation followed by one CAS write of the outcome: find-or-create by external_id,
 //     upload the workbook (rebuilt from the stream, deterministic), wait for processing, submit, follow the

@@ -64,13 +64,13 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 	if err != nil {
 		return rev, err
 	}
-	op := operation(e.State)
+	op := operation(e)
 	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
 	sctx, span := s.startStep(sctx, e, op)
-	seen, before := len(e.History), e.State
+	seen, before, excluding := len(e.History), e.State, e.Excluding
 	err = s.advance(sctx, e)
 	cancel()
-	if err == nil && e.State == before && e.NextAt.IsZero() {
+	if err == nil && e.State == before && e.Excluding == excluding && e.NextAt.IsZero() {
 		e.NextAt = s.now().Add(idleStep).UTC() // a step that changed nothing is not repeated at once
 	}
 	if err != nil && ctx.Err() != nil {
@@ -114,9 +114,12 @@ func (s *Submitter) release(ctx context.Context, key string) {
 	_, _ = s.ledger.update(ctx, e, rev)
 }
 
-// operation names what a step does in a state (span names, metrics).
-func operation(st State) string {
-	switch st {
+// operation names what a step does to an entry (span names, metrics).
+func operation(e *Entry) string {
+	if e.Excluding != nil {
+		return "dead-letter"
+	}
+	switch e.State {
 	case StatePlanned:
 		return "create"
 	case StateCreated:
@@ -132,5 +135,5 @@ func operation(st State) string {
 	case StateSubmitted:
 		return "follow"
 	}
-	return string(st)
+	return string(e.State)
 }

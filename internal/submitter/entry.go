@@ -37,6 +37,7 @@ type Entry struct {
 	FileID          string       `json:"file_id,omitempty"`          // Connect's UF-…
 	Status          string       `json:"status,omitempty"`           // Connect status last seen
 	Excluded        []string     `json:"excluded,omitempty"`         // record ids dead-lettered, not uploaded
+	Excluding       *Exclusion   `json:"excluding,omitempty"`        // records being dead-lettered, to be excluded
 	InvalidUploadAt time.Time    `json:"invalid_upload_at,omitzero"` // events.uploaded.at of the upload found invalid
 	Uploads         int          `json:"uploads,omitempty"`
 	Attempts        int          `json:"attempts,omitempty"` // consecutive failed steps

@@ -138,7 +138,13 @@ func (env *testEnv) options() Options {
 // start runs a submitter in-process; stop cancels it and waits until Run has returned.
 func (env *testEnv) start(o Options) (stop func()) {
 	env.t.Helper()
-	s, err := New(env.conn, o)
+	return env.startOn(env.conn, o)
+}
+
+// startOn runs a submitter in-process on b (the test's JetStream, maybe with faults of its own).
+func (env *testEnv) startOn(b Bus, o Options) (stop func()) {
+	env.t.Helper()
+	s, err := New(b, o)
 	if err != nil {
 		env.t.Fatal(err)
 	}

@@ -31,10 +31,19 @@ const (
 	DefaultRetryMax        = 5 * time.Minute
 	DefaultMaxExcluded     = 1000
 	DefaultProcessingWait  = 15 * time.Second
+	// DefaultPlanGrace is how long planning retries a period whose records are incomplete or whose product
+	// the catalog lacks, from the stream time of its last mark (a supplement: of its adjustment message),
+	// before the revision is parked as failed.
+	DefaultPlanGrace = 10 * time.Minute
 	// DefaultAckWait is the AckWait of the mark and adjustment consumers: how long a message delivered to a
 	// submitter that died waits before it is delivered again.
 	DefaultAckWait = 30 * time.Second
 )
+
+// dlqDuplicateWindow is USAGE_DLQ's Nats-Msg-Id duplicate window (internal/bus provisioning). A dead
+// letter published again within it is dropped, which is what makes resuming an interrupted exclusion
+// (Exclusion) safe: the resumption must come well within it.
+const dlqDuplicateWindow = 20 * time.Minute
 
 // Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
 // take the defaults above (SupplementDelay excepted: zero plans supplements at once).
@@ -56,6 +65,7 @@ type Options struct {
 	MaxExcluded       int           // most records one file may dead-letter; more parks the file as failed
 	ProcessingWait    time.Duration // how long one step waits for Connect to process an upload
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
+	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -82,6 +92,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
 	setDefault(&o.ProcessingWait, DefaultProcessingWait)
 	setDefault(&o.AckWait, DefaultAckWait)
+	setDefault(&o.PlanGrace, DefaultPlanGrace)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -130,6 +141,13 @@ func (o Options) checkLimits() error {
 	}
 	if o.AckWait < time.Second {
 		errs = append(errs, fmt.Errorf("ack wait %v: want at least 1s", o.AckWait))
+	}
+	if o.PlanGrace < 0 {
+		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))
+	}
+	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > dlqDuplicateWindow/2 {
+		errs = append(errs, fmt.Errorf("lease ttl %v + step timeout %v + scan interval %v = %v: want at most %v, half of USAGE_DLQ's duplicate window, so that a dead letter republished by another submitter after a crash is dropped as a duplicate",
+			o.LeaseTTL, o.stepTimeout(), o.ScanInterval, resume, dlqDuplicateWindow/2))
 	}
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))

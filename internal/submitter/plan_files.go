@@ -101,9 +101,11 @@ func (s *Submitter) announce(ctx context.Context, e *Entry) {
 	s.ins.track(e.Key, e.State)
 	s.log.InfoContext(ctx, "usage file planned", "key", e.Key, "external_id", e.ExternalID, "records", e.Records,
 		"part", e.Part, "parts", e.Parts, "state", e.State)
-	if !e.State.Terminal() {
+	switch {
+	case !e.State.Terminal():
 		s.drv.add(e.Key, time.Time{})
-	} else {
+	default:
 		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, e.State)...))
+		s.logTransition(ctx, e, e.History[len(e.History)-1])
 	}
 }

@@ -30,7 +30,8 @@ func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
 
 // planPeriod plans the closed-record files of m's period if all its partitions have marked it and it is not
 // planned yet. A period without any closed record gets no file. A period whose part 1 is in the ledger
-// already is finished as that entry planned it (planOf).
+// already is finished as that entry planned it (planOf). A failure that retrying cannot fix parks the
+// revision (settlePlan).
 func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
 	first := FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
@@ -41,7 +42,9 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 	if e != nil {
 		ctx, span := s.startPlan(ctx, first, d.Header)
 		defer span.End()
-		return endPlan(span, s.finishPlan(ctx, e, alive))
+		f := failedRevision{id: first, end: e.PeriodEnd, from: e.FromSeq, to: e.ToSeq, since: e.ClosedAt}
+		_, err := s.settlePlan(ctx, f, s.finishPlan(ctx, e, alive))
+		return endPlan(span, err)
 	}
 	closedAt, expected, complete, err := s.periodMarks(ctx, m)
 	if err != nil || !complete || expected == 0 {
@@ -49,17 +52,27 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 	}
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
-	filter := periodSubject(subjectRecords, m.Product, m.Contract, m.PeriodStart, "*")
-	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
-	if err != nil {
-		return endPlan(span, err)
-	}
-	if len(set.records) < expected {
-		return endPlan(span, fmt.Errorf("%w: %s: %d of %d records", errIncomplete, filter, len(set.records), expected))
-	}
-	p := plan{id: first, end: m.PeriodEnd, set: set, records: set.records, closedAt: closedAt, toSeq: set.lastSeq}
-	_, err = s.planFiles(ctx, p, alive)
+	toSeq, err := s.planClosed(ctx, first, m.PeriodEnd, closedAt, expected, alive)
+	_, err = s.settlePlan(ctx, failedRevision{id: first, end: m.PeriodEnd, to: toSeq, since: closedAt}, err)
 	return endPlan(span, err)
+}
+
+// planClosed reads every closed record of first's period, checks them against the count of the marks, and
+// plans its files; it returns the last sequence read.
+func (s *Submitter) planClosed(ctx context.Context, first FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
+	filter := periodSubject(subjectRecords, first.Product, first.Contract, first.PeriodStart, "*")
+	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
+	switch {
+	case err != nil:
+		return 0, err
+	case len(set.records) < expected:
+		return set.lastSeq, fmt.Errorf("%w: %s: %d of %d records", errIncomplete, filter, len(set.records), expected)
+	case len(set.records) > expected:
+		return set.lastSeq, permanent(reasonRecordsExceed, fmt.Errorf("%s: %d records, the marks count %d", filter, len(set.records), expected))
+	}
+	p := plan{id: first, end: end, set: set, records: set.records, closedAt: closedAt, toSeq: set.lastSeq}
+	_, err = s.planFiles(ctx, p, alive)
+	return set.lastSeq, err
 }
 
 // finishPlan writes the parts missing from the plan of first, a part 1 entry in the ledger.

@@ -74,7 +74,8 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 // planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered, up to the newest)
 // and returns the stream sequence it covers up to: that of the supplement in the ledger, which another
 // submitter may have planned first, never merely what this one read (the index moves exactly past what the
-// entries cover, so supplements stay contiguous and disjoint).
+// entries cover, so supplements stay contiguous and disjoint). A supplement that cannot be planned is
+// parked as failed (settlePlan) and covers its range all the same.
 func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx suppIndex, d *bus.Delivery) (uint64, error) {
 	first := FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
@@ -84,19 +85,26 @@ func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRec
 	ctx, span := s.startPlan(ctx, first, d.Header)
 	defer span.End()
 	alive := s.alive(d)
+	f := failedRevision{id: first, end: r.PeriodEnd, from: idx.Covered, since: d.Time}
 	var p plan
 	if e != nil {
+		f.from, f.to = e.FromSeq, e.ToSeq
 		p, err = s.planOf(ctx, e, alive)
 	} else {
 		p, err = s.newSupplement(ctx, first, r, idx, alive)
+		f.to = p.toSeq
 	}
+	if err == nil {
+		p, err = s.planFiles(ctx, p, alive)
+	}
+	if err == nil {
+		return p.toSeq, endPlan(span, nil)
+	}
+	parked, err := s.settlePlan(ctx, f, err)
 	if err != nil {
 		return 0, endPlan(span, err)
 	}
-	if p, err = s.planFiles(ctx, p, alive); err != nil {
-		return 0, endPlan(span, err)
-	}
-	return p.toSeq, endPlan(span, nil)
+	return parked.ToSeq, endPlan(span, nil)
 }
 
 // newSupplement is the plan of supplement first.Revision as this submitter sees it: the adjustment messages

@@ -3,8 +3,10 @@ package submitter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,62 @@ func (env *testEnv) deadLetters() []events.DeadLetter {
 }
 
 func TestInvalidRecordsAreDeadLetteredAndTheRestResubmitted(t *testing.T) {
+	testInvalidRecords(t, func(env *testEnv) Bus { return env.conn })
+}
+
+// TestExclusionsAreInTheLedgerBeforeTheirDeadLetters injects a crash at each point of dead-lettering:
+// after the exclusion is recorded but before anything is published, and after publishing but before the
+// exclusion is marked done. Every dead letter must be published while the ledger records its record as
+// being excluded, and each record must be dead-lettered once.
+func TestExclusionsAreInTheLedgerBeforeTheirDeadLetters(t *testing.T) {
+	var faulty *dlqFaults
+	testInvalidRecords(t, func(env *testEnv) Bus {
+		faulty = &dlqFaults{Conn: env.conn, ledger: env.ledger, script: []string{"before", "after", "after", "after"}}
+		return faulty
+	})
+	if len(faulty.script) > 0 || len(faulty.unrecorded) > 0 {
+		t.Errorf("faults left unused %v; dead letters published without their exclusion in the ledger: %v",
+			faulty.script, faulty.unrecorded)
+	}
+}
+
+// dlqFaults is the test's JetStream for a submitter whose publishes fail as scripted: "before" fails
+// without publishing, "after" publishes and then fails (as a crash, or a lost ack, would). Before each
+// publish it checks that the ledger records every dead letter's record as being excluded.
+type dlqFaults struct {
+	*bus.Conn
+	ledger     *ledger
+	mu         sync.Mutex
+	script     []string
+	unrecorded []string
+}
+
+func (b *dlqFaults) PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range msgs {
+		key, id := m.Header.Get(headerFileKey), m.Header.Get(headerRecordID)
+		if e, _, err := b.ledger.get(ctx, key); err != nil || e.Excluding == nil || e.Excluding.Records[id] == "" {
+			b.unrecorded = append(b.unrecorded, key+" "+id)
+		}
+	}
+	step := ""
+	if len(b.script) > 0 {
+		step, b.script = b.script[0], b.script[1:]
+	}
+	if step == "before" {
+		return nil, errors.New("injected: stopped before publishing")
+	}
+	acks, err := b.Conn.PublishBatch(ctx, msgs)
+	if err == nil && step == "after" {
+		return nil, errors.New("injected: stopped after publishing")
+	}
+	return acks, err
+}
+
+// testInvalidRecords runs a period with an unwritable record and a subscription Connect does not know on a
+// submitter using the Bus busOf returns, and checks every record is accepted or dead-lettered once.
+func testInvalidRecords(t *testing.T, busOf func(*testEnv) Bus) {
 	env := newTestEnv(t, autoAccept)
 	subs := subscriptions("0005", 5)
 	env.seedAssets(subs...)
@@ -46,7 +104,7 @@ func TestInvalidRecordsAreDeadLetteredAndTheRestResubmitted(t *testing.T) {
 		}
 	}
 	all[2].Quantity = events.MustDecimal("7.5") // API_CALLS is an integer item: no workbook can hold this
-	env.start(env.options())
+	env.startOn(busOf(env), env.options())
 	env.agg.close(t, pd, all)
 
 	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}

@@ -11,11 +11,12 @@ import (
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	var out bytes.Buffer
-	err := Run(context.Background(), []string{"-validate", "--concurrency", "-1"}, func(string) string { return "" }, &out)
+	err := Run(context.Background(), []string{"-validate", "--concurrency", "-1", "--lease-ttl", "8m"}, func(string) string { return "" }, &out)
 	if err == nil {
 		t.Fatal("an empty configuration validated")
 	}
-	for _, want := range []string{"--catalog is required", "--connect-url is required", "--connect-api-key is required", "concurrency -1"} {
+	for _, want := range []string{"--catalog is required", "--connect-url is required", "--connect-api-key is required", "concurrency -1",
+		"half of USAGE_DLQ's duplicate window"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}

@@ -14,7 +14,7 @@ import (
 func specFor(cat *events.Catalog, product string, records []source) (FileSpec, error) {
 	p, ok := cat.Product(product)
 	if !ok {
-		return FileSpec{}, fmt.Errorf("product %q is not in the catalog", product)
+		return FileSpec{}, fmt.Errorf("%w: %q", errUnknownProduct, product)
 	}
 	spec := FileSpec{ProductName: p.Name, Schema: p.Schema, Currency: p.Currency, AssetSearch: p.AssetSearch,
 		TimeZone: p.TimeZone, Items: map[string]ItemSpec{}}

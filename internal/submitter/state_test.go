@@ -52,7 +52,7 @@ func TestEveryNonTerminalStateCanFail(t *testing.T) {
 		if !s.CanBecome(StateFailed) {
 			t.Errorf("%s cannot become failed: a permanent error could not be recorded", s)
 		}
-		if operation(s) == string(s) {
+		if operation(&Entry{State: s}) == string(s) {
 			t.Errorf("non-terminal state %s has no operation", s)
 		}
 	}

@@ -24,6 +24,9 @@ const (
 // already happened (its outcome unrecorded) is recognised, not repeated.
 func (s *Submitter) advance(ctx context.Context, e *Entry) error {
 	e.NextAt = time.Time{}
+	if e.Excluding != nil {
+		return s.publishExclusion(ctx, e)
+	}
 	switch e.State {
 	case StatePlanned:
 		return s.create(ctx, e)
@@ -74,7 +77,7 @@ func (s *Submitter) upload(ctx context.Context, e *Entry) error {
 		return err
 	}
 	if len(wb.unwritable) > 0 {
-		return s.exclude(ctx, e, part, wb.unwritable, reasonUnwritable)
+		return s.recordExclusion(e, part, wb.unwritable, reasonUnwritable)
 	}
 	f, err = s.client.UploadFile(ctx, e.FileID, e.Key+".xlsx", bytes.NewReader(wb.data))
 	if err != nil {

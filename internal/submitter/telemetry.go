@@ -20,6 +20,7 @@ const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
 //	usagepipe_submitter_retries_total{op,reason}          retried Connect calls and rescheduled steps
 //	usagepipe_submitter_dead_letters_total{reason}        records moved to USAGE_DLQ
 //	usagepipe_submitter_plan_errors_total                  planning attempts that failed (redelivered)
+//	usagepipe_submitter_plans_failed_total{reason}         ledger entries written as failed by planning
 //	usagepipe_submitter_close_to_submit_seconds{kind}     period close (last mark) → file submitted
 //	usagepipe_submitter_close_to_accept_seconds{kind}     period close → file accepted
 type instruments struct {
@@ -28,6 +29,7 @@ type instruments struct {
 	retries     metric.Int64Counter
 	deadLetters metric.Int64Counter
 	planErrors  metric.Int64Counter
+	plansFailed metric.Int64Counter
 	toSubmit    metric.Float64Histogram
 	toAccept    metric.Float64Histogram
 
@@ -44,7 +46,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	}
 	m := mp.Meter(instrumentationName)
 	ins := &instruments{states: map[string]State{}}
-	var errs [8]error
+	var errs [9]error
 	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
 	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
 	ins.retries, errs[2] = m.Int64Counter("usagepipe.submitter.retries", metric.WithDescription("retried Connect calls and rescheduled steps"))
@@ -54,6 +56,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		metric.WithDescription("period close to file submitted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
 	ins.toAccept, errs[6] = m.Float64Histogram("usagepipe.submitter.close_to_accept", metric.WithUnit("s"),
 		metric.WithDescription("period close to file accepted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
+	ins.plansFailed, errs[8] = m.Int64Counter("usagepipe.submitter.plans.failed", metric.WithDescription("ledger entries written as failed by planning"))
 	_, errs[7] = m.Int64ObservableGauge("usagepipe.submitter.files.current", metric.WithDescription("ledger entries known, by state"),
 		metric.WithInt64Callback(ins.observeStates))
 	for _, err := range errs {
