@@ -15,10 +15,11 @@ import (
 // A Term built from bad input (a field that is not a name, an empty In, a value that cannot be
 // quoted) carries an error; Encode and every list call report it instead of sending the query.
 type Term struct {
-	kind termKind
-	expr string // RQL text, not yet URL-escaped
-	n    int    // limit or offset
-	err  error
+	kind    termKind
+	expr    string // RQL text, not yet URL-escaped
+	logical bool   // expr is and(…), or(…) or not(…), which the grammar refuses inside not()
+	n       int    // limit or offset
+	err     error
 }
 
 type termKind uint8

@@ -12,19 +12,24 @@ func And(filters ...Term) Term { return logical("and", filters) }
 // Or matches when any filter matches: or(a,b).
 func Or(filters ...Term) Term { return logical("or", filters) }
 
-// Not negates a filter: not(a).
+// Not negates a comparison, an In/Out or a Like: not(a). The RQL grammar (lib-rql, which Connect
+// parses with) allows no logical operator inside not(), so Not of an And, Or or Not term is an
+// ErrBadQuery: negate its parts instead (not(and(a,b)) is or(not(a),not(b))).
 func Not(filter Term) Term {
-	if filter.err != nil {
+	switch {
+	case filter.err != nil:
 		return filter
-	}
-	if filter.kind != termFilter {
+	case filter.kind != termFilter:
 		return badTerm("not: operand is not a filter: %q", filter.String())
+	case filter.logical:
+		return badTerm("not: operand %q is a logical operator, which RQL refuses inside not()", filter.expr)
 	}
-	return Term{kind: termFilter, expr: "not(" + filter.expr + ")"}
+	return Term{kind: termFilter, expr: "not(" + filter.expr + ")", logical: true}
 }
 
 func logical(op string, filters []Term) Term {
 	parts := make([]string, 0, len(filters))
+	var only Term
 	for _, f := range filters {
 		switch {
 		case f.err != nil:
@@ -34,15 +39,15 @@ func logical(op string, filters []Term) Term {
 		case f.kind != termFilter:
 			return badTerm("%s: operand is not a filter: %q", op, f.String())
 		}
-		parts = append(parts, f.expr)
+		parts, only = append(parts, f.expr), f
 	}
 	switch len(parts) {
 	case 0:
 		return Term{}
 	case 1:
-		return Term{kind: termFilter, expr: parts[0]}
+		return only
 	}
-	return Term{kind: termFilter, expr: op + "(" + strings.Join(parts, ",") + ")"}
+	return Term{kind: termFilter, expr: op + "(" + strings.Join(parts, ",") + ")", logical: true}
 }
 
 // Ordering sorts the list by fields; "-field" is descending, "field" or "+field" ascending.
@@ -63,8 +68,15 @@ func signed(op string, kind termKind, fields []string) Term {
 	return Term{kind: kind, expr: op + "(" + strings.Join(fields, ",") + ")"}
 }
 
-// Search matches text in every field the endpoint marks searchable (search=text).
-func Search(text string) Term { return Term{kind: termSearch, expr: text} }
+// Search matches text in every field the endpoint marks searchable (search=text). Text is quoted
+// like any value when it holds spaces or RQL punctuation (Connect strips the quotes).
+func Search(text string) Term {
+	q, err := quoteValue(text)
+	if err != nil {
+		return Term{kind: termFilter, err: fmt.Errorf("search: %w", err)}
+	}
+	return Term{kind: termSearch, expr: q}
+}
 
 // Limit sets the page size of a list call (the limit query parameter). The iterators page
 // with it; Connect caps it (1000 is the documented maximum of the usage namespace).

@@ -46,6 +46,12 @@ func TestTermString(t *testing.T) {
 		{"limit", Limit(10), "limit=10"},
 		{"offset", Offset(20), "offset=20"},
 		{"search", Search("acme"), "search=acme"},
+		{"search with space quoted", Search("acme corp"), `search="acme corp"`},
+		{"search with comma quoted", Search("a,b"), `search="a,b"`},
+		{"search reserved word quoted", Search("and"), `search="and"`},
+		{"not of like", Not(ILike("name", "*x*")), "not(ilike(name,*x*))"},
+		{"not of and of one", Not(And(Eq("a", "1"))), "not(eq(a,1))"},
+		{"in is wrapped", In("a", "x", "y"), "in(a,(x,y))"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +78,11 @@ func TestTermErrors(t *testing.T) {
 		{"not of limit", Not(Limit(1))},
 		{"error propagates through and", And(Eq("a", "1"), In[FileStatus]("b"))},
 		{"error propagates through not", Not(In[string]("b"))},
+		{"not of and", Not(And(Eq("a", "1"), Eq("b", "2")))},
+		{"not of or", Not(Or(Eq("a", "1"), Eq("b", "2")))},
+		{"not of not", Not(Not(Eq("a", "1")))},
+		{"not of and holding one or", Not(And(Or(Eq("a", "1"), Eq("b", "2"))))},
+		{"search holding both quotes", Search(`a"b'c`)},
 		{"negative limit", Limit(-1)},
 		{"negative offset", Offset(-1)},
 		{"double sign", Ordering("--a")},
@@ -102,7 +113,7 @@ func TestEncode(t *testing.T) {
 		{"ampersand and hash escaped", []Term{Eq("name", "a&b#c")}, "eq(name,%22a%26b%23c%22)"},
 		{"percent escaped", []Term{Eq("name", "100%")}, "eq(name,%22100%25%22)"},
 		{"utf-8 escaped", []Term{Eq("name", "é")}, "eq(name,%22%C3%A9%22)"},
-		{"search escaped", []Term{Search("a b")}, "search=a%20b"},
+		{"search escaped", []Term{Search("a b")}, "search=%22a%20b%22"},
 		{"zero terms skipped", []Term{{}, Limit(5), {}}, "limit=5"},
 		{"nothing", nil, ""},
 	}
