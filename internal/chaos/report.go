@@ -21,7 +21,7 @@ type Result struct {
 	Lost           int            // keys billed below the truth (or not at all)
 	Doubled        int            // keys billed above the truth (or billed without any event)
 	Files          int            // usage files in Connect, deleted ones excepted
-	DuplicateFiles int            // files beyond one per external id (or per file scope)
+	DuplicateFiles int            // live files repeating another (by external id or by content), or unclassifiable
 	Kills          int            // SIGKILLs of workers and NATS nodes
 	KillsByKind    map[string]int // the same per kind: ingest, aggregator, submitter, nats
 	Rejected       int64          // events ingest rejected (the workload is valid: any is a failure)
@@ -44,7 +44,7 @@ func (r Result) OK() bool {
 func (r *Result) setVerdict(v verdict) {
 	r.Settled, r.Compared = v.settled, v.compared
 	r.Lost, r.Doubled = reconcile.Count(v.diffs)
-	r.Files, r.DuplicateFiles = liveFiles(v.files), duplicateFiles(v.files)
+	r.Files, r.DuplicateFiles = liveFiles(v.files), v.dups.count()
 	r.Unmapped = len(v.unmapped)
 }
 
@@ -103,11 +103,19 @@ func (r *report) writeDifferences(out io.Writer) {
 		fmt.Fprintf(out, "differences, Connect vs truth (%d):\n", len(r.v.diffs))
 		reconcile.WriteDifferences(out, r.v.diffs, maxDifferences)
 	}
-	for i, u := range r.v.unmapped {
+	writeList(out, "unmapped", r.v.unmapped)
+	writeList(out, "duplicate file", r.v.dups.duplicates)
+	writeList(out, "unclassified file", r.v.dups.unclassified)
+}
+
+// writeList prints up to maxDifferences lines, each with its label.
+func writeList(out io.Writer, label string, lines []string) {
+	for i, l := range lines {
 		if i == maxDifferences {
+			fmt.Fprintf(out, "  … %d more\n", len(lines)-i)
 			break
 		}
-		fmt.Fprintln(out, "  unmapped:", u)
+		fmt.Fprintf(out, "  %s: %s\n", label, l)
 	}
 }
 

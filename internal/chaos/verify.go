@@ -2,8 +2,6 @@ package chaos
 
 import (
 	"context"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/reconcile"
@@ -27,6 +25,7 @@ type verdict struct {
 	have     reconcile.Totals
 	diffs    []reconcile.Difference
 	unmapped []string
+	dups     dupCheck // of files, read once at the end (conclude)
 }
 
 // verifier waits for Connect to settle on the truth.
@@ -55,11 +54,27 @@ func (v *verifier) wait(ctx context.Context, deadline time.Time) verdict {
 	for ctx.Err() == nil && time.Now().Before(deadline) {
 		if v.poll(ctx, p) {
 			p.last.settled = true
-			return p.last
+			return v.conclude(p.last)
 		}
 		sleepUntil(ctx, time.Now().Add(p.pause))
 	}
-	return v.final(p.last)
+	return v.conclude(v.final(p.last))
+}
+
+// conclude checks the verdict's files for duplicates (checkDuplicates), reading every record they hold
+// without the run's context, which may have ended. Files whose records cannot be read count as unclassified.
+func (v *verifier) conclude(vd verdict) verdict {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var contents *fileContents
+	recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, v.cat, vd.files)
+	if err != nil {
+		v.logf("verify: reading the files' records: %v", err)
+	} else {
+		contents = &fileContents{records: recs, unmapped: unmapped}
+	}
+	vd.dups = checkDuplicates(vd.files, contents, v.truth)
+	return vd
 }
 
 // pollState is what wait remembers between two polls.
@@ -164,58 +179,4 @@ func moving(files []usageapi.File) int {
 		}
 	}
 	return n
-}
-
-// duplicateFiles counts live (not deleted) files beyond the first per external id, and per scope when
-// scopeOf can tell a file's (product, contract, period, revision, part) from it.
-func duplicateFiles(files []usageapi.File) int {
-	byExternal, byScope := map[string]int{}, map[string]int{}
-	dups := 0
-	for _, f := range files {
-		if f.Status == usageapi.FileStatusDeleted {
-			continue
-		}
-		if f.ExternalID != "" {
-			if byExternal[f.ExternalID]++; byExternal[f.ExternalID] > 1 {
-				dups++
-				continue
-			}
-		}
-		if scope, ok := scopeOf(f); ok {
-			if byScope[scope]++; byScope[scope] > 1 {
-				dups++
-			}
-		}
-	}
-	return dups
-}
-
-// liveFiles counts the files that are not deleted.
-func liveFiles(files []usageapi.File) int {
-	n := 0
-	for _, f := range files {
-		if f.Status != usageapi.FileStatusDeleted {
-			n++
-		}
-	}
-	return n
-}
-
-// submitterDescription matches the description the submitter writes on a usage file (internal/submitter
-// fileDescription): kind, revision, period start and part.
-var submitterDescription = regexp.MustCompile(`^usagepipe (?:closed usage|supplement (\d+) \(adjustment deltas\)) of .* for \[([^,\]]+), [^)]*\) UTC, part (\d+):`)
-
-// scopeOf tells a file's (product, contract, period, revision, part) independently of its external id: the
-// product and contract from Connect, the rest from the description the submitter wrote. It reports false for
-// a file whose description it cannot read.
-func scopeOf(f usageapi.File) (string, bool) {
-	m := submitterDescription.FindStringSubmatch(f.Description)
-	if m == nil || f.Product == nil || f.Contract == nil {
-		return "", false
-	}
-	rev := m[1]
-	if rev == "" {
-		rev = "0"
-	}
-	return strings.Join([]string{f.Product.ID, f.Contract.ID, m[2], "r" + rev, "p" + m[3]}, "|"), true
 }

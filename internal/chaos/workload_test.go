@@ -10,7 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -127,33 +126,6 @@ func TestFaultSpecIsUnderstoodByTheEmulator(t *testing.T) {
 	}
 	if len(faults) != len(faultKinds) || total < 0.0499 || total > 0.0501 {
 		t.Errorf("faults %+v: total probability %v", faults, total)
-	}
-}
-
-func TestDuplicateFilesCountsLiveFilesSharingAnExternalID(t *testing.T) {
-	files := []usageapi.File{
-		{ID: "UF-1", ExternalID: "usagepipe:a:r0:p1", Status: usageapi.FileStatusAccepted},
-		{ID: "UF-2", ExternalID: "usagepipe:a:r0:p1", Status: usageapi.FileStatusDeleted},
-		{ID: "UF-3", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusAccepted},
-		{ID: "UF-4", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusPending},
-		{ID: "UF-5", ExternalID: "usagepipe:b:r0:p1", Status: usageapi.FileStatusDraft},
-	}
-	if want, have := 2, duplicateFiles(files); want != have {
-		t.Errorf("duplicate files: want %d, have %d", want, have)
-	}
-	described := func(id, ext, desc string) usageapi.File {
-		return usageapi.File{ID: id, ExternalID: ext, Status: usageapi.FileStatusAccepted, Description: desc,
-			Product: &usageapi.Product{ID: "PRD-1"}, Contract: &usageapi.Contract{ID: "CRD-1"}}
-	}
-	const closed = "usagepipe closed usage of PRD-1 / CRD-1 for [2026-05-20T10:00:00Z, 2026-05-20T10:00:04Z) UTC, part 1: 3 records"
-	const supp = "usagepipe supplement 2 (adjustment deltas) of PRD-1 / CRD-1 for [2026-05-20T10:00:00Z, 2026-05-20T10:00:04Z) UTC, part 1: 1 records"
-	files = []usageapi.File{described("UF-1", "x1", closed), described("UF-2", "x2", closed),
-		described("UF-3", "x3", supp), described("UF-4", "", "someone else's file")}
-	if want, have := 1, duplicateFiles(files); want != have {
-		t.Errorf("duplicate files: want %d, have %d", want, have)
-	}
-	if want, have := 4, liveFiles(files); want != have {
-		t.Errorf("live files: want %d, have %d", want, have)
 	}
 }
 
