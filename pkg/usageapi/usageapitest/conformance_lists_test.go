@@ -1,10 +1,12 @@
 package usageapitest_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -62,20 +64,37 @@ func testListsAndFilters(t *testing.T, tg *target) {
 			t.Errorf("%s: count %d, want %d", ch.name, n, ch.want)
 		}
 	}
-	ordered, err := tg.vendor.Files(mine, usageapi.Ordering("-external_id")).Collect(c)
+	// external_id is not orderable on /usage/files (the spec marks which fields are); created.at and id are.
+	byCreation := creationOrder(paged)
+	ordered, err := tg.vendor.Files(mine, usageapi.Ordering("-created.at", "-id")).Collect(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fileIDs(ordered); !slices.Equal(got, reversed(ids)) {
-		t.Fatalf("ordering(-external_id) gave %v, want %v", got, reversed(ids))
+	if got := fileIDs(ordered); !slices.Equal(got, reversed(byCreation)) {
+		t.Fatalf("ordering(-created.at,-id) gave %v, want %v", got, reversed(byCreation))
 	}
-	tail, err := tg.vendor.Files(mine, usageapi.Ordering("external_id"), usageapi.Limit(2), usageapi.Offset(3)).Collect(c)
+	tail, err := tg.vendor.Files(mine, usageapi.Ordering("created.at", "id"), usageapi.Limit(2), usageapi.Offset(3)).Collect(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fileIDs(tail); !slices.Equal(got, ids[3:]) {
-		t.Fatalf("offset 3 gave %v, want %v", got, ids[3:])
+	if got := fileIDs(tail); !slices.Equal(got, byCreation[3:]) {
+		t.Fatalf("offset 3 gave %v, want %v", got, byCreation[3:])
 	}
+}
+
+// creationOrder returns the ids of files by events.created.at, then id.
+func creationOrder(files []usageapi.File) []string {
+	sortedFiles := slices.SortedFunc(slices.Values(files), func(a, b usageapi.File) int {
+		return cmp.Or(createdAt(a).Compare(createdAt(b)), cmp.Compare(a.ID, b.ID))
+	})
+	return fileIDs(sortedFiles)
+}
+
+func createdAt(f usageapi.File) time.Time {
+	if f.Events == nil || f.Events.Created == nil {
+		return time.Time{}
+	}
+	return f.Events.Created.At
 }
 
 // testRecordFilters pages through records and filters them by file, asset, item and status.

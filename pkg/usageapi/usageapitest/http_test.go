@@ -183,10 +183,16 @@ func TestListHeadersAndSimpleFilters(t *testing.T) {
 		{"offset=5", "items 5-5/3", 0},
 		{"external_id=b", "items 0-0/1", 1},
 		{"status=draft&external_id=ne=b", "items 0-1/2", 2},
-		{"in(external_id,(a,c))&ordering(-external_id)", "items 0-1/2", 2},
+		{"in(external_id,(a,c))&ordering(-created.at)", "items 0-1/2", 2},
+		{"ordering(-external_id)", "", -1},
+		{"not(and(eq(status,draft),eq(external_id,a)))", "", -1},
 	}
 	for _, tt := range tests {
 		r := s.do(t, "GET", "/public/v1/usage/files?"+tt.query, "", nil)
+		if tt.wantLen < 0 {
+			decode[usageapi.ErrorBody](t, r, 400)
+			continue
+		}
 		items := decode[[]usageapi.File](t, r, 200)
 		if got := r.header.Get("Content-Range"); got != tt.wantRange || len(items) != tt.wantLen {
 			t.Errorf("?%s: %q with %d items, want %q and %d", tt.query, got, len(items), tt.wantRange, tt.wantLen)

@@ -52,6 +52,7 @@ type recordState struct {
 	Hub                 string                     `json:"hub,omitempty"`
 	Chunk               string                     `json:"chunk,omitempty"`
 	ProductID           string                     `json:"product_id"`
+	Schema              usageapi.Schema            `json:"schema,omitempty"` // its file's, for the usagefile.schema filter
 	Category            string                     `json:"category,omitempty"`
 	Tier                *int                       `json:"tier,omitempty"`
 	Usage               string                     `json:"usage"`            // canonical decimal text

@@ -13,13 +13,12 @@ const (
 	maxPageSize     = 1000
 )
 
-// fieldSet maps each filterable field of a resource (as the spec documents it, aliases included) to a getter.
-type fieldSet[T any] map[string]func(T) (string, bool)
+// fieldSet maps each filterable field of a resource (as the spec documents it, aliases included) to its spec.
+type fieldSet[T any] map[string]field[T]
 
 // resource describes how a list endpoint filters, searches and orders its objects.
 type resource[T any] struct {
-	fields     fieldSet[T]
-	searchable []string // fields the search=term parameter matches (ilike *term*)
+	fields fieldSet[T]
 }
 
 // page is one answer of a list endpoint.
@@ -28,12 +27,12 @@ type page[T any] struct {
 	contentRange string
 }
 
-// list applies q to all (in creation order) and cuts the requested page, with its Content-Range.
+// list applies q to all (in creation order) and cuts the requested page, with its Content-Range. Without
+// ordering() the page comes newest first: Connect documents no default order, and a client that pages
+// without one must not find a stable order here that the real service does not promise.
 func (res resource[T]) list(q *listQuery, all []T) (page[T], error) {
-	for _, f := range q.fields {
-		if _, ok := res.fields[f.name]; !ok {
-			return page[T]{}, fmt.Errorf("%w: unknown field %q in %s", errRQL, f.name, f.op)
-		}
+	if err := res.check(q); err != nil {
+		return page[T]{}, err
 	}
 	var kept []T
 	for _, x := range all {
@@ -42,33 +41,51 @@ func (res resource[T]) list(q *listQuery, all []T) (page[T], error) {
 			kept = append(kept, x)
 		}
 	}
+	if len(q.ordering) == 0 {
+		slices.Reverse(kept)
+	}
 	res.sort(kept, q.ordering)
 	return cut(kept, q.limit, q.offset), nil
+}
+
+// check refuses a query naming a field the endpoint does not offer, or using one in a way it does not.
+func (res resource[T]) check(q *listQuery) error {
+	for _, u := range q.uses {
+		f, ok := res.fields[u.name]
+		if !ok {
+			return fmt.Errorf("%w: unknown field %q in %s", errRQL, u.name, u.op)
+		}
+		if err := f.check(u.name, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (res resource[T]) getter(x T) getter {
 	return func(field string) (string, bool) {
 		if f, ok := res.fields[field]; ok {
-			return f(x)
+			return f.get(x)
 		}
 		return "", false
 	}
 }
 
+// searchMatch matches term (ilike *term*) against the fields the spec marks searchable.
 func (res resource[T]) searchMatch(term string, get getter) bool {
 	if term == "" {
 		return true
 	}
 	pattern := "*" + strings.ToLower(term) + "*"
-	for _, f := range res.searchable {
-		if v, ok := get(f); ok && wildcard(pattern, strings.ToLower(v)) {
+	for name, f := range res.fields {
+		if v, ok := get(name); f.search && ok && wildcard(pattern, strings.ToLower(v)) {
 			return true
 		}
 	}
 	return false
 }
 
-// sort orders items by keys; nulls sort first, ties keep creation order.
+// sort orders items by keys; nulls sort first, ties keep their order.
 func (res resource[T]) sort(items []T, keys []orderKey) {
 	if len(keys) == 0 {
 		return
@@ -76,8 +93,8 @@ func (res resource[T]) sort(items []T, keys []orderKey) {
 	slices.SortStableFunc(items, func(a, b T) int {
 		for _, k := range keys {
 			f := res.fields[k.field]
-			va, oka := f(a)
-			vb, okb := f(b)
+			va, oka := f.get(a)
+			vb, okb := f.get(b)
 			d := compareNullable(va, oka, vb, okb)
 			if k.desc {
 				d = -d

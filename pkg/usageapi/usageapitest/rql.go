@@ -4,21 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 )
 
-// errRQL marks a query string the emulator cannot parse or that names an unknown field; answered 400 RQL_001.
+// errRQL marks a query string the emulator refuses: one lib-rql's grammar cannot parse, or (checked by the
+// resource) a field, lookup, value or ordering the endpoint does not offer. Answered 400 RQL_001.
 var errRQL = errors.New("invalid RQL query")
+
+// maxOrderingKeys is django-rql's default bound on the keys of one ordering() (MAX_ORDERING_LENGTH_IN_QUERY).
+const maxOrderingKeys = 5
 
 // listQuery is a parsed list query: the filter, the ordering and the page window.
 type listQuery struct {
-	filter   node        // nil matches everything
-	ordering []orderKey  // empty: creation order
-	limit    int         // -1: the default page size
-	offset   int         // 0 unless given
-	search   string      // the search=term parameter, "" if absent
-	fields   []fieldName // every field the query names, checked against the resource
+	filter   node            // nil matches everything
+	ordering []orderKey      // empty: the emulator's default order (newest first)
+	ordered  bool            // an ordering() term was given
+	selected bool            // a select() term was given (accepted, ignored)
+	limit    int             // -1: the default page size
+	offset   int             // 0 unless given
+	params   map[string]bool // the parameters given (limit, offset, search), each allowed once
+	search   string          // the search=term parameter, "" if absent
+	uses     []fieldUse      // every field the query names, checked against the resource
 }
 
 // orderKey is one key of ordering(+a,-b).
@@ -27,24 +32,28 @@ type orderKey struct {
 	desc  bool
 }
 
-// fieldName is a field used by the query, with the operator, for the "unknown field" check.
-type fieldName struct{ name, op string }
+// fieldUse is one use of a field by a query: a lookup with its value, or an ordering key (op "ordering").
+type fieldUse struct {
+	name  string
+	op    string // eq, ne, gt, ge, lt, le, like, ilike, in, out or ordering
+	value rqlValue
+}
 
 // parseListQuery parses the raw query string of a list request. Like django-rql on the real service, it
 // URL-decodes the whole string first (a '+' stays a '+'), so values holding RQL punctuation must be quoted.
+// It follows lib-rql's grammar where a client could be fooled by leniency: not() takes no logical
+// operator, in() and out() take their values in parentheses, '|' needs parentheses, and() and or() take at
+// least two terms, and the parameters (limit, offset, search, ordering, select) stand at the top level only.
 func parseListQuery(rawQuery string) (*listQuery, error) {
 	text, err := url.PathUnescape(rawQuery)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errRQL, err)
 	}
-	q := &listQuery{limit: -1}
+	q := &listQuery{limit: -1, params: map[string]bool{}}
 	p := &rqlParser{src: text, q: q}
-	n, err := p.parseAnd(true)
+	n, err := p.parseTop()
 	if err != nil {
 		return nil, err
-	}
-	if p.pos < len(p.src) {
-		return nil, p.errorf("unexpected %q", p.src[p.pos:])
 	}
 	q.filter = n
 	return q, nil
@@ -52,13 +61,14 @@ func parseListQuery(rawQuery string) (*listQuery, error) {
 
 // rqlParser is a recursive-descent parser over one decoded query string.
 //
-//	and   := or  (('&' | ',') or)*
-//	or    := term ('|' term)*
-//	term  := '(' and ')' | name '(' args ')' | name '=' [op '='] value
+//	top   := term (('&' | ',') term)*
+//	term  := '(' term (sep term)* ')' | name '(' args ')' | name '=' [op '='] value
+//	sep   := ',' | '&' (and) or '|' | ';' (or), one kind per group
 type rqlParser struct {
-	src string
-	pos int
-	q   *listQuery
+	src   string
+	pos   int
+	depth int // inside a group or a logical operator: parameters are not allowed
+	q     *listQuery
 }
 
 func (p *rqlParser) errorf(format string, args ...any) error {
@@ -72,65 +82,32 @@ func (p *rqlParser) peek() byte {
 	return 0
 }
 
-// parseAnd parses a conjunction; at top level both '&' and ',' separate, and empty terms are skipped.
-func (p *rqlParser) parseAnd(top bool) (node, error) {
+// parseTop parses the whole query: terms joined by '&' or ',' (ANDed). Parameters yield no node.
+func (p *rqlParser) parseTop() (node, error) {
 	var all []node
-	for p.pos < len(p.src) {
-		c := p.peek()
-		if c == '&' || c == ',' {
+	for first := true; p.pos < len(p.src); first = false {
+		if !first {
+			if c := p.peek(); c != '&' && c != ',' {
+				return nil, p.errorf("unexpected %q (a '|' needs parentheses: (a|b))", p.src[p.pos:])
+			}
 			p.pos++
-			continue
 		}
-		if c == ')' && !top {
-			break
-		}
-		n, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
-		if n != nil {
-			all = append(all, n)
-		}
-	}
-	return andOf(all), nil
-}
-
-func (p *rqlParser) parseOr() (node, error) {
-	first, err := p.parseTerm()
-	if err != nil {
-		return nil, err
-	}
-	alts := []node{first}
-	for p.peek() == '|' {
-		p.pos++
 		n, err := p.parseTerm()
 		if err != nil {
 			return nil, err
 		}
-		alts = append(alts, n)
+		all = append(all, n)
 	}
-	if len(alts) == 1 {
-		return first, nil
-	}
-	return orNode(alts), nil
+	return andOf(all), nil
 }
 
 func (p *rqlParser) parseTerm() (node, error) {
 	if p.peek() == '(' {
-		p.pos++
-		n, err := p.parseAnd(false)
-		if err != nil {
-			return nil, err
-		}
-		if p.peek() != ')' {
-			return nil, p.errorf("missing )")
-		}
-		p.pos++
-		return n, nil
+		return p.parseGroup()
 	}
 	name := p.readName()
 	if name == "" {
-		return nil, p.errorf("expected a name")
+		return nil, p.errorf("expected a name or '('")
 	}
 	switch p.peek() {
 	case '(':
@@ -143,12 +120,45 @@ func (p *rqlParser) parseTerm() (node, error) {
 	return nil, p.errorf("expected ( or = after %q", name)
 }
 
-// readName reads an operator or field name (letters, digits, '_', '.', '-').
+// parseGroup parses '(' term (sep term)* ')': one term as itself, several as and (',' '&') or or ('|' ';').
+// Mixing both kinds of separator in one group is refused: lib-rql's precedence there is not documented.
+func (p *rqlParser) parseGroup() (node, error) {
+	p.pos++
+	p.depth++
+	defer func() { p.depth-- }()
+	var parts []node
+	var kind byte
+	for {
+		n, err := p.parseTerm()
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, n)
+		c := p.peek()
+		if c == ')' {
+			p.pos++
+			break
+		}
+		sep := map[byte]byte{',': '&', '&': '&', '|': '|', ';': '|'}[c]
+		if sep == 0 || kind != 0 && sep != kind {
+			return nil, p.errorf("expected ')' or one kind of separator in a group, got %q", c)
+		}
+		kind = sep
+		p.pos++
+	}
+	if kind == '|' {
+		return orNode(parts), nil
+	}
+	return andOf(parts), nil
+}
+
+// readName reads an operator or field name: lib-rql's PROP, a letter then letters, digits, '_', '-', '.'.
 func (p *rqlParser) readName() string {
 	start := p.pos
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
-		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (p.pos == start || !(c == '_' || c == '.' || c == '-' || c >= '0' && c <= '9')) {
 			break
 		}
 		p.pos++
@@ -173,193 +183,6 @@ func (p *rqlParser) parsePair(field string) (node, error) {
 		return nil, err
 	}
 	return p.comparison("eq", field, v)
-}
-
-// parseCall parses the arguments of name( … ) up to and including ')'.
-func (p *rqlParser) parseCall(op string) (node, error) {
-	var n node
-	var err error
-	switch op {
-	case "and", "or", "not":
-		n, err = p.parseLogical(op)
-	case "ordering", "select":
-		n, err = p.parseNamesArg(op)
-	case "in", "out":
-		n, err = p.parseList(op)
-	default:
-		if !isComparison(op) {
-			return nil, p.errorf("unknown operator %q", op)
-		}
-		n, err = p.parseBinary(op)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.peek() != ')' {
-		return nil, p.errorf("missing ) after %s", op)
-	}
-	p.pos++
-	return n, nil
-}
-
-func (p *rqlParser) parseLogical(op string) (node, error) {
-	var parts []node
-	for {
-		n, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, n)
-		if p.peek() != ',' {
-			break
-		}
-		p.pos++
-	}
-	switch op {
-	case "and":
-		return andOf(parts), nil
-	case "or":
-		return orNode(parts), nil
-	}
-	if len(parts) != 1 {
-		return nil, p.errorf("not() takes one expression")
-	}
-	return notNode{parts[0]}, nil
-}
-
-// parseNamesArg parses ordering(+a,-b) and select(a,-b); select is accepted and ignored.
-func (p *rqlParser) parseNamesArg(op string) (node, error) {
-	for p.peek() != ')' && p.pos < len(p.src) {
-		desc := false
-		switch p.peek() {
-		case '-':
-			desc = true
-			p.pos++
-		case '+':
-			p.pos++
-		case ',':
-			p.pos++
-			continue
-		}
-		name := p.readName()
-		if name == "" {
-			return nil, p.errorf("expected a field in %s()", op)
-		}
-		if op == "ordering" {
-			p.q.ordering = append(p.q.ordering, orderKey{field: name, desc: desc})
-			p.q.fields = append(p.q.fields, fieldName{name, "ordering"})
-		}
-	}
-	return nil, nil
-}
-
-// parseList parses in(field,(a,b)) and the flat form in(field,a,b).
-func (p *rqlParser) parseList(op string) (node, error) {
-	field := p.readName()
-	if field == "" || p.peek() != ',' {
-		return nil, p.errorf("%s() needs a field and values", op)
-	}
-	p.pos++
-	wrapped := p.peek() == '('
-	if wrapped {
-		p.pos++
-	}
-	var values []rqlValue
-	for {
-		v, err := p.readValue()
-		if err != nil {
-			return nil, err
-		}
-		values = append(values, v)
-		if p.peek() != ',' {
-			break
-		}
-		p.pos++
-	}
-	if wrapped {
-		if p.peek() != ')' {
-			return nil, p.errorf("missing ) in %s()", op)
-		}
-		p.pos++
-	}
-	p.q.fields = append(p.q.fields, fieldName{field, op})
-	return inNode{field: field, values: values, negate: op == "out"}, nil
-}
-
-func (p *rqlParser) parseBinary(op string) (node, error) {
-	field := p.readName()
-	if field == "" || p.peek() != ',' {
-		return nil, p.errorf("%s() needs a field and a value", op)
-	}
-	p.pos++
-	v, err := p.readValue()
-	if err != nil {
-		return nil, err
-	}
-	return p.comparison(op, field, v)
-}
-
-// comparison builds a comparison node, or records limit/offset/search, which are parameters, not filters.
-func (p *rqlParser) comparison(op, field string, v rqlValue) (node, error) {
-	switch field {
-	case "limit", "offset":
-		n, err := strconv.Atoi(v.text)
-		if op != "eq" || err != nil || n < 0 {
-			return nil, p.errorf("%s must be a non-negative integer", field)
-		}
-		if field == "limit" {
-			p.q.limit = n
-		} else {
-			p.q.offset = n
-		}
-		return nil, nil
-	case "search":
-		p.q.search = v.text
-		return nil, nil
-	case "ordering":
-		for _, f := range strings.Split(v.text, ",") {
-			desc := strings.HasPrefix(f, "-")
-			f = strings.TrimLeft(f, "+-")
-			p.q.ordering = append(p.q.ordering, orderKey{field: f, desc: desc})
-			p.q.fields = append(p.q.fields, fieldName{f, "ordering"})
-		}
-		return nil, nil
-	}
-	p.q.fields = append(p.q.fields, fieldName{field, op})
-	return cmpNode{op: op, field: field, value: v}, nil
-}
-
-// rqlValue is one literal: text, or the constants null() and empty().
-type rqlValue struct {
-	text  string
-	null  bool
-	empty bool
-}
-
-// readValue reads a quoted or bare literal, or null()/empty().
-func (p *rqlParser) readValue() (rqlValue, error) {
-	if c := p.peek(); c == '\'' || c == '"' {
-		end := strings.IndexByte(p.src[p.pos+1:], c)
-		if end < 0 {
-			return rqlValue{}, p.errorf("unterminated quote")
-		}
-		text := p.src[p.pos+1 : p.pos+1+end]
-		p.pos += end + 2
-		return rqlValue{text: text}, nil
-	}
-	start := p.pos
-	for p.pos < len(p.src) && !strings.ContainsRune(",)(&|", rune(p.src[p.pos])) {
-		p.pos++
-	}
-	text := p.src[start:p.pos]
-	if p.peek() == '(' && (text == "null" || text == "empty") {
-		if !strings.HasPrefix(p.src[p.pos:], "()") {
-			return rqlValue{}, p.errorf("%s takes no arguments", text)
-		}
-		p.pos += 2
-		return rqlValue{null: text == "null", empty: text == "empty"}, nil
-	}
-	return rqlValue{text: text}, nil
 }
 
 func isComparison(op string) bool {

@@ -27,7 +27,13 @@ func TestRQLFilters(t *testing.T) {
 		{"eq(status,ready)", true},
 		{"ne(status,ready)", false},
 		{"in(status,(draft,ready))", true},
-		{"in(status,draft,ready)", true},
+		{"in(status,(ready))", true},
+		{"not((eq(status,draft)))", true},
+		{"not(in(status,(draft)))", true},
+		{"and(eq(status,ready),or(eq(n,1),eq(n,1.5)))", true},
+		{"(status=ready&n=1.5)", true},
+		{"(status=draft;n=1.5)", true},
+		{"eq(name,Report Nov)", true},
 		{"out(status,(draft,ready))", false},
 		{"like(name,Report*)", true},
 		{"like(name,report*)", false},
@@ -76,11 +82,72 @@ func TestRQLParameters(t *testing.T) {
 	}
 }
 
+// TestRQLErrors checks that what lib-rql's grammar refuses is refused (not a lenient reading of it).
 func TestRQLErrors(t *testing.T) {
 	for _, query := range []string{"eq(status", "eq(status,ready))", "foo(status,1)", "limit=-1", "limit=x",
-		"eq(name,'open", "status", "in(status)", "%zz", "not(a=1,b=2)", "ne(limit,2)"} {
+		"eq(name,'open", "status", "in(status)", "%zz", "not(a=1,b=2)", "ne(limit,2)",
+		"in(status,draft,ready)", "in(status,draft)", "out(status,draft,ready)",
+		"not(and(eq(a,1),eq(b,2)))", "not(or(eq(a,1),eq(b,2)))", "not(not(eq(a,1)))", "not((a=1|b=2))",
+		"not(ordering(a))", "and(eq(a,1))", "or(eq(a,1))", "a=1|b=2", "and(a=1|b=2,c=3)", "(a=1|b=2,c=3)",
+		"ordering(a)&ordering(b)", "ordering(a,b,c,d,e,f)", "select(a)&select(b)", "and(ordering(a),eq(b,1))",
+		"and(limit=1,eq(b,1))", "or(search=x,eq(b,1))", "search=ne=x", "limit=1&limit=2", "ordering=-a",
+		"eq(a,)", "eq(a,b/c)", "eq(a,b#c)", "eq(1a,b)", "a=1&&b=2", "&a=1", "a=1&",
+	} {
 		if _, err := parseListQuery(query); !errors.Is(err, errRQL) {
 			t.Errorf("%q: err %v, want errRQL", query, err)
+		}
+	}
+}
+
+// TestResourceChecksLookups checks the lookups, enums, ordering flags and value types the spec gives each
+// field of usage files and records.
+func TestResourceChecksLookups(t *testing.T) {
+	files := []struct {
+		query string
+		ok    bool
+	}{
+		{"ge(created.at,2026-11-01)", true},
+		{"lt(created.at,2026-11-01T10:00:00%2B03:00)", true},
+		{"eq(created.at,2026-11-01)", false},
+		{"like(created.at,2026*)", false},
+		{"gt(created.at,yesterday)", false},
+		{"eq(status,null())", false},
+		{"eq(environment,null())", false},
+		{"eq(schema,null())", false},
+		{"eq(external_id,null())", true},
+		{"ne(name,empty())", true},
+		{"gt(name,b)", false},
+		{"like(external_id,null())", false},
+		{"eq(status,readyy)", false},
+		{"in(status,(ready,bogus))", false},
+		{"like(status,read*)", true},
+		{"ordering(-created.at,id)", true},
+		{"ordering(external_id)", false},
+		{"ordering(name)", false},
+		{"ordering(status,-product.name)", true},
+		{"eq(nothing,1)", false},
+	}
+	for _, tt := range files {
+		q, err := parseListQuery(tt.query)
+		if err == nil {
+			_, err = fileResource.list(q, nil)
+		}
+		if (err == nil) != tt.ok {
+			t.Errorf("files %q: err %v, want ok %v", tt.query, err, tt.ok)
+		}
+	}
+	records := map[string]bool{
+		"eq(usagefile.schema,qt)": true, "eq(status,null())": true, "eq(id,UR-1)": false,
+		"ordering(created_time)": true, "ordering(usagefile.id)": false, "ge(start_date,2026-11-01)": true,
+		"like(start_date,2026*)": false,
+	}
+	for query, ok := range records {
+		q, err := parseListQuery(query)
+		if err == nil {
+			_, err = recordResource.list(q, nil)
+		}
+		if (err == nil) != ok {
+			t.Errorf("records %q: err %v, want ok %v", query, err, ok)
 		}
 	}
 }
@@ -112,14 +179,18 @@ func TestCut(t *testing.T) {
 
 func TestResourceListChecksFieldsAndOrders(t *testing.T) {
 	res := resource[doc]{fields: fieldSet[doc]{
-		"name": func(d doc) (string, bool) { return d.get("name") },
-		"n":    func(d doc) (string, bool) { return d.get("n") },
-	}, searchable: []string{"name"}}
+		"name": textField(func(d doc) (string, bool) { return d.get("name") }).searchable(),
+		"n":    textField(func(d doc) (string, bool) { return d.get("n") }).orderable(),
+	}}
 	all := []doc{{"name": "b", "n": "10"}, {"name": "a", "n": "9"}, {"name": "c"}}
 	q, _ := parseListQuery("ordering(-n)")
 	p, err := res.list(q, all)
 	if err != nil || p.items[0]["name"] != "b" || p.items[2]["name"] != "c" {
 		t.Fatalf("ordering(-n) numerically, nulls last when descending: %v, %v", p.items, err)
+	}
+	q, _ = parseListQuery("")
+	if p, _ := res.list(q, all); p.items[0]["name"] != "c" || p.items[2]["name"] != "b" {
+		t.Fatalf("no ordering: %v, want newest first", p.items)
 	}
 	q, _ = parseListQuery("search=A")
 	if p, _ := res.list(q, all); len(p.items) != 1 {

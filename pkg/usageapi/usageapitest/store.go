@@ -77,7 +77,11 @@ func (s *store) addFile(f *fileState) {
 	s.fileByID[f.ID] = f
 }
 
+// addRecord adds a record of a file already stored (taking the file's schema if it has none).
 func (s *store) addRecord(r *recordState) {
+	if f := s.fileByID[r.FileID]; f != nil && r.Schema == "" {
+		r.Schema = f.Schema
+	}
 	s.records = append(s.records, r)
 	s.recordByID[r.ID] = r
 	s.recordsByFile[r.FileID] = append(s.recordsByFile[r.FileID], r)
