@@ -24,9 +24,11 @@
 //   - Driving. A driver runs every non-terminal entry on its own, at most Concurrency at a time, each step
 //     being one Connect operation followed by one CAS write of the outcome: find-or-create by external_id,
 //     upload the workbook (rebuilt from the stream, deterministic), wait for processing, submit, follow the
-//     provider's decision. Every step first observes the Connect file, so a step whose result was never
-//     written (crash, lost answer) is recognised and not repeated. Entries are claimed with a lease in the
-//     entry itself, so several submitters may run. A restarted submitter resumes every entry from the ledger.
+//     provider's decision. A supplement is created only after the file it corrects has ended well, and after
+//     the previous supplement has ended (gate.go). Every step first observes the Connect file, so a step
+//     whose result was never written (crash, lost answer) is recognised and not repeated. Entries are
+//     claimed with a lease in the entry itself, so several submitters may run. A restarted submitter resumes
+//     every entry from the ledger.
 //   - Never stalling. A failure is recorded in its entry and retried later (NextAt, with backoff and the
 //     server's Retry-After) without holding a worker; a permanent failure parks the entry as failed with its
 //     reason; an invalid file is repaired (its failing records go to USAGE_DLQ with Connect's error text and

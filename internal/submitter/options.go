@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel/metric"
@@ -39,11 +40,6 @@ const (
 	// submitter that died waits before it is delivered again.
 	DefaultAckWait = 30 * time.Second
 )
-
-// dlqDuplicateWindow is USAGE_DLQ's Nats-Msg-Id duplicate window (internal/bus provisioning). A dead
-// letter published again within it is dropped, which is what makes resuming an interrupted exclusion
-// (Exclusion) safe: the resumption must come well within it.
-const dlqDuplicateWindow = 20 * time.Minute
 
 // Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
 // take the defaults above (SupplementDelay excepted: zero plans supplements at once).
@@ -145,9 +141,11 @@ func (o Options) checkLimits() error {
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))
 	}
-	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > dlqDuplicateWindow/2 {
+	// A dead letter republished when an interrupted exclusion is resumed (Exclusion) must be dropped as a
+	// duplicate: the resumption must come well within USAGE_DLQ's duplicate window.
+	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > bus.DLQDedupWindow/2 {
 		errs = append(errs, fmt.Errorf("lease ttl %v + step timeout %v + scan interval %v = %v: want at most %v, half of USAGE_DLQ's duplicate window, so that a dead letter republished by another submitter after a crash is dropped as a duplicate",
-			o.LeaseTTL, o.stepTimeout(), o.ScanInterval, resume, dlqDuplicateWindow/2))
+			o.LeaseTTL, o.stepTimeout(), o.ScanInterval, resume, bus.DLQDedupWindow/2))
 	}
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))

@@ -44,8 +44,18 @@ func (s *Submitter) advance(ctx context.Context, e *Entry) error {
 	return permanent("no operation for state "+string(e.State), nil)
 }
 
-// create finds the file by its external id or creates it.
+// create finds the file by its external id or creates it; a supplement only once its gate is open.
 func (s *Submitter) create(ctx context.Context, e *Entry) error {
+	if e.Revision > 0 {
+		switch v, err := s.gate(ctx, e); {
+		case err != nil:
+			return err
+		case v == gateWait:
+			e.Polls++
+			e.NextAt = s.now().Add(followDelay(e.Polls, s.opts.FollowMaxInterval)).UTC()
+			return nil
+		}
+	}
 	period := connectPeriod(e.PeriodStart, e.PeriodEnd)
 	f, _, err := s.client.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
 		Name: e.Name, Description: fileDescription(e.ID(), e.PeriodEnd, e.Records), Period: &period,

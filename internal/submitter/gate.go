@@ -1,0 +1,129 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// Supplements are ordered after the file they correct: supplement n of a period stays planned (nothing in
+// Connect) until revision 0 of the period is accepted, closed or empty in every part (or the period has no
+// closed-records file: its marks count no record), and, for n > 1, until every part of supplement n−1 has
+// ended. A base that is rejected or failed blocks its supplements for good: each is parked as failed with a
+// reason naming the base, and an operator resolves them together.
+
+// gateVerdict is what the gate says of a planned supplement.
+type gateVerdict int
+
+const (
+	gateOpen    gateVerdict = iota // may be created
+	gateWait                       // look again later
+	gateBlocked                    // its base was rejected or failed
+)
+
+// gate decides whether supplement e may be created now. A blocked verdict comes with the permanent error
+// that parks it; any other error is a failed read (retried).
+func (s *Submitter) gate(ctx context.Context, e *Entry) (gateVerdict, error) {
+	v, err := s.baseGate(ctx, e)
+	if err != nil || v != gateOpen || e.Revision == 1 {
+		return v, err
+	}
+	states, found, err := s.revisionStates(ctx, e, e.Revision-1)
+	if err != nil || !found {
+		return gateOpen, err // an earlier supplement no longer in the ledger: nothing to wait for
+	}
+	for _, st := range states {
+		if !st.Terminal() {
+			return gateWait, nil
+		}
+	}
+	return gateOpen, nil
+}
+
+// baseGate judges revision 0 of e's period.
+func (s *Submitter) baseGate(ctx context.Context, e *Entry) (gateVerdict, error) {
+	states, found, err := s.revisionStates(ctx, e, 0)
+	if err != nil {
+		return gateWait, err
+	}
+	if !found {
+		if none, err := s.noClosedRecords(ctx, e); err != nil || !none {
+			return gateWait, err
+		}
+		return gateOpen, nil
+	}
+	base := e.ID()
+	base.Revision = 0
+	for i, st := range states {
+		if st.Parked() {
+			base.Part = i + 1
+			return gateBlocked, permanent("base_"+string(st), fmt.Errorf("the period's file %s is %s; "+
+				"its supplements wait for an operator too", base.Key(), st))
+		}
+	}
+	for _, st := range states {
+		if st != StateAccepted && st != StateClosed && st != StateEmpty {
+			return gateWait, nil
+		}
+	}
+	return gateOpen, nil
+}
+
+// revisionStates returns the state of every part of revision rev of e's period; found is false when its
+// part 1 is not in the ledger. A part missing (being planned) counts as planned.
+func (s *Submitter) revisionStates(ctx context.Context, e *Entry, rev int) ([]State, bool, error) {
+	id := e.ID()
+	id.Revision, id.Part = rev, 1
+	first, _, err := s.ledger.get(ctx, id.Key())
+	if errors.Is(err, bus.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	states := []State{first.State}
+	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
+		p, _, err := s.ledger.get(ctx, id.Key())
+		switch {
+		case errors.Is(err, bus.ErrNotFound):
+			states = append(states, StatePlanned)
+		case err != nil:
+			return nil, false, err
+		default:
+			states = append(states, p.State)
+		}
+	}
+	return states, true, nil
+}
+
+// noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
+// period that will never have a closed-records file.
+func (s *Submitter) noClosedRecords(ctx context.Context, e *Entry) (bool, error) {
+	filter := periodSubject(subjectMarks, e.Product, e.Contract, e.PeriodStart, "*")
+	last := map[int]events.PartitionMark{}
+	partitions := 0
+	err := s.bus.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
+		marks, err := decodeLines[events.PartitionMark](m.Data)
+		for _, x := range marks {
+			if x.Product == e.Product && x.Contract == e.Contract && x.PeriodStart.Equal(e.PeriodStart) {
+				last[x.Partition], partitions = x, x.Partitions
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("submitter: read %s: %w", filter, err)
+	}
+	if partitions == 0 || len(last) < partitions {
+		return false, nil
+	}
+	for p := range partitions {
+		if last[p].Records > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
