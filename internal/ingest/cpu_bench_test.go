@@ -32,6 +32,8 @@ func (a *ackingBus) PublishBatch(_ context.Context, msgs []bus.Msg) ([]bus.PubAc
 
 func (a *ackingBus) Ready(context.Context) error { return nil }
 
+func (a *ackingBus) Connected() bool { return true }
+
 // StreamCreated says the stream has existed since the Unix epoch: no event is older than the pipeline.
 func (a *ackingBus) StreamCreated(context.Context, string) (time.Time, error) {
 	return time.Unix(0, 1), nil

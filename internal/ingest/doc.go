@@ -35,7 +35,10 @@
 //
 // Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected or not JSON; 401 missing
 // or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 503
-// JetStream unavailable, with Retry-After, and then no event is reported stored.
+// with Retry-After, and then no event is reported stored: at once when the NATS connection is down, when
+// the packets are not all acknowledged within the publish timeout, or when the request has valid events and
+// the reporting start (the creation time of USAGE_EVENTS, looked up until known, then cached) is unknown, since
+// an event of a period closed before it must be rejected as too_old.
 //
 // # Tracing
 //

@@ -113,10 +113,18 @@ func postUntilStored(ctx context.Context, url string, body []byte) (reply, error
 	}
 }
 
+// TestUnavailableJetStreamAnswers503AndReportsNothing: with the connection down, a request is answered 503 at
+// once: the publish timeout is an hour, so waiting for it would outlast the test.
 func TestUnavailableJetStreamAnswers503AndReportsNothing(t *testing.T) {
-	s := startStack(t, ingest.Config{Partitions: 2, PublishTimeout: 300 * time.Millisecond, RetryAfter: time.Second})
+	s := startStack(t, ingest.Config{Partitions: 2, PublishTimeout: time.Hour, RetryAfter: time.Second})
+	if r := s.post(t, ingest.MediaCloudEvent, mustJSON(t, goodEvent("before", asset(1)))); r.code != http.StatusOK {
+		t.Fatalf("before the outage: %d %s", r.code, r.raw) // the reporting start is now known
+	}
 	s.nats.Shutdown()
-	r := s.post(t, ingest.MediaCloudEvent, mustJSON(t, goodEvent("x", "AS-1")))
+	for ctx := testContext(t); s.conn.Connected() && ctx.Err() == nil; { // until the client has noticed
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := s.post(t, ingest.MediaCloudEvent, mustJSON(t, goodEvent("x", asset(1))))
 	if r.code != http.StatusServiceUnavailable || r.retryAfter != "1" {
 		t.Fatalf("want 503 with Retry-After 1, have %d %q: %s", r.code, r.retryAfter, r.raw)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -29,6 +30,9 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="usagepipe"`)
 		return writeError(w, http.StatusUnauthorized, "missing or unknown API key")
 	}
+	if !s.bus.Connected() { // fail at once rather than wait out the publish timeout
+		return s.unavailable(w, r, bus.ErrNotConnected)
+	}
 	sh, err := requestShape(r.Header.Get("Content-Type"))
 	if err != nil {
 		return writeError(w, http.StatusUnsupportedMediaType, err.Error())
@@ -36,8 +40,11 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 	b, err := s.decodeRequest(w, r, sh)
 	if err != nil {
 		var be *bodyError
-		if errors.As(err, &be) {
+		switch {
+		case errors.As(err, &be):
 			return writeError(w, be.code, be.msg)
+		case errors.Is(err, errStartUnknown):
+			return s.unavailable(w, r, err)
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
@@ -48,7 +55,8 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 	return s.respond(w, b)
 }
 
-// decodeRequest reads the body and decodes and validates every event in it.
+// decodeRequest reads the body and decodes and validates every event in it. It fails with errStartUnknown
+// when a valid event could not be checked against the reporting start.
 func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape) (*batch, error) {
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
@@ -57,11 +65,14 @@ func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape
 	}
 	b := newBatch()
 	now := s.cfg.Now()
-	start, _ := s.reportingStart(r.Context())
+	start, known := s.reportingStart(r.Context())
 	b.tp, b.ts = spanTraceParent(trace.SpanContextFromContext(r.Context()))
 	err := decodeEvents(buf.Bytes(), sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
 		s.add(b, i, e, rej, now, start)
 	})
+	if err == nil && !known && len(b.events) > 0 {
+		err = errStartUnknown
+	}
 	if err != nil {
 		b.release()
 		return nil, err

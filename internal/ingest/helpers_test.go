@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +53,12 @@ type stack struct {
 // startStack starts JetStream, provisions it, and serves an ingest Service built with cfg.
 func startStack(t testing.TB, cfg ingest.Config) *stack {
 	t.Helper()
+	return startStackWith(t, cfg, func(c *bus.Conn) ingest.Bus { return c })
+}
+
+// startStackWith is startStack with the service's bus made by wrap from the real connection.
+func startStackWith(t testing.TB, cfg ingest.Config, wrap func(*bus.Conn) ingest.Bus) *stack {
+	t.Helper()
 	s := &stack{nats: natsembed.StartTest(t), spans: tracetest.NewInMemoryExporter()}
 	tel, err := telemetry.Setup(testContext(t), telemetry.Options{Service: "ingest", SpanExporter: s.spans, LogOutput: logOutput()})
 	if err != nil {
@@ -66,7 +73,7 @@ func startStack(t testing.TB, cfg ingest.Config) *stack {
 	if err := s.conn.Provision(testContext(t), bus.Topology{Partitions: cfg.Partitions}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := ingest.New(cfg, s.conn, loadCatalog(t), tel)
+	svc, err := ingest.New(cfg, wrap(s.conn), loadCatalog(t), tel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +81,23 @@ func startStack(t testing.TB, cfg ingest.Config) *stack {
 	t.Cleanup(s.http.Close)
 	return s
 }
+
+// created is when USAGE_EVENTS was created: the pipeline's reporting start.
+func (s *stack) created(t testing.TB) time.Time {
+	t.Helper()
+	created, err := s.conn.StreamCreated(testContext(t), bus.StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
+// clock is a settable Config.Now.
+type clock struct{ ns atomic.Int64 }
+
+func (c *clock) now() time.Time               { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) set(t time.Time)              { c.ns.Store(t.UnixNano()) }
+func (c *clock) event(d time.Duration) string { return c.now().Add(d).Format(time.RFC3339Nano) }
 
 func loadCatalog(t testing.TB) *events.Catalog {
 	t.Helper()
@@ -97,9 +121,13 @@ type ev struct {
 }
 
 func goodEvent(id, subscription string) ev {
+	return goodEventAt(id, subscription, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano))
+}
+
+// goodEventAt is goodEvent with the time at.
+func goodEventAt(id, subscription, at string) ev {
 	return ev{
-		SpecVersion: "1.0", ID: id, Source: "test/producer", Type: events.EventType, Subject: subscription,
-		Time: time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano),
+		SpecVersion: "1.0", ID: id, Source: "test/producer", Type: events.EventType, Subject: subscription, Time: at,
 		Data: map[string]any{"product": "PRD-TEST-0001", "item": "UNITS", "quantity": "1.25"},
 	}
 }

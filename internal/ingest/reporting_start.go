@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,9 +13,13 @@ import (
 // reportingStartTimeout bounds the one lookup of the event stream's creation time.
 const reportingStartTimeout = 2 * time.Second
 
+// errStartUnknown: the reporting start could not be looked up, so no event can be validated against it; the
+// request is answered 503 (retryable) rather than risk accepting an event no partition will ever file.
+var errStartUnknown = errors.New("ingest: the pipeline's reporting start (USAGE_EVENTS creation) is unknown")
+
 // reportingStart returns when this pipeline started reporting: the creation time of the event stream, the
 // instant from which every aggregator partition marks the periods it closes (docs/DESIGN.md). It is looked up
-// once and cached; ok is false while it is unknown (JetStream unreachable: publishing fails anyway).
+// until known, then cached (a stream's creation time never changes); ok is false while it is unknown.
 func (s *Service) reportingStart(ctx context.Context) (start time.Time, ok bool) {
 	if ns := s.since.Load(); ns != 0 {
 		return time.Unix(0, ns), true

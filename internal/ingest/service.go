@@ -64,11 +64,12 @@ func orDefault(v, def int64) int64 {
 	return v
 }
 
-// Bus models *bus.Conn: the two calls ingest makes.
+// Bus models *bus.Conn: what ingest asks of JetStream.
 type Bus interface {
 	PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error)
 	Ready(ctx context.Context) error
 	StreamCreated(ctx context.Context, stream string) (time.Time, error)
+	Connected() bool // whether the connection is up now (it reconnects by itself)
 }
 
 // Service is the ingest HTTP service. Build it with New and serve Handler.
