@@ -92,8 +92,11 @@ func (d *eventDecoder[T]) rejection(err error) *Rejection {
 // stringField reads a string attribute into dst.
 func (d *eventDecoder[T]) stringField(dst *string, name string) error {
 	v, err := d.s.str()
-	if errors.Is(err, errNotString) {
+	switch {
+	case errors.Is(err, errNotString):
 		return &fieldError{ReasonBadJSON, name, name + " must be a JSON string"}
+	case errors.Is(err, errBadText):
+		return &fieldError{ReasonBadJSON, name, name + " is " + err.Error()}
 	}
 	*dst = v
 	return err
@@ -242,7 +245,7 @@ func (d *eventDecoder[T]) attributes() error {
 	var attrs map[string]string // made at the first attribute
 	null, err := d.s.object(func(key T) error {
 		v, err := d.s.str()
-		if errors.Is(err, errNotString) {
+		if errors.Is(err, errNotString) || errors.Is(err, errBadText) {
 			return badAttributes("data.attributes." + string(key))
 		}
 		if attrs == nil {

@@ -140,11 +140,67 @@ func (s *scanner[T]) str() (string, error) {
 	if !escaped {
 		return string(raw[1 : len(raw)-1]), nil
 	}
+	if !validText(raw) {
+		return "", errBadText
+	}
 	var v string
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return "", s.syntaxErr()
 	}
 	return v, nil
+}
+
+// errBadText: a JSON string holds invalid UTF-8 or a \u escape of a lone surrogate. encoding/json would read
+// either as U+FFFD, so distinct strings would collapse into one; str refuses them instead.
+var errBadText = errors.New("not valid UTF-8 text (an invalid byte or a lone surrogate escape)")
+
+// validText reports whether the quoted JSON string raw (its escapes well formed) is valid UTF-8 whose \u
+// escapes of surrogates come in high-low pairs.
+func validText[T text](raw T) bool {
+	if !validUTF8(raw) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++
+			continue
+		}
+		switch r := hex4(raw[i+2 : i+6]); {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return false // a low surrogate without its high one
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+12 > len(raw) || raw[i+6] != '\\' || raw[i+7] != 'u' {
+				return false
+			}
+			if low := hex4(raw[i+8 : i+12]); low < 0xDC00 || low > 0xDFFF {
+				return false
+			}
+			i += 6
+		}
+		i += 5
+	}
+	return true
+}
+
+// hex4 is the value of four hex digits.
+func hex4[T text](h T) rune {
+	var r rune
+	for i := range 4 {
+		c := rune(h[i])
+		switch {
+		case c >= 'a':
+			c -= 'a' - 10
+		case c >= 'A':
+			c -= 'A' - 10
+		default:
+			c -= '0'
+		}
+		r = r<<4 | c
+	}
+	return r
 }
 
 // plainByte marks the bytes a JSON string holds as they are: printable

@@ -295,3 +295,44 @@ func BenchmarkDecodeValidate(b *testing.B) {
 		}
 	}
 }
+
+// TestInvalidTextIsRejectedNotReplaced: invalid UTF-8 and lone surrogate escapes would decode as U+FFFD and
+// make distinct ids one key, so they are rejected; a surrogate pair and plain non-ASCII text are not. Single
+// events and batch elements are decoded alike.
+func TestInvalidTextIsRejectedNotReplaced(t *testing.T) {
+	event := func(field, value string) string {
+		e := map[string]string{"id": `"e-1"`, "source": `"/s"`, "subject": `"AS-1234-5678-9012"`, "user": `"u"`}
+		e[field] = `"` + value + `"`
+		return `{"specversion":"1.0","type":"t","id":` + e["id"] + `,"source":` + e["source"] + `,"subject":` + e["subject"] +
+			`,"time":"2026-05-20T10:00:00Z","data":{"product":"P","item":"I","quantity":1,"attributes":{"user":` + e["user"] + `}}}`
+	}
+	for _, tt := range []struct {
+		field, value string
+		want         Reason
+		wantField    string
+	}{
+		{"id", `\ud800`, ReasonBadJSON, "id"},
+		{"id", `a\udc00b`, ReasonBadJSON, "id"},
+		{"id", `\ud800\u0041`, ReasonBadJSON, "id"},
+		{"source", "\xff", ReasonBadJSON, "source"},
+		{"subject", `AS\ud83d`, ReasonBadJSON, "subject"},
+		{"user", "\xc3", ReasonBadAttribute, "data.attributes.user"},
+		{"id", `\ud83d\ude00`, "", ""},
+		{"id", `\u00e9é\n`, "", ""},
+	} {
+		raw := event(tt.field, tt.value)
+		_, rej := DecodeEvent([]byte(raw))
+		var batchRej *Rejection
+		if err := DecodeBatchString("["+raw+"]", 0, func(_ int, _ Event, r *Rejection) { batchRej = r }); err != nil {
+			t.Fatalf("%s %q: batch: %v", tt.field, tt.value, err)
+		}
+		for _, r := range []*Rejection{rej, batchRej} {
+			switch {
+			case tt.want == "" && r != nil:
+				t.Errorf("%s %q: rejected %v", tt.field, tt.value, r)
+			case tt.want != "" && (r == nil || r.Reason != tt.want || r.Field != tt.wantField):
+				t.Errorf("%s %q: %v, want %s on %s", tt.field, tt.value, r, tt.want, tt.wantField)
+			}
+		}
+	}
+}
