@@ -14,6 +14,7 @@ func (tg *target) acceptedFile(t *testing.T, name string, n int) *usageapi.FileD
 	t.Helper()
 	provider := tg.needProvider(t)
 	f := tg.readyFile(t, name, n)
+	tg.allowSubmit(t)
 	if _, err := tg.vendor.SubmitFile(ctx(t), f.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +32,7 @@ func testRecordOperations(t *testing.T, tg *target) {
 	provider := tg.needProvider(t)
 	c := ctx(t)
 	f := tg.readyFile(t, "record-ops", 3)
+	tg.allowSubmit(t)
 	if _, err := tg.vendor.SubmitFile(c, f.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func testRecordOperations(t *testing.T, tg *target) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tg.emu != nil {
+	if tg.emulated(t, "reprocess closes a file whose records are all closed") {
 		wantStatus(t, f, usageapi.FileStatusClosed)
 	}
 }
@@ -106,8 +108,11 @@ func testChunks(t *testing.T, tg *target) {
 			t.Fatalf("CloseChunk: %+v, %v", closed, err)
 		}
 	}
-	if _, err := provider.CloseChunk(c, chunks[0].ID, usageapi.CloseChunkRequest{ExternalBillingID: "BATCH-1"}); !usageapi.IsBadRequest(err) {
-		t.Fatalf("closing a closed chunk: %v, want 400", err)
+	if tg.emulated(t, "closing a closed chunk is refused (400)") {
+		_, err := provider.CloseChunk(c, chunks[0].ID, usageapi.CloseChunkRequest{ExternalBillingID: "BATCH-1"})
+		if !usageapi.IsBadRequest(err) {
+			t.Fatalf("closing a closed chunk: %v, want 400", err)
+		}
 	}
 	f = tg.waitFile(t, f.ID, func(s usageapi.FileStatus) bool { return s == usageapi.FileStatusClosed })
 	for _, r := range tg.recordsOf(t, provider, f.ID) {
@@ -117,10 +122,19 @@ func testChunks(t *testing.T, tg *target) {
 	}
 }
 
-// readyChunks waits until every chunk of a file is ready and returns them.
+// realChunkWait bounds the wait for chunks on a real Connect: they depend on the provider's hub setup, and
+// a target without them must not hold the suite for its whole timeout.
+const realChunkWait = 3 * time.Minute
+
+// readyChunks waits until every chunk of a file is ready and returns them. Against a real Connect it skips
+// the step when none is ready within realChunkWait.
 func (tg *target) readyChunks(t *testing.T, fileID string) []usageapi.Chunk {
 	t.Helper()
 	c := ctx(t)
+	var deadline <-chan time.Time
+	if tg.emu == nil {
+		deadline = time.After(realChunkWait)
+	}
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
 		if tg.emu != nil {
 			if err := tg.emu.Settle(c); err != nil {
@@ -134,8 +148,12 @@ func (tg *target) readyChunks(t *testing.T, fileID string) []usageapi.Chunk {
 		if len(chunks) > 0 && allReady(chunks) {
 			return chunks
 		}
-		if err := sleep(c, wait); err != nil {
-			t.Fatalf("chunks of %s never ready: %v (%+v)", fileID, err, chunks)
+		select {
+		case <-deadline:
+			t.Skipf("real Connect: no ready chunk of %s after %s (chunks come from the provider's hubs): %+v", fileID, realChunkWait, chunks)
+		case <-c.Done():
+			t.Fatalf("chunks of %s never ready: %v (%+v)", fileID, c.Err(), chunks)
+		case <-time.After(wait):
 		}
 	}
 }
@@ -147,15 +165,6 @@ func allReady(chunks []usageapi.Chunk) bool {
 		}
 	}
 	return true
-}
-
-func sleep(c context.Context, d time.Duration) error {
-	select {
-	case <-c.Done():
-		return c.Err()
-	case <-time.After(d):
-		return nil
-	}
 }
 
 // testReconciliation: the provider uploads billing data for the records of accepted files, through the
@@ -214,8 +223,11 @@ func testAggregatesAndCategories(t *testing.T, tg *target) {
 	c := ctx(t)
 	f := tg.readyFile(t, "aggregates", 2)
 	all, err := tg.vendor.Aggregates(usageapi.Eq("asset.id", tg.fx.assetID)).Collect(c)
-	if err != nil || len(all) == 0 {
-		t.Fatalf("aggregates of %s: %d, %v", tg.fx.assetID, len(all), err)
+	if err != nil {
+		t.Fatalf("aggregates of %s: %v", tg.fx.assetID, err)
+	}
+	if tg.emulated(t, "the records of a ready file count in the aggregates") && len(all) == 0 {
+		t.Fatalf("no aggregates of %s after a ready file", tg.fx.assetID)
 	}
 	for _, a := range all {
 		if a.Asset == nil || a.Asset.ID != tg.fx.assetID || a.Item == nil || a.Consumed == "" {
@@ -236,10 +248,17 @@ func testAggregatesAndCategories(t *testing.T, tg *target) {
 }
 
 // testRules creates, reads, lists, updates and deletes a usage rule (action manual: it decides nothing).
+// The rule expression syntax is not documented: only the emulator gets a free-text rule and a PUT of the
+// rule alone; a real Connect gets a rule without expression and a PUT of the whole rule.
 func testRules(t *testing.T, tg *target) {
 	provider := tg.needProvider(t)
 	c := ctx(t)
-	rule, err := provider.CreateRule(c, tg.fx.product, usageapi.RuleRequest{Action: usageapi.RuleActionManual, Rule: "conformance " + tg.run})
+	create := usageapi.RuleRequest{Action: usageapi.RuleActionManual, Status: usageapi.RuleStatusActive}
+	update := create
+	if tg.emulated(t, "a free-text rule expression, and a PUT of the expression alone") {
+		create.Rule, update = "conformance "+tg.run, usageapi.RuleRequest{Rule: "changed " + tg.run}
+	}
+	rule, err := provider.CreateRule(c, tg.fx.product, create)
 	if err != nil || rule.ID == "" || rule.Action != usageapi.RuleActionManual {
 		t.Fatalf("CreateRule: %+v, %v", rule, err)
 	}
@@ -252,8 +271,8 @@ func testRules(t *testing.T, tg *target) {
 	if err != nil || len(listed) != 1 {
 		t.Fatalf("Rules(eq id): %+v, %v", listed, err)
 	}
-	up, err := provider.UpdateRule(c, tg.fx.product, rule.ID, usageapi.RuleRequest{Rule: "changed " + tg.run})
-	if err != nil || up.Rule != "changed "+tg.run {
+	up, err := provider.UpdateRule(c, tg.fx.product, rule.ID, update)
+	if err != nil || up.Rule != update.Rule || up.Action != usageapi.RuleActionManual {
 		t.Fatalf("UpdateRule: %+v, %v", up, err)
 	}
 	if err := provider.DeleteRule(c, tg.fx.product, rule.ID); err != nil {

@@ -26,8 +26,13 @@ import (
 //	CONNECT_ASSET_ID                          an asset of the product in the contract's marketplace
 //	CONNECT_PROVIDER_API_KEY                  optional: a provider token; without it, steps that need
 //	                                          provider powers (accept, reject, close, …) are skipped
+//	CONNECT_ALLOW_SUBMIT=1                    optional: allow steps to submit files (which reaches the
+//	                                          contract's provider); without it they stop before submitting
 //
-// Steps that need the emulator's own powers (fault injection) only run against the emulator.
+// Steps that need the emulator's own powers (fault injection) only run against the emulator, and so do the
+// assertions on behaviour Connect does not document (the emulator's choices): against a real Connect they
+// are logged as not checked. Usage files of a run cover the previous calendar month, and every file a step
+// creates is deleted at its end if it is still draft, invalid or ready.
 
 // Keys of the emulator target: vendor and provider tokens are distinct, so the suite proves it uses the
 // right one for each step.
@@ -44,7 +49,8 @@ type target struct {
 	provider *usageapi.Client       // nil: provider steps are skipped
 	emu      *usageapitest.Emulator // nil against a real Connect: emulator-only steps are skipped
 	fx       fixture
-	run      string // unique prefix of this run's external ids and record ids
+	run      string          // unique prefix of this run's external ids and record ids
+	period   usageapi.Period // of every file: the previous calendar month
 }
 
 // fixture names what the catalog of a target offers for valid records.
@@ -80,7 +86,7 @@ func emulatorTarget(t *testing.T) *target {
 			product: "PRD-000-000-001", contract: "CRD-00000-00000-00001", itemMPN: "CPU_HOURS",
 			precision: events.PrecisionDecimal4, assetID: "AS-0000-0000-0001", schema: events.SchemaQT,
 		},
-		run: runPrefix(),
+		run: runPrefix(), period: lastMonth(time.Now()),
 	}
 }
 
@@ -106,7 +112,7 @@ func connectTarget(t *testing.T) *target {
 			product: env("CONNECT_PRODUCT_ID"), contract: env("CONNECT_CONTRACT_ID"), itemMPN: env("CONNECT_ITEM_MPN"),
 			precision: precision, assetID: env("CONNECT_ASSET_ID"), schema: events.SchemaQT,
 		},
-		run: runPrefix(),
+		run: runPrefix(), period: lastMonth(time.Now()),
 	}
 	if k := os.Getenv("CONNECT_PROVIDER_API_KEY"); k != "" {
 		tg.provider = newClient(t, base, k)
@@ -124,6 +130,61 @@ func newClient(t *testing.T, base, key string) *usageapi.Client {
 }
 
 func runPrefix() string { return fmt.Sprintf("conf-%d-", time.Now().UnixNano()) }
+
+// lastMonth is the calendar month (UTC) before the one of now.
+func lastMonth(now time.Time) usageapi.Period {
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	from, to := first.AddDate(0, -1, 0), first.AddDate(0, 0, -1)
+	return usageapi.Period{From: dateOf(from), To: dateOf(to)}
+}
+
+func dateOf(t time.Time) usageapi.Date {
+	return usageapi.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+}
+
+// day returns midnight (UTC) of day n (from 0) of the target's period; n stays below 28.
+func (tg *target) day(n int) time.Time {
+	from := tg.period.From
+	return time.Date(from.Year, from.Month, from.Day+n%28, 0, 0, 0, 0, time.UTC)
+}
+
+// allowSubmit skips the rest of a step that would submit a file to a real provider without the opt-in.
+func (tg *target) allowSubmit(t *testing.T) {
+	t.Helper()
+	if tg.emu == nil && os.Getenv("CONNECT_ALLOW_SUBMIT") != "1" {
+		t.Skip("real Connect: submitting reaches the contract's provider; set CONNECT_ALLOW_SUBMIT=1 to allow it")
+	}
+}
+
+// emulated reports whether the target is the emulator; against a real Connect it logs that an assertion on
+// undocumented behaviour (what) is not checked.
+func (tg *target) emulated(t *testing.T, what string) bool {
+	t.Helper()
+	if tg.emu == nil {
+		t.Logf("real Connect: not checked (undocumented, the emulator's choice): %s", what)
+	}
+	return tg.emu != nil
+}
+
+// discardAtEnd deletes the file at the end of the step if it can still be deleted (draft, invalid or
+// ready), so a run against a real Connect leaves nothing behind that it could remove.
+func (tg *target) discardAtEnd(t *testing.T, id string) {
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		f, err := tg.vendor.GetFile(c, id)
+		if err != nil {
+			t.Logf("cleanup: read %s: %v", id, err)
+			return
+		}
+		switch f.Status {
+		case usageapi.FileStatusDraft, usageapi.FileStatusInvalid, usageapi.FileStatusReady:
+			if _, err := tg.vendor.DeleteFile(c, id); err != nil {
+				t.Logf("cleanup: delete %s: %v", id, err)
+			}
+		}
+	})
+}
 
 // needProvider skips a step that needs provider powers when the target has none.
 func (tg *target) needProvider(t *testing.T) *usageapi.Client {
@@ -157,6 +218,7 @@ func (tg *target) newFile(t *testing.T, name string) *usageapi.FileDetail {
 	if err != nil {
 		t.Fatalf("FindOrCreateFile(%s): %v", name, err)
 	}
+	tg.discardAtEnd(t, f.ID)
 	if !created || f.Status != usageapi.FileStatusDraft {
 		t.Fatalf("FindOrCreateFile(%s): created %v, status %s; want a new draft", name, created, f.Status)
 	}
@@ -164,10 +226,11 @@ func (tg *target) newFile(t *testing.T, name string) *usageapi.FileDetail {
 }
 
 func (tg *target) createRequest(name string) usageapi.CreateFileRequest {
+	period := tg.period
 	return usageapi.CreateFileRequest{
 		Name: "conformance " + name, Description: "usagepipe conformance suite", ExternalID: tg.run + name,
 		Product: &usageapi.IDRef{ID: tg.fx.product}, Contract: &usageapi.IDRef{ID: tg.fx.contract},
-		Period: &usageapi.Period{From: usageapi.Date{Year: 2026, Month: 11, Day: 1}, To: usageapi.Date{Year: 2026, Month: 11, Day: 30}},
+		Period: &period,
 	}
 }
 
@@ -214,7 +277,7 @@ func (tg *target) validRecord(name string, i int) usagefile.Record {
 	if tg.fx.precision < events.PrecisionDecimal2 {
 		q = events.MustDecimal(fmt.Sprint(i + 1))
 	}
-	start := time.Date(2026, 11, 1+i%28, 0, 0, 0, 0, time.UTC)
+	start := tg.day(i)
 	return usagefile.Record{
 		RecordID: fmt.Sprintf("%s%s-%04d", tg.run, name, i), ItemSearchCriteria: usagefile.ItemByMPN,
 		ItemSearchValue: tg.fx.itemMPN, Quantity: q, StartTimeUTC: start, EndTimeUTC: start.Add(24*time.Hour - time.Second),

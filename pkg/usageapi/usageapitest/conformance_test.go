@@ -69,6 +69,7 @@ func testLifecycle(t *testing.T, tg *target) {
 	}
 	checkQuantities(t, recs, "1.25", "2.25", "3.25")
 
+	tg.allowSubmit(t)
 	f, err = tg.vendor.SubmitFile(ctx(t), f.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -82,18 +83,39 @@ func testLifecycle(t *testing.T, tg *target) {
 	if f.AcceptanceNote != "looks right" {
 		t.Fatalf("acceptance_note %q", f.AcceptanceNote)
 	}
-	for _, r := range tg.recordsOf(t, provider, f.ID) {
+	approved := tg.recordsOf(t, provider, f.ID)
+	for _, r := range approved {
 		if r.Status != usageapi.RecordStatusApproved {
 			t.Fatalf("record %s of an accepted file is %s, want approved", r.ID, r.Status)
 		}
 	}
+	tg.billRecords(t, provider, approved, "BILL-"+tg.run+"lifecycle")
 	if f, err = provider.CloseFile(ctx(t), f.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, f, usageapi.FileStatusClosed)
 	for _, r := range tg.recordsOf(t, provider, f.ID) {
-		if r.Status != usageapi.RecordStatusClosed {
-			t.Fatalf("record %s of a closed file is %s", r.ID, r.Status)
+		if r.Status != usageapi.RecordStatusClosed || r.ExternalBillingID != "BILL-"+tg.run+"lifecycle" {
+			t.Fatalf("record %s of a closed file is %s with billing id %q", r.ID, r.Status, r.ExternalBillingID)
+		}
+	}
+}
+
+// billRecords closes records with external billing data (bulk close-records): a record cannot be closed,
+// nor its file, without it.
+func (tg *target) billRecords(t *testing.T, provider *usageapi.Client, recs []usageapi.Record, billingID string) {
+	t.Helper()
+	reqs := make([]usageapi.CloseRecordRequest, len(recs))
+	for i, r := range recs {
+		reqs[i] = usageapi.CloseRecordRequest{ID: r.ID, ExternalBillingID: billingID, ExternalBillingNote: "billed by the conformance suite"}
+	}
+	results, err := provider.CloseRecords(ctx(t), reqs)
+	if err != nil || len(results) != len(reqs) {
+		t.Fatalf("close-records: %+v, %v", results, err)
+	}
+	for _, r := range results {
+		if r.Failed() {
+			t.Fatalf("close-records: record %s failed: %+v", r.ID, r)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -114,6 +115,7 @@ func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduc
 	if item != nil {
 		msgs = append(msgs, checkPrecision(item, rec)...)
 	}
+	msgs = append(msgs, checkInPeriod(f.Period, rec)...)
 	if len(msgs) > 0 || item == nil || asset == nil {
 		return nil, msgs
 	}
@@ -157,6 +159,24 @@ func checkPrecision(item *CatalogItem, rec *usagefile.ReadRecord) []string {
 	}
 	if rec.Amount != nil && rec.Amount.Scale() > events.AmountPrecision {
 		msgs = append(msgs, fmt.Sprintf("%s: %s has more than %d decimals", usagefile.ColAmount, rec.Amount, events.AmountPrecision))
+	}
+	return msgs
+}
+
+// checkInPeriod reports a record whose times leave the file's period, [from 00:00:00, to 23:59:59] UTC
+// (Connect's processed workbook shows the period so). Connect does not document the check; the emulator
+// makes it because a record outside its file's period is a pipeline bug that would bill the wrong period.
+func checkInPeriod(p usageapi.Period, rec *usagefile.ReadRecord) []string {
+	if p.From.IsZero() || p.To.IsZero() {
+		return nil
+	}
+	var msgs []string
+	from, end := p.From.Time(), p.To.Time().Add(24*time.Hour-time.Second)
+	if s := rec.StartTimeUTC; !s.IsZero() && s.Before(from) {
+		msgs = append(msgs, fmt.Sprintf("%s: %s is before the file's period (from %s)", usagefile.ColStartTime, s.Format(usagefile.TimeLayout), p.From))
+	}
+	if e := rec.EndTimeUTC; !e.IsZero() && e.After(end) {
+		msgs = append(msgs, fmt.Sprintf("%s: %s is after the file's period (to %s)", usagefile.ColEndTime, e.Format(usagefile.TimeLayout), p.To))
 	}
 	return msgs
 }
