@@ -67,7 +67,7 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 	op := operation(e)
 	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
 	sctx, span := s.startStep(sctx, e, op)
-	seen, before, excluding := len(e.History), e.State, e.Excluding
+	before, excluding := e.State, e.Excluding
 	err = s.advance(sctx, e)
 	cancel()
 	if err == nil && e.State == before && e.Excluding == excluding && e.NextAt.IsZero() {
@@ -86,7 +86,7 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 		s.log.WarnContext(ctx, "submitter: ledger write failed (the next step re-reads)", "key", e.Key, "err", werr)
 		return rev, werr
 	}
-	s.transitioned(ctx, e, seen)
+	s.transitioned(ctx, e)
 	return newRev, nil
 }
 

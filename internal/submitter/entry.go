@@ -49,6 +49,15 @@ type Entry struct {
 	History         []Transition `json:"history"`
 	Owner           string       `json:"owner,omitempty"` // the submitter member driving it
 	LeaseUntil      time.Time    `json:"lease_until,omitzero"`
+
+	moves []move // the moves made since the entry was read, for metrics and logs once written
+}
+
+// move is one change of state of an entry.
+type move struct {
+	from, to State
+	at       time.Time
+	note     string
 }
 
 // Transition is one state an entry entered, and when.
@@ -92,6 +101,7 @@ func (e *Entry) moveTo(t State, now time.Time, note string) error {
 	if t == e.State {
 		return nil
 	}
+	e.moves = append(e.moves, move{from: e.State, to: t, at: now.UTC(), note: clip(note, 200)})
 	e.State = t
 	e.Polls = 0
 	e.History = append(e.History, Transition{State: t, At: now.UTC(), Note: clip(note, 200)})
@@ -99,16 +109,6 @@ func (e *Entry) moveTo(t State, now time.Time, note string) error {
 		e.History = append(e.History[:1], e.History[n-maxHistory+1:]...)
 	}
 	return nil
-}
-
-// enteredAt returns when the entry last entered state s.
-func (e *Entry) enteredAt(s State) (time.Time, bool) {
-	for i := len(e.History) - 1; i >= 0; i-- {
-		if e.History[i].State == s {
-			return e.History[i].At, true
-		}
-	}
-	return time.Time{}, false
 }
 
 // excluded returns the set of excluded record ids.

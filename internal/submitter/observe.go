@@ -34,29 +34,34 @@ func (s *Submitter) observe(e *Entry, f *usageapi.FileDetail) error {
 	return nil
 }
 
-// transitioned reports the states an entry entered since history index seen, once they are written:
-// metrics (files by state, records submitted, close-to-submit and close-to-accept times) and logs; a parked
-// entry is logged as an error for an operator.
-func (s *Submitter) transitioned(ctx context.Context, e *Entry, seen int) {
+// transitioned reports the moves an entry made in a step, once they are written: metrics (files by state,
+// records submitted, close-to-submit and close-to-accept times) and logs; a parked entry is logged as an
+// error for an operator. A move may skip states (the file got further than the ledger knew): the first move
+// past submission counts the submission, the first into accepted or closed the acceptance.
+func (s *Submitter) transitioned(ctx context.Context, e *Entry) {
 	s.ins.track(e.Key, e.State)
-	if seen > len(e.History) {
-		seen = len(e.History)
-	}
-	for _, t := range e.History[seen:] {
-		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, t.State)...))
-		kind := metric.WithAttributes(stateAttrs(e, t.State)[1])
-		switch t.State {
-		case StateSubmitted:
+	for _, m := range e.moves {
+		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, m.to)...))
+		kind := metric.WithAttributes(stateAttrs(e, m.to)[1])
+		if !wasSubmitted(m.from) && wasSubmitted(m.to) {
 			s.ins.records.Add(ctx, int64(e.Records-len(e.Excluded)), kind)
-			s.ins.toSubmit.Record(ctx, t.At.Sub(e.ClosedAt).Seconds(), kind)
-		case StateAccepted, StateClosed:
-			if _, before := e.enteredAt(StateAccepted); t.State == StateAccepted || !before {
-				s.ins.toAccept.Record(ctx, t.At.Sub(e.ClosedAt).Seconds(), kind)
-			}
+			s.ins.toSubmit.Record(ctx, m.at.Sub(e.ClosedAt).Seconds(), kind)
 		}
-		s.logTransition(ctx, e, t)
+		if !wasAccepted(m.from) && wasAccepted(m.to) {
+			s.ins.toAccept.Record(ctx, m.at.Sub(e.ClosedAt).Seconds(), kind)
+		}
+		s.logTransition(ctx, e, Transition{State: m.to, At: m.at, Note: m.note})
 	}
+	e.moves = nil
 }
+
+// wasSubmitted reports whether a file in state st has been submitted to the provider.
+func wasSubmitted(st State) bool {
+	return st == StateSubmitted || st == StateAccepted || st == StateClosed || st == StateRejected
+}
+
+// wasAccepted reports whether a file in state st has been accepted by the provider.
+func wasAccepted(st State) bool { return st == StateAccepted || st == StateClosed }
 
 func (s *Submitter) logTransition(ctx context.Context, e *Entry, t Transition) {
 	args := []any{"key", e.Key, "state", t.State, "file_id", e.FileID, "external_id", e.ExternalID}

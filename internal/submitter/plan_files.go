@@ -97,6 +97,7 @@ func (s *Submitter) newEntry(p plan, part, parts int) *Entry {
 
 // announce reports a new entry: metrics, log, and the driver when there is work.
 func (s *Submitter) announce(ctx context.Context, e *Entry) {
+	e.moves = nil // counted here, the entry being new
 	s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, StatePlanned)...))
 	s.ins.track(e.Key, e.State)
 	s.log.InfoContext(ctx, "usage file planned", "key", e.Key, "external_id", e.ExternalID, "records", e.Records,

@@ -17,7 +17,7 @@ import (
 func (s *Submitter) repair(ctx context.Context, e *Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	if f.Status != usageapi.FileStatusInvalid || !uploadedAt(f).Equal(e.InvalidUploadAt) {
 		return s.observe(e, f) // re-uploaded or changed meanwhile

@@ -89,8 +89,8 @@ func TestMoveToRecordsHistoryAndRefusesBadMoves(t *testing.T) {
 	if err := e.moveTo(StatePlanned, t0, ""); err == nil {
 		t.Fatal("created → planned was allowed")
 	}
-	if at, ok := e.enteredAt(StateCreated); !ok || !at.Equal(t0.Add(time.Second)) {
-		t.Fatalf("enteredAt(created) = %v, %v", at, ok)
+	if len(e.moves) != 1 || e.moves[0].from != StatePlanned || e.moves[0].to != StateCreated || !e.moves[0].at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("moves %+v, want planned → created once", e.moves)
 	}
 }
 

@@ -24,6 +24,15 @@ const (
 // already happened (its outcome unrecorded) is recognised, not repeated.
 func (s *Submitter) advance(ctx context.Context, e *Entry) error {
 	e.NextAt = time.Time{}
+	err := s.operate(ctx, e)
+	if e.FileID != "" && usageapi.IsNotFound(err) {
+		return s.fileGone(ctx, e, err)
+	}
+	return err
+}
+
+// operate runs the operation of the entry's state.
+func (s *Submitter) operate(ctx context.Context, e *Entry) error {
 	if e.Excluding != nil {
 		return s.publishExclusion(ctx, e)
 	}
@@ -73,7 +82,7 @@ func (s *Submitter) create(ctx context.Context, e *Entry) error {
 func (s *Submitter) upload(ctx context.Context, e *Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	if !needsUpload(e, f) {
 		return s.observe(e, f)
@@ -115,7 +124,7 @@ func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
 		return s.observe(e, f)
 	}
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	return s.observe(e, f)
 }
@@ -128,7 +137,7 @@ func (s *Submitter) submit(ctx context.Context, e *Entry) error {
 		f, err = s.client.SubmitFile(ctx, e.FileID)
 	}
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	return s.observe(e, f)
 }
@@ -137,7 +146,7 @@ func (s *Submitter) submit(ctx context.Context, e *Entry) error {
 func (s *Submitter) follow(ctx context.Context, e *Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
-		return notFoundIsPermanent(err)
+		return err
 	}
 	if err := s.observe(e, f); err != nil || e.State != StateSubmitted {
 		return err
@@ -153,14 +162,6 @@ func followDelay(polls int, maxDelay time.Duration) time.Duration {
 		d *= 2
 	}
 	return min(d, maxDelay)
-}
-
-// notFoundIsPermanent parks an entry whose Connect file no longer exists.
-func notFoundIsPermanent(err error) error {
-	if usageapi.IsNotFound(err) {
-		return permanent("the Connect file no longer exists", err)
-	}
-	return err
 }
 
 func uploadedAt(f *usageapi.FileDetail) time.Time {

@@ -1,7 +1,10 @@
 package submitter
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +158,51 @@ func checkHistogramCount(t *testing.T, rm metricdata.ResourceMetrics, name strin
 		}
 	}
 	t.Errorf("no histogram %s", name)
+}
+
+// TestMovesAreCountedWhateverTheHistory: an entry whose history is full (trimmed at every move) jumps from
+// ready to accepted, as after a crash whose submit was never written, and another is parked. Each move is
+// counted and logged once: the jump counts the submission and the acceptance.
+func TestMovesAreCountedWhateverTheHistory(t *testing.T) {
+	metrics := sdkmetric.NewManualReader()
+	var logs bytes.Buffer
+	s, err := New(nil, Options{Catalog: testCatalog(t), ConnectURL: "http://127.0.0.1:1/public/v1", ConnectAPIKey: testAPIKey,
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	full := func(key string, st State) *Entry {
+		e := &Entry{Key: key, State: StatePlanned, Records: 7, ClosedAt: t0}
+		for i := range maxHistory {
+			e.History = append(e.History, Transition{State: StatePlanned, At: t0.Add(time.Duration(i) * time.Second)})
+		}
+		e.State = st
+		return e
+	}
+	ctx := context.Background()
+	jumped := full("file.a", StateReady)
+	if err := jumped.moveTo(StateAccepted, t0.Add(time.Hour), "fine"); err != nil {
+		t.Fatal(err)
+	}
+	s.transitioned(ctx, jumped)
+	parked := full("file.b", StateSubmitted)
+	if err := parked.moveTo(StateFailed, t0.Add(time.Hour), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	s.transitioned(ctx, parked)
+	s.transitioned(ctx, parked) // written again without moving: nothing more to report
+
+	var rm metricdata.ResourceMetrics
+	if err := metrics.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	checkSum(t, rm, "usagepipe.submitter.files", map[string]string{"state": "accepted", "kind": "closed"}, 1)
+	checkSum(t, rm, "usagepipe.submitter.files", map[string]string{"state": "failed", "kind": "closed"}, 1)
+	checkSum(t, rm, "usagepipe.submitter.records.submitted", map[string]string{"kind": "closed"}, 7)
+	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_submit", 1)
+	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_accept", 1)
+	if n := strings.Count(logs.String(), "parked for an operator"); n != 1 {
+		t.Errorf("%d parked logs, want 1:\n%s", n, logs.String())
+	}
 }
