@@ -116,6 +116,7 @@ func (r *runner) apply(ctx context.Context, m bus.Msg, d decoded, out *aggregate
 		}
 	}
 	r.applied, r.lastApplied = m.Seq, m.Time
+	r.noteApplied(m.Seq, m.Time)
 	r.sinceSnap += n
 	r.ins.applied.Add(ctx, int64(n))
 	return n

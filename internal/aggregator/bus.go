@@ -13,6 +13,7 @@ type Bus interface {
 	StreamCreated(ctx context.Context, stream string) (time.Time, error)
 	Read(ctx context.Context, stream string, o bus.ReadOptions, fn func(bus.Msg) error) error
 	LastMsg(ctx context.Context, stream, subject string) (bus.Msg, error)
+	GetMsg(ctx context.Context, stream string, seq uint64) (bus.Msg, error)
 	CommitAtomic(ctx context.Context, msgs []bus.Msg, fenceSeq uint64) (uint64, error)
 	Publish(ctx context.Context, m bus.Msg) (bus.PubAck, error)
 	PutObject(ctx context.Context, bucket, name string, data []byte) error

@@ -45,8 +45,9 @@ type child struct {
 	done   chan struct{}
 }
 
-// startChild starts a worker process with the test's short intervals; its log goes to logPath.
-func (e *testEnv) startChild(member, logPath string) *child {
+// startChild starts a worker process with the test's short intervals; its log goes to logPath. extraEnv
+// (NAME=value) overrides them.
+func (e *testEnv) startChild(member, logPath string, extraEnv ...string) *child {
 	e.t.Helper()
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -60,6 +61,7 @@ func (e *testEnv) startChild(member, logPath string) *child {
 		"USAGEPIPE_SNAPSHOT_INTERVAL=1s", "USAGEPIPE_SNAPSHOT_EVENTS=200",
 		"USAGEPIPE_HEARTBEAT=200ms", "USAGEPIPE_LEASE_TTL=1s", "USAGEPIPE_NO_TICKS=true", "USAGEPIPE_LOG_LEVEL=WARN",
 		"OTEL_SDK_DISABLED=true")
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)

@@ -24,6 +24,7 @@ type commitJob struct {
 	resumed bool     // it finishes an interrupted commit
 	fence   uint64   // in: the fence of its first part; out: the sequence of its last progress record
 	snap    []byte   // the state after prog.To, stored once the commit is complete (nil: no snapshot due)
+	snapped bool     // out: snap was stored
 	err     error
 	done    chan struct{}
 	stop    context.CancelFunc // cancels the commit's context
@@ -100,6 +101,9 @@ func (r *runner) awaitCommit() error {
 		return j.err
 	}
 	r.fence, r.base = j.fence, j.prog.To
+	if j.snapped {
+		r.noteSnapshot(j.prog.To)
+	}
 	r.log.Debug("committed", "from", j.prog.From, "to", j.prog.To, "messages", j.prog.Messages, "events", j.prog.Events)
 	j.pend.reset()
 	r.spare = j.pend
@@ -138,7 +142,7 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}
 	if j.snap != nil {
-		r.storeSnapshot(ctx, prog.To, j.snap)
+		j.snapped = r.storeSnapshot(ctx, prog.To, j.snap)
 	}
 	return nil
 }

@@ -20,6 +20,13 @@
 // runner's batch is rejected whole (bus.ErrFenced) and the runner stops. The fold is a pure function of the
 // stream (messages and their server timestamps), so any crash, at any point, leads to the same output.
 //
+// # Retention
+//
+// USAGE_EVENTS keeps messages for MaxAge only; after that a snapshot is the only copy of what committed messages
+// did to the state. A runner snapshots its committed base when the partition goes idle and when it stops, and
+// reports the age of what no snapshot covers. A replay that would need a message MaxAge removed is refused with
+// [ErrReplayGap]: the partition stops rather than emit records that miss committed events.
+//
 // # Concurrency
 //
 // A Worker's Run loop is one goroutine; each runner is one goroutine plus one reading goroutine, and owns its

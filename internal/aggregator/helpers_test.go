@@ -58,8 +58,14 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, partitions int) *testEnv {
 	t.Helper()
+	return newTestEnvTopology(t, bus.Topology{Partitions: partitions})
+}
+
+// newTestEnvTopology is newTestEnv provisioning top (e.g. a short USAGE_EVENTS MaxAge).
+func newTestEnvTopology(t *testing.T, top bus.Topology) *testEnv {
+	t.Helper()
 	srv := natsembed.StartTest(t)
-	env := &testEnv{t: t, srv: srv, partitions: partitions}
+	env := &testEnv{t: t, srv: srv, partitions: top.Partitions}
 	env.catalogPath = filepath.Join(t.TempDir(), "catalog.yaml")
 	if err := os.WriteFile(env.catalogPath, []byte(testCatalog), 0o644); err != nil {
 		t.Fatal(err)
@@ -69,12 +75,18 @@ func newTestEnv(t *testing.T, partitions int) *testEnv {
 		t.Fatal(err)
 	}
 	env.catalog = c
-	env.conn = connect(t, srv.URL(), partitions)
+	env.conn = connectTopology(t, srv.URL(), top)
 	return env
 }
 
 // connect opens a provisioned connection closed at the end of the test.
 func connect(t *testing.T, url string, partitions int) *bus.Conn {
+	t.Helper()
+	return connectTopology(t, url, bus.Topology{Partitions: partitions})
+}
+
+// connectTopology opens a connection, provisions top and closes the connection at the end of the test.
+func connectTopology(t *testing.T, url string, top bus.Topology) *bus.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -83,7 +95,7 @@ func connect(t *testing.T, url string, partitions int) *bus.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Close)
-	if err := conn.Provision(ctx, bus.Topology{Partitions: partitions}); err != nil {
+	if err := conn.Provision(ctx, top); err != nil {
 		t.Fatal(err)
 	}
 	return conn

@@ -26,6 +26,7 @@ const (
 	DefaultHeartbeat        = time.Second
 	DefaultLeaseTTL         = 5 * time.Second
 	DefaultTickInterval     = time.Second
+	DefaultEventsMaxAge     = 7 * 24 * time.Hour // bus.Topology's default
 )
 
 // Options configures a Worker. Catalog and Partitions are required; zero fields take the defaults above.
@@ -44,6 +45,7 @@ type Options struct {
 	LeaseTTL         time.Duration   // member and lease expiry after the last renewal
 	TickInterval     time.Duration   // minimum time between two ticks of a partition
 	NoTicks          bool            // never publish ticks (replays and deterministic tests)
+	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
 
 	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
 
@@ -74,6 +76,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.Heartbeat, DefaultHeartbeat)
 	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
 	setDefault(&o.TickInterval, DefaultTickInterval)
+	setDefault(&o.EventsMaxAge, DefaultEventsMaxAge)
 	setDefault(&o.partMessages, bus.MaxAtomicBatch-1)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -107,7 +110,8 @@ func (o Options) checkTiming() error {
 		name string
 		v    time.Duration
 	}{{"dedup horizon", o.DedupHorizon}, {"commit interval", o.CommitInterval}, {"snapshot interval", o.SnapshotInterval},
-		{"heartbeat", o.Heartbeat}, {"lease ttl", o.LeaseTTL}, {"tick interval", o.TickInterval}} {
+		{"heartbeat", o.Heartbeat}, {"lease ttl", o.LeaseTTL}, {"tick interval", o.TickInterval},
+		{"events max age", o.EventsMaxAge}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must not be negative", d.name, d.v))
 		}

@@ -13,6 +13,7 @@ type pending struct {
 	messages int
 	events   int
 	started  time.Time // wall clock of the first message
+	firstAt  time.Time // stream time of the first message
 	out      aggregate.Output
 	traced   []bus.Header // headers of the first source messages that carry a trace context (maxLinks)
 }
@@ -21,7 +22,7 @@ type pending struct {
 // context and there is room: the context is only parsed when the commit span starts.
 func (pd *pending) add(m bus.Msg, now time.Time) {
 	if pd.messages == 0 {
-		pd.from, pd.started = m.Seq, now
+		pd.from, pd.started, pd.firstAt = m.Seq, now, m.Time
 	}
 	pd.to = m.Seq
 	pd.messages++

@@ -111,6 +111,7 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 		defer stop()
 	}
 	o := f.opts
+	o.EventsMaxAge = f.nats.Topology().EventsMaxAge
 	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
 	w, err := New(conn, o)
 	if err != nil {

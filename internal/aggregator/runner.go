@@ -21,6 +21,7 @@ const lagEvery = 5 * time.Second
 type runHandle struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	err    error // why the runner returned (nil: stopped); read only once done is closed
 }
 
 // stop cancels the runner and waits until it has committed what it had pending and returned.
@@ -44,6 +45,7 @@ func startRunner(ctx context.Context, d *deps, p int) *runHandle {
 		defer close(h.done)
 		r := newRunner(d, p)
 		err := r.run(ctx)
+		h.err = err
 		switch {
 		case err == nil:
 			r.log.Info("partition runner stopped")
@@ -79,6 +81,13 @@ type runner struct {
 	lastLag     time.Time
 	lastApplied time.Time // stream time of the last applied message
 	sinceSnap   int       // events applied since the last snapshot
+
+	restoredAt      uint64    // the source sequence the state was restored at (0: fresh)
+	replaying       bool      // the replay of (restoredAt, base] is not verified complete yet (checkReplay)
+	snapSeq         uint64    // the newest snapshot known to be stored (restored or stored by this runner)
+	uncoveredSince  time.Time // stream time of the first message applied after snapSeq (zero: none)
+	uncoveredWarned bool
+	coverRetryAt    time.Time // a failed idle snapshot is retried from then on
 }
 
 func newRunner(d *deps, p int) *runner {
@@ -133,6 +142,11 @@ func (r *runner) handle(ctx context.Context, m bus.Msg, d decoded) error {
 		return nil
 	}
 	r.lastMsgAt = time.Now()
+	if m.Seq > r.base {
+		if err := r.finishReplay(ctx); err != nil {
+			return err
+		}
+	}
 	if m.Seq <= r.base {
 		r.apply(ctx, m, d, &r.discard)
 		r.discard.Reset()
@@ -172,12 +186,13 @@ func (r *runner) onTimer(ctx context.Context, now time.Time) error {
 	if now.Sub(r.lastLag) >= lagEvery {
 		r.lastLag = now
 		r.sampleLag(ctx)
+		r.sampleCoverage(ctx, now)
 	}
-	return nil
+	return r.maybeCoverIdle(ctx, now)
 }
 
-// flush waits for the commit in flight and commits what is pending when the runner is stopped, on a fresh
-// context.
+// flush waits for the commit in flight, commits what is pending and covers the committed base with a snapshot
+// when the runner is stopped, on a fresh context.
 func (r *runner) flush() error {
 	if j := r.inflight; j != nil {
 		t := time.AfterFunc(shutdownTimeout, j.stop)
@@ -186,10 +201,12 @@ func (r *runner) flush() error {
 	if err := r.awaitCommit(); err != nil {
 		return err
 	}
-	if r.pend.messages == 0 || r.resume != nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return r.commit(ctx)
+	if r.pend.messages > 0 && r.resume == nil {
+		if err := r.commit(ctx); err != nil {
+			return err
+		}
+	}
+	return r.coverBase(ctx, time.Now())
 }

@@ -53,7 +53,7 @@ func (r *runner) restore(ctx context.Context) error {
 		if err == nil {
 			var st *aggregate.State
 			if st, err = aggregate.Restore(cfg, bytes.NewReader(data)); err == nil && st.LastSeq() == seq {
-				r.state, r.applied = st, seq
+				r.state, r.applied, r.restoredAt, r.snapSeq = st, seq, seq, seq
 				return nil
 			}
 			if err == nil {
@@ -65,7 +65,7 @@ func (r *runner) restore(ctx context.Context) error {
 		}
 		r.log.Warn("snapshot unusable; trying an older one", "seq", seq, "err", err)
 	}
-	r.state, r.applied = aggregate.New(cfg), 0
+	r.state, r.applied, r.restoredAt, r.snapSeq = aggregate.New(cfg), 0, 0, 0
 	return nil
 }
 
@@ -85,16 +85,18 @@ func (r *runner) snapshotIfDue(now time.Time) []byte {
 	return buf.Bytes()
 }
 
-// storeSnapshot stores the state after source message seq, whose commit is complete, and prunes old snapshots.
-// It runs on the committer goroutine.
-func (r *runner) storeSnapshot(ctx context.Context, seq uint64, data []byte) {
+// storeSnapshot stores the state after source message seq, whose commit is complete, prunes old snapshots and
+// reports whether the snapshot was stored. It runs on the committer goroutine, or on the runner's when nothing
+// is in flight.
+func (r *runner) storeSnapshot(ctx context.Context, seq uint64, data []byte) bool {
 	if err := r.conn.PutObject(ctx, bus.BucketSnapshots, snapshotName(r.p, seq), data); err != nil {
-		r.log.Warn("storing snapshot failed", "seq", seq, "err", err)
-		return
+		r.log.WarnContext(ctx, "storing snapshot failed", "seq", seq, "err", err)
+		return false
 	}
 	r.ins.snapshots.Add(ctx, 1)
-	r.log.Debug("snapshot stored", "seq", seq, "bytes", len(data))
+	r.log.DebugContext(ctx, "snapshot stored", "seq", seq, "bytes", len(data))
 	r.pruneSnapshots(ctx)
+	return true
 }
 
 // pruneSnapshots deletes all but the newest SnapshotsKept snapshots of the partition.

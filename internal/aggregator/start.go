@@ -31,6 +31,10 @@ func (r *runner) start(ctx context.Context) error {
 	if err := r.restore(ctx); err != nil {
 		return err
 	}
+	if err := r.checkReplay(ctx); err != nil {
+		return err
+	}
+	r.replaying = r.restoredAt < r.base
 	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
 		return fmt.Errorf("read partition end: %w", err)

@@ -29,10 +29,34 @@ type instruments struct {
 	ambiguous       metric.Int64Counter
 	ticks           metric.Int64Counter
 	snapshots       metric.Int64Counter
+	replayGaps      metric.Int64Counter
 	owned           metric.Int64UpDownCounter
+	lag             partitionGauge // seconds, sampled by each runner
+	uncovered       partitionGauge // seconds, sampled by each runner
+}
 
-	mu  sync.Mutex
-	lag map[int]float64 // seconds, per partition, sampled by its runner
+// partitionGauge holds the last value a runner sampled for its partition. Safe for concurrent use.
+type partitionGauge struct {
+	mu sync.Mutex
+	v  map[int]float64
+}
+
+func (g *partitionGauge) set(p int, v float64) {
+	g.mu.Lock()
+	if g.v == nil {
+		g.v = map[int]float64{}
+	}
+	g.v[p] = v
+	g.mu.Unlock()
+}
+
+func (g *partitionGauge) observe(_ context.Context, o metric.Float64Observer) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for p, v := range g.v {
+		o.Observe(v, metric.WithAttributes(attribute.Int("partition", p)))
+	}
+	return nil
 }
 
 func newInstruments(o Options) (*instruments, error) {
@@ -44,7 +68,7 @@ func newInstruments(o Options) (*instruments, error) {
 		mp = noop.NewMeterProvider()
 	}
 	m := mp.Meter(instrumentationName)
-	ins := &instruments{tracer: tp.Tracer(instrumentationName), lag: map[int]float64{}}
+	ins := &instruments{tracer: tp.Tracer(instrumentationName)}
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -58,31 +82,26 @@ func newInstruments(o Options) (*instruments, error) {
 	ins.ambiguous = counter("usagepipe.aggregator.commits.ambiguous", "{commit}", "commits whose outcome had to be re-read")
 	ins.ticks = counter("usagepipe.aggregator.ticks", "{tick}", "ticks published to idle partitions")
 	ins.snapshots = counter("usagepipe.aggregator.snapshots", "{snapshot}", "partition snapshots stored")
+	ins.replayGaps = counter("usagepipe.aggregator.replay.gaps", "{start}",
+		"partition starts refused because committed source messages aged out and no snapshot covers them (ErrReplayGap)")
 	var err error
 	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
 		metric.WithDescription("partitions whose lease this worker holds"))
 	errs = append(errs, err)
 	_, err = m.Float64ObservableGauge("usagepipe.aggregator.lag", metric.WithUnit("s"),
 		metric.WithDescription("stream time between a partition's newest message and the last one applied"),
-		metric.WithFloat64Callback(ins.observeLag))
+		metric.WithFloat64Callback(ins.lag.observe))
+	errs = append(errs, err)
+	_, err = m.Float64ObservableGauge("usagepipe.aggregator.snapshot.uncovered_age", metric.WithUnit("s"),
+		metric.WithDescription("age of the oldest source message applied after the partition's newest snapshot "+
+			"(alert well before the events stream's MaxAge)"),
+		metric.WithFloat64Callback(ins.uncovered.observe))
 	errs = append(errs, err)
 	return ins, errors.Join(errs...)
 }
 
-func (ins *instruments) observeLag(_ context.Context, o metric.Float64Observer) error {
-	ins.mu.Lock()
-	defer ins.mu.Unlock()
-	for p, lag := range ins.lag {
-		o.Observe(lag, metric.WithAttributes(attribute.Int("partition", p)))
-	}
-	return nil
-}
-
-func (ins *instruments) setLag(p int, seconds float64) {
-	ins.mu.Lock()
-	ins.lag[p] = seconds
-	ins.mu.Unlock()
-}
+func (ins *instruments) setLag(p int, seconds float64)       { ins.lag.set(p, seconds) }
+func (ins *instruments) setUncovered(p int, seconds float64) { ins.uncovered.set(p, seconds) }
 
 // sampleLag compares the stream time of the partition's newest message with that of the last one applied.
 func (r *runner) sampleLag(ctx context.Context) {

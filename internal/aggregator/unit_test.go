@@ -135,3 +135,12 @@ func TestLeases(t *testing.T) {
 		t.Errorf("live members: want [self a], have %v (%v)", members, err)
 	}
 }
+
+func TestReplayGapRetriesSlowly(t *testing.T) {
+	if d := restartDelayAfter(fmt.Errorf("partition 3: start: %w", ErrReplayGap)); d != replayGapRetry {
+		t.Errorf("after ErrReplayGap: restart in %v, want %v", d, replayGapRetry)
+	}
+	if d := restartDelayAfter(errFenced); d != restartDelay {
+		t.Errorf("after a fence: restart in %v, want %v", d, restartDelay)
+	}
+}

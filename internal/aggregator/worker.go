@@ -33,6 +33,14 @@ type heldPartition struct {
 // restartDelay is how long a worker waits before restarting a runner that stopped on its own (fenced, error).
 const restartDelay = time.Second
 
+// restartDelayAfter is how long to wait before restarting a runner that returned err.
+func restartDelayAfter(err error) time.Duration {
+	if errors.Is(err, ErrReplayGap) {
+		return replayGapRetry
+	}
+	return restartDelay
+}
+
 // shutdownTimeout bounds the final commits and lease releases when Run's context ends.
 const shutdownTimeout = 5 * time.Second
 
@@ -136,7 +144,7 @@ func (w *Worker) restartIfStopped(ctx context.Context, p int, now time.Time) {
 		return
 	}
 	if h.run != nil {
-		h.run, h.restartAt = nil, now.Add(restartDelay)
+		h.run, h.restartAt = nil, now.Add(restartDelayAfter(h.run.err))
 		return
 	}
 	if !now.Before(h.restartAt) {
