@@ -7,9 +7,12 @@ import (
 )
 
 // Files lists usage files (GET /usage/files). Filterable fields include external_id, status,
-// product.id, contract.id, created.at, schema, environment; see the spec.
+// product.id, contract.id, created.at (ge, gt, le, lt only), schema, environment; see the spec.
+// Orderable: id, created.at, status, schema, environment and the *.name fields (not external_id).
+// Without an Ordering term, All pages ordered by created.at then id (both orderable, id unique), so
+// files created while the pages are read come last instead of shifting the offsets.
 func (c *Client) Files(terms ...Term) List[File] {
-	return newList[File](c, "ListFiles", "/usage/files", terms)
+	return newList[File](c, "ListFiles", "/usage/files", terms).orderedBy("created.at", "id")
 }
 
 // GetFile returns a usage file with its detail-only fields (GET /usage/files/{id}).

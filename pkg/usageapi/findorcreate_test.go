@@ -54,7 +54,7 @@ func (s *fileStore) handle(w http.ResponseWriter, r *http.Request, body []byte) 
 func (s *fileStore) list(w http.ResponseWriter, r *http.Request) {
 	q, _ := url.PathUnescape(r.URL.RawQuery)
 	ext, ok := strings.CutPrefix(q, "eq(external_id,")
-	ext, _, ok2 := strings.Cut(ext, ")&limit=")
+	ext, _, ok2 := strings.Cut(ext, ")&ordering(created.at,id)&limit=")
 	if !ok || !ok2 {
 		s.t.Errorf("list query %q is not by external_id", q)
 	}

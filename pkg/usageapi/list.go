@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 )
 
@@ -21,10 +22,19 @@ type List[T any] struct {
 	op    string
 	path  string
 	terms []Term
+	order Term // the ordering All adds when terms have none; zero: none
 }
 
 func newList[T any](c *Client, op, path string, terms []Term) List[T] {
 	return List[T]{c: c, op: op, path: path, terms: terms}
+}
+
+// orderedBy sets the ordering All uses when the caller gives none. Offset paging needs a stable order:
+// without one the server may list newest first, and an object created while pages are read shifts every
+// offset, so items are repeated or skipped.
+func (l List[T]) orderedBy(fields ...string) List[T] {
+	l.order = Ordering(fields...)
+	return l
 }
 
 // page is the position of an iteration.
@@ -34,8 +44,11 @@ type page struct {
 	offset int
 }
 
-// start returns the first page of an iteration.
+// start returns the first page of an iteration, with the default ordering unless the terms order.
 func (l List[T]) start() (page, error) {
+	if l.order.kind == termOrdering && !slices.ContainsFunc(l.terms, func(t Term) bool { return t.kind == termOrdering }) {
+		l.terms = append(slices.Clip(l.terms), l.order)
+	}
 	p, err := l.split()
 	if err == nil && p.limit == 0 {
 		err = fmt.Errorf("usageapi: %s: %w: Limit(0) lists nothing; use Count", l.op, ErrBadQuery)

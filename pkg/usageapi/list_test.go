@@ -1,9 +1,11 @@
 package usageapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -42,8 +44,35 @@ func TestListPagesAcrossPages(t *testing.T) {
 	for _, r := range s.requests() {
 		queries = append(queries, r.Query)
 	}
-	want := []string{"eq(status,ready)&limit=10&offset=0", "eq(status,ready)&limit=10&offset=10", "eq(status,ready)&limit=10&offset=20"}
+	want := []string{"eq(status,ready)&ordering(created.at,id)&limit=10&offset=0",
+		"eq(status,ready)&ordering(created.at,id)&limit=10&offset=10", "eq(status,ready)&ordering(created.at,id)&limit=10&offset=20"}
 	if fmt.Sprint(queries) != fmt.Sprint(want) {
+		t.Errorf("queries %q, want %q", queries, want)
+	}
+}
+
+// TestListDefaultOrdering: files and records are paged in a stable order unless the caller orders them.
+func TestListDefaultOrdering(t *testing.T) {
+	s := pagedFiles(t, 1, 1000, true)
+	c, _ := s.client(t)
+	for _, l := range []interface {
+		Collect(context.Context) ([]File, error)
+	}{
+		c.Files(), c.Files(Ordering("-status")),
+	} {
+		if _, err := l.Collect(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Files(Eq("status", "ready")).Count(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	for _, r := range s.requests() {
+		queries = append(queries, r.Query)
+	}
+	want := []string{"ordering(created.at,id)&limit=100&offset=0", "ordering(-status)&limit=100&offset=0", "eq(status,ready)&limit=0&offset=0"}
+	if !slices.Equal(queries, want) {
 		t.Errorf("queries %q, want %q", queries, want)
 	}
 }

@@ -6,9 +6,13 @@ import (
 )
 
 // Records lists usage records (GET /usage/records). Filterable fields include usagefile.id,
-// status, asset.id, item.id, product.id, hub.id, start_date, end_date; see the spec.
+// usagefile.schema, status, asset.id, item.id, product.id, hub.id, start_date, end_date (there is no
+// id filter); see the spec. Orderable: created_time, status, usage_start_time. Without an Ordering
+// term, All pages ordered by created_time, so records created while the pages are read come last.
+// No orderable field is unique: records created together tie, and the order among them is the
+// server's; records removed meanwhile (a re-upload or a delete) still shift the offsets.
 func (c *Client) Records(terms ...Term) List[Record] {
-	return newList[Record](c, "ListRecords", "/usage/records", terms)
+	return newList[Record](c, "ListRecords", "/usage/records", terms).orderedBy("created_time")
 }
 
 // GetRecord returns a usage record (GET /usage/records/{id}).

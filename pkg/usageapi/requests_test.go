@@ -136,7 +136,7 @@ func TestRequests(t *testing.T) {
 				_, err := c.Files(Eq("status", "ready"), Ordering("-created.at")).Collect(ctxT(t))
 				return err
 			}},
-		{name: "list records", method: "GET", path: "/usage/records", query: "eq(usagefile.id,UF-1)&limit=1000&offset=0", status: 200, answer: []any{},
+		{name: "list records", method: "GET", path: "/usage/records", query: "eq(usagefile.id,UF-1)&ordering(created_time)&limit=1000&offset=0", status: 200, answer: []any{},
 			call: func(c *Client) error {
 				_, err := c.Records(Eq("usagefile.id", "UF-1"), Limit(1000)).Collect(ctxT(t))
 				return err

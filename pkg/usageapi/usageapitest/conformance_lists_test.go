@@ -97,6 +97,35 @@ func createdAt(f usageapi.File) time.Time {
 	return f.Events.Created.At
 }
 
+// testPagingWhileCreating pages through files while more are created between two pages: each file is
+// listed once, none skipped (the client orders by created.at,id when the caller does not order).
+func testPagingWhileCreating(t *testing.T, tg *target) {
+	var before []string
+	for i := range 5 {
+		before = append(before, tg.newFile(t, fmt.Sprintf("paging-%d", i)).ID)
+	}
+	seen := map[string]int{}
+	n := 0
+	for f, err := range tg.vendor.Files(usageapi.ILike("external_id", tg.run+"paging-*"), usageapi.Limit(2)).All(ctx(t)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[f.ID]++; seen[f.ID] > 1 {
+			t.Fatalf("file %s listed twice", f.ID)
+		}
+		if n++; n == 2 { // the first page is read: more files come
+			for i := range 3 {
+				tg.newFile(t, fmt.Sprintf("paging-late-%d", i))
+			}
+		}
+	}
+	for _, id := range before {
+		if seen[id] != 1 {
+			t.Fatalf("file %s was skipped (listed %v)", id, seen)
+		}
+	}
+}
+
 // testRecordFilters pages through records and filters them by file, asset, item and status.
 func testRecordFilters(t *testing.T, tg *target) {
 	c := ctx(t)

@@ -26,6 +26,7 @@ func TestConformance(t *testing.T) {
 				{"IllegalTransitions", testIllegalTransitions},
 				{"Unauthorized", testUnauthorized},
 				{"ListsAndFilters", testListsAndFilters},
+				{"PagingWhileCreating", testPagingWhileCreating},
 				{"RecordFilters", testRecordFilters},
 				{"UpdateAndDelete", testUpdateAndDelete},
 				{"RejectAndReupload", testRejectAndReupload},
