@@ -34,8 +34,9 @@
 // a new msg-id).
 //
 // Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected or not JSON; 401 missing
-// or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 503
-// with Retry-After, and then no event is reported stored: at once when the NATS connection is down, when
+// or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 431
+// headers too large; 503 with Retry-After, and then no event is reported stored: at once when
+// Config.MaxConcurrent requests are being served or the NATS connection is down, when
 // the packets are not all acknowledged within the publish timeout, or when the request has valid events and
 // the reporting start (the creation time of USAGE_EVENTS, looked up until known, then cached) is unknown, since
 // an event of a period closed before it must be rejected as too_old.
@@ -48,7 +49,9 @@
 //
 // # Concurrency
 //
-// A Service is safe for concurrent use by any number of requests; it starts no goroutines. Graceful shutdown
-// is the caller's http.Server.Shutdown (in-flight requests finish once their packets are acknowledged)
-// followed by closing the bus connection, which flushes pending publishes; [Run] does both.
+// A Service is safe for concurrent use by any number of requests (at most Config.MaxConcurrent are served at
+// once); it starts no goroutines. [ServeWith] bounds how long a request may take to arrive (ReadTimeout, body
+// included) and its headers' size, and shuts down gracefully: /readyz answers 503 first, then, after
+// DrainDelay, the listener closes and in-flight requests finish once their packets are acknowledged. [Run]
+// then closes the bus connection, which flushes what is still pending.
 package ingest

@@ -26,6 +26,12 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 // serveEvents answers one request and returns the status code it wrote.
 func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return s.overloaded(w, r)
+	}
 	if !s.keys.allows(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="usagepipe"`)
 		return writeError(w, http.StatusUnauthorized, "missing or unknown API key")
@@ -108,8 +114,19 @@ func (s *Service) unavailable(w http.ResponseWriter, r *http.Request, err error)
 		return statusClientClosed
 	}
 	s.log.WarnContext(r.Context(), "events not stored: JetStream unavailable", "err", err)
-	w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.RetryAfter+time.Second-1)/time.Second)))
+	s.setRetryAfter(w)
 	return writeError(w, http.StatusServiceUnavailable, "event store unavailable; nothing is confirmed stored, retry the same request")
+}
+
+// overloaded answers 503 at once: Config.MaxConcurrent requests are being served.
+func (s *Service) overloaded(w http.ResponseWriter, r *http.Request) int {
+	s.log.DebugContext(r.Context(), "request refused: too many concurrent requests", "limit", s.cfg.MaxConcurrent)
+	s.setRetryAfter(w)
+	return writeError(w, http.StatusServiceUnavailable, "too many concurrent requests; nothing is stored, retry the same request")
+}
+
+func (s *Service) setRetryAfter(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.RetryAfter+time.Second-1)/time.Second)))
 }
 
 // respond writes the per-event results with 200 (all stored), 207 (mixed) or 400 (all rejected).

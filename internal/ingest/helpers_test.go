@@ -44,10 +44,11 @@ func logOutput() io.Writer {
 
 // stack is an ingest service over real HTTP in front of a real embedded JetStream.
 type stack struct {
-	nats  *natsembed.Server
-	conn  *bus.Conn
-	spans *tracetest.InMemoryExporter
-	http  *httptest.Server
+	nats    *natsembed.Server
+	conn    *bus.Conn
+	spans   *tracetest.InMemoryExporter
+	http    *httptest.Server
+	handler http.Handler // the service's, also served by http
 }
 
 // startStack starts JetStream, provisions it, and serves an ingest Service built with cfg.
@@ -77,7 +78,8 @@ func startStackWith(t testing.TB, cfg ingest.Config, wrap func(*bus.Conn) ingest
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.http = httptest.NewServer(svc.Handler())
+	s.handler = svc.Handler()
+	s.http = httptest.NewServer(s.handler)
 	t.Cleanup(s.http.Close)
 	return s
 }

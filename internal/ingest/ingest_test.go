@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -315,4 +316,26 @@ func TestUnknownReportingStartAnswers503(t *testing.T) {
 		t.Errorf("lookup failing after the start was known: have %d %v", r.code, r.statuses())
 	}
 	checkStoredOnce(t, s, 1)
+}
+
+// TestAChunkedBodyOverTheLimitIs413: without a Content-Length the limit applies while reading.
+func TestAChunkedBodyOverTheLimitIs413(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 2, MaxBody: 4 << 10})
+	body := io.MultiReader(strings.NewReader("["+strings.Repeat(" ", 8<<10)), strings.NewReader("]")) // length unknown: chunked
+	req, err := http.NewRequestWithContext(testContext(t), http.MethodPost, s.http.URL+"/v1/events", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ingest.MediaBatch)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if req.ContentLength != 0 { // 0 with a body: unknown, so the transport sends it chunked
+		t.Fatalf("the request has a Content-Length %d", req.ContentLength)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("want 413, have %d: %s", resp.StatusCode, readAll(t, resp))
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
@@ -19,19 +18,20 @@ import (
 
 // flags are the ingest command line (each also read from USAGEPIPE_<NAME>).
 type flags struct {
-	set             *config.FlagSet
-	nats            *config.NATS
-	addr            string
-	catalog         string
-	maxBody         int64
-	maxBatch        int
-	apiKeysFile     string
-	apiKeys         string
-	publishTimeout  time.Duration
-	recentIDs       int
-	shutdownTimeout time.Duration
-	provision       bool
-	logLevel        slog.Level
+	set            *config.FlagSet
+	nats           *config.NATS
+	addr           string
+	catalog        string
+	maxBody        int64
+	maxBatch       int
+	apiKeysFile    string
+	apiKeys        string
+	publishTimeout time.Duration
+	recentIDs      int
+	maxConcurrent  int
+	server         ServerOptions
+	provision      bool
+	logLevel       slog.Level
 }
 
 func newFlags(getenv func(string) string, out io.Writer) *flags {
@@ -46,7 +46,11 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.Secret(&f.apiKeys, "api-keys", "accepted bearer API keys, comma-separated")
 	fs.DurationVar(&f.publishTimeout, "publish-timeout", DefaultPublishTimeout, "how long a request waits for JetStream before answering 503")
 	fs.IntVar(&f.recentIDs, "recent-ids", DefaultRecentIDs, "stored event keys remembered to report repeats as duplicates (negative disables)")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.IntVar(&f.maxConcurrent, "max-concurrent-requests", DefaultMaxConcurrent, "POST /v1/events served at once; beyond, 503 with Retry-After")
+	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", DefaultReadTimeout, "limit on reading a whole request, body included")
+	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", DefaultMaxHeaderBytes, "request header limit in bytes (431 beyond)")
+	fs.DurationVar(&f.server.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long shutdown waits for in-flight requests")
+	fs.DurationVar(&f.server.DrainDelay, "drain-delay", 0, "at shutdown, how long /readyz answers 503 before the listener closes (let load balancers notice)")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
 	f.nats = config.AddNATS(fs)
@@ -56,8 +60,11 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 // check loads the catalog and API keys and reports every configuration problem at once.
 func (f *flags) check() (*events.Catalog, []string, error) {
 	errs := []error{f.nats.Check()}
-	if f.maxBatch < 1 || f.maxBody < 1 {
-		errs = append(errs, errors.New("--max-batch and --max-body must be positive"))
+	if f.maxBatch < 1 || f.maxBody < 1 || f.maxConcurrent < 1 || f.server.MaxHeaderBytes < 1 {
+		errs = append(errs, errors.New("--max-batch, --max-body, --max-concurrent-requests and --max-header-bytes must be positive"))
+	}
+	if f.server.ReadTimeout <= 0 || f.server.ShutdownTimeout <= 0 || f.server.DrainDelay < 0 {
+		errs = append(errs, errors.New("--read-timeout and --shutdown-timeout must be positive, --drain-delay not negative"))
 	}
 	var catalog *events.Catalog
 	var err error
@@ -74,13 +81,13 @@ func (f *flags) check() (*events.Catalog, []string, error) {
 func (f *flags) serviceConfig(keys []string) Config {
 	return Config{
 		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys,
-		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs,
+		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs, MaxConcurrent: f.maxConcurrent,
 	}
 }
 
 // Run is the ingest command: it parses args (flags with USAGEPIPE_* fallbacks read through getenv), logs JSON
 // to stdout, and serves until ctx is cancelled; then it stops accepting, finishes in-flight requests, flushes
-// publishes and telemetry. With -validate it checks the configuration and catalog, prints them and returns.
+// publishes and telemetry (see [ServeWith]). With -validate it checks the configuration and catalog, prints them and returns.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags(getenv, stdout)
 	if err := f.set.Parse(args); err != nil {
@@ -126,25 +133,5 @@ func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []string
 	}
 	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
 		"partitions", f.nats.Partitions, "api_keys", len(keys))
-	return Serve(ctx, ln, svc.Handler(), f.shutdownTimeout)
-}
-
-// Serve serves h on ln until ctx ends, then stops accepting and waits up to timeout (on a fresh context) for
-// in-flight requests to finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("ingest: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("ingest: shutdown: %w", err)
-	}
-	<-done
-	return nil
+	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

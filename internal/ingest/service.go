@@ -24,6 +24,7 @@ const (
 	DefaultPublishTimeout = 10 * time.Second
 	DefaultRecentIDs      = 1 << 19
 	DefaultRetryAfter     = 2 * time.Second
+	DefaultMaxConcurrent  = 128
 	readyTimeout          = 2 * time.Second
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	PublishTimeout time.Duration // how long a request waits for its PubAcks before answering 503
 	RecentIDs      int           // keys of stored events remembered to report repeats; < 0 disables
 	RetryAfter     time.Duration // Retry-After sent with 503
+	MaxConcurrent  int           // POST /v1/events served at once; beyond, 503 with Retry-After at once
 	Now            func() time.Time
 }
 
@@ -47,6 +49,7 @@ func (c Config) withDefaults() Config {
 	c.MaxBatch = int(orDefault(int64(c.MaxBatch), DefaultMaxBatch))
 	c.PublishTimeout = time.Duration(orDefault(int64(c.PublishTimeout), int64(DefaultPublishTimeout)))
 	c.RetryAfter = time.Duration(orDefault(int64(c.RetryAfter), int64(DefaultRetryAfter)))
+	c.MaxConcurrent = int(orDefault(int64(c.MaxConcurrent), DefaultMaxConcurrent))
 	if c.RecentIDs == 0 {
 		c.RecentIDs = DefaultRecentIDs
 	}
@@ -84,7 +87,9 @@ type Service struct {
 	tracer  trace.Tracer
 	log     *slog.Logger
 	metrics *metrics
-	since   atomic.Int64 // reporting start (unix ns), 0 until looked up: see reportingStart
+	since   atomic.Int64  // reporting start (unix ns), 0 until looked up: see reportingStart
+	slots   chan struct{} // one per request being served (Config.MaxConcurrent)
+	drain   atomic.Bool   // shutting down: /readyz answers 503
 }
 
 // New returns a Service that validates against catalog, publishes through b, and reports to tel (logger,
@@ -101,7 +106,7 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 	s := &Service{
 		cfg: cfg, bus: b, catalog: catalog, keys: newAPIKeys(cfg.APIKeys), hasher: newKeyHasher(),
 		tel: tel, tracer: tel.Tracer("github.com/usagepipe/usagepipe/internal/ingest"),
-		log: tel.Logger.With("component", "ingest"), metrics: m,
+		log: tel.Logger.With("component", "ingest"), metrics: m, slots: make(chan struct{}, cfg.MaxConcurrent),
 	}
 	if cfg.RecentIDs > 0 {
 		s.recent = newRecentlyStored(cfg.RecentIDs)
@@ -109,7 +114,8 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 	return s, nil
 }
 
-// Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics.
+// Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics. Once [Serve] begins
+// shutting it down, /readyz answers 503 while requests are still served.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	events := otelhttp.NewHandler(http.HandlerFunc(s.handleEvents), "POST /v1/events",
@@ -120,11 +126,24 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())
-	return mux
+	return &handler{mux, s}
 }
 
-// handleReady answers 200 only when JetStream is reachable and the streams exist.
+// handler is the Service's routes; Serve tells it when shutdown begins.
+type handler struct {
+	http.Handler
+	svc *Service
+}
+
+func (h *handler) beginDrain() { h.svc.drain.Store(true) }
+
+// handleReady answers 200 only when the service is not shutting down, JetStream is reachable and the streams
+// exist.
 func (s *Service) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.drain.Load() {
+		http.Error(w, "not ready: shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := s.bus.Ready(ctx); err != nil {
