@@ -24,6 +24,8 @@ type reconcileFlags struct {
 	apiKey     string
 	catalog    string
 	settle     time.Duration
+	since      time.Duration
+	assets     string
 	limit      int
 	timeout    time.Duration
 }
@@ -35,6 +37,8 @@ func newReconcileFlags(getenv func(string) string, out io.Writer) *reconcileFlag
 	f.set.Secret(&f.apiKey, "connect-api-key", "Connect API key (SU-…:…); required")
 	f.set.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
 	f.set.DurationVar(&f.settle, "settle", 15*time.Minute, "leave out periods that closed less than this long ago")
+	f.set.DurationVar(&f.since, "since", 0, "compare only periods that started within this long before now (0: all)")
+	f.set.StringVar(&f.assets, "assets", "", "JSON array of Connect assets (GET /public/v1/assets, with params) mapping the assets of parameter-searched products to the vendor's subscription ids")
 	f.set.IntVar(&f.limit, "max-lines", 0, "list at most this many problems of each kind (0: all)")
 	f.set.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long")
 	f.nats = config.AddNATS(f.set)
@@ -57,7 +61,22 @@ func (f *reconcileFlags) check() (*events.Catalog, error) {
 	if f.settle < 0 {
 		errs = append(errs, fmt.Errorf("--settle %v: must not be negative", f.settle))
 	}
+	if f.since < 0 {
+		errs = append(errs, fmt.Errorf("--since %v: must not be negative", f.since))
+	}
 	return cat, errors.Join(errs...)
+}
+
+// assetMap loads --assets (nil when it is not set).
+func (f *reconcileFlags) assetMap(cat *events.Catalog) (reconcile.AssetMap, error) {
+	if f.assets == "" || cat == nil {
+		return nil, nil
+	}
+	m, err := reconcile.LoadAssetMap(f.assets, cat)
+	if err != nil {
+		return nil, fmt.Errorf("--assets: %w", err)
+	}
+	return m, nil
 }
 
 // runReconcile compares the closed periods in USAGE_AGG and the submitter ledger with the records Connect
@@ -72,6 +91,8 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	cat, problems := f.check()
+	assets, err := f.assetMap(cat)
+	problems = errors.Join(problems, err)
 	if f.set.ValidateOnly() {
 		return f.set.Validate(stdout, problems)
 	}
@@ -80,7 +101,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	report, err := reconcileOnce(ctx, f, cat)
+	report, err := reconcileOnce(ctx, f, cat, assets)
 	if err != nil {
 		return err
 	}
@@ -91,7 +112,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	return nil
 }
 
-func reconcileOnce(ctx context.Context, f *reconcileFlags, cat *events.Catalog) (*reconcile.Report, error) {
+func reconcileOnce(ctx context.Context, f *reconcileFlags, cat *events.Catalog, assets reconcile.AssetMap) (*reconcile.Report, error) {
 	client, err := usageapi.New(f.connectURL, f.apiKey)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
@@ -101,7 +122,8 @@ func reconcileOnce(ctx context.Context, f *reconcileFlags, cat *events.Catalog) 
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}
 	defer conn.Close()
-	report, err := reconcile.Reconcile(ctx, conn, client, reconcile.Options{Catalog: cat, Settle: f.settle})
+	report, err := reconcile.Reconcile(ctx, conn, client, reconcile.Options{Catalog: cat, Settle: f.settle, Since: f.since,
+		Assets: assets})
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}

@@ -230,7 +230,7 @@ func (r *run) progress(p *producer, sends int) (stop func()) {
 func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
 	ctx, cancel := context.WithTimeout(context.Background(), aggReadLimit)
 	defer cancel()
-	agg, err := reconcile.ReadAgg(ctx, conn, cat)
+	agg, err := reconcile.ReadAgg(ctx, conn, reconcile.Keyer{Catalog: cat})
 	if err != nil {
 		r.logf("reading USAGE_AGG: %v", err)
 		return

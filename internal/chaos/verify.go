@@ -67,7 +67,7 @@ func (v *verifier) conclude(vd verdict) verdict {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var contents *fileContents
-	recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, v.cat, vd.files)
+	recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, vd.files)
 	if err != nil {
 		v.logf("verify: reading the files' records: %v", err)
 	} else {
@@ -160,7 +160,7 @@ func (v *verifier) final(last verdict) verdict {
 
 // compare reads the records of the billed files and compares them with the truth.
 func (v *verifier) compare(ctx context.Context, files []usageapi.File) (verdict, error) {
-	have, unmapped, err := reconcile.ReadRecords(ctx, v.client, v.cat, files)
+	have, unmapped, err := reconcile.ReadRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, files)
 	if err != nil {
 		return verdict{}, err
 	}

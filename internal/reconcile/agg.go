@@ -35,9 +35,10 @@ const (
 	subjectMarks       = bus.SubjectAgg + ".mark.>"
 )
 
-// ReadAgg reads every closed record, adjustment and mark stored in USAGE_AGG now, and folds them.
-func ReadAgg(ctx context.Context, conn *bus.Conn, cat *events.Catalog) (*AggView, error) {
-	f := newAggFolder(cat)
+// ReadAgg reads every closed record, adjustment and mark stored in USAGE_AGG now, and folds them per key
+// (see Keyer).
+func ReadAgg(ctx context.Context, conn *bus.Conn, k Keyer) (*AggView, error) {
+	f := newAggFolder(k)
 	o := bus.ReadOptions{Filters: []string{subjectRecords, subjectAdjustments, subjectMarks}}
 	if err := conn.Read(ctx, bus.StreamAgg, o, f.message); err != nil {
 		return nil, fmt.Errorf("reconcile: read %s: %w", bus.StreamAgg, err)
@@ -55,15 +56,15 @@ type revision struct {
 
 // aggFolder accumulates USAGE_AGG messages.
 type aggFolder struct {
-	cat   *events.Catalog
+	keyer Keyer
 	revs  map[Key][]revision
 	seen  map[string]bool
 	marks map[PeriodRef]map[int]bool
 	v     AggView
 }
 
-func newAggFolder(cat *events.Catalog) *aggFolder {
-	return &aggFolder{cat: cat, revs: map[Key][]revision{}, seen: map[string]bool{}, marks: map[PeriodRef]map[int]bool{},
+func newAggFolder(k Keyer) *aggFolder {
+	return &aggFolder{keyer: k, revs: map[Key][]revision{}, seen: map[string]bool{}, marks: map[PeriodRef]map[int]bool{},
 		v: AggView{Adjusted: map[string]int{}}}
 }
 
@@ -93,7 +94,7 @@ func (f *aggFolder) record(line []byte) error {
 	if err := json.Unmarshal(line, &r); err != nil {
 		return fmt.Errorf("decode record: %w", err)
 	}
-	k := RecordKey(f.cat, &r)
+	k := SubscriptionKey(&r) // view folds per subscription, then keys (several may share AnyAsset)
 	id := r.RecordID()
 	if f.seen[id] {
 		f.v.Duplicates = append(f.v.Duplicates, fmt.Sprintf("%s revision %d (record id %s)", k, r.Revision, id))
@@ -124,8 +125,9 @@ func (f *aggFolder) mark(line []byte) error {
 	return nil
 }
 
-// view folds each key's revisions in revision order: a total or replace sets the quantity, a delta adds to
-// it; amounts always add up.
+// view folds each subscription key's revisions in revision order: a total or replace sets the quantity, a
+// delta adds to it; amounts always add up. The folded values are then summed per Keyer key (several
+// subscriptions share the AnyAsset key).
 func (f *aggFolder) view() *AggView {
 	v := f.v
 	v.Totals, v.Marked = Totals{}, map[PeriodRef]int{}
@@ -143,10 +145,16 @@ func (f *aggFolder) view() *AggView {
 			}
 			val.Records++
 		}
-		v.Totals[k] = val
+		v.Totals.merge(f.keyer.rekey(k), val)
 	}
 	for ref, parts := range f.marks {
 		v.Marked[ref] = len(parts)
 	}
 	return &v
+}
+
+// merge adds v (its quantity, amount and records) to k's total.
+func (t Totals) merge(k Key, v Value) {
+	have := t[k]
+	t[k] = Value{Quantity: have.Quantity.Add(v.Quantity), Amount: have.Amount.Add(v.Amount), Records: have.Records + v.Records}
 }

@@ -25,17 +25,17 @@ func Billed(s usageapi.FileStatus) bool {
 	return s == usageapi.FileStatusAccepted || s == usageapi.FileStatusClosed
 }
 
-// ReadRecords sums the records of the billed files among files (see ReadFiles) per key. Records of files not
-// in files (created since) are left out; records it cannot key (an item the catalog does not have) are
-// described in unmapped.
-func ReadRecords(ctx context.Context, c *usageapi.Client, cat *events.Catalog, files []usageapi.File) (Totals, []string, error) {
+// ReadRecords sums the records of the billed files among files (see ReadFiles) per key (see Keyer), the
+// records list narrowed by filters. Records of files not in files (created since) are left out; records it
+// cannot key (an item the catalog does not have, an asset the map lacks) are described in unmapped.
+func ReadRecords(ctx context.Context, c *usageapi.Client, k Keyer, files []usageapi.File, filters ...usageapi.Term) (Totals, []string, error) {
 	byID := make(map[string]*usageapi.File, len(files))
 	for i := range files {
 		byID[files[i].ID] = &files[i]
 	}
-	terms := []usageapi.Term{usageapi.In("product.id", productIDs(cat)...),
-		usageapi.In("status", usageapi.RecordStatusApproved, usageapi.RecordStatusClosed), usageapi.Limit(pageSize)}
-	totals, keyer := Totals{}, newRecordKeyer(cat)
+	terms := append([]usageapi.Term{usageapi.In("product.id", productIDs(k.Catalog)...),
+		usageapi.In("status", usageapi.RecordStatusApproved, usageapi.RecordStatusClosed), usageapi.Limit(pageSize)}, filters...)
+	totals := Totals{}
 	var unmapped []string
 	for rec, err := range c.Records(terms...).All(ctx) {
 		if err != nil {
@@ -45,12 +45,12 @@ func ReadRecords(ctx context.Context, c *usageapi.Client, cat *events.Catalog, f
 		if f == nil || !Billed(f.Status) {
 			continue
 		}
-		k, qty, amount, err := keyer.key(&rec, f)
+		key, qty, amount, err := k.recordKey(&rec, f)
 		if err != nil {
 			unmapped = append(unmapped, fmt.Sprintf("record %s of file %s: %v", rec.ID, f.ID, err))
 			continue
 		}
-		totals.Add(k, qty, amount)
+		totals.Add(key, qty, amount)
 	}
 	return totals, unmapped, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -16,15 +15,15 @@ type FileRecord struct {
 }
 
 // ReadFileRecords returns the records of every file in files (see ReadFiles), whatever their status, keyed
-// by the catalog, by Connect file id. Records of files not in files are left out; records it cannot key
+// by k, by Connect file id. Records of files not in files are left out; records it cannot key
 // are described in unmapped, by file id.
-func ReadFileRecords(ctx context.Context, c *usageapi.Client, cat *events.Catalog, files []usageapi.File) (map[string][]FileRecord, map[string][]string, error) {
+func ReadFileRecords(ctx context.Context, c *usageapi.Client, k Keyer, files []usageapi.File) (map[string][]FileRecord, map[string][]string, error) {
 	byID := make(map[string]*usageapi.File, len(files))
 	for i := range files {
 		byID[files[i].ID] = &files[i]
 	}
-	out, unmapped, keyer := map[string][]FileRecord{}, map[string][]string{}, newRecordKeyer(cat)
-	terms := []usageapi.Term{usageapi.In("product.id", productIDs(cat)...), usageapi.Limit(pageSize)}
+	out, unmapped := map[string][]FileRecord{}, map[string][]string{}
+	terms := []usageapi.Term{usageapi.In("product.id", productIDs(k.Catalog)...), usageapi.Limit(pageSize)}
 	for rec, err := range c.Records(terms...).All(ctx) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("reconcile: list records: %w", err)
@@ -33,7 +32,7 @@ func ReadFileRecords(ctx context.Context, c *usageapi.Client, cat *events.Catalo
 		if f == nil {
 			continue
 		}
-		k, qty, amount, err := keyer.key(&rec, f)
+		key, qty, amount, err := k.recordKey(&rec, f)
 		if err != nil {
 			unmapped[f.ID] = append(unmapped[f.ID], fmt.Sprintf("record %s: %v", rec.ID, err))
 			continue
@@ -42,7 +41,7 @@ func ReadFileRecords(ctx context.Context, c *usageapi.Client, cat *events.Catalo
 		if amount != nil {
 			v.Amount = *amount
 		}
-		out[f.ID] = append(out[f.ID], FileRecord{Key: k, Value: v, Status: rec.Status})
+		out[f.ID] = append(out[f.ID], FileRecord{Key: key, Value: v, Status: rec.Status})
 	}
 	return out, unmapped, nil
 }

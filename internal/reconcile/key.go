@@ -14,7 +14,7 @@ import (
 type Key struct {
 	Product  string
 	Contract string
-	Asset    string // the subscription: Connect asset id (or the vendor's id for parameter-searched products)
+	Asset    string // the subscription: Connect asset id, the vendor's id (parameter-searched products), or AnyAsset
 	Item     string // the catalog item MPN
 	Tier     int    // TR schema only; 0 otherwise
 	Period   string // the period start in UTC, events.Period.Key form (20261125T000000Z)
@@ -23,17 +23,33 @@ type Key struct {
 // PeriodKey formats a period start as Key.Period.
 func PeriodKey(start time.Time) string { return events.Period{Start: start}.Key() }
 
-// NewKey is the key of a subscription's item and tier in the period of product p starting at start; p may be
-// nil for a product the catalog does not know.
+// NewKey is the key of a subscription's item and tier in the period of product p starting at start, for a
+// comparison without an AssetMap; p may be nil for a product the catalog does not know.
 func NewKey(p *events.Product, product, contract, subscription, item string, tier int, start time.Time) Key {
-	return Key{Product: product, Contract: contract, Asset: assetOf(p, subscription), Item: item, Tier: tier,
+	return Keyer{}.NewKey(p, product, contract, subscription, item, tier, start)
+}
+
+// NewKey is the key of a subscription's item and tier in the period of product p starting at start.
+func (k Keyer) NewKey(p *events.Product, product, contract, subscription, item string, tier int, start time.Time) Key {
+	return Key{Product: product, Contract: contract, Asset: k.asset(p, subscription), Item: item, Tier: tier,
 		Period: PeriodKey(start)}
 }
 
-// RecordKey is the key of an aggregator record under cat.
-func RecordKey(cat *events.Catalog, r *events.PeriodRecord) Key {
-	p, _ := cat.Product(r.Product)
-	return NewKey(p, r.Product, r.Contract, r.Subscription, r.Item, r.Tier, r.PeriodStart)
+// RecordKey is the key of an aggregator record.
+func (k Keyer) RecordKey(r *events.PeriodRecord) Key { return k.rekey(SubscriptionKey(r)) }
+
+// SubscriptionKey is the key of an aggregator record with its subscription as Asset, whatever the product's
+// asset search.
+func SubscriptionKey(r *events.PeriodRecord) Key {
+	return Key{Product: r.Product, Contract: r.Contract, Asset: r.Subscription, Item: r.Item, Tier: r.Tier,
+		Period: PeriodKey(r.PeriodStart)}
+}
+
+// rekey turns a key whose Asset is the subscription into k's key (see Keyer).
+func (k Keyer) rekey(sub Key) Key {
+	p, _ := k.Catalog.Product(sub.Product)
+	sub.Asset = k.asset(p, sub.Asset)
+	return sub
 }
 
 // String is "product/contract asset item[ tier N] period".

@@ -75,3 +75,18 @@ func duplicateExternalIDs(files []usageapi.File) []string {
 	slices.Sort(out)
 	return out
 }
+
+// splitOurs separates the files usagepipe creates (external_id usagepipe:…), which the comparison reads,
+// from the others, described (live ones only: a deleted file bills nothing).
+func splitOurs(files []usageapi.File) (ours []usageapi.File, others []string) {
+	for _, f := range files {
+		switch {
+		case strings.HasPrefix(f.ExternalID, externalIDPrefix):
+			ours = append(ours, f)
+		case f.Status != usageapi.FileStatusDeleted:
+			others = append(others, fmt.Sprintf("%s (external_id %q, %s)", f.ID, f.ExternalID, f.Status))
+		}
+	}
+	slices.Sort(others)
+	return ours, others
+}

@@ -18,8 +18,22 @@ type Options struct {
 	Catalog *events.Catalog
 	// Settle leaves out periods that closed less than this long ago: the submitter may still be reporting them.
 	Settle time.Duration
-	// Now is the clock of Settle; default time.Now.
+	// Since, when positive, leaves out periods that started more than this long ago (and reads only the
+	// Connect records that start within it).
+	Since time.Duration
+	// Assets maps the Connect assets of parameter-searched products to the vendor's subscriptions (see
+	// AssetMap); products it does not cover are compared over all their assets.
+	Assets AssetMap
+	// Now is the clock of Settle and Since; default time.Now.
 	Now func() time.Time
+}
+
+// from is the start of the Since window (zero: no window).
+func (o Options) from() time.Time {
+	if o.Since <= 0 {
+		return time.Time{}
+	}
+	return o.Now().Add(-o.Since)
 }
 
 // Finding is a difference between USAGE_AGG and Connect, with what the ledger says about its period.
@@ -33,6 +47,7 @@ type Report struct {
 	Periods        int                         // closed periods compared
 	Recent         int                         // closed periods left out (closed less than Settle ago)
 	Open           int                         // periods some partition has not closed yet (left out)
+	Before         int                         // periods that started before the Since window (left out)
 	Unmarked       []string                    // periods closed longer than Settle ago that not every partition marked
 	Expected       int                         // keys expected from USAGE_AGG
 	Billed         int                         // keys billed in Connect (compared periods)
@@ -40,6 +55,8 @@ type Report struct {
 	LedgerIssues   []string                    // ledger entries and Connect files that disagree
 	DuplicateFiles []string                    // external ids held by more than one live file
 	AggDuplicates  []string                    // aggregator revisions stored more than once
+	NotOurs        []string                    // live files whose external_id is not usagepipe's (not compared)
+	AnyAsset       []string                    // parameter-searched products compared over all assets (no AssetMap)
 	LedgerStates   map[submitter.State]int     // ledger entries per state
 	FileStatuses   map[usageapi.FileStatus]int // Connect files per status
 }
@@ -55,7 +72,8 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	agg, err := ReadAgg(ctx, conn, o.Catalog)
+	keyer := Keyer{Catalog: o.Catalog, Assets: o.Assets}
+	agg, err := ReadAgg(ctx, conn, keyer)
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +85,17 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	if err != nil {
 		return nil, err
 	}
-	billed, unmapped, err := ReadRecords(ctx, client, o.Catalog, files)
+	ours, others := splitOurs(files)
+	billed, unmapped, err := ReadRecords(ctx, client, keyer, ours, sinceFilter(o)...)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{LedgerStates: ledger.ByState(), FileStatuses: statuses(files), AggDuplicates: agg.Duplicates}
+	r := &Report{LedgerStates: ledger.ByState(), FileStatuses: statuses(files), AggDuplicates: agg.Duplicates,
+		NotOurs: others, AnyAsset: keyer.Unmapped()}
 	want, skip := r.scope(agg, o)
 	have := Totals{}
 	for k, v := range billed {
-		if !skip[refOf(k)] {
+		if !skip[refOf(k)] && !r.before(refOf(k), o) {
 			have[k] = v
 		}
 	}
@@ -86,6 +106,20 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	r.LedgerIssues = append(ledgerIssues(ledger, files, skip), unmappedIssues(unmapped)...)
 	r.DuplicateFiles = duplicateExternalIDs(files)
 	return r, nil
+}
+
+// sinceFilter narrows the records list to the Since window: a record starts no earlier than its period.
+func sinceFilter(o Options) []usageapi.Term {
+	if from := o.from(); !from.IsZero() {
+		return []usageapi.Term{usageapi.Ge("start_date", from.UTC().Format(time.RFC3339))}
+	}
+	return nil
+}
+
+// before reports whether a period started before the Since window.
+func (r *Report) before(ref PeriodRef, o Options) bool {
+	start, err := events.ParsePeriodKey(ref.Period)
+	return err == nil && start.Before(o.from())
 }
 
 func refOf(k Key) PeriodRef {
@@ -104,7 +138,11 @@ func (r *Report) scope(agg *AggView, o Options) (Totals, map[PeriodRef]bool) {
 		refs[refOf(k)] = true
 	}
 	for ref := range refs {
-		if !r.compared(ref, agg, o) {
+		switch {
+		case r.before(ref, o):
+			r.Before++
+			skip[ref] = true
+		case !r.compared(ref, agg, o):
 			skip[ref] = true
 		}
 	}

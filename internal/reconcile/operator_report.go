@@ -10,8 +10,8 @@ import (
 
 // Write prints the report: what was compared, then every problem (at most limit of each kind when limit > 0).
 func (r *Report) Write(w io.Writer, limit int) {
-	fmt.Fprintf(w, "USAGE_AGG: %d closed periods compared (%d closed less than --settle ago and %d still being marked left out), %d keys expected\n",
-		r.Periods, r.Recent, r.Open, r.Expected)
+	fmt.Fprintf(w, "USAGE_AGG: %d closed periods compared (%d closed less than --settle ago, %d still being marked and %d started before --since left out), %d keys expected\n",
+		r.Periods, r.Recent, r.Open, r.Before, r.Expected)
 	fmt.Fprintf(w, "ledger: %s\n", counts(r.LedgerStates))
 	fmt.Fprintf(w, "Connect: %s; %d keys billed in the compared periods\n", counts(r.FileStatuses), r.Billed)
 	if len(r.Findings) > 0 {
@@ -32,10 +32,14 @@ func (r *Report) Write(w io.Writer, limit int) {
 			fmt.Fprintf(w, "  %s\n      %s\n", f.Difference, f.Ledger)
 		}
 	}
+	for _, p := range r.AnyAsset {
+		fmt.Fprintf(w, "note: product %s finds assets by a parameter and no --assets file maps them: compared per item over all its assets, so a swap between assets is not seen\n", p)
+	}
 	writeList(w, "closed periods not marked by every partition", r.Unmarked, limit)
 	writeList(w, "ledger vs Connect", r.LedgerIssues, limit)
 	writeList(w, "external ids held by several live files", r.DuplicateFiles, limit)
 	writeList(w, "aggregator revisions stored twice", r.AggDuplicates, limit)
+	writeList(w, "files not created by usagepipe (not compared)", r.NotOurs, limit)
 	fmt.Fprintf(w, "reconcile: %d problems\n", r.Problems())
 }
 

@@ -46,12 +46,16 @@ type world struct {
 	conn   *bus.Conn
 	client *usageapi.Client
 	cat    *events.Catalog
+	emu    *usageapitest.Emulator
 	url    string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldOf(t, catalogYAML) }
+
+// newWorldOf is newWorld with another catalog of the emulator's sample products.
+func newWorldOf(t *testing.T, catalog string) *world {
 	t.Helper()
-	cat, err := events.ParseCatalog([]byte(catalogYAML))
+	cat, err := events.ParseCatalog([]byte(catalog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +73,7 @@ func newWorld(t *testing.T) *world {
 	emu := usageapitest.New(usageapitest.Options{Provider: usageapitest.ProviderPolicy{Auto: true}})
 	api := httptest.NewServer(emu.Handler())
 	t.Cleanup(func() { api.Close(); _ = emu.Close() })
-	w := &world{t: t, conn: conn, cat: cat, url: api.URL + "/public/v1"}
+	w := &world{t: t, conn: conn, cat: cat, emu: emu, url: api.URL + "/public/v1"}
 	if w.client, err = usageapi.New(w.url, apiKey); err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +159,15 @@ func (w *world) runSubmitter() (stop func()) {
 	return stop
 }
 
-func (w *world) reconcile() *Report {
+func (w *world) reconcile() *Report { return w.reconcileWith(Options{}) }
+
+// reconcileWith runs Reconcile with o and the world's catalog.
+func (w *world) reconcileWith(o Options) *Report {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := Reconcile(ctx, w.conn, w.client, Options{Catalog: w.cat})
+	o.Catalog = w.cat
+	r, err := Reconcile(ctx, w.conn, w.client, o)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -3,44 +3,70 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
 // AnyAsset is Key.Asset for products whose assets Connect finds by a parameter (asset_search
-// parameter.<id>): records name the Connect asset, usagepipe the vendor's id, and the Usage API offers no
-// mapping, so such products are compared per item, tier and period over all their assets.
+// parameter.<id>) when no AssetMap covers them: records name the Connect asset, usagepipe the vendor's id,
+// so such products are compared per item, tier and period over all their assets (a swap between two assets
+// cancels out).
 const AnyAsset = "*"
 
-// assetOf returns the Key.Asset of a subscription of product p.
-func assetOf(p *events.Product, subscription string) string {
-	if p != nil && p.AssetSearch != "" && p.AssetSearch != events.DefaultAssetSearch {
-		return AnyAsset
-	}
-	return subscription
+// Keyer keys both sides of a comparison alike. Products searched by asset.id are keyed by the Connect asset
+// id, which is the subscription; parameter-searched products by the vendor's subscription when Assets covers
+// them, else by AnyAsset.
+type Keyer struct {
+	Catalog *events.Catalog
+	Assets  AssetMap // nil: no parameter-searched product is mapped
 }
 
-// recordKeyer keys Connect records by the catalog: it maps the record's item back to the catalog MPN through
-// the item's search criteria.
-type recordKeyer struct{ cat *events.Catalog }
-
-func newRecordKeyer(cat *events.Catalog) recordKeyer { return recordKeyer{cat: cat} }
-
-var errNoItem = errors.New("no catalog item matches")
-
-// key returns the record's key, quantity and amount.
-func (rk recordKeyer) key(rec *usageapi.Record, f *usageapi.File) (Key, events.Decimal, *events.Decimal, error) {
-	var zero events.Decimal
-	productID := rec.ProductID
-	if f.Product != nil && f.Product.ID != "" {
-		productID = f.Product.ID
+// asset returns the Key.Asset of a subscription of product p (nil: unknown to the catalog).
+func (k Keyer) asset(p *events.Product, subscription string) string {
+	if p == nil || p.AssetSearch == "" || p.AssetSearch == events.DefaultAssetSearch || k.Assets.covers(p.ID) {
+		return subscription
 	}
-	p, ok := rk.cat.Product(productID)
-	if !ok {
-		return Key{}, zero, nil, fmt.Errorf("product %q is not in the catalog", productID)
+	return AnyAsset
+}
+
+// Unmapped lists the catalog's parameter-searched products that Assets does not cover.
+func (k Keyer) Unmapped() []string {
+	var out []string
+	for i := range k.Catalog.Products {
+		p := &k.Catalog.Products[i]
+		if _, ok := searchParameter(k.Catalog, p.ID); ok && !k.Assets.covers(p.ID) {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+var (
+	errNoItem    = errors.New("no catalog item matches")
+	errNoAsset   = errors.New("asset not in the asset map")
+	errNoPeriod  = errors.New("record outside one period of the product")
+	errNoProduct = errors.New("product not in the catalog")
+)
+
+// recordKey returns the key of a Connect record of file f, its quantity and amount. The period is the
+// catalog's period containing the record's start (a record must end within it).
+func (k Keyer) recordKey(rec *usageapi.Record, f *usageapi.File) (Key, events.Decimal, *events.Decimal, error) {
+	var zero events.Decimal
+	p, err := k.product(rec, f)
+	if err != nil {
+		return Key{}, zero, nil, err
 	}
 	mpn, err := itemMPN(p, rec.Item)
+	if err != nil {
+		return Key{}, zero, nil, err
+	}
+	asset, err := k.recordAsset(p, rec)
+	if err != nil {
+		return Key{}, zero, nil, err
+	}
+	period, err := recordPeriod(p, rec)
 	if err != nil {
 		return Key{}, zero, nil, err
 	}
@@ -48,21 +74,58 @@ func (rk recordKeyer) key(rec *usageapi.Record, f *usageapi.File) (Key, events.D
 	if err != nil {
 		return Key{}, zero, nil, err
 	}
-	k := Key{Product: p.ID, Asset: assetOf(p, recordAsset(rec)), Item: mpn, Period: PeriodKey(rec.StartDate)}
+	key := Key{Product: p.ID, Asset: asset, Item: mpn, Period: PeriodKey(period.Start)}
 	if f.Contract != nil {
-		k.Contract = f.Contract.ID
+		key.Contract = f.Contract.ID
 	}
 	if rec.Tier != nil {
-		k.Tier = *rec.Tier
+		key.Tier = *rec.Tier
 	}
-	return k, qty, amount, nil
+	return key, qty, amount, nil
 }
 
-func recordAsset(rec *usageapi.Record) string {
-	if rec.Asset != nil && rec.Asset.ID != "" {
-		return rec.Asset.ID
+// product is the catalog product of a record: its file's, else its own product_id.
+func (k Keyer) product(rec *usageapi.Record, f *usageapi.File) (*events.Product, error) {
+	id := rec.ProductID
+	if f.Product != nil && f.Product.ID != "" {
+		id = f.Product.ID
 	}
-	return rec.AssetID
+	p, ok := k.Catalog.Product(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", errNoProduct, id)
+	}
+	return p, nil
+}
+
+// recordAsset is the Key.Asset of a record: the Connect asset id, the subscription Assets maps it to, or
+// AnyAsset (see Keyer).
+func (k Keyer) recordAsset(p *events.Product, rec *usageapi.Record) (string, error) {
+	id := rec.AssetID
+	if rec.Asset != nil && rec.Asset.ID != "" {
+		id = rec.Asset.ID
+	}
+	if _, byParameter := searchParameter(k.Catalog, p.ID); !byParameter {
+		return id, nil
+	}
+	if !k.Assets.covers(p.ID) {
+		return AnyAsset, nil
+	}
+	sub, ok := k.Assets[p.ID][id]
+	if !ok {
+		return "", fmt.Errorf("%w: %s of product %s", errNoAsset, id, p.ID)
+	}
+	return sub, nil
+}
+
+// recordPeriod is the product's period containing the record's start; the record's end (Connect's
+// inclusive end) must fall in it too.
+func recordPeriod(p *events.Product, rec *usageapi.Record) (events.Period, error) {
+	period := p.PeriodOf(rec.StartDate)
+	if !rec.EndDate.IsZero() && (rec.EndDate.Before(rec.StartDate) || !rec.EndDate.Before(period.End)) {
+		return period, fmt.Errorf("%w: %s – %s, period %s – %s", errNoPeriod, rec.StartDate.Format(time.RFC3339),
+			rec.EndDate.Format(time.RFC3339), period.Start.Format(time.RFC3339), period.End.Format(time.RFC3339))
+	}
+	return period, nil
 }
 
 // itemMPN finds the catalog item whose search criteria and value match the record's item.
