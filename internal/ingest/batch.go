@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -16,20 +17,20 @@ type batch struct {
 	slots   []int
 	keys    []eventKey
 	traced  []bool
-	tp, ts  string                // the request span's trace context, written into events without their own
-	first   map[eventKey]struct{} // keys of the request's valid events, to spot repeats
-	sorted  []events.Event        // scratch of buildPackets
-	sslots  []int                 // scratch of buildPackets
-	skeys   []eventKey            // scratch of buildPackets
-	seen    []bool                // scratch of skipRemembered
-	data    []byte                // the packets' bytes (buildPackets): reused only once they are acknowledged
-	ends    []int                 // scratch of buildPackets: where each sorted event's line ends in data
-	sizes   []int                 // scratch of buildPackets: the same ends, as packet sizing counts them
-	scratch []byte                // scratch of msgID
+	tp, ts  string           // the request span's trace context, written into events without their own
+	first   map[eventKey]int // index in events of each key's first valid event, to spot repeats
+	sorted  []events.Event   // scratch of buildPackets
+	sslots  []int            // scratch of buildPackets
+	skeys   []eventKey       // scratch of buildPackets
+	seen    []bool           // scratch of skipRemembered
+	data    []byte           // the packets' bytes (buildPackets): reused only once they are acknowledged
+	ends    []int            // scratch of buildPackets: where each sorted event's line ends in data
+	sizes   []int            // scratch of buildPackets: the same ends, as packet sizing counts them
+	scratch []byte           // scratch of msgID
 }
 
 // batches recycles batches: a request's slices are large, and allocating them per request dominates GC.
-var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]struct{}{}} }}
+var batches = sync.Pool{New: func() any { return &batch{first: map[eventKey]int{}} }}
 
 // newBatch returns an empty batch.
 func newBatch() *batch {
@@ -52,8 +53,9 @@ func (b *batch) release() {
 
 // add records the event at request position i, decoded as e or rejected with rej, and validates it at now
 // and, when start is known, against the reporting start (see closedBeforeStart).
-// A valid event is kept for publishing, except a repeat of an earlier valid event of the request, which is a
-// duplicate. A kept event without a traceparent gets b.tp and b.ts.
+// A valid event is kept for publishing, except a repeat of the key of an earlier valid event of the request:
+// a duplicate when it has the same content (events.SameContent), rejected as conflict otherwise (the first
+// is kept). A kept event without a traceparent gets b.tp and b.ts.
 func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, now, start time.Time) {
 	b.results = append(b.results, events.Result{Index: i})
 	res := &b.results[len(b.results)-1]
@@ -69,11 +71,15 @@ func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, no
 		return
 	}
 	k := s.hasher.key(e.Source, e.ID)
-	if _, repeated := b.first[k]; repeated {
+	if j, repeated := b.first[k]; repeated {
 		res.Status, res.Message = events.StatusDuplicate, "repeats an earlier event of this request"
+		if !events.SameContent(&b.events[j], &e) {
+			res.Status, res.Reason, res.Field = events.StatusRejected, events.ReasonConflict, "id"
+			res.Message = fmt.Sprintf("event %d of this request has the same source and id and other content; the first is kept", b.slots[j])
+		}
 		return
 	}
-	b.first[k] = struct{}{}
+	b.first[k] = len(b.events)
 	traced := e.TraceParent == ""
 	if traced {
 		e.TraceParent, e.TraceState = b.tp, b.ts

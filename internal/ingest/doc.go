@@ -15,7 +15,8 @@
 // ingest writes into events without their own) as a fixed allowance, so a retry with other tracing headers
 // splits the same way; a tracestate over 512 bytes is not written into events.
 //
-// An event is reported "duplicate" when its key repeats within the request, when its packet's PubAck says
+// An event is reported "duplicate" when its key and content repeat an earlier event of the request (the same
+// key with other content is rejected as "conflict"; the first is kept), when its packet's PubAck says
 // Duplicate, or when this process remembers having stored the key (recentlyStored: a bounded memory of
 // acknowledged keys). Packets are built from all of a request's valid events first; a packet whose keys are
 // all remembered is not published, one with none remembered is published as built.

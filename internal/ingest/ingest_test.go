@@ -170,13 +170,34 @@ func checkStoredOnce(t *testing.T, s *stack, want int) {
 
 func TestRepeatWithinOneRequestIsADuplicate(t *testing.T) {
 	s := startStack(t, ingest.Config{Partitions: 2})
-	e := goodEvent("same", "AS-1")
-	r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{e, goodEvent("other", "AS-2"), e}))
+	e := goodEvent("same", asset(1))
+	e.TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	retraced := e
+	retraced.TraceParent = "" // the trace context is not content
+	r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{e, goodEvent("other", asset(2)), retraced}))
 	if want, have := []string{"accepted", "accepted", "duplicate"}, r.statuses(); r.code != http.StatusOK || !slices.Equal(want, have) {
 		t.Fatalf("want 200 %v, have %d %v", want, r.code, have)
 	}
 	if n := storedKeys(s.readStored(t))[events.Key{Source: "test/producer", ID: "same"}]; n != 1 {
 		t.Errorf("stored %d times, want 1", n)
+	}
+}
+
+// TestSameKeyWithOtherContentInOneRequestIsAConflict: the first is kept, the other rejected, not a duplicate.
+func TestSameKeyWithOtherContentInOneRequestIsAConflict(t *testing.T) {
+	s := startStack(t, ingest.Config{Partitions: 2})
+	first, other := goodEvent("k", asset(1)), goodEvent("k", asset(1))
+	other.Data = map[string]any{"product": "PRD-TEST-0001", "item": "UNITS", "quantity": "2"}
+	r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{first, other}))
+	if want, have := []string{"accepted", "rejected:conflict"}, r.statuses(); r.code != http.StatusMultiStatus || !slices.Equal(want, have) {
+		t.Fatalf("want 207 %v, have %d %v", want, r.code, have)
+	}
+	if res := r.body.Results[1]; res.Field != "id" || !strings.Contains(res.Message, "event 0") {
+		t.Errorf("conflict %+v: want field id and the first event's index", res)
+	}
+	packets := s.readStored(t)
+	if len(packets) != 1 || len(packets[0].events) != 1 || packets[0].events[0].Data.Quantity.String() != "1.25" {
+		t.Errorf("want the first event stored alone, have %+v", packets)
 	}
 }
 

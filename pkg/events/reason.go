@@ -25,6 +25,8 @@ const (
 	ReasonMissingAttribute   Reason = "missing_attribute"
 	ReasonTooLarge           Reason = "too_large"
 	ReasonTooLate            Reason = "too_late"
+	// ReasonConflict: ingest found two events with one (source, id) and other content in one request.
+	ReasonConflict Reason = "conflict"
 )
 
 // Reasons lists every reason code, for metrics pre-registration and docs tests.
@@ -33,7 +35,7 @@ var Reasons = []Reason{
 	ReasonTooOld, ReasonInFuture, ReasonBadQuantity, ReasonBadAmount,
 	ReasonBadTier, ReasonBadAttribute, ReasonUnknownProduct, ReasonUnknownItem,
 	ReasonUnknownContract, ReasonUnknownMarketplace, ReasonMissingAttribute,
-	ReasonTooLarge, ReasonTooLate,
+	ReasonTooLarge, ReasonTooLate, ReasonConflict,
 }
 
 // Rejection says why an event was refused: a reason code, the offending field
