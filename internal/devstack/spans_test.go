@@ -44,6 +44,26 @@ func hasAttr(key, value string) func(tracetest.SpanStub) bool {
 	}
 }
 
+// attr is the span's attribute key as text ("" when absent).
+func attr(s tracetest.SpanStub, key string) string {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value.Emit()
+		}
+	}
+	return ""
+}
+
+// linkAttr is the link's attribute key as text ("" when absent).
+func linkAttr(l sdkLink, key string) string {
+	for _, kv := range l.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value.Emit()
+		}
+	}
+	return ""
+}
+
 // isParentOf reports whether a span is child's parent.
 func isParentOf(child tracetest.SpanStub) func(tracetest.SpanStub) bool {
 	return func(s tracetest.SpanStub) bool {

@@ -9,15 +9,15 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/usagepipe/usagepipe/internal/devstack"
 )
 
 // TestTraceFollowsOneEventIntoConnect sends events with known traceparents through the whole stack and
-// follows each trace to Connect: the ingest server span continues the producer's trace; an aggregator
-// processing span links to it; a submitter file span links onward to that aggregator work; the Connect HTTP
-// client spans are children of the file span. Once for an event counted in its period's closed value, once
-// for a late event reported as an adjustment in a supplementary file.
+// follows each trace to Connect: the ingest server span continues the producer's trace; its publish span
+// (PRODUCER, the context injected into the NATS headers) is linked by an aggregator processing span with the
+// message's id; a submitter file span of the event's product, period and revision links onward to the
+// aggregator work that folded the event; the Connect HTTP client spans to the emulator are children of that
+// file span. Once for an event counted in its period's closed value (revision 0), once for a late event
+// reported as an adjustment in a supplementary file (revision ≥ 1).
 func TestTraceFollowsOneEventIntoConnect(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	o := testOptions(t, t.TempDir())
@@ -27,18 +27,18 @@ func TestTraceFollowsOneEventIntoConnect(t *testing.T) {
 	product := first.Data.Product
 
 	t.Run("closed period", func(t *testing.T) {
-		producer := producerSpan(1)
-		post(t, st, first, traceHeader(producer))
+		ev := newTracedEvent(t, st, first, producerSpan(1), false)
+		post(t, st, first, traceHeader(ev.producer))
 		waitFor(t, "an accepted usage file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) == 1 })
-		waitForTrace(t, exp, producer)
+		waitForTrace(t, exp, ev)
 	})
 	t.Run("late adjustment", func(t *testing.T) {
 		waitFor(t, "the first file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) >= 1 })
-		producer := producerSpan(2)
 		late := st.Catalogs().ExampleEvent("traced-late", mustTime(t, first.Time)) // its period is closed
-		post(t, st, late, traceHeader(producer))
+		ev := newTracedEvent(t, st, late, producerSpan(2), true)
+		post(t, st, late, traceHeader(ev.producer))
 		waitFor(t, "an accepted supplementary file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) == 2 })
-		waitForTrace(t, exp, producer)
+		waitForTrace(t, exp, ev)
 	})
 }
 
@@ -63,52 +63,19 @@ func mustTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-// waitForTrace polls the exported spans until the producer's chain is complete (the last spans end just
+// waitForTrace polls the exported spans until the event's chain is complete (the last spans end just
 // after the file is accepted), and fails with the first missing hop.
-func waitForTrace(t *testing.T, exp *tracetest.InMemoryExporter, producer trace.SpanContext) {
+func waitForTrace(t *testing.T, exp *tracetest.InMemoryExporter, ev tracedEvent) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	err := followTrace(exp.GetSpans(), producer)
+	err := ev.follow(exp.GetSpans())
 	for err != nil && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
-		err = followTrace(exp.GetSpans(), producer)
+		err = ev.follow(exp.GetSpans())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// followTrace checks each hop of the chain from the producer's span to the Connect HTTP calls and reports
-// the first one missing.
-func followTrace(spans tracetest.SpanStubs, producer trace.SpanContext) error {
-	ingest := spansWhere(spans, func(s tracetest.SpanStub) bool {
-		return serviceOf(s) == devstack.ServiceIngest && s.SpanContext.TraceID() == producer.TraceID()
-	})
-	if !slices.ContainsFunc(ingest, func(s tracetest.SpanStub) bool {
-		return s.SpanKind == trace.SpanKindServer && s.Parent.SpanID() == producer.SpanID()
-	}) {
-		return fmt.Errorf("hop 1: no ingest server span is a child of the producer's span (%d ingest spans in its trace)", len(ingest))
-	}
-	agg := linkedFrom(spans, devstack.ServiceAggregator, ingest)
-	if len(agg) == 0 {
-		return fmt.Errorf("hop 2: no aggregator span links to an ingest span of the producer's trace")
-	}
-	if !slices.ContainsFunc(agg, hasAttr("messaging.system", "nats")) {
-		return fmt.Errorf("hop 2: the aggregator spans linked to ingest lack messaging.system=nats")
-	}
-	files := linkedFrom(spans, devstack.ServiceSubmitter, reachable(spans, devstack.ServiceAggregator, agg))
-	if len(files) == 0 {
-		return fmt.Errorf("hop 3: no submitter span links to the aggregator work that folded the event "+
-			"(the aggregator spans that folded it: %s; submitter spans link only to aggregator spans that do not "+
-			"lead back to them: %s)", names(agg), linkTargets(spans, devstack.ServiceSubmitter))
-	}
-	calls := spansWhere(spans, func(s tracetest.SpanStub) bool {
-		return s.SpanKind == trace.SpanKindClient && slices.ContainsFunc(files, isParentOf(s))
-	})
-	if len(calls) == 0 {
-		return fmt.Errorf("hop 4: no HTTP client span is a child of the submitter file spans %s", names(files))
-	}
-	return nil
 }
 
 // linkedFrom returns the spans of service that link to one of targets.
