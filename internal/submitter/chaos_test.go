@@ -1,12 +1,15 @@
 package submitter
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -20,31 +23,102 @@ var chaosFaults = []usageapitest.Fault{
 	{Kind: usageapitest.FaultCommitDrop, Probability: 0.12},
 }
 
-// checkEveryPeriodAcceptedOnce waits until every period's file is accepted and checks that Connect holds
-// exactly one live file per external id, with every record of its period.
-func checkEveryPeriodAcceptedOnce(t *testing.T, env *testEnv, records map[int][]events.PeriodRecord, timeout time.Duration) {
+// periodTruth is what a test wrote for one period: its closed records, its adjustments, and the
+// subscription Connect has no asset for ("" if none), whose records are refused and dead-lettered.
+type periodTruth struct {
+	closed, adjusted []events.PeriodRecord
+	unknown          string
+}
+
+// billed is what Connect must hold for the period: every record reported, but the unknown subscription's.
+func (p periodTruth) billed() map[string]events.Decimal {
+	sums := truth(p.closed, p.adjusted)
+	for k := range sums {
+		if p.unknown != "" && strings.HasPrefix(k, p.unknown+"/") {
+			delete(sums, k)
+		}
+	}
+	return sums
+}
+
+// checkEveryPeriodAcceptedOnce waits until every period's file and supplements are accepted and checks
+// that Connect holds what was billed, that it ever created exactly one file per external id (a duplicate
+// created and then deleted counts too: the emulator keeps deleted files), and that every refused record
+// was dead-lettered exactly once.
+func checkEveryPeriodAcceptedOnce(t *testing.T, env *testEnv, periods map[int]periodTruth, timeout time.Duration) {
 	t.Helper()
-	for n, recs := range records {
+	files := 0
+	for n, p := range periods {
 		id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1}
-		e := env.waitState(id, timeout, StateAccepted)
-		sameTotals(t, connectTotals(env, e.FileID), truth(recs))
+		fileIDs := []string{env.waitState(id, timeout, StateAccepted).FileID}
+		if len(p.adjusted) > 0 {
+			for _, e := range env.waitSupplements(period(n), timeout) {
+				if e.State == StateAccepted {
+					fileIDs = append(fileIDs, e.FileID)
+				}
+			}
+		}
+		files += len(fileIDs)
+		sameTotals(t, connectTotals(env, fileIDs...), p.billed())
 	}
-	deleted := 0
+	ids, twice := createdOnce(env)
+	for _, problem := range twice {
+		t.Error(problem)
+	}
+	if ids != files {
+		t.Errorf("%d external ids in Connect, want %d", ids, files)
+	}
+	checkRefusedOnce(t, env, periods)
+	t.Logf("%d periods, %d files, each created once", len(periods), files)
+}
+
+// createdOnce counts the external ids of every file Connect ever created, deleted ones included (the
+// emulator keeps them), and says which ones more than one file had.
+func createdOnce(env *testEnv) (ids int, twice []string) {
+	created := map[string][]string{}
 	for _, f := range env.emu.Files() {
-		if f.Status == usageapi.FileStatusDeleted {
-			deleted++
-		}
+		created[f.ExternalID] = append(created[f.ExternalID], f.ID+" "+string(f.Status))
 	}
-	live := liveFiles(env)
-	for x, fs := range live {
+	for x, fs := range created {
 		if len(fs) != 1 {
-			t.Errorf("external id %s has %d live files", x, len(fs))
+			twice = append(twice, fmt.Sprintf("external id %s: Connect created %d files, want 1: %v", x, len(fs), fs))
 		}
 	}
-	if len(live) != len(records) {
-		t.Errorf("%d external ids in Connect, want %d", len(live), len(records))
+	return len(created), twice
+}
+
+// checkRefusedOnce wants exactly one dead letter per record of each period's unknown subscription, and no
+// other.
+func checkRefusedOnce(t *testing.T, env *testEnv, periods map[int]periodTruth) {
+	t.Helper()
+	want := map[string]int{}
+	for _, p := range periods {
+		for i := range p.closed {
+			if p.closed[i].Subscription == p.unknown {
+				want[p.closed[i].RecordID()] = 1
+			}
+		}
 	}
-	t.Logf("%d periods, each one accepted file; %d duplicate files created and deleted by find-or-create", len(records), deleted)
+	got := map[string]int{}
+	for _, dl := range env.deadLetters() {
+		var r events.PeriodRecord
+		if err := json.Unmarshal(dl.OriginalPayload(), &r); err != nil {
+			t.Fatal(err)
+		}
+		got[r.RecordID()]++
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("dead letters per record %v, want %v", got, want)
+	}
+}
+
+// closedTruths are the truths of periods with closed records only.
+func closedTruths(records map[int][]events.PeriodRecord) map[int]periodTruth {
+	out := map[int]periodTruth{}
+	for n, r := range records {
+		out[n] = periodTruth{closed: r}
+	}
+	return out
 }
 
 func TestFaultsAndRestartsStillGiveOneAcceptedFilePerPeriod(t *testing.T) {
@@ -66,7 +140,7 @@ func TestFaultsAndRestartsStillGiveOneAcceptedFilePerPeriod(t *testing.T) {
 		stop()
 	}
 	env.start(env.options())
-	checkEveryPeriodAcceptedOnce(t, env, records, 60*time.Second)
+	checkEveryPeriodAcceptedOnce(t, env, closedTruths(records), 60*time.Second)
 	env.emu.ClearFaults()
 }
 
@@ -83,5 +157,5 @@ func TestTwoSubmittersShareTheLedger(t *testing.T) {
 	for n := range 6 {
 		records[n] = env.closePeriod(period(n), subs)
 	}
-	checkEveryPeriodAcceptedOnce(t, env, records, 60*time.Second)
+	checkEveryPeriodAcceptedOnce(t, env, closedTruths(records), 60*time.Second)
 }

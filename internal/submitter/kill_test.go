@@ -9,12 +9,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 // childEnvVar makes the test binary run the submitter command instead of the tests (see TestMain).
@@ -123,13 +122,25 @@ func TestSIGKILLedSubmitterStillGivesOneAcceptedFilePerPeriod(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	records := map[int][]events.PeriodRecord{}
+	periods := map[int]periodTruth{}
 	for n := range 8 {
-		records[n] = env.closePeriod(period(n), subs)
+		var p periodTruth
+		withUsage := subs
+		if n == 3 { // a subscription Connect has no asset for: a repair, with dead letters, under the kills
+			p.unknown = "AS-0007-UNKNOWN"
+			withUsage = append(slices.Clone(subs), p.unknown)
+		}
+		p.closed = env.closePeriod(period(n), withUsage)
+		if n == 5 { // a supplement of the first period
+			first := periods[0]
+			first.adjusted = env.adjustOne(period(0), subs[0])
+			periods[0] = first
+		}
+		periods[n] = p
 		time.Sleep(300 * time.Millisecond) // spreads the periods over the kills
 	}
 	close(stopKiller)
 	<-killerDone
 	t.Logf("submitter SIGKILLed %d times", kills)
-	checkEveryPeriodAcceptedOnce(t, env, records, 90*time.Second)
+	checkEveryPeriodAcceptedOnce(t, env, periods, 90*time.Second)
 }

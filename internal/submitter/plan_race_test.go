@@ -74,8 +74,9 @@ func (env *testEnv) planner(limit int) (*Submitter, *hookedBus) {
 	return s, hb
 }
 
-// adjustOne commits one adjustment message of pd: sub's CPU_HOURS and API_CALLS, revision 1.
-func (env *testEnv) adjustOne(pd events.Period, sub string) {
+// adjustOne commits one adjustment message of pd, sub's CPU_HOURS and API_CALLS (revision 1), and returns
+// the adjustments.
+func (env *testEnv) adjustOne(pd events.Period, sub string) []events.PeriodRecord {
 	var recs []events.PeriodRecord
 	for _, item := range []string{"CPU_HOURS", "API_CALLS"} {
 		recs = append(recs, events.PeriodRecord{Kind: events.RecordAdjustment, Product: testProduct, Contract: testContract,
@@ -84,6 +85,7 @@ func (env *testEnv) adjustOne(pd events.Period, sub string) {
 			Partition: events.Partition(sub, testPartitions)})
 	}
 	env.agg.adjust(env.t, recs)
+	return recs
 }
 
 // deliveries returns the messages on filter as a consumer would deliver them.
