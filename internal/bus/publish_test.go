@@ -5,9 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/natsembed"
 )
 
 func TestPublishBatchReportsDuplicates(t *testing.T) {
@@ -75,22 +79,31 @@ func TestPublishRejectsPermanentErrors(t *testing.T) {
 
 // TestPublishBatchAcrossRestart restarts the server while several publishers run: every acknowledged message
 // is stored, and no message is stored twice.
+// TestPublishBatchAcrossRestart restarts the server while publishers send batches, until some publish had to
+// be republished (so the restart was really crossed); every message is stored exactly once.
 func TestPublishBatchAcrossRestart(t *testing.T) {
-	srv, c := setup(t)
+	srv := natsembed.StartTest(t)
+	var republished counter
+	c, err := Connect(testContext(t), Config{URL: srv.URL(), Name: t.Name(), Log: slog.New(&republished)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Provision(testContext(t), Topology{}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := testContext(t)
-	const publishers, batches, size = 3, 30, 100
+	const publishers, size = 3, 100
 	var (
-		mu    sync.Mutex
-		acked = map[string]uint64{} // msg id -> seq
-		wg    sync.WaitGroup
+		mu       sync.Mutex
+		acked    = map[string]uint64{} // msg id -> seq
+		wg       sync.WaitGroup
+		stop     atomic.Bool
+		progress = make(chan struct{}, 1)
 	)
-	restartAt := make(chan struct{})
 	for p := range publishers {
 		wg.Go(func() {
-			for b := range batches {
-				if p == 0 && b == batches/3 {
-					close(restartAt)
-				}
+			for b := 0; !stop.Load(); b++ {
 				msgs := make([]Msg, size)
 				for i := range msgs {
 					msgs[i] = eventMsg(p, fmt.Sprintf("p%d-b%d-m%d", p, b, i), "payload")
@@ -105,18 +118,44 @@ func TestPublishBatchAcrossRestart(t *testing.T) {
 					acked[msgs[i].Header.Get(HeaderMsgID)] = a.Seq
 				}
 				mu.Unlock()
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
-	<-restartAt
-	if err := srv.Restart(); err != nil {
-		t.Fatal(err)
+	for restart := 0; republished.n.Load() == 0; restart++ {
+		if restart == 20 {
+			t.Fatal("20 restarts and no publish had to be republished")
+		}
+		<-progress
+		if err := srv.Restart(); err != nil {
+			t.Fatal(err)
+		}
 	}
+	<-progress // after the restart
+	stop.Store(true)
 	wg.Wait()
-	checkStoredOnce(t, c, acked, publishers*batches*size)
+	t.Logf("%d republish rounds", republished.n.Load())
+	mu.Lock()
+	defer mu.Unlock()
+	checkStoredOnce(t, c, acked, len(acked))
 }
 
-// checkStoredOnce verifies that the events stream holds exactly the acknowledged ids, once each, at their seqs.
+// counter is a slog handler counting PublishBatch's "republishing" records (at every level).
+type counter struct{ n atomic.Int64 }
+
+func (h *counter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *counter) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *counter) WithGroup(string) slog.Handler            { return h }
+func (h *counter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "bus: republishing" {
+		h.n.Add(1)
+	}
+	return nil
+}
+
 func checkStoredOnce(t *testing.T, c *Conn, acked map[string]uint64, want int) {
 	t.Helper()
 	if len(acked) != want {
