@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,9 @@ type fileStore struct {
 	files      []*FileDetail
 	dropCreate int                // commit the next N creates, then drop the connection
 	failCreate int                // answer the next N creates 503 without committing
+	lagLists   int                // a created file is missing from the next N lists (list lag)
+	hidden     map[string]int     // file id → lists it is still missing from
+	noFilter   bool               // lists ignore the external_id filter, like a server that drops it
 	onCreate   func(s *fileStore) // runs after a create commits, under the lock
 	log        []string
 }
@@ -60,11 +64,18 @@ func (s *fileStore) list(w http.ResponseWriter, r *http.Request) {
 	}
 	page := []File{}
 	for _, f := range s.files {
-		if f.ExternalID == strings.Trim(ext, `"`) {
+		if s.hidden[f.ID] > 0 {
+			s.hidden[f.ID]--
+			continue
+		}
+		if s.noFilter || f.ExternalID == strings.Trim(ext, `"`) {
 			page = append(page, f.File)
 		}
 	}
-	w.Header().Set("Content-Range", PageRange(0, len(page), len(page)).String())
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	total := len(page)
+	page = page[:min(limit, total)]
+	w.Header().Set("Content-Range", PageRange(0, len(page), total).String())
 	writeJSON(w, 200, page)
 }
 
@@ -79,6 +90,12 @@ func (s *fileStore) create(w http.ResponseWriter, body []byte) {
 		s.t.Error(err)
 	}
 	f := s.add(req.ExternalID, time.Date(2026, 11, 25, 12, 0, len(s.files), 0, time.UTC))
+	if s.lagLists > 0 {
+		if s.hidden == nil {
+			s.hidden = map[string]int{}
+		}
+		s.hidden[f.ID] = s.lagLists
+	}
 	if s.onCreate != nil {
 		s.onCreate(s)
 	}
@@ -149,6 +166,45 @@ func TestFindOrCreateAfterDroppedCreateMakesOneFile(t *testing.T) {
 	}
 }
 
+// TestFindOrCreateWaitsOutListLag: the create's answer is lost and the list lags behind it: looking again
+// after short waits finds the file instead of creating a second one.
+func TestFindOrCreateWaitsOutListLag(t *testing.T) {
+	store, c := newFileStore(t)
+	store.dropCreate, store.lagLists = 1, 3
+	f, created, err := c.FindOrCreateFile(ctxT(t), CreateFileRequest{ExternalID: extID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live := store.live(extID); len(live) != 1 || f.ID != live[0] || !created {
+		t.Errorf("live files %v, returned %s (created %v); want exactly one, returned, created", live, f.ID, created)
+	}
+}
+
+// TestFindOrCreateRefusesAnIgnoredFilter: a lookup that answers other files (the server ignored the
+// filter) fails at once, after one page, and creates nothing.
+func TestFindOrCreateRefusesAnIgnoredFilter(t *testing.T) {
+	store, c := newFileStore(t)
+	store.noFilter = true
+	for range 3 * findPageSize {
+		store.add("someone-else", time.Now())
+	}
+	_, _, err := c.FindOrCreateFile(ctxT(t), CreateFileRequest{ExternalID: extID})
+	if !errors.Is(err, ErrFilterIgnored) {
+		t.Fatalf("err %v, want ErrFilterIgnored", err)
+	}
+	if calls := store.calls(); !slices.Equal(calls, []string{"GET /usage/files"}) {
+		t.Errorf("calls %q, want one list", calls)
+	}
+}
+
+func TestLagWaits(t *testing.T) {
+	got := lagWaits(2 * time.Second)
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("lagWaits(2s) = %v, want %v", got, want)
+	}
+}
+
 func TestFindOrCreateFindsExisting(t *testing.T) {
 	store, c := newFileStore(t)
 	store.add(extID, time.Now())
@@ -177,7 +233,12 @@ func TestFindOrCreateLooksAgainAfter5xx(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := store.calls()
-	want := []string{"GET /usage/files", "POST /usage/files", "GET /usage/files", "POST /usage/files", "GET /usage/files"}
+	// A 503 may hide a created file: the lookup is repeated after each lag wait before creating again.
+	want := []string{"GET /usage/files", "POST /usage/files"}
+	for range 1 + len(lagWaits(DefaultRetryPolicy.ListLag)) {
+		want = append(want, "GET /usage/files")
+	}
+	want = append(want, "POST /usage/files", "GET /usage/files")
 	if len(calls) < len(want) || !slices.Equal(calls[:len(want)], want) {
 		t.Errorf("calls %q, want to start %q", calls, want)
 	}

@@ -15,6 +15,9 @@ type RetryPolicy struct {
 	Multiplier          float64       // growth per attempt; default 2
 	RandomizationFactor float64       // jitter, wait × (1 ± f); default 0.5; negative means none
 	MaxAttempts         int           // attempts in all, 0 = unlimited within MaxElapsedTime; 1 = no retry
+	// ListLag is how far a list may lag behind a create: after a create that may have happened,
+	// FindOrCreateFile keeps looking for the file for up to this long before creating again; default 2s.
+	ListLag time.Duration
 
 	// OnRetry, if set, is called before each wait with the call's context (the submitter adds
 	// a span event). It must not block.
@@ -37,6 +40,7 @@ var DefaultRetryPolicy = RetryPolicy{
 	MaxElapsedTime:      20 * time.Second,
 	Multiplier:          2,
 	RandomizationFactor: 0.5,
+	ListLag:             2 * time.Second,
 }
 
 // NoRetry makes every call a single attempt.
@@ -55,6 +59,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.Multiplier < 1 {
 		p.Multiplier = d.Multiplier
+	}
+	if p.ListLag <= 0 {
+		p.ListLag = d.ListLag
 	}
 	if p.RandomizationFactor == 0 {
 		p.RandomizationFactor = d.RandomizationFactor

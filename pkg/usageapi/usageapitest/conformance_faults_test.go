@@ -38,6 +38,24 @@ func testFaults(t *testing.T, tg *target) {
 			tg.faultyLifecycle(t, em, name, faults)
 		})
 	}
+	t.Run("commit-drop with list lag", func(t *testing.T) { testDroppedCreateWithListLag(t, tg, em) })
+}
+
+// testDroppedCreateWithListLag: the create happens but its answer is lost, and lists miss the new file
+// for a while: find-or-create still ends with exactly one file.
+func testDroppedCreateWithListLag(t *testing.T, tg *target, em *usageapitest.Emulator) {
+	faults, err := usageapitest.ParseFaults("commit-drop,list-lag:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(t, em, "files.create", faults)
+	f, created, err := tg.vendor.FindOrCreateFile(ctx(t), tg.createRequest("lagging"))
+	if err != nil || !created {
+		t.Fatalf("FindOrCreateFile: created %v, %v", created, err)
+	}
+	if live := tg.filesWithExternalID(t, tg.run+"lagging"); len(live) != 1 || live[0].ID != f.ID {
+		t.Fatalf("%d live files with the external id, want exactly %s", len(live), f.ID)
+	}
 }
 
 // checkFaultShows proves the fault is really injected: a client that does not retry sees it (a latency

@@ -71,8 +71,12 @@ func targets() map[string]func(t *testing.T) *target {
 	return out
 }
 
-// fastRetry keeps the suite quick: faults are retried within milliseconds (429 still waits Retry-After).
-var fastRetry = usageapi.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 30 * time.Second}
+// fastRetry keeps the suite quick: faults are retried within milliseconds (429 still waits Retry-After),
+// and the emulator's list lags are short. realRetry leaves a real Connect's list lag at the default.
+var (
+	fastRetry = usageapi.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 30 * time.Second, ListLag: 200 * time.Millisecond}
+	realRetry = usageapi.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 30 * time.Second}
+)
 
 func emulatorTarget(t *testing.T) *target {
 	em := usageapitest.New(usageapitest.Options{APIKeys: []string{vendorKey}, ProviderAPIKeys: []string{providerKey}})
@@ -107,7 +111,7 @@ func connectTarget(t *testing.T) *target {
 	}
 	base := os.Getenv("CONNECT_API_URL")
 	tg := &target{
-		name: "connect", baseURL: base, vendor: newClient(t, base, os.Getenv("CONNECT_API_KEY")),
+		name: "connect", baseURL: base, vendor: newClientWith(t, base, os.Getenv("CONNECT_API_KEY"), realRetry),
 		fx: fixture{
 			product: env("CONNECT_PRODUCT_ID"), contract: env("CONNECT_CONTRACT_ID"), itemMPN: env("CONNECT_ITEM_MPN"),
 			precision: precision, assetID: env("CONNECT_ASSET_ID"), schema: events.SchemaQT,
@@ -115,14 +119,19 @@ func connectTarget(t *testing.T) *target {
 		run: runPrefix(), period: lastMonth(time.Now()),
 	}
 	if k := os.Getenv("CONNECT_PROVIDER_API_KEY"); k != "" {
-		tg.provider = newClient(t, base, k)
+		tg.provider = newClientWith(t, base, k, realRetry)
 	}
 	return tg
 }
 
 func newClient(t *testing.T, base, key string) *usageapi.Client {
 	t.Helper()
-	c, err := usageapi.New(base, key, usageapi.WithRetry(fastRetry))
+	return newClientWith(t, base, key, fastRetry)
+}
+
+func newClientWith(t *testing.T, base, key string, policy usageapi.RetryPolicy) *usageapi.Client {
+	t.Helper()
+	c, err := usageapi.New(base, key, usageapi.WithRetry(policy))
 	if err != nil {
 		t.Fatal(err)
 	}

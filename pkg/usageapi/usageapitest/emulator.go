@@ -68,6 +68,7 @@ type Emulator struct {
 	changed chan struct{}           // closed and replaced at every change
 	busy    int                     // scheduled background steps not yet run
 	parsed  map[string]parsedUpload // by file id: the workbook read at upload, until it is processed
+	lagging map[string]lagging      // by file id: files a list lag hides from lists (FaultListLag)
 	timers  map[*time.Timer]struct{}
 	closed  bool
 
@@ -86,6 +87,7 @@ func New(opts Options) *Emulator {
 		changed: make(chan struct{}),
 		timers:  map[*time.Timer]struct{}{},
 		parsed:  map[string]parsedUpload{},
+		lagging: map[string]lagging{},
 	}
 	e.saves.cond = sync.NewCond(&e.saves.mu)
 	return e

@@ -13,6 +13,10 @@ import (
 // withFaults applies the next fault of route, if any, around serve.
 func (e *Emulator) withFaults(route string, serve http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if lag, ok := e.faults.lag(route); ok {
+			e.logger.Info("emulator fault", "route", route, "fault", string(lag.Kind))
+			r = withListLag(r, lag)
+		}
 		f, ok := e.faults.next(route)
 		if !ok {
 			serve(w, r)

@@ -26,6 +26,10 @@ const (
 	// FaultCommitDrop serves the request (the change is made and persisted), then closes the connection
 	// instead of answering: the client sees a network error although the operation happened.
 	FaultCommitDrop FaultKind = "commit-drop"
+	// FaultListLag (files.create only) hides the file a create makes from GET /usage/files for the next
+	// Lists list requests, or for Delay: a list lagging behind a create, as an index does. GET by id still
+	// finds it. It combines with the other faults of the same request (e.g. a commit-drop).
+	FaultListLag FaultKind = "list-lag"
 )
 
 // Fault is one injected failure. A route's faults apply in order to its successive requests: each applies
@@ -34,7 +38,8 @@ const (
 type Fault struct {
 	Kind        FaultKind
 	Status      int           // FaultStatus: 500, 502 or 503
-	Delay       time.Duration // FaultLatency: the delay; FaultThrottle: Retry-After (default 1s)
+	Delay       time.Duration // FaultLatency: the delay; FaultThrottle: Retry-After (default 1s); FaultListLag: how long
+	Lists       int           // FaultListLag: how many list requests miss the file (when Delay is 0)
 	Times       int
 	Probability float64
 }
@@ -43,8 +48,9 @@ type Fault struct {
 var ErrFaultSpec = errors.New("usageapitest: bad fault spec")
 
 // ParseFaults parses a comma-separated fault list, each `kind[:arg][*N|*forever|~P]`:
-// latency:200ms, 429, 429:3s, 500, 502, 503, reset, commit-drop (alias commit-then-drop); `*N` applies it
-// to N requests, `*forever` to all, `~0.2` to each request with probability 0.2.
+// latency:200ms, 429, 429:3s, 500, 502, 503, reset, commit-drop (alias commit-then-drop), list-lag:N (N list
+// requests) or list-lag:300ms; `*N` applies it to N requests, `*forever` to all, `~0.2` to each request with
+// probability 0.2.
 func ParseFaults(spec string) ([]Fault, error) {
 	var out []Fault
 	for _, part := range strings.Split(spec, ",") {
@@ -88,9 +94,26 @@ func parseFault(s string) (Fault, error) {
 		f.Kind = FaultReset
 	case "commit-drop", "commit-then-drop":
 		f.Kind = FaultCommitDrop
+	case "list-lag":
+		return parseListLag(f, arg, bad)
 	default:
 		return bad("unknown kind %q", kind)
 	}
+	return f, nil
+}
+
+// parseListLag reads the argument of list-lag: a count of list requests or a duration.
+func parseListLag(f Fault, arg string, bad func(string, ...any) (Fault, error)) (Fault, error) {
+	f.Kind = FaultListLag
+	if n, err := strconv.Atoi(arg); err == nil && n > 0 {
+		f.Lists = n
+		return f, nil
+	}
+	d, err := time.ParseDuration(arg)
+	if err != nil || d <= 0 {
+		return bad("list-lag needs a positive count of list requests or a duration")
+	}
+	f.Delay = d
 	return f, nil
 }
 
@@ -147,13 +170,27 @@ func (t *faultTable) set(route string, faults []Fault) {
 }
 
 // next returns the fault the next request on route meets, if any (the route's own faults first, then
-// those set for "*").
+// those set for "*"). List lags are not counted here: see lag.
 func (t *faultTable) next(route string) (Fault, bool) {
+	return t.take(route, func(k FaultKind) bool { return k != FaultListLag })
+}
+
+// lag returns the list lag the next request on route meets, if any; it applies besides the fault next gives.
+func (t *faultTable) lag(route string) (Fault, bool) {
+	if route != routeFilesCreate {
+		return Fault{}, false
+	}
+	return t.take(route, func(k FaultKind) bool { return k == FaultListLag })
+}
+
+// take consumes the first fault of route (then of "*") whose kind is wanted and that applies.
+func (t *faultTable) take(route string, wanted func(FaultKind) bool) (Fault, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, key := range []string{route, "*"} {
 		for _, f := range t.routes[key] {
 			switch {
+			case !wanted(f.Kind):
 			case f.Probability > 0:
 				if rand.Float64() < f.Probability {
 					return f.Fault, true
@@ -172,6 +209,11 @@ func (t *faultTable) next(route string) (Fault, bool) {
 func (e *Emulator) SetFaults(route string, faults ...Fault) error {
 	if route != "*" && !knownRoute(route) {
 		return fmt.Errorf("%w: unknown route %q", ErrFaultSpec, route)
+	}
+	for _, f := range faults {
+		if f.Kind == FaultListLag && route != routeFilesCreate && route != "*" {
+			return fmt.Errorf("%w: list-lag applies to %s, not %s", ErrFaultSpec, routeFilesCreate, route)
+		}
 	}
 	e.faults.set(route, faults)
 	return nil

@@ -21,7 +21,7 @@ func (e *Emulator) listFiles(w http.ResponseWriter, r *http.Request, _ caller) e
 		return err
 	}
 	e.mu.Lock()
-	pg, err := fileResource.list(q, e.st.files)
+	pg, err := fileResource.list(q, e.listedFilesLocked())
 	items := make([]usageapi.File, len(pg.items))
 	for i, f := range pg.items {
 		items[i] = fileList(f)
@@ -45,6 +45,7 @@ func (e *Emulator) createFile(w http.ResponseWriter, r *http.Request, c caller) 
 		if err != nil {
 			return nil, err
 		}
+		e.hideLocked(r, f.ID)
 		return e.fileCreated(f, base), nil
 	})
 	if err != nil {

@@ -23,7 +23,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, c caller) error
 func (e *Emulator) routes() []route {
 	return []route{
 		{"files.list", "GET", "/usage/files", roleAny, e.listFiles},
-		{"files.create", "POST", "/usage/files", roleVendor, e.createFile},
+		{routeFilesCreate, "POST", "/usage/files", roleVendor, e.createFile},
 		{"files.get", "GET", "/usage/files/{id}", roleAny, e.getFile},
 		{"files.update", "PUT", "/usage/files/{id}", roleVendor, e.updateFile},
 		{"files.upload", "POST", "/usage/files/{id}/upload", roleVendor, e.uploadFile},
@@ -63,8 +63,12 @@ func (e *Emulator) routes() []route {
 	}
 }
 
-// routeDownloads is the fault-injection name of the signed download links (no API key needed).
-const routeDownloads = "downloads"
+// Route names the emulator's code refers to: the signed download links (no API key needed), and the
+// create of usage files (the only route a list lag applies to).
+const (
+	routeDownloads   = "downloads"
+	routeFilesCreate = "files.create"
+)
 
 // Routes returns the operation names fault injection accepts, besides "*".
 func Routes() []string {
