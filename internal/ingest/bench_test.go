@@ -40,7 +40,7 @@ func BenchmarkPostBatch500(b *testing.B) {
 func stampedBatch(b *testing.B, n int) ([]byte, []int) {
 	var batch []ev
 	for i := range n {
-		e := goodEvent(fmt.Sprintf("00000000-%04d", i), fmt.Sprintf("AS-%04d", i%300))
+		e := goodEvent(fmt.Sprintf("00000000-%04d", i), asset(i%300))
 		e.Time = time.Now().Add(-time.Duration(i) * time.Second).UTC().Format(time.RFC3339Nano)
 		batch = append(batch, e)
 	}

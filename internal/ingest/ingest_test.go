@@ -20,13 +20,13 @@ import (
 
 func TestMixedBatchStoresExactlyTheGoodEvents(t *testing.T) {
 	s := startStack(t, ingest.Config{Partitions: 4})
-	unknownProduct := goodEvent("bad-1", "AS-0001")
+	unknownProduct := goodEvent("bad-1", asset(1))
 	unknownProduct.Data["product"] = "PRD-NOPE"
-	tooPrecise := goodEvent("bad-2", "AS-0002")
+	tooPrecise := goodEvent("bad-2", asset(2))
 	tooPrecise.Data["quantity"] = "1.001"
 	batch := []any{
-		goodEvent("e-3", "AS-0003"), unknownProduct, goodEvent("e-1", "AS-0001"), 42, tooPrecise,
-		goodEvent("e-2", "AS-0002"), goodEvent("e-4", "AS-0003"),
+		goodEvent("e-3", asset(3)), unknownProduct, goodEvent("e-1", asset(1)), 42, tooPrecise,
+		goodEvent("e-2", asset(2)), goodEvent("e-4", asset(3)),
 	}
 	r := s.post(t, ingest.MediaBatch, mustJSON(t, batch))
 
@@ -203,10 +203,10 @@ func TestSameKeyWithOtherContentInOneRequestIsAConflict(t *testing.T) {
 
 func TestStatusCodes(t *testing.T) {
 	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []string{"key-a", "key-b"}, MaxBody: 4 << 10, MaxBatch: 3})
-	one := mustJSON(t, goodEvent("one", "AS-1"))
-	three := mustJSON(t, []ev{goodEvent("a", "AS-1"), goodEvent("b", "AS-1"), goodEvent("c", "AS-1")})
-	four := mustJSON(t, []ev{goodEvent("a", "AS-1"), goodEvent("b", "AS-1"), goodEvent("c", "AS-1"), goodEvent("d", "AS-1")})
-	bad := goodEvent("bad", "AS-1")
+	one := mustJSON(t, goodEvent("one", asset(1)))
+	three := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1))})
+	four := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1)), goodEvent("d", asset(1))})
+	bad := goodEvent("bad", asset(1))
 	bad.Data["item"] = "NOPE"
 	auth := []string{"Authorization", "Bearer key-b"}
 	tests := []struct {
@@ -244,9 +244,9 @@ func TestStatusCodes(t *testing.T) {
 
 func TestMetricsCountEventsByStatusAndReason(t *testing.T) {
 	s := startStack(t, ingest.Config{Partitions: 2})
-	bad := goodEvent("bad", "AS-1")
+	bad := goodEvent("bad", asset(1))
 	bad.Time = "yesterday"
-	s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent("good", "AS-1"), bad}))
+	s.post(t, ingest.MediaBatch, mustJSON(t, []ev{goodEvent("good", asset(1)), bad}))
 	resp, err := http.Get(s.http.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func TestRunServesUntilCancelledAndNeverLogsKeys(t *testing.T) {
 		done <- ingest.Run(ctx, []string{"--http-addr", "127.0.0.1:0", "--catalog", catalogPath}, func(k string) string { return env[k] }, &out)
 	}()
 	base := "http://" + listenAddr(t, &out, done)
-	r, err := postTo(testContext(t), base, ingest.MediaCloudEvent, mustJSON(t, goodEvent("run-1", "AS-1")), "Authorization", "Bearer "+key)
+	r, err := postTo(testContext(t), base, ingest.MediaCloudEvent, mustJSON(t, goodEvent("run-1", asset(1))), "Authorization", "Bearer "+key)
 	if err != nil || r.code != http.StatusOK {
 		t.Fatalf("post: %v %d %s", err, r.code, r.raw)
 	}

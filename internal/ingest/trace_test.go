@@ -15,7 +15,7 @@ func TestTraceContextFlowsFromProducerToPacketAndEvents(t *testing.T) {
 	s := startStack(t, ingest.Config{Partitions: 1})
 	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	const ownTraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	plain, traced := goodEvent("plain", "AS-1"), goodEvent("traced", "AS-1")
+	plain, traced := goodEvent("plain", asset(1)), goodEvent("traced", asset(1))
 	traced.TraceParent = ownTraceParent
 	r := s.post(t, ingest.MediaBatch, mustJSON(t, []ev{plain, traced}), "traceparent", "00-"+traceID+"-"+parentID+"-01")
 	if r.code != 200 {

@@ -18,6 +18,7 @@ const (
 	ReasonBadAmount          Reason = "bad_amount"
 	ReasonBadTier            Reason = "bad_tier"
 	ReasonBadAttribute       Reason = "bad_attribute"
+	ReasonBadSubject         Reason = "bad_subject"
 	ReasonUnknownProduct     Reason = "unknown_product"
 	ReasonUnknownItem        Reason = "unknown_item"
 	ReasonUnknownContract    Reason = "unknown_contract"
@@ -33,7 +34,7 @@ const (
 var Reasons = []Reason{
 	ReasonBadJSON, ReasonMissingField, ReasonBadSpecVersion, ReasonBadTime,
 	ReasonTooOld, ReasonInFuture, ReasonBadQuantity, ReasonBadAmount,
-	ReasonBadTier, ReasonBadAttribute, ReasonUnknownProduct, ReasonUnknownItem,
+	ReasonBadTier, ReasonBadAttribute, ReasonBadSubject, ReasonUnknownProduct, ReasonUnknownItem,
 	ReasonUnknownContract, ReasonUnknownMarketplace, ReasonMissingAttribute,
 	ReasonTooLarge, ReasonTooLate, ReasonConflict,
 }

@@ -12,8 +12,9 @@ const (
 
 // Validate checks a decoded event against the catalog at instant now and
 // returns nil when it is valid. Checks run in a fixed order (envelope, product
-// and item, time, contract and marketplace, quantity, amount, tier,
-// attributes) and the first failure is reported.
+// and item, subject, time, contract and marketplace, quantity, amount, tier,
+// attributes) and the first failure is reported. Only ingest calls it; the
+// aggregator's fold keeps its own checks of what it needs.
 func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	if r := validateEnvelope(e); r != nil {
 		return r
@@ -25,6 +26,9 @@ func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	it, ok := p.Item(e.Data.Item)
 	if !ok {
 		return reject(ReasonUnknownItem, "data.item", "product %s has no item %q", p.ID, clip(e.Data.Item))
+	}
+	if r := p.validateSubject(e.Subject); r != nil {
+		return r
 	}
 	if r := p.validateTime(e.Time, now); r != nil {
 		return r
@@ -153,4 +157,27 @@ func (it *Item) validateAttributes(attrs map[string]string) *Rejection {
 		return reject(ReasonMissingAttribute, "data.attributes."+it.UniqueAttribute, "item %s counts distinct values of attribute %q", it.MPN, it.UniqueAttribute)
 	}
 	return nil
+}
+
+// validateSubject: a product that finds assets by asset.id needs a Connect
+// asset id; with parameter.<id> any subject is the vendor's.
+func (p *Product) validateSubject(subject string) *Rejection {
+	if p.AssetSearch != "" && p.AssetSearch != DefaultAssetSearch || IsAssetID(subject) {
+		return nil
+	}
+	return reject(ReasonBadSubject, "subject", "product %s finds assets by asset.id, and %q is not a Connect asset id AS-dddd-dddd-dddd", p.ID, clip(subject))
+}
+
+// IsAssetID reports whether s has the form of a Connect asset id,
+// AS-dddd-dddd-dddd (d a decimal digit).
+func IsAssetID(s string) bool {
+	if len(s) != len("AS-0000-0000-0000") || s[:3] != "AS-" {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		if dash := (i-2)%5 == 0; dash != (s[i] == '-') || !dash && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -36,6 +36,14 @@ products:
     period: {kind: daily}
     items:
       - {mpn: MIN, precision: decimal(4), aggregation: sum}
+  - id: PRD-PARAM
+    schema: QT
+    currency: EUR
+    contracts: [CRD-5]
+    period: {kind: daily}
+    asset_search: parameter.subscription_id
+    items:
+      - {mpn: GB, precision: integer, aggregation: sum}
 `
 
 var testNow = time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
@@ -51,7 +59,7 @@ func testCatalog(t testing.TB) *Catalog {
 
 // goodEvent is a valid event for PRD-QT/GB as JSON; tests edit it with strings.Replace.
 const goodEvent = `{"specversion":"1.0","id":"ev-1","source":"/meter/eu-1","type":"io.usagepipe.usage.v1",` +
-	`"subject":"AS-1234-5678","time":"2026-05-20T11:59:00.123456789+02:00",` +
+	`"subject":"AS-1234-5678-9012","time":"2026-05-20T11:59:00.123456789+02:00",` +
 	`"data":{"product":"PRD-QT","item":"GB","quantity":"12.5","attributes":{"region":"eu"}}}`
 
 func TestDecodeEvent(t *testing.T) {
@@ -133,7 +141,7 @@ func TestDecodeEventLenient(t *testing.T) {
 // validEvent is a valid PRD-QT/GB event; tests mutate copies.
 func validEvent() Event {
 	return Event{
-		SpecVersion: "1.0", ID: "ev-1", Source: "/meter", Type: EventType, Subject: "AS-1",
+		SpecVersion: "1.0", ID: "ev-1", Source: "/meter", Type: EventType, Subject: "AS-1234-5678-9012",
 		Time: testNow.Add(-time.Hour),
 		Data: Usage{Product: "PRD-QT", Item: "GB", Quantity: MustDecimal("1.25")},
 	}
@@ -163,6 +171,15 @@ func TestValidate(t *testing.T) {
 		{"no item", func(e *Event) { e.Data.Item = "" }, ReasonMissingField, "data.item"},
 		{"unknown product", func(e *Event) { e.Data.Product = "PRD-X" }, ReasonUnknownProduct, "data.product"},
 		{"unknown item", func(e *Event) { e.Data.Item = "X" }, ReasonUnknownItem, "data.item"},
+		{"short asset id", func(e *Event) { e.Subject = "AS-1" }, ReasonBadSubject, "subject"},
+		{"asset id with letters", func(e *Event) { e.Subject = "AS-1234-5678-901X" }, ReasonBadSubject, "subject"},
+		{"asset id without dashes", func(e *Event) { e.Subject = "AS-12345678-9012-" }, ReasonBadSubject, "subject"},
+		{"asset id too long", func(e *Event) { e.Subject = "AS-1234-5678-90123" }, ReasonBadSubject, "subject"},
+		{"lower-case asset id", func(e *Event) { e.Subject = "as-1234-5678-9012" }, ReasonBadSubject, "subject"},
+		{"vendor id for a parameter product", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Subject = "PRD-PARAM", "GB", "cust-000042"
+			e.Data.Quantity = MustDecimal("1")
+		}, "", ""},
 		{"5 min ahead", func(e *Event) { e.Time = testNow.Add(FutureSkew) }, "", ""},
 		{"in future", func(e *Event) { e.Time = testNow.Add(FutureSkew + time.Nanosecond) }, ReasonInFuture, "time"},
 		{"35 days old", func(e *Event) { e.Time = testNow.Add(-DefaultMaxEventAge) }, "", ""},
