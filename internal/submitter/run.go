@@ -92,6 +92,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	problems := f.check()
 	if f.set.ValidateOnly() {
+		for _, w := range events.ScheduleWarnings(f.opts.Catalog) {
+			fmt.Fprintln(stdout, "warning:", w)
+		}
 		return f.set.Validate(stdout, problems)
 	}
 	if problems != nil {

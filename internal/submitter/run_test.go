@@ -3,10 +3,13 @@ package submitter
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -40,5 +43,43 @@ func TestValidateFromEnvironmentHidesTheAPIKey(t *testing.T) {
 	if strings.Contains(text, "very-secret") || !strings.Contains(text, "configuration ok") ||
 		!strings.Contains(text, `--max-records-per-file="5000" (env)`) {
 		t.Errorf("validate output:\n%s", text)
+	}
+}
+
+// TestValidateWarnsAboutTheSchedule: a catalog whose reservation items are on monthly periods is valid, and
+// -validate prints the scheduling advice it goes against; Run logs it.
+func TestValidateWarnsAboutTheSchedule(t *testing.T) {
+	monthly := strings.Replace(testCatalogYAML, "period: {kind: daily}", "period: {kind: monthly}", 1)
+	monthly = strings.Replace(monthly, "precision: integer, aggregation: count}", "precision: integer, aggregation: count, type: reservation}", 1)
+	catalog := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(catalog, []byte(monthly), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"USAGEPIPE_CATALOG": catalog, "USAGEPIPE_CONNECT_URL": "http://127.0.0.1:1/public/v1",
+		"USAGEPIPE_CONNECT_API_KEY": testAPIKey}
+	var out bytes.Buffer
+	if err := Run(context.Background(), []string{"-validate"}, func(k string) string { return env[k] }, &out); err != nil {
+		t.Fatalf("valid configuration refused: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"warning: product PRD-000-000-001 (API_CALLS): reservation items are reported per monthly period",
+		"warning: product PRD-000-000-001 (CPU_HOURS, STORAGE_GB): calendar-month periods", "configuration ok"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	var logs bytes.Buffer
+	c, err := events.LoadCatalog(catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(nil, Options{Catalog: c, ConnectURL: env["USAGEPIPE_CONNECT_URL"], ConnectAPIKey: testAPIKey,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.checkSchedules()
+	if n := strings.Count(logs.String(), "scheduling advice"); n != 2 {
+		t.Errorf("%d warnings logged, want 2:\n%s", n, logs.String())
 	}
 }

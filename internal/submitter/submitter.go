@@ -81,21 +81,12 @@ func (s *Submitter) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// checkSchedules warns about products whose periods go against Connect's scheduling advice: reservation
-// items reported daily (pay-as-you-go items daily or monthly). Files follow the catalog's periods, which the
-// aggregator closes; the submitter reports each period as it closes.
+// checkSchedules logs a warning for each way the catalog's periods go against Connect's scheduling advice
+// (events.ScheduleWarnings). Files follow the catalog's periods, which the aggregator closes; the submitter
+// reports each period as it closes.
 func (s *Submitter) checkSchedules() {
-	for i := range s.opts.Catalog.Products {
-		p := &s.opts.Catalog.Products[i]
-		if p.Period.Kind != events.PeriodMonthly && p.Period.Kind != events.PeriodMonthlyCutoff {
-			continue
-		}
-		for _, it := range p.Items {
-			if it.Type == events.ItemTypeReservation {
-				s.log.Warn("Connect recommends reporting reservation items daily; this product's periods are monthly",
-					"product", p.ID, "item", it.MPN, "period", p.Period.Kind)
-				break
-			}
-		}
+	for _, w := range events.ScheduleWarnings(s.opts.Catalog) {
+		s.log.Warn("the catalog goes against Connect's scheduling advice", "product", w.Product, "items", w.Items,
+			"advice", w.Message)
 	}
 }
