@@ -23,7 +23,7 @@ type commitJob struct {
 	skip    int      // output messages an interrupted commit already stored
 	resumed bool     // it finishes an interrupted commit
 	fence   uint64   // in: the fence of its first part; out: the sequence of its last progress record
-	snap    []byte   // the state after prog.To, stored once the commit is complete (nil: no snapshot due)
+	snap    []byte   // the state after prog.To under prog.Config, stored once the commit is complete (nil: none due)
 	snapped bool     // out: snap was stored
 	err     error
 	done    chan struct{}
@@ -64,7 +64,7 @@ func (r *runner) maybeCommit(ctx context.Context) error {
 func (r *runner) startCommit(ctx context.Context) {
 	j := &commitJob{pend: r.pend, prog: r.progressRecord(), fence: r.fence, done: make(chan struct{})}
 	if r.resume != nil {
-		j.skip, j.prog.Part, j.resumed = r.resume.Emitted, r.resume.Part, true
+		j.skip, j.prog.Part, j.prog.After, j.resumed = r.resume.Emitted, r.resume.Part, r.resume.After, true
 		r.resume = nil
 	}
 	j.snap = r.snapshotIfDue(time.Now())
@@ -142,7 +142,7 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}
 	if j.snap != nil {
-		j.snapped = r.storeSnapshot(ctx, prog.To, j.snap)
+		j.snapped = r.storeSnapshot(ctx, snapshotRef{seq: prog.To, digest: prog.Config}, j.snap)
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func (r *runner) progressRecord() progress {
 		Partition: r.p, From: r.pend.from, To: r.pend.to,
 		Messages: r.pend.messages, Events: r.pend.events,
 		Closed: len(o.Closed), Adjustments: len(o.Adjustments), Marks: len(o.Marks), DeadLetters: len(o.DeadLetters),
-		Member: r.opts.MemberID, Incarnation: r.incarnation,
+		Member: r.opts.MemberID, Incarnation: r.incarnation, After: r.base, Config: r.foldDigest,
 	}
 }
 

@@ -43,7 +43,7 @@ func (r *runner) coverBase(ctx context.Context, now time.Time) error {
 		r.coverRetryAt = now.Add(r.opts.SnapshotInterval)
 		return nil
 	}
-	if !r.storeSnapshot(ctx, r.base, buf.Bytes()) {
+	if !r.storeSnapshot(ctx, snapshotRef{seq: r.base, digest: r.foldDigest}, buf.Bytes()) {
 		r.coverRetryAt = now.Add(r.opts.SnapshotInterval)
 		return nil
 	}

@@ -20,6 +20,13 @@
 // runner's batch is rejected whole (bus.ErrFenced) and the runner stops. The fold is a pure function of the
 // stream (messages and their server timestamps), so any crash, at any point, leads to the same output.
 //
+// # Fold configuration
+//
+// Besides the stream, the fold depends on the catalog, P, the dedup horizon and MarkFrom. These are committed
+// with the output: stored once by digest, named by every progress record and snapshot, so that a runner replays
+// committed messages under the configuration they were committed with, whatever its own, and switches to its
+// own only after the last committed message (history.go).
+//
 // # Retention
 //
 // USAGE_EVENTS keeps messages for MaxAge only; after that a snapshot is the only copy of what committed messages

@@ -14,9 +14,11 @@ import (
 // with its own progress record (Part 1..Parts) and fenced on the previous one; Emitted counts the output messages
 // of (From, To) stored so far, including this part's. A progress record with Part < Parts is incomplete: the next
 // owner rebuilds the state at From-1, re-derives the outputs of From..To (the fold is deterministic) and commits
-// the rest, skipping the first Emitted output messages.
+// the rest, skipping the first Emitted output messages, folding From..To under the configuration named by Config
+// (whatever its own is: see history.go).
 type progress struct {
 	Partition   int    `json:"partition"`
+	After       uint64 `json:"after"` // the committed To this commit continues from (0 in records that predate it)
 	From        uint64 `json:"from"`
 	To          uint64 `json:"to"`
 	Part        int    `json:"part"`
@@ -30,6 +32,7 @@ type progress struct {
 	DeadLetters int    `json:"dead_letters"`
 	Member      string `json:"member,omitempty"`      // the committing worker's member id
 	Incarnation string `json:"incarnation,omitempty"` // which run of that member (random per Worker)
+	Config      string `json:"config,omitempty"`      // digest of the fold configuration From..To were folded under
 }
 
 // complete reports whether every part of the commit that p belongs to is stored.

@@ -85,8 +85,9 @@ func TestReplayGapRefused(t *testing.T) {
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if seqs, err := r.snapshotSeqs(context.Background()); err != nil || len(seqs) != 1 || seqs[0] != 1 {
-		t.Fatalf("want one snapshot at 1, have %v (%v)", seqs, err)
+	snaps, err := r.snapshotSeqs(context.Background())
+	if err != nil || len(snaps) != 1 || snaps[0].seq != 1 {
+		t.Fatalf("want one snapshot at 1, have %v (%v)", snaps, err)
 	}
 	early := newRunner(r.deps, 0) // checks the replay while message 2 is still there
 	if err := early.start(context.Background()); err != nil {
@@ -96,7 +97,7 @@ func TestReplayGapRefused(t *testing.T) {
 	if err := startErr(t, env); !errors.Is(err, ErrReplayGap) {
 		t.Fatalf("snapshot at 1, base 2, message 2 aged out: want ErrReplayGap, have %v", err)
 	}
-	if err := env.conn.DeleteObject(context.Background(), bus.BucketSnapshots, snapshotName(0, 1)); err != nil {
+	if err := env.conn.DeleteObject(context.Background(), bus.BucketSnapshots, snaps[0].name(0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := startErr(t, env); !errors.Is(err, ErrReplayGap) {

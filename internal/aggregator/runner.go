@@ -88,6 +88,9 @@ type runner struct {
 	uncoveredSince  time.Time // stream time of the first message applied after snapSeq (zero: none)
 	uncoveredWarned bool
 	coverRetryAt    time.Time // a failed idle snapshot is retried from then on
+
+	foldDigest string     // the configuration r.state folds under ("": not recorded, the current one)
+	plan       []foldStep // configuration switches still ahead (history.go)
 }
 
 func newRunner(d *deps, p int) *runner {
@@ -146,6 +149,9 @@ func (r *runner) handle(ctx context.Context, m bus.Msg, d decoded) error {
 		if err := r.finishReplay(ctx); err != nil {
 			return err
 		}
+	}
+	if err := r.applyPlan(ctx, m.Seq); err != nil {
+		return err
 	}
 	if m.Seq <= r.base {
 		r.apply(ctx, m, d, &r.discard)

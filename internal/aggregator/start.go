@@ -35,6 +35,9 @@ func (r *runner) start(ctx context.Context) error {
 		return err
 	}
 	r.replaying = r.restoredAt < r.base
+	if err := r.planFold(ctx); err != nil {
+		return err
+	}
 	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
 		return fmt.Errorf("read partition end: %w", err)
@@ -42,7 +45,7 @@ func (r *runner) start(ctx context.Context) error {
 	r.catchUpTo = end.Seq
 	now := time.Now()
 	r.lastMsgAt, r.lastSnap = now, now
-	r.log.Info("partition runner started", "fence", r.fence, "committed_to", r.base, "restored_at", r.applied,
-		"catch_up_to", r.catchUpTo, "resuming_part", r.resume != nil)
+	r.log.InfoContext(ctx, "partition runner started", "fence", r.fence, "committed_to", r.base, "restored_at", r.applied,
+		"catch_up_to", r.catchUpTo, "resuming_part", r.resume != nil, "config", r.foldDigest, "switches", len(r.plan))
 	return nil
 }

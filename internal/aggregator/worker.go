@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/aggregate"
 	"github.com/usagepipe/usagepipe/internal/bus"
 )
 
@@ -35,7 +34,7 @@ const restartDelay = time.Second
 
 // restartDelayAfter is how long to wait before restarting a runner that returned err.
 func restartDelayAfter(err error) time.Duration {
-	if errors.Is(err, ErrReplayGap) {
+	if errors.Is(err, ErrReplayGap) || errors.Is(err, ErrFoldConfigMissing) {
 		return replayGapRetry
 	}
 	return restartDelay
@@ -68,7 +67,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeed() // after leave: the runners' final commits do not need it
 	go w.deps.feed.run(feedCtx)
-	w.deps.log.Info("aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom)
+	w.deps.log.Info("aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom,
+		"config", w.deps.configs.current.digest)
 	t := time.NewTicker(w.opts.Heartbeat)
 	defer t.Stop()
 	for {
@@ -190,9 +190,10 @@ type deps struct {
 	opts        Options
 	ins         *instruments
 	log         *slog.Logger
-	incarnation string    // random id of this Worker, recorded in its progress records
-	markFrom    time.Time // creation time of USAGE_EVENTS: the first marked periods (aggregate.Config)
-	feed        *feed     // the one reader of usage.events for every runner
+	incarnation string       // random id of this Worker, recorded in its progress records
+	markFrom    time.Time    // creation time of USAGE_EVENTS: the first marked periods (aggregate.Config)
+	configs     *foldConfigs // the current fold configuration (stored by setup) and the committed ones
+	feed        *feed        // the one reader of usage.events for every runner
 }
 
 func newDeps(conn Bus, opts Options) (*deps, error) {
@@ -211,19 +212,22 @@ func newDeps(conn Bus, opts Options) (*deps, error) {
 		feed: newFeed(conn, log, opts.Partitions)}, nil
 }
 
-// setup reads what the fold's configuration needs from the bus: the event stream's creation time, the same
-// for every worker and every restart.
+// setup reads what the fold's configuration needs from the bus (the event stream's creation time, the same
+// for every worker and every restart), builds the current fold configuration and stores it under its digest
+// before any runner can commit under it.
 func (d *deps) setup(ctx context.Context) error {
 	created, err := d.conn.StreamCreated(ctx, bus.StreamEvents)
 	if err != nil {
 		return fmt.Errorf("aggregator: %w", err)
 	}
 	d.markFrom = created
+	cur, err := newFoldConfig(d.opts.Catalog, d.opts.Partitions, d.opts.DedupHorizon, created)
+	if err != nil {
+		return fmt.Errorf("aggregator: %w", err)
+	}
+	d.configs = newFoldConfigs(d.conn, cur)
+	if err := d.configs.storeCurrent(ctx); err != nil {
+		return fmt.Errorf("aggregator: %w", err)
+	}
 	return nil
-}
-
-// aggConfig is the fold's configuration of partition p.
-func (d *deps) aggConfig(p int) aggregate.Config {
-	return aggregate.Config{Catalog: d.opts.Catalog, Partition: p, Partitions: d.opts.Partitions,
-		DedupHorizon: d.opts.DedupHorizon, MarkFrom: d.markFrom}
 }
