@@ -76,9 +76,15 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, provider usageapitest.ProviderPolicy) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, usageapitest.Options{Provider: provider})
+}
+
+// newTestEnvWith is newTestEnv with an emulator built from o.
+func newTestEnvWith(t *testing.T, o usageapitest.Options) *testEnv {
+	t.Helper()
 	env := &testEnv{t: t, srv: natsembed.StartTest(t), catalog: testCatalog(t)}
 	env.conn = connectBus(t, env.srv.URL())
-	env.emu = usageapitest.New(usageapitest.Options{Provider: provider})
+	env.emu = usageapitest.New(o)
 	env.api = httptest.NewServer(env.emu.Handler())
 	t.Cleanup(func() { env.api.Close(); _ = env.emu.Close() })
 	env.agg = &aggWriter{conn: env.conn, fences: map[int]uint64{}}
@@ -129,7 +135,7 @@ func (env *testEnv) options() Options {
 		Catalog: env.catalog, ConnectURL: env.connectURL(), ConnectAPIKey: testAPIKey,
 		MemberID: fmt.Sprintf("test-%d", env.incarnation), Concurrency: 4, LeaseTTL: 2 * time.Second,
 		ScanInterval: 200 * time.Millisecond, FollowMaxInterval: 300 * time.Millisecond,
-		RetryMaxInterval: 500 * time.Millisecond, ProcessingWait: 2 * time.Second, AckWait: 2 * time.Second,
+		RetryMaxInterval: 500 * time.Millisecond, AckWait: 2 * time.Second,
 		Retry:  usageapi.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaxInterval: 200 * time.Millisecond, MaxElapsedTime: 2 * time.Second},
 		Logger: slog.New(slog.NewTextHandler(env.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}

@@ -31,7 +31,6 @@ const (
 	DefaultFollowMax       = 5 * time.Minute
 	DefaultRetryMax        = 5 * time.Minute
 	DefaultMaxExcluded     = 1000
-	DefaultProcessingWait  = 15 * time.Second
 	// DefaultPlanGrace is how long planning retries a period whose records are incomplete or whose product
 	// the catalog lacks, from the stream time of its last mark (a supplement: of its adjustment message),
 	// before the revision is parked as failed.
@@ -59,7 +58,6 @@ type Options struct {
 	FollowMaxInterval time.Duration // longest wait between two reads of a file pending at the provider
 	RetryMaxInterval  time.Duration // longest wait before retrying a failed step
 	MaxExcluded       int           // most records one file may dead-letter; more parks the file as failed
-	ProcessingWait    time.Duration // how long one step waits for Connect to process an upload
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 
@@ -86,7 +84,6 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.FollowMaxInterval, DefaultFollowMax)
 	setDefault(&o.RetryMaxInterval, DefaultRetryMax)
 	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
-	setDefault(&o.ProcessingWait, DefaultProcessingWait)
 	setDefault(&o.AckWait, DefaultAckWait)
 	setDefault(&o.PlanGrace, DefaultPlanGrace)
 	if o.Logger == nil {

@@ -3,14 +3,12 @@ package submitter
 import (
 	"bytes"
 	"context"
-	"errors"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
-// Polling of a file while Connect processes its upload, within one step.
+// Reading a file again while Connect processes its upload, one read per step.
 const (
 	processingPollFirst = 20 * time.Millisecond
 	processingPollGrow  = 1.3
@@ -112,21 +110,29 @@ func needsUpload(e *Entry, f *usageapi.FileDetail) bool {
 		f.Status == usageapi.FileStatusInvalid && e.State == StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt)
 }
 
-// waitProcessed polls the file until Connect has processed the upload, for at most ProcessingWait; then
-// the entry is looked at again a little later, without holding a worker.
+// waitProcessed reads the file once. While Connect is still processing the upload, the entry is looked at
+// again a little later (processingDelay), through NextAt: waiting holds no worker.
 func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
-	poll := backoff.NewExponentialBackOff(backoff.WithInitialInterval(processingPollFirst),
-		backoff.WithMaxInterval(processingPollMax), backoff.WithMultiplier(processingPollGrow),
-		backoff.WithMaxElapsedTime(s.opts.ProcessingWait))
-	f, err := s.client.WaitFile(ctx, e.FileID, nil, poll)
-	if errors.Is(err, usageapi.ErrWaitStopped) && f != nil {
-		e.NextAt = s.now().Add(processingPollMax).UTC()
-		return s.observe(e, f)
-	}
+	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
-	return s.observe(e, f)
+	if err := s.observe(e, f); err != nil || e.State != StateUploaded {
+		return err
+	}
+	e.Polls++
+	e.NextAt = s.now().Add(processingDelay(e.Polls)).UTC()
+	return nil
+}
+
+// processingDelay is the wait before reading a processing file again after polls reads: 20 ms growing by
+// 1.3 per read, up to 1 s.
+func processingDelay(polls int) time.Duration {
+	d := float64(processingPollFirst)
+	for i := 1; i < polls && d < float64(processingPollMax); i++ {
+		d *= processingPollGrow
+	}
+	return min(time.Duration(d), processingPollMax)
 }
 
 // submit submits the file to the provider if it is still ready (a submit whose answer was lost may have
