@@ -27,7 +27,10 @@
 // malformed one never panics.
 //
 // [WriteProcessed] writes the processed variant: sheets general (report
-// attributes), categories and records with a status and an error column.
+// attributes), categories and records with a status and an error column,
+// and each invalid cell's explanation as a comment on it, the way Connect
+// explains invalid data. Read gives a processed row's error text from the
+// error column or, failing that, from the row's cell comments.
 //
 // # Concurrency
 //

@@ -65,5 +65,20 @@ func (h *header) cell(cells []string, column string) string {
 	return strings.TrimSpace(cells[i])
 }
 
+// nameAt returns the name of the column at a 0-based index: a known column, a param, or "".
+func (h *header) nameAt(i int) string {
+	for name, at := range h.index {
+		if at == i {
+			return name
+		}
+	}
+	for _, p := range h.params {
+		if p.index == i {
+			return p.name
+		}
+	}
+	return ""
+}
+
 // normalize is a header cell as a column name.
 func normalize(cell string) string { return strings.ToLower(strings.TrimSpace(cell)) }

@@ -24,8 +24,9 @@ const (
 // ProcessedRecord is a record as Connect reports it back after processing.
 type ProcessedRecord struct {
 	Record
-	Status string // StatusValid or StatusInvalid
-	Error  string // why the record is invalid; empty when valid
+	Status string      // StatusValid or StatusInvalid
+	Error  string      // why the record is invalid (the error column); empty when valid
+	Cells  []CellError // the explanations per cell, written as comments on those cells
 }
 
 // ProcessedOptions configure a processed workbook.
@@ -37,10 +38,11 @@ type ProcessedOptions struct {
 
 // ProcessedWriter streams a processed workbook: sheets general, categories
 // and records, the last with the record columns followed by status and
-// error. Records are written as given, invalid ones included: nothing is
-// validated except that numbers stay numbers: a quantity that does not fit
-// the record's precision is written with the next precision that holds it.
-// Not safe for concurrent use.
+// error, and a comment on each cell a record's Cells explain (as Connect
+// explains invalid data; the first MaxComments cells). Records are written as given, invalid ones
+// included: nothing is validated except that numbers stay numbers: a
+// quantity that does not fit the record's precision is written with the
+// next precision that holds it. Not safe for concurrent use.
 type ProcessedWriter struct{ rows *rowWriter }
 
 // NewProcessedWriter starts a processed workbook that Close writes to out.
@@ -67,6 +69,9 @@ func (w *ProcessedWriter) Add(r ProcessedRecord) error {
 	}
 	if err := w.rows.add(&r.Record, []string{r.Status, r.Error}); err != nil {
 		return fmt.Errorf("usagefile: add processed record %q: %w", r.RecordID, err)
+	}
+	for _, c := range r.Cells {
+		w.rows.note(c)
 	}
 	return nil
 }

@@ -43,9 +43,13 @@ type ReadRecord struct {
 	Row int // 1-based worksheet row
 	Record
 	// Status and Error are the status and error columns of a processed
-	// workbook; empty in an upload.
+	// workbook; empty in an upload. Without an error column (or with it
+	// empty), Error joins the row's cell comments, where Connect explains
+	// invalid data: "column: text; …", in column order.
 	Status, Error string
-	Problems      []Problem
+	// Cells are the row's cell comments, one per commented cell.
+	Cells    []CellError
+	Problems []Problem
 }
 
 // Valid reports whether the record was read without problems.

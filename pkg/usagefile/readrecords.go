@@ -36,6 +36,9 @@ func (w *Workbook) readRecords(f *excelize.File, opts ReadOptions) error {
 	if err == nil && len(w.Records) == 0 {
 		w.Problems = append(w.Problems, Problem{Sheet: w.Sheet, Row: headerRow + 1, Err: ErrNoRecords})
 	}
+	if err == nil && h != nil {
+		w.attachComments(f, h)
+	}
 	return err
 }
 

@@ -3,6 +3,7 @@ package usagefile
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -39,13 +40,17 @@ type rowWriter struct {
 	decimals *decimalQueue // texts of the decimal cells, for decimalZip
 	start    timeCell      // the last start time written, most rows repeat it
 	end      timeCell
-	err      error // sticky: a failed stream or ErrClosed
-	released bool  // file closed by abort
+	sheet    string    // the streamed records sheet
+	columns  []string  // its header
+	notes    cellNotes // comments to add once the stream is flushed
+	err      error     // sticky: a failed stream or ErrClosed
+	released bool      // file closed by abort
 }
 
 func newRowWriter(out io.Writer, plan sheetPlan) (*rowWriter, error) {
 	f := excelize.NewFile()
-	rw := &rowWriter{out: out, file: f, width: len(plan.columns()), params: map[string]int{}, decimals: &decimalQueue{}}
+	rw := &rowWriter{out: out, file: f, width: len(plan.columns()), params: map[string]int{}, decimals: &decimalQueue{},
+		sheet: plan.records, columns: plan.columns()}
 	if err := rw.setup(plan); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -107,6 +112,14 @@ func (rw *rowWriter) add(r *Record, extra []string) error {
 	return nil
 }
 
+// note comments the cell of column c.Column in the row last added (record_id when the sheet has no such
+// column).
+func (rw *rowWriter) note(c CellError) {
+	col := max(slices.Index(rw.columns, c.Column), 0)
+	cell, _ := excelize.CoordinatesToCellName(col+1, rw.count+1)
+	rw.notes.add(cell, c.Text)
+}
+
 // fill sets vals to the record columns of r, in recordColumns order.
 func (rw *rowWriter) fill(r *Record) {
 	amount := zero
@@ -157,6 +170,9 @@ func (rw *rowWriter) close() (err error) {
 		}
 	}()
 	if err := rw.stream.Flush(); err != nil {
+		return err
+	}
+	if err := rw.notes.write(rw.file, rw.sheet); err != nil {
 		return err
 	}
 	rw.file.SetZipWriter(func(w io.Writer) excelize.ZipWriter {

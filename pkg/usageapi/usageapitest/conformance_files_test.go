@@ -147,6 +147,9 @@ func checkProcessedErrors(t *testing.T, tg *target, wb *usagefile.Workbook, case
 		if tg.emu != nil && !strings.Contains(r.Error, c.column) {
 			t.Errorf("row %s: error %q does not name %s", c.id, r.Error, c.column)
 		}
+		if tg.emu != nil && !slices.ContainsFunc(r.Cells, func(e usagefile.CellError) bool { return e.Column == c.column && e.Text != "" }) {
+			t.Errorf("row %s: no comment on its %s cell (comments %+v)", c.id, c.column, r.Cells)
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -67,8 +66,8 @@ func (e *Emulator) validate(job processingJob) validation {
 		for name := range rec.Params {
 			params[name] = true
 		}
-		r, msgs := checkRecord(assets, job.index, product, f, rec, v.categories)
-		v.add(rec, msgs)
+		r, cells := checkRecord(assets, job.index, product, f, rec, v.categories)
+		v.add(rec, cells)
 		if r != nil {
 			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
 			r.Hub = firstNonEmpty(r.Hub, hub)
@@ -91,94 +90,37 @@ func newValidation(cats []usagefile.Category) *validation {
 	return v
 }
 
-// add records the processed row of rec: valid, or invalid with its errors.
-func (v *validation) add(rec *usagefile.ReadRecord, msgs []string) {
+// add records the processed row of rec: valid, or invalid with its errors, both in the error column and as
+// comments on the cells they are about (where Connect puts them).
+func (v *validation) add(rec *usagefile.ReadRecord, cells []usagefile.CellError) {
 	pr := usagefile.ProcessedRecord{Record: rec.Record, Status: usagefile.StatusValid}
-	if len(msgs) > 0 {
-		pr.Status, pr.Error = usagefile.StatusInvalid, strings.Join(msgs, "; ")
+	if len(cells) > 0 {
+		pr.Status, pr.Error, pr.Cells = usagefile.StatusInvalid, errorText(cells), cells
 		v.invalid++
 	}
 	v.rows = append(v.rows, pr)
 }
 
-// checkRecord checks one read row and, when it is valid, returns it as a record.
-func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []string) {
-	var msgs []string
+// checkRecord checks one read row and, when it is valid, returns it as a record; otherwise it returns the
+// explanation of each invalid cell.
+func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []usagefile.CellError) {
+	var cells []usagefile.CellError
 	for _, p := range rec.Problems {
-		msgs = append(msgs, problemText(p))
+		cells = append(cells, problemCell(p))
 	}
 	item, asset, more := resolveItemAsset(assets, items, product, f, rec)
-	msgs = append(msgs, more...)
+	cells = append(cells, more...)
 	if rec.CategoryID != "" && !slices.ContainsFunc(cats, func(c usageapi.Category) bool { return c.ID == rec.CategoryID }) {
-		msgs = append(msgs, fmt.Sprintf("%s: category %q is not in the categories sheet", usagefile.ColCategoryID, rec.CategoryID))
+		cells = append(cells, cellError(usagefile.ColCategoryID, "category %q is not in the categories sheet", rec.CategoryID))
 	}
 	if item != nil {
-		msgs = append(msgs, checkPrecision(item, rec)...)
+		cells = append(cells, checkPrecision(item, rec)...)
 	}
-	msgs = append(msgs, checkInPeriod(f.Period, rec)...)
-	if len(msgs) > 0 || item == nil || asset == nil {
-		return nil, msgs
+	cells = append(cells, checkInPeriod(f.Period, rec)...)
+	if len(cells) > 0 || item == nil || asset == nil {
+		return nil, cells
 	}
 	return newRecord(item, asset, f, rec, cats), nil
-}
-
-// resolveItemAsset finds the record's item and asset in the catalog.
-func resolveItemAsset(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord) (*CatalogItem, *CatalogAsset, []string) {
-	var msgs []string
-	var item *CatalogItem
-	var asset *CatalogAsset
-	var err error
-	if rec.ItemSearchCriteria != "" && rec.ItemSearchValue != "" {
-		if item, err = items.item(product, rec.ItemSearchCriteria, rec.ItemSearchValue); err != nil {
-			msgs = append(msgs, usagefile.ColItemSearchValue+": "+err.Error())
-		}
-	}
-	if rec.AssetSearchCriteria != "" && rec.AssetSearchValue != "" {
-		asset, err = assets(product.ID, rec.AssetSearchCriteria, rec.AssetSearchValue)
-		switch {
-		case err != nil:
-			msgs = append(msgs, usagefile.ColAssetSearchValue+": "+err.Error())
-		case asset.Marketplace != "" && asset.Marketplace != f.Marketplace.ID:
-			msgs = append(msgs, fmt.Sprintf("%s: asset %s belongs to marketplace %s, not %s", usagefile.ColAssetSearchValue, asset.ID, asset.Marketplace, f.Marketplace.ID))
-			asset = nil
-		}
-	}
-	return item, asset, msgs
-}
-
-// checkPrecision reports a quantity with more decimals than the item's precision, an amount with more than
-// events.AmountPrecision, and an item_precision column that contradicts the item.
-func checkPrecision(item *CatalogItem, rec *usagefile.ReadRecord) []string {
-	var msgs []string
-	places := precisionScale(item.Precision)
-	if rec.ItemPrecision != "" && !strings.EqualFold(rec.ItemPrecision, item.Precision) {
-		msgs = append(msgs, fmt.Sprintf("%s: %q but item %s has precision %s", usagefile.ColItemPrecision, rec.ItemPrecision, item.ID, item.Precision))
-	}
-	if rec.Quantity.Scale() > places {
-		msgs = append(msgs, fmt.Sprintf("%s: %s has more decimals than the item precision %s", usagefile.ColQuantity, rec.Quantity, item.Precision))
-	}
-	if rec.Amount != nil && rec.Amount.Scale() > events.AmountPrecision {
-		msgs = append(msgs, fmt.Sprintf("%s: %s has more than %d decimals", usagefile.ColAmount, rec.Amount, events.AmountPrecision))
-	}
-	return msgs
-}
-
-// checkInPeriod reports a record whose times leave the file's period, [from 00:00:00, to 23:59:59] UTC
-// (Connect's processed workbook shows the period so). Connect does not document the check; the emulator
-// makes it because a record outside its file's period is a pipeline bug that would bill the wrong period.
-func checkInPeriod(p usageapi.Period, rec *usagefile.ReadRecord) []string {
-	if p.From.IsZero() || p.To.IsZero() {
-		return nil
-	}
-	var msgs []string
-	from, end := p.From.Time(), p.To.Time().Add(24*time.Hour-time.Second)
-	if s := rec.StartTimeUTC; !s.IsZero() && s.Before(from) {
-		msgs = append(msgs, fmt.Sprintf("%s: %s is before the file's period (from %s)", usagefile.ColStartTime, s.Format(usagefile.TimeLayout), p.From))
-	}
-	if e := rec.EndTimeUTC; !e.IsZero() && e.After(end) {
-		msgs = append(msgs, fmt.Sprintf("%s: %s is after the file's period (to %s)", usagefile.ColEndTime, e.Format(usagefile.TimeLayout), p.To))
-	}
-	return msgs
 }
 
 // newRecord builds the stored record of a valid row.
@@ -211,18 +153,6 @@ func newRecord(item *CatalogItem, asset *CatalogAsset, f *fileState, rec *usagef
 		r.Params = append(r.Params, usageapi.RecordParameter{ParameterName: name, ParameterValue: rec.Params[name]})
 	}
 	return r
-}
-
-// problemText is a reader problem as the processed workbook's error column shows it.
-func problemText(p usagefile.Problem) string {
-	s := p.Err.Error()
-	if p.Column != "" {
-		s = p.Column + ": " + s
-	}
-	if p.Value != "" {
-		s += fmt.Sprintf(" %q", p.Value)
-	}
-	return s
 }
 
 // defaultHub is the first hub of a marketplace, or a placeholder when the catalog names none.
