@@ -101,9 +101,15 @@ func (e *Emulator) Reject(id, note string) error {
 	return e.act(func() error { _, err := e.rejectLocked(id, note, nil); return err })
 }
 
-// CloseFile closes an accepted file and its records as the provider would (POST …/close).
+// CloseFile closes an accepted file and its records as the provider would: it bills the approved records
+// that have no billing data yet (external_billing_note "billed by the emulator"), then closes the file
+// (POST …/close, which refuses a file with unbilled records).
 func (e *Emulator) CloseFile(id string) error {
-	return e.act(func() error { _, err := e.closeFileLocked(id, nil); return err })
+	return e.act(func() error {
+		e.billLocked(id, noteEmulatorBilled)
+		_, err := e.closeFileLocked(id, nil)
+		return err
+	})
 }
 
 // WaitStatus blocks until file id has one of the statuses, or ctx ends.

@@ -1,6 +1,7 @@
 package usageapitest
 
 import (
+	"net/http"
 	"slices"
 	"time"
 
@@ -145,11 +146,18 @@ func (e *Emulator) rejectLocked(id, note string, by *usageapi.User) (*fileState,
 	return f, nil
 }
 
-// closeFileLocked closes an accepted file and every approved record and open chunk of it.
+// closeFileLocked closes an accepted file, its records and its open chunks, once every approved record has
+// external billing data (an id or a note): "In case such data is not provided, usage record object cannot
+// be assigned to the Closed status" (Connect's record workflow). The provider bills records first, by
+// closing them (one by one or close-records), their chunks, or a reconciliation.
 func (e *Emulator) closeFileLocked(id string, by *usageapi.User) (*fileState, error) {
 	f, err := e.fileForLocked(id, opClose)
 	if err != nil {
 		return nil, err
+	}
+	if n := e.unbilledLocked(f); n > 0 {
+		return nil, newAPIError(http.StatusBadRequest, CodeTransition, "Usage file %s: %d approved records have no "+
+			"external billing id or note; close them with their billing data before the file.", id, n)
 	}
 	t := e.now()
 	for _, r := range e.st.recordsOf(f.ID) {
@@ -165,6 +173,31 @@ func (e *Emulator) closeFileLocked(id string, by *usageapi.User) (*fileState, er
 	}
 	e.markClosedLocked(f, t, by)
 	return f, nil
+}
+
+// unbilledLocked counts the approved records of f without external billing data.
+func (e *Emulator) unbilledLocked(f *fileState) int {
+	n := 0
+	for _, r := range e.st.recordsOf(f.ID) {
+		if r.Status == usageapi.RecordStatusApproved && !billed(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// billLocked gives the approved records of an accepted file that lack billing data the note, as a
+// provider bills them before closing the file (the Go API's CloseFile).
+func (e *Emulator) billLocked(id, note string) {
+	f := e.st.fileByID[id]
+	if f == nil || f.Status != usageapi.FileStatusAccepted {
+		return
+	}
+	for _, r := range e.st.recordsOf(f.ID) {
+		if r.Status == usageapi.RecordStatusApproved && !billed(r) {
+			r.ExternalBillingNote = note
+		}
+	}
 }
 
 // markClosedLocked sets a file closed (all its records are).

@@ -8,8 +8,9 @@ import (
 
 // Notes the emulated provider writes when it decides automatically.
 const (
-	noteAutoApproved = "Auto Approved"
-	noteAutoRejected = "Auto Rejected"
+	noteAutoApproved   = "Auto Approved"
+	noteAutoRejected   = "Auto Rejected"
+	noteEmulatorBilled = "billed by the emulator"
 )
 
 // decideLocked lets a just-submitted file be decided automatically: first by the product's active usage

@@ -86,3 +86,46 @@ func TestChangedAndSettle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCloseNeedsBillingData: a file closes only once its approved records have external billing data; a
+// record closes only with some.
+func TestCloseNeedsBillingData(t *testing.T) {
+	s := newTestServer(t, Options{})
+	f := s.submitted(t, "billing")
+	if err := s.Accept(f.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	refused := decode[usageapi.ErrorBody](t, s.json(t, "POST", "/public/v1/usage/files/"+f.ID+"/close", map[string]any{}), 400)
+	if refused.ErrorCode != CodeTransition {
+		t.Fatalf("closing a file with unbilled records: %+v", refused)
+	}
+	recs := s.Records(f.ID)
+	bare := decode[usageapi.ErrorBody](t, s.json(t, "POST", "/public/v1/usage/records/"+recs[0].ID+"/close", map[string]any{}), 400)
+	if bare.ErrorCode != CodeValidation {
+		t.Fatalf("closing a record without billing data: %+v", bare)
+	}
+	var bulk []usageapi.CloseRecordRequest
+	for _, r := range recs {
+		bulk = append(bulk, usageapi.CloseRecordRequest{ID: r.ID, ExternalBillingID: "INV-" + r.ID})
+	}
+	decode[[]usageapi.CloseRecordResult](t, s.json(t, "POST", "/public/v1/usage/records/close-records", bulk), 206)
+	closed := decode[usageapi.FileDetail](t, s.json(t, "POST", "/public/v1/usage/files/"+f.ID+"/close", map[string]any{}), 200)
+	if closed.Status != usageapi.FileStatusClosed {
+		t.Fatalf("after billing: %s", closed.Status)
+	}
+	for _, r := range s.Records(f.ID) {
+		if r.Status != usageapi.RecordStatusClosed || r.ExternalBillingID != "INV-"+r.ID {
+			t.Fatalf("record %s: %s %q", r.ID, r.Status, r.ExternalBillingID)
+		}
+	}
+	g := s.submitted(t, "billing-go")
+	if err := s.Accept(g.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CloseFile(g.ID); err != nil {
+		t.Fatalf("Go CloseFile: %v", err)
+	}
+	if r := s.Records(g.ID)[0]; r.Status != usageapi.RecordStatusClosed || r.ExternalBillingNote != noteEmulatorBilled {
+		t.Fatalf("Go CloseFile left record %+v", r)
+	}
+}

@@ -34,6 +34,9 @@ func (e *Emulator) recountLocked(f *fileState) {
 	f.Counts.Closed = closed
 }
 
+// billed reports whether r has external billing data, which closing it needs.
+func billed(r *recordState) bool { return r.ExternalBillingID != "" || r.ExternalBillingNote != "" }
+
 // closeRecord closes r with billing data (kept if already closed with some).
 func closeRecord(r *recordState, billingID, billingNote string, t time.Time, by *usageapi.User) {
 	if billingID != "" {
@@ -83,7 +86,7 @@ func (e *Emulator) setRecordStatusLocked(id string, status usageapi.RecordStatus
 			return nil, illegal("Usage record", id, r.Status, "setting valid while its file is "+string(f.Status))
 		}
 	case status == usageapi.RecordStatusClosed:
-		if r.ExternalBillingID == "" || r.Status != usageapi.RecordStatusApproved {
+		if !billed(r) || r.Status != usageapi.RecordStatusApproved {
 			return nil, illegal("Usage record", id, r.Status, "closing without external billing data (use close)")
 		}
 		closeRecord(r, "", "", e.now(), by)
@@ -110,6 +113,9 @@ func (e *Emulator) closeRecordLocked(id string, req usageapi.CloseRecordRequest,
 		"external_billing_id": {req.ExternalBillingID, 255}, "external_billing_note": {req.ExternalBillingNote, 255},
 	}); err != nil {
 		return nil, err
+	}
+	if req.ExternalBillingID == "" && req.ExternalBillingNote == "" && !billed(r) {
+		return nil, invalid("external_billing_id: a record is closed with an external billing id or note.")
 	}
 	closeRecord(r, req.ExternalBillingID, req.ExternalBillingNote, e.now(), by)
 	e.recountLocked(f)
