@@ -45,12 +45,18 @@ func kindOf(a events.Aggregation) aggKind {
 // replaces reports whether adjustments of this aggregation carry the new value rather than a delta.
 func (k aggKind) replaces() bool { return k == aggMax || k == aggMin || k == aggLast }
 
+// hasQty reports whether the aggregation folds the quantities (count and unique_count ignore them).
+func (k aggKind) hasQty() bool { return k != aggCount && k != aggUnique }
+
 // acc flags.
 const (
 	flagAmount uint8 = 1 << iota // ext.amount holds a sum of amounts
 	flagRecord                   // the closed record (revision 0) was emitted
 	flagDirty                    // the key has late events in the message being applied
 )
+
+// persistentFlags are the flags a snapshot keeps; the others describe the message being applied.
+const persistentFlags = flagAmount | flagRecord
 
 // acc is the aggregate of one key: 120 bytes, plus an accExt for amounts, last and unique_count.
 type acc struct {
@@ -62,6 +68,7 @@ type acc struct {
 	ext    *accExt
 	rev    int32  // last revision emitted (or implied: a key created late starts at 0)
 	market uint32 // marketplace of the first event, index into State.markets
+	spec   uint32 // how it folds, index into State.specs
 	flags  uint8
 }
 
@@ -124,6 +131,22 @@ func (a *acc) value(k aggKind) events.Decimal {
 		return events.DecimalFromInt(int64(a.uniqueCount()))
 	}
 	return a.qty
+}
+
+// lastAt is the event time of a last value (0 before the first event).
+func (a *acc) lastAt() int64 {
+	if a.ext == nil {
+		return 0
+	}
+	return a.ext.at
+}
+
+// uniqSet is the set of unique_count values (nil before the first event).
+func (a *acc) uniqSet() map[string]struct{} {
+	if a.ext == nil {
+		return nil
+	}
+	return a.ext.uniq
 }
 
 func (a *acc) uniqueCount() int {

@@ -31,7 +31,7 @@ func (s *State) tick(arrival time.Time, out *Output) {
 		s.clock, s.clockSet = now, true
 	}
 	if !s.marksOn {
-		s.startMarks(s.clock)
+		s.startCursors(s.clock)
 		s.recompute()
 	}
 	s.ids.advance(s.clock)
@@ -41,32 +41,6 @@ func (s *State) tick(arrival time.Time, out *Output) {
 		s.expireDue()
 		s.recompute()
 	}
-}
-
-// startMarks points every product's mark cursor at its earliest period that closes after from.
-func (s *State) startMarks(from int64) {
-	s.marksOn = true
-	for _, ps := range s.catalogProds {
-		for ci := range ps.marks {
-			ps.marks[ci] = firstMarked(ps.p, from)
-		}
-	}
-}
-
-// maxLookBack bounds the walk back from the period containing MarkFrom (a lateness of many periods).
-const maxLookBack = 10000
-
-func firstMarked(p *events.Product, from int64) events.Period {
-	t := time.Unix(0, from).UTC()
-	pd := p.Period.Containing(t)
-	for i := 0; i < maxLookBack && !pd.IsZero(); i++ {
-		prev := p.Period.Containing(pd.Start.Add(-time.Nanosecond))
-		if prev.IsZero() || !p.CloseAt(prev).After(t) {
-			break
-		}
-		pd = prev
-	}
-	return pd
 }
 
 // closeDue closes every open period due by the clock, emitting its records in record order, then the trace
@@ -103,52 +77,6 @@ type keyRef struct {
 	b   *bucket
 }
 
-// markDue emits the marks of every period closed by the clock, for each product and contract of the catalog;
-// a period whose bucket is still open (possible only after a catalog change of the lateness) waits for it.
-func (s *State) markDue(out *Output) {
-	from := len(out.Marks)
-	for _, ps := range s.catalogProds {
-		for ci, contract := range ps.p.Contracts {
-			pd := &ps.marks[ci]
-			for !pd.IsZero() && ps.p.CloseAt(*pd).UnixNano() <= s.clock {
-				b := s.buckets[bucketKey{ps, pd.Start.UnixNano()}]
-				if b != nil && !b.closed {
-					break
-				}
-				out.Marks = append(out.Marks, events.PartitionMark{
-					Product: ps.id, Contract: contract, PeriodStart: pd.Start, PeriodEnd: pd.End,
-					Partition: s.cfg.Partition, Partitions: s.cfg.partitions(), Records: s.recordsOf(b, contract),
-				})
-				*pd = nextPeriod(ps.p, *pd)
-			}
-		}
-	}
-	sortMarks(out.Marks[from:])
-}
-
-func nextPeriod(p *events.Product, pd events.Period) events.Period {
-	next := p.Period.Next(pd)
-	if !next.Start.After(pd.Start) {
-		return events.Period{}
-	}
-	return next
-}
-
-// recordsOf counts the closed records of contract in b.
-func (s *State) recordsOf(b *bucket, contract string) int {
-	if b == nil {
-		return 0
-	}
-	n := 0
-	for _, idx := range b.keys {
-		a := s.slab.at(idx)
-		if a.flags&flagRecord != 0 && s.meters[a.key.meter].contract == contract {
-			n++
-		}
-	}
-	return n
-}
-
 // expireDue forgets the closed periods whose max event age has passed.
 func (s *State) expireDue() {
 	for k, b := range s.buckets {
@@ -177,12 +105,6 @@ func (s *State) recompute() {
 			s.nextOut = min(s.nextOut, b.due)
 		}
 	}
-	for _, ps := range s.catalogProds {
-		for _, pd := range ps.marks {
-			if !pd.IsZero() {
-				s.nextOut = min(s.nextOut, ps.p.CloseAt(pd).UnixNano())
-			}
-		}
-	}
+	s.nextOut = min(s.nextOut, s.nextDueMark())
 	s.nextDue = min(s.nextDue, s.nextOut)
 }

@@ -54,22 +54,24 @@ type prepared struct {
 	key   uint64        // hashKeyID of the key
 	slot  uint64        // its home slot in the key index
 	ps    *prodState
+	it    *events.Item
 	meter uint32
-	attr  string // unique_count: the attribute counted
+	spec  uint32 // of a key created now
 	start int64  // the event's period, Unix nanoseconds
 	end   int64
 	rej   *events.Rejection
 }
 
 func (s *State) prepare(e *events.Event, p *prepared) {
+	p.key, p.slot = 0, 0
 	var is *itemState
-	p.key, p.slot, p.attr = 0, 0, ""
-	p.ps, is, p.meter, p.rej = s.resolve(e)
-	if p.rej != nil {
+	var ci int
+	if p.ps, is, ci, p.rej = s.resolve(e); p.rej != nil {
 		return
 	}
-	if is.it.Aggregation == events.AggregationUniqueCount {
-		p.attr = is.it.UniqueAttribute
+	p.it, p.meter, p.spec = is.it, is.meters[ci], is.spec
+	if p.rej = checkEvent(p.it, &s.specs[p.spec], e); p.rej != nil {
+		return
 	}
 	if p.start, p.end, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
 		return
@@ -93,16 +95,30 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 		s.deadLetter(seq, e, rej, out)
 		return
 	}
-	s.ids.insertAt(bi, p.id)
 	k := keyID{sub: e.Subject, start: p.start, meter: p.meter, tier: int32(e.Data.Tier)}
-	idx := s.find(p.key, &k)
-	if idx < 0 {
-		idx = s.newAcc(b, &k, p.key, e)
+	idx, spec := s.find(p.key, &k), p.spec
+	if idx >= 0 {
+		if spec = s.slab.at(idx).spec; spec != p.spec {
+			if rej := checkEvent(p.it, &s.specs[spec], e); rej != nil { // the key folds as it was created
+				s.deadLetter(seq, e, rej, out)
+				return
+			}
+		}
 	}
+	s.ids.insertAt(bi, p.id)
+	if idx < 0 {
+		idx = s.newAcc(b, &k, p.key, spec, e)
+	}
+	s.fold(seq, e, p, b, idx)
+}
+
+// fold adds the event to the aggregate idx of bucket b.
+func (s *State) fold(seq uint64, e *events.Event, p *prepared, b *bucket, idx int32) {
 	a := s.slab.at(idx)
+	sp := &s.specs[a.spec]
 	var uniq string
-	if p.attr != "" {
-		uniq = e.Data.Attributes[p.attr]
+	if sp.kind == aggUnique {
+		uniq = e.Data.Attributes[sp.attr]
 	}
 	if b.closed {
 		d := s.dirtyFor(idx, a, b)
@@ -114,15 +130,15 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 			b.noteTrace(s.meters[p.meter].contract, e.TraceParent, e.Source, e.ID)
 		}
 	}
-	a.fold(s.meters[p.meter].kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
+	a.fold(sp.kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
 }
 
-// resolve finds the event's product, item and meter in the catalog and checks that the event can be folded.
-// Consecutive events of one product and item (the common case) skip the map lookups.
-func (s *State) resolve(e *events.Event) (*prodState, *itemState, uint32, *events.Rejection) {
+// resolve finds the event's product, item and contract index in the catalog. Consecutive events of one
+// product and item (the common case) skip the map lookups.
+func (s *State) resolve(e *events.Event) (*prodState, *itemState, int, *events.Rejection) {
 	ps := s.lastProd
 	if ps == nil || ps.id != e.Data.Product {
-		if ps = s.prods[e.Data.Product]; ps == nil || ps.p == nil {
+		if ps = s.prods[e.Data.Product]; ps == nil || ps.p == nil || ps.retired {
 			return nil, nil, 0, reject(events.ReasonUnknownProduct, "data.product", "product %q is not in the catalog", e.Data.Product)
 		}
 		s.lastProd = ps
@@ -138,20 +154,17 @@ func (s *State) resolve(e *events.Event) (*prodState, *itemState, uint32, *event
 	if !ok {
 		return nil, nil, 0, reject(events.ReasonUnknownContract, "data.contract", "product %s has no distribution contract %q", ps.id, e.Data.Contract)
 	}
-	if r := checkEvent(is.it, e); r != nil {
-		return nil, nil, 0, r
-	}
-	return ps, is, is.meters[ci], nil
+	return ps, is, ci, nil
 }
 
-// checkEvent checks what the fold needs of an event, with the rules of events.Catalog.Validate: a quantity
-// within the item's precision and sign (count ignores it), a valid amount, a tier that fits the key and the
-// unique attribute.
-func checkEvent(it *events.Item, e *events.Event) *events.Rejection {
+// checkEvent checks what folding an event of item it with spec sp needs, with the rules of
+// events.Catalog.Validate: a quantity within the item's precision and sign (unless sp ignores quantities), a
+// valid amount, a tier that fits the key and the unique attribute that sp counts.
+func checkEvent(it *events.Item, sp *foldSpec, e *events.Event) *events.Rejection {
 	if t := e.Data.Tier; t < 0 || t > math.MaxInt32 {
 		return reject(events.ReasonBadTier, "data.tier", "tier %d is out of range", t)
 	}
-	if it.Aggregation != events.AggregationCount {
+	if sp.kind != aggCount {
 		q := e.Data.Quantity
 		if q.Sign() < 0 && !it.AllowNegative {
 			return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s is negative and item %s does not allow it", q, it.MPN)
@@ -168,9 +181,9 @@ func checkEvent(it *events.Item, e *events.Event) *events.Rejection {
 			return reject(events.ReasonBadAmount, "data.amount", "amount %s has %d decimals, the limit is %d", a, sc, events.AmountPrecision)
 		}
 	}
-	if it.Aggregation == events.AggregationUniqueCount && e.Data.Attributes[it.UniqueAttribute] == "" {
-		return reject(events.ReasonMissingAttribute, "data.attributes."+it.UniqueAttribute,
-			"item %s counts distinct values of attribute %q", it.MPN, it.UniqueAttribute)
+	if sp.kind == aggUnique && e.Data.Attributes[sp.attr] == "" {
+		return reject(events.ReasonMissingAttribute, "data.attributes."+sp.attr,
+			"item %s counts distinct values of attribute %q", it.MPN, sp.attr)
 	}
 	return nil
 }
@@ -222,12 +235,12 @@ func (s *State) addBucket(b *bucket) {
 	}
 }
 
-// newAcc adds the aggregate of key k (hash h) to b. It keeps copies of the event's strings: a decoded event's
-// strings may be substrings of its whole packet.
-func (s *State) newAcc(b *bucket, k *keyID, h uint64, e *events.Event) int32 {
+// newAcc adds the aggregate of key k (hash h), folding with spec, to b. It keeps copies of the event's strings:
+// a decoded event's strings may be substrings of its whole packet.
+func (s *State) newAcc(b *bucket, k *keyID, h uint64, spec uint32, e *events.Event) int32 {
 	idx := s.slab.alloc()
 	a := s.slab.at(idx)
-	a.key = *k
+	a.key, a.spec = *k, spec
 	a.key.sub = strings.Clone(k.sub)
 	a.market = s.marketID(e.Data.Marketplace)
 	s.insert(h, idx)

@@ -69,13 +69,41 @@
 //
 // State.Snapshot writes the whole state in a versioned, checksummed binary form, the same bytes for the same
 // state; Restore(Snapshot(s)) continues exactly as s would, so the output for a given input is the same
-// whether or not, and wherever, the state was restored. Restore also reads the previous snapshot version
-// (without trace sets: periods open at the snapshot close with the trace contexts of their later events only)
-// and rejects unknown versions with ErrSnapshotFormat. Restore may be given a new catalog: keys of products
-// and items that left it still close and expire; events for them become dead letters; new products and
-// contracts start marking from MarkFrom, as in every partition; open periods take the new allowed lateness.
-// Changing an item's aggregation starts new keys for it. A catalog change takes effect where each partition is
-// restored, so only additions give every partition the same output whenever that happens.
+// whether or not, and wherever, the state was restored. Restore also reads versions 1 and 2 (version 1 has no
+// trace sets: periods open at the snapshot close with the trace contexts of their later events only) and
+// rejects unknown versions with ErrSnapshotFormat.
+//
+// Restore with another catalog is how the catalog changes: the worker snapshots the state folded with the old
+// catalog and restores it with the new one after a committed message. Every partition switches at its own
+// stream position, and the submitter files a period only once every partition has marked it, so each change is
+// defined to give every partition the same marks wherever it switched:
+//
+//   - An item's aggregation (or unique attribute, or precision) changes: a key keeps folding, on time and late,
+//     with the aggregation it was created with, until it expires; keys created after the change (a new
+//     subscription, tier or period, a closed period's first late event) take the new one. The aggregation is not
+//     part of a record's identity (RecordID), so a (subscription, item, tier, period) never has two keys nor two
+//     records. An event is checked against the new catalog and, when it folds into a key of another
+//     aggregation, against that key's needs as well: its unique attribute, a quantity within the item's
+//     precision and sign if the key folds quantities.
+//   - A product or a contract leaves the catalog: it is retired. It keeps the definition it had (period kind,
+//     zone, allowed lateness, max event age; snapshots carry it), its open periods close and its closed ones
+//     expire as they would have, and its periods go on being marked, forever, as if it had stayed: no partition
+//     can know when the others switch, nor a stream time after which no partition holds data of it, so stopping
+//     anywhere would leave a period without some partition's mark and its records never filed. The cost is one
+//     mark per period, contract and partition. Its events, on time or late, are dead letters (unknown_product,
+//     unknown_contract). A product or contract that comes back goes on from where its marks stand.
+//   - An item leaves the catalog: its keys close, are marked and expire as usual; its events are dead letters
+//     (unknown_item).
+//   - A product, contract or item joins: the marks of a new product or contract start with its first period
+//     that closes after MarkFrom (with its allowed lateness), in every partition alike however late it switched
+//     (the periods closed by then are marked at once, empty); its events for them become adjustments.
+//   - The allowed lateness or max event age changes: open periods take the new lateness, closed ones the new
+//     age; marks go on from where they stand. A product's period kind or zone must not change (its marks would
+//     step from the old periods into the new ones).
+//
+// A version 1 or 2 snapshot does not hold product definitions: restored with a catalog that lacks a product
+// it marks, Restore fails with ErrSnapshotCatalog (restore it with its own catalog, then change). One holding
+// two aggregates of one record identity (an aggregation change under those versions) is refused as corrupt.
 //
 // # Use
 //

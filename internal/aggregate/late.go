@@ -56,7 +56,7 @@ func (s *State) flushAdjustments(seq uint64, out *Output) {
 // adjustment builds the next revision of a's key from the late events in d. It reports false when a max, min,
 // last or unique_count value and the amount are unchanged: nothing to adjust.
 func (s *State) adjustment(a *acc, d *dirtyEntry, seq uint64) (events.PeriodRecord, bool) {
-	k := s.meters[a.key.meter].kind
+	k := s.specs[a.spec].kind
 	r := s.recordBase(a, d.b, events.RecordAdjustment)
 	amount := a.amount()
 	if amount != nil {

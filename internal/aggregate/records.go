@@ -14,7 +14,7 @@ func (s *State) recordBase(a *acc, b *bucket, kind events.RecordKind) events.Per
 	return events.PeriodRecord{
 		Kind: kind, Product: m.product, Contract: m.contract, Marketplace: s.markets[a.market],
 		Subscription: a.key.sub, Item: m.item, Tier: int(a.key.tier),
-		PeriodStart: b.period.Start, PeriodEnd: b.period.End, Aggregation: m.agg, Partition: s.cfg.Partition,
+		PeriodStart: b.period.Start, PeriodEnd: b.period.End, Aggregation: s.specs[a.spec].agg, Partition: s.cfg.Partition,
 	}
 }
 
@@ -22,7 +22,7 @@ func (s *State) recordBase(a *acc, b *bucket, kind events.RecordKind) events.Per
 func (s *State) closedRecord(a *acc, b *bucket) events.PeriodRecord {
 	r := s.recordBase(a, b, events.RecordClosed)
 	r.Mode = events.ModeTotal
-	r.Quantity = a.value(s.meters[a.key.meter].kind)
+	r.Quantity = a.value(s.specs[a.spec].kind)
 	r.Amount = a.amount()
 	r.Events = a.events
 	r.Digest = a.digest.String()
@@ -30,7 +30,8 @@ func (s *State) closedRecord(a *acc, b *bucket) events.PeriodRecord {
 	return r
 }
 
-// compareKeys orders keys as records are: product, contract, period, subscription, item, tier.
+// compareKeys orders keys as records are: product, contract, period, subscription, item, tier (a record
+// identity has one key at most).
 func (s *State) compareKeys(x, y *keyID) int {
 	mx, my := &s.meters[x.meter], &s.meters[y.meter]
 	if c := strings.Compare(mx.product, my.product); c != 0 {
@@ -48,10 +49,7 @@ func (s *State) compareKeys(x, y *keyID) int {
 	if c := strings.Compare(mx.item, my.item); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(x.tier, y.tier); c != 0 {
-		return c
-	}
-	return strings.Compare(string(mx.agg), string(my.agg))
+	return cmp.Compare(x.tier, y.tier)
 }
 
 func sortMarks(ms []events.PartitionMark) {

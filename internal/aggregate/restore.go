@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -23,9 +25,11 @@ var (
 )
 
 // Restore reads a state written by Snapshot. With the same cfg, the restored state behaves exactly as the one
-// snapshotted. With a changed catalog, products and items keep their open and closed periods; new products and
-// contracts start marking from MarkFrom; open periods take the new allowed lateness. A changed DedupHorizon
-// re-tags the remembered ids conservatively (each as if it arrived at the end of its generation).
+// snapshotted. With another catalog it is how a catalog change takes effect (see the package doc): keys keep
+// the aggregation they were created with; products and contracts that left the catalog are retired (their
+// periods still close, expire and are marked; their events are dead letters); new products and contracts
+// start marking from MarkFrom; open periods take the new allowed lateness. A changed DedupHorizon re-tags the
+// remembered ids (see idSet.rewidth).
 func Restore(cfg Config, r io.Reader) (*State, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -36,24 +40,80 @@ func Restore(cfg Config, r io.Reader) (*State, error) {
 		return nil, err
 	}
 	s := newState(cfg)
-	d := &decoder{b: body}
-	width, err := s.decodeHeader(d)
+	rs := &restoring{decoder: decoder{b: body}, version: version}
+	width, err := s.decodeHeader(&rs.decoder)
 	if err != nil {
 		return nil, err
 	}
-	cursors := s.decodeTables(d)
-	s.loadCatalog(cfg.Catalog)
-	s.restoreMarks(cursors)
-	s.decodeBuckets(d, version)
-	s.ids.decode(d, width, s.clock)
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("trailing data")
+	if err := s.restoreTables(rs); err != nil {
+		return nil, err
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("restore aggregate: %w", d.err)
+	s.decodeBuckets(rs)
+	s.ids.decode(&rs.decoder, width, s.clock)
+	if rs.err == nil && len(rs.b) != 0 {
+		rs.fail("trailing data")
+	}
+	if rs.err != nil {
+		return nil, fmt.Errorf("restore aggregate: %w", rs.err)
 	}
 	s.recompute()
 	return s, nil
+}
+
+// restoring is the decoder of a snapshot with what reading it needs besides the bytes.
+type restoring struct {
+	decoder
+	version uint64
+	defs    map[string]productDef
+	legacy  []legacyMeter // versions 1 and 2: meter and spec of each meter of the snapshot
+}
+
+// restoreTables reads the tables, makes cfg's catalog the state's (retiring the snapshot's products it lacks)
+// and starts the cursors new to the state from MarkFrom (or the clock), as in every partition.
+func (s *State) restoreTables(rs *restoring) error {
+	if rs.version < snapshotVersionDefs {
+		s.decodeLegacyTables(rs)
+	} else {
+		s.decodeTables(rs)
+	}
+	err := rs.err
+	if err == nil {
+		err = s.retire(rs)
+	}
+	if err != nil {
+		return fmt.Errorf("restore aggregate: %w", err)
+	}
+	s.loadCatalog(s.cfg.Catalog)
+	if rs.version < snapshotVersionDefs {
+		if err := s.finishLegacyCursors(); err != nil {
+			return fmt.Errorf("restore aggregate: %w", err)
+		}
+	}
+	if s.marksOn {
+		from := s.clock
+		if !s.cfg.MarkFrom.IsZero() {
+			from = s.cfg.MarkFrom.UnixNano()
+		}
+		s.startCursors(from)
+	}
+	return nil
+}
+
+// retire gives every product of the snapshot that the catalog lacks the definition it had.
+func (s *State) retire(rs *restoring) error {
+	ids := slices.Sorted(maps.Keys(rs.defs))
+	for _, id := range ids {
+		if _, ok := s.cfg.Catalog.Product(id); ok {
+			continue
+		}
+		def := rs.defs[id]
+		p, err := def.product(id)
+		if err != nil {
+			return err
+		}
+		s.prods[id].p = p
+	}
+	return nil
 }
 
 // checkEnvelope checks the magic, checksum and version, and returns the body and the version.
@@ -88,65 +148,68 @@ func (s *State) decodeHeader(d *decoder) (int64, error) {
 	return width, nil
 }
 
-// markCursor identifies a mark cursor: a product and one of its contracts.
-type markCursor struct{ product, contract string }
-
-// decodeTables reads the meter and marketplace tables and returns the mark cursors.
-func (s *State) decodeTables(d *decoder) map[markCursor]events.Period {
-	for i, n := 0, d.count(4); i < n; i++ {
-		m := meter{product: d.str(), item: d.str(), contract: d.str(), agg: events.Aggregation(d.str())}
-		if s.meterID(m) != uint32(i) {
+// decodeTables reads what encodeTables wrote.
+func (s *State) decodeTables(rs *restoring) {
+	d := &rs.decoder
+	for i, n := 0, d.count(3); i < n; i++ {
+		if s.meterID(meter{product: d.str(), item: d.str(), contract: d.str()}) != uint32(i) {
 			d.fail("meter table")
 		}
 	}
+	for i, n := 0, d.count(3); i < n; i++ {
+		sp := foldSpec{agg: events.Aggregation(d.str()), attr: d.str(), scale: int(d.varint())}
+		if sp.scale < 0 || sp.scale > events.MaxFixedScale || s.specID(sp) != uint32(i) {
+			d.fail("spec table")
+		}
+	}
+	s.decodeMarkets(d)
+	rs.defs = make(map[string]productDef)
+	for i, n := 0, d.count(9); i < n && d.err == nil; i++ {
+		ps := s.product(d.str())
+		if _, dup := rs.defs[ps.id]; dup {
+			d.fail("product table")
+		}
+		rs.defs[ps.id] = decodeDef(d)
+		ps.marks = decodeCursors(d, s.marksOn)
+	}
+}
+
+func (s *State) decodeMarkets(d *decoder) {
 	for i, n := 0, d.count(1); i < n; i++ {
 		if s.marketID(d.str()) != uint32(i) {
 			d.fail("marketplace table")
 		}
 	}
-	cursors := make(map[markCursor]events.Period)
-	for i, n := 0, d.count(2); i < n; i++ {
-		id := d.str()
-		for j, m := 0, d.count(2); j < m; j++ {
-			c := markCursor{id, d.str()}
-			var pd events.Period
+}
+
+// decodeCursors reads what encodeCursors wrote; a cursor is started only once marks are on.
+func decodeCursors(d *decoder, marksOn bool) []markCursor {
+	n := d.count(2)
+	cs := make([]markCursor, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		c := markCursor{contract: d.str(), started: d.bool1(), first: firstUnknown}
+		if c.started {
+			c.first = d.varint()
 			if d.bool1() {
-				pd = events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}
-			}
-			cursors[c] = pd
-		}
-	}
-	return cursors
-}
-
-// restoreMarks sets the mark cursors: as snapshotted, or for a product or contract new in the catalog from
-// MarkFrom (or the clock), as in every partition.
-func (s *State) restoreMarks(cursors map[markCursor]events.Period) {
-	if !s.marksOn {
-		return
-	}
-	from := s.clock
-	if !s.cfg.MarkFrom.IsZero() {
-		from = s.cfg.MarkFrom.UnixNano()
-	}
-	for _, ps := range s.catalogProds {
-		for ci, contract := range ps.p.Contracts {
-			if pd, ok := cursors[markCursor{ps.id, contract}]; ok {
-				ps.marks[ci] = pd
-			} else {
-				ps.marks[ci] = firstMarked(ps.p, from)
+				c.next = events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}
 			}
 		}
+		if c.started != marksOn || slices.ContainsFunc(cs, func(o markCursor) bool { return o.contract == c.contract }) {
+			d.fail("mark cursor")
+		}
+		cs = append(cs, c)
 	}
+	return cs
 }
 
-func (s *State) decodeBuckets(d *decoder, version uint64) {
+func (s *State) decodeBuckets(rs *restoring) {
+	d := &rs.decoder
 	for i, n := 0, d.count(8); i < n; i++ {
 		ps := s.product(d.str())
 		b := &bucket{prod: ps, period: events.Period{Start: unixTime(d.varint()), End: unixTime(d.varint())}}
 		b.start = b.period.Start.UnixNano()
 		b.due, b.expire, b.closed = d.varint(), d.varint(), d.bool1()
-		if ps.p != nil { // the catalog's lateness and age apply from now on
+		if ps.p != nil { // the definition's lateness and age apply from now on
 			end := b.period.End.UnixNano()
 			b.expire = end + int64(ps.p.MaxEventAge)
 			if !b.closed {
@@ -162,9 +225,9 @@ func (s *State) decodeBuckets(d *decoder, version uint64) {
 		nk := d.count(8)
 		b.keys = make([]int32, 0, nk)
 		for j := 0; j < nk && d.err == nil; j++ {
-			s.decodeAcc(d, b)
+			s.decodeAcc(rs, b)
 		}
-		if version >= snapshotVersionTraces {
+		if rs.version >= snapshotVersionTraces {
 			b.traces = decodeTraces(d, b.closed)
 		}
 	}
@@ -197,31 +260,58 @@ func decodeTraces(d *decoder, closed bool) []groupTraces {
 	return traces
 }
 
-func (s *State) decodeAcc(d *decoder, b *bucket) {
+func (s *State) decodeAcc(rs *restoring, b *bucket) {
 	idx := s.slab.alloc()
 	a := s.slab.at(idx)
-	a.key = keyID{sub: d.str(), start: b.start, meter: uint32(d.uvarint()), tier: int32(d.varint())}
-	a.flags = d.byte1()
-	a.qty = d.decimal()
-	copy(a.digest[:], d.raw(len(a.digest)))
-	a.events, a.seq, a.rev, a.market = d.varint(), d.uvarint(), int32(d.varint()), uint32(d.uvarint())
-	if d.bool1() {
-		x := a.extension()
-		x.amount, x.at = d.decimal(), d.varint()
-		if n := d.count(1); n > 0 {
-			x.uniq = make(map[string]struct{}, n)
-			for k := 0; k < n; k++ {
-				x.uniq[d.str()] = struct{}{}
-			}
-		}
+	if rs.version < snapshotVersionDefs {
+		s.decodeLegacyAcc(rs, a, b.start)
+	} else {
+		s.decodeAccV3(&rs.decoder, a, b.start)
 	}
 	h := hashKeyID(&a.key)
-	if int(a.key.meter) >= len(s.meters) || int(a.market) >= len(s.markets) || s.find(h, &a.key) >= 0 {
-		d.fail("aggregate")
+	if rs.err != nil || s.find(h, &a.key) >= 0 { // two aggregates of one record identity
+		rs.fail("aggregate")
 		return
 	}
 	s.insert(h, idx)
 	b.keys = append(b.keys, idx)
+}
+
+// decodeAccV3 reads what encodeAcc wrote.
+func (s *State) decodeAccV3(d *decoder, a *acc, start int64) {
+	a.key = keyID{sub: d.str(), start: start, meter: uint32(d.uvarint())}
+	a.spec, a.key.tier, a.flags = uint32(d.uvarint()), int32(d.varint()), d.byte1()
+	if int(a.key.meter) >= len(s.meters) || int(a.spec) >= len(s.specs) || a.flags&^persistentFlags != 0 {
+		d.fail("aggregate")
+		return
+	}
+	a.qty = d.decimal()
+	copy(a.digest[:], d.raw(len(a.digest)))
+	a.events, a.seq, a.rev, a.market = d.varint(), d.uvarint(), int32(d.varint()), uint32(d.uvarint())
+	if int(a.market) >= len(s.markets) {
+		d.fail("aggregate")
+	}
+	if a.flags&flagAmount != 0 {
+		a.extension().amount = d.decimal()
+	}
+	switch s.specs[a.spec].kind {
+	case aggLast:
+		a.extension().at = d.varint()
+	case aggUnique:
+		decodeUniq(d, a)
+	}
+}
+
+func decodeUniq(d *decoder, a *acc) {
+	n := d.count(1)
+	if n == 0 {
+		return
+	}
+	x := a.extension()
+	x.uniq = make(map[string]struct{}, n)
+	for k := 0; k < n; k++ {
+		x.uniq[d.str()] = struct{}{}
+	}
 }
 
 func (d *decoder) decimal() events.Decimal {

@@ -12,17 +12,25 @@ import (
 )
 
 // Snapshot format: the magic, a version, the body (below), then the CRC-32C of everything before it,
-// big-endian. The body holds, in order: the config it was taken with, the clock and sequence, the meter and
-// marketplace tables, the mark cursors, the buckets with their aggregates (and, from version 2, their trace
-// sets) and the dedup table. Buckets are written sorted by (product, period start) and everything else in a
-// fixed order, so a state always writes the same bytes, and a restored state writes the bytes it was restored
-// from. Restore reads versions 1 (no trace sets: a period open then closes with the links of its later events
-// only) and 2; Snapshot writes version 2.
+// big-endian. The body of version 3 holds, in order: the header (partition, dedup generation width, clock,
+// sequence, whether marks started), the meter table (product, item, contract), the fold spec table
+// (aggregation, unique attribute, scale), the marketplace table, the products with a definition (in the
+// catalog or retired), by id, each with its definition (productDef) and mark cursors (contract, started, first
+// period start, next period), the buckets with their aggregates and trace sets, and the dedup table.
+// Quantities and amounts are written as canonical decimal text, whatever their representation in memory.
+// Buckets are written sorted by (product, period start) and everything else in a fixed order, so a state
+// always writes the same bytes, and a restored state writes the bytes it was restored from.
+//
+// Versions 1 and 2 (read by restore_legacy.go) had meters with their aggregation and no spec table, mark
+// cursors only for the catalog's products, no product definitions and, in version 1, no trace sets (a period
+// open then closes with the links of its later events only). Snapshot writes version 3.
 const (
 	snapshotMagic   = "usagepipe.aggregate\n"
-	snapshotVersion = 2
+	snapshotVersion = 3
 	// snapshotVersionTraces is the first version with trace sets.
 	snapshotVersionTraces = 2
+	// snapshotVersionDefs is the first version with fold specs and product definitions.
+	snapshotVersionDefs = 3
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -65,23 +73,39 @@ func (s *State) encodeTables(e *encoder) {
 		e.str(m.product)
 		e.str(m.item)
 		e.str(m.contract)
-		e.str(string(m.agg))
+	}
+	e.uvarint(uint64(len(s.specs)))
+	for _, sp := range s.specs {
+		e.str(string(sp.agg))
+		e.str(sp.attr)
+		e.varint(int64(sp.scale))
 	}
 	e.uvarint(uint64(len(s.markets)))
 	for _, m := range s.markets {
 		e.str(m)
 	}
-	e.uvarint(uint64(len(s.catalogProds)))
-	for _, ps := range s.catalogProds {
+	e.uvarint(uint64(len(s.markProds)))
+	for _, ps := range s.markProds {
 		e.str(ps.id)
-		e.uvarint(uint64(len(ps.marks)))
-		for ci, pd := range ps.marks {
-			e.str(ps.p.Contracts[ci])
-			e.bool1(!pd.IsZero())
-			if !pd.IsZero() {
-				e.varint(pd.Start.UnixNano())
-				e.varint(pd.End.UnixNano())
-			}
+		def := defOf(ps.p)
+		def.encode(e)
+		encodeCursors(e, ps.marks)
+	}
+}
+
+func encodeCursors(e *encoder, cs []markCursor) {
+	e.uvarint(uint64(len(cs)))
+	for _, c := range cs {
+		e.str(c.contract)
+		e.bool1(c.started)
+		if !c.started {
+			continue
+		}
+		e.varint(c.first)
+		e.bool1(!c.next.IsZero())
+		if !c.next.IsZero() {
+			e.varint(c.next.Start.UnixNano())
+			e.varint(c.next.End.UnixNano())
 		}
 	}
 }
@@ -107,7 +131,7 @@ func (s *State) encodeBuckets(e *encoder) {
 		e.bool1(b.closed)
 		e.uvarint(uint64(len(b.keys)))
 		for _, idx := range b.keys {
-			s.slab.at(idx).encode(e)
+			s.encodeAcc(e, s.slab.at(idx))
 		}
 		encodeTraces(e, b.traces)
 	}
@@ -128,25 +152,33 @@ func encodeTraces(e *encoder, traces []groupTraces) {
 }
 
 // encode writes an aggregate except its period start, which is its bucket's.
-func (a *acc) encode(e *encoder) {
+func (s *State) encodeAcc(e *encoder, a *acc) {
+	sp := &s.specs[a.spec]
 	e.str(a.key.sub)
 	e.uvarint(uint64(a.key.meter))
+	e.uvarint(uint64(a.spec))
 	e.varint(int64(a.key.tier))
-	e.byte1(a.flags &^ flagDirty)
+	e.byte1(a.flags & persistentFlags)
 	e.str(a.qty.String())
 	e.raw(a.digest[:])
 	e.varint(a.events)
 	e.uvarint(a.seq)
 	e.varint(int64(a.rev))
 	e.uvarint(uint64(a.market))
-	e.bool1(a.ext != nil)
-	if a.ext == nil {
-		return
+	if amount := a.amount(); amount != nil {
+		e.str(amount.String())
 	}
-	e.str(a.ext.amount.String())
-	e.varint(a.ext.at)
-	vals := make([]string, 0, len(a.ext.uniq))
-	for v := range a.ext.uniq {
+	switch sp.kind {
+	case aggLast:
+		e.varint(a.lastAt())
+	case aggUnique:
+		encodeUniq(e, a)
+	}
+}
+
+func encodeUniq(e *encoder, a *acc) {
+	vals := make([]string, 0, a.uniqueCount())
+	for v := range a.uniqSet() {
 		vals = append(vals, v)
 	}
 	slices.Sort(vals)

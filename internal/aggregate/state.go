@@ -17,13 +17,15 @@ type State struct {
 	clockSet bool
 	lastSeq  uint64
 
-	prods        map[string]*prodState
-	catalogProds []*prodState // products of the catalog, in catalog order
-	marksOn      bool         // mark cursors are set
-	meters       []meter
-	meterIdx     map[meter]uint32
-	markets      []string
-	marketIdx    map[string]uint32
+	prods     map[string]*prodState
+	markProds []*prodState // products with a definition (in the catalog or retired), by id
+	marksOn   bool         // mark cursors are started
+	meters    []meter
+	meterIdx  map[meter]uint32
+	specs     []foldSpec
+	specIdx   map[foldSpec]uint32
+	markets   []string
+	marketIdx map[string]uint32
 
 	index   keyIndex // key → slab index
 	slab    accSlab
@@ -67,7 +69,7 @@ func New(cfg Config) *State {
 	s := newState(cfg)
 	s.loadCatalog(cfg.Catalog)
 	if !cfg.MarkFrom.IsZero() {
-		s.startMarks(cfg.MarkFrom.UnixNano())
+		s.startCursors(cfg.MarkFrom.UnixNano())
 	}
 	s.recompute()
 	return s
@@ -79,6 +81,7 @@ func newState(cfg Config) *State {
 		subject:   "usage.events." + strconv.Itoa(cfg.Partition),
 		prods:     make(map[string]*prodState),
 		meterIdx:  make(map[meter]uint32),
+		specIdx:   make(map[foldSpec]uint32),
 		marketIdx: make(map[string]uint32),
 		buckets:   make(map[bucketKey]*bucket),
 		ids:       newIDSet(int64(cfg.horizon())),

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -147,45 +145,6 @@ func TestTraceLinksCopied(t *testing.T) {
 	}
 	if unsafe.StringData(out.Links[0].TraceParent) == unsafe.StringData(e.TraceParent) {
 		t.Error("the trace set holds the event's own string")
-	}
-}
-
-// TestRestoreVersion1 restores snapshots written by version 1 (before trace sets), taken half-way through each
-// golden stream: the rest of the stream gives the golden output, and the restored state is the one a fresh
-// run reaches (the golden streams carry no trace contexts).
-func TestRestoreVersion1(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/golden/*.input.jsonl")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden inputs (%v)", err)
-	}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".input.jsonl")
-		t.Run(name, func(t *testing.T) {
-			cfg, msgs := readGoldenInput(t, in)
-			data, err := os.ReadFile(filepath.Join("testdata", "snapshot-v1", name+".snapshot"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := data[len(snapshotMagic)]; v != 1 {
-				t.Fatalf("fixture of version %d", v)
-			}
-			s, err := Restore(cfg, bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			half := len(msgs) / 2
-			if s.LastSeq() != msgs[half-1].Seq {
-				t.Fatalf("restored at %d, want %d", s.LastSeq(), msgs[half-1].Seq)
-			}
-			fresh, _ := run(t, cfg, New(cfg), msgs[:half], false)
-			if !bytes.Equal(snapshotOf(t, s), snapshotOf(t, fresh)) {
-				t.Error("the restored state differs from a fresh run's")
-			}
-			want := goldenAfter(t, strings.TrimSuffix(in, ".input.jsonl")+".golden.jsonl", s.LastSeq())
-			if _, got := run(t, cfg, s, msgs[half:], false); !bytes.Equal(got, want) {
-				t.Errorf("output after the restore:\n%s\nwant\n%s", got, want)
-			}
-		})
 	}
 }
 
