@@ -15,7 +15,8 @@ const (
 	natsDownMax   = 2 * time.Second
 )
 
-// killer SIGKILLs a random worker every few seconds and restarts it, and kills one NATS node once. Its choices
+// killer SIGKILLs a random worker every few seconds and restarts it, and kills one NATS node once (the
+// meta leader of a cluster when known, see natsVictim). Its choices
 // come from the seed; each kind of worker gets its turn once per round, in a random order.
 type killer struct {
 	sys    *system
@@ -89,8 +90,22 @@ func (k *killer) count(p *proc) {
 	k.byKind[p.kind]++
 }
 
+// natsVictim picks the NATS node to kill: the JetStream meta leader when the nodes' logs tell it (losing it
+// forces an election while ingest publishes and aggregators commit: the harder case), else a random one. It
+// says why in the returned text.
+func (k *killer) natsVictim() (int, string) {
+	random := k.rng.IntN(len(k.sys.nats)) // drawn always: the rest of the schedule stays the seed's
+	if len(k.sys.nats) == 1 {
+		return 0, "the only node"
+	}
+	if leader := k.sys.metaLeader(); leader >= 0 {
+		return leader, "the JetStream meta leader, by the nodes' logs"
+	}
+	return random, "not the known leader: no running node names one, picked at random"
+}
+
 func (k *killer) killNATS(ctx context.Context) {
-	i := k.rng.IntN(len(k.sys.nats))
+	i, why := k.natsVictim()
 	p, addr := k.sys.nats[i], k.sys.natsAddrs[i]
 	down := natsDownMin + time.Duration(k.rng.Int64N(int64(natsDownMax-natsDownMin)))
 	if !p.kill() {
@@ -98,7 +113,7 @@ func (k *killer) killNATS(ctx context.Context) {
 		return
 	}
 	k.count(p)
-	k.logf("killed %s (down %v)", p.name, down.Round(time.Millisecond))
+	k.logf("killed %s, %s (down %v)", p.name, why, down.Round(time.Millisecond))
 	sleepUntil(ctx, time.Now().Add(down))
 	if err := p.start(); err != nil {
 		k.logf("restart %s: %v", p.name, err)

@@ -113,9 +113,9 @@ func (s *system) startNATS(ctx context.Context) error {
 	}
 	for i := range n {
 		name := "nats-" + strconv.Itoa(i)
-		args := []string{"nats", "--addr", s.natsAddrs[i], "--store", filepath.Join(s.dir, "nats", name), "--name", "chaos-" + name}
-		if n > 1 {
-			args = append(args, "--cluster-addr", clusterAddrs[i], "--routes", strings.Join(routes, ","), "--cluster-name", "chaos")
+		args := []string{"nats", "--addr", s.natsAddrs[i], "--store", filepath.Join(s.dir, "nats", name), "--name", natsServerName(name)}
+		if n > 1 { // the server log announces the meta leader, which the killer prefers (leader.go)
+			args = append(args, "--cluster-addr", clusterAddrs[i], "--routes", strings.Join(routes, ","), "--cluster-name", "chaos", "--logs")
 		}
 		p := s.newProc(kindNATS, name, binUsagepipe, args, nil)
 		s.nats = append(s.nats, p)
