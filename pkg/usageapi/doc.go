@@ -14,12 +14,18 @@
 //
 // List calls take RQL terms (Eq, In, And, Ordering, Select, Limit, …) and return an iterator
 // that pages with limit/offset, reading Content-Range: items a-b/total. Count asks limit=0.
+// Terms are written as lib-rql's grammar (which Connect parses with) accepts them: in(f,(a,b)),
+// no logical operator inside not() (Not refuses one with ErrBadQuery), quoted values where needed.
+// Offset paging needs a stable order: Files and Records add one (created.at,id; created_time)
+// when the terms have no Ordering, so objects created meanwhile do not shift the pages.
 //
 // # Errors and retries
 //
 // A non-2xx answer is an *APIError (decoded from {"error_code","errors"}, or the body text when it
 // is not that JSON); match it with errors.As or the sentinels (ErrNotFound, …). Retryable reports
-// network errors, 429 and 5xx as worth repeating; other 4xx are permanent.
+// network errors, 429 and 5xx as worth repeating; other 4xx are permanent, and so are the network
+// failures a repeat meets again (PermanentNetwork: an untrusted or invalid certificate, an unknown
+// host).
 //
 // Each call gets a fresh exponential BackOff (backoff/v4 types are not thread-safe), capped by
 // RetryPolicy (defaults: waits up to 4s before jitter, no wait ending past 20s, below JetStream's

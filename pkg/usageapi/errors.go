@@ -84,8 +84,9 @@ func StatusOf(err error) int {
 }
 
 // Retryable reports whether repeating the request could succeed: network failures, bodies cut
-// short, 429 and 5xx. Other 4xx answers, cancelled contexts and local errors are permanent.
-// Whether a retry is *safe* is a separate question: see the client's retry rules.
+// short, 429 and 5xx. Other 4xx answers, cancelled contexts, local errors and network failures that
+// a repeat meets again (PermanentNetwork: a certificate or TLS failure, a host name that does not
+// exist) are permanent. Whether a retry is *safe* is a separate question: see the client's retry rules.
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -95,7 +96,7 @@ func Retryable(err error) bool {
 		return e.Status == http.StatusTooManyRequests || e.Status >= 500
 	}
 	var n *NetworkError
-	return errors.As(err, &n)
+	return errors.As(err, &n) && !PermanentNetwork(err)
 }
 
 // NetworkError is a failure to exchange a request and its complete answer (connection refused
