@@ -8,10 +8,16 @@ import (
 	"time"
 )
 
+const healthcheckUsage = "usage: usagepipe healthcheck URL (exits 0 when URL answers 2xx within 3s)"
+
 // runHealthcheck GETs a URL and fails unless it answers 2xx: the container health check of images without a shell.
 func runHealthcheck(ctx context.Context, args []string, _ func(string) string, stdout io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(stdout, healthcheckUsage)
+		return nil
+	}
 	if len(args) != 1 {
-		return fmt.Errorf("healthcheck: usage: usagepipe healthcheck URL")
+		return fmt.Errorf("healthcheck: %s", healthcheckUsage)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

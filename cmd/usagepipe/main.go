@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if !ok {
 		return fmt.Errorf("unknown command %q: %w", args[0], errUsage)
 	}
-	return cmd.run(ctx, args[1:], getenv, stdout)
+	err := cmd.run(ctx, args[1:], getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the command's usage: asking for help is not a failure
+	}
+	return err
 }
 
 func printUsage(w io.Writer) {

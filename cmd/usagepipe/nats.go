@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,10 @@ func runNATS(ctx context.Context, args []string, getenv func(string) string, std
 	syncAlways := f.Bool("sync-always", false, "fsync every write (sync_interval: always)")
 	logs := f.Bool("logs", false, "write the server log to stderr")
 	if err := f.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("nats: %w", err)
 	}
 	opts, err := natsOptions(*addr, *store, *name, *clusterAddr, *routes, *clusterName)
 	opts.SyncAlways, opts.Logs = *syncAlways, *logs

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHelpOfEveryCommandSucceeds: -h prints a command's usage and exits 0 (main exits 1 only when run
+// returns an error), for every command, those that do not handle flag.ErrHelp themselves included. bench
+// takes a benchmark name first: its benchmarks' -h are asked.
+func TestHelpOfEveryCommandSucceeds(t *testing.T) {
+	for name := range commands {
+		args := [][]string{{name, "-h"}}
+		if name == "bench" {
+			args = [][]string{{name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
+		}
+		for _, a := range args {
+			var out bytes.Buffer
+			if err := run(context.Background(), a, func(string) string { return "" }, &out); err != nil {
+				t.Errorf("usagepipe %s: %v", strings.Join(a, " "), err)
+			}
+			if !strings.Contains(out.String(), "  -") && !strings.Contains(out.String(), "usage:") {
+				t.Errorf("usagepipe %s printed no usage:\n%s", strings.Join(a, " "), out.String())
+			}
+		}
+	}
+}
+
+func TestNATSHelpIsNoError(t *testing.T) {
+	var out bytes.Buffer
+	if err := runNATS(context.Background(), []string{"-h"}, func(string) string { return "" }, &out); err != nil {
+		t.Errorf("nats -h: %v", err)
+	}
+	if !strings.Contains(out.String(), "-store") {
+		t.Errorf("nats -h does not list --store:\n%s", out.String())
+	}
+}
