@@ -41,7 +41,8 @@ type Entry struct {
 	InvalidUploadAt time.Time    `json:"invalid_upload_at,omitzero"` // events.uploaded.at of the upload found invalid
 	Uploads         int          `json:"uploads,omitempty"`
 	Attempts        int          `json:"attempts,omitempty"` // consecutive failed steps
-	Polls           int          `json:"polls,omitempty"`    // reads of a pending file since it was submitted
+	Polls           int          `json:"polls,omitempty"`    // reads of a file since it entered its state (or gate looks)
+	Relists         int          `json:"relists,omitempty"`  // lookups left before another create (lookup.go)
 	NextAt          time.Time    `json:"next_at,omitzero"`   // no step before this
 	LastError       string       `json:"last_error,omitempty"`
 	Reason          string       `json:"reason,omitempty"` // why the entry is failed or empty

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
 // fileGone handles Connect answering 404 for the entry's file. Like any refusal it parks the entry only at
@@ -17,14 +15,13 @@ func (s *Submitter) fileGone(ctx context.Context, e *Entry, notFound error) erro
 	if e.Attempts+1 < permanentConfirmations {
 		return notFound
 	}
-	files, err := s.client.Files(usageapi.Eq("external_id", e.ExternalID)).Collect(ctx)
+	files, err := s.liveFiles(ctx, e.ExternalID)
 	if err != nil {
-		return fmt.Errorf("submitter: look up external id %s after a 404 for %s: %w", e.ExternalID, e.FileID, err)
+		return fmt.Errorf("submitter: after a 404 for %s: %w", e.FileID, err)
 	}
 	var others []string
 	for _, f := range files {
 		switch {
-		case f.ExternalID != e.ExternalID || f.Status == usageapi.FileStatusDeleted:
 		case f.ID == e.FileID:
 			return fmt.Errorf("submitter: Connect answered 404 for file %s but lists it (%s): %s", f.ID, f.Status, clip(notFound.Error(), 200))
 		default:

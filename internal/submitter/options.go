@@ -31,6 +31,8 @@ const (
 	DefaultFollowMax       = 5 * time.Minute
 	DefaultRetryMax        = 5 * time.Minute
 	DefaultMaxExcluded     = 1000
+	// DefaultOrphanInterval is how often Connect's open usagepipe files are checked against the ledger.
+	DefaultOrphanInterval = 10 * time.Minute
 	// DefaultPlanGrace is how long planning retries a period whose records are incomplete or whose product
 	// the catalog lacks, from the stream time of its last mark (a supplement: of its adjustment message),
 	// before the revision is parked as failed.
@@ -60,6 +62,7 @@ type Options struct {
 	MaxExcluded       int           // most records one file may dead-letter; more parks the file as failed
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
+	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -86,6 +89,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
 	setDefault(&o.AckWait, DefaultAckWait)
 	setDefault(&o.PlanGrace, DefaultPlanGrace)
+	setDefault(&o.OrphanInterval, DefaultOrphanInterval)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -134,6 +138,9 @@ func (o Options) checkLimits() error {
 	}
 	if o.AckWait < time.Second {
 		errs = append(errs, fmt.Errorf("ack wait %v: want at least 1s", o.AckWait))
+	}
+	if o.OrphanInterval < time.Second {
+		errs = append(errs, fmt.Errorf("orphan interval %v: want at least 1s", o.OrphanInterval))
 	}
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))

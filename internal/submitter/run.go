@@ -47,6 +47,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.RetryMaxInterval, "retry-max-interval", DefaultRetryMax, "longest wait before retrying a failed step")
 	fs.DurationVar(&o.AckWait, "ack-wait", DefaultAckWait, "AckWait of the mark and adjustment consumers (redelivery after a crash)")
 	fs.DurationVar(&o.PlanGrace, "plan-grace", DefaultPlanGrace, "how long a period with missing records (or a product missing from the catalog) is retried before it is parked as failed")
+	fs.DurationVar(&o.OrphanInterval, "orphan-interval", DefaultOrphanInterval, "how often open usagepipe files in Connect are checked against the ledger (orphan drafts deleted)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")

@@ -51,7 +51,9 @@ func (s *Submitter) operate(ctx context.Context, e *Entry) error {
 	return permanent("no operation for state "+string(e.State), nil)
 }
 
-// create finds the file by its external id or creates it; a supplement only once its gate is open.
+// create finds the file by its external id or creates it; a supplement only once its gate is open. After a
+// find-or-create of unknown outcome, the file is looked up again in the next steps before another
+// (relist).
 func (s *Submitter) create(ctx context.Context, e *Entry) error {
 	if e.Revision > 0 {
 		switch v, err := s.gate(ctx, e); {
@@ -63,6 +65,9 @@ func (s *Submitter) create(ctx context.Context, e *Entry) error {
 			return nil
 		}
 	}
+	if e.Relists > 0 {
+		return s.relist(ctx, e)
+	}
 	period := connectPeriod(e.PeriodStart, e.PeriodEnd)
 	f, _, err := s.client.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
 		Name: e.Name, Description: fileDescription(e.ID(), e.PeriodEnd, e.Records), Period: &period,
@@ -70,6 +75,9 @@ func (s *Submitter) create(ctx context.Context, e *Entry) error {
 		ExternalID: e.ExternalID,
 	})
 	if err != nil {
+		if unknownOutcome(err) {
+			e.Relists = createRelists // look before creating again (lookup.go)
+		}
 		return err
 	}
 	return s.observe(e, f)

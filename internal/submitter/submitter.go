@@ -68,8 +68,9 @@ func (s *Submitter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, run := range []func(context.Context) error{s.consumeMarks, s.consumeAdjustments, s.drv.run} {
+	runs := []func(context.Context) error{s.consumeMarks, s.consumeAdjustments, s.drv.run, s.sweepOrphans}
+	errs := make([]error, len(runs))
+	for i, run := range runs {
 		wg.Go(func() {
 			if errs[i] = run(ctx); errs[i] != nil {
 				cancel()

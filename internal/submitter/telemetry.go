@@ -21,6 +21,7 @@ const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
 //	usagepipe_submitter_dead_letters_total{reason}        records moved to USAGE_DLQ
 //	usagepipe_submitter_plan_errors_total                  planning attempts that failed (redelivered)
 //	usagepipe_submitter_plans_failed_total{reason}         ledger entries written as failed by planning
+//	usagepipe_submitter_orphans_total{action}              orphan Connect files found by a sweep (orphans.go)
 //	usagepipe_submitter_close_to_submit_seconds{kind}     period close (last mark) → file submitted
 //	usagepipe_submitter_close_to_accept_seconds{kind}     period close → file accepted
 type instruments struct {
@@ -30,6 +31,7 @@ type instruments struct {
 	deadLetters metric.Int64Counter
 	planErrors  metric.Int64Counter
 	plansFailed metric.Int64Counter
+	orphans     metric.Int64Counter
 	toSubmit    metric.Float64Histogram
 	toAccept    metric.Float64Histogram
 
@@ -46,7 +48,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	}
 	m := mp.Meter(instrumentationName)
 	ins := &instruments{states: map[string]State{}}
-	var errs [9]error
+	var errs [10]error
 	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
 	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
 	ins.retries, errs[2] = m.Int64Counter("usagepipe.submitter.retries", metric.WithDescription("retried Connect calls and rescheduled steps"))
@@ -57,6 +59,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	ins.toAccept, errs[6] = m.Float64Histogram("usagepipe.submitter.close_to_accept", metric.WithUnit("s"),
 		metric.WithDescription("period close to file accepted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
 	ins.plansFailed, errs[8] = m.Int64Counter("usagepipe.submitter.plans.failed", metric.WithDescription("ledger entries written as failed by planning"))
+	ins.orphans, errs[9] = m.Int64Counter("usagepipe.submitter.orphans", metric.WithDescription("orphan Connect files found by a sweep"))
 	_, errs[7] = m.Int64ObservableGauge("usagepipe.submitter.files.current", metric.WithDescription("ledger entries known, by state"),
 		metric.WithInt64Callback(ins.observeStates))
 	for _, err := range errs {
