@@ -29,7 +29,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	eventsCatalog := f.String("events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
 	autoAssets := f.Bool("auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
 	state := f.String("state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
-	f.Var(&apiKeys, "api-key", "accepted API key, repeatable (default: any Authorization header)")
+	f.Var(&apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header)")
 	f.Var(&providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
 	delay := f.Duration("processing-delay", 0, "how long an uploaded workbook stays in processing")
 	acceptAfter := f.Duration("accept-after", 0, "the provider decides pending files after this delay")

@@ -28,11 +28,17 @@ type caller struct {
 // tokenID matches the id part of an API key, "SU-NNN-NNN-NNN:secret".
 var tokenID = regexp.MustCompile(`^SU-[0-9]{3}-[0-9]{3}-[0-9]{3}`)
 
-// authenticate checks the Authorization header: 401 AUTH_001 when it is missing or not a configured key.
+// keyScheme starts the Authorization value of an API token: "ApiKey SU-…:…" (Connect's API tokens page).
+const keyScheme = "ApiKey "
+
+// authenticate checks the Authorization header: 401 AUTH_001 when it is missing, is not "ApiKey <key>"
+// (a bare key is refused, as the legacy SDKs' adding the prefix suggests Connect does), or names a key
+// that is not configured.
 func (e *Emulator) authenticate(r *http.Request) (caller, error) {
-	key := stripKeyPrefix(r.Header.Get("Authorization"))
+	value := r.Header.Get("Authorization")
+	key := strings.TrimSpace(strings.TrimPrefix(value, keyScheme))
 	unauthorized := newAPIError(http.StatusUnauthorized, CodeUnauthorized, "API request is unauthorized.")
-	if key == "" {
+	if !strings.HasPrefix(value, keyScheme) || key == "" {
 		return caller{}, unauthorized
 	}
 	vendor, provider := keyIn(key, e.opts.APIKeys), keyIn(key, e.opts.ProviderAPIKeys)

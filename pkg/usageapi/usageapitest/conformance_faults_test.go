@@ -3,6 +3,7 @@ package usageapitest_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -36,6 +37,7 @@ func testFaults(t *testing.T, tg *target) {
 				}
 			}
 			tg.faultyLifecycle(t, em, name, faults)
+			tg.faultyProvider(t, em, name, quick(faults))
 		})
 	}
 	t.Run("commit-drop with list lag", func(t *testing.T) { testDroppedCreateWithListLag(t, tg, em) })
@@ -101,6 +103,89 @@ func (tg *target) faultyLifecycle(t *testing.T, em *usageapitest.Emulator, name 
 		t.Fatalf("%d records, want 2", n)
 	}
 	em.ClearFaults()
+}
+
+// providerRoutes are the provider's calls: the PUTs, accept, the record and chunk closes and file close.
+var providerRoutes = []string{"records.update", "files.approve-all", "files.accept", "chunks.list", "chunks.update",
+	"records.close", "records.close-records", "chunks.close", "files.close", "records.list"}
+
+// faultyProvider has the provider approve, accept, label a chunk and close records and files with the
+// fault on each of those calls: every call gets through, and each object ends where one clean call would
+// have left it (a repeat applied twice would be refused, a lost one would leave it open).
+func (tg *target) faultyProvider(t *testing.T, em *usageapitest.Emulator, name string, faults []usageapitest.Fault) {
+	t.Helper()
+	provider, c := tg.needProvider(t), ctx(t)
+	f := tg.readyFile(t, name+"-provider", 3)
+	g := tg.readyFile(t, name+"-chunk", 1)
+	for _, id := range []string{f.ID, g.ID} {
+		if _, err := tg.vendor.SubmitFile(c, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, route := range providerRoutes {
+		set(t, em, route, faults)
+	}
+	defer em.ClearFaults()
+	recs := tg.recordsOf(t, provider, f.ID)
+	must(t, "UpdateRecordStatus", func() error {
+		_, err := provider.UpdateRecordStatus(c, recs[0].ID, usageapi.RecordStatusApproved)
+		return err
+	})
+	must(t, "ApproveAllRecords", func() error { _, err := provider.ApproveAllRecords(c, f.ID); return err })
+	for _, id := range []string{f.ID, g.ID} {
+		must(t, "AcceptFile", func() error { _, err := provider.AcceptFile(c, id, "ok"); return err })
+	}
+	tg.closeUnderFaults(t, provider, f.ID, recs)
+	chunk := tg.readyChunks(t, g.ID)[0]
+	must(t, "UpdateChunk", func() error { _, err := provider.UpdateChunk(c, chunk.ID, "EXT-"+chunk.ID); return err })
+	must(t, "CloseChunk", func() error {
+		_, err := provider.CloseChunk(c, chunk.ID, usageapi.CloseChunkRequest{ExternalBillingID: "BATCH-" + name})
+		return err
+	})
+	wantStatus(t, tg.waitFile(t, g.ID, func(s usageapi.FileStatus) bool { return s == usageapi.FileStatusClosed }), usageapi.FileStatusClosed)
+}
+
+// closeUnderFaults closes one record alone, the others in bulk, then the file.
+func (tg *target) closeUnderFaults(t *testing.T, provider *usageapi.Client, fileID string, recs []usageapi.Record) {
+	c := ctx(t)
+	must(t, "CloseRecord", func() error { _, err := provider.CloseRecord(c, recs[0].ID, "B-0", "one"); return err })
+	var bulk []usageapi.CloseRecordRequest
+	for _, r := range recs[1:] {
+		bulk = append(bulk, usageapi.CloseRecordRequest{ID: r.ID, ExternalBillingID: "B-" + r.ID})
+	}
+	must(t, "CloseRecords", func() error {
+		res, err := provider.CloseRecords(c, bulk)
+		for _, r := range res {
+			if r.Status != usageapi.RecordStatusClosed {
+				return fmt.Errorf("record %s: %+v", r.ID, r)
+			}
+		}
+		return err
+	})
+	must(t, "CloseFile", func() error { _, err := provider.CloseFile(c, fileID); return err })
+	for _, r := range tg.recordsOf(t, provider, fileID) {
+		if r.Status != usageapi.RecordStatusClosed || r.ExternalBillingID == "" {
+			t.Fatalf("record %s after the closes: %s %q", r.ID, r.Status, r.ExternalBillingID)
+		}
+	}
+}
+
+func must(t *testing.T, what string, call func() error) {
+	t.Helper()
+	if err := call(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// quick is faults with 429s asking no wait, so many routes can be throttled without slowing the suite.
+func quick(faults []usageapitest.Fault) []usageapitest.Fault {
+	out := slices.Clone(faults)
+	for i := range out {
+		if out[i].Kind == usageapitest.FaultThrottle {
+			out[i].Delay = 0
+		}
+	}
+	return out
 }
 
 func set(t *testing.T, em *usageapitest.Emulator, route string, faults []usageapitest.Fault) {

@@ -10,12 +10,12 @@ import (
 )
 
 // Options configure an Emulator. The zero value is a usable in-memory emulator with the sample catalog,
-// no processing delay, a manual provider and no authentication beyond "some Authorization header".
+// no processing delay, a manual provider and no authentication beyond "some ApiKey Authorization header".
 type Options struct {
 	// Catalog is what files and records are validated against; nil means SampleCatalog().
 	Catalog *Catalog
-	// APIKeys are the accepted API keys (the Authorization value with or without its "ApiKey " prefix).
-	// Empty: any non-empty Authorization header is accepted.
+	// APIKeys are the accepted API keys, written with or without the "ApiKey " prefix; requests must send
+	// "Authorization: ApiKey <key>". Empty: any "ApiKey …" header is accepted.
 	APIKeys []string
 	// ProviderAPIKeys, when set, are the only keys allowed provider operations (accept, reject, close,
 	// approve-all, reprocess, reconciliations, record status and close, chunks, rules); APIKeys then only

@@ -233,15 +233,21 @@ func TestPathsAndBodies(t *testing.T) {
 
 func TestAuthAndRoles(t *testing.T) {
 	s := newTestServer(t, Options{APIKeys: []string{testKey}, ProviderAPIKeys: []string{"SU-000-000-002:prov"}})
-	req, _ := http.NewRequest("GET", s.srv.URL+"/public/v1/usage/files", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 401 || !bytes.Contains(body, []byte("AUTH_001")) {
-		t.Fatalf("no key: %d %s", resp.StatusCode, body)
+	for name, header := range map[string]string{"no key": "", "bare key": testKey, "other scheme": "Bearer " + testKey,
+		"lower-case scheme": "apikey " + testKey, "unknown key": "ApiKey SU-000-000-009:nope"} {
+		req, _ := http.NewRequest("GET", s.srv.URL+"/public/v1/usage/files", nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !bytes.Contains(body, []byte("AUTH_001")) {
+			t.Fatalf("%s: %d %s", name, resp.StatusCode, body)
+		}
 	}
 	id := s.createFile(t, "roles")
 	s.upload(t, id, 1)
@@ -352,7 +358,7 @@ func (s *testServer) call(method, path, ctype string, body []byte, out any) erro
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", testKey)
+	req.Header.Set("Authorization", "ApiKey "+testKey)
 	req.Header.Set("Content-Type", ctype)
 	resp, err := s.srv.Client().Do(req)
 	if err != nil {
