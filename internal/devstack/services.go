@@ -20,6 +20,8 @@ const (
 	ServiceIngest     = "ingest"
 	ServiceAggregator = "aggregator"
 	ServiceSubmitter  = "submitter"
+	// ServiceDev is the "service" of what concerns the stack as a whole (OTel's own errors).
+	ServiceDev = "dev"
 )
 
 // worker is what each binary sets up before its service: its own telemetry and its own bus connection.
@@ -31,7 +33,7 @@ type worker struct {
 // newWorker sets up the named worker's telemetry and connection; both are closed at shutdown, after the
 // services have stopped.
 func (s *Stack) newWorker(ctx context.Context, name string, logw io.Writer) (*worker, error) {
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: name, Getenv: s.opts.Getenv,
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: name, Getenv: workerEnv(s.opts.Getenv),
 		SpanExporter: s.opts.SpanExporter, LogOutput: logw, LogLevel: s.opts.LogLevel})
 	if err != nil {
 		return nil, fmt.Errorf("devstack: %s: %w", name, err)
@@ -44,6 +46,17 @@ func (s *Stack) newWorker(ctx context.Context, name string, logw io.Writer) (*wo
 	s.workers[name] = w
 	s.onStop(func() error { conn.Close(); return tel.Shutdown() })
 	return w, nil
+}
+
+// workerEnv is getenv without OTEL_SERVICE_NAME: the workers share the process (and its environment), and
+// each keeps its own service name.
+func workerEnv(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		if k == "OTEL_SERVICE_NAME" {
+			return ""
+		}
+		return getenv(k)
+	}
 }
 
 // topology is the streams' sizing: the stack's partitions on a single server.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -92,6 +93,9 @@ func (s *Stack) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The OTel error handler is global: set once for the whole stack, so no worker's name (the last one set
+	// up) is put on every worker's errors.
+	telemetry.SetErrorLogger(telemetry.NewLogger(logw, ServiceDev, s.opts.LogLevel))
 	steps := []func(context.Context, io.Writer) error{
 		s.startNATS, s.startEmulator, s.startIngest, s.startAggregator, s.startSubmitter, s.startMetrics,
 		s.startObserver, s.startSimulator,

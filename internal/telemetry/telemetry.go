@@ -14,9 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -25,9 +23,12 @@ const ShutdownTimeout = 5 * time.Second
 
 // Options configures [Setup]. Only Service is required.
 type Options struct {
-	// Service is the worker's name ("ingest", "aggregator", …): OTel service.name and the log's "service" field.
+	// Service is the worker's name ("ingest", "aggregator", …): OTel service.name and the log's "service"
+	// field, unless OTEL_SERVICE_NAME overrides it.
 	Service string
-	// Getenv reads the OTEL_* variables; nil means os.Getenv.
+	// Getenv reads the OTEL_* variables usagepipe interprets (endpoints, protocol, OTEL_TRACES_EXPORTER,
+	// OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES); nil means os.Getenv. The OTLP
+	// exporters read their own options (headers, timeout, certificates) from the process environment.
 	Getenv func(string) string
 	// SpanExporter, when set, receives every span synchronously as it ends, instead of any OTLP exporter.
 	// Tests pass tracetest.NewInMemoryExporter().
@@ -61,8 +62,9 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 	if opts.LogOutput == nil {
 		opts.LogOutput = os.Stderr
 	}
-	logger := NewLogger(opts.LogOutput, opts.Service, opts.LogLevel)
-	res, err := newResource(ctx, opts.Service)
+	service := serviceName(opts)
+	logger := NewLogger(opts.LogOutput, service, opts.LogLevel)
+	res, err := newResource(ctx, opts, service)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry setup: resource: %w", err)
 	}
@@ -75,7 +77,7 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 		return nil, errors.Join(fmt.Errorf("telemetry setup: metrics: %w", err), tp.Shutdown(ctx))
 	}
 	otel.SetTextMapPropagator(Propagator())
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("opentelemetry", "err", err) }))
+	claimErrorLogger(logger)
 	return &Telemetry{Logger: logger, Registry: reg, tracerProvider: tp, meterProvider: mp}, nil
 }
 
@@ -103,12 +105,4 @@ func (t *Telemetry) Shutdown() error {
 		return fmt.Errorf("telemetry shutdown: %w", err)
 	}
 	return nil
-}
-
-func newResource(ctx context.Context, service string) (*resource.Resource, error) {
-	return resource.New(ctx,
-		resource.WithFromEnv(), // OTEL_RESOURCE_ATTRIBUTES (and OTEL_SERVICE_NAME, overridden below)
-		resource.WithTelemetrySDK(),
-		resource.WithAttributes(semconv.ServiceName(service)),
-	)
 }

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,10 +34,17 @@ func newTracerProvider(ctx context.Context, opts Options, res *resource.Resource
 	return sdktrace.NewTracerProvider(tpOpts...), nil
 }
 
+// ErrTracesExporter is wrapped by the error of an OTEL_TRACES_EXPORTER usagepipe does not offer.
+var ErrTracesExporter = errors.New("OTEL_TRACES_EXPORTER: want otlp (the default) or none")
+
 // otlpExporter returns the OTLP span exporter the environment asks for, or nil when no endpoint is set,
 // OTEL_SDK_DISABLED is true or OTEL_TRACES_EXPORTER is "none".
 func otlpExporter(ctx context.Context, getenv func(string) string) (sdktrace.SpanExporter, error) {
-	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || getenv("OTEL_TRACES_EXPORTER") == "none" {
+	wanted, err := tracesExporter(getenv("OTEL_TRACES_EXPORTER"))
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || !wanted {
 		return nil, nil
 	}
 	endpoint, perSignal := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), true
@@ -58,6 +66,22 @@ func otlpExporter(ctx context.Context, getenv func(string) string) (sdktrace.Spa
 	default:
 		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: want %q or %q", protocol, ProtocolGRPC, ProtocolHTTP)
 	}
+}
+
+// tracesExporter reads OTEL_TRACES_EXPORTER (a comma-separated list, empty meaning otlp): whether OTLP export
+// is wanted. Only otlp and none are offered; any other exporter is refused rather than silently ignored.
+func tracesExporter(v string) (bool, error) {
+	otlp := strings.TrimSpace(v) == ""
+	for _, e := range strings.Split(v, ",") {
+		switch e = strings.ToLower(strings.TrimSpace(e)); e {
+		case "", "none":
+		case "otlp":
+			otlp = true
+		default:
+			return false, fmt.Errorf("%w, not %q", ErrTracesExporter, e)
+		}
+	}
+	return otlp, nil
 }
 
 func firstNonEmpty(values ...string) string {
