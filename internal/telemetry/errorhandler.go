@@ -12,7 +12,7 @@ import (
 // installed once and logs with errorLogger: the first worker's logger (Setup), unless the process owner set
 // its own (SetErrorLogger). A later Setup never takes it over, so no worker's name is put on another's errors.
 var (
-	errorLogger   atomic.Pointer[slog.Logger]
+	errorLogger      atomic.Pointer[slog.Logger]
 	handlerInstalled sync.Once
 )
 
