@@ -207,3 +207,34 @@ func flagValues(args []string, name string) []string {
 	}
 	return values
 }
+
+// thirdPartyHealth is how each third-party service's image can be probed from inside: the tool its image
+// has and the health endpoint of the product, or "" when the image has no tool at all (the collector's holds
+// only its binary).
+var thirdPartyHealth = map[string]string{
+	roleJaeger:     "wget http://localhost:13133/status",
+	rolePrometheus: "wget http://localhost:9090/-/healthy",
+	roleCollector:  "",
+}
+
+func TestThirdPartyServicesAreProbedWhereTheirImagesAllow(t *testing.T) {
+	c := loadCompose(t)
+	for r, want := range thirdPartyHealth {
+		for _, name := range byRole(c, r) {
+			s := c.Services[name]
+			switch {
+			case want == "" && s.Healthcheck != nil:
+				t.Errorf("service %s: healthcheck %v, but its image has no command to run it", name, s.Healthcheck.Test)
+			case want == "":
+			case s.Healthcheck == nil:
+				t.Errorf("service %s: no healthcheck, want %s", name, want)
+			default:
+				test := s.Healthcheck.Test
+				tool, url, _ := strings.Cut(want, " ")
+				if len(test) < 3 || test[0] != "CMD" || test[1] != tool || test[len(test)-1] != url {
+					t.Errorf("service %s: healthcheck %v, want [CMD %s … %s]", name, test, tool, url)
+				}
+			}
+		}
+	}
+}
