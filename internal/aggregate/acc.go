@@ -50,21 +50,26 @@ func (k aggKind) hasQty() bool { return k != aggCount && k != aggUnique }
 
 // acc flags.
 const (
-	flagAmount uint8 = 1 << iota // ext.amount holds a sum of amounts
-	flagRecord                   // the closed record (revision 0) was emitted
-	flagDirty                    // the key has late events in the message being applied
+	flagAmount    uint8 = 1 << iota // an event carried an amount: amount (or ext.amount) is their sum
+	flagRecord                      // the closed record (revision 0) was emitted
+	flagDirty                       // the key has late events in the message being applied
+	flagQtyDec                      // the quantity is ext.qty: the fixed point could not hold it
+	flagAmountDec                   // the sum of amounts is ext.amount: the fixed point could not hold it
 )
 
-// persistentFlags are the flags a snapshot keeps; the others describe the message being applied.
+// persistentFlags are the flags a snapshot keeps; the others describe the message being applied or the
+// representation of the values.
 const persistentFlags = flagAmount | flagRecord
 
-// acc is the aggregate of one key: 120 bytes, plus an accExt for amounts, last and unique_count.
+// acc is the aggregate of one key: 104 bytes, plus an accExt for last, unique_count and values the fixed point
+// cannot hold. Quantities and amounts are exact fixed-point integers (see fixed.go) as long as they fit.
 type acc struct {
 	key    keyID
-	qty    events.Decimal // sum, max, min or last value
-	digest events.Digest  // of the keys of the events folded before the close
-	events int64          // events folded, before and after the close
-	seq    uint64         // stream sequence of the last packet that contributed
+	qty    int64         // sum, max, min or last value × 10^scale of the key's spec, unless flagQtyDec
+	amt    int64         // sum of amounts × 10^events.AmountPrecision, unless flagAmountDec
+	digest events.Digest // of the keys of the events folded before the close
+	events int64         // events folded, before and after the close
+	seq    uint64        // stream sequence of the last packet that contributed
 	ext    *accExt
 	rev    int32  // last revision emitted (or implied: a key created late starts at 0)
 	market uint32 // marketplace of the first event, index into State.markets
@@ -73,8 +78,9 @@ type acc struct {
 }
 
 type accExt struct {
-	amount events.Decimal
-	at     int64 // last: event time of the current value, Unix nanoseconds
+	qty    events.Decimal // with flagQtyDec
+	amount events.Decimal // with flagAmountDec
+	at     int64          // last: event time of the current value, Unix nanoseconds
 	uniq   map[string]struct{}
 }
 
@@ -85,25 +91,12 @@ func (a *acc) extension() *accExt {
 	return a.ext
 }
 
-// fold adds one event: its quantity q, event time t (Unix nanoseconds), amount and unique attribute value.
-// Events are folded in stream order, so for last a tie in time goes to the event folded later.
-func (a *acc) fold(k aggKind, q events.Decimal, t int64, amount *events.Decimal, uniq string, seq uint64) {
-	first := a.events == 0
-	switch k {
-	case aggSum:
-		a.qty = a.qty.Add(q)
-	case aggMax:
-		if first || q.Cmp(a.qty) > 0 {
-			a.qty = q
-		}
-	case aggMin:
-		if first || q.Cmp(a.qty) < 0 {
-			a.qty = q
-		}
-	case aggLast:
-		if x := a.extension(); first || t >= x.at {
-			a.qty, x.at = q, t
-		}
+// fold adds one event: its quantity q, event time t (Unix nanoseconds), amount (nil if none) and unique
+// attribute value. Events are folded in stream order, so for last a tie in time goes to the event folded later.
+func (a *acc) fold(sp *foldSpec, q fixedNum, t int64, amount *fixedNum, uniq string, seq uint64) {
+	switch sp.kind {
+	case aggSum, aggMax, aggMin, aggLast:
+		a.foldQty(sp, q, t)
 	case aggUnique:
 		x := a.extension()
 		if x.uniq == nil {
@@ -114,23 +107,21 @@ func (a *acc) fold(k aggKind, q events.Decimal, t int64, amount *events.Decimal,
 		}
 	}
 	if amount != nil {
-		x := a.extension()
-		x.amount = x.amount.Add(*amount)
-		a.flags |= flagAmount
+		a.addAmount(*amount)
 	}
 	a.events++
 	a.seq = seq
 }
 
 // value is the aggregate's quantity.
-func (a *acc) value(k aggKind) events.Decimal {
-	switch k {
+func (a *acc) value(sp *foldSpec) events.Decimal {
+	switch sp.kind {
 	case aggCount:
 		return events.DecimalFromInt(a.events)
 	case aggUnique:
 		return events.DecimalFromInt(int64(a.uniqueCount()))
 	}
-	return a.qty
+	return a.quantity(sp.scale)
 }
 
 // lastAt is the event time of a last value (0 before the first event).
@@ -154,15 +145,6 @@ func (a *acc) uniqueCount() int {
 		return 0
 	}
 	return len(a.ext.uniq)
-}
-
-// amount is the sum of amounts, nil if no event carried one.
-func (a *acc) amount() *events.Decimal {
-	if a.flags&flagAmount == 0 {
-		return nil
-	}
-	v := a.ext.amount
-	return &v
 }
 
 const chunkBits = 10

@@ -56,8 +56,10 @@ type prepared struct {
 	ps    *prodState
 	it    *events.Item
 	meter uint32
-	spec  uint32 // of a key created now
-	start int64  // the event's period, Unix nanoseconds
+	spec  uint32   // of a key created now
+	q     fixedNum // the quantity at the item's precision
+	amt   fixedNum // the amount, if any
+	start int64    // the event's period, Unix nanoseconds
 	end   int64
 	rej   *events.Rejection
 }
@@ -70,7 +72,7 @@ func (s *State) prepare(e *events.Event, p *prepared) {
 		return
 	}
 	p.it, p.meter, p.spec = is.it, is.meters[ci], is.spec
-	if p.rej = checkEvent(p.it, &s.specs[p.spec], e); p.rej != nil {
+	if p.rej = checkEvent(p.it, &s.specs[p.spec], e, p); p.rej != nil {
 		return
 	}
 	if p.start, p.end, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
@@ -99,7 +101,7 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 	idx, spec := s.find(p.key, &k), p.spec
 	if idx >= 0 {
 		if spec = s.slab.at(idx).spec; spec != p.spec {
-			if rej := checkEvent(p.it, &s.specs[spec], e); rej != nil { // the key folds as it was created
+			if rej := checkEvent(p.it, &s.specs[spec], e, p); rej != nil { // the key folds as it was created
 				s.deadLetter(seq, e, rej, out)
 				return
 			}
@@ -130,7 +132,14 @@ func (s *State) fold(seq uint64, e *events.Event, p *prepared, b *bucket, idx in
 			b.noteTrace(s.meters[p.meter].contract, e.TraceParent, e.Source, e.ID)
 		}
 	}
-	a.fold(sp.kind, e.Data.Quantity, e.Time.UnixNano(), e.Data.Amount, uniq, seq)
+	q, amt := p.q, &p.amt
+	if a.spec != p.spec && sp.kind.hasQty() { // a key of another scale than the item's precision now
+		q = fixedOf(&e.Data.Quantity, sp.scale)
+	}
+	if e.Data.Amount == nil {
+		amt = nil
+	}
+	a.fold(sp, q, e.Time.UnixNano(), amt, uniq, seq)
 }
 
 // resolve finds the event's product, item and contract index in the catalog. Consecutive events of one
@@ -159,31 +168,57 @@ func (s *State) resolve(e *events.Event) (*prodState, *itemState, int, *events.R
 
 // checkEvent checks what folding an event of item it with spec sp needs, with the rules of
 // events.Catalog.Validate: a quantity within the item's precision and sign (unless sp ignores quantities), a
-// valid amount, a tier that fits the key and the unique attribute that sp counts.
-func checkEvent(it *events.Item, sp *foldSpec, e *events.Event) *events.Rejection {
+// valid amount, a tier that fits the key and the unique attribute that sp counts. It sets p's fixed-point
+// quantity (at the item's precision) and amount on the way.
+func checkEvent(it *events.Item, sp *foldSpec, e *events.Event, p *prepared) *events.Rejection {
 	if t := e.Data.Tier; t < 0 || t > math.MaxInt32 {
 		return reject(events.ReasonBadTier, "data.tier", "tier %d is out of range", t)
 	}
 	if sp.kind != aggCount {
-		q := e.Data.Quantity
-		if q.Sign() < 0 && !it.AllowNegative {
-			return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s is negative and item %s does not allow it", q, it.MPN)
-		}
-		if sc := q.Scale(); sc > int(it.Precision) {
-			return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s has %d decimals, item %s allows %s", q, sc, it.MPN, it.Precision)
+		if r := checkQuantity(it, &e.Data.Quantity, &p.q); r != nil {
+			return r
 		}
 	}
 	if a := e.Data.Amount; a != nil {
-		if a.Sign() < 0 && !it.AllowNegative {
-			return reject(events.ReasonBadAmount, "data.amount", "amount %s is negative and item %s does not allow it", a, it.MPN)
-		}
-		if sc := a.Scale(); sc > events.AmountPrecision {
-			return reject(events.ReasonBadAmount, "data.amount", "amount %s has %d decimals, the limit is %d", a, sc, events.AmountPrecision)
+		if r := checkAmount(it, a, &p.amt); r != nil {
+			return r
 		}
 	}
 	if sp.kind == aggUnique && e.Data.Attributes[sp.attr] == "" {
 		return reject(events.ReasonMissingAttribute, "data.attributes."+sp.attr,
 			"item %s counts distinct values of attribute %q", it.MPN, sp.attr)
+	}
+	return nil
+}
+
+// checkQuantity checks q's sign and decimals and converts it to n at the item's precision: a quantity that
+// converts has at most that many decimals; one that does not is either beyond them or too large for the fixed
+// point (then folded as a Decimal).
+func checkQuantity(it *events.Item, q *events.Decimal, n *fixedNum) *events.Rejection {
+	*n = fixedOf(q, int(it.Precision))
+	if (n.ok && n.v < 0 || !n.ok && q.Sign() < 0) && !it.AllowNegative {
+		return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s is negative and item %s does not allow it", q, it.MPN)
+	}
+	if n.ok {
+		return nil
+	}
+	if sc := q.Scale(); sc > int(it.Precision) {
+		return reject(events.ReasonBadQuantity, "data.quantity", "quantity %s has %d decimals, item %s allows %s", q, sc, it.MPN, it.Precision)
+	}
+	return nil
+}
+
+// checkAmount is checkQuantity for an amount, at events.AmountPrecision.
+func checkAmount(it *events.Item, a *events.Decimal, n *fixedNum) *events.Rejection {
+	*n = fixedOf(a, events.AmountPrecision)
+	if (n.ok && n.v < 0 || !n.ok && a.Sign() < 0) && !it.AllowNegative {
+		return reject(events.ReasonBadAmount, "data.amount", "amount %s is negative and item %s does not allow it", a, it.MPN)
+	}
+	if n.ok {
+		return nil
+	}
+	if sc := a.Scale(); sc > events.AmountPrecision {
+		return reject(events.ReasonBadAmount, "data.amount", "amount %s has %d decimals, the limit is %d", a, sc, events.AmountPrecision)
 	}
 	return nil
 }

@@ -26,9 +26,9 @@ func (s *State) dirtyFor(idx int32, a *acc, b *bucket) *dirtyEntry {
 		return &s.dirty[s.dirtyIdx[idx]]
 	}
 	a.flags |= flagDirty
-	d := dirtyEntry{idx: idx, b: b, had: a.events > 0, qty: a.qty, n: a.uniqueCount()}
-	if a.flags&flagAmount != 0 {
-		d.amount = a.ext.amount
+	d := dirtyEntry{idx: idx, b: b, had: a.events > 0, qty: a.quantity(s.specs[a.spec].scale), n: a.uniqueCount()}
+	if amount := a.amount(); amount != nil {
+		d.amount = *amount
 	}
 	s.dirtyIdx[idx] = len(s.dirty)
 	s.dirty = append(s.dirty, d)
@@ -56,7 +56,8 @@ func (s *State) flushAdjustments(seq uint64, out *Output) {
 // adjustment builds the next revision of a's key from the late events in d. It reports false when a max, min,
 // last or unique_count value and the amount are unchanged: nothing to adjust.
 func (s *State) adjustment(a *acc, d *dirtyEntry, seq uint64) (events.PeriodRecord, bool) {
-	k := s.specs[a.spec].kind
+	sp := &s.specs[a.spec]
+	k, qty := sp.kind, a.quantity(sp.scale)
 	r := s.recordBase(a, d.b, events.RecordAdjustment)
 	amount := a.amount()
 	if amount != nil {
@@ -66,10 +67,10 @@ func (s *State) adjustment(a *acc, d *dirtyEntry, seq uint64) (events.PeriodReco
 	amountSame := amount == nil || amount.IsZero()
 	switch {
 	case k.replaces():
-		if d.had && a.qty.Cmp(d.qty) == 0 && amountSame {
+		if d.had && qty.Cmp(d.qty) == 0 && amountSame {
 			return r, false
 		}
-		r.Mode, r.Quantity = events.ModeReplace, a.qty
+		r.Mode, r.Quantity = events.ModeReplace, qty
 		if d.had {
 			prev := d.qty
 			r.Previous = &prev
@@ -83,7 +84,7 @@ func (s *State) adjustment(a *acc, d *dirtyEntry, seq uint64) (events.PeriodReco
 	case k == aggCount:
 		r.Mode, r.Quantity = events.ModeDelta, events.DecimalFromInt(d.events)
 	default:
-		r.Mode, r.Quantity = events.ModeDelta, a.qty.Sub(d.qty)
+		r.Mode, r.Quantity = events.ModeDelta, qty.Sub(d.qty)
 	}
 	a.rev++
 	r.Revision = int(a.rev)

@@ -22,7 +22,7 @@ func (s *State) recordBase(a *acc, b *bucket, kind events.RecordKind) events.Per
 func (s *State) closedRecord(a *acc, b *bucket) events.PeriodRecord {
 	r := s.recordBase(a, b, events.RecordClosed)
 	r.Mode = events.ModeTotal
-	r.Quantity = a.value(s.specs[a.spec].kind)
+	r.Quantity = a.value(&s.specs[a.spec])
 	r.Amount = a.amount()
 	r.Events = a.events
 	r.Digest = a.digest.String()

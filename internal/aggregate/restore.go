@@ -285,16 +285,17 @@ func (s *State) decodeAccV3(d *decoder, a *acc, start int64) {
 		d.fail("aggregate")
 		return
 	}
-	a.qty = d.decimal()
+	sp := &s.specs[a.spec]
+	a.setQuantity(d.decimal(), sp.scale)
 	copy(a.digest[:], d.raw(len(a.digest)))
 	a.events, a.seq, a.rev, a.market = d.varint(), d.uvarint(), int32(d.varint()), uint32(d.uvarint())
 	if int(a.market) >= len(s.markets) {
 		d.fail("aggregate")
 	}
 	if a.flags&flagAmount != 0 {
-		a.extension().amount = d.decimal()
+		a.setAmount(d.decimal())
 	}
-	switch s.specs[a.spec].kind {
+	switch sp.kind {
 	case aggLast:
 		a.extension().at = d.varint()
 	case aggUnique:

@@ -78,15 +78,21 @@ func (s *State) decodeLegacyAcc(rs *restoring, a *acc, start int64) {
 	}
 	a.key.meter, a.spec = rs.legacy[m].meter, rs.legacy[m].spec
 	a.flags = d.byte1() & persistentFlags
-	a.qty = d.decimal()
+	scale := s.specs[a.spec].scale
+	a.setQuantity(d.decimal(), scale)
 	copy(a.digest[:], d.raw(len(a.digest)))
 	a.events, a.seq, a.rev, a.market = d.varint(), d.uvarint(), int32(d.varint()), uint32(d.uvarint())
 	if int(a.market) >= len(s.markets) {
 		d.fail("aggregate")
 	}
 	if d.bool1() {
-		x := a.extension()
-		x.amount, x.at = d.decimal(), d.varint()
+		amount, at := d.decimal(), d.varint()
+		if a.flags&flagAmount != 0 {
+			a.setAmount(amount)
+		}
+		if s.specs[a.spec].kind == aggLast {
+			a.extension().at = at
+		}
 		decodeUniq(d, a)
 	}
 }

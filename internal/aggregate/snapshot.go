@@ -159,7 +159,7 @@ func (s *State) encodeAcc(e *encoder, a *acc) {
 	e.uvarint(uint64(a.spec))
 	e.varint(int64(a.key.tier))
 	e.byte1(a.flags & persistentFlags)
-	e.str(a.qty.String())
+	e.str(a.quantity(sp.scale).String())
 	e.raw(a.digest[:])
 	e.varint(a.events)
 	e.uvarint(a.seq)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -141,10 +142,10 @@ func (s *State) Stats() Stats {
 	return st
 }
 
-// Approximate sizes used by Stats.KeyBytes (measured by BenchmarkOpenKeyMemory).
+// Sizes used by Stats.KeyBytes.
 const (
-	accBytes    = 120 // unsafe.Sizeof(acc{})
-	accExtBytes = 64
+	accBytes    = int(unsafe.Sizeof(acc{}))
+	accExtBytes = int(unsafe.Sizeof(accExt{}))
 )
 
 func (s *State) keyBytes() int {
