@@ -23,11 +23,14 @@ type itemTemplate struct {
 }
 
 // productTemplate is the shape of a run's product: schema, short fixed periods so that a run sees many of
-// them close, and two items with different aggregations.
+// them close, and two items with different aggregations. Only fixed periods close within a run (a calendar
+// period lasts an hour at least); a fixed period is aligned to the Unix epoch whatever the zone, which only
+// names it (file names are in the product's zone).
 type productTemplate struct {
 	name     string
 	schema   events.Schema
 	currency string
+	zone     string // IANA time zone; "" is UTC
 	every    time.Duration
 	lateness time.Duration
 	items    []itemTemplate
@@ -42,7 +45,8 @@ var templates = []productTemplate{{
 		{mpn: "API-CALLS", agg: events.AggregationCount, precision: "integer"},
 	},
 }, {
-	name: "Chaos Streams", schema: events.SchemaTR, currency: "EUR", every: 6 * time.Second, lateness: 2 * time.Second,
+	name: "Chaos Streams", schema: events.SchemaTR, currency: "EUR", zone: "Asia/Kolkata", every: 6 * time.Second,
+	lateness: 2 * time.Second,
 	items: []itemTemplate{
 		{mpn: "PEAK-STREAMS", agg: events.AggregationMax, precision: "decimal(2)"},
 		{mpn: "GAUGE", agg: events.AggregationLast, precision: "integer"},
@@ -129,6 +133,7 @@ type catalogProduct struct {
 	Name            string            `yaml:"name"`
 	Schema          string            `yaml:"schema"`
 	Currency        string            `yaml:"currency"`
+	TimeZone        string            `yaml:"time_zone,omitempty"`
 	Contracts       []string          `yaml:"contracts"`
 	Period          map[string]string `yaml:"period"`
 	AllowedLateness string            `yaml:"allowed_lateness"`
@@ -148,7 +153,7 @@ type catalogItem struct {
 func pipelineCatalog(ps []product) catalogFile {
 	var f catalogFile
 	for _, p := range ps {
-		cp := catalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema), Currency: p.currency,
+		cp := catalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema), Currency: p.currency, TimeZone: p.zone,
 			Contracts: []string{p.contract}, Period: map[string]string{"kind": "fixed", "every": p.every.String()},
 			AllowedLateness: p.lateness.String(), MaxEventAge: maxEventAge.String()}
 		for _, it := range p.items {

@@ -144,3 +144,25 @@ time=2026-11-25T17:47:50.507Z level=INFO msg="emulator fault" route=files.get fa
 		t.Errorf("want %q, have %q", want, have)
 	}
 }
+
+// TestProductsDifferInShape: the run's products differ in period length, lateness, schema, aggregations
+// and zone, and a zone does not move a fixed period off its epoch alignment (the run's start is aligned to
+// alignEvery for all of them).
+func TestProductsDifferInShape(t *testing.T) {
+	cat, ps := testCatalog(t, 3, 3)
+	lengths, schemas, aggs, zones := map[time.Duration]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+	for _, tp := range ps {
+		p, _ := cat.Product(tp.id)
+		lengths[p.Period.Every], schemas[string(p.Schema)], zones[p.Location.String()] = true, true, true
+		for _, it := range p.Items {
+			aggs[string(it.Aggregation)] = true
+		}
+		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) || alignEvery%p.Period.Every != 0 {
+			t.Errorf("%s (zone %s): period %v of %v, want it to start at %v", p.ID, p.Location, pd, p.Period.Every, start)
+		}
+	}
+	if len(lengths) != 3 || len(schemas) != 3 || len(aggs) != 6 || len(zones) != 2 || !zones["Asia/Kolkata"] {
+		t.Errorf("lengths %v, schemas %v, aggregations %v, zones %v", lengths, schemas, aggs, zones)
+	}
+}
