@@ -49,6 +49,7 @@ func manualRunner(t *testing.T, conn Bus, o Options) *runner {
 // old catalog, so the replay must fold them with it (and not dead-letter them) before the new catalog applies,
 // and the period closes with all three.
 func TestCatalogChangeKeepsReplayWindow(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	at := time.Now().Truncate(time.Second).Add(3 * time.Second)
 	o := env.testOptions("old-catalog")
@@ -87,6 +88,7 @@ func TestCatalogChangeKeepsReplayWindow(t *testing.T) {
 // runs a worker whose catalog no longer has item X: the rest of the commit must be exactly what the old
 // catalog derived (X's closed record, no dead letter), each message once.
 func TestInterruptedCommitResumesUnderChangedCatalog(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	cb := &crashBus{Bus: env.conn}
 	o := env.testOptions("old-catalog")

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ import (
 
 // childEnvVar makes the test binary run the aggregator command instead of the tests (see TestMain).
 const childEnvVar = "AGGREGATOR_TEST_CHILD"
+
+// childPartMessagesVar sets the output messages per atomic batch of a child (split commits).
+const childPartMessagesVar = "AGGREGATOR_TEST_PART_MESSAGES"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnvVar) != "" {
@@ -31,6 +35,9 @@ func TestMain(m *testing.M) {
 func runChild() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if n, err := strconv.Atoi(os.Getenv(childPartMessagesVar)); err == nil && n > 0 {
+		defaultPartMessages = n
+	}
 	if err := Run(ctx, nil, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "aggregator child:", err)
 		return 1

@@ -41,10 +41,10 @@ func feedRunner(t *testing.T, r *runner) {
 	}
 }
 
-// closedPeriodInput publishes, for subscription AS-<tag>, an event of the current period and one of a period
-// closed 1.5 s ago (an adjustment, revision 1), then a tick.
+// closedPeriodInput publishes, for subscription AS-<tag>, an event of the current period and one of a closed
+// period (an adjustment, revision 1), then a tick.
 func closedPeriodInput(env *testEnv, tag string) {
-	at := time.Now().Truncate(time.Second).Add(-3 * time.Second)
+	at := env.closedEventTime()
 	sub := "AS-" + tag
 	env.publishEvents(usageEvent(tag+"-1", sub, "UNITS", "1", time.Now()), usageEvent(tag+"-2", sub, "UNITS", "2", at))
 	env.tickAll()
@@ -53,6 +53,7 @@ func closedPeriodInput(env *testEnv, tag string) {
 // TestStaleOwnerIsFenced lets two runners of one partition start from the same progress: the first commit
 // wins, the stale one is rejected with ErrFenced and nothing it computed is stored.
 func TestStaleOwnerIsFenced(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	stale, owner := testRunner(t, env, env.conn, "stale"), testRunner(t, env, env.conn, "owner")
 	closedPeriodInput(env, "a")
@@ -110,6 +111,7 @@ func (b *ambiguousBus) CommitAtomic(ctx context.Context, msgs []bus.Msg, fence u
 // TestAmbiguousCommit checks both outcomes of an ambiguous commit: one that landed moves the fence (the next
 // commit succeeds), one that did not stops the runner, and a rebuilt runner commits the same output once.
 func TestAmbiguousCommit(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	ab := &ambiguousBus{Bus: env.conn}
 	r := testRunner(t, env, ab, "r")
@@ -152,11 +154,12 @@ func TestAmbiguousCommit(t *testing.T) {
 // TestFenceFollowsEveryPart commits output split into one message per batch and checks that every part was
 // fenced on the previous one: the runner's fence ends on the last progress record, which is complete.
 func TestFenceFollowsEveryPart(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	r := testRunner(t, env, env.conn, "parts")
 	r.opts.partMessages = 1
 	closedPeriodInput(env, "a")
-	other := usageEvent("c-1", "AS-c", "UNITS", "5", time.Now().Add(-3*time.Second))
+	other := usageEvent("c-1", "AS-c", "UNITS", "5", env.closedEventTime())
 	other.Data.Contract = "CRD-T2" // an adjustment on another subject
 	env.publishEvents(other)
 	feedRunner(t, r)

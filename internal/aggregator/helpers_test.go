@@ -2,16 +2,12 @@ package aggregator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,6 +173,28 @@ func (e *testEnv) publishRaw(p int, kind string, data []byte) uint64 {
 	return ack.Seq
 }
 
+// closedEventTime returns an instant of a period that has closed (waiting for one if needed) but closed after
+// USAGE_EVENTS was created: events of periods closed before it are too old for the fold (nothing marks them).
+func (e *testEnv) closedEventTime() time.Time {
+	e.t.Helper()
+	at := e.created().Truncate(time.Second).Add(time.Second)
+	if late := time.Now().Add(-3 * time.Second); late.After(at) {
+		at = late
+	}
+	sleepUntil(at.Truncate(time.Second).Add(1600 * time.Millisecond))
+	return at
+}
+
+// created is the creation time of USAGE_EVENTS.
+func (e *testEnv) created() time.Time {
+	e.t.Helper()
+	c, err := e.conn.StreamCreated(context.Background(), bus.StreamEvents)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
 // tickAll publishes a tick on every partition.
 func (e *testEnv) tickAll() {
 	for p := range e.partitions {
@@ -229,141 +247,6 @@ func lastProgress(t *testing.T, conn *bus.Conn, p int) (progress, bool) {
 		t.Fatal(err)
 	}
 	return prog, true
-}
-
-// outputs is everything the aggregators committed, except progress records.
-type outputs struct {
-	records     []events.PeriodRecord // closed and adjustments, in stream order
-	marks       []events.PartitionMark
-	deadLetters []events.DeadLetter
-	canonical   map[int]string // per partition: every subject's lines re-serialised, subjects sorted
-}
-
-// readOutputs reads USAGE_AGG and re-serialises every line canonically, per partition and subject in order.
-func readOutputs(t *testing.T, conn *bus.Conn) outputs {
-	t.Helper()
-	bySubject := map[string][]string{}
-	var out outputs
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	o := bus.ReadOptions{Filters: []string{"usage.agg.rec.>", "usage.agg.adj.>", "usage.agg.mark.>", "usage.agg.dlq.>"}}
-	err := conn.Read(ctx, bus.StreamAgg, o, func(m bus.Msg) error {
-		for _, line := range strings.Split(strings.TrimSuffix(string(m.Data), "\n"), "\n") {
-			c, err := out.add(m.Subject, []byte(line))
-			if err != nil {
-				return fmt.Errorf("%s seq %d: %w", m.Subject, m.Seq, err)
-			}
-			bySubject[m.Subject] = append(bySubject[m.Subject], c)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out.canonical = canonicalByPartition(bySubject)
-	return out
-}
-
-// add decodes one line by its subject's kind and returns it re-encoded.
-func (o *outputs) add(subject string, line []byte) (string, error) {
-	var v any
-	switch {
-	case strings.HasPrefix(subject, subjectRecordPrefix), strings.HasPrefix(subject, subjectAdjustPrefix):
-		var r events.PeriodRecord
-		if err := json.Unmarshal(line, &r); err != nil {
-			return "", err
-		}
-		o.records, v = append(o.records, r), r
-	case strings.HasPrefix(subject, subjectMarkPrefix):
-		var m events.PartitionMark
-		if err := json.Unmarshal(line, &m); err != nil {
-			return "", err
-		}
-		o.marks, v = append(o.marks, m), m
-	default:
-		var d events.DeadLetter
-		if err := json.Unmarshal(line, &d); err != nil {
-			return "", err
-		}
-		o.deadLetters, v = append(o.deadLetters, d), d
-	}
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
-func canonicalByPartition(bySubject map[string][]string) map[int]string {
-	subjects := make([]string, 0, len(bySubject))
-	for s := range bySubject {
-		subjects = append(subjects, s)
-	}
-	sort.Strings(subjects)
-	parts := map[int]*strings.Builder{}
-	for _, s := range subjects {
-		p, _ := strconv.Atoi(s[strings.LastIndexByte(s, '.')+1:])
-		if parts[p] == nil {
-			parts[p] = &strings.Builder{}
-		}
-		for _, line := range bySubject[s] {
-			fmt.Fprintf(parts[p], "%s %s\n", s, line)
-		}
-	}
-	res := map[int]string{}
-	for p, b := range parts {
-		res[p] = b.String()
-	}
-	return res
-}
-
-// checkNoDuplicates fails if any record revision or mark was committed twice.
-func checkNoDuplicates(t *testing.T, out outputs) {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, r := range out.records {
-		k := fmt.Sprintf("rec %s %s %s %s %d %d %d", r.Product, r.Contract, r.Subscription, r.Item, r.Tier, r.PeriodStart.UnixNano(), r.Revision)
-		if seen[k] {
-			t.Errorf("record committed twice: %s", k)
-		}
-		seen[k] = true
-	}
-	for _, m := range out.marks {
-		k := fmt.Sprintf("mark %s %s %d %d", m.Product, m.Contract, m.PeriodStart.UnixNano(), m.Partition)
-		if seen[k] {
-			t.Errorf("mark committed twice: %s", k)
-		}
-		seen[k] = true
-	}
-	for _, d := range out.deadLetters {
-		k := fmt.Sprintf("dlq %s %d %s %s", d.Subject, d.Seq, d.Reason, d.Payload)
-		if seen[k] {
-			t.Errorf("dead letter committed twice: %s", k)
-		}
-		seen[k] = true
-	}
-}
-
-// compareOutputs fails with the first differing line of each partition.
-func compareOutputs(t *testing.T, want, got outputs, partitions int) {
-	t.Helper()
-	for p := range partitions {
-		w, g := want.canonical[p], got.canonical[p]
-		if w == g {
-			continue
-		}
-		wl, gl := strings.Split(w, "\n"), strings.Split(g, "\n")
-		for i := 0; i < max(len(wl), len(gl)); i++ {
-			var a, b string
-			if i < len(wl) {
-				a = wl[i]
-			}
-			if i < len(gl) {
-				b = gl[i]
-			}
-			if a != b {
-				t.Errorf("partition %d differs at line %d (of %d want, %d got):\nwant %s\ngot  %s", p, i, len(wl), len(gl), a, b)
-				break
-			}
-		}
-	}
 }
 
 // sumsBySubscription adds closed values and delta adjustments of sum items per subscription.

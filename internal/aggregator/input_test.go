@@ -13,16 +13,17 @@ import (
 // subscriptions, with resent duplicates, late events, unknown items, undecodable packets and ticks. It keeps
 // the expected UNITS total per subscription (every distinct valid event once).
 type input struct {
-	env  *testEnv
-	rng  *rand.Rand
-	subs []string
-	sent []events.Event
-	want map[string]events.Decimal
-	n    int
+	env     *testEnv
+	created time.Time // of USAGE_EVENTS: late events must be of periods that closed after it
+	rng     *rand.Rand
+	subs    []string
+	sent    []events.Event
+	want    map[string]events.Decimal
+	n       int
 }
 
 func newInput(env *testEnv, seed uint64, subscriptions int) *input {
-	in := &input{env: env, rng: rand.New(rand.NewPCG(seed, 1)), want: map[string]events.Decimal{}}
+	in := &input{env: env, created: env.created(), rng: rand.New(rand.NewPCG(seed, 1)), want: map[string]events.Decimal{}}
 	for i := range subscriptions {
 		in.subs = append(in.subs, fmt.Sprintf("AS-%04d", i))
 	}
@@ -42,7 +43,7 @@ func (in *input) round(i int) {
 		for range 5 {
 			evs = append(evs, in.sent[in.rng.IntN(len(in.sent))])
 		}
-	case i%11 == 5:
+	case i%11 == 5 && !now.Add(-2500*time.Millisecond).Before(in.created):
 		evs = append(evs, in.event(now.Add(-2500*time.Millisecond)))
 	case i%13 == 6:
 		in.n++

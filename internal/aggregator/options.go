@@ -54,6 +54,10 @@ type Options struct {
 	MeterProvider  metric.MeterProvider
 }
 
+// defaultPartMessages is the default of Options.partMessages: the most output messages an atomic batch holds
+// besides its progress record. The SIGKILL tests lower it in their worker processes to split commits.
+var defaultPartMessages = bus.MaxAtomicBatch - 1
+
 // DefaultMemberID is hostname-pid.
 func DefaultMemberID() string {
 	host, err := os.Hostname()
@@ -77,7 +81,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
 	setDefault(&o.TickInterval, DefaultTickInterval)
 	setDefault(&o.EventsMaxAge, DefaultEventsMaxAge)
-	setDefault(&o.partMessages, bus.MaxAtomicBatch-1)
+	setDefault(&o.partMessages, defaultPartMessages)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

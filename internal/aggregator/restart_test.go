@@ -8,6 +8,7 @@ import (
 // TestNATSServerRestart restarts the JetStream server while a worker follows the stream: after it reconnects,
 // the worker's output must equal that of a worker that never saw the restart.
 func TestNATSServerRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long: server restart and reconnects")
 	}

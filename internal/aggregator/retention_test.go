@@ -46,6 +46,7 @@ func waitAgedOut(t *testing.T, conn *bus.Conn, seq uint64) {
 // out of USAGE_EVENTS, lets the partition go quiet, SIGKILLs the worker and starts another: the state that
 // only a snapshot can now hold must still close the period with the event.
 func TestIdleSnapshotOutlivesRetention(t *testing.T) {
+	t.Parallel()
 	env := newTestEnvTopology(t, retentionTopology)
 	logPath := filepath.Join(t.TempDir(), "worker.log")
 	dumpLogOnFailure(t, logPath)
@@ -70,6 +71,7 @@ func TestIdleSnapshotOutlivesRetention(t *testing.T) {
 // after the runner checked them but before it read them. Each time the runner must refuse with ErrReplayGap
 // instead of folding from a state that misses committed events.
 func TestReplayGapRefused(t *testing.T) {
+	t.Parallel()
 	env := newTestEnvTopology(t, retentionTopology)
 	at := time.Now().Add(time.Minute)
 	r := testRunner(t, env, env.conn, "first")

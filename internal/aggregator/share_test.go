@@ -17,6 +17,7 @@ import (
 func TestWorkersShareAndSurviveKill(t *testing.T) {
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d workers", n), func(t *testing.T) {
+			t.Parallel()
 			if n == 3 && testing.Short() {
 				t.Skip("long: three worker processes")
 			}

@@ -33,6 +33,7 @@ func (b *crashBus) CommitAtomic(ctx context.Context, msgs []bus.Msg, fence uint6
 // here), crashes the runner after its first part, and checks that the restarted runner completes it: the
 // output equals that of a worker committing everything in one batch, and nothing is stored twice.
 func TestSplitCommitResumesAfterCrash(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 1)
 	cb := &crashBus{Bus: env.conn}
 	o := env.testOptions("splitter")
@@ -61,6 +62,7 @@ func TestSplitCommitResumesAfterCrash(t *testing.T) {
 // TestTicksClosePeriodsOfIdlePartitions publishes events and nothing else: the worker's ticks must close the
 // period (the tick's stream time is the clock).
 func TestTicksClosePeriodsOfIdlePartitions(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, 2)
 	o := env.testOptions("ticker")
 	o.NoTicks, o.TickInterval = false, 200*time.Millisecond
