@@ -284,3 +284,99 @@ func outLinesOf(t *testing.T, out *Output) []outLine {
 	writeOutput(t, &buf, 0, out)
 	return outLines(t, buf.Bytes())
 }
+
+// TestItemRemoved: an item that leaves the catalog keeps its keys until they expire: its open period closes
+// with its records, which the marks count; its events, on time or late, are dead letters.
+func TestItemRemoved(t *testing.T) {
+	cfg := testConfig(t)
+	h := newHarness(t, cfg)
+	h.apply(mins(1), ev("a", "S", "SUM", mins(1), "1"), ev("b", "S", "MAX", mins(1), "5"), ev("c", "T", "MAX", mins(61), "2"))
+	h.restoreWith(changedConfig(cfg, editedCatalog(t, "      - {mpn: MAX, precision: decimal(2), aggregation: max}\n", "")))
+	out := h.apply(mins(2), ev("d", "S", "MAX", mins(2), "9"), ev("e", "S", "SUM", mins(2), "1"))
+	if len(out.DeadLetters) != 1 || out.DeadLetters[0].Reason != events.ReasonUnknownItem {
+		t.Fatalf("dead letters %+v", out.DeadLetters)
+	}
+	out = h.tick(mins(70))
+	checkRecord(t, closedOf(t, out, "S", "MAX"), events.AggregationMax, "5")
+	checkRecord(t, closedOf(t, out, "S", "SUM"), events.AggregationSum, "2")
+	if got := markList(out.Marks); !strings.Contains(got, "PRD-QT/CRD-A/25T10=2") {
+		t.Errorf("marks %q", got)
+	}
+	out = h.apply(mins(80), ev("f", "S", "MAX", mins(3), "7"))
+	if len(out.DeadLetters) != 1 || out.DeadLetters[0].Reason != events.ReasonUnknownItem || len(out.Adjustments) != 0 {
+		t.Fatalf("late event of a removed item: %+v", out)
+	}
+	h.restore()
+	if r := closedOf(t, h.tick(mins(130)), "T", "MAX"); r.Quantity.String() != "2" {
+		t.Errorf("the next period's record %+v", r)
+	}
+	if h.tick(mins(8 * 60)); h.s.Stats().ClosedKeys != 0 {
+		t.Errorf("keys of the removed item kept past their max event age: %+v", h.s.Stats())
+	}
+}
+
+// TestCatalogAdditionsMarkedAlike: a new product and a new contract start their marks from MarkFrom in every
+// partition, however far apart the partitions switch; each partition folds the new product's events from its
+// switch on (dead letters before), and a period that closed before its switch takes them as adjustments.
+func TestCatalogAdditionsMarkedAlike(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Partitions = 2
+	added := changedConfig(cfg, parseCatalog(t, strings.Replace(readFile(t, "testdata/catalog.yaml"), "contracts: [CRD-A]", "contracts: [CRD-A, CRD-A2]", 1)+`
+  - id: PRD-NEW
+    schema: QT
+    currency: USD
+    contracts: [CRD-N]
+    period: {kind: fixed, every: 2h}
+    allowed_lateness: 1m
+    max_event_age: 12h
+    items: [{mpn: X, precision: integer, aggregation: sum}]
+`))
+	var msgs []msg
+	for i := 0; i < 24; i++ {
+		at := mins(float64(30 * i))
+		m := msg{Seq: uint64(i + 1), Arrival: at}
+		if i%3 == 1 {
+			m.Events = []events.Event{ev(fmt.Sprint("n", i), "S", "X", at.Add(-40*time.Minute), "1", func(e *events.Event) { e.Data.Product = "PRD-NEW" })}
+		}
+		msgs = append(msgs, m)
+	}
+	msgs = append(msgs, msg{Seq: 25, Arrival: mins(24 * 60)})
+	var marks []string
+	for part, at := range map[int]int{0: 1, 1: 15} {
+		c, a := cfg, added
+		c.Partition, a.Partition = part, part
+		lines := switchRun(t, c, msgs, map[int]Config{at: a})
+		checkMarksCount(t, lines)
+		dls, folded := 0, int64(0)
+		for _, l := range lines {
+			if l.DeadLetter != nil {
+				dls++
+			}
+			for _, r := range []*events.PeriodRecord{l.Closed, l.Adjustment} {
+				if r != nil && r.Product == "PRD-NEW" {
+					folded += r.Events
+				}
+			}
+		}
+		if wantDL := (at + 1) / 3; dls != wantDL || folded != int64(8-wantDL) {
+			t.Errorf("partition %d: %d dead letters and %d events of PRD-NEW in records, want %d and %d", part, dls, folded, wantDL, 8-wantDL)
+		}
+		got := periodsOf(marksOf(lines, "PRD-NEW")) + " | " + periodsOf(marksOfContract(lines, "CRD-A2"))
+		if marks = append(marks, got); marks[0] != got {
+			t.Errorf("partition %d marks\n%s\nwant (partition 0)\n%s", part, got, marks[0])
+		}
+	}
+	if !strings.HasPrefix(marks[0], "CRD-N/2026-11-25T08:00:00Z CRD-N/2026-11-25T10:00:00Z") {
+		t.Errorf("PRD-NEW's marks start %q, want its [08:00, 10:00), which closes after MarkFrom", marks[0])
+	}
+}
+
+func marksOfContract(lines []outLine, contract string) []string {
+	var ms []string
+	for _, l := range lines {
+		if m := l.Mark; m != nil && m.Contract == contract {
+			ms = append(ms, fmt.Sprintf("%s/%s=%d", m.Contract, m.PeriodStart.Format(time.RFC3339), m.Records))
+		}
+	}
+	return ms
+}

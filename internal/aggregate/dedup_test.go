@@ -190,3 +190,45 @@ func TestBucketHasTag(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupHorizonChange pins what a horizon change from H1 to H2 does to the ids remembered at the switch: each
+// is re-tagged as if it arrived at the end of its generation (or at the switch, if earlier), so it is
+// remembered for at least H2 after its arrival and less than 9/8·H2 + H1/8, wherever the partition switched;
+// an id forgotten before the switch stays forgotten. Ids applied after it follow H2 alone.
+func TestDedupHorizonChange(t *testing.T) {
+	const h1 = time.Hour
+	for _, h2 := range []time.Duration{4 * time.Hour, 16 * time.Minute} {
+		bound := h2*9/8 + h1/8
+		for _, sw := range []time.Duration{2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, 59 * time.Minute} {
+			for _, d := range []time.Duration{h2 - time.Minute, bound, bound + time.Minute} {
+				if d <= sw {
+					continue // the duplicate would arrive before the switch
+				}
+				counted := dedupAcrossSwitch(t, h1, h2, sw, d)
+				if want := d >= bound; counted != want {
+					t.Errorf("H2 %v, switch %v after the event, duplicate %v after it: counted %v, want %v", h2, sw, d, counted, want)
+				}
+			}
+		}
+	}
+	if dedupAcrossSwitch(t, h1, 4*time.Hour, 70*time.Minute, 80*time.Minute) != true {
+		t.Error("an id forgotten before the switch (longer horizon) was remembered")
+	}
+}
+
+// dedupAcrossSwitch applies a PRD-CR event at t0, switches the horizon from h1 to h2 at t0+sw, resends the
+// event at t0+d and reports whether the resend was counted (both fall in one open Madrid day).
+func dedupAcrossSwitch(t *testing.T, h1, h2, sw, d time.Duration) bool {
+	cfg := testConfig(t)
+	cfg.DedupHorizon = h1
+	h := newHarness(t, cfg)
+	e := ev("a", "S", "", t0, "1", withCost("", "1"))
+	h.apply(t0, e)
+	h.tick(t0.Add(sw))
+	next := cfg
+	next.DedupHorizon = h2
+	h.restoreWith(next)
+	h.apply(t0.Add(d), e)
+	r := closedOf(t, h.tick(time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)), "S", "COST")
+	return r.Events == 2
+}

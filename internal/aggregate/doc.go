@@ -54,8 +54,9 @@
 // # Dedup
 //
 // An event whose (source, id) was applied within Config.DedupHorizon of arrival time is ignored. Ids are
-// remembered for at least the horizon and less than 9/8 of it (see idSet), in 10 to 23 bytes each. Events that
-// are dead-lettered are not remembered, so that a replay after a catalog fix is applied.
+// remembered for at least the horizon and less than 9/8 of it (see idSet), in 10 to 23 bytes each; a horizon
+// change is described below. Events that are dead-lettered are not remembered, so that a replay after a
+// catalog fix is applied.
 //
 // # Dead letters
 //
@@ -100,6 +101,13 @@
 //   - The allowed lateness or max event age changes: open periods take the new lateness, closed ones the new
 //     age; marks go on from where they stand. A product's period kind or zone must not change (its marks would
 //     step from the old periods into the new ones).
+//   - The dedup horizon changes from H1 to H2: a duplicate is judged by the horizon in force when it arrives.
+//     Every id remembered at the switch is re-tagged as if it arrived at the end of its generation (or at the
+//     switch, if that is earlier), so it is remembered for at least H2 after its arrival and less than
+//     9/8·H2 + H1/8, wherever the partition switched; ids applied later follow H2 alone. An id forgotten before
+//     the switch stays forgotten, so with a longer horizon its later duplicates count again: besides the slack
+//     above, that is all the result depends on the switch's position for, and no rule could avoid it without
+//     remembering ids beyond the horizon.
 //
 // A version 1 or 2 snapshot does not hold product definitions: restored with a catalog that lacks a product
 // it marks, Restore fails with ErrSnapshotCatalog (restore it with its own catalog, then change). One holding

@@ -29,7 +29,7 @@ var (
 // the aggregation they were created with; products and contracts that left the catalog are retired (their
 // periods still close, expire and are marked; their events are dead letters); new products and contracts
 // start marking from MarkFrom; open periods take the new allowed lateness. A changed DedupHorizon re-tags the
-// remembered ids (see idSet.rewidth).
+// remembered ids: each is remembered for at least the new horizon after its arrival (see idSet.rewidth).
 func Restore(cfg Config, r io.Reader) (*State, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -356,7 +356,8 @@ func (s *idSet) decode(d *decoder, snapWidth, clock int64) {
 }
 
 // rewidth re-tags every id for a new generation width, as if it arrived at the end of its old generation (or
-// at clock, if earlier): ids are remembered for at least the new horizon.
+// at clock, if earlier): an id is remembered for at least the new horizon H2 after its arrival and less than
+// 9/8·H2 + H1/8 (H1 the old horizon), whatever clock the switch happens at (TestDedupHorizonChange).
 func (s *idSet) rewidth(width, clock int64) {
 	old := s.buckets
 	oldGen, oldWidth := s.gen, s.width
