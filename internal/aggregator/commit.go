@@ -158,14 +158,19 @@ func (r *runner) progressRecord() progress {
 	}
 }
 
-// commitPart stores one batch: the progress record (fenced on j.fence) and its output messages.
+// commitPart stores one batch: the progress record (fenced on j.fence) and its output messages, holding one of
+// the worker's commit slots while the batch is open.
 func (r *runner) commitPart(ctx context.Context, j *commitJob, prog progress, part []outMsg) error {
 	batch := make([]bus.Msg, 0, len(part)+1)
 	batch = append(batch, r.outMsg(ctx, progressSubject(r.p), events.KindProgress, mustJSON(prog)))
 	for _, m := range part {
 		batch = append(batch, r.outMsg(ctx, m.subject, m.kind, m.data))
 	}
+	if !r.slots.acquire(ctx) {
+		return fmt.Errorf("partition %d commit %d..%d part %d: waiting for a commit slot: %w", r.p, prog.From, prog.To, prog.Part, ctx.Err())
+	}
 	last, err := r.conn.CommitAtomic(ctx, batch, j.fence)
+	r.slots.release()
 	switch {
 	case err == nil:
 		j.fence = last - uint64(len(batch)-1) // an atomic batch is stored contiguously

@@ -37,5 +37,7 @@
 // # Concurrency
 //
 // A Worker's Run loop is one goroutine; each runner is one goroutine plus one reading goroutine, and owns its
-// aggregate.State alone. Options and the catalog are read-only once Run starts.
+// aggregate.State alone. Options and the catalog are read-only once Run starts. A runner's commits are stored
+// by a committer goroutine, at most one at a time per runner and at most Options.MaxCommits at a time per worker
+// (the server limits open atomic batches per stream).
 package aggregator

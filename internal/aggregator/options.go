@@ -46,6 +46,7 @@ type Options struct {
 	TickInterval     time.Duration   // minimum time between two ticks of a partition
 	NoTicks          bool            // never publish ticks (replays and deterministic tests)
 	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
+	MaxCommits       int             // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
 
 	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
 
@@ -81,6 +82,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
 	setDefault(&o.TickInterval, DefaultTickInterval)
 	setDefault(&o.EventsMaxAge, DefaultEventsMaxAge)
+	setDefault(&o.MaxCommits, DefaultMaxConcurrentCommits)
 	setDefault(&o.partMessages, defaultPartMessages)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -103,6 +105,9 @@ func (o Options) Check() error {
 	}
 	if o.Partitions < 1 {
 		errs = append(errs, fmt.Errorf("partitions %d: want ≥ 1", o.Partitions))
+	}
+	if o.MaxCommits < 0 {
+		errs = append(errs, fmt.Errorf("max concurrent commits %d: want ≥ 1", o.MaxCommits))
 	}
 	return errors.Join(append(errs, o.checkTiming())...)
 }

@@ -40,6 +40,8 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "member and lease expiry after the last renewal")
 	fs.DurationVar(&o.TickInterval, "tick-interval", DefaultTickInterval, "minimum time between ticks of an idle partition")
 	fs.BoolVar(&o.NoTicks, "no-ticks", false, "never publish ticks (deterministic replays and tests)")
+	fs.IntVar(&o.MaxCommits, "max-concurrent-commits", DefaultMaxConcurrentCommits,
+		"atomic batches this worker has open at once (the server allows 50 per stream: keep the sum over workers ≤ 50)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", ":9102", "listen address of /metrics, /healthz and /readyz (empty: none)")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")

@@ -193,6 +193,7 @@ type deps struct {
 	incarnation string       // random id of this Worker, recorded in its progress records
 	markFrom    time.Time    // creation time of USAGE_EVENTS: the first marked periods (aggregate.Config)
 	configs     *foldConfigs // the current fold configuration (stored by setup) and the committed ones
+	slots       commitSlots  // bounds the atomic batches open at once
 	feed        *feed        // the one reader of usage.events for every runner
 }
 
@@ -209,7 +210,7 @@ func newDeps(conn Bus, opts Options) (*deps, error) {
 	_, _ = rand.Read(b)
 	log := opts.Logger.With("member", opts.MemberID)
 	return &deps{conn: conn, opts: opts, ins: ins, log: log, incarnation: hex.EncodeToString(b),
-		feed: newFeed(conn, log, opts.Partitions)}, nil
+		feed: newFeed(conn, log, opts.Partitions), slots: newCommitSlots(opts.MaxCommits)}, nil
 }
 
 // setup reads what the fold's configuration needs from the bus (the event stream's creation time, the same
