@@ -9,6 +9,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ambiguousRereadTimeout bounds how long a runner tries to learn the fate of an ambiguous commit.
@@ -26,6 +27,7 @@ type commitJob struct {
 	snap    []byte   // the state after prog.To under prog.Config, stored once the commit is complete (nil: none due)
 	snapped bool     // out: snap was stored
 	err     error
+	traced  context.Context // out: carries the commit span's context, for the runner's logs of the commit
 	done    chan struct{}
 	stop    context.CancelFunc // cancels the commit's context
 }
@@ -98,13 +100,15 @@ func (r *runner) awaitCommit() error {
 	j.stop()
 	r.inflight = nil
 	if j.err != nil {
+		r.failed = j.traced
 		return j.err
 	}
 	r.fence, r.base = j.fence, j.prog.To
 	if j.snapped {
 		r.noteSnapshot(j.prog.To)
 	}
-	r.log.Debug("committed", "from", j.prog.From, "to", j.prog.To, "messages", j.prog.Messages, "events", j.prog.Events)
+	r.log.DebugContext(j.traced, "committed", "from", j.prog.From, "to", j.prog.To, "messages", j.prog.Messages,
+		"events", j.prog.Events)
 	j.pend.reset()
 	r.spare = j.pend
 	return nil
@@ -117,6 +121,7 @@ func (r *runner) awaitCommit() error {
 func (r *runner) store(ctx context.Context, j *commitJob) error {
 	ctx, span := r.commitSpan(ctx, j.pend)
 	defer span.End()
+	j.traced = trace.ContextWithSpanContext(context.Background(), span.SpanContext())
 	msgs := outputMessages(r.p, &j.pend.out)
 	prog := j.prog
 	if j.skip > len(msgs) {
@@ -139,7 +144,7 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 	r.ins.commits.Add(ctx, 1)
 	r.ins.committedEvents.Add(ctx, int64(prog.Events))
 	if j.resumed {
-		r.log.Info("interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
+		r.log.InfoContext(ctx, "interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}
 	if j.snap != nil {
 		j.snapped = r.storeSnapshot(ctx, snapshotRef{seq: prog.To, digest: prog.Config}, j.snap)
@@ -196,7 +201,7 @@ func (r *runner) resolveAmbiguous(ctx context.Context, j *commitJob, prog progre
 		last, err := r.conn.LastMsg(ctx, bus.StreamAgg, progressSubject(r.p))
 		if err == nil || errors.Is(err, bus.ErrNotFound) {
 			if got, derr := decodeProgress(last.Data); err == nil && derr == nil && last.Seq > j.fence && got.sameCommit(prog) {
-				r.log.Info("ambiguous commit had landed", "from", prog.From, "to", prog.To, "part", prog.Part)
+				r.log.InfoContext(ctx, "ambiguous commit had landed", "from", prog.From, "to", prog.To, "part", prog.Part)
 				j.fence = last.Seq
 				return nil
 			}

@@ -129,7 +129,7 @@ func (f *feed) run(ctx context.Context) {
 			return
 		}
 		if err != nil && !errors.Is(err, context.Canceled) {
-			f.log.Warn("reading the event stream failed; retrying", "err", err, "retry_in", feedRetry)
+			f.log.WarnContext(ctx, "reading the event stream failed; retrying", "err", err, "retry_in", feedRetry)
 			if !sleepCtx(ctx, feedRetry) {
 				return
 			}

@@ -46,13 +46,17 @@ func startRunner(ctx context.Context, d *deps, p int) *runHandle {
 		r := newRunner(d, p)
 		err := r.run(ctx)
 		h.err = err
+		logCtx := ctx
+		if r.failed != nil {
+			logCtx = r.failed // the failed commit's trace
+		}
 		switch {
 		case err == nil:
-			r.log.Info("partition runner stopped")
+			r.log.InfoContext(logCtx, "partition runner stopped")
 		case errors.Is(err, errFenced):
-			r.log.Warn("partition runner fenced: another owner committed", "err", err)
+			r.log.WarnContext(logCtx, "partition runner fenced: another owner committed", "err", err)
 		default:
-			r.log.Error("partition runner failed", "err", err)
+			r.log.ErrorContext(logCtx, "partition runner failed", "err", err)
 		}
 	}()
 	return h
@@ -89,8 +93,9 @@ type runner struct {
 	uncoveredWarned bool
 	coverRetryAt    time.Time // a failed idle snapshot is retried from then on
 
-	foldDigest string     // the configuration r.state folds under ("": not recorded, the current one)
-	plan       []foldStep // configuration switches still ahead (history.go)
+	failed     context.Context // the trace of the commit that stopped the runner, if one did
+	foldDigest string          // the configuration r.state folds under ("": not recorded, the current one)
+	plan       []foldStep      // configuration switches still ahead (history.go)
 }
 
 func newRunner(d *deps, p int) *runner {

@@ -33,7 +33,7 @@ func (r *runner) maybeTick(ctx context.Context, now time.Time) {
 		bus.HeaderMsgID:   []string{"tick-" + strconv.Itoa(r.p) + "-" + strconv.FormatInt(now.Unix(), 10)},
 	}}
 	if _, err := r.conn.Publish(ctx, m); err != nil {
-		r.log.Warn("tick failed", "err", err)
+		r.log.WarnContext(ctx, "tick failed", "err", err)
 		return
 	}
 	r.ins.ticks.Add(ctx, 1)

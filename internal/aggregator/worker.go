@@ -67,7 +67,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeed() // after leave: the runners' final commits do not need it
 	go w.deps.feed.run(feedCtx)
-	w.deps.log.Info("aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom,
+	w.deps.log.InfoContext(ctx, "aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom,
 		"config", w.deps.configs.current.digest)
 	t := time.NewTicker(w.opts.Heartbeat)
 	defer t.Stop()
@@ -85,11 +85,11 @@ func (w *Worker) Run(ctx context.Context) error {
 // step is one heartbeat: announce this member, then for each partition release, renew or acquire its lease.
 func (w *Worker) step(ctx context.Context, now time.Time) {
 	if err := heartbeat(ctx, w.kv, w.opts.MemberID, now, w.opts.LeaseTTL); err != nil {
-		w.deps.log.Warn("heartbeat failed", "err", err)
+		w.deps.log.WarnContext(ctx, "heartbeat failed", "err", err)
 	}
 	members, err := liveMembers(ctx, w.kv, w.opts.MemberID, now)
 	if err != nil {
-		w.deps.log.Warn("reading members failed; only renewing leases", "err", err)
+		w.deps.log.WarnContext(ctx, "reading members failed; only renewing leases", "err", err)
 	}
 	for p := range w.opts.Partitions {
 		mine := members != nil && desiredOwner(members, p) == w.opts.MemberID
@@ -109,11 +109,11 @@ func (w *Worker) acquire(ctx context.Context, p int, now time.Time) {
 	l, err := acquireLease(ctx, w.kv, p, w.opts.MemberID, now, w.opts.LeaseTTL)
 	if err != nil {
 		if !errors.Is(err, errLeaseTaken) && !leaseLost(err) {
-			w.deps.log.Warn("lease acquisition failed", "partition", p, "err", err)
+			w.deps.log.WarnContext(ctx, "lease acquisition failed", "partition", p, "err", err)
 		}
 		return
 	}
-	w.deps.log.Info("partition acquired", "partition", p)
+	w.deps.log.InfoContext(ctx, "partition acquired", "partition", p)
 	w.held[p] = &heldPartition{lease: l, run: startRunner(ctx, w.deps, p)}
 	w.deps.ins.owned.Add(ctx, 1)
 }
@@ -126,13 +126,13 @@ func (w *Worker) renew(ctx context.Context, p int, now time.Time) {
 	case err == nil:
 		h.lease = l
 	case leaseLost(err) || !now.Before(h.lease.expires):
-		w.deps.log.Warn("partition lease lost", "partition", p, "err", err)
+		w.deps.log.WarnContext(ctx, "partition lease lost", "partition", p, "err", err)
 		w.stopRunner(p)
 		delete(w.held, p)
 		w.deps.ins.owned.Add(ctx, -1)
 		return
 	default:
-		w.deps.log.Warn("lease renewal failed; retrying", "partition", p, "err", err)
+		w.deps.log.WarnContext(ctx, "lease renewal failed; retrying", "partition", p, "err", err)
 	}
 	w.restartIfStopped(ctx, p, now)
 }
@@ -159,9 +159,9 @@ func (w *Worker) release(ctx context.Context, p int, why string) {
 	delete(w.held, p)
 	w.deps.ins.owned.Add(ctx, -1)
 	if err := releaseLease(ctx, w.kv, p, h.lease); err != nil && !leaseLost(err) {
-		w.deps.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
+		w.deps.log.WarnContext(ctx, "lease release failed (it will expire)", "partition", p, "err", err)
 	}
-	w.deps.log.Info("partition released", "partition", p, "why", why)
+	w.deps.log.InfoContext(ctx, "partition released", "partition", p, "why", why)
 }
 
 func (w *Worker) stopRunner(p int) {
@@ -179,9 +179,9 @@ func (w *Worker) leave() {
 		w.release(ctx, p, "shutdown")
 	}
 	if err := w.kv.Delete(ctx, memberKeyPrefix+w.opts.MemberID, 0); err != nil {
-		w.deps.log.Warn("leaving the group failed (the heartbeat will expire)", "err", err)
+		w.deps.log.WarnContext(ctx, "leaving the group failed (the heartbeat will expire)", "err", err)
 	}
-	w.deps.log.Info("aggregator worker stopped")
+	w.deps.log.InfoContext(ctx, "aggregator worker stopped")
 }
 
 // deps is what every runner of a worker shares.
