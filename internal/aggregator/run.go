@@ -80,6 +80,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	problems := f.check()
 	if f.set.ValidateOnly() {
+		for _, w := range f.opts.Warnings() {
+			fmt.Fprintf(stdout, "aggregator: warning: %s\n", w)
+		}
 		return f.set.Validate(stdout, problems)
 	}
 	if problems != nil {

@@ -69,6 +69,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	go w.deps.feed.run(feedCtx)
 	w.deps.log.InfoContext(ctx, "aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom,
 		"config", w.deps.configs.current.digest)
+	for _, warning := range w.opts.Warnings() {
+		w.deps.log.WarnContext(ctx, warning)
+	}
 	t := time.NewTicker(w.opts.Heartbeat)
 	defer t.Stop()
 	for {
