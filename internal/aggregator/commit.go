@@ -38,7 +38,9 @@ func (r *runner) commit(ctx context.Context) error {
 	if err := r.awaitCommit(); err != nil {
 		return err
 	}
-	r.startCommit(ctx)
+	if err := r.startCommit(ctx); err != nil {
+		return err
+	}
 	return r.awaitCommit()
 }
 
@@ -56,14 +58,16 @@ func (r *runner) maybeCommit(ctx context.Context) error {
 			return err
 		}
 	}
-	r.startCommit(ctx)
-	return nil
+	return r.startCommit(ctx)
 }
 
 // startCommit cuts the pending messages into a commit stored in the background; nothing may be in flight. The
 // commit runs on a context that stopping the runner does not cancel, so that a stopped runner's last commit
-// completes (flush gives it shutdownTimeout).
-func (r *runner) startCommit(ctx context.Context) {
+// completes (flush gives it shutdownTimeout). The first commit after a replay verifies the replay first.
+func (r *runner) startCommit(ctx context.Context) error {
+	if err := r.finishReplay(ctx); err != nil {
+		return err
+	}
 	j := &commitJob{pend: r.pend, prog: r.progressRecord(), fence: r.fence, done: make(chan struct{})}
 	if r.resume != nil {
 		j.skip, j.prog.Part, j.prog.After, j.resumed = r.resume.Emitted, r.resume.Part, r.resume.After, true
@@ -80,6 +84,7 @@ func (r *runner) startCommit(ctx context.Context) {
 		defer close(j.done)
 		j.err = r.store(ctx, j)
 	}()
+	return nil
 }
 
 // inflightDone is closed when the commit in flight is done (nil when none is).

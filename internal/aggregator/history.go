@@ -34,10 +34,7 @@ var errHistoryIncomplete = errors.New("progress history incomplete")
 // planFold sets r.plan for the replay after r.restoredAt and, for a fresh state, builds the state under the
 // configuration of the partition's first commit.
 func (r *runner) planFold(ctx context.Context) error {
-	end := r.base
-	if r.resume != nil {
-		end = max(end, r.resume.To)
-	}
+	end := r.replayEnd()
 	var recs []progress
 	if end > r.restoredAt {
 		var err error

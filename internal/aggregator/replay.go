@@ -21,12 +21,20 @@ var ErrReplayGap = errors.New("replay gap: committed source messages are no long
 // replayGapRetry is how long a worker waits before trying again a partition refused with ErrReplayGap.
 const replayGapRetry = time.Minute
 
-// checkReplay makes sure the replay of (r.restoredAt, r.base] is complete: the first message it needs,
+// replayEnd is the last committed source message: the base, or the end of an interrupted commit.
+func (r *runner) replayEnd() uint64 {
+	if r.resume != nil {
+		return max(r.base, r.resume.To)
+	}
+	return r.base
+}
+
+// checkReplay makes sure the replay of (r.restoredAt, replayEnd] is complete: the first message it needs,
 // restoredAt+1, must still be in USAGE_EVENTS. MaxAge removes messages oldest first, so while that one is there
-// every later one is too. It runs at start (before the replay) and again once the replay is done (a message may
-// have aged out in between, and the ordered consumer skips missing messages silently).
+// every later one is too. It runs at start (before the replay) and again before the first commit or snapshot
+// after it (a message may have aged out in between, and the ordered consumer skips missing messages silently).
 func (r *runner) checkReplay(ctx context.Context) error {
-	if r.restoredAt >= r.base {
+	if r.restoredAt >= r.replayEnd() {
 		return nil
 	}
 	need := r.restoredAt + 1
@@ -40,13 +48,12 @@ func (r *runner) checkReplay(ctx context.Context) error {
 	first := r.firstSeq(ctx, need)
 	r.ins.replayGaps.Add(ctx, 1, metric.WithAttributes(attribute.Int("partition", r.p)))
 	r.log.ErrorContext(ctx, "refusing partition: committed source messages aged out of the event stream and no snapshot covers them",
-		"snapshot_seq", r.restoredAt, "base", r.base, "first_seq", first)
+		"snapshot_seq", r.restoredAt, "base", r.replayEnd(), "first_seq", first)
 	return fmt.Errorf("partition %d: snapshot at %d, committed to %d, stream now starts at %d: %w",
-		r.p, r.restoredAt, r.base, first, ErrReplayGap)
+		r.p, r.restoredAt, r.replayEnd(), first, ErrReplayGap)
 }
 
-// finishReplay re-checks the replay once it is done (the first message after base is about to be applied, or
-// the state at base is about to be snapshotted).
+// finishReplay re-checks the replay once it is done: before the first commit or snapshot that follows it.
 func (r *runner) finishReplay(ctx context.Context) error {
 	if !r.replaying {
 		return nil

@@ -106,7 +106,8 @@ func TestReplayGapRefused(t *testing.T) {
 		t.Fatalf("no snapshot, base 2, the stream no longer starts at 1: want ErrReplayGap, have %v", err)
 	}
 	env.publishEvents(usageEvent("g3", "AS-1", "UNITS", "3", at))
-	if err := feedErr(early); !errors.Is(err, ErrReplayGap) {
+	feedRunner(t, early)
+	if err := early.commit(context.Background()); !errors.Is(err, ErrReplayGap) {
 		t.Fatalf("replay gap opened after the start check: want ErrReplayGap, have %v", err)
 	}
 }
@@ -122,14 +123,6 @@ func startErr(t *testing.T, env *testEnv) error {
 		t.Fatal(err)
 	}
 	return newRunner(d, 0).start(context.Background())
-}
-
-// feedErr hands the runner every message of its partition that it has not applied yet, until one fails.
-func feedErr(r *runner) error {
-	o := bus.ReadOptions{Filters: []string{eventsSubject(r.p)}, StartSeq: r.applied + 1}
-	return r.conn.Read(context.Background(), bus.StreamEvents, o, func(m bus.Msg) error {
-		return r.handle(context.Background(), m, decode(m))
-	})
 }
 
 // TestUncoveredAgeAlert checks the uncovered-age gauge and warning: committed events that no snapshot covers
@@ -200,4 +193,22 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestReplayGapCoversInterruptedCommit: an interrupted commit's source messages are part of the replay even
+// when the snapshot is at the commit's base; if they aged out, the runner must refuse to re-derive it.
+func TestReplayGapCoversInterruptedCommit(t *testing.T) {
+	t.Parallel()
+	env := newTestEnvTopology(t, retentionTopology)
+	env.publishEvents(usageEvent("i1", "AS-1", "UNITS", "1", time.Now().Add(time.Minute)))
+	waitAgedOut(t, env.conn, 1)
+	d, err := newDeps(env.conn, env.testOptions("resumer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(d, 0)
+	r.resume = &progress{From: 1, To: 1, Part: 1, Parts: 2}
+	if err := r.checkReplay(context.Background()); !errors.Is(err, ErrReplayGap) {
+		t.Fatalf("interrupted commit 1..1 aged out, snapshot at its base 0: want ErrReplayGap, have %v", err)
+	}
 }

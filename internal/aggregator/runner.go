@@ -87,7 +87,7 @@ type runner struct {
 	sinceSnap   int       // events applied since the last snapshot
 
 	restoredAt      uint64    // the source sequence the state was restored at (0: fresh)
-	replaying       bool      // the replay of (restoredAt, base] is not verified complete yet (checkReplay)
+	replaying       bool      // the replay after restoredAt is not verified complete yet (checkReplay)
 	snapSeq         uint64    // the newest snapshot known to be stored (restored or stored by this runner)
 	uncoveredSince  time.Time // stream time of the first message applied after snapSeq (zero: none)
 	uncoveredWarned bool
@@ -150,11 +150,6 @@ func (r *runner) handle(ctx context.Context, m bus.Msg, d decoded) error {
 		return nil
 	}
 	r.lastMsgAt = time.Now()
-	if m.Seq > r.base {
-		if err := r.finishReplay(ctx); err != nil {
-			return err
-		}
-	}
 	if err := r.applyPlan(ctx, m.Seq); err != nil {
 		return err
 	}
@@ -191,7 +186,9 @@ func (r *runner) pendingFull() bool {
 // onTimer commits by age, publishes a tick when the partition is idle and a period is due, and samples lag.
 func (r *runner) onTimer(ctx context.Context, now time.Time) error {
 	if r.resume == nil && r.inflight == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.opts.CommitInterval {
-		r.startCommit(ctx)
+		if err := r.startCommit(ctx); err != nil {
+			return err
+		}
 	}
 	r.maybeTick(ctx, now)
 	if now.Sub(r.lastLag) >= lagEvery {
