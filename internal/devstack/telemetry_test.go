@@ -27,9 +27,11 @@ func TestWorkersKeepTheirNamesAndOTelErrorsAreTheStacks(t *testing.T) {
 	}
 	st := start(t, o)
 	post(t, st, st.Catalogs().ExampleEvent("named", time.Now()), nil)
-	waitFor(t, "an ingest span", 30*time.Second, func() bool {
-		return slices.ContainsFunc(exp.GetSpans(), func(s tracetest.SpanStub) bool { return serviceOf(s) == devstack.ServiceIngest })
-	})
+	for _, service := range []string{devstack.ServiceIngest, devstack.ServiceAggregator} { // both at work
+		waitFor(t, "a span of "+service, 60*time.Second, func() bool {
+			return slices.ContainsFunc(exp.GetSpans(), func(s tracetest.SpanStub) bool { return serviceOf(s) == service })
+		})
+	}
 	if i := slices.IndexFunc(exp.GetSpans(), func(s tracetest.SpanStub) bool { return serviceOf(s) == "everyone" }); i >= 0 {
 		t.Errorf("a worker took OTEL_SERVICE_NAME from the shared environment: span %q", exp.GetSpans()[i].Name)
 	}
