@@ -144,7 +144,7 @@ func switchRun(t *testing.T, cfg Config, msgs []msg, switches map[int]Config) []
 	return outLines(t, buf.Bytes())
 }
 
-func restoreAs(t testing.TB, s *State, cfg Config) *State {
+func restoreAs(t tb, s *State, cfg Config) *State {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := s.Snapshot(&buf); err != nil {
