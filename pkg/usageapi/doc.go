@@ -48,6 +48,9 @@
 //     UploadReconciliation (they create objects), ReprocessFile and RegenerateChunk (Connect does
 //     not refuse a repeat). FindOrCreateFile is the safe way to create a usage file: it looks up
 //     external_id before any create and again after any failure that may hide a created file.
+//     A create whose outcome is unknown (no answer, 5xx, the context ending in flight) fails with
+//     an error wrapping ErrAmbiguousCreate; look the file up with WaitLag (FindFiles or
+//     FindOrCreateFile) before creating again, as lists may lag behind a create.
 //
 // Calls made inside another call's attempt (the lookups of FindOrCreateFile, the read-backs)
 // make a single attempt each, so one budget bounds the whole call.

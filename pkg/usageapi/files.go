@@ -21,9 +21,14 @@ func (c *Client) GetFile(ctx context.Context, id string) (*FileDetail, error) {
 }
 
 // CreateFile creates a usage file (POST /usage/files) in one attempt: it is not idempotent, and
-// a lost answer may hide a created file. Use FindOrCreateFile unless you handle that yourself.
+// a lost answer may hide a created file. A failure that may have created the file wraps
+// ErrAmbiguousCreate. Use FindOrCreateFile unless you handle that yourself.
 func (c *Client) CreateFile(ctx context.Context, req CreateFileRequest) (*FileCreated, error) {
-	return onceJSON[FileCreated](ctx, c, "CreateFile", "POST", "/usage/files", req)
+	if err := notSent(ctx, "CreateFile"); err != nil {
+		return nil, err
+	}
+	made, err := onceJSON[FileCreated](ctx, c, "CreateFile", "POST", "/usage/files", req)
+	return made, ambiguousCreate(err)
 }
 
 // UpdateFile changes the description, note, period, currency or external id of a file

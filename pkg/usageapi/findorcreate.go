@@ -1,36 +1,19 @@
 package usageapi
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 )
 
-// ErrNoExternalID is returned by FindOrCreateFile for a request without an external_id.
+// ErrNoExternalID is returned by FindOrCreateFile and FindFiles for an empty external_id.
 var ErrNoExternalID = errors.New("usageapi: find-or-create needs an external_id")
 
-// ErrFilterIgnored is wrapped by the error of FindOrCreateFile when the lookup by external_id answers
-// files with another external_id: the server ignored the filter (django-rql drops filters it does not
-// know), so "not found" could not be trusted and a create could duplicate a file. It is permanent.
+// ErrFilterIgnored is wrapped by the error of FindFiles and FindOrCreateFile when the lookup by external_id
+// answers files with another external_id: the server ignored the filter (django-rql drops filters it does
+// not know), so "not found" could not be trusted and a create could duplicate a file. It is permanent.
 var ErrFilterIgnored = errors.New("usageapi: the server ignored the external_id filter")
-
-// findPageSize is the page size of the lookups by external_id: a handful of files at most match.
-const findPageSize = 20
-
-// lagWaits space the lookups that follow an ambiguous create. A list may lag behind a create (an index),
-// so a file created by a request whose answer was lost may not be listed at once: FindOrCreateFile looks
-// again after each wait before it concludes that the create did not happen. The waits double from
-// listLag/8 and add up to at most listLag (RetryPolicy.ListLag): 250ms, 500ms and 1s for the default 2s.
-func lagWaits(listLag time.Duration) []time.Duration {
-	var waits []time.Duration
-	for d, sum := listLag/8, time.Duration(0); d > 0 && sum+d <= listLag; d *= 2 {
-		waits, sum = append(waits, d), sum+d
-	}
-	return waits
-}
 
 // FindOrCreateFile returns the usage file whose external_id is req.ExternalID, creating it if
 // there is none. It never creates blindly: it lists by external_id first, and after any failed
@@ -38,121 +21,89 @@ func lagWaits(listLag time.Duration) []time.Duration {
 // another create. Deleted files do not count. created reports whether this call's create made
 // the file (including a create whose answer was lost and which the lookup then found).
 //
-// After a create that may have happened (network failure, 5xx) the lookup is repeated after short waits,
-// for up to RetryPolicy.ListLag, before another create, since a list may lag behind a create. A lookup that answers files of
-// other external ids fails the call with ErrFilterIgnored (logged as an error) instead of creating.
+// After a create that may have happened (in this call, or with WaitLag in an earlier one) the lookup is
+// repeated after short waits, for up to RetryPolicy.ListLag, before another create, since a list may lag
+// behind a create. A lookup that answers files of other external ids fails the call with ErrFilterIgnored
+// (logged as an error) instead of creating. A call that ends while one of its creates may have made the
+// file, unresolved, fails with an error wrapping ErrAmbiguousCreate: look again (WaitLag) before creating.
 //
 // Connect does not enforce unique external ids, so two concurrent callers could both create;
 // after a create the file is therefore looked up again, and if an older file with the same
-// external_id exists, the one just created is deleted and the older one returned. Callers should
-// still drive each external_id from one owner (the submitter's ledger does).
-func (c *Client) FindOrCreateFile(ctx context.Context, req CreateFileRequest) (f *FileDetail, created bool, err error) {
+// external_id exists, the one just created is deleted and the older one returned; after a create of
+// unknown outcome, that check waits out the list lag too. Callers should still drive each external_id
+// from one owner (the submitter's ledger does).
+func (c *Client) FindOrCreateFile(ctx context.Context, req CreateFileRequest, opts ...LookupOption) (f *FileDetail, created bool, err error) {
 	if req.ExternalID == "" {
 		return nil, false, ErrNoExternalID
 	}
-	inner, lookup, lagged, sent := withinRetry(ctx), true, false, false
-	type result struct {
-		f       *FileDetail
-		created bool
+	lag := slices.Contains(opts, WaitLag)
+	fc := &findOrCreate{c: c, req: req, lookup: true, lagged: lag, pending: lag}
+	inner := withinRetry(ctx)
+	res, err := retry(ctx, c, "FindOrCreateFile", func(int) (foundFile, error) { return fc.attempt(inner) })
+	if err != nil && fc.pending && !errors.Is(err, ErrAmbiguousCreate) {
+		err = fmt.Errorf("%w: %w", ErrAmbiguousCreate, err)
 	}
-	res, err := retry(ctx, c, "FindOrCreateFile", func(int) (result, error) {
-		if lookup {
-			found, err := c.lookUp(inner, req.ExternalID, lagged)
-			if err != nil || found != "" {
-				f, err := c.getIfFound(inner, found, err)
-				return result{f, sent}, err
-			}
-			lookup = false
-		}
-		sent = true
-		made, err := c.CreateFile(inner, req)
-		if err != nil {
-			lookup = Retryable(err) // 429 and ambiguous failures alike: look before creating again
-			lagged = lagged || ambiguous(err)
-			return result{}, err
-		}
-		id := c.settle(inner, req.ExternalID, made.ID)
-		f, err := c.GetFile(inner, id)
-		lookup = err != nil
-		return result{f, id == made.ID}, err
-	})
 	return res.f, res.created, err
 }
 
-func (c *Client) getIfFound(ctx context.Context, id string, err error) (*FileDetail, error) {
-	if err != nil {
-		return nil, err
-	}
-	return c.GetFile(ctx, id)
+// findOrCreate is the state of one FindOrCreateFile call across its attempts.
+type findOrCreate struct {
+	c       *Client
+	req     CreateFileRequest
+	lookup  bool // look the file up before the next create
+	lagged  bool // a create may have happened: lookups and the duplicate check wait out the list lag
+	pending bool // a create may have made the file and no lookup has settled it since
+	sent    bool // this call sent a create
 }
 
-// lookUp is findFile, repeated after each of lagWaits while it finds nothing, when a create may have
-// happened (lagged).
-func (c *Client) lookUp(ctx context.Context, externalID string, lagged bool) (string, error) {
-	id, err := c.findFile(ctx, externalID)
-	if !lagged {
-		return id, err
-	}
-	for _, wait := range lagWaits(c.retry.ListLag) {
-		if err != nil || id != "" {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("usageapi: FindOrCreateFile: %w", ctx.Err())
-		case <-c.clock.After(wait):
-		}
-		id, err = c.findFile(ctx, externalID)
-	}
-	return id, err
+type foundFile struct {
+	f       *FileDetail
+	created bool
 }
 
-// findFile returns the id of the oldest live file with this external id, or "". It stops at the first
-// file of another external id (ErrFilterIgnored) rather than page through every file.
-func (c *Client) findFile(ctx context.Context, externalID string) (string, error) {
-	var files []File
-	for f, err := range c.Files(Eq("external_id", externalID), Limit(findPageSize)).All(ctx) {
+// attempt looks the file up if it must, else creates it.
+func (fc *findOrCreate) attempt(ctx context.Context) (foundFile, error) {
+	if fc.lookup {
+		files, err := fc.c.lookUp(ctx, fc.req.ExternalID, fc.lagged)
 		if err != nil {
-			return "", err
+			return foundFile{}, err
 		}
-		if f.ExternalID != externalID {
-			c.log.ErrorContext(ctx, "usageapi: the lookup by external_id answered another file; not creating",
-				"external_id", externalID, "file", f.ID, "file_external_id", f.ExternalID)
-			return "", fmt.Errorf("%w: looking up %q answered %s (external_id %q)", ErrFilterIgnored, externalID, f.ID, f.ExternalID)
+		if len(files) > 0 {
+			return fc.get(ctx, files, fc.sent)
 		}
-		files = append(files, f)
+		fc.lookup, fc.pending = false, false // none, even after the lag: no create took effect
 	}
-	files = slices.DeleteFunc(files, func(f File) bool { return f.Status == FileStatusDeleted })
-	if len(files) == 0 {
-		return "", nil
-	}
-	if len(files) > 1 {
-		c.log.WarnContext(ctx, "usageapi: several usage files share an external_id; using the oldest",
-			"external_id", externalID, "count", len(files))
-	}
-	return slices.MinFunc(files, olderFile).ID, nil
+	return fc.create(ctx)
 }
 
-// olderFile orders files by creation time, then id.
-func olderFile(a, b File) int {
-	return cmp.Or(createdAt(a).Compare(createdAt(b)), cmp.Compare(a.ID, b.ID))
-}
-
-func createdAt(f File) time.Time {
-	if f.Events == nil || f.Events.Created == nil {
-		return time.Time{}
+// create sends one create; after success the file is settled against an older duplicate and read back.
+func (fc *findOrCreate) create(ctx context.Context) (foundFile, error) {
+	ours := fc.sent && fc.lagged    // an older file may be this call's, from a create of unknown outcome
+	fc.sent, fc.lookup = true, true // a failure below is followed by a lookup
+	made, err := fc.c.CreateFile(ctx, fc.req)
+	if err != nil {
+		if errors.Is(err, ErrAmbiguousCreate) {
+			fc.lagged, fc.pending = true, true
+		}
+		return foundFile{}, err
 	}
-	return f.Events.Created.At
+	id := fc.c.settle(ctx, fc.req.ExternalID, made.ID, fc.lagged)
+	fc.lagged, fc.pending = true, true // made, but not yet read back: a later lookup may lag behind it
+	return fc.get(ctx, []File{{ID: id}}, id == made.ID || ours)
 }
 
-// settle resolves a race between creators: if an older live file has the same external id, the
-// file just made is deleted and the older one wins. Failures here are logged, not returned: the
-// file exists either way.
-func (c *Client) settle(ctx context.Context, externalID, made string) string {
-	winner, err := c.findFile(ctx, externalID)
-	if err != nil || winner == "" || winner == made {
+// settle resolves a race between creators: if an older live file has the same external id, the file just
+// made is deleted and the older one wins. When lagged (a create of unknown outcome came before this one),
+// the lookup is repeated after each of lagWaits while it shows no older file, so that a list lagging behind
+// that earlier create cannot hide it. Failures here are logged, not returned: the file exists either way.
+func (c *Client) settle(ctx context.Context, externalID, made string, lagged bool) string {
+	files, err := c.lookAgain(ctx, externalID, lagged, func(files []File) bool {
+		return len(files) > 0 && files[0].ID != made
+	})
+	if err != nil || len(files) == 0 || files[0].ID == made {
 		return made
 	}
+	winner := files[0].ID
 	if _, err := c.DeleteFile(ctx, made); err != nil {
 		c.log.ErrorContext(ctx, "usageapi: could not delete a duplicate usage file",
 			"file", made, "kept", winner, "err", fmt.Sprint(err))
@@ -160,4 +111,18 @@ func (c *Client) settle(ctx context.Context, externalID, made string) string {
 	}
 	c.log.WarnContext(ctx, "usageapi: deleted a duplicate usage file", "file", made, "kept", winner)
 	return winner
+}
+
+// get reads the oldest of files back; once it is read the call's outcome is known.
+func (fc *findOrCreate) get(ctx context.Context, files []File, created bool) (foundFile, error) {
+	if len(files) > 1 {
+		fc.c.log.WarnContext(ctx, "usageapi: several usage files share an external_id; using the oldest",
+			"external_id", fc.req.ExternalID, "count", len(files))
+	}
+	f, err := fc.c.GetFile(ctx, files[0].ID)
+	if err != nil {
+		return foundFile{}, err
+	}
+	fc.pending = false
+	return foundFile{f, created}, nil
 }
