@@ -13,9 +13,19 @@ var benchmarks = map[string]func(ctx context.Context, args []string, getenv func
 	"submitter":  benchSubmitter,
 }
 
+// benchUsage is what "usagepipe bench -h" prints.
+const benchUsage = `usage: usagepipe bench ingest|aggregator|submitter [flags]
+  each benchmark starts its own embedded JetStream, prints its rounds and ends with a RESULT line;
+  "usagepipe bench <name> -h" lists its flags
+`
+
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("bench: name one of ingest, aggregator, submitter")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, benchUsage)
+		return nil
 	}
 	b, ok := benchmarks[args[0]]
 	if !ok {

@@ -9,12 +9,12 @@ import (
 
 // TestHelpOfEveryCommandSucceeds: -h prints a command's usage and exits 0 (main exits 1 only when run
 // returns an error), for every command, those that do not handle flag.ErrHelp themselves included. bench
-// takes a benchmark name first: its benchmarks' -h are asked.
+// takes a benchmark name first: its own -h and its benchmarks' -h are asked.
 func TestHelpOfEveryCommandSucceeds(t *testing.T) {
 	for name := range commands {
 		args := [][]string{{name, "-h"}}
 		if name == "bench" {
-			args = [][]string{{name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
+			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
 		}
 		for _, a := range args {
 			var out bytes.Buffer
