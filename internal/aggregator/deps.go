@@ -46,16 +46,16 @@ func newDeps(conn Bus, opts Options) (*deps, error) {
 func (d *deps) setup(ctx context.Context) error {
 	created, err := d.conn.StreamCreated(ctx, bus.StreamEvents)
 	if err != nil {
-		return fmt.Errorf("aggregator: %w", err)
+		return err
 	}
 	d.markFrom = created
 	cur, err := newFoldConfig(d.opts.Catalog, d.opts.Partitions, d.opts.DedupHorizon, created)
 	if err != nil {
-		return fmt.Errorf("aggregator: %w", err)
+		return fmt.Errorf("%w: %w", errBadFoldConfig, err)
 	}
 	d.configs = newFoldConfigs(d.conn, cur)
 	if err := d.configs.storeCurrent(ctx); err != nil {
-		return fmt.Errorf("aggregator: %w", err)
+		return err
 	}
 	return nil
 }

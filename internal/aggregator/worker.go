@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
 )
 
 // Worker is one member of the aggregator group: it keeps its membership alive, holds the leases of the
@@ -51,16 +50,15 @@ func New(conn Bus, opts Options) (*Worker, error) {
 }
 
 // Run works until ctx ends, then commits what its runners have pending, releases its leases and leaves the
-// group. It returns nil after a clean shutdown, or an error if it could not start.
+// group. It returns nil after a clean shutdown (also when ctx ends while it starts), or an error if its fold
+// configuration cannot be built; failures of the bus while it starts are retried.
 func (w *Worker) Run(ctx context.Context) error {
-	kv, err := w.conn.KV(ctx, bus.BucketLeases)
-	if err != nil {
+	if err := w.start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: nothing to commit or release
+		}
 		return fmt.Errorf("aggregator: %w", err)
 	}
-	if err := w.deps.setup(ctx); err != nil {
-		return err
-	}
-	w.kv = kv
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeed() // after leave: the runners' final commits do not need it
 	go w.deps.feed.run(feedCtx)
