@@ -78,8 +78,22 @@ func (s *State) prepare(e *events.Event, p *prepared) {
 	if p.start, p.end, p.rej = periodOf(p.ps, e.Time); p.rej != nil {
 		return
 	}
+	if p.rej = tooOld(p.ps, ci, p.start); p.rej != nil {
+		return
+	}
 	k := keyID{sub: e.Subject, start: p.start, meter: p.meter, tier: int32(e.Data.Tier)}
 	p.key = hashKeyID(&k)
+}
+
+// tooOld rejects an event of a period before the first one marked for its product and contract: it closed
+// before the stream began (end + allowed lateness ≤ MarkFrom), no partition marks it, and its records would
+// never be filed.
+func tooOld(ps *prodState, ci int, start int64) *events.Rejection {
+	if start >= ps.marks[ci].first {
+		return nil
+	}
+	return reject(events.ReasonTooOld, "time", "period %s of product %s closed before the first period marked (MarkFrom)",
+		ps.cur, ps.id)
 }
 
 func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output) {

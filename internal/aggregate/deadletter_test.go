@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -38,9 +39,11 @@ func TestDeadLetters(t *testing.T) {
 		{"too late", ev("1", "S", "SUM", mins(-7*60), "1"), events.ReasonTooLate},
 		{"late but not too late", ev("1", "S", "SUM", mins(-5*60), "1"), ""},
 	}
+	cfg := testConfig(t)
+	cfg.MarkFrom = t0.Add(-24 * time.Hour) // so that the too_late cases are not too_old
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, testConfig(t))
+			h := newHarness(t, cfg)
 			out := h.apply(mins(2), tt.e)
 			if tt.want == "" {
 				if len(out.DeadLetters) != 0 {

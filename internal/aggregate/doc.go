@@ -63,8 +63,11 @@
 // Events the fold cannot apply become dead letters (Output.DeadLetters) with the reason, the message's sequence,
 // the stream time and the event's JSON: unknown product, item or contract (the catalog changed since ingest), a
 // quantity with more decimals than the item's precision or negative when the item does not allow it (count
-// excepted), a bad amount or tier, a missing unique attribute, and too_late. The checks are those of
-// events.Catalog.Validate that concern the fold.
+// excepted), a bad amount or tier, a missing unique attribute, too_late, and too_old: an event of a period
+// before the first one marked for its product and contract, i.e. one that closed (end + allowed lateness) at or
+// before MarkFrom (for a contract added later, with its lateness then; with a zero MarkFrom, before the first
+// arrival). No partition marks such a period, so folding the event would make an adjustment nobody files;
+// ingest rejects these events too. The checks are those of events.Catalog.Validate that concern the fold.
 //
 // # Snapshots and catalog changes
 //

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,3 +144,38 @@ func TestTooLateAndRetention(t *testing.T) {
 		t.Fatalf("closed period kept past its max age: %+v", st)
 	}
 }
+
+// TestTooOldBeforeMarkFrom: an event of a period that closed before marks started (end + allowed lateness ≤
+// MarkFrom) is a dead letter too_old, since no partition marks that period; the first period marked takes its
+// events. The first period of a cursor stays where it started when the lateness changes, and a contract added
+// later starts where MarkFrom and the new lateness put it, as in every partition.
+func TestTooOldBeforeMarkFrom(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MarkFrom = mins(-50) // 09:10: PRD-QT's [08:00, 09:00) closed at 09:10 exactly
+	h := newHarness(t, cfg)
+	out := h.apply(mins(1), ev("a", "S", "SUM", mins(-61), "1"), ev("b", "S", "SUM", mins(-60), "2"))
+	if len(out.DeadLetters) != 1 || out.DeadLetters[0].Reason != events.ReasonTooOld || !strings.Contains(string(out.DeadLetters[0].OriginalPayload()), `"id":"a"`) {
+		t.Fatalf("dead letters %+v", out.DeadLetters)
+	}
+	out = h.tick(mins(10))
+	if r := closedOf(t, out, "S", "SUM"); r.Quantity.String() != "2" || !strings.Contains(markList(out.Marks), "PRD-QT/CRD-A/25T09=1") {
+		t.Fatalf("record %+v, marks %q", r, markList(out.Marks))
+	}
+	h.restoreWith(changedConfig(cfg, editedCatalog(t, "contracts: [CRD-A]\n    period: {kind: fixed, every: 1h}\n    allowed_lateness: 10m",
+		"contracts: [CRD-A, CRD-A2]\n    period: {kind: fixed, every: 1h}\n    allowed_lateness: 2h")))
+	// With 2h of lateness, CRD-A2's first period is [07:00, 08:00), which closes at 10:00, after MarkFrom.
+	if got := markList(h.tick(mins(11)).Marks); got != "PRD-QT/CRD-A2/25T07=0" {
+		t.Errorf("marks of the new contract %q", got)
+	}
+	out = h.apply(mins(12), ev("c", "S", "SUM", mins(-150), "1"), ev("d", "S", "SUM", mins(-150), "1", contractA2),
+		ev("e", "S", "SUM", mins(-200), "1", contractA2))
+	var reasons []string
+	for _, dl := range out.DeadLetters {
+		reasons = append(reasons, string(dl.Reason))
+	}
+	if fmt.Sprint(reasons) != "[too_old too_old]" || len(out.Adjustments) != 1 || out.Adjustments[0].Contract != "CRD-A2" {
+		t.Errorf("dead letters %v, adjustments %+v", reasons, out.Adjustments)
+	}
+}
+
+func contractA2(e *events.Event) { e.Data.Contract = "CRD-A2" }

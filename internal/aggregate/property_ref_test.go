@@ -44,8 +44,8 @@ type refFold struct {
 }
 
 // referenceFold folds partition pr's stream the simple way. An event is valid by the catalog in force at its
-// message (an added product, item or contract from the switch on) unless its period is older than the max
-// event age. An id is a duplicate within exactly the horizon after its application and not from 9/8 of the
+// message (an added product, item or contract from the switch on) unless its period closed before MarkFrom or
+// is older than the max event age. An id is a duplicate within exactly the horizon after its application and not from 9/8 of the
 // horizon on; in between (the documented slack) it may be either, and the uninterrupted run's count of
 // duplicates per message (dups) decides, if the slack allows that count at all.
 func referenceFold(t *rapid.T, pr *partRun, gen []genEvent, dups []int) reference {
@@ -112,14 +112,16 @@ func (rf *refFold) dupsWith(i int, evs []events.Event, tau time.Time) ([]bool, i
 	return flags, n
 }
 
-// valid reports whether message i's event e folds (it is not a dead letter).
+// valid reports whether message i's event e folds (it is not a dead letter): not too late, and not too old,
+// i.e. in a period that closed (end + allowed lateness) at or before MarkFrom, which no partition marks.
 func (rf *refFold) valid(i int, e events.Event) bool {
 	g := rf.gen[e.ID]
 	if !g.valid || g.added && i < rf.pr.switchAt {
 		return false
 	}
 	p, _ := rf.pr.cfg1.Catalog.Product(e.Data.Product)
-	return rf.clock.Before(p.Period.Containing(e.Time).End.Add(p.MaxEventAge))
+	pd := p.Period.Containing(e.Time)
+	return p.CloseAt(pd).After(rf.pr.cfg0.MarkFrom) && rf.clock.Before(pd.End.Add(p.MaxEventAge))
 }
 
 func (rf *refFold) apply(i int, e events.Event) {
@@ -190,6 +192,7 @@ func checkTotals(t *rapid.T, lines []outLine, ref reference) {
 	got := map[refKey]*emitted{}
 	marked := map[string]int{}
 	closedPer := map[string]int{}
+	adjusted := map[string]bool{}
 	dls := 0
 	for _, l := range lines {
 		switch {
@@ -202,6 +205,7 @@ func checkTotals(t *rapid.T, lines []outLine, ref reference) {
 			closedPer[pk]++
 		case l.Adjustment != nil:
 			foldRecord(t, got, l.Adjustment)
+			adjusted[markKey(l.Adjustment.Product, l.Adjustment.Contract, l.Adjustment.PeriodStart)] = true
 		case l.Mark != nil:
 			pk := markKey(l.Mark.Product, l.Mark.Contract, l.Mark.PeriodStart)
 			if l.Mark.Records != closedPer[pk] {
@@ -215,11 +219,13 @@ func checkTotals(t *rapid.T, lines []outLine, ref reference) {
 	if dls != ref.deadLetters {
 		t.Fatalf("%d dead letters, the reference has %d", dls, ref.deadLetters)
 	}
-	checkMarkedOnce(t, marked, closedPer)
+	checkMarkedOnce(t, marked, closedPer, adjusted)
 	compareTotals(t, got, ref)
 }
 
-func checkMarkedOnce(t *rapid.T, marked, closedPer map[string]int) {
+// checkMarkedOnce checks that every period is marked at most once, and that every period with records (closed
+// ones or adjustments, which the submitter files only for a marked period) is marked.
+func checkMarkedOnce(t *rapid.T, marked, closedPer map[string]int, adjusted map[string]bool) {
 	for pk, n := range marked {
 		if n != 1 {
 			t.Fatalf("%d marks for %s", n, pk)
@@ -228,6 +234,11 @@ func checkMarkedOnce(t *rapid.T, marked, closedPer map[string]int) {
 	for pk := range closedPer {
 		if marked[pk] != 1 {
 			t.Fatalf("closed records of %s without a mark", pk)
+		}
+	}
+	for pk := range adjusted {
+		if marked[pk] != 1 {
+			t.Fatalf("adjustments of %s, which is never marked", pk)
 		}
 	}
 }
