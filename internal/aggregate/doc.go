@@ -24,11 +24,12 @@
 // A period closes when the clock reaches its end + the product's allowed lateness. Closing emits one closed
 // record per key of the period (revision 0, mode total; SourceSeq is the last packet that contributed) in
 // Output.Closed, sorted by (product, contract, period, subscription, item, tier). Then, for every product and
-// contract of the catalog, one PartitionMark per period that has closed, whether or not this partition had
-// data in it, with the number of closed records it covers. Marks start with the earliest period that closes
-// after Config.MarkFrom: the period containing MarkFrom, and the ones before it that the allowed lateness still
-// keeps open, since their events can reach the stream after it was created. Every partition emits the same
-// marks. The worker publishes Output.Closed before Output.Marks.
+// contract of the catalog (and every one that left it: see below), one PartitionMark per period that has
+// closed, whether or not this partition had data in it, with the number of closed records it covers. Marks
+// start with the earliest period that closes after Config.MarkFrom: the period containing MarkFrom, and the
+// ones before it that the allowed lateness still keeps open, since their events can reach the stream after it
+// was created; events of earlier periods are dead letters (too_old). Every partition emits the same marks.
+// The worker publishes Output.Closed before Output.Marks.
 //
 // # Trace links
 //
@@ -100,10 +101,12 @@
 //     (unknown_item).
 //   - A product, contract or item joins: the marks of a new product or contract start with its first period
 //     that closes after MarkFrom (with its allowed lateness), in every partition alike however late it switched
-//     (the periods closed by then are marked at once, empty); its events for them become adjustments.
+//     (a partition marks the periods closed by its switch at once, without records; its events for them
+//     become adjustments).
 //   - The allowed lateness or max event age changes: open periods take the new lateness, closed ones the new
-//     age; marks go on from where they stand. A product's period kind or zone must not change (its marks would
-//     step from the old periods into the new ones).
+//     age; marks go on from where they stand, and the first period marked (before which events are too_old)
+//     stays. A product's period kind or zone must not change (its marks would step from the old periods into
+//     the new ones).
 //   - The dedup horizon changes from H1 to H2: a duplicate is judged by the horizon in force when it arrives.
 //     Every id remembered at the switch is re-tagged as if it arrived at the end of its generation (or at the
 //     switch, if that is earlier), so it is remembered for at least H2 after its arrival and less than
