@@ -31,6 +31,8 @@ const (
 	testContract   = "CRD-00000-00000-00001"
 	testPartitions = 4
 	testAPIKey     = "SU-000-000-000:test-key"
+	// testListLag is the client's list lag in tests: a quarter of the step timeout of their 2s leases.
+	testListLag = 250 * time.Millisecond
 )
 
 // testItems are the sample product's items and how their test quantities look.
@@ -137,7 +139,8 @@ func (env *testEnv) options() Options {
 		MemberID: fmt.Sprintf("test-%d", env.incarnation), Concurrency: 4, LeaseTTL: 2 * time.Second,
 		ScanInterval: 200 * time.Millisecond, FollowMaxInterval: 300 * time.Millisecond,
 		RetryMaxInterval: 500 * time.Millisecond, AckWait: 2 * time.Second,
-		Retry:  usageapi.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaxInterval: 200 * time.Millisecond, MaxElapsedTime: 2 * time.Second},
+		Retry: usageapi.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaxInterval: 200 * time.Millisecond,
+			MaxElapsedTime: 2 * time.Second, ListLag: testListLag},
 		Logger: slog.New(slog.NewTextHandler(env.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 }

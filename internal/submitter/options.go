@@ -154,7 +154,20 @@ func (o Options) checkLimits() error {
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))
 	}
+	// The find-or-create after a create of unknown outcome waits out the list lag twice (lookup.go): it must
+	// fit in a step, or that step would always time out and never create.
+	if lag := o.listLag(); 4*lag > o.stepTimeout() {
+		errs = append(errs, fmt.Errorf("connect list lag %v: want at most a quarter of the step timeout %v (half the lease ttl)", lag, o.stepTimeout()))
+	}
 	return errors.Join(errs...)
+}
+
+// listLag is the client's RetryPolicy.ListLag, its default when unset.
+func (o Options) listLag() time.Duration {
+	if o.Retry.ListLag > 0 {
+		return o.Retry.ListLag
+	}
+	return usageapi.DefaultRetryPolicy.ListLag
 }
 
 // stepTimeout bounds one step, so that it ends well within the lease it runs under.

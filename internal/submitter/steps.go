@@ -24,9 +24,9 @@ func (s *Submitter) advance(ctx context.Context, e *Entry) error {
 	e.NextAt = time.Time{}
 	err := s.operate(ctx, e)
 	if e.FileID != "" && usageapi.IsNotFound(err) {
-		return s.fileGone(ctx, e, err)
+		err = s.fileGone(ctx, e, err)
 	}
-	return err
+	return filterIgnored(err)
 }
 
 // operate runs the operation of the entry's state.
@@ -52,8 +52,8 @@ func (s *Submitter) operate(ctx context.Context, e *Entry) error {
 }
 
 // create finds the file by its external id or creates it; a supplement only once its gate is open. After a
-// find-or-create of unknown outcome, the file is looked up again in the next steps before another
-// (relist).
+// find-or-create of unknown outcome, the file is looked up again in the next steps before another, which
+// waits out the list lag (lookup.go).
 func (s *Submitter) create(ctx context.Context, e *Entry) error {
 	if e.Revision > 0 {
 		switch v, err := s.gate(ctx, e); {
@@ -65,19 +65,11 @@ func (s *Submitter) create(ctx context.Context, e *Entry) error {
 			return nil
 		}
 	}
-	if e.Relists > 0 {
+	if e.Relists > 1 {
 		return s.relist(ctx, e)
 	}
-	period := connectPeriod(e.PeriodStart, e.PeriodEnd)
-	f, _, err := s.client.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
-		Name: e.Name, Description: fileDescription(e.ID(), e.PeriodEnd, e.Records), Period: &period,
-		Currency: e.Spec.Currency, Product: &usageapi.IDRef{ID: e.Product}, Contract: &usageapi.IDRef{ID: e.Contract},
-		ExternalID: e.ExternalID,
-	})
+	f, err := s.findOrCreate(ctx, e, e.Relists == 1)
 	if err != nil {
-		if unknownOutcome(err) {
-			e.Relists = createRelists // look before creating again (lookup.go)
-		}
 		return err
 	}
 	return s.observe(e, f)
