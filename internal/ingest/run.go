@@ -98,6 +98,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	catalog, keys, problems := f.check()
 	if f.set.ValidateOnly() {
+		for _, w := range events.ScheduleWarnings(catalog) {
+			fmt.Fprintln(stdout, "warning:", w)
+		}
 		return f.set.Validate(stdout, problems)
 	}
 	if problems != nil {

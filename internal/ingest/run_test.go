@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +50,29 @@ func TestRunValidateChecksConfigAndCatalog(t *testing.T) {
 	err = ingest.Run(context.Background(), []string{"-validate"}, func(k string) string { return env[k] }, &out)
 	if err == nil || !strings.Contains(err.Error(), "--catalog") || !strings.Contains(err.Error(), "--partitions") {
 		t.Fatalf("want errors about --catalog and --partitions, have %v", err)
+	}
+}
+
+// TestRunValidateWarnsAboutTheSchedule: a catalog whose reservation item is on monthly periods is valid,
+// and -validate prints the scheduling advice it goes against.
+func TestRunValidateWarnsAboutTheSchedule(t *testing.T) {
+	b, err := os.ReadFile(catalogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved := filepath.Join(t.TempDir(), "catalog.yaml")
+	text := strings.Replace(string(b), "aggregation: sum", "aggregation: sum\n        type: reservation", 1)
+	if err := os.WriteFile(reserved, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := ingest.Run(context.Background(), []string{"-validate", "--catalog", reserved, "--api-keys", "k"}, noEnv, &out); err != nil {
+		t.Fatalf("valid configuration refused: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"warning: product PRD-TEST-0001 (UNITS): reservation items are reported per monthly period", "configuration ok"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 
