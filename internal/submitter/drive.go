@@ -15,8 +15,9 @@ const (
 	idleStep = time.Second
 )
 
-// drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends.
-func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done bool) {
+// drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends. m is
+// the schedule of its quiet steps kept by the driver (quiet.go).
+func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.Time, done bool) {
 	e, rev, err := s.ledger.get(ctx, key)
 	for ctx.Err() == nil {
 		switch {
@@ -26,6 +27,7 @@ func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done
 			s.log.WarnContext(ctx, "submitter: ledger read failed", "key", key, "err", err)
 			return s.now().Add(time.Second), false
 		}
+		m.recall(e, rev)
 		s.ins.track(key, e.State)
 		now := s.now()
 		if e.State.Terminal() {
@@ -34,7 +36,7 @@ func (s *Submitter) drive(ctx context.Context, key string) (next time.Time, done
 		if wait, ok := s.mustWait(e, now); ok {
 			return wait, false
 		}
-		if rev, err = s.step(ctx, e, rev); ctx.Err() != nil {
+		if rev, err = s.step(ctx, e, rev, m); ctx.Err() != nil {
 			s.release(ctx, key)
 		} else if errors.Is(err, bus.ErrRevisionMismatch) {
 			e, rev, err = s.ledger.get(ctx, key) // someone else wrote: start again from what is stored
@@ -58,8 +60,9 @@ func (s *Submitter) mustWait(e *Entry, now time.Time) (time.Time, bool) {
 
 // step claims the entry if needed, runs one operation on it and writes the outcome (compare-and-set at rev),
 // returning the new revision. A step cut short by the end of ctx writes nothing: the next run observes the
-// Connect file and carries on from there.
-func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, error) {
+// Connect file and carries on from there. A quiet step (nothing new but the schedule) writes nothing
+// either: its schedule is kept in m.
+func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64, m *memo) (uint64, error) {
 	rev, err := s.claim(ctx, e, rev)
 	if err != nil {
 		return rev, err
@@ -67,7 +70,7 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 	op := operation(e)
 	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
 	sctx, span := s.startStep(sctx, e, op)
-	before, excluding := e.State, e.Excluding
+	before, excluding, stored, lease := e.State, e.Excluding, durable(e), e.LeaseUntil
 	err = s.advance(sctx, e)
 	cancel()
 	if err == nil && e.State == before && e.Excluding == excluding && e.NextAt.IsZero() {
@@ -78,6 +81,12 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64) (uint64, err
 		return rev, ctx.Err()
 	}
 	s.settleStep(ctx, e, op, err)
+	if quiet(stored, e, err) {
+		e.LeaseUntil = lease // as stored: the claim renews it
+		m.keep(e, rev)
+		endStep(span, e, nil)
+		return rev, nil
+	}
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer wcancel()
 	newRev, werr := s.ledger.update(wctx, e, rev)

@@ -105,7 +105,7 @@ func (d *driver) sleep(ctx context.Context, wait time.Duration) {
 
 // work drives one entry until it must wait, then requeues or forgets it.
 func (d *driver) work(ctx context.Context, j *job) {
-	next, done := d.s.drive(ctx, j.key)
+	next, done := d.s.drive(ctx, j.key, &j.memo)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	j.running = false
