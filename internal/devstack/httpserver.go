@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// shutdownTimeout bounds the graceful stop of each HTTP server and service.
-const shutdownTimeout = 5 * time.Second
+// shutdownTimeout bounds the graceful stop of each HTTP server and service. It must exceed the 5 s net/http
+// waits before it treats a connection that sent nothing yet (a client's fresh dial) as idle: with 5 s, one
+// such connection at the wrong moment made every stop fail.
+const shutdownTimeout = 15 * time.Second
 
 // httpServer is an HTTP server of the stack's own (emulator, metrics) serving in the background.
 type httpServer struct {
@@ -37,11 +39,15 @@ func serveHTTP(addr string, h http.Handler) (*httpServer, error) {
 // URL is http://host:port of the listener.
 func (s *httpServer) URL() string { return "http://" + s.addr }
 
-// stop finishes in-flight requests (on a fresh context) and closes the listener.
+// stop finishes in-flight requests (on a fresh context) and closes the listener; connections still open after
+// shutdownTimeout are closed by force, and the timeout is reported.
 func (s *httpServer) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+	}
 	<-s.done
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("devstack: stop %s: %w", s.addr, err)

@@ -54,6 +54,8 @@ func (t *Telemetry) ServeOps(addr string, p OpsProbes) (bound string, stop func(
 	return ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		if srv.Shutdown(ctx) != nil {
+			_ = srv.Close() // e.g. a scraper's fresh connection, which net/http waits 5 s for
+		}
 	}, nil
 }
