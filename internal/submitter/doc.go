@@ -31,7 +31,8 @@
 //     every entry from the ledger.
 //   - Never stalling. A failure is recorded in its entry and retried later (NextAt, with backoff and the
 //     server's Retry-After) without holding a worker; a permanent failure parks the entry as failed with its
-//     reason; an invalid file is repaired (its failing records go to USAGE_DLQ with Connect's error text and
+//     reason (one parked before it had a Connect file gets a parked key, and is planned again once an
+//     operator deletes its entries: replan.go); an invalid file is repaired (its failing records go to USAGE_DLQ with Connect's error text and
 //     the rest is uploaded again); a rejected file is parked with the provider's note. None of these blocks
 //     any other entry.
 //

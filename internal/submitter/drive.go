@@ -31,6 +31,7 @@ func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.T
 		s.ins.track(key, e.State)
 		now := s.now()
 		if e.State.Terminal() {
+			s.noteParked(ctx, e)
 			return time.Time{}, true
 		}
 		if wait, ok := s.mustWait(e, now); ok {

@@ -43,6 +43,18 @@ func (d *driver) add(key string, t time.Time) {
 	d.wake()
 }
 
+// revive adds the entry at key, due at at, unless a job has it already, even when it was known as terminal:
+// a key an operator deleted and planning wrote again is a new entry.
+func (d *driver) revive(key string, at time.Time) {
+	d.mu.Lock()
+	_, running := d.jobs[key]
+	delete(d.terminal, key)
+	d.mu.Unlock()
+	if !running {
+		d.add(key, at)
+	}
+}
+
 func (d *driver) wake() {
 	select {
 	case d.kick <- struct{}{}:
@@ -136,7 +148,8 @@ func (d *driver) scanLoop(ctx context.Context) {
 	}
 }
 
-// scan adds every ledger entry this process does not know yet.
+// scan adds every ledger entry this process does not know yet (noting the parked ones), then looks at the
+// parked revisions (replan.go).
 func (d *driver) scan(ctx context.Context) {
 	keys, err := d.s.ledger.fileKeys(ctx)
 	if err != nil {
@@ -155,11 +168,13 @@ func (d *driver) scan(ctx context.Context) {
 		}
 		d.s.ins.track(key, e.State)
 		if e.State.Terminal() {
+			d.s.noteParked(ctx, e)
 			d.markTerminal(key)
 		} else {
 			d.add(key, e.NextAt)
 		}
 	}
+	d.s.checkParked(ctx)
 }
 
 func (d *driver) known(key string) bool {

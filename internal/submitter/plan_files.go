@@ -104,7 +104,7 @@ func (s *Submitter) announce(ctx context.Context, e *Entry) {
 		"part", e.Part, "parts", e.Parts, "state", e.State)
 	switch {
 	case !e.State.Terminal():
-		s.drv.add(e.Key, time.Time{})
+		s.drv.revive(e.Key, time.Time{}) // a new entry, though its key may have been parked and deleted
 	default:
 		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, e.State)...))
 		s.logTransition(ctx, e, e.History[len(e.History)-1])

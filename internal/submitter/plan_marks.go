@@ -28,19 +28,23 @@ func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
 	return nil
 }
 
-// planPeriod plans the closed-record files of m's period if all its partitions have marked it and it is not
-// planned yet. A period without any closed record gets no file. A period whose part 1 is in the ledger
-// already is finished as that entry planned it (planOf). A failure that retrying cannot fix parks the
-// revision (settlePlan).
+// planPeriod plans the closed-record files of m's period, delivered in d (planClosedRevision).
 func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
+	return s.planClosedRevision(ctx, m, d.Header, s.alive(d))
+}
+
+// planClosedRevision plans the closed-record files of m's period if all its partitions have marked it and
+// it is not planned yet. A period without any closed record gets no file. A period whose part 1 is in the
+// ledger already is finished as that entry planned it (planOf). A failure that retrying cannot fix parks
+// the revision (settlePlan). h is the triggering message's header (its trace context), alive keeps it.
+func (s *Submitter) planClosedRevision(ctx context.Context, m events.PartitionMark, h bus.Header, alive func()) error {
 	first := FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
 	if err != nil || done {
 		return err
 	}
-	alive := s.alive(d)
 	if e != nil {
-		ctx, span := s.startPlan(ctx, first, d.Header)
+		ctx, span := s.startPlan(ctx, first, h)
 		defer span.End()
 		f := failedRevision{id: first, end: e.PeriodEnd, from: e.FromSeq, to: e.ToSeq, since: e.ClosedAt}
 		_, err := s.settlePlan(ctx, f, s.finishPlan(ctx, e, alive))
@@ -50,7 +54,7 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 	if err != nil || !complete || expected == 0 {
 		return err
 	}
-	ctx, span := s.startPlan(ctx, first, d.Header)
+	ctx, span := s.startPlan(ctx, first, h)
 	defer span.End()
 	toSeq, err := s.planClosed(ctx, first, m.PeriodEnd, closedAt, expected, alive)
 	_, err = s.settlePlan(ctx, failedRevision{id: first, end: m.PeriodEnd, to: toSeq, since: closedAt}, err)

@@ -102,9 +102,10 @@ func (s *Submitter) failedEntry(f failedRevision, part, parts, limit int, cause 
 	return e
 }
 
-// announceParked reports a failed entry written by planning: the plans_failed metric, and announce (which
-// logs it as an error for an operator).
+// announceParked reports a failed entry written by planning: the plans_failed metric, announce (which logs
+// it as an error for an operator), and the parked key of its revision (parked.go).
 func (s *Submitter) announceParked(ctx context.Context, e *Entry, cause error) {
 	s.ins.plansFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reasonOf(cause))))
 	s.announce(ctx, e)
+	s.noteParked(ctx, e)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -115,12 +116,19 @@ func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.P
 	if err != nil {
 		return plan{}, err
 	}
-	set, err := readSources(ctx, s.bus, filter, idx.Covered, to, alive)
+	return s.supplementPlan(ctx, first, r.PeriodEnd, idx.Covered, to, alive)
+}
+
+// supplementPlan is the plan of supplement first.Revision over the adjustment messages of its period with
+// sequence in (from, to].
+func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
+	filter := periodSubject(subjectAdjustments, first.Product, first.Contract, first.PeriodStart, "*")
+	set, err := readSources(ctx, s.bus, filter, from, to, alive)
 	if err != nil {
 		return plan{}, err
 	}
-	return plan{id: first, end: r.PeriodEnd, set: set, records: withoutNoops(set.records), closedAt: set.newest,
-		fromSeq: idx.Covered, toSeq: to}, nil
+	return plan{id: first, end: end, set: set, records: withoutNoops(set.records), closedAt: set.newest,
+		fromSeq: from, toSeq: to}, nil
 }
 
 func entryTo(e *Entry) uint64 {

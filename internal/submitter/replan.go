@@ -1,0 +1,160 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+)
+
+// noAlive is the keep-alive of planning that no message waits for (a replan from the scan).
+func noAlive() {}
+
+// checkParked looks at every parked key (parked.go), at each ledger scan: a revision that lacks a part (an
+// operator deleted its failed entries) is planned again; one whose parts are all back and have ended
+// without a new park loses its key; parts not ended yet are handed to this process's driver too, so that
+// any submitter drives a replanned file.
+func (s *Submitter) checkParked(ctx context.Context) {
+	keys, err := s.ledger.kv.Keys(ctx, parkedKeyPrefix)
+	if err != nil {
+		s.log.WarnContext(ctx, "submitter: listing parked revisions failed", "err", err)
+		return
+	}
+	for _, key := range keys {
+		if err := s.checkParkedKey(ctx, key); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "submitter: parked revision not planned again yet", "key", key, "err", err)
+		}
+	}
+}
+
+// checkParkedKey handles one parked key.
+func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
+	p, rev, err := s.ledger.parked(ctx, key)
+	if err != nil {
+		return err
+	}
+	parts, err := s.revisionParts(ctx, p.first())
+	if err != nil {
+		return err
+	}
+	if incomplete(parts) {
+		return s.replan(ctx, p, parts)
+	}
+	ended := true
+	for _, e := range parts {
+		switch {
+		case parkedWithoutFile(e):
+			return nil // still parked: the operator has not resolved it
+		case !e.State.Terminal():
+			ended = false
+			s.drv.revive(e.Key, e.NextAt)
+		}
+	}
+	if !ended {
+		return nil
+	}
+	if err := s.ledger.kv.Delete(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
+		return fmt.Errorf("submitter: resolved %s: %w", key, err)
+	}
+	return nil
+}
+
+// revisionParts reads every ledger entry of first's revision, by part (nil: missing); nil when it has none.
+func (s *Submitter) revisionParts(ctx context.Context, first FileID) ([]*Entry, error) {
+	prefix := fileKeyPrefix + periodKeyPart(first.Product, first.Contract, first.PeriodStart) + ".r" + strconv.Itoa(first.Revision) + "."
+	keys, err := s.ledger.kv.Keys(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var parts []*Entry
+	for _, key := range keys {
+		e, _, err := s.ledger.get(ctx, key)
+		if errors.Is(err, bus.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(parts) < e.Parts {
+			parts = append(parts, make([]*Entry, e.Parts-len(parts))...)
+		}
+		if e.Part >= 1 && e.Part <= len(parts) {
+			parts[e.Part-1] = e
+		}
+	}
+	return parts, nil
+}
+
+// incomplete reports whether a revision lacks a part.
+func incomplete(parts []*Entry) bool {
+	for _, e := range parts {
+		if e == nil {
+			return true
+		}
+	}
+	return len(parts) == 0
+}
+
+// withPlan returns a part of a revision that holds its plan, or nil. Entries written by a failed plan hold
+// none (no digest of records).
+func withPlan(parts []*Entry) *Entry {
+	for _, e := range parts {
+		if e != nil && e.Digest != "" {
+			return e
+		}
+	}
+	return nil
+}
+
+// replan plans a parked revision again: a part still in the ledger with a plan is finished as planned;
+// without one, closed records are planned afresh from the period's marks, a supplement from its fixed range
+// of adjustment messages. A failure parks it again (settlePlan), with the reason of now.
+func (s *Submitter) replan(ctx context.Context, p parkedPlan, parts []*Entry) error {
+	first := p.first()
+	s.log.InfoContext(ctx, "submitter: planning a parked revision again", "revision", parkedKey(first))
+	planned := withPlan(parts)
+	if planned == nil && first.Revision == 0 {
+		return s.replanClosed(ctx, p)
+	}
+	ctx, span := s.startPlan(ctx, first, nil)
+	defer span.End()
+	var err error
+	if planned != nil {
+		err = s.finishPlan(ctx, planned, noAlive)
+	} else {
+		err = s.replanSupplement(ctx, first, p)
+	}
+	_, err = s.settlePlan(ctx, failedRevision{id: first, end: p.PeriodEnd, from: p.FromSeq, to: p.ToSeq, since: p.Since}, err)
+	return endPlan(span, err)
+}
+
+// replanClosed plans the closed records of p's period as the newest mark of the period says.
+func (s *Submitter) replanClosed(ctx context.Context, p parkedPlan) error {
+	filter := periodSubject(subjectMarks, p.Product, p.Contract, p.PeriodStart, "*")
+	msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
+	if err != nil {
+		return fmt.Errorf("submitter: last mark on %s: %w", filter, err)
+	}
+	marks, err := decodeLines[events.PartitionMark](msg.Data)
+	if err != nil {
+		return fmt.Errorf("submitter: mark %s: %w", filter, err)
+	}
+	for _, m := range marks {
+		if m.Product == p.Product && m.Contract == p.Contract && m.PeriodStart.Equal(p.PeriodStart) {
+			return s.planClosedRevision(ctx, m, msg.Header, noAlive)
+		}
+	}
+	return fmt.Errorf("submitter: the last mark on %s names another period", filter)
+}
+
+// replanSupplement plans supplement first.Revision over the adjustment messages its park recorded.
+func (s *Submitter) replanSupplement(ctx context.Context, first FileID, p parkedPlan) error {
+	pl, err := s.supplementPlan(ctx, first, p.PeriodEnd, p.FromSeq, p.ToSeq, noAlive)
+	if err == nil {
+		_, err = s.planFiles(ctx, pl, noAlive)
+	}
+	return err
+}
