@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
 )
 
 // Worker is one member of the aggregator group: it keeps its membership alive, holds the leases of the
