@@ -49,9 +49,9 @@ var errFoldConfigDigest = errors.New("fold configuration does not match its dige
 // newFoldConfig builds the configuration a worker folds new messages with. It is decoded back from its stored
 // form, so that the fold uses exactly what any later owner reads.
 func newFoldConfig(c *events.Catalog, partitions int, horizon time.Duration, markFrom time.Time) (*foldConfig, error) {
-	cat, err := encodeCatalog(c)
+	cat, err := c.MarshalFile()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode fold configuration: %w", err)
 	}
 	doc := foldConfigDoc{Version: foldConfigVersion, Partitions: partitions, DedupHorizon: horizon.String(),
 		MarkFrom: markFrom.UTC(), Catalog: cat}
