@@ -100,44 +100,45 @@ func yamlProblem(e string) string {
 	return e
 }
 
-// The YAML form. Durations are Go duration strings ("10m", "840h").
+// The file form, read from YAML (ParseCatalog) and written as JSON (Catalog.MarshalFile). Durations are Go
+// duration strings ("10m", "840h").
 type catalogFile struct {
-	Products []productFile `yaml:"products"`
+	Products []productFile `yaml:"products" json:"products"`
 }
 
 type productFile struct {
-	ID              string     `yaml:"id"`
-	Name            string     `yaml:"name"`
-	Schema          string     `yaml:"schema"`
-	Currency        string     `yaml:"currency"`
-	Contracts       []string   `yaml:"contracts"`
-	Marketplaces    []string   `yaml:"marketplaces"`
-	TimeZone        string     `yaml:"time_zone"`
-	Period          periodFile `yaml:"period"`
-	AllowedLateness string     `yaml:"allowed_lateness"`
-	MaxEventAge     string     `yaml:"max_event_age"`
-	AssetSearch     string     `yaml:"asset_search"`
-	Items           []itemFile `yaml:"items"`
+	ID              string     `yaml:"id" json:"id"`
+	Name            string     `yaml:"name" json:"name"`
+	Schema          string     `yaml:"schema" json:"schema"`
+	Currency        string     `yaml:"currency" json:"currency"`
+	Contracts       []string   `yaml:"contracts" json:"contracts"`
+	Marketplaces    []string   `yaml:"marketplaces" json:"marketplaces,omitempty"`
+	TimeZone        string     `yaml:"time_zone" json:"time_zone,omitempty"`
+	Period          periodFile `yaml:"period" json:"period"`
+	AllowedLateness string     `yaml:"allowed_lateness" json:"allowed_lateness,omitempty"`
+	MaxEventAge     string     `yaml:"max_event_age" json:"max_event_age,omitempty"`
+	AssetSearch     string     `yaml:"asset_search" json:"asset_search,omitempty"`
+	Items           []itemFile `yaml:"items" json:"items"`
 }
 
 type periodFile struct {
-	Kind          string `yaml:"kind"`
-	CutoffDay     int    `yaml:"cutoff_day"`
-	DaysBeforeEnd int    `yaml:"days_before_end"`
-	Every         string `yaml:"every"`
+	Kind          string `yaml:"kind" json:"kind"`
+	CutoffDay     int    `yaml:"cutoff_day" json:"cutoff_day,omitempty"`
+	DaysBeforeEnd int    `yaml:"days_before_end" json:"days_before_end,omitempty"`
+	Every         string `yaml:"every" json:"every,omitempty"`
 }
 
 type itemFile struct {
-	MPN             string `yaml:"mpn"`
-	Name            string `yaml:"name"`
-	Unit            string `yaml:"unit"`
-	Type            string `yaml:"type"`
-	Precision       string `yaml:"precision"`
-	Aggregation     string `yaml:"aggregation"`
-	UniqueAttribute string `yaml:"unique_attribute"`
-	AllowNegative   bool   `yaml:"allow_negative"`
-	ItemSearch      string `yaml:"item_search"`
-	SearchValue     string `yaml:"search_value"`
+	MPN             string `yaml:"mpn" json:"mpn"`
+	Name            string `yaml:"name" json:"name"`
+	Unit            string `yaml:"unit" json:"unit"`
+	Type            string `yaml:"type" json:"type,omitempty"`
+	Precision       string `yaml:"precision" json:"precision"`
+	Aggregation     string `yaml:"aggregation" json:"aggregation"`
+	UniqueAttribute string `yaml:"unique_attribute" json:"unique_attribute,omitempty"`
+	AllowNegative   bool   `yaml:"allow_negative" json:"allow_negative,omitempty"`
+	ItemSearch      string `yaml:"item_search" json:"item_search,omitempty"`
+	SearchValue     string `yaml:"search_value" json:"search_value,omitempty"`
 }
 
 // product converts the text fields; semantic checks are Product.check's.
