@@ -96,12 +96,10 @@ func (tr *ignoreFilterTransport) RoundTrip(r *http.Request) (*http.Response, err
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// TestIgnoredFilterParksTheEntry: Connect ignores the external_id filter and lists a file of another
-// external id; the entry is parked as filter_ignored at its first step, and nothing is created.
-func TestIgnoredFilterParksTheEntry(t *testing.T) {
-	env := newTestEnv(t, autoAccept)
-	subs := subscriptions("FILT", 2)
-	env.seedAssets(subs...)
+// createForeignFile creates, through the client, a file of the test product whose external id is not
+// usagepipe's: what a lookup meets when Connect ignores the external_id filter.
+func (env *testEnv) createForeignFile(t *testing.T) {
+	t.Helper()
 	client, err := usageapi.New(env.connectURL(), testAPIKey)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +108,15 @@ func TestIgnoredFilterParksTheEntry(t *testing.T) {
 		Product: &usageapi.IDRef{ID: testProduct}, Contract: &usageapi.IDRef{ID: testContract}, ExternalID: "someone-else"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestIgnoredFilterParksTheEntry: Connect ignores the external_id filter and lists a file of another
+// external id; the entry is parked as filter_ignored at its first step, and nothing is created.
+func TestIgnoredFilterParksTheEntry(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	subs := subscriptions("FILT", 2)
+	env.seedAssets(subs...)
+	env.createForeignFile(t)
 	o := env.options()
 	o.HTTPClient = &http.Client{Transport: &ignoreFilterTransport{}}
 	env.start(o)

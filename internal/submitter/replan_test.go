@@ -10,7 +10,6 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
 // deleteEntry deletes the ledger entry at id, as an operator does with `nats kv del usagepipe_ledger <key>`.
@@ -128,14 +127,7 @@ func TestDeletingAnEntryParkedByTheDriverReplansIt(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	subs := subscriptions("FILR", 2)
 	env.seedAssets(subs...)
-	client, err := usageapi.New(env.connectURL(), testAPIKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateFile(context.Background(), usageapi.CreateFileRequest{Name: "by hand", Currency: "USD",
-		Product: &usageapi.IDRef{ID: testProduct}, Contract: &usageapi.IDRef{ID: testContract}, ExternalID: "someone-else"}); err != nil {
-		t.Fatal(err)
-	}
+	env.createForeignFile(t)
 	tr := &ignoreFilterTransport{}
 	o := env.options()
 	o.HTTPClient = &http.Client{Transport: tr}
