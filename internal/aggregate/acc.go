@@ -175,5 +175,3 @@ func (sl *accSlab) release(i int32) {
 	*sl.at(i) = acc{}
 	sl.free = append(sl.free, i)
 }
-
-func (sl *accSlab) live() int { return int(sl.n) - len(sl.free) }

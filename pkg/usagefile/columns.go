@@ -43,8 +43,8 @@ var recordColumns = []string{
 	ColCategoryID, ColAssetReconID, ColTier,
 }
 
-// requiredColumns must be present, and non-empty, in every record row.
-var requiredColumns = []string{
+// RequiredColumns must be in every records sheet's header, whatever the schema, and non-empty in every row.
+var RequiredColumns = []string{
 	ColRecordID, ColItemSearchCriteria, ColItemSearchValue, ColQuantity,
 	ColStartTime, ColEndTime, ColAssetSearchCriteria, ColAssetSearchValue,
 }

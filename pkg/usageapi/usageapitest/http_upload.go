@@ -110,12 +110,6 @@ func readWorkbook(data []byte, schema usageapi.Schema) (*usagefile.Workbook, err
 	return wb, nil
 }
 
-// requiredColumns must be in the records sheet's header, whatever the schema.
-var requiredColumns = []string{
-	usagefile.ColRecordID, usagefile.ColItemSearchCriteria, usagefile.ColItemSearchValue, usagefile.ColQuantity,
-	usagefile.ColStartTime, usagefile.ColEndTime, usagefile.ColAssetSearchCriteria, usagefile.ColAssetSearchValue,
-}
-
 // checkStructure answers 400 VAL_001 for what Connect refuses at upload rather than during processing:
 // duplicate or missing columns and empty numeric cells (quantity, or amount when the column is present).
 func checkStructure(wb *usagefile.Workbook) error {
@@ -133,7 +127,7 @@ func checkStructure(wb *usagefile.Workbook) error {
 		}
 		header[name] = true
 	}
-	for _, c := range requiredColumns {
+	for _, c := range usagefile.RequiredColumns {
 		if !header[c] {
 			msgs = append(msgs, fmt.Sprintf("%s: missing column %s", wb.Sheet, c))
 		}
