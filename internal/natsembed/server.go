@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/usagepipe/usagepipe/internal/dirlock"
 )
 
 // Options configures one embedded server.
@@ -35,6 +37,7 @@ type Server struct {
 	mu   sync.Mutex
 	opts Options // resolved: ports fixed
 	srv  *server.Server
+	lock *dirlock.Lock // the store's lock, held while srv runs
 }
 
 // readyTimeout bounds how long Start and Restart wait for the server to accept connections.
@@ -125,10 +128,23 @@ func (o Options) serverOptions() *server.Options {
 	return so
 }
 
-// start creates and starts a new nats-server instance; the caller holds no lock.
+// start locks the store and creates and starts a new nats-server instance on it; the caller holds no lock.
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	lock, err := dirlock.Acquire(s.opts.StoreDir)
+	if err != nil {
+		return fmt.Errorf("natsembed: store: %w", err)
+	}
+	if err := s.startLocked(); err != nil {
+		return errors.Join(err, lock.Release())
+	}
+	s.lock = lock
+	return nil
+}
+
+// startLocked starts the server once the store is locked; s.mu is held.
+func (s *Server) startLocked() error {
 	if err := s.opts.checkPortsFree(); err != nil {
 		return err
 	}
@@ -204,7 +220,7 @@ func (s *Server) Restart() error {
 	return s.start()
 }
 
-// Shutdown stops the server gracefully and waits until it has stopped. It is idempotent.
+// Shutdown stops the server gracefully, waits until it has stopped and unlocks the store. It is idempotent.
 func (s *Server) Shutdown() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,6 +230,8 @@ func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
 	s.srv = nil
+	_ = s.lock.Release() // only a failed truncate of the lock file; the kernel lock is gone with the file
+	s.lock = nil
 }
 
 // Running reports whether the server is currently started.
