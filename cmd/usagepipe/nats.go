@@ -93,13 +93,16 @@ func (f *natsFlags) options() (natsembed.Options, error) {
 func (f *natsFlags) auth() (*natsembed.Auth, error) {
 	password, errP := secretOf("--auth-password", f.password, f.passwordFile)
 	token, errT := secretOf("--auth-token", f.token, f.tokenFile)
-	a := &natsembed.Auth{User: f.user, Password: password, Token: token}
+	a := &natsembed.Auth{Token: token}
+	if f.user != "" || password != "" {
+		a.Users = []natsembed.User{{Name: f.user, Password: password}}
+	}
 	for _, k := range strings.Split(f.nkeys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			a.NKeys = append(a.NKeys, k)
 		}
 	}
-	if a.User == "" && a.Password == "" && a.Token == "" && len(a.NKeys) == 0 {
+	if len(a.Users) == 0 && a.Token == "" && len(a.NKeys) == 0 {
 		return nil, errors.Join(errP, errT)
 	}
 	return a, errors.Join(errP, errT, a.Check())

@@ -29,7 +29,7 @@ func startAuthServer(t *testing.T, auth *natsembed.Auth, tls *natsembed.TLS) *na
 // ErrRefused, the server's reason and what was presented (never the secret), not "connection closed".
 func TestRefusedCredentialsSayWhy(t *testing.T) {
 	const password, wrong = "hunter2-right-password", "hunter3-wrong-password"
-	s := startAuthServer(t, &natsembed.Auth{User: "bob", Password: password}, nil)
+	s := startAuthServer(t, &natsembed.Auth{Users: []natsembed.User{{Name: "bob", Password: password}}}, nil)
 	tests := []struct {
 		name, presented string
 		cfg             Config
@@ -74,7 +74,7 @@ func TestRefusedCredentialsSayWhy(t *testing.T) {
 // requires all three; without the certificate or the CA it does not get in.
 func TestTLSAndPassword(t *testing.T) {
 	certs := natsembed.WriteTestCerts(t)
-	s := startAuthServer(t, &natsembed.Auth{User: "svc", Password: "tls-password"},
+	s := startAuthServer(t, &natsembed.Auth{Users: []natsembed.User{{Name: "svc", Password: "tls-password"}}},
 		&natsembed.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CAFile: certs.CA, Verify: true})
 	good := Config{URL: s.URL(), User: "svc", Password: "tls-password", TLSCAFile: certs.CA,
 		TLSCertFile: certs.ClientCert, TLSKeyFile: certs.ClientKey, Log: quietLog()}

@@ -3,17 +3,24 @@ package natsembed
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 )
 
-// Auth is who may connect: a user with a password, public user nkeys, or a token. Empty: anyone.
+// Auth is who may connect: users with passwords, public user nkeys, or a token. Empty: anyone.
 type Auth struct {
-	User     string   // user name (with Password)
-	Password string   // the user's password, plain or a bcrypt hash ("$2a$…"); never printed
-	NKeys    []string // public user nkeys ("U…"); a client proves it holds the seed by signing the server's nonce
-	Token    string   // a token; excludes User and NKeys; never printed
+	Users []User   // users with their passwords
+	NKeys []string // public user nkeys ("U…"); a client proves it holds the seed by signing the server's nonce
+	Token string   // a token; excludes Users and NKeys; never printed
+}
+
+// User is a user name and its password.
+type User struct {
+	Name     string
+	Password string // plain or a bcrypt hash ("$2a$…"); never printed
 }
 
 // TLS makes the client port TLS-only.
@@ -30,17 +37,15 @@ func (a *Auth) String() string {
 		return "none"
 	case a.Token != "":
 		return "token"
-	case a.User != "" && len(a.NKeys) > 0:
-		return fmt.Sprintf("user %q with a password, %d nkeys", a.User, len(a.NKeys))
-	case a.User != "":
-		return fmt.Sprintf("user %q with a password", a.User)
 	}
-	return fmt.Sprintf("%d nkeys", len(a.NKeys))
+	names := make([]string, len(a.Users))
+	for i, u := range a.Users {
+		names[i] = strconv.Quote(u.Name)
+	}
+	return fmt.Sprintf("users [%s] with passwords, %d nkeys", strings.Join(names, " "), len(a.NKeys))
 }
 
-func (a *Auth) empty() bool {
-	return a.User == "" && a.Password == "" && a.Token == "" && len(a.NKeys) == 0
-}
+func (a *Auth) empty() bool { return len(a.Users) == 0 && a.Token == "" && len(a.NKeys) == 0 }
 
 // Check reports every problem of the authentication settings at once.
 func (a *Auth) Check() error {
@@ -48,10 +53,12 @@ func (a *Auth) Check() error {
 		return nil
 	}
 	var errs []error
-	if (a.User == "") != (a.Password == "") {
-		errs = append(errs, errors.New("a user needs a password, and a password a user"))
+	for _, u := range a.Users {
+		if u.Name == "" || u.Password == "" {
+			errs = append(errs, errors.New("a user needs a password, and a password a user"))
+		}
 	}
-	if a.Token != "" && (a.User != "" || len(a.NKeys) > 0) {
+	if a.Token != "" && (len(a.Users) > 0 || len(a.NKeys) > 0) {
 		errs = append(errs, errors.New("a token excludes users and nkeys"))
 	}
 	for _, k := range a.NKeys {
@@ -67,8 +74,8 @@ func (a *Auth) apply(so *server.Options) {
 	if a == nil {
 		return
 	}
-	if a.User != "" {
-		so.Users = []*server.User{{Username: a.User, Password: a.Password}}
+	for _, u := range a.Users {
+		so.Users = append(so.Users, &server.User{Username: u.Name, Password: u.Password})
 	}
 	for _, k := range a.NKeys {
 		so.Nkeys = append(so.Nkeys, &server.NkeyUser{Nkey: k})
