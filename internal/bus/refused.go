@@ -9,11 +9,6 @@ import (
 	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
-// ErrRefused: the NATS server refused the connection's credentials (it answered an authorization violation,
-// or expired or revoked credentials, twice in a row, and the client gave up). Connect wraps it with the
-// server's reason and the kind of credentials presented.
-var ErrRefused = errors.New("bus: the NATS server refused the credentials")
-
 // authErrors are nats.go's errors for a server's refusal of the credentials, each with what it means.
 var authErrors = []struct {
 	err  error

@@ -10,6 +10,9 @@
 // Start fails with an error matching dirlock.ErrHeld that names the holder's pid. The lock goes with its
 // process, SIGKILL included.
 //
+// Options.Auth (users with passwords, public nkeys, or a token) and Options.TLS (a TLS-only client port,
+// optionally requiring client certificates) secure the client port; both are checked by Start.
+//
 // Concurrency: all methods of Server and Cluster are safe for concurrent use. This package imports nats-server
 // only; clients use internal/bus.
 package natsembed
