@@ -139,6 +139,13 @@ func (e *leakEnv) add(what, text string) {
 	e.outputs[what] += text
 }
 
+// output is what was recorded of what.
+func (e *leakEnv) output(what string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.outputs[what]
+}
+
 // natsURL is the server's URL with user info.
 func (e *leakEnv) natsURL(user, password string) string {
 	return strings.Replace(e.nats.URL(), "://", "://"+user+":"+password+"@", 1)
@@ -217,8 +224,8 @@ func (e *leakEnv) validateAndHelp() {
 		}
 	}
 	for _, what := range []string{"ingest -validate", "aggregator -validate", "submitter -validate", "emulator -validate"} {
-		if !strings.Contains(e.outputs[what], "[REDACTED]") {
-			e.t.Errorf("%s shows no redacted secret: the test did not give it any?\n%s", what, e.outputs[what])
+		if out := e.output(what); !strings.Contains(out, "[REDACTED]") {
+			e.t.Errorf("%s shows no redacted secret: the test did not give it any?\n%s", what, out)
 		}
 	}
 }
@@ -277,19 +284,7 @@ func (e *leakEnv) runningServices() {
 			e.add(name+" GET "+path, e.get("http://"+addr+path, ""))
 		}
 	}
-	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
-	_ = e.runOnce(rctx, invocation{"reconcile run", runReconcile, []string{"--catalog", e.catalog, "--partitions", "2",
-		"--connect-url", connectURL, "--settle", "0s"},
-		map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
-	rcancel()
-	rctx, rcancel = context.WithTimeout(ctx, time.Minute)
-	_ = e.runOnce(rctx, invocation{"reconcile nkey run", runReconcile, []string{"--catalog", e.catalog, "--partitions", "2",
-		"--connect-url", connectURL, "--settle", "0s", "--nats-url", e.nats.URL()},
-		map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_NKEY": e.seedFile}})
-	rcancel()
-	if !strings.Contains(e.outputs["reconcile nkey run"], "USAGE_AGG: ") { // it read the stream: the nkey let it in
-		e.t.Errorf("reconcile with an nkey did not report:\n%s%s", e.outputs["reconcile nkey run"], e.outputs["reconcile nkey run error"])
-	}
+	e.reconcile(ctx, connectURL)
 	cancel()
 	wg.Wait()
 	spans, raw := e.otlp.texts()
@@ -297,6 +292,25 @@ func (e *leakEnv) runningServices() {
 	e.add("OTLP export bodies", raw)
 	if !strings.Contains(spans, "url.full="+connectURL) || !strings.Contains(spans, "POST /v1/events") {
 		e.t.Errorf("the spans lack the Connect client's or ingest's: the exporter was not exercised?\n%.3000s", spans)
+	}
+}
+
+// reconcile runs reconcile twice against the running system: with the NATS password in its URL's user info,
+// and with an nkey seed file.
+func (e *leakEnv) reconcile(ctx context.Context, connectURL string) {
+	args := []string{"--catalog", e.catalog, "--partitions", "2", "--connect-url", connectURL, "--settle", "0s"}
+	for _, inv := range []invocation{
+		{"reconcile run", runReconcile, args, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
+			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}},
+		{"reconcile nkey run", runReconcile, append(args, "--nats-url", e.nats.URL()),
+			map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_NKEY": e.seedFile}},
+	} {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_ = e.runOnce(rctx, inv)
+		cancel()
+		if out := e.output(inv.name); !strings.Contains(out, "USAGE_AGG: ") { // it read the stream: NATS let it in
+			e.t.Errorf("%s did not report:\n%s%s", inv.name, out, e.output(inv.name+" error"))
+		}
 	}
 }
 
