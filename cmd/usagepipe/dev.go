@@ -33,7 +33,8 @@ func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", devstack.DefaultMetricsAddr, "listen address of /metrics/<service>")
 	fs.StringVar(&o.NATSAddr, "nats-addr", devstack.DefaultNATSAddr, "embedded NATS client listen address")
 	fs.IntVar(&o.Partitions, "partitions", devstack.DefaultPartitions, "event partitions (fixed for a data directory)")
-	fs.StringVar(&o.ConnectAPIKey, "connect-api-key", devstack.DefaultConnectAPIKey, "API key the emulator accepts and the submitter sends")
+	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "API key the emulator accepts and the submitter sends (default the public dev key "+
+		devstack.DefaultConnectAPIKey+", which is printed; another key never is)")
 	fs.DurationVar(&o.ProcessingTime, "processing-time", devstack.DefaultProcessingTime, "how long the emulator processes an upload")
 	fs.DurationVar(&o.AcceptAfter, "accept-after", devstack.DefaultAcceptAfter, "when the emulated provider accepts a submitted file")
 	fs.DurationVar(&f.statusEvery, "status-every", 5*time.Second, "print the one-line summary this often")

@@ -1,12 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/natsembed"
 )
 
 func TestNATSOptionsReportsEveryProblem(t *testing.T) {
@@ -69,4 +79,93 @@ func TestRunNATSServesUntilCancelled(t *testing.T) {
 	if err := runNATS(context.Background(), []string{"--validate"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("--validate without --store: want an error")
 	}
+}
+
+// startNATS runs `usagepipe nats args…` in this process until the test ends and returns its client URL.
+func startNATS(t *testing.T, args []string, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- runNATS(ctx, args, func(k string) string { return env[k] }, out) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("nats: %v", err)
+		}
+	})
+	for !strings.Contains(out.String(), "nats ready ") {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("runNATS ended: %v (output %q)", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return strings.Fields(strings.TrimPrefix(out.String(), "nats ready "))[0]
+}
+
+// TestSecondNATSOnAStoreIsRefused: `usagepipe nats` on a store another running `usagepipe nats` process
+// holds is refused, naming that process's pid; once the holder is SIGKILLed, the store can be used at once.
+func TestSecondNATSOnAStoreIsRefused(t *testing.T) {
+	store := t.TempDir()
+	holder := startChild(t, "nats", "--addr", "127.0.0.1:0", "--store", store)
+	holder.waitLine(t, "nats ready ")
+	err := runNATS(context.Background(), []string{"--addr", "127.0.0.1:0", "--store", store}, func(string) string { return "" }, io.Discard)
+	pid := "pid " + strconv.Itoa(holder.cmd.Process.Pid) + " "
+	if err == nil || !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), filepath.Join(store, ".lock")) {
+		t.Fatalf("second nats on the store: want a refusal naming %q and the lock file, have %v", pid, err)
+	}
+	holder.kill()
+	startNATS(t, []string{"--addr", "127.0.0.1:0", "--store", store}, nil)
+}
+
+// TestNATSAuthAndTLS: `usagepipe nats` with a user whose password comes from a file and TLS with client
+// certificates refuses a client without the password (saying so), and takes a client configured by the
+// services' --nats-* flags and USAGEPIPE_NATS_* variables.
+func TestNATSAuthAndTLS(t *testing.T) {
+	const password = "pw-from-a-file-7f3a"
+	certs := natsembed.WriteTestCerts(t)
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--addr", "127.0.0.1:0", "--store", t.TempDir(), "--auth-user", "svc",
+		"--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey, "--tls-ca", certs.CA, "--tls-verify"}
+	env := map[string]string{"USAGEPIPE_AUTH_PASSWORD_FILE": pwFile}
+	var validate bytes.Buffer
+	if err := runNATS(context.Background(), append(args, "-validate"), func(k string) string { return env[k] }, &validate); err != nil {
+		t.Fatalf("-validate: %v\n%s", err, validate.String())
+	}
+	url := startNATS(t, args, env)
+
+	clientArgs := []string{"--nats-url", url, "--nats-tls-ca", certs.CA, "--nats-tls-cert", certs.ClientCert, "--nats-tls-key", certs.ClientKey}
+	_, err := connectWith(t, clientArgs, nil)
+	if !errors.Is(err, bus.ErrRefused) || !strings.Contains(err.Error(), "presented no credentials") {
+		t.Fatalf("a client without the password: want a refusal saying so, have %v", err)
+	}
+	c, err := connectWith(t, append(clientArgs, "--nats-user", "svc"), map[string]string{"USAGEPIPE_NATS_PASSWORD": password})
+	if err != nil {
+		t.Fatalf("a client with the password over TLS: %v", err)
+	}
+	defer c.Close()
+	if err := c.Provision(context.Background(), bus.Topology{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(validate.String(), password) || !strings.Contains(validate.String(), "configuration ok") {
+		t.Errorf("-validate output:\n%s", validate.String())
+	}
+}
+
+// connectWith connects as a service does: its --nats-* flags parsed from args and env.
+func connectWith(t *testing.T, args []string, env map[string]string) (*bus.Conn, error) {
+	t.Helper()
+	f := config.NewFlagSet("client", func(k string) string { return env[k] })
+	n := config.AddNATS(f)
+	if err := f.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return bus.Connect(ctx, n.Bus("client", slog.New(slog.DiscardHandler)))
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
 // Config says how to reach NATS. Secrets (Password, Token, the contents of CredsFile and NKeySeedFile, and any
@@ -27,11 +29,9 @@ type Config struct {
 	Partitions int
 }
 
-const redacted = "[REDACTED]"
-
 // String describes c with every secret redacted; safe to log.
 func (c Config) String() string {
-	parts := []string{"url=" + redactURLs(c.url())}
+	parts := []string{"url=" + redact.URLs(c.url())}
 	add := func(k, v string) {
 		if v != "" {
 			parts = append(parts, k+"="+v)
@@ -40,10 +40,10 @@ func (c Config) String() string {
 	add("name", c.Name)
 	add("user", c.User)
 	if c.Password != "" {
-		add("password", redacted)
+		add("password", redact.Mark)
 	}
 	if c.Token != "" {
-		add("token", redacted)
+		add("token", redact.Mark)
 	}
 	add("creds_file", c.CredsFile)
 	add("nkey_seed_file", c.NKeySeedFile)
@@ -61,25 +61,6 @@ func (c Config) url() string {
 		return nats.DefaultURL
 	}
 	return c.URL
-}
-
-// redactURLs hides the user info (user:password@ or token@) of each comma-separated URL.
-func redactURLs(urls string) string {
-	list := strings.Split(urls, ",")
-	for i, u := range list {
-		u = strings.TrimSpace(u)
-		at := strings.LastIndex(u, "@")
-		if at < 0 {
-			list[i] = u
-			continue
-		}
-		scheme := ""
-		if j := strings.Index(u[:at], "://"); j >= 0 {
-			scheme = u[:j+3]
-		}
-		list[i] = scheme + redacted + u[at:]
-	}
-	return strings.Join(list, ",")
 }
 
 func (c Config) logger() *slog.Logger {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
 // Conn is a connection to NATS with one JetStream context. It reconnects forever; operations made while it is
@@ -63,7 +65,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	c.nc = nc
 	c.partitions.Store(int64(cfg.Partitions))
-	if err := c.waitConnected(ctx); err != nil {
+	if err := c.waitConnected(ctx, cfg); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("bus: connect %s: %w", cfg, err)
 	}
@@ -75,7 +77,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
-	c.log.Info("nats connected", "url", redactURLs(nc.ConnectedUrlRedacted()), "server", nc.ConnectedServerName())
+	c.log.Info("nats connected", "url", redact.URLs(nc.ConnectedUrlRedacted()), "server", nc.ConnectedServerName())
 	return c, nil
 }
 
@@ -96,10 +98,14 @@ func (c *Conn) options(cfg Config) ([]nats.Option, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			c.log.Info("nats reconnected", "url", redactURLs(nc.ConnectedUrlRedacted()))
+			c.log.Info("nats reconnected", "url", redact.URLs(nc.ConnectedUrlRedacted()))
 		}),
 		nats.ClosedHandler(func(nc *nats.Conn) {
-			c.log.Info("nats connection closed")
+			if err := nc.LastError(); isRefusal(err) {
+				c.log.Error("nats connection closed for good: the server refused the credentials", "err", refusal(err, cfg))
+			} else {
+				c.log.Info("nats connection closed", "err", err)
+			}
 			close(c.closed)
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
@@ -109,19 +115,26 @@ func (c *Conn) options(cfg Config) ([]nats.Option, error) {
 	return append(opts, auth...), nil
 }
 
-// waitConnected polls until the (retrying) connection is up.
-func (c *Conn) waitConnected(ctx context.Context) error {
+// waitConnected polls until the (retrying) connection is up. Each new reason why it is not (a TLS failure, a
+// refused dial) is logged once, and the last one is in the error when ctx ends first; when the client gives
+// up (the server refused the credentials twice), the error wraps ErrRefused and says why.
+func (c *Conn) waitConnected(ctx context.Context, cfg Config) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
+	var last error
 	for !c.nc.IsConnected() {
+		if err := c.nc.LastError(); err != nil && (last == nil || err.Error() != last.Error()) {
+			last = err
+			c.log.Warn("nats not connected yet", "err", err)
+		}
 		select {
 		case <-ctx.Done():
-			if err := c.nc.LastError(); err != nil {
-				return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			if last != nil {
+				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
 			}
 			return ctx.Err()
 		case <-c.closed:
-			return nats.ErrConnectionClosed
+			return refusal(c.nc.LastError(), cfg)
 		case <-t.C:
 		}
 	}

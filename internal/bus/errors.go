@@ -24,6 +24,10 @@ var (
 	// with; events on partitions the other services do not have would never be consumed. Provision and Ready
 	// return it; fix --partitions (it must be the same on every service).
 	ErrPartitionMismatch = errors.New("bus: partition count mismatch")
+	// ErrRefused: the NATS server refused the connection's credentials (it answered an authorization
+	// violation, or expired or revoked credentials, twice in a row, and the client gave up). Connect's error
+	// matches it and says the server's reason and the kind of credentials presented (never their values).
+	ErrRefused = errors.New("bus: the NATS server refused the credentials")
 	// ErrInvalid: the call's arguments are invalid (empty batch, batch too large, missing subject...).
 	ErrInvalid = errors.New("bus: invalid argument")
 )

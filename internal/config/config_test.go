@@ -79,28 +79,38 @@ func TestHelpReturnsErrHelp(t *testing.T) {
 }
 
 func TestSecretsNeverPrint(t *testing.T) {
-	const password, token = "hunter2-password", "s3cr3t-token"
+	const password, token, urlPassword, urlToken = "hunter2-password", "s3cr3t-token", "url-pa/ss?w#rd", "url-t0ken"
 	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_NATS_TOKEN": token}))
 	var out bytes.Buffer
 	f.SetOutput(&out)
 	n := config.AddNATS(f)
-	if err := f.Parse([]string{"--nats-password", password}); err != nil {
+	connect := f.String("connect-url", "", "")
+	if err := f.Parse([]string{"--nats-password", password, "--nats-url", "nats://bob:" + urlPassword + "@a:4222, nats://b:4222",
+		"--connect-url", "https://" + urlToken + "@api.example/public/v1"}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(*connect, urlToken) || !strings.Contains(n.URL, urlPassword) {
+		t.Fatal("the URLs were not parsed")
 	}
 	if n.Password != password || n.Token != token {
 		t.Fatalf("secrets not parsed: password %v, token %v", n.Password == password, n.Token == token)
 	}
 	f.PrintDefaults()
 	f.Describe(&out)
-	_ = f.Validate(&out, n.Check())
+	if err := f.Validate(&out, n.Check()); err != nil {
+		out.WriteString(err.Error())
+	}
 	out.WriteString(n.Bus("ingest", nil).String())
-	for _, secret := range []string{password, token} {
+	for _, secret := range []string{password, token, urlPassword, urlToken, "bob"} {
 		if strings.Contains(out.String(), secret) {
 			t.Errorf("output contains a secret:\n%s", out.String())
 		}
 	}
-	if !strings.Contains(out.String(), `--nats-password="[REDACTED]" (flag)`) {
-		t.Errorf("Describe does not show the redacted password:\n%s", out.String())
+	for _, want := range []string{`--nats-password="[REDACTED]" (flag)`, `--nats-url="nats://[REDACTED]@a:4222,nats://b:4222" (flag)`,
+		`--connect-url="https://[REDACTED]@api.example/public/v1" (flag)`, "--nats-token excludes"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Describe does not show %s:\n%s", want, out.String())
+		}
 	}
 }
 

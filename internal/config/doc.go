@@ -10,6 +10,8 @@
 //
 // Flags declared with [FlagSet.Secret] print as "[REDACTED]" when set, in usage text, in [FlagSet.Describe]
 // and through the flag package; their values are only reachable through the pointer the caller holds.
+// [FlagSet.Describe] (so -validate) also hides the user info of every URL-valued flag (--nats-url
+// nats://user:password@host prints as nats://[REDACTED]@host), whatever its kind.
 //
 // # Concurrency
 //

@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
 // EnvPrefix is the prefix of every environment variable that backs a flag.
@@ -91,14 +93,17 @@ func (f *FlagSet) Validate(w io.Writer, problems error) error {
 	return nil
 }
 
-// Describe writes one line per flag, sorted: name, effective value (secrets redacted) and its source.
+// Describe writes one line per flag, sorted: name, effective value and its source. Secret flags print as
+// [Redacted], and so does the user info of any value that may hold a URL with user info (any value with an
+// '@': nats://user:password@host, a token-style https://token@host, a bare user:password@host).
 func (f *FlagSet) Describe(w io.Writer) {
 	var lines []string
 	f.VisitAll(func(fl *flag.Flag) {
 		if fl.Name == validateFlag {
 			return
 		}
-		lines = append(lines, fmt.Sprintf("  --%s=%q (%s)", fl.Name, fl.Value.String(), f.Source(fl.Name)))
+		v := redact.URLs(fl.Value.String())
+		lines = append(lines, fmt.Sprintf("  --%s=%q (%s)", fl.Name, v, f.Source(fl.Name)))
 	})
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))

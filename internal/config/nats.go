@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
 // Defaults of the shared NATS flags.
@@ -80,8 +81,8 @@ func (n *NATS) Check() error {
 	if (n.TLSCert == "") != (n.TLSKey == "") {
 		errs = append(errs, errors.New("--nats-tls-cert and --nats-tls-key go together"))
 	}
-	if n.Token != "" && (n.User != "" || n.Password != "") {
-		errs = append(errs, errors.New("--nats-token excludes --nats-user/--nats-password"))
+	if n.Token != "" && (n.User != "" || n.Password != "" || redact.HasUserInfo(n.URL)) {
+		errs = append(errs, errors.New("--nats-token excludes --nats-user/--nats-password and user info in --nats-url"))
 	}
 	return errors.Join(errs...)
 }

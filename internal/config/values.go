@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
 // Redacted is how a set secret prints.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Mark
 
 // Secret declares a string flag whose value never prints (it shows as [Redacted] when set). Its default is
 // always empty: secrets come from the command line or, better, the environment.

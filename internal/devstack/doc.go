@@ -13,8 +13,10 @@
 // counts stored events and open periods for Summary.
 //
 // Everything persistent lives in one data directory: the JetStream store, the emulator's state and the log.
-// A second Start on the same directory resumes (the services resume from the streams and the ledger; the
-// emulator from its state file). Fresh wipes it first, but only a directory a stack created.
+// A running stack holds the directory's lock (internal/dirlock) until it has shut down: a Start on a directory
+// another stack (of any process) holds is refused, naming the holder's pid, before anything is wiped or
+// written. A later Start on the same directory resumes (the services resume from the streams and the ledger;
+// the emulator from its state file). Fresh wipes it first, but only a directory a stack created.
 //
 // # Concurrency
 //

@@ -45,7 +45,7 @@ type Stack struct {
 	err      error
 }
 
-// Start prepares the data directory and starts, in order, the embedded JetStream, the Connect emulator, and
+// Start locks and prepares the data directory (a directory another stack holds is refused, naming its pid) and starts, in order, the embedded JetStream, the Connect emulator, and
 // the ingest, aggregator and submitter services (their own constructors and run loops), then the observer
 // behind Summary and, with Options.Simulate, the simulator. It returns once every endpoint listens; the
 // stack runs until ctx ends (or a service fails) and then shuts down in reverse order.
@@ -55,9 +55,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{opts: o, data: dataDir(o.DataDir), workers: map[string]*worker{}, done: make(chan struct{})}
-	if s.resumed, err = prepareDataDir(s.data, o.Fresh, o.Partitions); err != nil {
+	lock, resumed, err := prepareDataDir(s.data, o.Fresh, o.Partitions)
+	if err != nil {
 		return nil, err
 	}
+	s.resumed = resumed
+	s.onStop(lock.Release) // the first cleanup registered, so the last run: the directory stays locked until then
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.group.cancel, s.stopping = s.cancel, ctx.Done()
 	if err := s.start(ctx); err != nil {

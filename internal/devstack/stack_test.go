@@ -4,10 +4,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/internal/dirlock"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -78,4 +83,42 @@ func TestSimulatedTrafficBecomesAcceptedFilesOfEveryProduct(t *testing.T) {
 	if sum.Rejected != 0 || sum.DeadLetters != 0 || sum.FilesIn(usageapi.FileStatusInvalid, usageapi.FileStatusRejected) != 0 {
 		t.Errorf("simulated traffic was refused somewhere: %s", sum)
 	}
+}
+
+// A second stack on the data directory of a running one is refused, and so is --fresh, with a message that
+// names the holder's pid and the lock file; the running stack's store is untouched, and once it has stopped
+// the directory can be used again.
+func TestSecondStackOnARunningDataDirectoryIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, err := devstack.Start(context.Background(), testOptions(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := first.Catalogs().ExampleEvent("locked-1", time.Now())
+	post(t, first, e, nil)
+	for _, fresh := range []bool{false, true} {
+		o := testOptions(t, dir)
+		o.Fresh = fresh
+		second, err := devstack.Start(context.Background(), o)
+		if err == nil {
+			second.Stop()
+			t.Fatalf("fresh=%v: a second stack started on a running stack's data directory", fresh)
+		}
+		for _, want := range []string{"pid " + strconv.Itoa(os.Getpid()), filepath.Join(dir, dirlock.FileName)} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("fresh=%v: refusal %q does not name %q", fresh, err, want)
+			}
+		}
+	}
+	waitFor(t, "the first stack to count its event", 10*time.Second, func() bool {
+		return first.Summary(context.Background()).EventsStored == 1
+	})
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	third := start(t, testOptions(t, dir))
+	if !third.Resumed() {
+		t.Error("the directory was not kept")
+	}
+	waitFor(t, "the stored event", 10*time.Second, func() bool { return third.Summary(context.Background()).EventsStored == 1 })
 }

@@ -41,7 +41,7 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "usagepipe dev: JetStream, Connect emulator, ingest, aggregator and submitter in one process\n")
 	fmt.Fprintf(w, "  data       %s (%s, %d partitions)\n", s.data, state, s.opts.Partitions)
 	fmt.Fprintf(w, "  ingest     %s/v1/events   (health /healthz, ready /readyz, metrics /metrics)\n", u.Ingest)
-	fmt.Fprintf(w, "  emulator   %s   (API key %q)\n", u.Connect, s.opts.ConnectAPIKey)
+	fmt.Fprintf(w, "  emulator   %s   (API key %s)\n", u.Connect, s.shownKey())
 	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
 	if s.logPath != "" {
@@ -53,7 +53,16 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nSend an event:\n  %s\n", s.opts.Catalogs.Curl(u.Ingest))
 	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n\n",
-		s.opts.ConnectAPIKey, u.Connect)
+		s.shownKey(), u.Connect)
+}
+
+// shownKey is the Connect API key as printed: the public dev key itself, any other key only by name (it is a
+// secret the user chose).
+func (s *Stack) shownKey() string {
+	if s.opts.ConnectAPIKey == DefaultConnectAPIKey {
+		return DefaultConnectAPIKey
+	}
+	return "<your --connect-api-key>"
 }
 
 // periodsText describes the first product's periods and when they become files.

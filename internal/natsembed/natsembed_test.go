@@ -5,12 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/dirlock"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 )
 
@@ -123,4 +126,26 @@ func TestClusterElectsLeaderAndServesR3(t *testing.T) {
 	if _, err := conn.LastMsg(ctx, bus.StreamEvents, "usage.events.0"); errors.Is(err, bus.ErrNotFound) || err != nil {
 		t.Fatalf("last msg: %v", err)
 	}
+}
+
+// TestSecondServerOnAStoreIsRefused: a store a running server holds is refused to another server (of this
+// process or any other), naming the holder; Restart keeps it, Shutdown frees it.
+func TestSecondServerOnAStoreIsRefused(t *testing.T) {
+	s := natsembed.StartTest(t)
+	_, err := natsembed.Start(natsembed.Options{StoreDir: s.StoreDir()})
+	if !errors.Is(err, dirlock.ErrHeld) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second server on the store: want a refusal naming pid %d, have %v", os.Getpid(), err)
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if _, err := natsembed.Start(natsembed.Options{StoreDir: s.StoreDir()}); !errors.Is(err, dirlock.ErrHeld) {
+		t.Fatalf("after Restart: want a refusal, have %v", err)
+	}
+	s.Shutdown()
+	again, err := natsembed.Start(natsembed.Options{StoreDir: s.StoreDir()})
+	if err != nil {
+		t.Fatalf("after Shutdown: %v", err)
+	}
+	again.Shutdown()
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/usagepipe/usagepipe/internal/dirlock"
 )
 
 // Options configures one embedded server.
@@ -20,6 +22,8 @@ type Options struct {
 	Cluster    *ClusterOptions // nil = standalone
 	SyncAlways bool            // fsync every write (sync_interval: always)
 	Logs       bool            // write the server's log to stderr
+	Auth       *Auth           // nil = no authentication
+	TLS        *TLS            // nil = plain TCP
 }
 
 // ClusterOptions joins the server to a JetStream cluster.
@@ -35,10 +39,15 @@ type Server struct {
 	mu   sync.Mutex
 	opts Options // resolved: ports fixed
 	srv  *server.Server
+	lock *dirlock.Lock // the store's lock, held while srv runs
 }
 
-// readyTimeout bounds how long Start and Restart wait for the server to accept connections.
-const readyTimeout = 30 * time.Second
+const (
+	// readyTimeout bounds how long Start and Restart wait for the server to accept connections.
+	readyTimeout = 30 * time.Second
+	// tlsTimeout bounds a client's TLS handshake (nats-server's default, 2 s, is short on a loaded machine).
+	tlsTimeout = 5 * time.Second
+)
 
 // ErrNotReady is returned when a started server does not become ready in time.
 var ErrNotReady = errors.New("natsembed: server not ready")
@@ -60,6 +69,9 @@ func Start(opts Options) (*Server, error) {
 func resolve(opts Options) (Options, error) {
 	if opts.StoreDir == "" {
 		return opts, errors.New("natsembed: StoreDir is required")
+	}
+	if err := errors.Join(opts.Auth.Check(), opts.TLS.Check()); err != nil {
+		return opts, fmt.Errorf("natsembed: %w", err)
 	}
 	if opts.Host == "" {
 		opts.Host = "127.0.0.1"
@@ -99,8 +111,9 @@ func FreePort(host string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// serverOptions builds a fresh nats-server Options value (nats-server must not reuse one).
-func (o Options) serverOptions() *server.Options {
+// serverOptions builds a fresh nats-server Options value (nats-server must not reuse one); TLS files are
+// read again at every start.
+func (o Options) serverOptions() (*server.Options, error) {
 	so := &server.Options{
 		ServerName: o.Name,
 		Host:       o.Host,
@@ -122,17 +135,38 @@ func (o Options) serverOptions() *server.Options {
 		}
 		so.Routes = server.RoutesFromStr(routes)
 	}
-	return so
+	o.Auth.apply(so)
+	if err := o.TLS.apply(so); err != nil {
+		return nil, err
+	}
+	return so, nil
 }
 
-// start creates and starts a new nats-server instance; the caller holds no lock.
+// start locks the store and creates and starts a new nats-server instance on it; the caller holds no lock.
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	lock, err := dirlock.Acquire(s.opts.StoreDir)
+	if err != nil {
+		return fmt.Errorf("natsembed: store: %w", err)
+	}
+	if err := s.startLocked(); err != nil {
+		return errors.Join(err, lock.Release())
+	}
+	s.lock = lock
+	return nil
+}
+
+// startLocked starts the server once the store is locked; s.mu is held.
+func (s *Server) startLocked() error {
 	if err := s.opts.checkPortsFree(); err != nil {
 		return err
 	}
-	srv, err := server.NewServer(s.opts.serverOptions())
+	so, err := s.opts.serverOptions()
+	if err != nil {
+		return err
+	}
+	srv, err := server.NewServer(so)
 	if err != nil {
 		return fmt.Errorf("natsembed: new server %s: %w", s.opts.Name, err)
 	}
@@ -204,7 +238,7 @@ func (s *Server) Restart() error {
 	return s.start()
 }
 
-// Shutdown stops the server gracefully and waits until it has stopped. It is idempotent.
+// Shutdown stops the server gracefully, waits until it has stopped and unlocks the store. It is idempotent.
 func (s *Server) Shutdown() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,6 +248,8 @@ func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
 	s.srv = nil
+	_ = s.lock.Release() // only a failed truncate of the lock file; the kernel lock is gone with the file
+	s.lock = nil
 }
 
 // Running reports whether the server is currently started.

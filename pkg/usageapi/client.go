@@ -97,6 +97,9 @@ func parseBase(raw string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return "", fmt.Errorf("%w: base URL must be an absolute http(s) URL without query", ErrConfig)
 	}
+	if u.User != nil { // never sent (the API key is), and a secret in every URL the client would print
+		return "", fmt.Errorf("%w: base URL must not hold user info: the API key authenticates", ErrConfig)
+	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 

@@ -36,6 +36,8 @@ func TestNewRejectsBadConfigWithoutRepeatingTheKey(t *testing.T) {
 		{"ftp://api.example.test", testKey},
 		{"/relative", testKey},
 		{"https://api.example.test/?q=1", testKey},
+		{"https://user:s3cr3tpw@api.example.test", testKey},
+		{"https://s3cr3ttoken@api.example.test", testKey},
 	} {
 		_, err := New(tt.base, tt.key)
 		if !errors.Is(err, ErrConfig) {
