@@ -66,12 +66,21 @@ func clipText(text string, n int) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// scrub removes the API key from server text: the whole key, and its secret part (after the colon of
+// "SU-…:secret") when that is long enough not to be a common word.
 func (c *Client) scrub(s string) string {
 	if c.secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.secret, "[REDACTED]")
+	s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
+	if _, token, ok := strings.Cut(c.secret, ":"); ok && len(token) >= minScrubbedToken {
+		s = strings.ReplaceAll(s, token, "[REDACTED]")
+	}
+	return s
 }
+
+// minScrubbedToken is the shortest secret part of a key that scrub removes on its own.
+const minScrubbedToken = 8
 
 // retryAfter parses a Retry-After value: delay seconds or an HTTP date. Bad or past values give 0.
 func retryAfter(v string, now time.Time) time.Duration {
