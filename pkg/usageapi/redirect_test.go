@@ -18,11 +18,14 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	})
 	moved := strings.Replace(target.URL, "http://", "http://user:pw@", 1) + "/public/v1/moved?token=t0ken"
 	calls := map[string]func(*Client) error{
-		"GetFile":  func(c *Client) error { _, err := c.GetFile(ctxT(t), "UF-1"); return err },
-		"Files":    func(c *Client) error { _, err := c.Files().Collect(ctxT(t)); return err },
-		"Create":   func(c *Client) error { _, err := c.CreateFile(ctxT(t), CreateFileRequest{ExternalID: "k"}); return err },
-		"Submit":   func(c *Client) error { _, err := c.SubmitFile(ctxT(t), "UF-1"); return err },
-		"Update":   func(c *Client) error { _, err := c.UpdateFile(ctxT(t), "UF-1", UpdateFileRequest{Note: "n"}); return err },
+		"GetFile": func(c *Client) error { _, err := c.GetFile(ctxT(t), "UF-1"); return err },
+		"Files":   func(c *Client) error { _, err := c.Files().Collect(ctxT(t)); return err },
+		"Create":  func(c *Client) error { _, err := c.CreateFile(ctxT(t), CreateFileRequest{ExternalID: "k"}); return err },
+		"Submit":  func(c *Client) error { _, err := c.SubmitFile(ctxT(t), "UF-1"); return err },
+		"Update": func(c *Client) error {
+			_, err := c.UpdateFile(ctxT(t), "UF-1", UpdateFileRequest{Note: "n"})
+			return err
+		},
 		"Download": func(c *Client) error { _, err := c.DownloadChunk(ctxT(t), "UFC-1"); return err },
 	}
 	for _, status := range []int{301, 302, 303, 307, 308} {
