@@ -6,8 +6,28 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
+
+// faultKinds are the emulator faults a run injects on every Connect route, each with an equal share of the
+// fault rate: refusals (429, 500, 503), connections reset before serving, requests served whose answer is
+// dropped, and the answers a proxy garbles (empty, null and HTML 200s, a redirect), with and without
+// serving the request first (commit-…).
+var faultKinds = []string{"429", "500", "503", "reset", "commit-drop",
+	"empty", "null", "html", "redirect", "commit-empty", "commit-null", "commit-html", "commit-redirect"}
+
+// faultSpec is the emulator's --fault value for every route: each kind with probability rate/len(kinds).
+func faultSpec(rate float64) string {
+	if rate <= 0 {
+		return ""
+	}
+	parts := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
+		parts[i] = k + "~" + strconv.FormatFloat(rate/float64(len(faultKinds)), 'g', 6, 64)
+	}
+	return "*=" + strings.Join(parts, ",")
+}
 
 // faultTally counts the faults the emulator injected, read from its log lines
 // (msg="emulator fault" route=<route> fault=<kind>).

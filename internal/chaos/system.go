@@ -191,21 +191,6 @@ func (s *system) startEmulator(ctx context.Context) error {
 	return nil
 }
 
-// faultKinds are the emulator faults a run injects, each with an equal share of the fault rate.
-var faultKinds = []string{"429", "500", "503", "reset", "commit-drop"}
-
-// faultSpec is the emulator's --fault value for every route: each kind with probability rate/len(kinds).
-func faultSpec(rate float64) string {
-	if rate <= 0 {
-		return ""
-	}
-	parts := make([]string, len(faultKinds))
-	for i, k := range faultKinds {
-		parts[i] = k + "~" + strconv.FormatFloat(rate/float64(len(faultKinds)), 'g', 6, 64)
-	}
-	return "*=" + strings.Join(parts, ",")
-}
-
 // startWorkers starts the ingest, aggregator and submitter processes and waits until ingest is ready.
 func (s *system) startWorkers(ctx context.Context) error {
 	addrs, err := freeAddrs(s.cfg.Ingests)
