@@ -39,13 +39,15 @@
 // hint that does not fit the budget ends the call with the 429/503, whose RetryAfter the caller
 // can turn into a NakWithDelay. RetryPolicy.OnRetry reports each retry.
 //
-// Which calls retry, and why it is safe:
+// Which calls retry, and why it is safe (a malformed answer counts as a lost one throughout; a
+// redirect is never retried):
 //   - GET (reads, lists page by page, downloads) and PUT (UpdateFile, ApproveAllRecords,
 //     UpdateRecordStatus, UpdateChunk, UpdateRule): idempotent. DELETE of a rule: a 404 on a
 //     retry counts as deleted.
 //   - State-transition POSTs: SubmitFile, AcceptFile, RejectFile, CloseFile, DeleteFile. Connect
 //     refuses (400) a transition from a status the file has left, so a repeat cannot apply twice;
-//     a refused retry reads the file back and succeeds if the target status was reached.
+//     a refused retry reads the file back and succeeds if the target status was reached (so a
+//     transition served and then answered garbled ends as reached).
 //   - Closing POSTs: CloseRecord, CloseChunk, CloseRecords: closing again with the same billing
 //     id changes nothing; a refused retry reads the record or chunk back.
 //   - UploadFile: reads the file before; after an ambiguous failure (no answer, 5xx, a malformed
@@ -53,11 +55,14 @@
 //     on), else sends the same bytes.
 //   - Never retried (one attempt): CreateFile, CreateRule, CreateReconciliation,
 //     UploadReconciliation (they create objects), ReprocessFile and RegenerateChunk (Connect does
-//     not refuse a repeat). FindOrCreateFile is the safe way to create a usage file: it looks up
+//     not refuse a repeat); a malformed answer to one of them means its outcome is unknown. FindOrCreateFile is the safe way to create a usage file: it looks up
 //     external_id before any create and again after any failure that may hide a created file.
 //     A create whose outcome is unknown (no answer, 5xx, a malformed 2xx, a 3xx, the context
-//     ending in flight) fails with an error wrapping ErrAmbiguousCreate; look the file up with WaitLag (FindFiles or
-//     FindOrCreateFile) before creating again, as lists may lag behind a create.
+//     ending in flight) fails with an error wrapping ErrAmbiguousCreate; look the file up with
+//     WaitLag (FindFiles or FindOrCreateFile) before creating again, as lists may lag behind a create.
+//
+// Signed-link downloads (Download) carry no API key and are the only requests that follow redirects
+// (a storage host may redirect).
 //
 // Calls made inside another call's attempt (the lookups of FindOrCreateFile, the read-backs)
 // make a single attempt each, so one budget bounds the whole call.
