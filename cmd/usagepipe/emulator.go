@@ -36,7 +36,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	rejectShare := f.Float64("reject-share", 0, "share of pending files the provider rejects, 0..1")
 	rejectNote := f.String("reject-note", "", "rejection_note of rejected files (default \"Auto Rejected\")")
 	manual := f.Bool("manual", false, "leave pending files for manual accept/reject/close calls")
-	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2)")
+	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2, files.submit=commit-null~0.1)")
 	verbose := f.Bool("verbose", false, "log every request")
 	if err := f.Parse(args); err != nil {
 		return err

@@ -26,6 +26,7 @@ type Result struct {
 	KillsByKind    map[string]int // the same per kind: ingest, aggregator, submitter, nats
 	Rejected       int64          // events ingest rejected (the workload is valid: any is a failure)
 	Unmapped       int            // Connect records that match no catalog key
+	Faults         map[string]int // Connect faults the emulator injected, by kind (commit-null, redirect, …)
 	Settled        bool           // Connect settled on the truth before the deadline
 	Compared       bool           // the reported counts come from a successful read of Connect
 	Elapsed        time.Duration  // the whole run

@@ -251,6 +251,7 @@ func (r *run) finish(rep *report) Result {
 		rep.procs = append(rep.procs, p.stats())
 	}
 	rep.faults = readFaults(r.sys.emulator.logPath)
+	res.Faults = rep.faults.byKind
 	res.Elapsed = time.Since(r.began)
 	rep.write(r.cfg.Out)
 	return *res

@@ -177,7 +177,7 @@ func (s *system) startEmulator(ctx context.Context) error {
 	addr := addrs[0]
 	args := []string{"emulator", "--addr", addr, "--catalog", filepath.Join(s.dir, connectCatalogFile),
 		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", "300ms"}
-	if spec := faultSpec(s.cfg.FaultRate); spec != "" {
+	for _, spec := range faultSpecs(s.cfg.FaultRate) {
 		args = append(args, "--fault", spec)
 	}
 	s.emulator = s.newProc(kindEmulator, "emulator", binUsagepipe, args, nil)
@@ -189,21 +189,6 @@ func (s *system) startEmulator(ctx context.Context) error {
 		return fmt.Errorf("chaos: emulator: %w", err)
 	}
 	return nil
-}
-
-// faultKinds are the emulator faults a run injects, each with an equal share of the fault rate.
-var faultKinds = []string{"429", "500", "503", "reset", "commit-drop"}
-
-// faultSpec is the emulator's --fault value for every route: each kind with probability rate/len(kinds).
-func faultSpec(rate float64) string {
-	if rate <= 0 {
-		return ""
-	}
-	parts := make([]string, len(faultKinds))
-	for i, k := range faultKinds {
-		parts[i] = k + "~" + strconv.FormatFloat(rate/float64(len(faultKinds)), 'g', 6, 64)
-	}
-	return "*=" + strings.Join(parts, ",")
 }
 
 // startWorkers starts the ingest, aggregator and submitter processes and waits until ingest is ready.

@@ -67,14 +67,39 @@ func (v *verifier) conclude(vd verdict) verdict {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var contents *fileContents
-	recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, vd.files)
-	if err != nil {
-		v.logf("verify: reading the files' records: %v", err)
-	} else {
+	err := v.reading(ctx, "the files' records", func() error {
+		recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, vd.files)
 		contents = &fileContents{records: recs, unmapped: unmapped}
+		return err
+	})
+	if err != nil {
+		contents = nil
 	}
 	vd.dups = checkDuplicates(vd.files, contents, v.truth)
 	return vd
+}
+
+// Reads that conclude a run are repeated when they fail: the emulator's faults meet the harness's own reads
+// too, and some of them (a redirect) the client does not retry.
+const (
+	readAttempts = 5
+	readPause    = time.Second
+)
+
+// reading runs read until it succeeds, readAttempts times at most, readPause apart; it logs each failure
+// and returns the last error.
+func (v *verifier) reading(ctx context.Context, what string, read func() error) error {
+	var err error
+	for range readAttempts {
+		if err = read(); err == nil {
+			return nil
+		}
+		v.logf("verify: reading %s: %v", what, err)
+		if !sleepUntil(ctx, time.Now().Add(readPause)) {
+			break
+		}
+	}
+	return err
 }
 
 // pollState is what wait remembers between two polls.
@@ -145,14 +170,15 @@ func (v *verifier) final(last verdict) verdict {
 	last.settled = false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+	var out verdict
+	err := v.reading(ctx, "Connect for the report", func() error {
+		files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+		if err == nil {
+			out, err = v.compare(ctx, files)
+		}
+		return err
+	})
 	if err != nil {
-		v.logf("verify: final read: %v", err)
-		return last
-	}
-	out, err := v.compare(ctx, files)
-	if err != nil {
-		v.logf("verify: final read: %v", err)
 		return last
 	}
 	return out

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -107,25 +108,36 @@ func TestCatalogsAgree(t *testing.T) {
 	}
 }
 
-func TestFaultSpecIsUnderstoodByTheEmulator(t *testing.T) {
-	if faultSpec(0) != "" {
+func TestFaultSpecsAreUnderstoodByTheEmulator(t *testing.T) {
+	if faultSpecs(0) != nil {
 		t.Error("a zero rate injects faults")
 	}
-	spec := faultSpec(0.05)
-	route, list, ok := strings.Cut(spec, "=")
-	if !ok || route != "*" {
-		t.Fatalf("spec %q", spec)
+	em := usageapitest.New(usageapitest.Options{})
+	t.Cleanup(func() { _ = em.Close() })
+	total := map[string]float64{}
+	for _, spec := range faultSpecs(0.05) {
+		route, list, ok := strings.Cut(spec, "=")
+		faults, err := usageapitest.ParseFaults(list)
+		if !ok || err != nil {
+			t.Fatalf("spec %q: %v", spec, err)
+		}
+		if err := em.SetFaults(route, faults...); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range faults {
+			total[route] += f.Probability
+		}
 	}
-	faults, err := usageapitest.ParseFaults(list)
-	if err != nil {
-		t.Fatal(err)
+	if math.Abs(total["*"]-0.05*5/13) > 1e-4 {
+		t.Errorf("every route: total probability %v, want 5/13 of 0.05", total["*"])
 	}
-	total := 0.0
-	for _, f := range faults {
-		total += f.Probability
+	for _, route := range submitterRoutes {
+		if got := total[route] + total["*"]; math.Abs(got-0.05) > 1e-4 {
+			t.Errorf("%s: total probability %v, want 0.05", route, got)
+		}
 	}
-	if len(faults) != len(faultKinds) || total < 0.0499 || total > 0.0501 {
-		t.Errorf("faults %+v: total probability %v", faults, total)
+	if total["records.list"] != 0 {
+		t.Error("garbled answers on the records the harness reads")
 	}
 }
 

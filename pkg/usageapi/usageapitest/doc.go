@@ -27,7 +27,9 @@
 // documents for each endpoint, with each field's lookups, enum and orderable flag, under lib-rql's grammar;
 // without ordering() they come newest first. Wherever Connect's behaviour is not documented and a lenient
 // emulator could let a client pass a test it would fail in production, the emulator is the stricter one.
-// Faults (latency, 429, 5xx, connection reset, commit-then-drop, list lag) can be injected per operation. Error codes, the ids of chunks, reconciliations and rules
+// Faults (latency, 429, 5xx, connection reset, commit-then-drop, list lag, and the answers a proxy
+// garbles: empty, null and HTML 200s and redirects, each also after serving the request) can be injected
+// per operation. Error codes, the ids of chunks, reconciliations and rules
 // and the chunk and reconciliation workbook formats are not documented by Connect; docs/emulator.md lists
 // the emulator's choices.
 //

@@ -22,7 +22,14 @@ func (e *Emulator) withFaults(route string, serve http.HandlerFunc) http.Handler
 			serve(w, r)
 			return
 		}
-		e.logger.Info("emulator fault", "route", route, "fault", string(f.Kind))
+		e.logger.Info("emulator fault", "route", route, "fault", f.label())
+		if garbled(f.Kind) {
+			if f.Served {
+				serve(&discardWriter{header: http.Header{}}, r)
+			}
+			writeGarbled(w, r, f)
+			return
+		}
 		switch f.Kind {
 		case FaultLatency:
 			select {

@@ -26,6 +26,16 @@ const (
 	// FaultCommitDrop serves the request (the change is made and persisted), then closes the connection
 	// instead of answering: the client sees a network error although the operation happened.
 	FaultCommitDrop FaultKind = "commit-drop"
+	// FaultEmpty answers 200 with an empty body (Content-Type application/json), as a proxy may.
+	FaultEmpty FaultKind = "empty"
+	// FaultNull answers 200 with the JSON body null.
+	FaultNull FaultKind = "null"
+	// FaultHTML answers 200 with an HTML page (text/html), as a proxy's or portal's login page.
+	FaultHTML FaultKind = "html"
+	// FaultRedirect answers Status (301 by default; 302, 303, 307, 308) with Location: Location, or, if
+	// that is empty, the request's path and query on https://connect-moved.invalid (a host that never
+	// resolves).
+	FaultRedirect FaultKind = "redirect"
 	// FaultListLag (files.create only) hides the file a create makes from GET /usage/files for the next
 	// Lists list requests, or for Delay: a list lagging behind a create, as an index does. GET by id still
 	// finds it. It combines with the other faults of the same request (e.g. a commit-drop).
@@ -35,11 +45,17 @@ const (
 // Fault is one injected failure. A route's faults apply in order to its successive requests: each applies
 // to Times requests (default 1; negative means forever), or, when Probability is set, to each request
 // with that probability, forever. Requests no fault claims are served normally.
+//
+// The garbled answers (FaultEmpty, FaultNull, FaultHTML, FaultRedirect) replace the answer without
+// serving the request, or, with Served, after serving it: the change is made and persisted and its answer
+// lost, the dangerous case (a client that took the garbled answer for a refusal would repeat a create).
 type Fault struct {
 	Kind        FaultKind
-	Status      int           // FaultStatus: 500, 502 or 503
+	Status      int           // FaultStatus: 500, 502 or 503; FaultRedirect: 301 (default), 302, 303, 307 or 308
 	Delay       time.Duration // FaultLatency: the delay; FaultThrottle: Retry-After (default 1s); FaultListLag: how long
 	Lists       int           // FaultListLag: how many list requests miss the file (when Delay is 0)
+	Location    string        // FaultRedirect: the absolute URL it points to (default: see FaultRedirect)
+	Served      bool          // garbled answers: serve the request first, then answer the garbled answer instead
 	Times       int
 	Probability float64
 }
@@ -49,8 +65,10 @@ var ErrFaultSpec = errors.New("usageapitest: bad fault spec")
 
 // ParseFaults parses a comma-separated fault list, each `kind[:arg][*N|*forever|~P]`:
 // latency:200ms, 429, 429:3s, 500, 502, 503, reset, commit-drop (alias commit-then-drop), list-lag:N (N list
-// requests) or list-lag:300ms; `*N` applies it to N requests, `*forever` to all, `~0.2` to each request with
-// probability 0.2.
+// requests) or list-lag:300ms, empty, null, html, redirect or redirect:URL (301), 301, 302, 303, 307 or 308
+// (a redirect of that status, :URL optional), and the garbled answers served first: commit-empty,
+// commit-null, commit-html, commit-redirect, commit-301, …; `*N` applies it to N requests, `*forever` to
+// all, `~0.2` to each request with probability 0.2.
 func ParseFaults(spec string) ([]Fault, error) {
 	var out []Fault
 	for _, part := range strings.Split(spec, ",") {
@@ -72,6 +90,12 @@ func parseFault(s string) (Fault, error) {
 		return bad("%v", err)
 	}
 	kind, arg, _ := strings.Cut(body, ":")
+	if g, ok, err := parseGarbled(f, kind, arg); ok {
+		if err != nil {
+			return bad("%v", err)
+		}
+		return g, nil
+	}
 	switch kind {
 	case "latency":
 		d, err := time.ParseDuration(arg)
@@ -213,6 +237,9 @@ func (e *Emulator) SetFaults(route string, faults ...Fault) error {
 	for _, f := range faults {
 		if f.Kind == FaultListLag && route != routeFilesCreate && route != "*" {
 			return fmt.Errorf("%w: list-lag applies to %s, not %s", ErrFaultSpec, routeFilesCreate, route)
+		}
+		if err := f.check(); err != nil {
+			return fmt.Errorf("%w: %v", ErrFaultSpec, err)
 		}
 	}
 	e.faults.set(route, faults)
