@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Limits of validated numbers.
 const (
@@ -63,6 +66,11 @@ func validateEnvelope(e *Event) *Rejection {
 		}
 		if len(f.v) > MaxAttributeBytes {
 			return reject(ReasonTooLarge, f.name, "%s is %d bytes, the limit is %d", f.name, len(f.v), MaxAttributeBytes)
+		}
+	}
+	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"subject", e.Subject}} {
+		if i := controlCharacter(f.v); i >= 0 {
+			return reject(ReasonControlCharacter, f.name, "%s holds a control character at byte %d (%q)", f.name, i, clip(f.v))
 		}
 	}
 	if e.Time.IsZero() {
@@ -159,10 +167,31 @@ func (it *Item) validateAttributes(attrs map[string]string) *Rejection {
 	return nil
 }
 
+// controlCharacter returns the byte offset of the first control character of s (C0, DEL or C1: what
+// unicode.IsControl reports), or -1. s is valid UTF-8 (the decoder refuses anything else).
+func controlCharacter(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return i
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f: // U+0080…U+009F
+			return i
+		}
+	}
+	return -1
+}
+
 // validateSubject: a product that finds assets by asset.id needs a Connect
-// asset id; with parameter.<id> any subject is the vendor's.
+// asset id; with parameter.<id> the subject is the vendor's value of that
+// parameter, any text but a blank one (Connect would match no asset).
 func (p *Product) validateSubject(subject string) *Rejection {
-	if p.AssetSearch != "" && p.AssetSearch != DefaultAssetSearch || IsAssetID(subject) {
+	if p.AssetSearch != "" && p.AssetSearch != DefaultAssetSearch {
+		if strings.TrimSpace(subject) == "" {
+			return reject(ReasonBadSubject, "subject", "product %s finds assets by %s, and the subject %q is blank", p.ID, p.AssetSearch, subject)
+		}
+		return nil
+	}
+	if IsAssetID(subject) {
 		return nil
 	}
 	return reject(ReasonBadSubject, "subject", "product %s finds assets by asset.id, and %q is not a Connect asset id AS-dddd-dddd-dddd", p.ID, clip(subject))
