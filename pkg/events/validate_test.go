@@ -108,6 +108,7 @@ func TestDecodeEventRejections(t *testing.T) {
 		{"numeric attribute", rep(`"region":"eu"`, `"region":1`), ReasonBadAttribute, "data.attributes.region"},
 		{"attributes not object", rep(`{"region":"eu"}`, `["eu"]`), ReasonBadAttribute, "data.attributes"},
 		{"too large", `{"id":"` + strings.Repeat("a", MaxEventBytes) + `"}`, ReasonTooLarge, ""},
+		{"name not valid text", rep(`"specversion"`, `"ext\ud800":1,"specversion"`), ReasonBadJSON, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
