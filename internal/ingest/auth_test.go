@@ -38,12 +38,12 @@ func TestLoadAPIKeysFromFileAndList(t *testing.T) {
 // quotes a key.
 func TestAPIKeyProblemsNameThePositionNotTheKey(t *testing.T) {
 	for list, want := range map[string]string{
-		"secret-1:":                     "entry 1 of the list: no source prefix after ':'",
-		"secret-1:/a/,secret-2":         "api key 2 is bound to no source: with 2 keys",
-		"secret-1:/a/,secret-1:/b/":     "api keys 1 and 2 are the same key",
-		"secret-1:* /a/":                "* (any source) stands alone",
-		"secret-1:/a/,secr et-2:/b/":    "entry 2 of the list: the key is not a bearer token",
-		"secret-1;/a/":                  "entry 1 of the list: the key is not a bearer token",
+		"secret-1:":                      "entry 1 of the list: no source prefix after ':'",
+		"secret-1:/a/,secret-2":          "api key 2 is bound to no source: with 2 keys",
+		"secret-1:/a/,secret-1:/b/":      "api keys 1 and 2 are the same key",
+		"secret-1:* /a/":                 "* (any source) stands alone",
+		"secret-1:/a/,secr et-2:/b/":     "entry 2 of the list: the key is not a bearer token",
+		"secret-1;/a/":                   "entry 1 of the list: the key is not a bearer token",
 		"secret-1:/a/,secret-2,secret-3": "api key 3 is bound to no source",
 	} {
 		_, err := LoadAPIKeys("", list)
