@@ -125,7 +125,6 @@ func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, rd body
 	if int64(buf.Len()) > rd.limit {
 		return &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds the limit of %d bytes once decompressed", rd.limit)}
 	}
-	paced.done()
 	return nil
 }
 
@@ -167,11 +166,10 @@ func isGzipError(err error) bool {
 
 // pacedBody reads a request body that must keep arriving: before each read it sets the connection's read
 // deadline to start + grace + (bytes read so far)/minRate, never later than the server's ReadTimeout after
-// start, so a body whose average rate after the grace falls below minRate ends in a timeout. done clears
-// the deadline once the whole body is read: a request waiting for JetStream must not be cut off (the
-// server's background read would cancel its context). A body not read to its end keeps the deadline, which
-// bounds the server's attempt to discard its rest. Writers without deadlines (httptest.ResponseRecorder)
-// read unpaced.
+// start, so a body whose average rate after the grace falls below minRate ends in a timeout. Once the body
+// is read to its end, net/http clears the deadline (its background read watches for the client leaving), so
+// a request waiting for JetStream is not cut off; a body not read to its end keeps it, which bounds the
+// server's attempt to discard the rest. Writers without deadlines (httptest.ResponseRecorder) read unpaced.
 type pacedBody struct {
 	body     io.ReadCloser
 	rc       *http.ResponseController
@@ -213,13 +211,6 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 func (p *pacedBody) Close() error { return p.body.Close() }
 
 func (p *pacedBody) elapsed() time.Duration { return time.Since(p.start) }
-
-// done clears the read deadline the reads set; call it once the body is read to its end.
-func (p *pacedBody) done() {
-	if p.paced {
-		_ = p.rc.SetReadDeadline(time.Time{})
-	}
-}
 
 // decodeEvents decodes the events of body allowed by sh (one for an object, the elements of an array) and
 // passes each, in request order, to add. The events' strings are substrings of one copy of body, so they
