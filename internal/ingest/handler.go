@@ -77,6 +77,8 @@ func (s *Service) readRequest(w http.ResponseWriter, r *http.Request) (*bytes.Bu
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	rd := bodyReading{limit: s.cfg.MaxBody, minRate: s.cfg.MinBodyRate, grace: s.cfg.BodyGrace, encoding: enc}
+	s.metrics.reading.Inc()
+	defer s.metrics.reading.Dec()
 	return buf, sh, readBody(w, r, buf, rd)
 }
 
