@@ -55,7 +55,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.IntVar(&f.maxPerKey, "max-requests-per-key", 0, "requests of one API key in progress at once, body reading included; beyond, 429 with Retry-After (0: twice --max-concurrent-requests)")
 	fs.Bytes(&f.minBodyRate, "min-body-rate", DefaultMinBodyRate, "bytes per second a request body must average after --body-grace (408 otherwise); 0: no minimum")
 	fs.DurationVar(&f.bodyGrace, "body-grace", DefaultBodyGrace, "how long a request body may take before --min-body-rate applies")
-	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", DefaultReadTimeout, "limit on reading a whole request, body included")
+	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", DefaultReadTimeout, "limit on reading a whole request, body included (an event body's limit counts from its start)")
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", DefaultMaxHeaderBytes, "request header limit in bytes (431 beyond)")
 	fs.DurationVar(&f.server.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long shutdown waits for in-flight requests")
 	fs.DurationVar(&f.server.DrainDelay, "drain-delay", 0, "at shutdown, how long /readyz answers 503 before the listener closes (let load balancers notice)")
