@@ -404,3 +404,25 @@ func TestAttributeNamesMustBeValidText(t *testing.T) {
 		}
 	}
 }
+
+// TestControlCharacterAtEveryPosition: the eight-bytes-at-a-time search finds a control character at any
+// offset of strings of any length, and nothing in printable or non-ASCII text around it.
+func TestControlCharacterAtEveryPosition(t *testing.T) {
+	at := func(n, i int, c string) string {
+		return strings.Repeat("a", i) + c + strings.Repeat("a", n-i-1)
+	}
+	for n := 1; n < 20; n++ {
+		for i := range n {
+			for _, c := range []string{"\x00", "\t", "\x1f", "\x7f", "\u0080", "\u009f"} {
+				if s := at(n, i, c); controlCharacter(s) != i {
+					t.Fatalf("%q: %d, want %d", s, controlCharacter(s), i)
+				}
+			}
+			for _, c := range []string{" ", "~", "\u00a0", "é", "😀"} {
+				if s := at(n, i, c); controlCharacter(s) != -1 {
+					t.Fatalf("%q: %d, want -1", s, controlCharacter(s))
+				}
+			}
+		}
+	}
+}
