@@ -41,9 +41,9 @@ func (k *APIKey) writes(source string) bool {
 	return false
 }
 
-// ParseAPIKey reads one key entry: "<key>" or "<key>:<prefix> [<prefix>…]", the prefixes separated by white
+// parseAPIKey reads one key entry: "<key>" or "<key>:<prefix> [<prefix>…]", the prefixes separated by white
 // space ("*" alone for any source). Its errors never quote the key.
-func ParseAPIKey(entry string) (APIKey, error) {
+func parseAPIKey(entry string) (APIKey, error) {
 	key, sources, bound := strings.Cut(entry, ":")
 	k := APIKey{Key: strings.TrimSpace(key)}
 	if bound {
@@ -87,13 +87,13 @@ func isBearerToken(s string) bool {
 }
 
 // LoadAPIKeys reads the key entries of list (separated by commas) and of the file at path (one per line;
-// blank lines and lines starting with # are skipped); see ParseAPIKey. Either may be empty; so may the result.
-// It reports every malformed entry, by position, and then CheckAPIKeys' problems.
+// blank lines and lines starting with # are skipped); see parseAPIKey. Either may be empty; so may the result.
+// It reports every malformed entry, by position, and then checkAPIKeys' problems.
 func LoadAPIKeys(path, list string) ([]APIKey, error) {
 	var keys []APIKey
 	var errs []error
 	add := func(where, entry string) {
-		k, err := ParseAPIKey(entry)
+		k, err := parseAPIKey(entry)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
@@ -110,7 +110,7 @@ func LoadAPIKeys(path, list string) ([]APIKey, error) {
 		return nil, err
 	}
 	if len(errs) == 0 {
-		errs = append(errs, CheckAPIKeys(keys))
+		errs = append(errs, checkAPIKeys(keys))
 	}
 	return keys, errors.Join(errs...)
 }
@@ -137,10 +137,10 @@ func readKeyFile(path string, add func(where, entry string)) error {
 	return nil
 }
 
-// CheckAPIKeys reports, naming keys by position (1-based, list entries first), a key that is not a bearer
+// checkAPIKeys reports, naming keys by position (1-based, list entries first), a key that is not a bearer
 // token, a key given twice, and — with several keys — a key bound to no source: it could write the
 // sources of every other producer.
-func CheckAPIKeys(keys []APIKey) error {
+func checkAPIKeys(keys []APIKey) error {
 	var errs []error
 	seen := map[[sha256.Size]byte]int{}
 	for i, k := range keys {

@@ -154,6 +154,6 @@ func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []APIKey
 		return fmt.Errorf("ingest: listen: %w", err)
 	}
 	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
-		"partitions", f.nats.Partitions, "api_keys", len(keys))
+		"partitions", f.nats.Partitions, "api_keys", len(keys), "anonymous", len(keys) == 0)
 	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

@@ -39,7 +39,7 @@ type Config struct {
 	Partitions     int           // P of events.Partition; must equal the provisioned topology's
 	MaxBody        int64         // request body limit in bytes (413 beyond)
 	MaxBatch       int           // events per request (413 beyond)
-	APIKeys        []APIKey      // accepted bearer keys and their sources (CheckAPIKeys); none needs AllowAnonymous
+	APIKeys        []APIKey      // accepted bearer keys and their sources (checkAPIKeys); none needs AllowAnonymous
 	AllowAnonymous bool          // with no APIKeys, accept every request (New refuses no keys otherwise)
 	PublishTimeout time.Duration // how long a request waits for its PubAcks before answering 503
 	RecentIDs      int           // keys of stored events remembered to report repeats; < 0 disables
@@ -149,7 +149,7 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 var ErrNoAPIKeys = errors.New("no API keys: give --api-keys, --api-keys-file or USAGEPIPE_API_KEYS, " +
 	"or --allow-anonymous to accept every request (only where nobody untrusted can reach ingest)")
 
-// checkKeys reports keys CheckAPIKeys refuses, no keys without AllowAnonymous, and keys with it.
+// checkKeys reports keys checkAPIKeys refuses, no keys without AllowAnonymous, and keys with it.
 func (c Config) checkKeys() error {
 	switch {
 	case len(c.APIKeys) == 0 && !c.AllowAnonymous:
@@ -157,7 +157,7 @@ func (c Config) checkKeys() error {
 	case len(c.APIKeys) > 0 && c.AllowAnonymous:
 		return errors.New("--allow-anonymous and API keys exclude each other: with keys, every request needs one")
 	}
-	return CheckAPIKeys(c.APIKeys)
+	return checkAPIKeys(c.APIKeys)
 }
 
 // Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics. Once [Serve] begins
