@@ -28,6 +28,17 @@ type APIKey struct {
 	Sources []string
 }
 
+// String shows k's sources, never its key (fmt's %v, %+v and %s, and slog, print this).
+func (k APIKey) String() string {
+	return "APIKey{" + redacted + " sources: " + strings.Join(k.Sources, " ") + "}"
+}
+
+// GoString is String, for %#v.
+func (k APIKey) GoString() string { return k.String() }
+
+// redacted is how a key prints.
+const redacted = "[REDACTED]"
+
 // writes reports whether k may write an event of source.
 func (k *APIKey) writes(source string) bool {
 	if len(k.Sources) == 0 {

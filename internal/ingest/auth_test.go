@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -31,6 +32,11 @@ func TestLoadAPIKeysFromFileAndList(t *testing.T) {
 	}
 	if keys, err := LoadAPIKeys("", "only-key"); err != nil || len(keys) != 1 || keys[0].Sources != nil {
 		t.Errorf("one key alone may be unbound: %v %v", keys, err)
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, keys); strings.Contains(out, "key-") || !strings.Contains(out, "/meters/eu-1/") {
+			t.Errorf("%s of keys prints a key or no sources: %s", format, out)
+		}
 	}
 }
 
