@@ -286,7 +286,7 @@ func serveBenchIngest(ctx context.Context, env *benchEnv) (string, func(), error
 	if err != nil {
 		return "", nil, err
 	}
-	svc, err := ingest.New(ingest.Config{Partitions: env.partitions}, env.conn, env.catalog, tel)
+	svc, err := ingest.New(ingest.Config{Partitions: env.partitions, AllowAnonymous: true}, env.conn, env.catalog, tel) // loopback only
 	if err != nil {
 		return "", nil, err
 	}

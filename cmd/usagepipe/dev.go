@@ -11,6 +11,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/internal/ingest"
 )
 
 // devFlags are the dev command line (each also read from USAGEPIPE_<NAME>).
@@ -18,6 +19,7 @@ type devFlags struct {
 	set         *config.FlagSet
 	opts        devstack.Options
 	statusEvery time.Duration
+	ingestKeys  string
 }
 
 func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
@@ -28,7 +30,8 @@ func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
 	fs.BoolVar(&o.Fresh, "fresh", false, "wipe the data directory first (only one a dev stack created)")
 	fs.BoolVar(&o.Simulate, "simulate", false, "post realistic usage (with duplicates and late events) to the ingest endpoint")
 	fs.DurationVar(&o.SimulateEvery, "simulate-every", devstack.DefaultSimulateEvery, "one simulator request this often")
-	fs.StringVar(&o.IngestAddr, "ingest-addr", devstack.DefaultIngestAddr, "ingest HTTP listen address")
+	fs.StringVar(&o.IngestAddr, "ingest-addr", devstack.DefaultIngestAddr, "ingest HTTP listen address (without --ingest-api-keys, a loopback one only)")
+	fs.Secret(&f.ingestKeys, "ingest-api-keys", "keys ingest accepts, as ingest's --api-keys (<key>:<source prefix> …, comma-separated); the simulator sends the first; none: no key, on loopback only")
 	fs.StringVar(&o.EmulatorAddr, "emulator-addr", devstack.DefaultEmulatorAddr, "Connect emulator listen address")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", devstack.DefaultMetricsAddr, "listen address of /metrics/<service>")
 	fs.StringVar(&o.NATSAddr, "nats-addr", devstack.DefaultNATSAddr, "embedded NATS client listen address")
@@ -51,6 +54,11 @@ func (f *devFlags) check() error {
 	if f.statusEvery <= 0 || f.opts.SimulateEvery <= 0 {
 		errs = append(errs, errors.New("--status-every and --simulate-every must be positive"))
 	}
+	keys, err := ingest.LoadAPIKeys("", f.ingestKeys)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--ingest-api-keys: %w", err))
+	}
+	f.opts.IngestAPIKeys = keys
 	return errors.Join(errs...)
 }
 

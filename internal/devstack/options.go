@@ -6,6 +6,8 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/usagepipe/usagepipe/internal/ingest"
 )
 
 // Defaults of Options.
@@ -32,6 +34,10 @@ type Options struct {
 	EmulatorAddr string // Connect emulator
 	MetricsAddr  string // /metrics/{ingest,aggregator,submitter}
 	NATSAddr     string // embedded NATS client port, for the nats CLI
+
+	// IngestAPIKeys are the keys ingest accepts (the simulator sends the first). None: ingest accepts every
+	// request, which Start allows only when IngestAddr is a loopback address.
+	IngestAPIKeys []ingest.APIKey
 
 	Partitions int      // P; fixed for a data dir (a later start with another P is refused)
 	Catalogs   Catalogs // zero: SampleCatalogs()

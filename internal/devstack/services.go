@@ -73,17 +73,33 @@ func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
 	if err := w.conn.Provision(ctx, s.topology()); err != nil {
 		return fmt.Errorf("devstack: %w", err)
 	}
-	svc, err := ingest.New(ingest.Config{Partitions: s.opts.Partitions}, w.conn, s.opts.Catalogs.Pipeline, w.tel)
-	if err != nil {
-		return fmt.Errorf("devstack: %w", err)
-	}
 	ln, err := net.Listen("tcp", s.opts.IngestAddr)
 	if err != nil {
 		return fmt.Errorf("devstack: ingest listen: %w", err)
 	}
+	cfg := ingest.Config{Partitions: s.opts.Partitions, APIKeys: s.opts.IngestAPIKeys}
+	if len(cfg.APIKeys) == 0 {
+		if !isLoopback(ln.Addr()) {
+			ln.Close()
+			return fmt.Errorf("devstack: ingest listens on %s, which is not a loopback address: give it API keys "+
+				"(--ingest-api-keys); without keys, dev serves ingest on loopback only", ln.Addr())
+		}
+		cfg.AllowAnonymous = true
+	}
+	svc, err := ingest.New(cfg, w.conn, s.opts.Catalogs.Pipeline, w.tel)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("devstack: %w", err)
+	}
 	s.urls.Ingest = "http://" + ln.Addr().String()
 	s.group.run(ServiceIngest, func() error { return ingest.Serve(ctx, ln, svc.Handler(), shutdownTimeout) })
 	return nil
+}
+
+// isLoopback reports whether addr is a TCP address on a loopback interface (not the unspecified address).
+func isLoopback(addr net.Addr) bool {
+	a, ok := addr.(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // startAggregator runs one aggregator worker owning every partition, as cmd/aggregator does.

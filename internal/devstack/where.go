@@ -51,7 +51,11 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	if s.sim != nil {
 		fmt.Fprintf(w, "  simulator  %d meters, one request every %s, with duplicates and late events\n", len(s.sim.meters), s.sim.every)
 	}
-	fmt.Fprintf(w, "\nSend an event:\n  %s\n", s.opts.Catalogs.Curl(u.Ingest))
+	curl := s.opts.Catalogs.Curl(u.Ingest)
+	if len(s.opts.IngestAPIKeys) > 0 {
+		curl += ` -H "Authorization: Bearer $KEY"   # KEY: one of --ingest-api-keys, bound to /curl`
+	}
+	fmt.Fprintf(w, "\nSend an event:\n  %s\n", curl)
 	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n\n",
 		s.shownKey(), u.Connect)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,35 +25,36 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.metrics.requests.WithLabelValues(strconv.Itoa(code)).Observe(time.Since(start).Seconds())
 }
 
-// serveEvents answers one request and returns the status code it wrote.
+// serveEvents answers one request and returns the status code it wrote. It reads the body before it takes
+// one of the Config.MaxConcurrent slots, so a slow body holds none; each producer (API key) has at most
+// Config.MaxRequestsPerKey requests in progress, and the slots are shared fairly among producers (fairSlots).
 func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		return s.overloaded(w, r)
-	}
-	if !s.keys.allows(r) {
+	producer, ok := s.keys.identify(r)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="usagepipe"`)
 		return writeError(w, http.StatusUnauthorized, "missing or unknown API key")
 	}
+	if !s.inProgress.acquire(producer) {
+		return s.tooMany(w, r)
+	}
+	defer s.inProgress.release(producer)
 	if !s.bus.Connected() { // fail at once rather than wait out the publish timeout
 		return s.unavailable(w, r, bus.ErrNotConnected)
 	}
-	sh, err := requestShape(r.Header.Get("Content-Type"))
-	if err != nil {
-		return writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	buf, sh, err := s.readRequest(w, r)
+	if buf != nil {
+		defer func() { buf.Reset(); buffers.Put(buf) }()
 	}
-	b, err := s.decodeRequest(w, r, sh)
 	if err != nil {
-		var be *bodyError
-		switch {
-		case errors.As(err, &be):
-			return writeError(w, be.code, be.msg)
-		case errors.Is(err, errStartUnknown):
-			return s.unavailable(w, r, err)
-		}
-		return writeError(w, http.StatusBadRequest, err.Error())
+		return s.answerError(w, r, err)
+	}
+	if !s.slots.acquire(producer) {
+		return s.overloaded(w, r)
+	}
+	defer s.slots.release(producer)
+	b, err := s.decodeRequest(r, buf.Bytes(), sh, producer)
+	if err != nil {
+		return s.answerError(w, r, err)
 	}
 	defer b.release()
 	if err := s.store(r.Context(), b); err != nil {
@@ -61,19 +63,46 @@ func (s *Service) serveEvents(w http.ResponseWriter, r *http.Request) int {
 	return s.respond(w, b)
 }
 
-// decodeRequest reads the body and decodes and validates every event in it. It fails with errStartUnknown
-// when a valid event could not be checked against the reporting start.
-func (s *Service) decodeRequest(w http.ResponseWriter, r *http.Request, sh shape) (*batch, error) {
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := readBody(w, r, buf, s.cfg.MaxBody); err != nil {
-		return nil, err
+// readRequest checks the content type and encoding and reads the body into a pooled buffer, which the caller
+// returns to buffers (buf is nil only when nothing was read).
+func (s *Service) readRequest(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, shape, error) {
+	sh, err := requestShape(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, 0, &bodyError{http.StatusUnsupportedMediaType, err.Error()}
 	}
+	enc, err := requestEncoding(r.Header)
+	if err != nil {
+		w.Header().Set("Accept-Encoding", encodingGzip)
+		return nil, 0, err
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	rd := bodyReading{limit: s.cfg.MaxBody, minRate: s.cfg.MinBodyRate, grace: s.cfg.BodyGrace, encoding: enc}
+	s.metrics.reading.Inc()
+	defer s.metrics.reading.Dec()
+	return buf, sh, readBody(w, r, buf, rd)
+}
+
+// answerError answers a request that produced no per-event results.
+func (s *Service) answerError(w http.ResponseWriter, r *http.Request, err error) int {
+	var be *bodyError
+	switch {
+	case errors.As(err, &be):
+		return writeError(w, be.code, be.msg)
+	case errors.Is(err, errStartUnknown):
+		return s.unavailable(w, r, err)
+	}
+	return writeError(w, http.StatusBadRequest, err.Error())
+}
+
+// decodeRequest decodes and validates every event of body, sent by producer. It fails with errStartUnknown
+// when a valid event could not be checked against the reporting start.
+func (s *Service) decodeRequest(r *http.Request, body []byte, sh shape, producer int) (*batch, error) {
 	b := newBatch()
+	b.producer = producer
 	now := s.cfg.Now()
 	start, known := s.reportingStart(r.Context())
 	b.tp, b.ts = spanTraceParent(trace.SpanContextFromContext(r.Context()))
-	err := decodeEvents(buf.Bytes(), sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
+	err := decodeEvents(body, sh, s.cfg.MaxBatch, func(i int, e events.Event, rej *events.Rejection) {
 		s.add(b, i, e, rej, now, start)
 	})
 	if err == nil && !known && len(b.events) > 0 {
@@ -118,11 +147,19 @@ func (s *Service) unavailable(w http.ResponseWriter, r *http.Request, err error)
 	return writeError(w, http.StatusServiceUnavailable, "event store unavailable; nothing is confirmed stored, retry the same request")
 }
 
-// overloaded answers 503 at once: Config.MaxConcurrent requests are being served.
+// overloaded answers 503 at once: Config.MaxConcurrent requests are being served, or the producer holds
+// its share of them.
 func (s *Service) overloaded(w http.ResponseWriter, r *http.Request) int {
 	s.log.DebugContext(r.Context(), "request refused: too many concurrent requests", "limit", s.cfg.MaxConcurrent)
 	s.setRetryAfter(w)
 	return writeError(w, http.StatusServiceUnavailable, "too many concurrent requests; nothing is stored, retry the same request")
+}
+
+// tooMany answers 429 at once: the producer has Config.MaxRequestsPerKey requests in progress.
+func (s *Service) tooMany(w http.ResponseWriter, r *http.Request) int {
+	s.log.DebugContext(r.Context(), "request refused: too many requests in progress for its key", "limit", s.cfg.MaxRequestsPerKey)
+	s.setRetryAfter(w)
+	return writeError(w, http.StatusTooManyRequests, fmt.Sprintf("this API key has %d requests in progress, the most allowed; nothing is stored, retry the same request", s.cfg.MaxRequestsPerKey))
 }
 
 func (s *Service) setRetryAfter(w http.ResponseWriter) {

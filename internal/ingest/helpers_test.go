@@ -57,9 +57,11 @@ func startStack(t testing.TB, cfg ingest.Config) *stack {
 	return startStackWith(t, cfg, func(c *bus.Conn) ingest.Bus { return c })
 }
 
-// startStackWith is startStack with the service's bus made by wrap from the real connection.
+// startStackWith is startStack with the service's bus made by wrap from the real connection. A cfg without
+// API keys is anonymous (AllowAnonymous).
 func startStackWith(t testing.TB, cfg ingest.Config, wrap func(*bus.Conn) ingest.Bus) *stack {
 	t.Helper()
+	cfg.AllowAnonymous = len(cfg.APIKeys) == 0
 	s := &stack{nats: natsembed.StartTest(t), spans: tracetest.NewInMemoryExporter()}
 	tel, err := telemetry.Setup(testContext(t), telemetry.Options{Service: "ingest", SpanExporter: s.spans, LogOutput: logOutput()})
 	if err != nil {

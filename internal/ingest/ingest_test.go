@@ -202,7 +202,7 @@ func TestSameKeyWithOtherContentInOneRequestIsAConflict(t *testing.T) {
 }
 
 func TestStatusCodes(t *testing.T) {
-	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []string{"key-a", "key-b"}, MaxBody: 4 << 10, MaxBatch: 3})
+	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []ingest.APIKey{{Key: "key-a", Sources: []string{"/a/"}}, {Key: "key-b", Sources: []string{"*"}}}, MaxBody: 4 << 10, MaxBatch: 3})
 	one := mustJSON(t, goodEvent("one", asset(1)))
 	three := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1))})
 	four := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1)), goodEvent("d", asset(1))})

@@ -12,6 +12,7 @@ type metrics struct {
 	requests *prometheus.HistogramVec // request latency by HTTP status code
 	delay    prometheus.Histogram     // event time → durably stored
 	packets  prometheus.Counter
+	reading  prometheus.Gauge // requests whose body is being read (no slot held yet)
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -34,8 +35,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "usagepipe_ingest_packets_total",
 			Help: "Event packets published to USAGE_EVENTS and acknowledged.",
 		}),
+		reading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "usagepipe_ingest_requests_reading",
+			Help: "POST /v1/events whose body is being read, before they take a slot (slow or stalled uploads show here).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.requests, m.delay, m.packets} {
+	for _, c := range []prometheus.Collector{m.events, m.requests, m.delay, m.packets, m.reading} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -25,20 +25,33 @@ const (
 	DefaultRecentIDs      = 1 << 19
 	DefaultRetryAfter     = 2 * time.Second
 	DefaultMaxConcurrent  = 128
+	DefaultMinBodyRate    = 16 << 10
+	DefaultBodyGrace      = 5 * time.Second
 	readyTimeout          = 2 * time.Second
 )
+
+// AnonymousWarning is logged at start (and printed by -validate) when ingest accepts requests without a key.
+const AnonymousWarning = "ingest accepts every request without an API key, from any source (--allow-anonymous): " +
+	"anyone who can reach it can report usage; give --api-keys or --api-keys-file outside a trusted network"
 
 // Config tunes a Service. Zero values take the defaults.
 type Config struct {
 	Partitions     int           // P of events.Partition; must equal the provisioned topology's
 	MaxBody        int64         // request body limit in bytes (413 beyond)
 	MaxBatch       int           // events per request (413 beyond)
-	APIKeys        []string      // accepted bearer keys; none means no authentication
+	APIKeys        []APIKey      // accepted bearer keys and their sources (checkAPIKeys); none needs AllowAnonymous
+	AllowAnonymous bool          // with no APIKeys, accept every request (New refuses no keys otherwise)
 	PublishTimeout time.Duration // how long a request waits for its PubAcks before answering 503
 	RecentIDs      int           // keys of stored events remembered to report repeats; < 0 disables
 	RetryAfter     time.Duration // Retry-After sent with 503
-	MaxConcurrent  int           // POST /v1/events served at once; beyond, 503 with Retry-After at once
-	Now            func() time.Time
+	MaxConcurrent  int           // POST /v1/events served at once, body read; beyond, 503 with Retry-After at once
+	// MaxRequestsPerKey bounds the requests of one key (or of all anonymous ones) in progress, body being
+	// read included; beyond, 429 with Retry-After at once. Default twice MaxConcurrent (bodies may be read
+	// while the slots are busy).
+	MaxRequestsPerKey int
+	MinBodyRate       int64         // bytes/s a body must average after BodyGrace (408 otherwise); < 0: no minimum
+	BodyGrace         time.Duration // how long a body may take before MinBodyRate applies
+	Now               func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -50,6 +63,14 @@ func (c Config) withDefaults() Config {
 	c.PublishTimeout = time.Duration(orDefault(int64(c.PublishTimeout), int64(DefaultPublishTimeout)))
 	c.RetryAfter = time.Duration(orDefault(int64(c.RetryAfter), int64(DefaultRetryAfter)))
 	c.MaxConcurrent = int(orDefault(int64(c.MaxConcurrent), DefaultMaxConcurrent))
+	c.MaxRequestsPerKey = int(orDefault(int64(c.MaxRequestsPerKey), 2*int64(c.MaxConcurrent)))
+	c.BodyGrace = time.Duration(orDefault(int64(c.BodyGrace), int64(DefaultBodyGrace)))
+	switch {
+	case c.MinBodyRate == 0:
+		c.MinBodyRate = DefaultMinBodyRate
+	case c.MinBodyRate < 0:
+		c.MinBodyRate = 0
+	}
 	if c.RecentIDs == 0 {
 		c.RecentIDs = DefaultRecentIDs
 	}
@@ -80,16 +101,18 @@ type Service struct {
 	cfg     Config
 	bus     Bus
 	catalog *events.Catalog
-	keys    apiKeys
+	keys    *keyring
 	hasher  keyHasher
 	recent  *recentlyStored // nil when disabled
 	tel     *telemetry.Telemetry
 	tracer  trace.Tracer
 	log     *slog.Logger
 	metrics *metrics
-	since   atomic.Int64  // reporting start (unix ns), 0 until looked up: see reportingStart
-	slots   chan struct{} // one per request being served (Config.MaxConcurrent)
-	drain   atomic.Bool   // shutting down: /readyz answers 503
+	since   atomic.Int64 // reporting start (unix ns), 0 until looked up: see reportingStart
+	slots   *fairSlots   // one per request being served once its body is read (Config.MaxConcurrent)
+	// inProgress counts each producer's requests from authentication to the answer (Config.MaxRequestsPerKey).
+	inProgress *perProducer
+	drain      atomic.Bool // shutting down: /readyz answers 503
 }
 
 // New returns a Service that validates against catalog, publishes through b, and reports to tel (logger,
@@ -103,15 +126,38 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 		return nil, fmt.Errorf("ingest: metrics: %w", err)
 	}
 	cfg = cfg.withDefaults()
+	if err := cfg.checkKeys(); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	keys := newKeyring(cfg.APIKeys)
 	s := &Service{
-		cfg: cfg, bus: b, catalog: catalog, keys: newAPIKeys(cfg.APIKeys), hasher: newKeyHasher(),
+		cfg: cfg, bus: b, catalog: catalog, keys: keys, hasher: newKeyHasher(),
 		tel: tel, tracer: tel.Tracer("github.com/usagepipe/usagepipe/internal/ingest"),
-		log: tel.Logger.With("component", "ingest"), metrics: m, slots: make(chan struct{}, cfg.MaxConcurrent),
+		log: tel.Logger.With("component", "ingest"), metrics: m, slots: newFairSlots(cfg.MaxConcurrent, keys.producers()),
+		inProgress: newPerProducer(cfg.MaxRequestsPerKey, keys.producers()),
 	}
 	if cfg.RecentIDs > 0 {
 		s.recent = newRecentlyStored(cfg.RecentIDs)
 	}
+	if keys.anonymous() {
+		s.log.Warn(AnonymousWarning)
+	}
 	return s, nil
+}
+
+// ErrNoAPIKeys: no key is configured and anonymous requests are not allowed.
+var ErrNoAPIKeys = errors.New("no API keys: give --api-keys, --api-keys-file or USAGEPIPE_API_KEYS, " +
+	"or --allow-anonymous to accept every request (only where nobody untrusted can reach ingest)")
+
+// checkKeys reports keys checkAPIKeys refuses, no keys without AllowAnonymous, and keys with it.
+func (c Config) checkKeys() error {
+	switch {
+	case len(c.APIKeys) == 0 && !c.AllowAnonymous:
+		return ErrNoAPIKeys
+	case len(c.APIKeys) > 0 && c.AllowAnonymous:
+		return errors.New("--allow-anonymous and API keys exclude each other: with keys, every request needs one")
+	}
+	return checkAPIKeys(c.APIKeys)
 }
 
 // Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics. Once [Serve] begins

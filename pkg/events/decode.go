@@ -260,6 +260,8 @@ func (d *eventDecoder[T]) attributes() error {
 			return err
 		}
 		return badAttributes("data.attributes")
+	case errors.Is(err, errBadText):
+		return &fieldError{ReasonBadAttribute, "data.attributes", "an attribute name is " + err.Error()}
 	case err != nil:
 		return err
 	}

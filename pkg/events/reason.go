@@ -8,17 +8,19 @@ type Reason string
 
 // Reason codes.
 const (
-	ReasonBadJSON            Reason = "bad_json"
-	ReasonMissingField       Reason = "missing_field"
-	ReasonBadSpecVersion     Reason = "bad_specversion"
-	ReasonBadTime            Reason = "bad_time"
-	ReasonTooOld             Reason = "too_old"
-	ReasonInFuture           Reason = "in_future"
-	ReasonBadQuantity        Reason = "bad_quantity"
-	ReasonBadAmount          Reason = "bad_amount"
-	ReasonBadTier            Reason = "bad_tier"
-	ReasonBadAttribute       Reason = "bad_attribute"
-	ReasonBadSubject         Reason = "bad_subject"
+	ReasonBadJSON        Reason = "bad_json"
+	ReasonMissingField   Reason = "missing_field"
+	ReasonBadSpecVersion Reason = "bad_specversion"
+	ReasonBadTime        Reason = "bad_time"
+	ReasonTooOld         Reason = "too_old"
+	ReasonInFuture       Reason = "in_future"
+	ReasonBadQuantity    Reason = "bad_quantity"
+	ReasonBadAmount      Reason = "bad_amount"
+	ReasonBadTier        Reason = "bad_tier"
+	ReasonBadAttribute   Reason = "bad_attribute"
+	ReasonBadSubject     Reason = "bad_subject"
+	// ReasonControlCharacter: id, source or subject holds a control character (such as NUL or a newline).
+	ReasonControlCharacter   Reason = "control_character"
 	ReasonUnknownProduct     Reason = "unknown_product"
 	ReasonUnknownItem        Reason = "unknown_item"
 	ReasonUnknownContract    Reason = "unknown_contract"
@@ -28,6 +30,8 @@ const (
 	ReasonTooLate            Reason = "too_late"
 	// ReasonConflict: ingest found two events with one (source, id) and other content in one request.
 	ReasonConflict Reason = "conflict"
+	// ReasonForbiddenSource: ingest refused an event whose source the request's API key may not write.
+	ReasonForbiddenSource Reason = "forbidden_source"
 )
 
 // Reasons lists every reason code, for metrics pre-registration and docs tests.
@@ -36,7 +40,7 @@ var Reasons = []Reason{
 	ReasonTooOld, ReasonInFuture, ReasonBadQuantity, ReasonBadAmount,
 	ReasonBadTier, ReasonBadAttribute, ReasonBadSubject, ReasonUnknownProduct, ReasonUnknownItem,
 	ReasonUnknownContract, ReasonUnknownMarketplace, ReasonMissingAttribute,
-	ReasonTooLarge, ReasonTooLate, ReasonConflict,
+	ReasonTooLarge, ReasonTooLate, ReasonConflict, ReasonControlCharacter, ReasonForbiddenSource,
 }
 
 // Rejection says why an event was refused: a reason code, the offending field
