@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
@@ -19,6 +18,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/submitter"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -268,23 +268,21 @@ func (env *submitterBenchEnv) closedRecords(pd events.Period) map[int][][]byte {
 // commit writes one partition's records of pd and its mark in one atomic batch fenced on its progress.
 func (env *submitterBenchEnv) commit(ctx context.Context, p int, pd events.Period, lines [][]byte) error {
 	prog, _ := json.Marshal(map[string]any{"partition": p, "part": 1, "parts": 1})
-	batch := []bus.Msg{sbMsg("usage.agg.progress."+strconv.Itoa(p), events.KindProgress, prog)}
-	subject := func(kind string) string {
-		return "usage.agg." + kind + "." + sbProduct + "." + sbContract + "." + pd.Key() + "." + strconv.Itoa(p)
-	}
+	batch := []bus.Msg{sbMsg(subjects.Progress(p), events.KindProgress, prog)}
+	subject := func(o subjects.Output) string { return o.Subject(sbProduct, sbContract, pd.Start, p) }
 	var data []byte
 	for _, l := range lines {
 		if len(data)+len(l)+1 > sbMsgBytes {
-			batch, data = append(batch, sbMsg(subject("rec"), events.KindRecords, data)), nil
+			batch, data = append(batch, sbMsg(subject(subjects.Records), events.KindRecords, data)), nil
 		}
 		data = append(append(data, l...), '\n')
 	}
 	if len(data) > 0 {
-		batch = append(batch, sbMsg(subject("rec"), events.KindRecords, data))
+		batch = append(batch, sbMsg(subject(subjects.Records), events.KindRecords, data))
 	}
 	mark, _ := json.Marshal(events.PartitionMark{Product: sbProduct, Contract: sbContract, PeriodStart: pd.Start,
 		PeriodEnd: pd.End, Partition: p, Partitions: env.p.partitions, Records: len(lines)})
-	batch = append(batch, sbMsg(subject("mark"), events.KindMark, mark))
+	batch = append(batch, sbMsg(subject(subjects.Marks), events.KindMark, mark))
 	last, err := env.conn.CommitAtomic(ctx, batch, env.fences[p])
 	if err != nil {
 		return err

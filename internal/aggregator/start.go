@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // start reads the partition's last progress record (the fence), restores the newest usable snapshot, checks
@@ -26,7 +27,7 @@ func (r *runner) start(ctx context.Context) error {
 	if err := r.planFold(ctx); err != nil {
 		return err
 	}
-	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
+	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, subjects.Events(r.p))
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
 		return fmt.Errorf("read partition end: %w", err)
 	}
@@ -40,7 +41,7 @@ func (r *runner) start(ctx context.Context) error {
 
 // readFence reads the last progress record: the fence, the committed base and an interrupted commit, if any.
 func (r *runner) readFence(ctx context.Context) error {
-	last, err := r.conn.LastMsg(ctx, bus.StreamAgg, progressSubject(r.p))
+	last, err := r.conn.LastMsg(ctx, bus.StreamAgg, subjects.Progress(r.p))
 	switch {
 	case errors.Is(err, bus.ErrNotFound):
 		r.fence, r.base = 0, 0

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // Durable consumers of USAGE_AGG, shared by every submitter instance.
@@ -30,12 +31,12 @@ func (w waitError) Error() string { return "submitter: wait " + w.delay.String()
 
 func (s *Submitter) consumeMarks(ctx context.Context) error {
 	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableMarks,
-		Filters: []string{subjectMarks + ">"}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
+		Filters: []string{subjects.Marks.All()}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
 }
 
 func (s *Submitter) consumeAdjustments(ctx context.Context) error {
 	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableAdjustments,
-		Filters: []string{subjectAdjustments + ">"}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
+		Filters: []string{subjects.Adjustments.All()}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
 }
 
 // settle runs handle and settles the delivery: Ack on success, Term for a malformed message, otherwise Nak

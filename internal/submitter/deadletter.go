@@ -7,6 +7,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -72,5 +73,5 @@ func (s *Submitter) deadLetterMsg(ctx context.Context, e *Entry, src *source, wh
 		h.Set(headerConnectFile, e.FileID)
 	}
 	bus.InjectTrace(ctx, h)
-	return bus.Msg{Subject: subjectDLQ + string(reason), Header: h, Data: data}, nil
+	return bus.Msg{Subject: subjects.DeadLetters(deadLetterStage, reason), Header: h, Data: data}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // Supplements are ordered after the file they correct: supplement n of a period stays planned (nothing in
@@ -102,7 +103,7 @@ func (s *Submitter) revisionStates(ctx context.Context, e *Entry, rev int) ([]St
 // noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
 // period that will never have a closed-records file.
 func (s *Submitter) noClosedRecords(ctx context.Context, e *Entry) (bool, error) {
-	filter := periodSubject(subjectMarks, e.Product, e.Contract, e.PeriodStart, "*")
+	filter := subjects.Marks.Period(e.Product, e.Contract, e.PeriodStart)
 	last := map[int]events.PartitionMark{}
 	partitions := 0
 	err := s.bus.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {

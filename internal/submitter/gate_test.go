@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -95,7 +96,7 @@ func TestGateOrdersSupplements(t *testing.T) {
 	}
 	for _, sub := range []string{"AS-GORD-0001", "AS-GORD-0002"} {
 		env.adjustOne(pd, sub)
-		adj := env.deliveries(periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*"))
+		adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, pd.Start))
 		if err := s.onAdjustment(ctx, adj[len(adj)-1]); err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestGateOrdersSupplements(t *testing.T) {
 
 	empty := period(2) // no closed records: no base file, once every partition has marked it
 	env.adjustOne(empty, "AS-GORD-0001")
-	adj := env.deliveries(periodSubject(subjectAdjustments, testProduct, testContract, empty.Start, "*"))
+	adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, empty.Start))
 	if err := s.onAdjustment(ctx, adj[0]); err != nil {
 		t.Fatal(err)
 	}

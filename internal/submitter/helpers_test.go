@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	"go.opentelemetry.io/otel"
@@ -309,15 +309,15 @@ func (w *aggWriter) commit(t testing.TB, p int, closed, adjustments []events.Per
 	if tracer == nil {
 		tracer = otel.Tracer("test-aggregator")
 	}
-	ctx, span := tracer.Start(context.Background(), "process usage.events.{partition}")
+	ctx, span := tracer.Start(context.Background(), "process "+subjects.EventsTemplate)
 	defer span.End()
 	w.source++
 	prog := map[string]any{"partition": p, "from": w.source, "to": w.source, "part": 1, "parts": 1}
-	batch := []bus.Msg{aggMsg(ctx, "usage.agg.progress."+strconv.Itoa(p), events.KindProgress, prog)}
-	batch = append(batch, packed(ctx, subjectRecords, events.KindRecords, p, closed)...)
-	batch = append(batch, packed(ctx, subjectAdjustments, events.KindAdjustments, p, adjustments)...)
+	batch := []bus.Msg{aggMsg(ctx, subjects.Progress(p), events.KindProgress, prog)}
+	batch = append(batch, packed(ctx, subjects.Records, events.KindRecords, p, closed)...)
+	batch = append(batch, packed(ctx, subjects.Adjustments, events.KindAdjustments, p, adjustments)...)
 	for _, m := range marks {
-		batch = append(batch, aggMsg(ctx, periodSubject(subjectMarks, m.Product, m.Contract, m.PeriodStart, strconv.Itoa(p)), events.KindMark, m))
+		batch = append(batch, aggMsg(ctx, subjects.Marks.Subject(m.Product, m.Contract, m.PeriodStart, p), events.KindMark, m))
 	}
 	last, err := w.conn.CommitAtomic(ctx, batch, w.fences[p])
 	if err != nil {
@@ -327,11 +327,11 @@ func (w *aggWriter) commit(t testing.TB, p int, closed, adjustments []events.Per
 }
 
 // packed packs records as JSON lines, one message per subject (period) in order of first appearance.
-func packed(ctx context.Context, prefix, kind string, p int, records []events.PeriodRecord) []bus.Msg {
+func packed(ctx context.Context, output subjects.Output, kind string, p int, records []events.PeriodRecord) []bus.Msg {
 	var order []string
 	lines := map[string][]byte{}
 	for _, r := range records {
-		subject := periodSubject(prefix, r.Product, r.Contract, r.PeriodStart, strconv.Itoa(p))
+		subject := output.Subject(r.Product, r.Contract, r.PeriodStart, p)
 		if _, ok := lines[subject]; !ok {
 			order = append(order, subject)
 		}
@@ -362,7 +362,7 @@ func aggMsg(ctx context.Context, subject, kind string, v any) bus.Msg {
 func (env *testEnv) waitSupplements(pd events.Period, timeout time.Duration) []*Entry {
 	env.t.Helper()
 	ctx := context.Background()
-	filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+	filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 	last, err := env.conn.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
 		env.t.Fatal(err)

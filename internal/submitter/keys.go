@@ -55,17 +55,3 @@ func periodKeyPart(product, contract string, start time.Time) string {
 }
 
 func periodKey(start time.Time) string { return events.Period{Start: start}.Key() }
-
-// periodSubject is <prefix><product>.<contract>.<periodKey>.<p>, the aggregator's output subjects; p "*"
-// matches every partition.
-func periodSubject(prefix, product, contract string, start time.Time, p string) string {
-	return prefix + events.SubjectToken(product) + "." + events.SubjectToken(contract) + "." + periodKey(start) + "." + p
-}
-
-// Subjects of the aggregator's output (docs/DESIGN.md).
-const (
-	subjectRecords     = "usage.agg.rec."
-	subjectAdjustments = "usage.agg.adj."
-	subjectMarks       = "usage.agg.mark."
-	subjectDLQ         = "usage.dlq.submitter."
-)

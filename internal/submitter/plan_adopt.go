@@ -3,6 +3,8 @@ package submitter
 import (
 	"context"
 	"fmt"
+
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // planOf is the plan that first, the part 1 entry of a revision, fixed when it was written: the same
@@ -28,11 +30,11 @@ func (s *Submitter) planOf(ctx context.Context, first *Entry, alive func()) (pla
 // readPlanned reads every record of e's revision from USAGE_AGG: the messages in the entry's sequence range,
 // supplements without their no-op adjustments, sorted by record id (all parts; partRange cuts e's).
 func (s *Submitter) readPlanned(ctx context.Context, e *Entry, alive func()) (*sourceSet, []source, error) {
-	subjects := subjectRecords
+	output := subjects.Records
 	if e.Revision > 0 {
-		subjects = subjectAdjustments
+		output = subjects.Adjustments
 	}
-	set, err := readSources(ctx, s.bus, periodSubject(subjects, e.Product, e.Contract, e.PeriodStart, "*"), e.FromSeq, e.ToSeq, alive)
+	set, err := readSources(ctx, s.bus, output.Period(e.Product, e.Contract, e.PeriodStart), e.FromSeq, e.ToSeq, alive)
 	if err != nil {
 		return nil, nil, err
 	}

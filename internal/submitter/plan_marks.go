@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // onMark plans the files of each period a mark message names, once every partition has marked it.
@@ -64,7 +64,7 @@ func (s *Submitter) planClosedRevision(ctx context.Context, m events.PartitionMa
 // planClosed reads every closed record of first's period, checks them against the count of the marks, and
 // plans its files; it returns the last sequence read.
 func (s *Submitter) planClosed(ctx context.Context, first FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
-	filter := periodSubject(subjectRecords, first.Product, first.Contract, first.PeriodStart, "*")
+	filter := subjects.Records.Period(first.Product, first.Contract, first.PeriodStart)
 	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
 	switch {
 	case err != nil:
@@ -113,7 +113,7 @@ func (s *Submitter) planned(ctx context.Context, firstKey string) (*Entry, bool,
 // missing; records is the sum of their record counts and closedAt the stream time of the newest.
 func (s *Submitter) periodMarks(ctx context.Context, m events.PartitionMark) (closedAt time.Time, records int, complete bool, err error) {
 	for p := range m.Partitions {
-		subject := periodSubject(subjectMarks, m.Product, m.Contract, m.PeriodStart, strconv.Itoa(p))
+		subject := subjects.Marks.Subject(m.Product, m.Contract, m.PeriodStart, p)
 		msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, subject)
 		if errors.Is(err, bus.ErrNotFound) {
 			return time.Time{}, 0, false, nil

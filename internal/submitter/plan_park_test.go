@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // closeMiscounted commits pd's closed records of subs and one mark per partition, each counting its
@@ -29,7 +30,7 @@ func (env *testEnv) closeMiscounted(pd events.Period, subs []string, extra int) 
 
 // lastMark is the newest mark message of pd, as the consumer delivers it.
 func (env *testEnv) lastMark(pd events.Period) *bus.Delivery {
-	marks := env.deliveries(periodSubject(subjectMarks, testProduct, testContract, pd.Start, "*"))
+	marks := env.deliveries(subjects.Marks.Period(testProduct, testContract, pd.Start))
 	return marks[len(marks)-1]
 }
 
@@ -96,7 +97,7 @@ func TestProductMissingFromTheCatalogIsRetriedThenParked(t *testing.T) {
 	pd := period(1)
 	env.closePeriod(pd, subscriptions("CATL", 3))
 	env.adjustOne(pd, "AS-CATL-0001")
-	adj := env.deliveries(periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*"))[0]
+	adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, pd.Start))[0]
 	other, err := events.ParseCatalog([]byte(strings.ReplaceAll(testCatalogYAML, testProduct, "PRD-000-000-002")))
 	if err != nil {
 		t.Fatal(err)

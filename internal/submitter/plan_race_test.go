@@ -10,6 +10,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // hookedBus is the test's JetStream with hooks, each run once at one point of a planner's work, where the
@@ -252,7 +253,7 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newTestEnv(t, autoAccept)
 			pd := period(1)
-			filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+			filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 			loser, hooks := env.planner(DefaultMaxRecordsPerFile)
 			winner, _ := env.planner(1) // one adjustment per part: the winner's plan has several parts
 			env.adjustOne(pd, "AS-RACE-0001")
@@ -299,13 +300,13 @@ func TestRacingPlannersClosedPartsFromOnePlan(t *testing.T) {
 			env := newTestEnv(t, autoAccept)
 			pd := period(1)
 			records := env.closePeriod(pd, subscriptions("RACE", 3)) // 9 records
-			marks := env.deliveries(periodSubject(subjectMarks, testProduct, testContract, pd.Start, "*"))
+			marks := env.deliveries(subjects.Marks.Period(testProduct, testContract, pd.Start))
 			loser, hooks := env.planner(tc.loser)
 			winner, _ := env.planner(tc.winner)
 			ctx := context.Background()
 			mark := marks[len(marks)-1]
 
-			hooks.on("before-read:", periodSubject(subjectRecords, testProduct, testContract, pd.Start, "*"), func() {
+			hooks.on("before-read:", subjects.Records.Period(testProduct, testContract, pd.Start), func() {
 				if err := winner.onMark(ctx, mark); err != nil {
 					t.Errorf("winner: %v", err)
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // consumer settles deliveries as a JetStream consumer does: a message whose handler succeeded is acked and
@@ -46,7 +47,7 @@ func (c *consumer) deliver(ctx context.Context, msgs ...*bus.Delivery) {
 func TestAdjustmentAfterAnUnindexedSupplementIsPlanned(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	pd := period(1)
-	filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+	filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 	crashed, _ := env.planner(DefaultMaxRecordsPerFile)
 	survivor, _ := env.planner(DefaultMaxRecordsPerFile)
 	env.adjustOne(pd, "AS-SETL-0001")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // maxIndexRaces bounds the compare-and-set retries on a supplement index before the message is redelivered.
@@ -111,7 +112,7 @@ func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRec
 // newSupplement is the plan of supplement first.Revision as this submitter sees it: the adjustment messages
 // of r's period after idx.Covered, up to the newest.
 func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.PeriodRecord, idx suppIndex, alive func()) (plan, error) {
-	filter := periodSubject(subjectAdjustments, r.Product, r.Contract, r.PeriodStart, "*")
+	filter := subjects.Adjustments.Period(r.Product, r.Contract, r.PeriodStart)
 	to, err := s.lastSeq(ctx, filter)
 	if err != nil {
 		return plan{}, err
@@ -122,7 +123,7 @@ func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.P
 // supplementPlan is the plan of supplement first.Revision over the adjustment messages of its period with
 // sequence in (from, to].
 func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
-	filter := periodSubject(subjectAdjustments, first.Product, first.Contract, first.PeriodStart, "*")
+	filter := subjects.Adjustments.Period(first.Product, first.Contract, first.PeriodStart)
 	set, err := readSources(ctx, s.bus, filter, from, to, alive)
 	if err != nil {
 		return plan{}, err

@@ -12,13 +12,14 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // deadLetters reads every submitter dead letter.
 func (env *testEnv) deadLetters() []events.DeadLetter {
 	env.t.Helper()
 	var out []events.DeadLetter
-	err := env.conn.Read(context.Background(), bus.StreamDLQ, bus.ReadOptions{Filters: []string{subjectDLQ + ">"}}, func(m bus.Msg) error {
+	err := env.conn.Read(context.Background(), bus.StreamDLQ, bus.ReadOptions{Filters: []string{subjects.StageDeadLetters(deadLetterStage)}}, func(m bus.Msg) error {
 		var dl events.DeadLetter
 		if err := json.Unmarshal(m.Data, &dl); err != nil {
 			return err
@@ -137,7 +138,7 @@ func checkDeadLetters(t *testing.T, dls []events.DeadLetter, all []events.Period
 			t.Fatalf("dead letter payload: %v", err)
 		}
 		byReason[dl.Reason] = append(byReason[dl.Reason], r)
-		if dl.Stage != "submitter" || dl.Seq == 0 || !strings.HasPrefix(dl.Subject, subjectRecords) {
+		if dl.Stage != "submitter" || dl.Seq == 0 || !isRecordsSubject(dl.Subject) {
 			t.Errorf("dead letter %+v", dl)
 		}
 		if dl.Reason == reasonConnectInvalid && !strings.Contains(dl.Message, "asset not found") {
@@ -180,4 +181,10 @@ func TestPermanentRefusalParksTheFileWithItsReason(t *testing.T) {
 	}
 	next := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}, 30*time.Second, StateAccepted)
 	sameTotals(t, connectTotals(env, next.FileID), truth(good))
+}
+
+// isRecordsSubject reports whether subject is one of the aggregator's closed-records subjects.
+func isRecordsSubject(subject string) bool {
+	ps, err := subjects.ParsePeriod(subject)
+	return err == nil && ps.Output == subjects.Records
 }

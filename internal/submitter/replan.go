@@ -8,6 +8,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // noAlive is the keep-alive of planning that no message waits for (a replan from the scan).
@@ -133,7 +134,7 @@ func (s *Submitter) replan(ctx context.Context, p parkedPlan, parts []*Entry) er
 
 // replanClosed plans the closed records of p's period as the newest mark of the period says.
 func (s *Submitter) replanClosed(ctx context.Context, p parkedPlan) error {
-	filter := periodSubject(subjectMarks, p.Product, p.Contract, p.PeriodStart, "*")
+	filter := subjects.Marks.Period(p.Product, p.Contract, p.PeriodStart)
 	msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
 		return fmt.Errorf("submitter: last mark on %s: %w", filter, err)

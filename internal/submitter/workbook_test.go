@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
 
@@ -56,7 +57,7 @@ func testSource(kind events.RecordKind, sub, item string, qty string, tier int) 
 	if kind == events.RecordAdjustment {
 		r.Mode, r.Revision = events.ModeDelta, 1
 	}
-	return source{rec: r, id: r.RecordID(), subject: "usage.agg.rec.x", seq: 1}
+	return source{rec: r, id: r.RecordID(), subject: subjects.Records.Subject("x", "y", time.Time{}, 0), seq: 1}
 }
 
 func TestWorkbookRowsReadBack(t *testing.T) {
