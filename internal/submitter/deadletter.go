@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
@@ -34,7 +35,7 @@ const (
 // deadLetter publishes one dead letter per record to usage.dlq.submitter.<reason>: the original record as
 // payload, its source subject and sequence, and why. The Nats-Msg-Id (file key and record id) makes a
 // repeat within the stream's duplicate window a no-op.
-func (s *Submitter) deadLetter(ctx context.Context, e *Entry, records []source, why map[string]string, reason events.Reason) error {
+func (s *Submitter) deadLetter(ctx context.Context, e *ledger.Entry, records []source, why map[string]string, reason events.Reason) error {
 	msgs := make([]bus.Msg, 0, len(records))
 	for i := range records {
 		m, err := s.deadLetterMsg(ctx, e, &records[i], why[records[i].id], reason)
@@ -52,7 +53,7 @@ func (s *Submitter) deadLetter(ctx context.Context, e *Entry, records []source, 
 	return nil
 }
 
-func (s *Submitter) deadLetterMsg(ctx context.Context, e *Entry, src *source, why string, reason events.Reason) (bus.Msg, error) {
+func (s *Submitter) deadLetterMsg(ctx context.Context, e *ledger.Entry, src *source, why string, reason events.Reason) (bus.Msg, error) {
 	payload, err := json.Marshal(src.rec)
 	if err != nil {
 		return bus.Msg{}, fmt.Errorf("submitter: dead letter of %s: %w", src.id, err)

@@ -4,8 +4,8 @@
 //
 // # Model
 //
-// The ledger (KV bucket usagepipe_ledger) is the source of truth. It holds one Entry per usage file, keyed by
-// its file key (FileKey), written only with compare-and-set. An entry is a small state machine (State, with a
+// The ledger (KV bucket usagepipe_ledger) is the source of truth. It holds one ledger.Entry per usage file, keyed by
+// its file key (FileKey), written only with compare-and-set. An entry is a small state machine (ledger.State, with a
 // pure transition table) that mirrors the Connect file's life: planned → created → uploaded → ready →
 // submitted → accepted, with invalid → repairing → uploaded for repairs, and the parked ends rejected and
 // failed.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 const (
@@ -18,7 +19,7 @@ const (
 // drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends. m is
 // the schedule of its quiet steps kept by the driver (quiet.go).
 func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.Time, done bool) {
-	e, rev, err := s.ledger.get(ctx, key)
+	e, rev, err := s.ledger.Get(ctx, key)
 	for ctx.Err() == nil {
 		switch {
 		case errors.Is(err, bus.ErrNotFound):
@@ -40,7 +41,7 @@ func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.T
 		if rev, err = s.step(ctx, e, rev, m); ctx.Err() != nil {
 			s.release(ctx, key)
 		} else if errors.Is(err, bus.ErrRevisionMismatch) {
-			e, rev, err = s.ledger.get(ctx, key) // someone else wrote: start again from what is stored
+			e, rev, err = s.ledger.Get(ctx, key) // someone else wrote: start again from what is stored
 		} else if err != nil {
 			return s.now().Add(time.Second), false
 		}
@@ -49,7 +50,7 @@ func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.T
 }
 
 // mustWait says whether the entry is not due yet (NextAt) or is leased to another member, and until when.
-func (s *Submitter) mustWait(e *Entry, now time.Time) (time.Time, bool) {
+func (s *Submitter) mustWait(e *ledger.Entry, now time.Time) (time.Time, bool) {
 	if e.NextAt.After(now) {
 		return e.NextAt, true
 	}
@@ -63,7 +64,7 @@ func (s *Submitter) mustWait(e *Entry, now time.Time) (time.Time, bool) {
 // returning the new revision. A step cut short by the end of ctx writes nothing: the next run observes the
 // Connect file and carries on from there. A quiet step (nothing new but the schedule) writes nothing
 // either: its schedule is kept in m.
-func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64, m *memo) (uint64, error) {
+func (s *Submitter) step(ctx context.Context, e *ledger.Entry, rev uint64, m *memo) (uint64, error) {
 	rev, err := s.claim(ctx, e, rev)
 	if err != nil {
 		return rev, err
@@ -90,7 +91,7 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64, m *memo) (ui
 	}
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer wcancel()
-	newRev, werr := s.ledger.update(wctx, e, rev)
+	newRev, werr := s.ledger.Update(wctx, e, rev)
 	endStep(span, e, errors.Join(err, werr))
 	if werr != nil {
 		s.log.WarnContext(ctx, "submitter: ledger write failed (the next step re-reads)", "key", e.Key, "err", werr)
@@ -101,13 +102,13 @@ func (s *Submitter) step(ctx context.Context, e *Entry, rev uint64, m *memo) (ui
 }
 
 // claim takes the entry's lease for this member unless it holds it for long enough already.
-func (s *Submitter) claim(ctx context.Context, e *Entry, rev uint64) (uint64, error) {
+func (s *Submitter) claim(ctx context.Context, e *ledger.Entry, rev uint64) (uint64, error) {
 	now := s.now()
 	if e.Owner == s.opts.MemberID && e.LeaseUntil.Sub(now) > s.opts.LeaseTTL/2 {
 		return rev, nil
 	}
 	e.Owner, e.LeaseUntil = s.opts.MemberID, now.Add(s.opts.LeaseTTL).UTC()
-	return s.ledger.update(ctx, e, rev)
+	return s.ledger.Update(ctx, e, rev)
 }
 
 // release gives up this member's lease on the entry at key (when stopping), so that another submitter can
@@ -116,33 +117,33 @@ func (s *Submitter) claim(ctx context.Context, e *Entry, rev uint64) (uint64, er
 func (s *Submitter) release(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	e, rev, err := s.ledger.get(ctx, key)
+	e, rev, err := s.ledger.Get(ctx, key)
 	if err != nil || e.Owner != s.opts.MemberID {
 		return
 	}
 	e.Owner, e.LeaseUntil = "", time.Time{}
-	_, _ = s.ledger.update(ctx, e, rev)
+	_, _ = s.ledger.Update(ctx, e, rev)
 }
 
 // operation names what a step does to an entry (span names, metrics).
-func operation(e *Entry) string {
+func operation(e *ledger.Entry) string {
 	if e.Excluding != nil {
 		return "dead-letter"
 	}
 	switch e.State {
-	case StatePlanned:
+	case ledger.StatePlanned:
 		return "create"
-	case StateCreated:
+	case ledger.StateCreated:
 		return "upload"
-	case StateRepairing:
+	case ledger.StateRepairing:
 		return "reupload"
-	case StateUploaded:
+	case ledger.StateUploaded:
 		return "wait"
-	case StateReady:
+	case ledger.StateReady:
 		return "submit"
-	case StateInvalid:
+	case ledger.StateInvalid:
 		return "repair"
-	case StateSubmitted:
+	case ledger.StateSubmitted:
 		return "follow"
 	}
 	return string(e.State)

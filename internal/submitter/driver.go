@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // driver runs ledger entries: each known non-terminal entry is a job, queued by when it is next due, and at
@@ -151,7 +153,7 @@ func (d *driver) scanLoop(ctx context.Context) {
 // scan adds every ledger entry this process does not know yet (noting the parked ones), then looks at the
 // parked revisions (replan.go).
 func (d *driver) scan(ctx context.Context) {
-	keys, err := d.s.ledger.fileKeys(ctx)
+	keys, err := d.s.ledger.Keys(ctx, ledger.FilesPrefix)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.s.log.WarnContext(ctx, "submitter: ledger scan failed", "err", err)
@@ -162,7 +164,7 @@ func (d *driver) scan(ctx context.Context) {
 		if d.known(key) {
 			continue
 		}
-		e, _, err := d.s.ledger.get(ctx, key)
+		e, _, err := d.s.ledger.Get(ctx, key)
 		if err != nil {
 			continue // deleted meanwhile, or unreachable: the next scan tries again
 		}

@@ -7,18 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
-
-// Exclusion is a set of a file's records about to be dead-lettered and excluded from its uploads. It is
-// written to the ledger first; the next step publishes the dead letters and only then moves the ids to
-// Entry.Excluded. A step cut short after publishing (a crash, a lost ack) leaves the exclusion in the
-// ledger, so the step that resumes it publishes the same dead letters again, with the same Nats-Msg-Id,
-// which USAGE_DLQ's duplicate window drops; Options.Check keeps the resumption well within that window.
-type Exclusion struct {
-	Reason  events.Reason     `json:"reason"`
-	Records map[string]string `json:"records"` // record id → why (e.g. Connect's error text)
-}
 
 // maxExclusionText bounds each record's reason kept in the ledger.
 const maxExclusionText = 300
@@ -26,8 +17,8 @@ const maxExclusionText = 300
 // recordExclusion records the records of part named in failing (not excluded yet) as about to be
 // dead-lettered for reason. A repair that finds nothing new, or would exclude more than MaxExcluded
 // records, parks the entry instead.
-func (s *Submitter) recordExclusion(e *Entry, part []source, failing map[string]string, reason events.Reason) error {
-	x := &Exclusion{Reason: reason, Records: map[string]string{}}
+func (s *Submitter) recordExclusion(e *ledger.Entry, part []source, failing map[string]string, reason events.Reason) error {
+	x := &ledger.Exclusion{Reason: reason, Records: map[string]string{}}
 	for _, src := range part {
 		if why, bad := failing[src.id]; bad {
 			x.Records[src.id] = clip(why, maxExclusionText)
@@ -47,7 +38,7 @@ func (s *Submitter) recordExclusion(e *Entry, part []source, failing map[string]
 
 // publishExclusion dead-letters the records of the entry's exclusion and then excludes them: the entry
 // moves to repairing (the rest is uploaded next) or, when nothing is left, to empty.
-func (s *Submitter) publishExclusion(ctx context.Context, e *Entry) error {
+func (s *Submitter) publishExclusion(ctx context.Context, e *ledger.Entry) error {
 	part, err := s.partSources(ctx, e)
 	if err != nil {
 		return err
@@ -70,7 +61,7 @@ func (s *Submitter) publishExclusion(ctx context.Context, e *Entry) error {
 	note := fmt.Sprintf("%d records dead-lettered (%s)", len(x.Records), x.Reason)
 	if len(e.Excluded) >= e.Records {
 		e.Reason = "every record was dead-lettered"
-		return e.moveTo(StateEmpty, s.now(), note)
+		return e.MoveTo(ledger.StateEmpty, s.now(), note)
 	}
-	return e.moveTo(StateRepairing, s.now(), note)
+	return e.MoveTo(ledger.StateRepairing, s.now(), note)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -27,7 +28,7 @@ const (
 
 // gate decides whether supplement e may be created now. A blocked verdict comes with the permanent error
 // that parks it; any other error is a failed read (retried).
-func (s *Submitter) gate(ctx context.Context, e *Entry) (gateVerdict, error) {
+func (s *Submitter) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
 	v, err := s.baseGate(ctx, e)
 	if err != nil || v != gateOpen || e.Revision == 1 {
 		return v, err
@@ -45,7 +46,7 @@ func (s *Submitter) gate(ctx context.Context, e *Entry) (gateVerdict, error) {
 }
 
 // baseGate judges revision 0 of e's period.
-func (s *Submitter) baseGate(ctx context.Context, e *Entry) (gateVerdict, error) {
+func (s *Submitter) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
 	states, found, err := s.revisionStates(ctx, e, 0)
 	if err != nil {
 		return gateWait, err
@@ -66,7 +67,7 @@ func (s *Submitter) baseGate(ctx context.Context, e *Entry) (gateVerdict, error)
 		}
 	}
 	for _, st := range states {
-		if st != StateAccepted && st != StateClosed && st != StateEmpty {
+		if st != ledger.StateAccepted && st != ledger.StateClosed && st != ledger.StateEmpty {
 			return gateWait, nil
 		}
 	}
@@ -75,22 +76,22 @@ func (s *Submitter) baseGate(ctx context.Context, e *Entry) (gateVerdict, error)
 
 // revisionStates returns the state of every part of revision rev of e's period; found is false when its
 // part 1 is not in the ledger. A part missing (being planned) counts as planned.
-func (s *Submitter) revisionStates(ctx context.Context, e *Entry, rev int) ([]State, bool, error) {
+func (s *Submitter) revisionStates(ctx context.Context, e *ledger.Entry, rev int) ([]ledger.State, bool, error) {
 	id := e.ID()
 	id.Revision, id.Part = rev, 1
-	first, _, err := s.ledger.get(ctx, id.Key())
+	first, _, err := s.ledger.Get(ctx, id.Key())
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	states := []State{first.State}
+	states := []ledger.State{first.State}
 	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
-		p, _, err := s.ledger.get(ctx, id.Key())
+		p, _, err := s.ledger.Get(ctx, id.Key())
 		switch {
 		case errors.Is(err, bus.ErrNotFound):
-			states = append(states, StatePlanned)
+			states = append(states, ledger.StatePlanned)
 		case err != nil:
 			return nil, false, err
 		default:
@@ -102,7 +103,7 @@ func (s *Submitter) revisionStates(ctx context.Context, e *Entry, rev int) ([]St
 
 // noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
 // period that will never have a closed-records file.
-func (s *Submitter) noClosedRecords(ctx context.Context, e *Entry) (bool, error) {
+func (s *Submitter) noClosedRecords(ctx context.Context, e *ledger.Entry) (bool, error) {
 	filter := subjects.Marks.Period(e.Product, e.Contract, e.PeriodStart)
 	last := map[int]events.PartitionMark{}
 	partitions := 0

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
@@ -23,15 +24,15 @@ func (env *testEnv) filesWithExternalID(x string) int {
 }
 
 // setState overwrites the state of the ledger entry at id, as the driver would record it.
-func (env *testEnv) setState(id FileID, st State) {
+func (env *testEnv) setState(id ledger.FileID, st ledger.State) {
 	env.t.Helper()
 	ctx := context.Background()
-	e, rev, err := env.ledger.get(ctx, id.Key())
+	e, rev, err := env.ledger.Get(ctx, id.Key())
 	if err != nil {
 		env.t.Fatal(err)
 	}
 	e.State = st
-	if _, err := env.ledger.update(ctx, e, rev); err != nil {
+	if _, err := env.ledger.Update(ctx, e, rev); err != nil {
 		env.t.Fatal(err)
 	}
 }
@@ -43,23 +44,23 @@ func TestSupplementWaitsForItsBaseFile(t *testing.T) {
 	env.start(env.options())
 	pd := period(1)
 	env.closePeriod(pd, subs)
-	base := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	b := env.waitState(base, 30*time.Second, StateSubmitted)
+	base := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	b := env.waitState(base, 30*time.Second, ledger.StateSubmitted)
 
 	env.adjustOne(pd, subs[0])
-	supp := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}
+	supp := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}
 	waitFor(t, 30*time.Second, "the supplement looked at its gate twice", func() bool {
 		e := env.entry(supp)
 		return e != nil && e.Polls >= 2
 	})
-	if e := env.entry(supp); e.State != StatePlanned || env.filesWithExternalID(supp.ExternalID()) != 0 {
+	if e := env.entry(supp); e.State != ledger.StatePlanned || env.filesWithExternalID(supp.ExternalID()) != 0 {
 		t.Fatalf("supplement %s with file %q while its base is pending; Connect has %d files for it", e.State, e.FileID,
 			env.filesWithExternalID(supp.ExternalID()))
 	}
 	if err := env.emu.Accept(b.FileID, "ok"); err != nil {
 		t.Fatal(err)
 	}
-	env.waitState(supp, 30*time.Second, StateSubmitted)
+	env.waitState(supp, 30*time.Second, ledger.StateSubmitted)
 }
 
 func TestSupplementOfARejectedFileIsParked(t *testing.T) {
@@ -69,15 +70,15 @@ func TestSupplementOfARejectedFileIsParked(t *testing.T) {
 	env.start(env.options())
 	pd := period(1)
 	env.closePeriod(pd, subs)
-	base := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	b := env.waitState(base, 30*time.Second, StateSubmitted)
+	base := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	b := env.waitState(base, 30*time.Second, ledger.StateSubmitted)
 	if err := env.emu.Reject(b.FileID, "wrong"); err != nil {
 		t.Fatal(err)
 	}
-	env.waitState(base, 30*time.Second, StateRejected)
+	env.waitState(base, 30*time.Second, ledger.StateRejected)
 	env.adjustOne(pd, subs[0])
-	supp := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}
-	e := env.waitState(supp, 30*time.Second, StateFailed)
+	supp := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}
+	e := env.waitState(supp, 30*time.Second, ledger.StateFailed)
 	if !strings.Contains(e.Reason, base.Key()+" is rejected") || env.filesWithExternalID(supp.ExternalID()) != 0 {
 		t.Errorf("reason %q, %d Connect files", e.Reason, env.filesWithExternalID(supp.ExternalID()))
 	}
@@ -101,8 +102,8 @@ func TestGateOrdersSupplements(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id := func(rev int) FileID {
-		return FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: rev, Part: 1}
+	id := func(rev int) ledger.FileID {
+		return ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: rev, Part: 1}
 	}
 	verdict := func(rev int) gateVerdict {
 		t.Helper()
@@ -113,17 +114,17 @@ func TestGateOrdersSupplements(t *testing.T) {
 		return v
 	}
 	for _, step := range []struct {
-		set       FileID
-		to        State
+		set       ledger.FileID
+		to        ledger.State
 		rev       int
 		want      gateVerdict
 		situation string
 	}{
-		{id(0), StateSubmitted, 1, gateWait, "base pending"},
-		{id(0), StateAccepted, 1, gateOpen, "base accepted"},
-		{id(1), StateSubmitted, 2, gateWait, "supplement 1 pending"},
-		{id(1), StateRejected, 2, gateOpen, "supplement 1 ended"},
-		{id(0), StateFailed, 2, gateBlocked, "base failed"},
+		{id(0), ledger.StateSubmitted, 1, gateWait, "base pending"},
+		{id(0), ledger.StateAccepted, 1, gateOpen, "base accepted"},
+		{id(1), ledger.StateSubmitted, 2, gateWait, "supplement 1 pending"},
+		{id(1), ledger.StateRejected, 2, gateOpen, "supplement 1 ended"},
+		{id(0), ledger.StateFailed, 2, gateBlocked, "base failed"},
 	} {
 		env.setState(step.set, step.to)
 		if got := verdict(step.rev); got != step.want {
@@ -137,7 +138,7 @@ func TestGateOrdersSupplements(t *testing.T) {
 	if err := s.onAdjustment(ctx, adj[0]); err != nil {
 		t.Fatal(err)
 	}
-	e := env.entry(FileID{Product: testProduct, Contract: testContract, PeriodStart: empty.Start, Revision: 1, Part: 1})
+	e := env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: empty.Start, Revision: 1, Part: 1})
 	mark := events.PartitionMark{Product: testProduct, Contract: testContract, PeriodStart: empty.Start,
 		PeriodEnd: empty.End, Partitions: testPartitions}
 	for p := range testPartitions {

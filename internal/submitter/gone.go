@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // fileGone handles Connect answering 404 for the entry's file. Like any refusal it parks the entry only at
 // the permanentConfirmations-th failed step in a row, and even then only after a lookup by external id: if
 // Connect lists the file itself the 404 was wrong and the step is retried; otherwise the entry is parked
 // as failed (file_gone), naming any other live file that holds its external id.
-func (s *Submitter) fileGone(ctx context.Context, e *Entry, notFound error) error {
+func (s *Submitter) fileGone(ctx context.Context, e *ledger.Entry, notFound error) error {
 	if e.Attempts+1 < permanentConfirmations {
 		return notFound
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
@@ -55,8 +56,8 @@ func TestPassing404sDoNotParkTheFile(t *testing.T) {
 	o.HTTPClient = &http.Client{Transport: &notFoundTransport{left: permanentConfirmations}}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	e := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
-		30*time.Second, StateAccepted)
+	e := env.waitState(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
+		30*time.Second, ledger.StateAccepted)
 	if e.Uploads != 1 || e.Attempts != 0 {
 		t.Errorf("%d uploads, %d attempts left", e.Uploads, e.Attempts)
 	}
@@ -69,22 +70,22 @@ func TestFileGoneIsParkedAfterALookup(t *testing.T) {
 	subs := subscriptions("G404", 2)
 	env.seedAssets(subs...)
 	stop := env.start(env.options())
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
 	env.closePeriod(period(1), subs)
-	real := env.waitState(id, 30*time.Second, StateSubmitted).FileID
+	real := env.waitState(id, 30*time.Second, ledger.StateSubmitted).FileID
 	stop()
 
 	ctx := context.Background()
-	e, rev, err := env.ledger.get(ctx, id.Key())
+	e, rev, err := env.ledger.Get(ctx, id.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.FileID, e.Owner, e.NextAt = "UF-2026-11-0000-0000", "", time.Time{} // a file Connect does not know
-	if _, err := env.ledger.update(ctx, e, rev); err != nil {
+	if _, err := env.ledger.Update(ctx, e, rev); err != nil {
 		t.Fatal(err)
 	}
 	env.start(env.options())
-	e = env.waitState(id, 30*time.Second, StateFailed)
+	e = env.waitState(id, 30*time.Second, ledger.StateFailed)
 	if e.Attempts != permanentConfirmations || !strings.Contains(e.Reason, "file_gone") ||
 		!strings.Contains(e.Reason, real+" (pending) hold(s) it") {
 		t.Errorf("parked after %d attempts, reason %q", e.Attempts, e.Reason)

@@ -7,24 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-func TestFileIdentity(t *testing.T) {
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	id := FileID{Product: "PRD-100-200-300", Contract: "CRD-10001", PeriodStart: start, Revision: 2, Part: 3}
-	if got, want := id.Key(), "file.PRD-100-200-300.CRD-10001.20261101T000000Z.r2.p3"; got != want {
-		t.Errorf("key: got %q, want %q", got, want)
-	}
-	if got, want := id.ExternalID(), "usagepipe:PRD-100-200-300:CRD-10001:20261101T000000Z:r2:p3"; got != want {
-		t.Errorf("external id: got %q, want %q", got, want)
-	}
-	odd := FileID{Product: "PRD with spaces/and.dots", Contract: strings.Repeat("C", 300), PeriodStart: start}
-	if k := odd.Key(); strings.ContainsAny(k, " /") || strings.Count(k, ".") != 5 {
-		t.Errorf("key of odd ids is not a valid KV key: %q", k)
-	}
-	if x := odd.ExternalID(); len(x) > maxExternalID || !strings.HasPrefix(x, externalPrefix) || x != odd.ExternalID() {
-		t.Errorf("long external id: %q", x)
-	}
-}
-
 func TestConnectPeriodAndTimes(t *testing.T) {
 	madrid, _ := time.LoadLocation("Europe/Madrid")
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, madrid) // 2026-10-31T23:00Z

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -14,7 +15,7 @@ import (
 // find-or-create step that failed that way, the next createRelists steps only look the file up (each a
 // step of its own, relistFirst, then doubling, apart: 250 ms, 500 ms, 1 s), and the step after them is a
 // find-or-create with usageapi.WaitLag: its lookup waits out the client's list lag before it creates, and
-// so does its check for an older duplicate after creating. Entry.Relists counts these lookups down, the
+// so does its check for an older duplicate after creating. ledger.Entry.Relists counts these lookups down, the
 // find-or-create's own included. A submitter that crashed mid-create restarts, or is replaced once the
 // lease expires, which gives the list the same time.
 const (
@@ -46,7 +47,7 @@ func filterIgnored(err error) error {
 
 // findOrCreate finds the entry's file by its external id or creates it; with lagged, the lookups wait out
 // the list lag (the step after the relists). A failure of unknown outcome starts the relists again.
-func (s *Submitter) findOrCreate(ctx context.Context, e *Entry, lagged bool) (*usageapi.FileDetail, error) {
+func (s *Submitter) findOrCreate(ctx context.Context, e *ledger.Entry, lagged bool) (*usageapi.FileDetail, error) {
 	var opts []usageapi.LookupOption
 	if lagged {
 		opts = append(opts, usageapi.WaitLag)
@@ -67,7 +68,7 @@ func (s *Submitter) findOrCreate(ctx context.Context, e *Entry, lagged bool) (*u
 // relist looks the entry's file up once, in one of the steps after a find-or-create of unknown outcome.
 // Found, the entry takes the oldest such file; otherwise the next look, or at the last the lag-aware
 // find-or-create, comes a little later.
-func (s *Submitter) relist(ctx context.Context, e *Entry) error {
+func (s *Submitter) relist(ctx context.Context, e *ledger.Entry) error {
 	files, err := s.liveFiles(ctx, e.ExternalID)
 	if err != nil {
 		return err

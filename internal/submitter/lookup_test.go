@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
@@ -29,8 +30,8 @@ func TestCreateOfUnknownOutcomeIsLookedUpBeforeAnother(t *testing.T) {
 	o.Retry = usageapi.RetryPolicy{MaxAttempts: 1, ListLag: testListLag}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	e := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
-		30*time.Second, StateAccepted)
+	e := env.waitState(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
+		30*time.Second, ledger.StateAccepted)
 	if ids, twice := createdOnce(env); ids != 1 || len(twice) > 0 || e.Relists != 0 {
 		t.Errorf("%d external ids, created more than once: %v; relists left %d", ids, twice, e.Relists)
 	}
@@ -54,8 +55,8 @@ func TestCreateAfterTheRelistsWaitsOutTheLag(t *testing.T) {
 	o.Retry = usageapi.RetryPolicy{MaxAttempts: 1, ListLag: testListLag}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	e := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
-		30*time.Second, StateAccepted)
+	e := env.waitState(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1},
+		30*time.Second, ledger.StateAccepted)
 	if ids, twice := createdOnce(env); ids != 1 || len(twice) > 0 || e.Relists != 0 {
 		t.Errorf("%d external ids, created more than once: %v; relists left %d", ids, twice, e.Relists)
 	}
@@ -74,10 +75,10 @@ func TestFailedLookupIsNotACreateOfUnknownOutcome(t *testing.T) {
 	o.Retry = usageapi.RetryPolicy{MaxAttempts: 1, ListLag: testListLag}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
-	var e *Entry
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	var e *ledger.Entry
 	waitFor(t, 30*time.Second, "two failed steps", func() bool { e = env.entry(id); return e != nil && e.Attempts >= 2 })
-	if e.Relists != 0 || e.State != StatePlanned || len(env.emu.Files()) != 0 {
+	if e.Relists != 0 || e.State != ledger.StatePlanned || len(env.emu.Files()) != 0 {
 		t.Errorf("relists %d, state %s, %d files; want 0, planned, none", e.Relists, e.State, len(env.emu.Files()))
 	}
 }
@@ -121,8 +122,8 @@ func TestIgnoredFilterParksTheEntry(t *testing.T) {
 	o.HTTPClient = &http.Client{Transport: &ignoreFilterTransport{}}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
-	e := env.waitState(id, 30*time.Second, StateFailed)
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, ledger.StateFailed)
 	if !strings.Contains(e.Reason, reasonFilterIgnored) || e.Attempts != 1 || len(env.emu.Files()) != 1 {
 		t.Errorf("reason %q after %d attempts, %d files; want %s at once, only the hand-made file",
 			e.Reason, e.Attempts, len(env.emu.Files()), reasonFilterIgnored)

@@ -145,7 +145,7 @@ func (o Options) checkLimits() error {
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))
 	}
-	// A dead letter republished when an interrupted exclusion is resumed (Exclusion) must be dropped as a
+	// A dead letter republished when an interrupted exclusion is resumed (ledger.Exclusion) must be dropped as a
 	// duplicate: the resumption must come well within USAGE_DLQ's duplicate window.
 	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > bus.DLQDedupWindow/2 {
 		errs = append(errs, fmt.Errorf("lease ttl %v + step timeout %v + scan interval %v = %v: want at most %v, half of USAGE_DLQ's duplicate window, so that a dead letter republished by another submitter after a crash is dropped as a duplicate",

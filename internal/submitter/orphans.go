@@ -3,12 +3,10 @@ package submitter
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -47,7 +45,7 @@ func (s *Submitter) sweepOrphans(ctx context.Context) error {
 
 // sweep checks every open Connect file with a usagepipe external id against the ledger once.
 func (s *Submitter) sweep(ctx context.Context) error {
-	files, err := s.client.Files(usageapi.Like("external_id", usageapi.LikeLiteral(externalPrefix)+"*"),
+	files, err := s.client.Files(usageapi.Like("external_id", usageapi.LikeLiteral(ledger.ExternalIDPrefix)+"*"),
 		usageapi.Out("status", usageapi.FileStatusAccepted, usageapi.FileStatusClosed, usageapi.FileStatusRejected,
 			usageapi.FileStatusDeleted)).Collect(ctx)
 	if err != nil {
@@ -74,7 +72,7 @@ func (s *Submitter) sweep(ctx context.Context) error {
 
 // checkOrphan compares one Connect file with the ledger entry at key ("" or missing: none).
 func (s *Submitter) checkOrphan(ctx context.Context, f *usageapi.File, key string) error {
-	e, _, err := s.ledger.get(ctx, key)
+	e, _, err := s.ledger.Get(ctx, key)
 	switch {
 	case key == "" || errors.Is(err, bus.ErrNotFound):
 		s.orphan(ctx, f, "", orphanUnknown)
@@ -101,19 +99,11 @@ func (s *Submitter) orphan(ctx context.Context, f *usageapi.File, ledgerFile, ac
 		"external_id", f.ExternalID, "status", f.Status, "ledger_file_id", ledgerFile, "action", action)
 }
 
-// keyOf is the ledger key of an external id in its readable form (FileID.ExternalID); false for another
-// form (the sha256 one).
+// keyOf is the ledger key of an external id in its readable form (ledger.ParseExternalID); false for
+// another form (the sha256 one).
 func keyOf(x string) (string, bool) {
-	rest, ok := strings.CutPrefix(x, externalPrefix)
-	p := strings.Split(rest, ":")
-	if !ok || len(p) != 5 || !strings.HasPrefix(p[3], "r") || !strings.HasPrefix(p[4], "p") {
-		return "", false
-	}
-	start, err1 := events.ParsePeriodKey(p[2])
-	rev, err2 := strconv.Atoi(p[3][1:])
-	part, err3 := strconv.Atoi(p[4][1:])
-	id := FileID{Product: p[0], Contract: p[1], PeriodStart: start, Revision: rev, Part: part}
-	if errors.Join(err1, err2, err3) != nil || id.ExternalID() != x {
+	id, ok := ledger.ParseExternalID(x)
+	if !ok {
 		return "", false
 	}
 	return id.Key(), true
@@ -121,20 +111,13 @@ func keyOf(x string) (string, bool) {
 
 // externalIDs maps the external id of every ledger entry to its key.
 func (s *Submitter) externalIDs(ctx context.Context) (map[string]string, error) {
-	keys, err := s.ledger.fileKeys(ctx)
+	entries, err := s.ledger.Entries(ctx, ledger.FilesPrefix)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(keys))
-	for _, k := range keys {
-		e, _, err := s.ledger.get(ctx, k)
-		if errors.Is(err, bus.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[e.ExternalID] = k
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		out[e.ExternalID] = e.Key
 	}
 	return out, nil
 }

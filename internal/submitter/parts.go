@@ -3,13 +3,15 @@ package submitter
 import (
 	"context"
 	"fmt"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // partSources reads the records of the entry's part back from USAGE_AGG — the messages fixed when it was
 // planned, cut the same way — checks they are the ones planned (count and digest of their ids), and leaves
 // out the excluded ones. Every upload of a file is built from this, so its rows never change except by
 // exclusion.
-func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error) {
+func (s *Submitter) partSources(ctx context.Context, e *ledger.Entry) ([]source, error) {
 	part, ok := s.cache.take(e.Key)
 	if !ok {
 		var err error
@@ -21,7 +23,7 @@ func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error)
 		return nil, permanent("source_changed", fmt.Errorf("%s: USAGE_AGG now yields %d records for this part, %d were planned",
 			e.Key, len(part), e.Records))
 	}
-	excluded := e.excluded()
+	excluded := e.ExcludedSet()
 	kept := part[:0:0]
 	for _, src := range part {
 		if !excluded[src.id] {
@@ -32,7 +34,7 @@ func (s *Submitter) partSources(ctx context.Context, e *Entry) ([]source, error)
 }
 
 // readPart reads the records of the entry's part from USAGE_AGG.
-func (s *Submitter) readPart(ctx context.Context, e *Entry) ([]source, error) {
+func (s *Submitter) readPart(ctx context.Context, e *ledger.Entry) ([]source, error) {
 	_, records, err := s.readPlanned(ctx, e, nil)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
@@ -11,7 +12,7 @@ import (
 // sequence range, limit and spec, its records read again from USAGE_AGG. Finishing a revision whose part 1
 // is in the ledger (after a crash, or when another planner won the Create) goes through it, never through
 // what the stream holds now.
-func (s *Submitter) planOf(ctx context.Context, first *Entry, alive func()) (plan, error) {
+func (s *Submitter) planOf(ctx context.Context, first *ledger.Entry, alive func()) (plan, error) {
 	set, records, err := s.readPlanned(ctx, first, alive)
 	if err != nil {
 		return plan{}, fmt.Errorf("submitter: plan %s: %w", first.Key, err)
@@ -29,7 +30,7 @@ func (s *Submitter) planOf(ctx context.Context, first *Entry, alive func()) (pla
 
 // readPlanned reads every record of e's revision from USAGE_AGG: the messages in the entry's sequence range,
 // supplements without their no-op adjustments, sorted by record id (all parts; partRange cuts e's).
-func (s *Submitter) readPlanned(ctx context.Context, e *Entry, alive func()) (*sourceSet, []source, error) {
+func (s *Submitter) readPlanned(ctx context.Context, e *ledger.Entry, alive func()) (*sourceSet, []source, error) {
 	output := subjects.Records
 	if e.Revision > 0 {
 		output = subjects.Adjustments

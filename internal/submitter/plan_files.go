@@ -7,20 +7,21 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"go.opentelemetry.io/otel/metric"
 )
 
 // plan is what planFiles writes to the ledger: one report revision of a period.
 type plan struct {
-	id             FileID // Part ignored
+	id             ledger.FileID // Part ignored
 	end            time.Time
 	set            *sourceSet
 	records        []source // the records reported (supplements: without no-op adjustments), sorted by id
 	closedAt       time.Time
 	fromSeq, toSeq uint64
-	limit          int       // records per part; 0: Options.MaxRecordsPerFile
-	spec           *FileSpec // nil: from the catalog
-	adopted        bool      // the plan part 1 of the revision in the ledger fixed (planOf)
+	limit          int              // records per part; 0: Options.MaxRecordsPerFile
+	spec           *ledger.FileSpec // nil: from the catalog
+	adopted        bool             // the plan part 1 of the revision in the ledger fixed (planOf)
 }
 
 // planFiles writes one ledger entry per part of p and hands the new ones to the driver, and returns the plan
@@ -45,7 +46,7 @@ func (s *Submitter) planFiles(ctx context.Context, p plan, alive func()) (plan, 
 	parts := partCount(len(p.records), p.limit)
 	for part := 1; part <= parts; part++ {
 		e := s.newEntry(p, part, parts)
-		_, err := s.ledger.create(ctx, e)
+		_, err := s.ledger.Create(ctx, e)
 		switch {
 		case err == nil:
 			lo, hi := partRange(part, p.limit, len(p.records))
@@ -63,7 +64,7 @@ func (s *Submitter) planFiles(ctx context.Context, p plan, alive func()) (plan, 
 // adoptPlan finishes the plan of the part 1 entry at key, written by another planner. Its records are read
 // again unless p read the same range with the same limit (the records of a range never change).
 func (s *Submitter) adoptPlan(ctx context.Context, p plan, key string, alive func()) (plan, error) {
-	first, _, err := s.ledger.get(ctx, key)
+	first, _, err := s.ledger.Get(ctx, key)
 	if err != nil {
 		return p, fmt.Errorf("submitter: plan %s: %w", key, err)
 	}
@@ -77,28 +78,28 @@ func (s *Submitter) adoptPlan(ctx context.Context, p plan, key string, alive fun
 }
 
 // newEntry is the ledger entry of one part of p.
-func (s *Submitter) newEntry(p plan, part, parts int) *Entry {
+func (s *Submitter) newEntry(p plan, part, parts int) *ledger.Entry {
 	id := p.id
 	id.Part = part
 	lo, hi := partRange(part, p.limit, len(p.records))
 	now := s.now().UTC()
-	e := &Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
+	e := &ledger.Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
 		PeriodEnd: p.end.UTC(), Revision: id.Revision, Part: part, Parts: parts, Limit: p.limit,
 		FromSeq: p.fromSeq, ToSeq: p.toSeq, Records: hi - lo, Digest: digestIDs(p.records[lo:hi]), Spec: *p.spec,
 		ExternalID: id.ExternalID(), ClosedAt: p.closedAt.UTC(), PlannedAt: now, Links: p.set.links,
-		State: StatePlanned, History: []Transition{{State: StatePlanned, At: now}}}
-	e.Name = fileName(p.spec.ProductName, p.spec.location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
+		State: ledger.StatePlanned, History: []ledger.Transition{{State: ledger.StatePlanned, At: now}}}
+	e.Name = fileName(p.spec.ProductName, p.spec.Location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
 	if e.Records == 0 {
 		e.Reason = "no adjustment changes a reported value"
-		_ = e.moveTo(StateEmpty, now, e.Reason)
+		_ = e.MoveTo(ledger.StateEmpty, now, e.Reason)
 	}
 	return e
 }
 
 // announce reports a new entry: metrics, log, and the driver when there is work.
-func (s *Submitter) announce(ctx context.Context, e *Entry) {
-	e.moves = nil // counted here, the entry being new
-	s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, StatePlanned)...))
+func (s *Submitter) announce(ctx context.Context, e *ledger.Entry) {
+	e.TakeMoves() // counted here, the entry being new
+	s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, ledger.StatePlanned)...))
 	s.ins.track(e.Key, e.State)
 	s.log.InfoContext(ctx, "usage file planned", "key", e.Key, "external_id", e.ExternalID, "records", e.Records,
 		"part", e.Part, "parts", e.Parts, "state", e.State)

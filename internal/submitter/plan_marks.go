@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -38,7 +39,7 @@ func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *b
 // ledger already is finished as that entry planned it (planOf). A failure that retrying cannot fix parks
 // the revision (settlePlan). h is the triggering message's header (its trace context), alive keeps it.
 func (s *Submitter) planClosedRevision(ctx context.Context, m events.PartitionMark, h bus.Header, alive func()) error {
-	first := FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
+	first := ledger.FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
 	if err != nil || done {
 		return err
@@ -63,7 +64,7 @@ func (s *Submitter) planClosedRevision(ctx context.Context, m events.PartitionMa
 
 // planClosed reads every closed record of first's period, checks them against the count of the marks, and
 // plans its files; it returns the last sequence read.
-func (s *Submitter) planClosed(ctx context.Context, first FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
+func (s *Submitter) planClosed(ctx context.Context, first ledger.FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
 	filter := subjects.Records.Period(first.Product, first.Contract, first.PeriodStart)
 	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
 	switch {
@@ -80,7 +81,7 @@ func (s *Submitter) planClosed(ctx context.Context, first FileID, end, closedAt 
 }
 
 // finishPlan writes the parts missing from the plan of first, a part 1 entry in the ledger.
-func (s *Submitter) finishPlan(ctx context.Context, first *Entry, alive func()) error {
+func (s *Submitter) finishPlan(ctx context.Context, first *ledger.Entry, alive func()) error {
 	p, err := s.planOf(ctx, first, alive)
 	if err != nil {
 		return err
@@ -90,8 +91,8 @@ func (s *Submitter) finishPlan(ctx context.Context, first *Entry, alive func()) 
 }
 
 // planned returns the first part of a plan and whether every part of it is in the ledger.
-func (s *Submitter) planned(ctx context.Context, firstKey string) (*Entry, bool, error) {
-	e, _, err := s.ledger.get(ctx, firstKey)
+func (s *Submitter) planned(ctx context.Context, firstKey string) (*ledger.Entry, bool, error) {
+	e, _, err := s.ledger.Get(ctx, firstKey)
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -100,7 +101,7 @@ func (s *Submitter) planned(ctx context.Context, firstKey string) (*Entry, bool,
 	}
 	id := e.ID()
 	for id.Part = 2; id.Part <= e.Parts; id.Part++ {
-		if _, _, err := s.ledger.get(ctx, id.Key()); errors.Is(err, bus.ErrNotFound) {
+		if _, _, err := s.ledger.Get(ctx, id.Key()); errors.Is(err, bus.ErrNotFound) {
 			return e, false, nil
 		} else if err != nil {
 			return nil, false, err

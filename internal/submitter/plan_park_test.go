@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -35,13 +36,13 @@ func (env *testEnv) lastMark(pd events.Period) *bus.Delivery {
 }
 
 // wantParked wants the entry at id failed with reason in its Reason, and no Connect file.
-func (env *testEnv) wantParked(id FileID, reason string) *Entry {
+func (env *testEnv) wantParked(id ledger.FileID, reason string) *ledger.Entry {
 	env.t.Helper()
 	e := env.entry(id)
 	switch {
 	case e == nil:
 		env.t.Fatalf("%s: no ledger entry", id.Key())
-	case e.State != StateFailed || !strings.Contains(e.Reason, reason) || e.FileID != "":
+	case e.State != ledger.StateFailed || !strings.Contains(e.Reason, reason) || e.FileID != "":
 		env.t.Errorf("%s: %s, file %q, reason %q; want failed for %s", id.Key(), e.State, e.FileID, e.Reason, reason)
 	}
 	return e
@@ -52,7 +53,7 @@ func TestPeriodWithMissingRecordsIsRetriedThenParked(t *testing.T) {
 	pd := period(1)
 	env.closeMiscounted(pd, subscriptions("MISS", 5), 1) // every mark counts one record more than there is
 	mark := env.lastMark(pd)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
 	ctx := context.Background()
 
 	patient, _ := env.planner(DefaultMaxRecordsPerFile)
@@ -86,7 +87,7 @@ func TestPeriodWithMoreRecordsThanMarksIsParked(t *testing.T) {
 	if err := s.onMark(context.Background(), env.lastMark(pd)); err != nil {
 		t.Fatalf("onMark: %v, want nil (the mark acked)", err)
 	}
-	e := env.wantParked(FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonRecordsExceed)
+	e := env.wantParked(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonRecordsExceed)
 	if !strings.Contains(e.Reason, "8 records, the marks count 4") {
 		t.Errorf("reason %q", e.Reason)
 	}
@@ -118,9 +119,9 @@ func TestProductMissingFromTheCatalogIsRetriedThenParked(t *testing.T) {
 	if err := s.onAdjustment(ctx, adj); err != nil {
 		t.Fatalf("adjustment past the grace: %v", err)
 	}
-	env.wantParked(FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonUnknownProduct)
-	supp := env.wantParked(FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}, reasonUnknownProduct)
-	idx, _, err := env.ledger.index(ctx, suppIndexKey(testProduct, testContract, pd.Start))
+	env.wantParked(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonUnknownProduct)
+	supp := env.wantParked(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}, reasonUnknownProduct)
+	idx, _, err := env.ledger.Index(ctx, ledger.SupplementIndexKey(testProduct, testContract, pd.Start))
 	if err != nil || idx.Next != 2 || idx.Covered != adj.Seq || supp.ToSeq != adj.Seq {
 		t.Errorf("index %+v (%v), supplement covers to %d; want the adjustment at %d covered", idx, err, supp.ToSeq, adj.Seq)
 	}
@@ -135,13 +136,13 @@ func TestPlanThatNoLongerMatchesTheStreamIsParked(t *testing.T) {
 	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {
 		t.Fatal(err)
 	}
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	first, rev, err := env.ledger.get(ctx, id.Key())
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	first, rev, err := env.ledger.Get(ctx, id.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
 	first.Parts = 2 // as if part 1 had been planned from records the stream no longer yields
-	if _, err := env.ledger.update(ctx, first, rev); err != nil {
+	if _, err := env.ledger.Update(ctx, first, rev); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -122,19 +123,19 @@ func adjustmentIDs(t *testing.T, msgs []*bus.Delivery) map[string]bool {
 }
 
 // revisions returns the ledger entries of pd by revision, each revision's parts in order.
-func (env *testEnv) revisions(pd events.Period) map[int][]*Entry {
+func (env *testEnv) revisions(pd events.Period) map[int][]*ledger.Entry {
 	env.t.Helper()
-	keys, err := env.ledger.fileKeys(context.Background())
+	keys, err := env.ledger.Keys(context.Background(), ledger.FilesPrefix)
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	out := map[int][]*Entry{}
-	prefix := fileKeyPrefix + periodKeyPart(testProduct, testContract, pd.Start) + "."
+	out := map[int][]*ledger.Entry{}
+	prefix := ledger.PeriodPrefix(testProduct, testContract, pd.Start)
 	for _, k := range keys {
 		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
-		e, _, err := env.ledger.get(context.Background(), k)
+		e, _, err := env.ledger.Get(context.Background(), k)
 		if err != nil {
 			env.t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func (env *testEnv) revisions(pd events.Period) map[int][]*Entry {
 
 // checkRevision checks that a revision's parts are all there and come from one plan, and counts the
 // records they hold by id.
-func checkRevision(t *testing.T, s *Submitter, rev int, parts []*Entry, seen map[string]int) {
+func checkRevision(t *testing.T, s *Submitter, rev int, parts []*ledger.Entry, seen map[string]int) {
 	t.Helper()
 	if len(parts) == 0 || parts[0] == nil {
 		t.Errorf("revision %d: no part 1", rev)
@@ -199,7 +200,7 @@ func checkOnce(t *testing.T, seen map[string]int, want map[string]bool) {
 // newest message; every message in exactly one range and every adjustment in exactly one file.
 func checkSupplements(t *testing.T, env *testEnv, s *Submitter, pd events.Period, msgs []*bus.Delivery, want map[string]bool) {
 	t.Helper()
-	idx, _, err := env.ledger.index(context.Background(), suppIndexKey(testProduct, testContract, pd.Start))
+	idx, _, err := env.ledger.Index(context.Background(), ledger.SupplementIndexKey(testProduct, testContract, pd.Start))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 				// The winner writes supplement 1; its index write comes later (slow, or it crashed).
-				if _, err := winner.planSupplementFiles(ctx, r, suppIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
+				if _, err := winner.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 				if tc.point == "before-last:" {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -55,7 +56,7 @@ func TestAdjustmentAfterAnUnindexedSupplementIsPlanned(t *testing.T) {
 	old := env.deliveries(filter)
 	ctx := context.Background()
 	r := &events.PeriodRecord{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End}
-	if _, err := crashed.planSupplementFiles(ctx, r, suppIndex{Next: 1}, old[len(old)-1]); err != nil {
+	if _, err := crashed.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, old[len(old)-1]); err != nil {
 		t.Fatal(err) // supplement 1 written; the crash comes before the index write
 	}
 	env.adjustOne(pd, "AS-SETL-0003")

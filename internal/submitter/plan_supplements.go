@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -29,7 +30,7 @@ func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 	done := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]
-		key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+		key := ledger.SupplementIndexKey(r.Product, r.Contract, r.PeriodStart)
 		if done[key] {
 			continue
 		}
@@ -48,9 +49,9 @@ func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 // only once the index covers d: a supplement found planned may end before d, and then the next one is
 // planned.
 func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, d *bus.Delivery) error {
-	key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+	key := ledger.SupplementIndexKey(r.Product, r.Contract, r.PeriodStart)
 	for races, advances := 0, 0; races < maxIndexRaces && advances < maxIndexAdvances; {
-		idx, rev, err := s.ledger.index(ctx, key)
+		idx, rev, err := s.ledger.Index(ctx, key)
 		if err != nil || d.Seq <= idx.Covered {
 			return err
 		}
@@ -61,7 +62,7 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 		if err != nil {
 			return err
 		}
-		switch err = s.ledger.putIndex(ctx, key, suppIndex{Next: idx.Next + 1, Covered: to}, rev); {
+		switch err = s.ledger.PutIndex(ctx, key, ledger.SupplementIndex{Next: idx.Next + 1, Covered: to}, rev); {
 		case err == nil:
 			advances++ // moved past supplement idx.Next, which may end before d: look again
 		case errors.Is(err, bus.ErrExists), errors.Is(err, bus.ErrRevisionMismatch):
@@ -78,8 +79,8 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 // submitter may have planned first, never merely what this one read (the index moves exactly past what the
 // entries cover, so supplements stay contiguous and disjoint). A supplement that cannot be planned is
 // parked as failed (settlePlan) and covers its range all the same.
-func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx suppIndex, d *bus.Delivery) (uint64, error) {
-	first := FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
+func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx ledger.SupplementIndex, d *bus.Delivery) (uint64, error) {
+	first := ledger.FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
 	e, done, err := s.planned(ctx, first.Key())
 	if err != nil || done {
 		return entryTo(e), err
@@ -111,7 +112,7 @@ func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRec
 
 // newSupplement is the plan of supplement first.Revision as this submitter sees it: the adjustment messages
 // of r's period after idx.Covered, up to the newest.
-func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.PeriodRecord, idx suppIndex, alive func()) (plan, error) {
+func (s *Submitter) newSupplement(ctx context.Context, first ledger.FileID, r *events.PeriodRecord, idx ledger.SupplementIndex, alive func()) (plan, error) {
 	filter := subjects.Adjustments.Period(r.Product, r.Contract, r.PeriodStart)
 	to, err := s.lastSeq(ctx, filter)
 	if err != nil {
@@ -122,7 +123,7 @@ func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.P
 
 // supplementPlan is the plan of supplement first.Revision over the adjustment messages of its period with
 // sequence in (from, to].
-func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
+func (s *Submitter) supplementPlan(ctx context.Context, first ledger.FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
 	filter := subjects.Adjustments.Period(first.Product, first.Contract, first.PeriodStart)
 	set, err := readSources(ctx, s.bus, filter, from, to, alive)
 	if err != nil {
@@ -132,7 +133,7 @@ func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.T
 		fromSeq: from, toSeq: to}, nil
 }
 
-func entryTo(e *Entry) uint64 {
+func entryTo(e *ledger.Entry) uint64 {
 	if e == nil {
 		return 0
 	}

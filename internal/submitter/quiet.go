@@ -2,8 +2,9 @@ package submitter
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // A step that finds nothing new (a file still processing or still pending at the provider, a supplement's
@@ -24,7 +25,7 @@ type memo struct {
 
 // recall puts the schedule kept for revision rev back on e, read at rev; a memo of another revision (the
 // entry was written since) is dropped.
-func (m *memo) recall(e *Entry, rev uint64) {
+func (m *memo) recall(e *ledger.Entry, rev uint64) {
 	if m.rev != rev {
 		*m = memo{}
 		return
@@ -33,17 +34,19 @@ func (m *memo) recall(e *Entry, rev uint64) {
 }
 
 // keep remembers e's schedule for revision rev.
-func (m *memo) keep(e *Entry, rev uint64) { *m = memo{rev: rev, polls: e.Polls, nextAt: e.NextAt} }
+func (m *memo) keep(e *ledger.Entry, rev uint64) {
+	*m = memo{rev: rev, polls: e.Polls, nextAt: e.NextAt}
+}
 
 // durable is what a step must write: the entry without its schedule (polls, next attempt) and lease.
-func durable(e *Entry) []byte {
+func durable(e *ledger.Entry) []byte {
 	c := *e
-	c.Polls, c.NextAt, c.LeaseUntil, c.moves = 0, time.Time{}, time.Time{}, nil
-	b, _ := json.Marshal(&c) // an Entry always encodes (the ledger write would fail the same way)
+	c.Polls, c.NextAt, c.LeaseUntil = 0, time.Time{}, time.Time{}
+	b, _ := ledger.Encode(&c) // an entry always encodes (the ledger write would fail the same way)
 	return b
 }
 
 // quiet reports whether a step that started from before found nothing new.
-func quiet(before []byte, e *Entry, err error) bool {
+func quiet(before []byte, e *ledger.Entry, err error) bool {
 	return err == nil && bytes.Equal(before, durable(e))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
@@ -14,7 +15,7 @@ import (
 // invalid (with Connect's error text) as about to be excluded; the next step dead-letters and excludes them
 // (publishExclusion), and the one after uploads the rest. A file invalid as a whole (no record marked) is
 // parked as failed with Connect's error detail.
-func (s *Submitter) repair(ctx context.Context, e *Entry) error {
+func (s *Submitter) repair(ctx context.Context, e *ledger.Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -61,7 +62,7 @@ func TestExclusionsAreInTheLedgerBeforeTheirDeadLetters(t *testing.T) {
 // publish it checks that the ledger records every dead letter's record as being excluded.
 type dlqFaults struct {
 	*bus.Conn
-	ledger     *ledger
+	ledger     *ledger.Store
 	mu         sync.Mutex
 	script     []string
 	unrecorded []string
@@ -72,7 +73,7 @@ func (b *dlqFaults) PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.Pub
 	defer b.mu.Unlock()
 	for _, m := range msgs {
 		key, id := m.Header.Get(headerFileKey), m.Header.Get(headerRecordID)
-		if e, _, err := b.ledger.get(ctx, key); err != nil || e.Excluding == nil || e.Excluding.Records[id] == "" {
+		if e, _, err := b.ledger.Get(ctx, key); err != nil || e.Excluding == nil || e.Excluding.Records[id] == "" {
 			b.unrecorded = append(b.unrecorded, key+" "+id)
 		}
 	}
@@ -108,13 +109,13 @@ func testInvalidRecords(t *testing.T, busOf func(*testEnv) Bus) {
 	env.startOn(busOf(env), env.options())
 	env.agg.close(t, pd, all)
 
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	e := env.waitState(id, 30*time.Second, StateAccepted)
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, ledger.StateAccepted)
 	if len(e.Excluded) != 4 || e.Uploads != 2 {
 		t.Errorf("excluded %d records, %d uploads; want 4 and 2", len(e.Excluded), e.Uploads)
 	}
-	want := []State{StatePlanned, StateCreated, StateRepairing, StateUploaded, StateInvalid, StateRepairing,
-		StateUploaded, StateReady, StateSubmitted, StateAccepted}
+	want := []ledger.State{ledger.StatePlanned, ledger.StateCreated, ledger.StateRepairing, ledger.StateUploaded, ledger.StateInvalid, ledger.StateRepairing,
+		ledger.StateUploaded, ledger.StateReady, ledger.StateSubmitted, ledger.StateAccepted}
 	if got := states(e); !slices.Equal(got, want) {
 		t.Errorf("history %v\nwant    %v", got, want)
 	}
@@ -174,12 +175,12 @@ func TestPermanentRefusalParksTheFileWithItsReason(t *testing.T) {
 	env.agg.close(t, pd, bad)
 	good := env.closePeriod(period(2), subs)
 
-	id := FileID{Product: testProduct, Contract: "CRD-99999-99999-99999", PeriodStart: pd.Start, Part: 1}
-	e := env.waitState(id, 30*time.Second, StateFailed)
+	id := ledger.FileID{Product: testProduct, Contract: "CRD-99999-99999-99999", PeriodStart: pd.Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, ledger.StateFailed)
 	if e.Attempts != permanentConfirmations || !strings.Contains(e.Reason, "Contract CRD-99999-99999-99999 does not exist") {
 		t.Errorf("failed after %d attempts, reason %q", e.Attempts, e.Reason)
 	}
-	next := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}, 30*time.Second, StateAccepted)
+	next := env.waitState(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}, 30*time.Second, ledger.StateAccepted)
 	sameTotals(t, connectTotals(env, next.FileID), truth(good))
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -19,7 +19,7 @@ func noAlive() {}
 // without a new park loses its key; parts not ended yet are handed to this process's driver too, so that
 // any submitter drives a replanned file.
 func (s *Submitter) checkParked(ctx context.Context) {
-	keys, err := s.ledger.kv.Keys(ctx, parkedKeyPrefix)
+	keys, err := s.ledger.Keys(ctx, ledger.ParkedPrefix)
 	if err != nil {
 		s.log.WarnContext(ctx, "submitter: listing parked revisions failed", "err", err)
 		return
@@ -33,11 +33,11 @@ func (s *Submitter) checkParked(ctx context.Context) {
 
 // checkParkedKey handles one parked key.
 func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
-	p, rev, err := s.ledger.parked(ctx, key)
+	p, rev, err := s.ledger.Parked(ctx, key)
 	if err != nil {
 		return err
 	}
-	parts, err := s.revisionParts(ctx, p.first())
+	parts, err := s.revisionParts(ctx, p.First())
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
 	ended := true
 	for _, e := range parts {
 		switch {
-		case parkedWithoutFile(e):
+		case e.ParkedWithoutFile():
 			return nil // still parked: the operator has not resolved it
 		case !e.State.Terminal():
 			ended = false
@@ -57,22 +57,21 @@ func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
 	if !ended {
 		return nil
 	}
-	if err := s.ledger.kv.Delete(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
+	if err := s.ledger.DeleteParked(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
 		return fmt.Errorf("submitter: resolved %s: %w", key, err)
 	}
 	return nil
 }
 
 // revisionParts reads every ledger entry of first's revision, by part (nil: missing); nil when it has none.
-func (s *Submitter) revisionParts(ctx context.Context, first FileID) ([]*Entry, error) {
-	prefix := fileKeyPrefix + periodKeyPart(first.Product, first.Contract, first.PeriodStart) + ".r" + strconv.Itoa(first.Revision) + "."
-	keys, err := s.ledger.kv.Keys(ctx, prefix)
+func (s *Submitter) revisionParts(ctx context.Context, first ledger.FileID) ([]*ledger.Entry, error) {
+	keys, err := s.ledger.Keys(ctx, ledger.RevisionPrefix(first))
 	if err != nil {
 		return nil, err
 	}
-	var parts []*Entry
+	var parts []*ledger.Entry
 	for _, key := range keys {
-		e, _, err := s.ledger.get(ctx, key)
+		e, _, err := s.ledger.Get(ctx, key)
 		if errors.Is(err, bus.ErrNotFound) {
 			continue
 		}
@@ -80,7 +79,7 @@ func (s *Submitter) revisionParts(ctx context.Context, first FileID) ([]*Entry, 
 			return nil, err
 		}
 		if len(parts) < e.Parts {
-			parts = append(parts, make([]*Entry, e.Parts-len(parts))...)
+			parts = append(parts, make([]*ledger.Entry, e.Parts-len(parts))...)
 		}
 		if e.Part >= 1 && e.Part <= len(parts) {
 			parts[e.Part-1] = e
@@ -90,7 +89,7 @@ func (s *Submitter) revisionParts(ctx context.Context, first FileID) ([]*Entry, 
 }
 
 // incomplete reports whether a revision lacks a part.
-func incomplete(parts []*Entry) bool {
+func incomplete(parts []*ledger.Entry) bool {
 	for _, e := range parts {
 		if e == nil {
 			return true
@@ -101,7 +100,7 @@ func incomplete(parts []*Entry) bool {
 
 // withPlan returns a part of a revision that holds its plan, or nil. Entries written by a failed plan hold
 // none (no digest of records).
-func withPlan(parts []*Entry) *Entry {
+func withPlan(parts []*ledger.Entry) *ledger.Entry {
 	for _, e := range parts {
 		if e != nil && e.Digest != "" {
 			return e
@@ -113,9 +112,9 @@ func withPlan(parts []*Entry) *Entry {
 // replan plans a parked revision again: a part still in the ledger with a plan is finished as planned;
 // without one, closed records are planned afresh from the period's marks, a supplement from its fixed range
 // of adjustment messages. A failure parks it again (settlePlan), with the reason of now.
-func (s *Submitter) replan(ctx context.Context, p parkedPlan, parts []*Entry) error {
-	first := p.first()
-	s.log.InfoContext(ctx, "submitter: planning a parked revision again", "revision", parkedKey(first))
+func (s *Submitter) replan(ctx context.Context, p ledger.Parked, parts []*ledger.Entry) error {
+	first := p.First()
+	s.log.InfoContext(ctx, "submitter: planning a parked revision again", "revision", ledger.ParkedKey(first))
 	planned := withPlan(parts)
 	if planned == nil && first.Revision == 0 {
 		return s.replanClosed(ctx, p)
@@ -133,7 +132,7 @@ func (s *Submitter) replan(ctx context.Context, p parkedPlan, parts []*Entry) er
 }
 
 // replanClosed plans the closed records of p's period as the newest mark of the period says.
-func (s *Submitter) replanClosed(ctx context.Context, p parkedPlan) error {
+func (s *Submitter) replanClosed(ctx context.Context, p ledger.Parked) error {
 	filter := subjects.Marks.Period(p.Product, p.Contract, p.PeriodStart)
 	msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
@@ -152,7 +151,7 @@ func (s *Submitter) replanClosed(ctx context.Context, p parkedPlan) error {
 }
 
 // replanSupplement plans supplement first.Revision over the adjustment messages its park recorded.
-func (s *Submitter) replanSupplement(ctx context.Context, first FileID, p parkedPlan) error {
+func (s *Submitter) replanSupplement(ctx context.Context, first ledger.FileID, p ledger.Parked) error {
 	pl, err := s.supplementPlan(ctx, first, p.PeriodEnd, p.FromSeq, p.ToSeq, noAlive)
 	if err == nil {
 		_, err = s.planFiles(ctx, pl, noAlive)

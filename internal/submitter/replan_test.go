@@ -9,22 +9,23 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 // deleteEntry deletes the ledger entry at id, as an operator does with `nats kv del usagepipe_ledger <key>`.
-func (env *testEnv) deleteEntry(id FileID) {
+func (env *testEnv) deleteEntry(id ledger.FileID) {
 	env.t.Helper()
-	if err := env.ledger.kv.Delete(context.Background(), id.Key(), 0); err != nil {
+	if err := env.kv.Delete(context.Background(), id.Key(), 0); err != nil {
 		env.t.Fatal(err)
 	}
 }
 
 // waitParkedKeyGone waits until the parked key of id's revision is gone from the ledger.
-func (env *testEnv) waitParkedKeyGone(id FileID) {
+func (env *testEnv) waitParkedKeyGone(id ledger.FileID) {
 	env.t.Helper()
 	waitFor(env.t, 30*time.Second, "parked key of "+id.Key()+" removed", func() bool {
-		_, err := env.ledger.kv.Get(context.Background(), parkedKey(id))
+		_, err := env.kv.Get(context.Background(), ledger.ParkedKey(id))
 		return errors.Is(err, bus.ErrNotFound)
 	})
 }
@@ -58,17 +59,17 @@ func TestDeletingAParkedPlanReplansIt(t *testing.T) {
 	o.PlanGrace = time.Nanosecond
 	env.start(o)
 	env.closeMiscounted(pd, subs, 1)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	env.waitState(id, 30*time.Second, StateFailed)
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	env.waitState(id, 30*time.Second, ledger.StateFailed)
 	env.wantParked(id, reasonRecordsMissing)
-	if _, err := env.ledger.kv.Get(context.Background(), parkedKey(id)); err != nil {
+	if _, err := env.kv.Get(context.Background(), ledger.ParkedKey(id)); err != nil {
 		t.Fatalf("no parked key: %v", err)
 	}
 	for p, r := range env.oneRecordPerPartition(pd) {
 		env.agg.commit(t, p, []events.PeriodRecord{r}, nil, nil)
 	}
 	env.deleteEntry(id)
-	e := env.waitState(id, 30*time.Second, StateAccepted)
+	e := env.waitState(id, 30*time.Second, ledger.StateAccepted)
 	if e.Records != len(subs)+testPartitions {
 		t.Errorf("replanned with %d records, want %d", e.Records, len(subs)+testPartitions)
 	}
@@ -96,17 +97,17 @@ func TestDeletingParkedRevisionsAfterAFixReplansThem(t *testing.T) {
 	stop := env.start(o)
 	closed := env.closePeriod(pd, subs)
 	adjusted := env.adjustOne(pd, subs[0])
-	base := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	base := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
 	supp := base
 	supp.Revision = 1
-	env.waitState(base, 30*time.Second, StateFailed)
-	env.waitState(supp, 30*time.Second, StateFailed)
+	env.waitState(base, 30*time.Second, ledger.StateFailed)
+	env.waitState(supp, 30*time.Second, ledger.StateFailed)
 	stop()
 
 	env.start(env.options())
 	env.deleteEntry(base)
 	env.deleteEntry(supp)
-	b := env.waitState(base, 30*time.Second, StateAccepted)
+	b := env.waitState(base, 30*time.Second, ledger.StateAccepted)
 	s := env.waitSupplements(pd, 30*time.Second)
 	if len(s) != 1 {
 		t.Fatalf("%d supplements, want 1", len(s))
@@ -133,15 +134,15 @@ func TestDeletingAnEntryParkedByTheDriverReplansIt(t *testing.T) {
 	o.HTTPClient = &http.Client{Transport: tr}
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
-	env.waitState(id, 30*time.Second, StateFailed)
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	env.waitState(id, 30*time.Second, ledger.StateFailed)
 	waitFor(t, 30*time.Second, "the parked key", func() bool {
-		_, err := env.ledger.kv.Get(context.Background(), parkedKey(id))
+		_, err := env.kv.Get(context.Background(), ledger.ParkedKey(id))
 		return err == nil
 	})
 	tr.fixed.Store(true)
 	env.deleteEntry(id)
-	env.waitState(id, 30*time.Second, StateAccepted)
+	env.waitState(id, 30*time.Second, ledger.StateAccepted)
 	env.waitParkedKeyGone(id)
 	if ids, twice := createdOnce(env); ids != 2 || len(twice) > 0 {
 		t.Errorf("%d external ids, created more than once: %v", ids, twice)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -24,14 +25,14 @@ const (
 // settleStep records the outcome of a step: on success the retry state is cleared and the lease renewed (or
 // released when the entry is terminal); a transient failure is scheduled for a retry; a permanent one
 // parks the entry as failed with its reason.
-func (s *Submitter) settleStep(ctx context.Context, e *Entry, op string, err error) {
+func (s *Submitter) settleStep(ctx context.Context, e *ledger.Entry, op string, err error) {
 	now := s.now()
 	switch {
 	case err == nil:
 		e.Attempts, e.LastError = 0, ""
 	case isPermanent(err, e.Attempts+1):
 		e.Attempts, e.LastError, e.Reason = e.Attempts+1, err.Error(), err.Error()
-		_ = e.moveTo(StateFailed, now, err.Error())
+		_ = e.MoveTo(ledger.StateFailed, now, err.Error())
 	default:
 		e.Attempts++
 		e.LastError = err.Error()

@@ -2,8 +2,8 @@ package submitter
 
 import (
 	"fmt"
-	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
@@ -11,13 +11,13 @@ import (
 // specFor copies from the catalog what the workbook of a product's file needs. Items the catalog does not
 // know (it changed since the aggregator closed the period) are found by MPN with the widest precision;
 // Connect then judges them.
-func specFor(cat *events.Catalog, product string, records []source) (FileSpec, error) {
+func specFor(cat *events.Catalog, product string, records []source) (ledger.FileSpec, error) {
 	p, ok := cat.Product(product)
 	if !ok {
-		return FileSpec{}, fmt.Errorf("%w: %q", errUnknownProduct, product)
+		return ledger.FileSpec{}, fmt.Errorf("%w: %q", errUnknownProduct, product)
 	}
-	spec := FileSpec{ProductName: p.Name, Schema: p.Schema, Currency: p.Currency, AssetSearch: p.AssetSearch,
-		TimeZone: p.TimeZone, Items: map[string]ItemSpec{}}
+	spec := ledger.FileSpec{ProductName: p.Name, Schema: p.Schema, Currency: p.Currency, AssetSearch: p.AssetSearch,
+		TimeZone: p.TimeZone, Items: map[string]ledger.ItemSpec{}}
 	if spec.AssetSearch == "" {
 		spec.AssetSearch = events.DefaultAssetSearch
 	}
@@ -33,22 +33,14 @@ func specFor(cat *events.Catalog, product string, records []source) (FileSpec, e
 	return spec, nil
 }
 
-func itemSpec(p *events.Product, mpn string) ItemSpec {
+func itemSpec(p *events.Product, mpn string) ledger.ItemSpec {
 	it, ok := p.Item(mpn)
 	if !ok {
-		return ItemSpec{Criteria: usagefile.ItemByMPN, Value: mpn, Precision: events.PrecisionDecimal8}
+		return ledger.ItemSpec{Criteria: usagefile.ItemByMPN, Value: mpn, Precision: events.PrecisionDecimal8}
 	}
 	criteria := it.ItemSearch
 	if criteria == "" {
 		criteria = events.DefaultItemSearch
 	}
-	return ItemSpec{Criteria: criteria, Value: it.SearchValueOf(), Precision: it.Precision}
-}
-
-// location is the product's time zone (UTC when unknown), for file names.
-func (s *FileSpec) location() *time.Location {
-	if loc, err := time.LoadLocation(s.TimeZone); err == nil && s.TimeZone != "" {
-		return loc
-	}
-	return time.UTC
+	return ledger.ItemSpec{Criteria: criteria, Value: it.SearchValueOf(), Precision: it.Precision}
 }

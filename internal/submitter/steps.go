@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -20,7 +21,7 @@ const (
 // advance runs the one operation the entry's state calls for and moves the entry (in memory) to the
 // state it leads to. Every operation observes the Connect file first or gets it back, so an operation that
 // already happened (its outcome unrecorded) is recognised, not repeated.
-func (s *Submitter) advance(ctx context.Context, e *Entry) error {
+func (s *Submitter) advance(ctx context.Context, e *ledger.Entry) error {
 	e.NextAt = time.Time{}
 	err := s.operate(ctx, e)
 	if e.FileID != "" && usageapi.IsNotFound(err) {
@@ -30,22 +31,22 @@ func (s *Submitter) advance(ctx context.Context, e *Entry) error {
 }
 
 // operate runs the operation of the entry's state.
-func (s *Submitter) operate(ctx context.Context, e *Entry) error {
+func (s *Submitter) operate(ctx context.Context, e *ledger.Entry) error {
 	if e.Excluding != nil {
 		return s.publishExclusion(ctx, e)
 	}
 	switch e.State {
-	case StatePlanned:
+	case ledger.StatePlanned:
 		return s.create(ctx, e)
-	case StateCreated, StateRepairing:
+	case ledger.StateCreated, ledger.StateRepairing:
 		return s.upload(ctx, e)
-	case StateUploaded:
+	case ledger.StateUploaded:
 		return s.waitProcessed(ctx, e)
-	case StateReady:
+	case ledger.StateReady:
 		return s.submit(ctx, e)
-	case StateInvalid:
+	case ledger.StateInvalid:
 		return s.repair(ctx, e)
-	case StateSubmitted:
+	case ledger.StateSubmitted:
 		return s.follow(ctx, e)
 	}
 	return permanent("no operation for state "+string(e.State), nil)
@@ -54,7 +55,7 @@ func (s *Submitter) operate(ctx context.Context, e *Entry) error {
 // create finds the file by its external id or creates it; a supplement only once its gate is open. After a
 // find-or-create of unknown outcome, the file is looked up again in the next steps before another, which
 // waits out the list lag (lookup.go).
-func (s *Submitter) create(ctx context.Context, e *Entry) error {
+func (s *Submitter) create(ctx context.Context, e *ledger.Entry) error {
 	if e.Revision > 0 {
 		switch v, err := s.gate(ctx, e); {
 		case err != nil:
@@ -77,7 +78,7 @@ func (s *Submitter) create(ctx context.Context, e *Entry) error {
 
 // upload uploads the file's workbook when the file waits for one: a new draft, or the invalid upload being
 // repaired. Records the workbook cannot hold are dead-lettered first.
-func (s *Submitter) upload(ctx context.Context, e *Entry) error {
+func (s *Submitter) upload(ctx context.Context, e *ledger.Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
@@ -105,19 +106,19 @@ func (s *Submitter) upload(ctx context.Context, e *Entry) error {
 }
 
 // needsUpload: a draft always; an invalid file while the entry repairs that very upload.
-func needsUpload(e *Entry, f *usageapi.FileDetail) bool {
+func needsUpload(e *ledger.Entry, f *usageapi.FileDetail) bool {
 	return f.Status == usageapi.FileStatusDraft ||
-		f.Status == usageapi.FileStatusInvalid && e.State == StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt)
+		f.Status == usageapi.FileStatusInvalid && e.State == ledger.StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt)
 }
 
 // waitProcessed reads the file once. While Connect is still processing the upload, the entry is looked at
 // again a little later (processingDelay), through NextAt: waiting holds no worker.
-func (s *Submitter) waitProcessed(ctx context.Context, e *Entry) error {
+func (s *Submitter) waitProcessed(ctx context.Context, e *ledger.Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
-	if err := s.observe(e, f); err != nil || e.State != StateUploaded {
+	if err := s.observe(e, f); err != nil || e.State != ledger.StateUploaded {
 		return err
 	}
 	e.Polls++
@@ -137,7 +138,7 @@ func processingDelay(polls int) time.Duration {
 
 // submit submits the file to the provider if it is still ready (a submit whose answer was lost may have
 // moved it on already).
-func (s *Submitter) submit(ctx context.Context, e *Entry) error {
+func (s *Submitter) submit(ctx context.Context, e *ledger.Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err == nil && f.Status == usageapi.FileStatusReady {
 		f, err = s.client.SubmitFile(ctx, e.FileID)
@@ -149,12 +150,12 @@ func (s *Submitter) submit(ctx context.Context, e *Entry) error {
 }
 
 // follow reads a pending file; while it stays pending the reads are spaced out up to FollowMaxInterval.
-func (s *Submitter) follow(ctx context.Context, e *Entry) error {
+func (s *Submitter) follow(ctx context.Context, e *ledger.Entry) error {
 	f, err := s.client.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
-	if err := s.observe(e, f); err != nil || e.State != StateSubmitted {
+	if err := s.observe(e, f); err != nil || e.State != ledger.StateSubmitted {
 		return err
 	}
 	e.Polls++

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel"
@@ -27,7 +27,7 @@ type Submitter struct {
 	drv    *driver
 	now    func() time.Time
 	cache  planCache
-	ledger *ledger // set by Run
+	ledger *ledger.Store // set by Run
 }
 
 // New returns a submitter using conn and a Connect client built from o. It does not touch the network.
@@ -57,11 +57,11 @@ func New(conn Bus, o Options) (*Submitter, error) {
 // ends. It returns nil after a cancellation, or the first error that stops it (an unusable ledger or
 // consumer configuration).
 func (s *Submitter) Run(ctx context.Context) error {
-	kv, err := s.bus.KV(ctx, bus.BucketLedger)
+	l, err := ledger.Open(ctx, s.bus)
 	if err != nil {
 		return fmt.Errorf("submitter: %w", err)
 	}
-	s.ledger = &ledger{kv: kv}
+	s.ledger = l
 	s.log.Info("submitter started", "member", s.opts.MemberID, "concurrency", s.opts.Concurrency,
 		"max_records_per_file", s.opts.MaxRecordsPerFile)
 	s.checkSchedules()

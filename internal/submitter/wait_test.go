@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -39,15 +40,15 @@ func TestWaitingForProcessingHoldsNoWorker(t *testing.T) {
 	o := env.options()
 	o.Concurrency, o.TracerProvider = 1, sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	env.start(o)
-	var ids []FileID
+	var ids []ledger.FileID
 	for n := range 3 {
 		env.closePeriod(period(n), subs)
-		ids = append(ids, FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1})
+		ids = append(ids, ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1})
 	}
 	waitFor(t, 30*time.Second, "every file uploaded and read twice while processing", func() bool {
 		for _, id := range ids {
 			e := env.entry(id)
-			if e == nil || e.State != StateUploaded || e.Polls < 2 || stepSpans(spans, "usagefile wait", id.Key()) < 2 {
+			if e == nil || e.State != ledger.StateUploaded || e.Polls < 2 || stepSpans(spans, "usagefile wait", id.Key()) < 2 {
 				return false
 			}
 		}
@@ -71,16 +72,16 @@ func TestQuietPollsWriteNothing(t *testing.T) {
 	o.LeaseTTL, o.TracerProvider = 5*time.Minute, sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	env.start(o)
 	env.closePeriod(period(1), subs)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
-	env.waitState(id, 30*time.Second, StateUploaded)
-	_, rev, err := env.ledger.get(context.Background(), id.Key())
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	env.waitState(id, 30*time.Second, ledger.StateUploaded)
+	_, rev, err := env.ledger.Get(context.Background(), id.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
 	polls := stepSpans(spans, "usagefile wait", id.Key())
 	waitFor(t, 30*time.Second, "three more reads", func() bool { return stepSpans(spans, "usagefile wait", id.Key()) >= polls+3 })
-	e, now, err := env.ledger.get(context.Background(), id.Key())
-	if err != nil || now != rev || e.State != StateUploaded {
+	e, now, err := env.ledger.Get(context.Background(), id.Key())
+	if err != nil || now != rev || e.State != ledger.StateUploaded {
 		t.Errorf("entry at revision %d (%v, %s) after three reads; want still %d, uploaded", now, err, e.State, rev)
 	}
 }

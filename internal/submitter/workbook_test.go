@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
@@ -41,9 +42,9 @@ func TestReportedQuantityIsADelta(t *testing.T) {
 	}
 }
 
-func testSpec(schema events.Schema) FileSpec {
-	return FileSpec{ProductName: "Test", Schema: schema, Currency: "USD", AssetSearch: "parameter.subscription_id",
-		Items: map[string]ItemSpec{
+func testSpec(schema events.Schema) ledger.FileSpec {
+	return ledger.FileSpec{ProductName: "Test", Schema: schema, Currency: "USD", AssetSearch: "parameter.subscription_id",
+		Items: map[string]ledger.ItemSpec{
 			"CPU":   {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4},
 			"SEATS": {Criteria: usagefile.ItemByLocalID, Value: "seats_local", Precision: events.PrecisionInteger},
 		}}
