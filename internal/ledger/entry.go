@@ -47,7 +47,7 @@ type Entry struct {
 	Uploads         int          `json:"uploads,omitempty"`
 	Attempts        int          `json:"attempts,omitempty"` // consecutive failed steps
 	Polls           int          `json:"polls,omitempty"`    // reads of a file since it entered its state (or gate looks)
-	Relists         int          `json:"relists,omitempty"`  // lookups left before another create (the submitter's lookup.go)
+	Relists         int          `json:"relists,omitempty"`  // lookups left before another create (the submitter's drive_lookup.go)
 	NextAt          time.Time    `json:"next_at,omitzero"`   // no step before this
 	LastError       string       `json:"last_error,omitempty"`
 	Reason          string       `json:"reason,omitempty"` // why the entry is failed or empty

@@ -35,30 +35,30 @@ const (
 // deadLetter publishes one dead letter per record to usage.dlq.submitter.<reason>: the original record as
 // payload, its source subject and sequence, and why. The Nats-Msg-Id (file key and record id) makes a
 // repeat within the stream's duplicate window a no-op.
-func (s *Submitter) deadLetter(ctx context.Context, e *ledger.Entry, records []source, why map[string]string, reason events.Reason) error {
+func (d *driver) deadLetter(ctx context.Context, e *ledger.Entry, records []source, why map[string]string, reason events.Reason) error {
 	msgs := make([]bus.Msg, 0, len(records))
 	for i := range records {
-		m, err := s.deadLetterMsg(ctx, e, &records[i], why[records[i].id], reason)
+		m, err := d.deadLetterMsg(ctx, e, &records[i], why[records[i].id], reason)
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
 	}
-	if _, err := s.bus.PublishBatch(ctx, msgs); err != nil {
+	if _, err := d.dlq.PublishBatch(ctx, msgs); err != nil {
 		return fmt.Errorf("submitter: dead-letter %d records of %s: %w", len(msgs), e.Key, err)
 	}
-	s.ins.deadLetters.Add(ctx, int64(len(msgs)), metric.WithAttributes(attribute.String("reason", string(reason))))
-	s.log.WarnContext(ctx, "records dead-lettered", "key", e.Key, "file_id", e.FileID, "count", len(msgs),
+	d.ins.deadLetters.Add(ctx, int64(len(msgs)), metric.WithAttributes(attribute.String("reason", string(reason))))
+	d.log.WarnContext(ctx, "records dead-lettered", "key", e.Key, "file_id", e.FileID, "count", len(msgs),
 		"reason", reason, "first_error", why[records[0].id])
 	return nil
 }
 
-func (s *Submitter) deadLetterMsg(ctx context.Context, e *ledger.Entry, src *source, why string, reason events.Reason) (bus.Msg, error) {
+func (d *driver) deadLetterMsg(ctx context.Context, e *ledger.Entry, src *source, why string, reason events.Reason) (bus.Msg, error) {
 	payload, err := json.Marshal(src.rec)
 	if err != nil {
 		return bus.Msg{}, fmt.Errorf("submitter: dead letter of %s: %w", src.id, err)
 	}
-	dl := events.DeadLetter{Stage: deadLetterStage, Reason: reason, Subject: src.subject, Seq: src.seq, At: s.now(),
+	dl := events.DeadLetter{Stage: deadLetterStage, Reason: reason, Subject: src.subject, Seq: src.seq, At: d.now(),
 		Message: clip(fmt.Sprintf("record %s of %s (Connect file %s): %s", src.id, e.ExternalID, e.FileID, why), maxDeadLetterText)}
 	dl.SetPayload(payload)
 	data, err := json.Marshal(dl)

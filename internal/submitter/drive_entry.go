@@ -17,44 +17,44 @@ const (
 )
 
 // drive runs the entry at key step by step until it is terminal (done), must wait (next), or ctx ends. m is
-// the schedule of its quiet steps kept by the driver (quiet.go).
-func (s *Submitter) drive(ctx context.Context, key string, m *memo) (next time.Time, done bool) {
-	e, rev, err := s.ledger.Get(ctx, key)
+// the schedule of its quiet steps kept by the driver (drive_quiet.go).
+func (d *driver) drive(ctx context.Context, key string, m *memo) (next time.Time, done bool) {
+	e, rev, err := d.ledger.Get(ctx, key)
 	for ctx.Err() == nil {
 		switch {
 		case errors.Is(err, bus.ErrNotFound):
 			return time.Time{}, true // removed by an operator
 		case err != nil:
-			s.log.WarnContext(ctx, "submitter: ledger read failed", "key", key, "err", err)
-			return s.now().Add(time.Second), false
+			d.log.WarnContext(ctx, "submitter: ledger read failed", "key", key, "err", err)
+			return d.now().Add(time.Second), false
 		}
 		m.recall(e, rev)
-		s.ins.track(key, e.State)
-		now := s.now()
+		d.ins.track(key, e.State)
+		now := d.now()
 		if e.State.Terminal() {
-			s.noteParked(ctx, e)
+			noteParked(ctx, d.ledger, d.log, e)
 			return time.Time{}, true
 		}
-		if wait, ok := s.mustWait(e, now); ok {
+		if wait, ok := d.mustWait(e, now); ok {
 			return wait, false
 		}
-		if rev, err = s.step(ctx, e, rev, m); ctx.Err() != nil {
-			s.release(ctx, key)
+		if rev, err = d.step(ctx, e, rev, m); ctx.Err() != nil {
+			d.release(ctx, key)
 		} else if errors.Is(err, bus.ErrRevisionMismatch) {
-			e, rev, err = s.ledger.Get(ctx, key) // someone else wrote: start again from what is stored
+			e, rev, err = d.ledger.Get(ctx, key) // someone else wrote: start again from what is stored
 		} else if err != nil {
-			return s.now().Add(time.Second), false
+			return d.now().Add(time.Second), false
 		}
 	}
 	return time.Time{}, false
 }
 
 // mustWait says whether the entry is not due yet (NextAt) or is leased to another member, and until when.
-func (s *Submitter) mustWait(e *ledger.Entry, now time.Time) (time.Time, bool) {
+func (d *driver) mustWait(e *ledger.Entry, now time.Time) (time.Time, bool) {
 	if e.NextAt.After(now) {
 		return e.NextAt, true
 	}
-	if e.Owner != "" && e.Owner != s.opts.MemberID && e.LeaseUntil.After(now) {
+	if e.Owner != "" && e.Owner != d.member && e.LeaseUntil.After(now) {
 		return e.LeaseUntil, true
 	}
 	return time.Time{}, false
@@ -64,25 +64,25 @@ func (s *Submitter) mustWait(e *ledger.Entry, now time.Time) (time.Time, bool) {
 // returning the new revision. A step cut short by the end of ctx writes nothing: the next run observes the
 // Connect file and carries on from there. A quiet step (nothing new but the schedule) writes nothing
 // either: its schedule is kept in m.
-func (s *Submitter) step(ctx context.Context, e *ledger.Entry, rev uint64, m *memo) (uint64, error) {
-	rev, err := s.claim(ctx, e, rev)
+func (d *driver) step(ctx context.Context, e *ledger.Entry, rev uint64, m *memo) (uint64, error) {
+	rev, err := d.claim(ctx, e, rev)
 	if err != nil {
 		return rev, err
 	}
 	op := operation(e)
-	sctx, cancel := context.WithTimeout(ctx, s.opts.stepTimeout())
-	sctx, span := s.startStep(sctx, e, op)
+	sctx, cancel := context.WithTimeout(ctx, d.stepTimeout)
+	sctx, span := d.startStep(sctx, e, op)
 	before, excluding, stored, lease := e.State, e.Excluding, durable(e), e.LeaseUntil
-	err = s.advance(sctx, e)
+	err = d.advance(sctx, e)
 	cancel()
 	if err == nil && e.State == before && e.Excluding == excluding && e.NextAt.IsZero() {
-		e.NextAt = s.now().Add(idleStep).UTC() // a step that changed nothing is not repeated at once
+		e.NextAt = d.now().Add(idleStep).UTC() // a step that changed nothing is not repeated at once
 	}
 	if err != nil && ctx.Err() != nil {
 		endStep(span, e, err)
 		return rev, ctx.Err()
 	}
-	s.settleStep(ctx, e, op, err)
+	d.settleStep(ctx, e, op, err)
 	if quiet(stored, e, err) {
 		e.LeaseUntil = lease // as stored: the claim renews it
 		m.keep(e, rev)
@@ -91,38 +91,38 @@ func (s *Submitter) step(ctx context.Context, e *ledger.Entry, rev uint64, m *me
 	}
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer wcancel()
-	newRev, werr := s.ledger.Update(wctx, e, rev)
+	newRev, werr := d.ledger.Update(wctx, e, rev)
 	endStep(span, e, errors.Join(err, werr))
 	if werr != nil {
-		s.log.WarnContext(ctx, "submitter: ledger write failed (the next step re-reads)", "key", e.Key, "err", werr)
+		d.log.WarnContext(ctx, "submitter: ledger write failed (the next step re-reads)", "key", e.Key, "err", werr)
 		return rev, werr
 	}
-	s.transitioned(ctx, e)
+	d.transitioned(ctx, e)
 	return newRev, nil
 }
 
 // claim takes the entry's lease for this member unless it holds it for long enough already.
-func (s *Submitter) claim(ctx context.Context, e *ledger.Entry, rev uint64) (uint64, error) {
-	now := s.now()
-	if e.Owner == s.opts.MemberID && e.LeaseUntil.Sub(now) > s.opts.LeaseTTL/2 {
+func (d *driver) claim(ctx context.Context, e *ledger.Entry, rev uint64) (uint64, error) {
+	now := d.now()
+	if e.Owner == d.member && e.LeaseUntil.Sub(now) > d.leaseTTL/2 {
 		return rev, nil
 	}
-	e.Owner, e.LeaseUntil = s.opts.MemberID, now.Add(s.opts.LeaseTTL).UTC()
-	return s.ledger.Update(ctx, e, rev)
+	e.Owner, e.LeaseUntil = d.member, now.Add(d.leaseTTL).UTC()
+	return d.ledger.Update(ctx, e, rev)
 }
 
 // release gives up this member's lease on the entry at key (when stopping), so that another submitter can
 // take it over at once. It re-reads the entry and changes nothing else; failing is harmless (the lease
 // expires).
-func (s *Submitter) release(ctx context.Context, key string) {
+func (d *driver) release(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	e, rev, err := s.ledger.Get(ctx, key)
-	if err != nil || e.Owner != s.opts.MemberID {
+	e, rev, err := d.ledger.Get(ctx, key)
+	if err != nil || e.Owner != d.member {
 		return
 	}
 	e.Owner, e.LeaseUntil = "", time.Time{}
-	_, _ = s.ledger.Update(ctx, e, rev)
+	_, _ = d.ledger.Update(ctx, e, rev)
 }
 
 // operation names what a step does to an entry (span names, metrics).

@@ -17,7 +17,7 @@ const maxExclusionText = 300
 // recordExclusion records the records of part named in failing (not excluded yet) as about to be
 // dead-lettered for reason. A repair that finds nothing new, or would exclude more than MaxExcluded
 // records, parks the entry instead.
-func (s *Submitter) recordExclusion(e *ledger.Entry, part []source, failing map[string]string, reason events.Reason) error {
+func (d *driver) recordExclusion(e *ledger.Entry, part []source, failing map[string]string, reason events.Reason) error {
 	x := &ledger.Exclusion{Reason: reason, Records: map[string]string{}}
 	for _, src := range part {
 		if why, bad := failing[src.id]; bad {
@@ -28,9 +28,9 @@ func (s *Submitter) recordExclusion(e *ledger.Entry, part []source, failing map[
 	case len(x.Records) == 0:
 		return permanent("invalid_again", fmt.Errorf("no new failing record among %d named: %s", len(failing),
 			clip(strings.Join(slices.Sorted(maps.Values(failing)), "; "), 300)))
-	case len(e.Excluded)+len(x.Records) > s.opts.MaxExcluded:
+	case len(e.Excluded)+len(x.Records) > d.maxExcluded:
 		return permanent("too_many_invalid", fmt.Errorf("%d records would be dead-lettered (limit %d); first error: %s",
-			len(e.Excluded)+len(x.Records), s.opts.MaxExcluded, x.Records[slices.Min(slices.Collect(maps.Keys(x.Records)))]))
+			len(e.Excluded)+len(x.Records), d.maxExcluded, x.Records[slices.Min(slices.Collect(maps.Keys(x.Records)))]))
 	}
 	e.Excluding = x
 	return nil
@@ -38,8 +38,8 @@ func (s *Submitter) recordExclusion(e *ledger.Entry, part []source, failing map[
 
 // publishExclusion dead-letters the records of the entry's exclusion and then excludes them: the entry
 // moves to repairing (the rest is uploaded next) or, when nothing is left, to empty.
-func (s *Submitter) publishExclusion(ctx context.Context, e *ledger.Entry) error {
-	part, err := s.partSources(ctx, e)
+func (d *driver) publishExclusion(ctx context.Context, e *ledger.Entry) error {
+	part, err := d.partSources(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Submitter) publishExclusion(ctx context.Context, e *ledger.Entry) error
 		}
 	}
 	if len(records) > 0 {
-		if err := s.deadLetter(ctx, e, records, x.Records, x.Reason); err != nil {
+		if err := d.deadLetter(ctx, e, records, x.Records, x.Reason); err != nil {
 			return err
 		}
 	}
@@ -61,7 +61,7 @@ func (s *Submitter) publishExclusion(ctx context.Context, e *ledger.Entry) error
 	note := fmt.Sprintf("%d records dead-lettered (%s)", len(x.Records), x.Reason)
 	if len(e.Excluded) >= e.Records {
 		e.Reason = "every record was dead-lettered"
-		return e.MoveTo(ledger.StateEmpty, s.now(), note)
+		return e.MoveTo(ledger.StateEmpty, d.now(), note)
 	}
-	return e.MoveTo(ledger.StateRepairing, s.now(), note)
+	return e.MoveTo(ledger.StateRepairing, d.now(), note)
 }

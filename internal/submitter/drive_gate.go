@@ -28,12 +28,12 @@ const (
 
 // gate decides whether supplement e may be created now. A blocked verdict comes with the permanent error
 // that parks it; any other error is a failed read (retried).
-func (s *Submitter) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
-	v, err := s.baseGate(ctx, e)
+func (d *driver) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
+	v, err := d.baseGate(ctx, e)
 	if err != nil || v != gateOpen || e.Revision == 1 {
 		return v, err
 	}
-	states, found, err := s.revisionStates(ctx, e, e.Revision-1)
+	states, found, err := d.revisionStates(ctx, e, e.Revision-1)
 	if err != nil || !found {
 		return gateOpen, err // an earlier supplement no longer in the ledger: nothing to wait for
 	}
@@ -46,13 +46,13 @@ func (s *Submitter) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, err
 }
 
 // baseGate judges revision 0 of e's period.
-func (s *Submitter) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
-	states, found, err := s.revisionStates(ctx, e, 0)
+func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
+	states, found, err := d.revisionStates(ctx, e, 0)
 	if err != nil {
 		return gateWait, err
 	}
 	if !found {
-		if none, err := s.noClosedRecords(ctx, e); err != nil || !none {
+		if none, err := d.noClosedRecords(ctx, e); err != nil || !none {
 			return gateWait, err
 		}
 		return gateOpen, nil
@@ -76,10 +76,10 @@ func (s *Submitter) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict,
 
 // revisionStates returns the state of every part of revision rev of e's period; found is false when its
 // part 1 is not in the ledger. A part missing (being planned) counts as planned.
-func (s *Submitter) revisionStates(ctx context.Context, e *ledger.Entry, rev int) ([]ledger.State, bool, error) {
+func (d *driver) revisionStates(ctx context.Context, e *ledger.Entry, rev int) ([]ledger.State, bool, error) {
 	id := e.ID()
 	id.Revision, id.Part = rev, 1
-	first, _, err := s.ledger.Get(ctx, id.Key())
+	first, _, err := d.ledger.Get(ctx, id.Key())
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -88,7 +88,7 @@ func (s *Submitter) revisionStates(ctx context.Context, e *ledger.Entry, rev int
 	}
 	states := []ledger.State{first.State}
 	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
-		p, _, err := s.ledger.Get(ctx, id.Key())
+		p, _, err := d.ledger.Get(ctx, id.Key())
 		switch {
 		case errors.Is(err, bus.ErrNotFound):
 			states = append(states, ledger.StatePlanned)
@@ -103,11 +103,11 @@ func (s *Submitter) revisionStates(ctx context.Context, e *ledger.Entry, rev int
 
 // noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
 // period that will never have a closed-records file.
-func (s *Submitter) noClosedRecords(ctx context.Context, e *ledger.Entry) (bool, error) {
+func (d *driver) noClosedRecords(ctx context.Context, e *ledger.Entry) (bool, error) {
 	filter := subjects.Marks.Period(e.Product, e.Contract, e.PeriodStart)
 	last := map[int]events.PartitionMark{}
 	partitions := 0
-	err := s.bus.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
+	err := d.records.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
 		marks, err := decodeLines[events.PartitionMark](m.Data)
 		for _, x := range marks {
 			if x.Product == e.Product && x.Contract == e.Contract && x.PeriodStart.Equal(e.PeriodStart) {

@@ -92,13 +92,13 @@ func TestGateOrdersSupplements(t *testing.T) {
 	ctx := context.Background()
 	pd := period(1)
 	env.closePeriod(pd, subscriptions("GORD", 2))
-	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {
+	if err := s.plan.onMark(ctx, env.lastMark(pd)); err != nil {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"AS-GORD-0001", "AS-GORD-0002"} {
 		env.adjustOne(pd, sub)
 		adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, pd.Start))
-		if err := s.onAdjustment(ctx, adj[len(adj)-1]); err != nil {
+		if err := s.plan.onAdjustment(ctx, adj[len(adj)-1]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,7 +107,7 @@ func TestGateOrdersSupplements(t *testing.T) {
 	}
 	verdict := func(rev int) gateVerdict {
 		t.Helper()
-		v, err := s.gate(ctx, env.entry(id(rev)))
+		v, err := s.drive.gate(ctx, env.entry(id(rev)))
 		if err != nil && v != gateBlocked {
 			t.Fatal(err)
 		}
@@ -135,20 +135,20 @@ func TestGateOrdersSupplements(t *testing.T) {
 	empty := period(2) // no closed records: no base file, once every partition has marked it
 	env.adjustOne(empty, "AS-GORD-0001")
 	adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, empty.Start))
-	if err := s.onAdjustment(ctx, adj[0]); err != nil {
+	if err := s.plan.onAdjustment(ctx, adj[0]); err != nil {
 		t.Fatal(err)
 	}
 	e := env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: empty.Start, Revision: 1, Part: 1})
 	mark := events.PartitionMark{Product: testProduct, Contract: testContract, PeriodStart: empty.Start,
 		PeriodEnd: empty.End, Partitions: testPartitions}
 	for p := range testPartitions {
-		if v, err := s.gate(ctx, e); err != nil || v != gateWait {
+		if v, err := s.drive.gate(ctx, e); err != nil || v != gateWait {
 			t.Errorf("%d of %d partitions marked: gate %d (%v), want wait", p, testPartitions, v, err)
 		}
 		mark.Partition = p
 		env.agg.commit(t, p, nil, nil, []events.PartitionMark{mark})
 	}
-	if v, err := s.gate(ctx, e); err != nil || v != gateOpen {
+	if v, err := s.drive.gate(ctx, e); err != nil || v != gateOpen {
 		t.Errorf("every partition marked, no record: gate %d (%v), want open", v, err)
 	}
 }

@@ -13,11 +13,11 @@ import (
 // the permanentConfirmations-th failed step in a row, and even then only after a lookup by external id: if
 // Connect lists the file itself the 404 was wrong and the step is retried; otherwise the entry is parked
 // as failed (file_gone), naming any other live file that holds its external id.
-func (s *Submitter) fileGone(ctx context.Context, e *ledger.Entry, notFound error) error {
+func (d *driver) fileGone(ctx context.Context, e *ledger.Entry, notFound error) error {
 	if e.Attempts+1 < permanentConfirmations {
 		return notFound
 	}
-	files, err := s.liveFiles(ctx, e.ExternalID)
+	files, err := d.liveFiles(ctx, e.ExternalID)
 	if err != nil {
 		return fmt.Errorf("submitter: after a 404 for %s: %w", e.FileID, err)
 	}

@@ -8,23 +8,9 @@ import (
 	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
-// driver runs ledger entries: each known non-terminal entry is a job, queued by when it is next due, and at
-// most Concurrency jobs run at once, each by one worker goroutine. A job never runs twice at the same time in
-// a process. Entries planned here are added at once; a periodic scan of the ledger adds those planned by
-// other instances or left by an earlier run.
-type driver struct {
-	s *Submitter
-
-	mu       sync.Mutex
-	jobs     map[string]*job // non-terminal entries known
-	terminal map[string]bool // entries known to be terminal (scans skip them)
-	queue    dueQueue
-	kick     chan struct{}
-}
-
-func newDriver(s *Submitter) *driver {
-	return &driver{s: s, jobs: map[string]*job{}, terminal: map[string]bool{}, kick: make(chan struct{}, 1)}
-}
+// The driver's jobs: each known non-terminal entry is a job, queued by when it is next due (drive_queue.go).
+// Entries the planner writes are added at once (revive); the ledger scan adds those planned by other
+// submitters or left by an earlier run (scan).
 
 // add makes the entry at key due at t (zero: now), unless it is terminal or due earlier already.
 func (d *driver) add(key string, t time.Time) {
@@ -64,12 +50,11 @@ func (d *driver) wake() {
 	}
 }
 
-// run dispatches due jobs to at most Concurrency workers and scans the ledger, until ctx ends; then it
-// waits for the running workers.
+// run dispatches due jobs to at most Concurrency workers until ctx ends; then it waits for the running
+// workers.
 func (d *driver) run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Go(func() { d.scanLoop(ctx) })
-	slots := make(chan struct{}, d.s.opts.Concurrency)
+	slots := make(chan struct{}, d.concurrency)
 	for ctx.Err() == nil {
 		select {
 		case slots <- struct{}{}:
@@ -95,7 +80,7 @@ func (d *driver) run(ctx context.Context) error {
 func (d *driver) take() (*job, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	j, wait := d.queue.popDue(d.s.now())
+	j, wait := d.queue.popDue(d.now())
 	if j != nil {
 		j.running = true
 	}
@@ -119,7 +104,7 @@ func (d *driver) sleep(ctx context.Context, wait time.Duration) {
 
 // work drives one entry until it must wait, then requeues or forgets it.
 func (d *driver) work(ctx context.Context, j *job) {
-	next, done := d.s.drive(ctx, j.key, &j.memo)
+	next, done := d.drive(ctx, j.key, &j.memo)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	j.running = false
@@ -136,47 +121,29 @@ func (d *driver) work(ctx context.Context, j *job) {
 	d.wake()
 }
 
-// scanLoop scans the ledger at start and every ScanInterval.
-func (d *driver) scanLoop(ctx context.Context) {
-	t := time.NewTicker(d.s.opts.ScanInterval)
-	defer t.Stop()
-	for {
-		d.scan(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// scan adds every ledger entry this process does not know yet (noting the parked ones), then looks at the
-// parked revisions (replan.go).
-func (d *driver) scan(ctx context.Context) {
-	keys, err := d.s.ledger.Keys(ctx, ledger.FilesPrefix)
+// scan adds every ledger entry this process does not know yet, noting the parked ones (ledger.Parked).
+func (d *driver) scan(ctx context.Context) error {
+	keys, err := d.ledger.Keys(ctx, ledger.FilesPrefix)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.s.log.WarnContext(ctx, "submitter: ledger scan failed", "err", err)
-		}
-		return
+		return err
 	}
 	for _, key := range keys {
 		if d.known(key) {
 			continue
 		}
-		e, _, err := d.s.ledger.Get(ctx, key)
+		e, _, err := d.ledger.Get(ctx, key)
 		if err != nil {
 			continue // deleted meanwhile, or unreachable: the next scan tries again
 		}
-		d.s.ins.track(key, e.State)
+		d.ins.track(key, e.State)
 		if e.State.Terminal() {
-			d.s.noteParked(ctx, e)
+			noteParked(ctx, d.ledger, d.log, e)
 			d.markTerminal(key)
 		} else {
 			d.add(key, e.NextAt)
 		}
 	}
-	d.s.checkParked(ctx)
+	return nil
 }
 
 func (d *driver) known(key string) bool {

@@ -28,8 +28,8 @@ const (
 const reasonFilterIgnored = "filter_ignored"
 
 // liveFiles lists the Connect files with external id x that are not deleted, oldest first.
-func (s *Submitter) liveFiles(ctx context.Context, x string) ([]usageapi.File, error) {
-	files, err := s.client.FindFiles(ctx, x)
+func (d *driver) liveFiles(ctx context.Context, x string) ([]usageapi.File, error) {
+	files, err := d.connect.FindFiles(ctx, x)
 	if err != nil {
 		return nil, fmt.Errorf("submitter: look up external id %s: %w", x, err)
 	}
@@ -47,13 +47,13 @@ func filterIgnored(err error) error {
 
 // findOrCreate finds the entry's file by its external id or creates it; with lagged, the lookups wait out
 // the list lag (the step after the relists). A failure of unknown outcome starts the relists again.
-func (s *Submitter) findOrCreate(ctx context.Context, e *ledger.Entry, lagged bool) (*usageapi.FileDetail, error) {
+func (d *driver) findOrCreate(ctx context.Context, e *ledger.Entry, lagged bool) (*usageapi.FileDetail, error) {
 	var opts []usageapi.LookupOption
 	if lagged {
 		opts = append(opts, usageapi.WaitLag)
 	}
 	period := connectPeriod(e.PeriodStart, e.PeriodEnd)
-	f, _, err := s.client.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
+	f, _, err := d.connect.FindOrCreateFile(ctx, usageapi.CreateFileRequest{
 		Name: e.Name, Description: fileDescription(e.ID(), e.PeriodEnd, e.Records), Period: &period,
 		Currency: e.Spec.Currency, Product: &usageapi.IDRef{ID: e.Product}, Contract: &usageapi.IDRef{ID: e.Contract},
 		ExternalID: e.ExternalID,
@@ -68,20 +68,20 @@ func (s *Submitter) findOrCreate(ctx context.Context, e *ledger.Entry, lagged bo
 // relist looks the entry's file up once, in one of the steps after a find-or-create of unknown outcome.
 // Found, the entry takes the oldest such file; otherwise the next look, or at the last the lag-aware
 // find-or-create, comes a little later.
-func (s *Submitter) relist(ctx context.Context, e *ledger.Entry) error {
-	files, err := s.liveFiles(ctx, e.ExternalID)
+func (d *driver) relist(ctx context.Context, e *ledger.Entry) error {
+	files, err := d.liveFiles(ctx, e.ExternalID)
 	if err != nil {
 		return err
 	}
 	if len(files) > 0 {
-		f, err := s.client.GetFile(ctx, files[0].ID)
+		f, err := d.connect.GetFile(ctx, files[0].ID)
 		if err != nil {
 			return err
 		}
 		e.Relists = 0
-		return s.observe(e, f)
+		return d.observe(e, f)
 	}
 	e.Relists--
-	e.NextAt = s.now().Add(relistFirst << (createRelists - e.Relists)).UTC()
+	e.NextAt = d.now().Add(relistFirst << (createRelists - e.Relists)).UTC()
 	return nil
 }

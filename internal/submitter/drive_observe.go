@@ -3,6 +3,7 @@ package submitter
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -12,7 +13,7 @@ import (
 // observe moves the entry to the state its Connect file's status means, keeping what the status comes with:
 // the provider's note, the upload found invalid, the reason a file is gone. A status the entry cannot reach
 // from its state (someone outside the submitter changed the file) parks it as failed.
-func (s *Submitter) observe(e *ledger.Entry, f *usageapi.FileDetail) error {
+func (d *driver) observe(e *ledger.Entry, f *usageapi.FileDetail) error {
 	e.FileID, e.Status = f.ID, string(f.Status)
 	to, note := stateOf(f.Status), ""
 	switch to {
@@ -29,7 +30,7 @@ func (s *Submitter) observe(e *ledger.Entry, f *usageapi.FileDetail) error {
 		e.Reason = fmt.Sprintf("Connect file %s is %s", f.ID, f.Status)
 		note = e.Reason
 	}
-	if err := e.MoveTo(to, s.now(), note); err != nil {
+	if err := e.MoveTo(to, d.now(), note); err != nil {
 		return permanent(fmt.Sprintf("Connect file %s is %s", f.ID, f.Status), err)
 	}
 	return nil
@@ -39,19 +40,19 @@ func (s *Submitter) observe(e *ledger.Entry, f *usageapi.FileDetail) error {
 // records submitted, close-to-submit and close-to-accept times) and logs; a parked entry is logged as an
 // error for an operator. A move may skip states (the file got further than the ledger knew): the first move
 // past submission counts the submission, the first into accepted or closed the acceptance.
-func (s *Submitter) transitioned(ctx context.Context, e *ledger.Entry) {
-	s.ins.track(e.Key, e.State)
+func (d *driver) transitioned(ctx context.Context, e *ledger.Entry) {
+	d.ins.track(e.Key, e.State)
 	for _, m := range e.TakeMoves() {
-		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, m.To)...))
+		d.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, m.To)...))
 		kind := metric.WithAttributes(stateAttrs(e, m.To)[1])
 		if !wasSubmitted(m.From) && wasSubmitted(m.To) {
-			s.ins.records.Add(ctx, int64(e.Records-len(e.Excluded)), kind)
-			s.ins.toSubmit.Record(ctx, m.At.Sub(e.ClosedAt).Seconds(), kind)
+			d.ins.records.Add(ctx, int64(e.Records-len(e.Excluded)), kind)
+			d.ins.toSubmit.Record(ctx, m.At.Sub(e.ClosedAt).Seconds(), kind)
 		}
 		if !wasAccepted(m.From) && wasAccepted(m.To) {
-			s.ins.toAccept.Record(ctx, m.At.Sub(e.ClosedAt).Seconds(), kind)
+			d.ins.toAccept.Record(ctx, m.At.Sub(e.ClosedAt).Seconds(), kind)
 		}
-		s.logTransition(ctx, e, ledger.Transition{State: m.To, At: m.At, Note: m.Note})
+		logTransition(ctx, d.log, e, ledger.Transition{State: m.To, At: m.At, Note: m.Note})
 	}
 }
 
@@ -63,15 +64,16 @@ func wasSubmitted(st ledger.State) bool {
 // wasAccepted reports whether a file in state st has been accepted by the provider.
 func wasAccepted(st ledger.State) bool { return st == ledger.StateAccepted || st == ledger.StateClosed }
 
-func (s *Submitter) logTransition(ctx context.Context, e *ledger.Entry, t ledger.Transition) {
+// logTransition logs e entering a state; a parked entry is logged as an error for an operator.
+func logTransition(ctx context.Context, log *slog.Logger, e *ledger.Entry, t ledger.Transition) {
 	args := []any{"key", e.Key, "state", t.State, "file_id", e.FileID, "external_id", e.ExternalID}
 	switch t.State {
 	case ledger.StateRejected:
-		s.log.ErrorContext(ctx, "usage file rejected by the provider: parked for an operator", append(args, "note", e.Note)...)
+		log.ErrorContext(ctx, "usage file rejected by the provider: parked for an operator", append(args, "note", e.Note)...)
 	case ledger.StateFailed:
-		s.log.ErrorContext(ctx, "usage file failed: parked for an operator", append(args, "reason", e.Reason)...)
+		log.ErrorContext(ctx, "usage file failed: parked for an operator", append(args, "reason", e.Reason)...)
 	default:
-		s.log.InfoContext(ctx, "usage file "+string(t.State), append(args, "note", t.Note)...)
+		log.InfoContext(ctx, "usage file "+string(t.State), append(args, "note", t.Note)...)
 	}
 }
 

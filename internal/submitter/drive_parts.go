@@ -11,11 +11,11 @@ import (
 // planned, cut the same way — checks they are the ones planned (count and digest of their ids), and leaves
 // out the excluded ones. Every upload of a file is built from this, so its rows never change except by
 // exclusion.
-func (s *Submitter) partSources(ctx context.Context, e *ledger.Entry) ([]source, error) {
-	part, ok := s.cache.take(e.Key)
+func (d *driver) partSources(ctx context.Context, e *ledger.Entry) ([]source, error) {
+	part, ok := d.cache.take(e.Key)
 	if !ok {
 		var err error
-		if part, err = s.readPart(ctx, e); err != nil {
+		if part, err = d.readPart(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -34,8 +34,8 @@ func (s *Submitter) partSources(ctx context.Context, e *ledger.Entry) ([]source,
 }
 
 // readPart reads the records of the entry's part from USAGE_AGG.
-func (s *Submitter) readPart(ctx context.Context, e *ledger.Entry) ([]source, error) {
-	_, records, err := s.readPlanned(ctx, e, nil)
+func (d *driver) readPart(ctx context.Context, e *ledger.Entry) ([]source, error) {
+	_, records, err := readRevision(ctx, d.records, e, nil)
 	if err != nil {
 		return nil, err
 	}

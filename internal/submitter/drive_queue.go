@@ -12,7 +12,7 @@ type job struct {
 	running bool
 	again   bool // add was called while running: run again as soon as it finishes
 	index   int  // in the queue; -1 when not queued
-	memo    memo // the schedule of its quiet steps (quiet.go); only the worker running the job uses it
+	memo    memo // the schedule of its quiet steps (drive_quiet.go); only the worker running the job uses it
 }
 
 // dueQueue is a min-heap of queued jobs by due time (container/heap).

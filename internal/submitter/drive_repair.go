@@ -15,34 +15,34 @@ import (
 // invalid (with Connect's error text) as about to be excluded; the next step dead-letters and excludes them
 // (publishExclusion), and the one after uploads the rest. A file invalid as a whole (no record marked) is
 // parked as failed with Connect's error detail.
-func (s *Submitter) repair(ctx context.Context, e *ledger.Entry) error {
-	f, err := s.client.GetFile(ctx, e.FileID)
+func (d *driver) repair(ctx context.Context, e *ledger.Entry) error {
+	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
 	if f.Status != usageapi.FileStatusInvalid || !uploadedAt(f).Equal(e.InvalidUploadAt) {
-		return s.observe(e, f) // re-uploaded or changed meanwhile
+		return d.observe(e, f) // re-uploaded or changed meanwhile
 	}
-	failing, err := s.failingRecords(ctx, f)
+	failing, err := d.failingRecords(ctx, f)
 	if err != nil {
 		return err
 	}
 	if len(failing) == 0 {
 		return permanent("invalid_file", fmt.Errorf("Connect file %s is invalid without an invalid record: %s", f.ID, f.ErrorDetail))
 	}
-	part, err := s.partSources(ctx, e)
+	part, err := d.partSources(ctx, e)
 	if err != nil {
 		return err
 	}
-	return s.recordExclusion(e, part, failing, reasonConnectInvalid)
+	return d.recordExclusion(e, part, failing, reasonConnectInvalid)
 }
 
 // failingRecords reads the processed workbook of f: record id → error text of each invalid row.
-func (s *Submitter) failingRecords(ctx context.Context, f *usageapi.FileDetail) (map[string]string, error) {
+func (d *driver) failingRecords(ctx context.Context, f *usageapi.FileDetail) (map[string]string, error) {
 	if f.ProcessedFileURI == "" {
 		return nil, permanent("invalid_file", fmt.Errorf("Connect file %s is invalid without a processed workbook: %s", f.ID, f.ErrorDetail))
 	}
-	data, err := s.client.Download(ctx, f.ProcessedFileURI)
+	data, err := d.connect.Download(ctx, f.ProcessedFileURI)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ const (
 // settleStep records the outcome of a step: on success the retry state is cleared and the lease renewed (or
 // released when the entry is terminal); a transient failure is scheduled for a retry; a permanent one
 // parks the entry as failed with its reason.
-func (s *Submitter) settleStep(ctx context.Context, e *ledger.Entry, op string, err error) {
-	now := s.now()
+func (d *driver) settleStep(ctx context.Context, e *ledger.Entry, op string, err error) {
+	now := d.now()
 	switch {
 	case err == nil:
 		e.Attempts, e.LastError = 0, ""
@@ -36,12 +36,12 @@ func (s *Submitter) settleStep(ctx context.Context, e *ledger.Entry, op string, 
 	default:
 		e.Attempts++
 		e.LastError = err.Error()
-		e.NextAt = now.Add(retryDelay(e.Attempts, retryAfter(err), s.opts.RetryMaxInterval)).UTC()
-		s.ins.retried(ctx, op, retryReason(err))
-		s.log.WarnContext(ctx, "usage file step failed; retrying later", "key", e.Key, "op", op, "attempt", e.Attempts,
+		e.NextAt = now.Add(retryDelay(e.Attempts, retryAfter(err), d.retryMax)).UTC()
+		d.ins.retried(ctx, op, retryReason(err))
+		d.log.WarnContext(ctx, "usage file step failed; retrying later", "key", e.Key, "op", op, "attempt", e.Attempts,
 			"retry_at", e.NextAt, "err", err)
 	}
-	e.LeaseUntil = now.Add(s.opts.LeaseTTL).UTC()
+	e.LeaseUntil = now.Add(d.leaseTTL).UTC()
 	if e.State.Terminal() {
 		e.Owner, e.LeaseUntil, e.NextAt = "", time.Time{}, time.Time{}
 	}

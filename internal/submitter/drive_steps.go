@@ -21,72 +21,72 @@ const (
 // advance runs the one operation the entry's state calls for and moves the entry (in memory) to the
 // state it leads to. Every operation observes the Connect file first or gets it back, so an operation that
 // already happened (its outcome unrecorded) is recognised, not repeated.
-func (s *Submitter) advance(ctx context.Context, e *ledger.Entry) error {
+func (d *driver) advance(ctx context.Context, e *ledger.Entry) error {
 	e.NextAt = time.Time{}
-	err := s.operate(ctx, e)
+	err := d.operate(ctx, e)
 	if e.FileID != "" && usageapi.IsNotFound(err) {
-		err = s.fileGone(ctx, e, err)
+		err = d.fileGone(ctx, e, err)
 	}
 	return filterIgnored(err)
 }
 
 // operate runs the operation of the entry's state.
-func (s *Submitter) operate(ctx context.Context, e *ledger.Entry) error {
+func (d *driver) operate(ctx context.Context, e *ledger.Entry) error {
 	if e.Excluding != nil {
-		return s.publishExclusion(ctx, e)
+		return d.publishExclusion(ctx, e)
 	}
 	switch e.State {
 	case ledger.StatePlanned:
-		return s.create(ctx, e)
+		return d.create(ctx, e)
 	case ledger.StateCreated, ledger.StateRepairing:
-		return s.upload(ctx, e)
+		return d.upload(ctx, e)
 	case ledger.StateUploaded:
-		return s.waitProcessed(ctx, e)
+		return d.waitProcessed(ctx, e)
 	case ledger.StateReady:
-		return s.submit(ctx, e)
+		return d.submit(ctx, e)
 	case ledger.StateInvalid:
-		return s.repair(ctx, e)
+		return d.repair(ctx, e)
 	case ledger.StateSubmitted:
-		return s.follow(ctx, e)
+		return d.follow(ctx, e)
 	}
 	return permanent("no operation for state "+string(e.State), nil)
 }
 
 // create finds the file by its external id or creates it; a supplement only once its gate is open. After a
 // find-or-create of unknown outcome, the file is looked up again in the next steps before another, which
-// waits out the list lag (lookup.go).
-func (s *Submitter) create(ctx context.Context, e *ledger.Entry) error {
+// waits out the list lag (drive_lookup.go).
+func (d *driver) create(ctx context.Context, e *ledger.Entry) error {
 	if e.Revision > 0 {
-		switch v, err := s.gate(ctx, e); {
+		switch v, err := d.gate(ctx, e); {
 		case err != nil:
 			return err
 		case v == gateWait:
 			e.Polls++
-			e.NextAt = s.now().Add(followDelay(e.Polls, s.opts.FollowMaxInterval)).UTC()
+			e.NextAt = d.now().Add(followDelay(e.Polls, d.followMax)).UTC()
 			return nil
 		}
 	}
 	if e.Relists > 1 {
-		return s.relist(ctx, e)
+		return d.relist(ctx, e)
 	}
-	f, err := s.findOrCreate(ctx, e, e.Relists == 1)
+	f, err := d.findOrCreate(ctx, e, e.Relists == 1)
 	if err != nil {
 		return err
 	}
-	return s.observe(e, f)
+	return d.observe(e, f)
 }
 
 // upload uploads the file's workbook when the file waits for one: a new draft, or the invalid upload being
 // repaired. Records the workbook cannot hold are dead-lettered first.
-func (s *Submitter) upload(ctx context.Context, e *ledger.Entry) error {
-	f, err := s.client.GetFile(ctx, e.FileID)
+func (d *driver) upload(ctx context.Context, e *ledger.Entry) error {
+	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
 	if !needsUpload(e, f) {
-		return s.observe(e, f)
+		return d.observe(e, f)
 	}
-	part, err := s.partSources(ctx, e)
+	part, err := d.partSources(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -95,14 +95,14 @@ func (s *Submitter) upload(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if len(wb.unwritable) > 0 {
-		return s.recordExclusion(e, part, wb.unwritable, reasonUnwritable)
+		return d.recordExclusion(e, part, wb.unwritable, reasonUnwritable)
 	}
-	f, err = s.client.UploadFile(ctx, e.FileID, e.Key+".xlsx", bytes.NewReader(wb.data))
+	f, err = d.connect.UploadFile(ctx, e.FileID, e.Key+".xlsx", bytes.NewReader(wb.data))
 	if err != nil {
 		return err
 	}
 	e.Uploads++
-	return s.observe(e, f)
+	return d.observe(e, f)
 }
 
 // needsUpload: a draft always; an invalid file while the entry repairs that very upload.
@@ -113,16 +113,16 @@ func needsUpload(e *ledger.Entry, f *usageapi.FileDetail) bool {
 
 // waitProcessed reads the file once. While Connect is still processing the upload, the entry is looked at
 // again a little later (processingDelay), through NextAt: waiting holds no worker.
-func (s *Submitter) waitProcessed(ctx context.Context, e *ledger.Entry) error {
-	f, err := s.client.GetFile(ctx, e.FileID)
+func (d *driver) waitProcessed(ctx context.Context, e *ledger.Entry) error {
+	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
-	if err := s.observe(e, f); err != nil || e.State != ledger.StateUploaded {
+	if err := d.observe(e, f); err != nil || e.State != ledger.StateUploaded {
 		return err
 	}
 	e.Polls++
-	e.NextAt = s.now().Add(processingDelay(e.Polls)).UTC()
+	e.NextAt = d.now().Add(processingDelay(e.Polls)).UTC()
 	return nil
 }
 
@@ -138,28 +138,28 @@ func processingDelay(polls int) time.Duration {
 
 // submit submits the file to the provider if it is still ready (a submit whose answer was lost may have
 // moved it on already).
-func (s *Submitter) submit(ctx context.Context, e *ledger.Entry) error {
-	f, err := s.client.GetFile(ctx, e.FileID)
+func (d *driver) submit(ctx context.Context, e *ledger.Entry) error {
+	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err == nil && f.Status == usageapi.FileStatusReady {
-		f, err = s.client.SubmitFile(ctx, e.FileID)
+		f, err = d.connect.SubmitFile(ctx, e.FileID)
 	}
 	if err != nil {
 		return err
 	}
-	return s.observe(e, f)
+	return d.observe(e, f)
 }
 
 // follow reads a pending file; while it stays pending the reads are spaced out up to FollowMaxInterval.
-func (s *Submitter) follow(ctx context.Context, e *ledger.Entry) error {
-	f, err := s.client.GetFile(ctx, e.FileID)
+func (d *driver) follow(ctx context.Context, e *ledger.Entry) error {
+	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err != nil {
 		return err
 	}
-	if err := s.observe(e, f); err != nil || e.State != ledger.StateSubmitted {
+	if err := d.observe(e, f); err != nil || e.State != ledger.StateSubmitted {
 		return err
 	}
 	e.Polls++
-	e.NextAt = s.now().Add(followDelay(e.Polls, s.opts.FollowMaxInterval)).UTC()
+	e.NextAt = d.now().Add(followDelay(e.Polls, d.followMax)).UTC()
 	return nil
 }
 

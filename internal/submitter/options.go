@@ -154,7 +154,7 @@ func (o Options) checkLimits() error {
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))
 	}
-	// The find-or-create after a create of unknown outcome waits out the list lag twice (lookup.go): it must
+	// The find-or-create after a create of unknown outcome waits out the list lag twice (drive_lookup.go): it must
 	// fit in a step, or that step would always time out and never create.
 	if lag := o.listLag(); 4*lag > o.stepTimeout() {
 		errs = append(errs, fmt.Errorf("connect list lag %v: want at most a quarter of the step timeout %v (half the lease ttl)", lag, o.stepTimeout()))

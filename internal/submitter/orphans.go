@@ -3,6 +3,7 @@ package submitter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
@@ -20,6 +21,22 @@ import (
 // usagepipe_submitter_orphans_total{action}) for an operator. Entries that name no file yet are left
 // alone: their next step finds the file.
 
+// openFiles models the Connect calls of the orphan sweep (pkg/usageapi.Client): a filtered list of files,
+// and the delete of an orphan draft.
+type openFiles interface {
+	Files(terms ...usageapi.Term) usageapi.List[usageapi.File]
+	DeleteFile(ctx context.Context, id string) (*usageapi.FileDetail, error)
+}
+
+// orphanSweeper checks Connect's open usagepipe files against the ledger every OrphanInterval.
+type orphanSweeper struct {
+	connect  openFiles
+	ledger   *ledger.Store // set by Submitter.useLedger
+	interval time.Duration
+	log      *slog.Logger
+	ins      *instruments
+}
+
 // Orphan actions (metric attribute).
 const (
 	orphanDeleted  = "deleted"  // an orphan draft, deleted
@@ -28,8 +45,8 @@ const (
 )
 
 // sweepOrphans runs sweep every OrphanInterval until ctx ends.
-func (s *Submitter) sweepOrphans(ctx context.Context) error {
-	t := time.NewTicker(s.opts.OrphanInterval)
+func (sw *orphanSweeper) sweepOrphans(ctx context.Context) error {
+	t := time.NewTicker(sw.interval)
 	defer t.Stop()
 	for {
 		select {
@@ -37,15 +54,15 @@ func (s *Submitter) sweepOrphans(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if err := s.sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "submitter: orphan sweep failed (tried again later)", "err", err)
+		if err := sw.sweep(ctx); err != nil && ctx.Err() == nil {
+			sw.log.WarnContext(ctx, "submitter: orphan sweep failed (tried again later)", "err", err)
 		}
 	}
 }
 
 // sweep checks every open Connect file with a usagepipe external id against the ledger once.
-func (s *Submitter) sweep(ctx context.Context) error {
-	files, err := s.client.Files(usageapi.Like("external_id", usageapi.LikeLiteral(ledger.ExternalIDPrefix)+"*"),
+func (sw *orphanSweeper) sweep(ctx context.Context) error {
+	files, err := sw.connect.Files(usageapi.Like("external_id", usageapi.LikeLiteral(ledger.ExternalIDPrefix)+"*"),
 		usageapi.Out("status", usageapi.FileStatusAccepted, usageapi.FileStatusClosed, usageapi.FileStatusRejected,
 			usageapi.FileStatusDeleted)).Collect(ctx)
 	if err != nil {
@@ -57,13 +74,13 @@ func (s *Submitter) sweep(ctx context.Context) error {
 		key, ok := keyOf(f.ExternalID)
 		if !ok {
 			if byExternalID == nil {
-				if byExternalID, err = s.externalIDs(ctx); err != nil {
+				if byExternalID, err = sw.externalIDs(ctx); err != nil {
 					return err
 				}
 			}
 			key = byExternalID[f.ExternalID]
 		}
-		if err := s.checkOrphan(ctx, f, key); err != nil {
+		if err := sw.checkOrphan(ctx, f, key); err != nil {
 			return err
 		}
 	}
@@ -71,31 +88,31 @@ func (s *Submitter) sweep(ctx context.Context) error {
 }
 
 // checkOrphan compares one Connect file with the ledger entry at key ("" or missing: none).
-func (s *Submitter) checkOrphan(ctx context.Context, f *usageapi.File, key string) error {
-	e, _, err := s.ledger.Get(ctx, key)
+func (sw *orphanSweeper) checkOrphan(ctx context.Context, f *usageapi.File, key string) error {
+	e, _, err := sw.ledger.Get(ctx, key)
 	switch {
 	case key == "" || errors.Is(err, bus.ErrNotFound):
-		s.orphan(ctx, f, "", orphanUnknown)
+		sw.orphan(ctx, f, "", orphanUnknown)
 		return nil
 	case err != nil:
 		return err
 	case e.FileID == "" || e.FileID == f.ID:
 		return nil
 	case f.Status != usageapi.FileStatusDraft:
-		s.orphan(ctx, f, e.FileID, orphanReported)
+		sw.orphan(ctx, f, e.FileID, orphanReported)
 		return nil
 	}
-	if _, err := s.client.DeleteFile(ctx, f.ID); err != nil {
+	if _, err := sw.connect.DeleteFile(ctx, f.ID); err != nil {
 		return err
 	}
-	s.orphan(ctx, f, e.FileID, orphanDeleted)
+	sw.orphan(ctx, f, e.FileID, orphanDeleted)
 	return nil
 }
 
 // orphan reports one orphan.
-func (s *Submitter) orphan(ctx context.Context, f *usageapi.File, ledgerFile, action string) {
-	s.ins.orphans.Add(ctx, 1, metric.WithAttributes(attribute.String("action", action)))
-	s.log.ErrorContext(ctx, "orphan usage file in Connect: its ledger entry drives another file", "file_id", f.ID,
+func (sw *orphanSweeper) orphan(ctx context.Context, f *usageapi.File, ledgerFile, action string) {
+	sw.ins.orphans.Add(ctx, 1, metric.WithAttributes(attribute.String("action", action)))
+	sw.log.ErrorContext(ctx, "orphan usage file in Connect: its ledger entry drives another file", "file_id", f.ID,
 		"external_id", f.ExternalID, "status", f.Status, "ledger_file_id", ledgerFile, "action", action)
 }
 
@@ -110,8 +127,8 @@ func keyOf(x string) (string, bool) {
 }
 
 // externalIDs maps the external id of every ledger entry to its key.
-func (s *Submitter) externalIDs(ctx context.Context) (map[string]string, error) {
-	entries, err := s.ledger.Entries(ctx, ledger.FilesPrefix)
+func (sw *orphanSweeper) externalIDs(ctx context.Context) (map[string]string, error) {
+	entries, err := sw.ledger.Entries(ctx, ledger.FilesPrefix)
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,14 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
+// consumeMarks hands every mark message of USAGE_AGG to onMark, until ctx ends.
+func (pl *planner) consumeMarks(ctx context.Context) error {
+	return pl.agg.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableMarks,
+		Filters: []string{subjects.Marks.All()}, AckWait: pl.ackWait, PullMaxMessages: consumerPull}, pl.settle(pl.onMark))
+}
+
 // onMark plans the files of each period a mark message names, once every partition has marked it.
-func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
+func (pl *planner) onMark(ctx context.Context, d *bus.Delivery) error {
 	marks, err := decodeLines[events.PartitionMark](d.Data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errMalformed, err)
@@ -22,7 +28,7 @@ func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
 		if m.Partitions < 1 || m.Product == "" || m.Contract == "" {
 			return fmt.Errorf("%w: mark %+v", errMalformed, m)
 		}
-		if err := s.planPeriod(ctx, m, d); err != nil {
+		if err := pl.planPeriod(ctx, m, d); err != nil {
 			return err
 		}
 	}
@@ -30,43 +36,43 @@ func (s *Submitter) onMark(ctx context.Context, d *bus.Delivery) error {
 }
 
 // planPeriod plans the closed-record files of m's period, delivered in d (planClosedRevision).
-func (s *Submitter) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
-	return s.planClosedRevision(ctx, m, d.Header, s.alive(d))
+func (pl *planner) planPeriod(ctx context.Context, m events.PartitionMark, d *bus.Delivery) error {
+	return pl.planClosedRevision(ctx, m, d.Header, pl.alive(d))
 }
 
 // planClosedRevision plans the closed-record files of m's period if all its partitions have marked it and
 // it is not planned yet. A period without any closed record gets no file. A period whose part 1 is in the
 // ledger already is finished as that entry planned it (planOf). A failure that retrying cannot fix parks
 // the revision (settlePlan). h is the triggering message's header (its trace context), alive keeps it.
-func (s *Submitter) planClosedRevision(ctx context.Context, m events.PartitionMark, h bus.Header, alive func()) error {
+func (pl *planner) planClosedRevision(ctx context.Context, m events.PartitionMark, h bus.Header, alive func()) error {
 	first := ledger.FileID{Product: m.Product, Contract: m.Contract, PeriodStart: m.PeriodStart, Part: 1}
-	e, done, err := s.planned(ctx, first.Key())
+	e, done, err := pl.planned(ctx, first.Key())
 	if err != nil || done {
 		return err
 	}
 	if e != nil {
-		ctx, span := s.startPlan(ctx, first, h)
+		ctx, span := pl.startPlan(ctx, first, h)
 		defer span.End()
 		f := failedRevision{id: first, end: e.PeriodEnd, from: e.FromSeq, to: e.ToSeq, since: e.ClosedAt}
-		_, err := s.settlePlan(ctx, f, s.finishPlan(ctx, e, alive))
+		_, err := pl.settlePlan(ctx, f, pl.finishPlan(ctx, e, alive))
 		return endPlan(span, err)
 	}
-	closedAt, expected, complete, err := s.periodMarks(ctx, m)
+	closedAt, expected, complete, err := pl.periodMarks(ctx, m)
 	if err != nil || !complete || expected == 0 {
 		return err
 	}
-	ctx, span := s.startPlan(ctx, first, h)
+	ctx, span := pl.startPlan(ctx, first, h)
 	defer span.End()
-	toSeq, err := s.planClosed(ctx, first, m.PeriodEnd, closedAt, expected, alive)
-	_, err = s.settlePlan(ctx, failedRevision{id: first, end: m.PeriodEnd, to: toSeq, since: closedAt}, err)
+	toSeq, err := pl.planClosed(ctx, first, m.PeriodEnd, closedAt, expected, alive)
+	_, err = pl.settlePlan(ctx, failedRevision{id: first, end: m.PeriodEnd, to: toSeq, since: closedAt}, err)
 	return endPlan(span, err)
 }
 
 // planClosed reads every closed record of first's period, checks them against the count of the marks, and
 // plans its files; it returns the last sequence read.
-func (s *Submitter) planClosed(ctx context.Context, first ledger.FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
+func (pl *planner) planClosed(ctx context.Context, first ledger.FileID, end, closedAt time.Time, expected int, alive func()) (uint64, error) {
 	filter := subjects.Records.Period(first.Product, first.Contract, first.PeriodStart)
-	set, err := readSources(ctx, s.bus, filter, 0, 0, alive)
+	set, err := readSources(ctx, pl.agg, filter, 0, 0, alive)
 	switch {
 	case err != nil:
 		return 0, err
@@ -76,23 +82,13 @@ func (s *Submitter) planClosed(ctx context.Context, first ledger.FileID, end, cl
 		return set.lastSeq, permanent(reasonRecordsExceed, fmt.Errorf("%s: %d records, the marks count %d", filter, len(set.records), expected))
 	}
 	p := plan{id: first, end: end, set: set, records: set.records, closedAt: closedAt, toSeq: set.lastSeq}
-	_, err = s.planFiles(ctx, p, alive)
+	_, err = pl.planFiles(ctx, p, alive)
 	return set.lastSeq, err
 }
 
-// finishPlan writes the parts missing from the plan of first, a part 1 entry in the ledger.
-func (s *Submitter) finishPlan(ctx context.Context, first *ledger.Entry, alive func()) error {
-	p, err := s.planOf(ctx, first, alive)
-	if err != nil {
-		return err
-	}
-	_, err = s.planFiles(ctx, p, alive)
-	return err
-}
-
 // planned returns the first part of a plan and whether every part of it is in the ledger.
-func (s *Submitter) planned(ctx context.Context, firstKey string) (*ledger.Entry, bool, error) {
-	e, _, err := s.ledger.Get(ctx, firstKey)
+func (pl *planner) planned(ctx context.Context, firstKey string) (*ledger.Entry, bool, error) {
+	e, _, err := pl.ledger.Get(ctx, firstKey)
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -101,7 +97,7 @@ func (s *Submitter) planned(ctx context.Context, firstKey string) (*ledger.Entry
 	}
 	id := e.ID()
 	for id.Part = 2; id.Part <= e.Parts; id.Part++ {
-		if _, _, err := s.ledger.Get(ctx, id.Key()); errors.Is(err, bus.ErrNotFound) {
+		if _, _, err := pl.ledger.Get(ctx, id.Key()); errors.Is(err, bus.ErrNotFound) {
 			return e, false, nil
 		} else if err != nil {
 			return nil, false, err
@@ -112,10 +108,10 @@ func (s *Submitter) planned(ctx context.Context, firstKey string) (*ledger.Entry
 
 // periodMarks reads the last mark of every partition of m's period: complete is false while one is
 // missing; records is the sum of their record counts and closedAt the stream time of the newest.
-func (s *Submitter) periodMarks(ctx context.Context, m events.PartitionMark) (closedAt time.Time, records int, complete bool, err error) {
+func (pl *planner) periodMarks(ctx context.Context, m events.PartitionMark) (closedAt time.Time, records int, complete bool, err error) {
 	for p := range m.Partitions {
 		subject := subjects.Marks.Subject(m.Product, m.Contract, m.PeriodStart, p)
-		msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, subject)
+		msg, err := pl.agg.LastMsg(ctx, bus.StreamAgg, subject)
 		if errors.Is(err, bus.ErrNotFound) {
 			return time.Time{}, 0, false, nil
 		}

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
+
+// The planner's durable consumers of USAGE_AGG (consumeMarks, consumeAdjustments) are shared by every
+// submitter instance. Each delivery is settled here once handled.
 
 // Durable consumers of USAGE_AGG, shared by every submitter instance.
 const (
@@ -29,38 +31,28 @@ type waitError struct{ delay time.Duration }
 
 func (w waitError) Error() string { return "submitter: wait " + w.delay.String() }
 
-func (s *Submitter) consumeMarks(ctx context.Context) error {
-	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableMarks,
-		Filters: []string{subjects.Marks.All()}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onMark))
-}
-
-func (s *Submitter) consumeAdjustments(ctx context.Context) error {
-	return s.bus.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableAdjustments,
-		Filters: []string{subjects.Adjustments.All()}, AckWait: s.opts.AckWait, PullMaxMessages: consumerPull}, s.settle(s.onAdjustment))
-}
-
 // settle runs handle and settles the delivery: Ack on success, Term for a malformed message, otherwise Nak
 // with a delay (the wait asked for, or a backoff by delivery count) so that a failing message is never
 // retried in a hot loop and never lost. Nothing is settled when ctx ended (redelivered after AckWait).
-func (s *Submitter) settle(handle func(context.Context, *bus.Delivery) error) func(context.Context, *bus.Delivery) {
+func (pl *planner) settle(handle func(context.Context, *bus.Delivery) error) func(context.Context, *bus.Delivery) {
 	return func(ctx context.Context, d *bus.Delivery) {
 		err := handle(ctx, d)
 		var wait waitError
 		switch {
 		case err == nil:
 			if err := d.Ack(ctx); err != nil {
-				s.log.WarnContext(ctx, "submitter: ack failed (will be redelivered)", "subject", d.Subject, "err", err)
+				pl.log.WarnContext(ctx, "submitter: ack failed (will be redelivered)", "subject", d.Subject, "err", err)
 			}
 		case ctx.Err() != nil:
 		case errors.Is(err, errMalformed):
-			s.log.ErrorContext(ctx, "submitter: terminating malformed message", "subject", d.Subject, "seq", d.Seq, "err", err)
+			pl.log.ErrorContext(ctx, "submitter: terminating malformed message", "subject", d.Subject, "seq", d.Seq, "err", err)
 			_ = d.Term(err.Error())
 		case errors.As(err, &wait):
 			_ = d.Nak(wait.delay)
 		default:
-			s.ins.planErrors.Add(ctx, 1)
+			pl.ins.planErrors.Add(ctx, 1)
 			delay := nakDelay(d.NumDelivered)
-			s.log.WarnContext(ctx, "submitter: planning failed; redelivery later", "subject", d.Subject, "seq", d.Seq,
+			pl.log.WarnContext(ctx, "submitter: planning failed; redelivery later", "subject", d.Subject, "seq", d.Seq,
 				"delivered", d.NumDelivered, "retry_in", delay, "err", err)
 			_ = d.Nak(delay)
 		}
@@ -77,10 +69,10 @@ func nakDelay(delivered uint64) time.Duration {
 }
 
 // alive returns a function that resets d's AckWait when a third of it has passed since the last reset.
-func (s *Submitter) alive(d *bus.Delivery) func() {
+func (pl *planner) alive(d *bus.Delivery) func() {
 	last := time.Now()
 	return func() {
-		if time.Since(last) > s.opts.AckWait/3 {
+		if time.Since(last) > pl.ackWait/3 {
 			_ = d.InProgress()
 			last = time.Now()
 		}

@@ -57,23 +57,23 @@ func TestPeriodWithMissingRecordsIsRetriedThenParked(t *testing.T) {
 	ctx := context.Background()
 
 	patient, _ := env.planner(DefaultMaxRecordsPerFile)
-	patient.opts.PlanGrace = time.Hour
-	if err := patient.onMark(ctx, mark); !errors.Is(err, errIncomplete) {
+	patient.plan.grace = time.Hour
+	if err := patient.plan.onMark(ctx, mark); !errors.Is(err, errIncomplete) {
 		t.Fatalf("within the grace: %v, want errIncomplete (redelivered)", err)
 	}
 	if e := env.entry(id); e != nil {
 		t.Fatalf("within the grace the period was planned: %+v", e)
 	}
 	impatient, _ := env.planner(DefaultMaxRecordsPerFile)
-	impatient.opts.PlanGrace = time.Nanosecond
-	if err := impatient.onMark(ctx, mark); err != nil {
+	impatient.plan.grace = time.Nanosecond
+	if err := impatient.plan.onMark(ctx, mark); err != nil {
 		t.Fatalf("past the grace: %v, want nil (the mark acked)", err)
 	}
 	e := env.wantParked(id, reasonRecordsMissing)
 	if e.Parts != 1 || !strings.Contains(e.Reason, "5 of 9 records") {
 		t.Errorf("parked entry: %d parts, reason %q", e.Parts, e.Reason)
 	}
-	if err := patient.onMark(ctx, mark); err != nil { // a redelivery finds the revision in the ledger
+	if err := patient.plan.onMark(ctx, mark); err != nil { // a redelivery finds the revision in the ledger
 		t.Errorf("redelivered mark: %v", err)
 	}
 }
@@ -83,8 +83,8 @@ func TestPeriodWithMoreRecordsThanMarksIsParked(t *testing.T) {
 	pd := period(1)
 	env.closeMiscounted(pd, subscriptions("MORE", 8), -1) // 8 records, the marks count 4
 	s, _ := env.planner(DefaultMaxRecordsPerFile)
-	s.opts.PlanGrace = time.Hour // no grace: this is never retried
-	if err := s.onMark(context.Background(), env.lastMark(pd)); err != nil {
+	s.plan.grace = time.Hour // no grace: this is never retried
+	if err := s.plan.onMark(context.Background(), env.lastMark(pd)); err != nil {
 		t.Fatalf("onMark: %v, want nil (the mark acked)", err)
 	}
 	e := env.wantParked(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonRecordsExceed)
@@ -104,19 +104,19 @@ func TestProductMissingFromTheCatalogIsRetriedThenParked(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := env.planner(DefaultMaxRecordsPerFile)
-	s.opts.Catalog, s.opts.PlanGrace = other, time.Hour
+	s.plan.catalog, s.plan.grace = other, time.Hour
 	ctx := context.Background()
-	if err := s.onMark(ctx, env.lastMark(pd)); !errors.Is(err, errUnknownProduct) {
+	if err := s.plan.onMark(ctx, env.lastMark(pd)); !errors.Is(err, errUnknownProduct) {
 		t.Fatalf("mark within the grace: %v, want errUnknownProduct", err)
 	}
-	if err := s.onAdjustment(ctx, adj); !errors.Is(err, errUnknownProduct) {
+	if err := s.plan.onAdjustment(ctx, adj); !errors.Is(err, errUnknownProduct) {
 		t.Fatalf("adjustment within the grace: %v, want errUnknownProduct", err)
 	}
-	s.opts.PlanGrace = time.Nanosecond
-	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {
+	s.plan.grace = time.Nanosecond
+	if err := s.plan.onMark(ctx, env.lastMark(pd)); err != nil {
 		t.Fatalf("mark past the grace: %v", err)
 	}
-	if err := s.onAdjustment(ctx, adj); err != nil {
+	if err := s.plan.onAdjustment(ctx, adj); err != nil {
 		t.Fatalf("adjustment past the grace: %v", err)
 	}
 	env.wantParked(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}, reasonUnknownProduct)
@@ -133,7 +133,7 @@ func TestPlanThatNoLongerMatchesTheStreamIsParked(t *testing.T) {
 	env.closePeriod(pd, subscriptions("CHNG", 3)) // 9 records: one part of 10
 	s, _ := env.planner(10)
 	ctx := context.Background()
-	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {
+	if err := s.plan.onMark(ctx, env.lastMark(pd)); err != nil {
 		t.Fatal(err)
 	}
 	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
@@ -145,7 +145,7 @@ func TestPlanThatNoLongerMatchesTheStreamIsParked(t *testing.T) {
 	if _, err := env.ledger.Update(ctx, first, rev); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.onMark(ctx, env.lastMark(pd)); err != nil {
+	if err := s.plan.onMark(ctx, env.lastMark(pd)); err != nil {
 		t.Fatalf("onMark: %v, want nil (the mark acked)", err)
 	}
 	id.Part = 2

@@ -72,7 +72,7 @@ func (env *testEnv) planner(limit int) (*Submitter, *hookedBus) {
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	s.ledger = env.ledger
+	s.useLedger(env.ledger)
 	return s, hb
 }
 
@@ -170,7 +170,7 @@ func checkRevision(t *testing.T, s *Submitter, rev int, parts []*ledger.Entry, s
 			t.Errorf("%s: range (%d, %d] limit %d parts %d; part 1 has (%d, %d] limit %d parts %d", e.Key,
 				e.FromSeq, e.ToSeq, e.Limit, e.Parts, first.FromSeq, first.ToSeq, first.Limit, first.Parts)
 		}
-		recs, err := s.partSources(context.Background(), e)
+		recs, err := s.drive.partSources(context.Background(), e)
 		if err != nil {
 			t.Errorf("%s: %v", e.Key, err)
 		}
@@ -268,14 +268,14 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 				// The winner writes supplement 1; its index write comes later (slow, or it crashed).
-				if _, err := winner.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
+				if _, err := winner.plan.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 				if tc.point == "before-last:" {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 			})
-			if err := loser.onAdjustment(ctx, msgs[1]); err != nil {
+			if err := loser.plan.onAdjustment(ctx, msgs[1]); err != nil {
 				t.Fatalf("loser: %v", err)
 			}
 			if hooks.pending() {
@@ -308,11 +308,11 @@ func TestRacingPlannersClosedPartsFromOnePlan(t *testing.T) {
 			mark := marks[len(marks)-1]
 
 			hooks.on("before-read:", subjects.Records.Period(testProduct, testContract, pd.Start), func() {
-				if err := winner.onMark(ctx, mark); err != nil {
+				if err := winner.plan.onMark(ctx, mark); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 			})
-			if err := loser.onMark(ctx, mark); err != nil {
+			if err := loser.plan.onMark(ctx, mark); err != nil {
 				t.Fatalf("loser: %v", err)
 			}
 			if hooks.pending() {

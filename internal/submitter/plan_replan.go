@@ -14,35 +14,35 @@ import (
 // noAlive is the keep-alive of planning that no message waits for (a replan from the scan).
 func noAlive() {}
 
-// checkParked looks at every parked key (parked.go), at each ledger scan: a revision that lacks a part (an
+// checkParked looks at every parked key (ledger.Parked), at each ledger scan: a revision that lacks a part (an
 // operator deleted its failed entries) is planned again; one whose parts are all back and have ended
 // without a new park loses its key; parts not ended yet are handed to this process's driver too, so that
 // any submitter drives a replanned file.
-func (s *Submitter) checkParked(ctx context.Context) {
-	keys, err := s.ledger.Keys(ctx, ledger.ParkedPrefix)
+func (pl *planner) checkParked(ctx context.Context) {
+	keys, err := pl.ledger.Keys(ctx, ledger.ParkedPrefix)
 	if err != nil {
-		s.log.WarnContext(ctx, "submitter: listing parked revisions failed", "err", err)
+		pl.log.WarnContext(ctx, "submitter: listing parked revisions failed", "err", err)
 		return
 	}
 	for _, key := range keys {
-		if err := s.checkParkedKey(ctx, key); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "submitter: parked revision not planned again yet", "key", key, "err", err)
+		if err := pl.checkParkedKey(ctx, key); err != nil && ctx.Err() == nil {
+			pl.log.WarnContext(ctx, "submitter: parked revision not planned again yet", "key", key, "err", err)
 		}
 	}
 }
 
 // checkParkedKey handles one parked key.
-func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
-	p, rev, err := s.ledger.Parked(ctx, key)
+func (pl *planner) checkParkedKey(ctx context.Context, key string) error {
+	p, rev, err := pl.ledger.Parked(ctx, key)
 	if err != nil {
 		return err
 	}
-	parts, err := s.revisionParts(ctx, p.First())
+	parts, err := pl.revisionParts(ctx, p.First())
 	if err != nil {
 		return err
 	}
 	if incomplete(parts) {
-		return s.replan(ctx, p, parts)
+		return pl.replan(ctx, p, parts)
 	}
 	ended := true
 	for _, e := range parts {
@@ -51,27 +51,27 @@ func (s *Submitter) checkParkedKey(ctx context.Context, key string) error {
 			return nil // still parked: the operator has not resolved it
 		case !e.State.Terminal():
 			ended = false
-			s.drv.revive(e.Key, e.NextAt)
+			pl.drive.revive(e.Key, e.NextAt)
 		}
 	}
 	if !ended {
 		return nil
 	}
-	if err := s.ledger.DeleteParked(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
+	if err := pl.ledger.DeleteParked(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
 		return fmt.Errorf("submitter: resolved %s: %w", key, err)
 	}
 	return nil
 }
 
 // revisionParts reads every ledger entry of first's revision, by part (nil: missing); nil when it has none.
-func (s *Submitter) revisionParts(ctx context.Context, first ledger.FileID) ([]*ledger.Entry, error) {
-	keys, err := s.ledger.Keys(ctx, ledger.RevisionPrefix(first))
+func (pl *planner) revisionParts(ctx context.Context, first ledger.FileID) ([]*ledger.Entry, error) {
+	keys, err := pl.ledger.Keys(ctx, ledger.RevisionPrefix(first))
 	if err != nil {
 		return nil, err
 	}
 	var parts []*ledger.Entry
 	for _, key := range keys {
-		e, _, err := s.ledger.Get(ctx, key)
+		e, _, err := pl.ledger.Get(ctx, key)
 		if errors.Is(err, bus.ErrNotFound) {
 			continue
 		}
@@ -112,29 +112,29 @@ func withPlan(parts []*ledger.Entry) *ledger.Entry {
 // replan plans a parked revision again: a part still in the ledger with a plan is finished as planned;
 // without one, closed records are planned afresh from the period's marks, a supplement from its fixed range
 // of adjustment messages. A failure parks it again (settlePlan), with the reason of now.
-func (s *Submitter) replan(ctx context.Context, p ledger.Parked, parts []*ledger.Entry) error {
+func (pl *planner) replan(ctx context.Context, p ledger.Parked, parts []*ledger.Entry) error {
 	first := p.First()
-	s.log.InfoContext(ctx, "submitter: planning a parked revision again", "revision", ledger.ParkedKey(first))
+	pl.log.InfoContext(ctx, "submitter: planning a parked revision again", "revision", ledger.ParkedKey(first))
 	planned := withPlan(parts)
 	if planned == nil && first.Revision == 0 {
-		return s.replanClosed(ctx, p)
+		return pl.replanClosed(ctx, p)
 	}
-	ctx, span := s.startPlan(ctx, first, nil)
+	ctx, span := pl.startPlan(ctx, first, nil)
 	defer span.End()
 	var err error
 	if planned != nil {
-		err = s.finishPlan(ctx, planned, noAlive)
+		err = pl.finishPlan(ctx, planned, noAlive)
 	} else {
-		err = s.replanSupplement(ctx, first, p)
+		err = pl.replanSupplement(ctx, first, p)
 	}
-	_, err = s.settlePlan(ctx, failedRevision{id: first, end: p.PeriodEnd, from: p.FromSeq, to: p.ToSeq, since: p.Since}, err)
+	_, err = pl.settlePlan(ctx, failedRevision{id: first, end: p.PeriodEnd, from: p.FromSeq, to: p.ToSeq, since: p.Since}, err)
 	return endPlan(span, err)
 }
 
 // replanClosed plans the closed records of p's period as the newest mark of the period says.
-func (s *Submitter) replanClosed(ctx context.Context, p ledger.Parked) error {
+func (pl *planner) replanClosed(ctx context.Context, p ledger.Parked) error {
 	filter := subjects.Marks.Period(p.Product, p.Contract, p.PeriodStart)
-	msg, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
+	msg, err := pl.agg.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
 		return fmt.Errorf("submitter: last mark on %s: %w", filter, err)
 	}
@@ -144,17 +144,17 @@ func (s *Submitter) replanClosed(ctx context.Context, p ledger.Parked) error {
 	}
 	for _, m := range marks {
 		if m.Product == p.Product && m.Contract == p.Contract && m.PeriodStart.Equal(p.PeriodStart) {
-			return s.planClosedRevision(ctx, m, msg.Header, noAlive)
+			return pl.planClosedRevision(ctx, m, msg.Header, noAlive)
 		}
 	}
 	return fmt.Errorf("submitter: the last mark on %s names another period", filter)
 }
 
 // replanSupplement plans supplement first.Revision over the adjustment messages its park recorded.
-func (s *Submitter) replanSupplement(ctx context.Context, first ledger.FileID, p ledger.Parked) error {
-	pl, err := s.supplementPlan(ctx, first, p.PeriodEnd, p.FromSeq, p.ToSeq, noAlive)
+func (pl *planner) replanSupplement(ctx context.Context, first ledger.FileID, p ledger.Parked) error {
+	supp, err := pl.supplementPlan(ctx, first, p.PeriodEnd, p.FromSeq, p.ToSeq, noAlive)
 	if err == nil {
-		_, err = s.planFiles(ctx, pl, noAlive)
+		_, err = pl.planFiles(ctx, supp, noAlive)
 	}
 	return err
 }

@@ -30,7 +30,7 @@ func (c *consumer) deliver(ctx context.Context, msgs ...*bus.Delivery) {
 		for _, d := range pending {
 			s := c.planners[c.next%len(c.planners)]
 			c.next++
-			if err := s.onAdjustment(ctx, d); err != nil {
+			if err := s.plan.onAdjustment(ctx, d); err != nil {
 				c.t.Logf("%s seq %d: %v (redelivered)", s.opts.MemberID, d.Seq, err)
 				redelivery := *d
 				redelivery.NumDelivered++
@@ -56,7 +56,7 @@ func TestAdjustmentAfterAnUnindexedSupplementIsPlanned(t *testing.T) {
 	old := env.deliveries(filter)
 	ctx := context.Background()
 	r := &events.PeriodRecord{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End}
-	if _, err := crashed.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, old[len(old)-1]); err != nil {
+	if _, err := crashed.plan.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, old[len(old)-1]); err != nil {
 		t.Fatal(err) // supplement 1 written; the crash comes before the index write
 	}
 	env.adjustOne(pd, "AS-SETL-0003")

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -39,7 +41,7 @@ type sourceSet struct {
 // readSources reads the records of every message on filter with fromSeq < seq ≤ toSeq (toSeq 0: up to the
 // end), keeping the first of any repeated record id, sorted by record id. alive, if set, is called for every
 // message read (the caller extends a consumer's AckWait from time to time).
-func readSources(ctx context.Context, b Bus, filter string, fromSeq, toSeq uint64, alive func()) (*sourceSet, error) {
+func readSources(ctx context.Context, b recordReader, filter string, fromSeq, toSeq uint64, alive func()) (*sourceSet, error) {
 	set := &sourceSet{}
 	seen := map[string]bool{}
 	links := map[string]bool{}
@@ -103,4 +105,22 @@ func (s *sourceSet) addLink(h bus.Header, seen map[string]bool) {
 // traceparent is the W3C traceparent of sc.
 func traceparent(sc trace.SpanContext) string {
 	return fmt.Sprintf("00-%s-%s-%02x", sc.TraceID(), sc.SpanID(), byte(sc.TraceFlags()))
+}
+
+// readRevision reads every record of e's revision from USAGE_AGG: the messages in the entry's sequence
+// range, supplements without their no-op adjustments, sorted by record id (all parts; partRange cuts e's).
+func readRevision(ctx context.Context, r recordReader, e *ledger.Entry, alive func()) (*sourceSet, []source, error) {
+	output := subjects.Records
+	if e.Revision > 0 {
+		output = subjects.Adjustments
+	}
+	set, err := readSources(ctx, r, output.Period(e.Product, e.Contract, e.PeriodStart), e.FromSeq, e.ToSeq, alive)
+	if err != nil {
+		return nil, nil, err
+	}
+	records := set.records
+	if e.Revision > 0 {
+		records = withoutNoops(records)
+	}
+	return set, records, nil
 }

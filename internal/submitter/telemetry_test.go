@@ -186,13 +186,13 @@ func TestMovesAreCountedWhateverTheHistory(t *testing.T) {
 	if err := jumped.MoveTo(ledger.StateAccepted, t0.Add(time.Hour), "fine"); err != nil {
 		t.Fatal(err)
 	}
-	s.transitioned(ctx, jumped)
+	s.drive.transitioned(ctx, jumped)
 	parked := full(ledger.FilesPrefix+"b", ledger.StateSubmitted)
 	if err := parked.MoveTo(ledger.StateFailed, t0.Add(time.Hour), "gone"); err != nil {
 		t.Fatal(err)
 	}
-	s.transitioned(ctx, parked)
-	s.transitioned(ctx, parked) // written again without moving: nothing more to report
+	s.drive.transitioned(ctx, parked)
+	s.drive.transitioned(ctx, parked) // written again without moving: nothing more to report
 
 	var rm metricdata.ResourceMetrics
 	if err := metrics.Collect(ctx, &rm); err != nil {

@@ -27,12 +27,12 @@ const (
 )
 
 // startPlan starts the span of planning a file, linked to the message that triggered it.
-func (s *Submitter) startPlan(ctx context.Context, id ledger.FileID, h bus.Header) (context.Context, trace.Span) {
+func (pl *planner) startPlan(ctx context.Context, id ledger.FileID, h bus.Header) (context.Context, trace.Span) {
 	var links []trace.Link
 	if sc := trace.SpanContextFromContext(bus.ExtractTrace(context.Background(), h)); sc.IsValid() {
 		links = append(links, trace.Link{SpanContext: sc})
 	}
-	return s.tracer.Start(ctx, "usagefile plan", trace.WithLinks(links...), trace.WithAttributes(
+	return pl.tracer.Start(ctx, "usagefile plan", trace.WithLinks(links...), trace.WithAttributes(
 		attrProduct.String(id.Product), attrContract.String(id.Contract), attrPeriod.String(events.Period{Start: id.PeriodStart}.Key()),
 		attrRevision.Int(id.Revision)))
 }
@@ -48,8 +48,8 @@ func endPlan(span trace.Span, err error) error {
 
 // startStep starts the span of one file operation. It links to the source messages' trace contexts (the
 // aggregator commits, which link back to ingest), at most maxLinks of them.
-func (s *Submitter) startStep(ctx context.Context, e *ledger.Entry, op string) (context.Context, trace.Span) {
-	return s.tracer.Start(ctx, "usagefile "+op, trace.WithLinks(linksOf(e.Links)...), trace.WithAttributes(
+func (d *driver) startStep(ctx context.Context, e *ledger.Entry, op string) (context.Context, trace.Span) {
+	return d.tracer.Start(ctx, "usagefile "+op, trace.WithLinks(linksOf(e.Links)...), trace.WithAttributes(
 		attrProduct.String(e.Product), attrContract.String(e.Contract), attrPeriod.String(events.Period{Start: e.PeriodStart}.Key()),
 		attrRevision.Int(e.Revision), attrPart.Int(e.Part), attrKey.String(e.Key), attrRecords.Int(e.Records),
 		attrFileID.String(e.FileID), attrState.String(string(e.State))))
