@@ -65,19 +65,12 @@ func (pl *planner) checkParkedKey(ctx context.Context, key string) error {
 
 // revisionParts reads every ledger entry of first's revision, by part (nil: missing); nil when it has none.
 func (pl *planner) revisionParts(ctx context.Context, first ledger.FileID) ([]*ledger.Entry, error) {
-	keys, err := pl.ledger.Keys(ctx, ledger.RevisionPrefix(first))
+	entries, err := pl.ledger.Entries(ctx, ledger.RevisionPrefix(first))
 	if err != nil {
 		return nil, err
 	}
 	var parts []*ledger.Entry
-	for _, key := range keys {
-		e, _, err := pl.ledger.Get(ctx, key)
-		if errors.Is(err, bus.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	for _, e := range entries {
 		if len(parts) < e.Parts {
 			parts = append(parts, make([]*ledger.Entry, e.Parts-len(parts))...)
 		}
