@@ -11,6 +11,12 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
+// Records to dead-letter are written to the ledger first, as the entry's exclusion (ledger.Exclusion); the
+// next step publishes their dead letters and only then excludes them. A step cut short after publishing
+// leaves the exclusion in the ledger, so the step that resumes it publishes the same dead letters again,
+// with the same Nats-Msg-Id, which USAGE_DLQ's duplicate window drops: Options.Check keeps the resumption
+// well within that window.
+
 // maxExclusionText bounds each record's reason kept in the ledger.
 const maxExclusionText = 300
 
