@@ -44,7 +44,10 @@ type FileID struct {
 }
 
 // Key is the ledger key of the file's entry: file.<product>.<contract>.<periodKey>.r<revision>.p<part>.
-func (f FileID) Key() string { return RevisionPrefix(f) + "p" + strconv.Itoa(f.Part) }
+func (f FileID) Key() string {
+	return FilesPrefix + periodTokens(f.Product, f.Contract, f.PeriodStart) + ".r" + strconv.Itoa(f.Revision) +
+		".p" + strconv.Itoa(f.Part)
+}
 
 // ExternalID is the Connect external_id: usagepipe:<product>:<contract>:<periodKey>:r<revision>:p<part>, or,
 // when that is longer than 200 characters, usagepipe: and the hex sha256 of it.
