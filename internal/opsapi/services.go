@@ -1,0 +1,14 @@
+package opsapi
+
+// Services are the operator services the API serves, in-process objects of the service layer (internal/lineage,
+// internal/usage, internal/status, and the write side's). Each route set (routes_*.go) registers its routes
+// only when its service is set; a route set is one line in NewHandler.
+type Services struct {
+}
+
+// NewHandler returns a server with the routes of every service given.
+func NewHandler(o Options, svc Services) *Server {
+	s := New(o)
+	_ = svc
+	return s
+}
