@@ -10,16 +10,16 @@ import (
 
 // Reason codes of error answers. They are stable: scripts match them.
 const (
-	ReasonUnauthorized     = "unauthorized"      // no key, or a key no operator holds (401)
-	ReasonBadRequest       = "bad_request"       // a missing or malformed parameter (400)
-	ReasonNotFound         = "not_found"         // what the request names does not exist (404)
-	ReasonNotServed        = "not_served"        // no such route here (404)
+	ReasonUnauthorized     = "unauthorized"       // no key, or a key no operator holds (401)
+	ReasonBadRequest       = "bad_request"        // a missing or malformed parameter (400)
+	ReasonNotFound         = "not_found"          // what the request names does not exist (404)
+	ReasonNotServed        = "not_served"         // no such route here (404)
 	ReasonMethodNotAllowed = "method_not_allowed" // (405)
-	ReasonConflict         = "conflict"          // the action does not apply in the current state (409)
-	ReasonNoOwner          = "no_owner"          // a partition has no owner right now: retry (503)
-	ReasonUnavailable      = "unavailable"       // NATS or Connect cannot be reached now: retry (503)
-	ReasonTimeout          = "timeout"           // the answer took too long (504)
-	ReasonInternal         = "internal"          // anything else (500)
+	ReasonConflict         = "conflict"           // the action does not apply in the current state (409)
+	ReasonNoOwner          = "no_owner"           // a partition has no owner right now: retry (503)
+	ReasonUnavailable      = "unavailable"        // NATS or Connect cannot be reached now: retry (503)
+	ReasonTimeout          = "timeout"            // the answer took too long (504)
+	ReasonInternal         = "internal"           // anything else (500)
 )
 
 // Error is an error answer: the HTTP status, a reason code and a message for a person; Details, when set, is
