@@ -32,7 +32,8 @@ type runner struct {
 	spare    *pending   // a committed pending part, reset, for reuse
 	inflight *commitJob // the commit being stored, or nil
 	discard  aggregate.Output
-	queries  chan query // usage queries, answered between messages (query.go)
+	queries  chan query   // usage queries, answered between messages (query.go)
+	stats    *runnerStats // sampled for the worker's heartbeat (health.go)
 
 	catchUpTo   uint64    // the partition's last sequence when the runner started: no ticks before it is applied
 	lastMsgAt   time.Time // wall clock of the last message received (idleness)
@@ -55,7 +56,8 @@ type runner struct {
 }
 
 func newRunner(d *deps, p int) *runner {
-	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}, queries: make(chan query)}
+	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}, queries: make(chan query),
+		stats: &runnerStats{}}
 }
 
 // run restores the partition, then applies messages from the worker's feed and commits until ctx ends (nil

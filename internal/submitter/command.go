@@ -122,14 +122,15 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 			return fmt.Errorf("submitter: %w", err)
 		}
 	}
+	o := f.opts
 	if f.metricsAddr != "" {
-		_, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
+		bound, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
 		if err != nil {
 			return fmt.Errorf("submitter: %w", err)
 		}
 		defer stop()
+		o.OpsAddr = bound
 	}
-	o := f.opts
 	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
 	s, err := New(conn, o)
 	if err != nil {
