@@ -1,0 +1,71 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
+)
+
+// Reads of what a partition has committed, for operator commands outside the workers.
+
+// Committed is where a partition's committed output stands: its last progress record.
+type Committed struct {
+	Partition   int       `json:"partition"`
+	Base        uint64    `json:"base"`         // the output of source messages ≤ Base is committed
+	ProgressSeq uint64    `json:"progress_seq"` // the progress record's sequence in USAGE_AGG
+	At          time.Time `json:"at"`           // its stream time: when it was committed
+	Member      string    `json:"member,omitempty"`
+	Config      string    `json:"config,omitempty"` // digest of the fold configuration it was folded under
+}
+
+// CommitReader models the reads of internal/bus.Conn that ReadCommitted and ReadFoldConfig make.
+type CommitReader interface {
+	LastMsg(ctx context.Context, stream, subject string) (bus.Msg, error)
+	GetObject(ctx context.Context, bucket, name string) ([]byte, error)
+}
+
+// ReadCommitted reads partition p's last progress record; ok is false when nothing is committed yet.
+func ReadCommitted(ctx context.Context, r CommitReader, p int) (c Committed, ok bool, err error) {
+	m, err := r.LastMsg(ctx, bus.StreamAgg, subjects.Progress(p))
+	if errors.Is(err, bus.ErrNotFound) {
+		return Committed{Partition: p}, false, nil
+	}
+	if err != nil {
+		return Committed{}, false, fmt.Errorf("aggregator: progress of partition %d: %w", p, err)
+	}
+	prog, err := decodeProgress(m.Data)
+	if err != nil {
+		return Committed{}, false, fmt.Errorf("aggregator: progress of partition %d at seq %d: %w", p, m.Seq, err)
+	}
+	return Committed{Partition: p, Base: prog.base(), ProgressSeq: m.Seq, At: m.Time, Member: prog.Member,
+		Config: prog.Config}, true, nil
+}
+
+// FoldConfig is a fold configuration as stored: what besides the stream the fold's output depends on.
+type FoldConfig struct {
+	Digest       string
+	Catalog      *events.Catalog
+	Partitions   int
+	DedupHorizon time.Duration
+	MarkFrom     time.Time
+}
+
+// ReadFoldConfig reads the fold configuration stored under digest (checked against it).
+func ReadFoldConfig(ctx context.Context, r CommitReader, digest string) (FoldConfig, error) {
+	data, err := r.GetObject(ctx, bus.BucketSnapshots, foldConfigName(digest))
+	if err != nil {
+		return FoldConfig{}, fmt.Errorf("aggregator: fold configuration %s: %w", digest, err)
+	}
+	fc, err := decodeFoldConfig(digest, data)
+	if err != nil {
+		return FoldConfig{}, fmt.Errorf("aggregator: %w", err)
+	}
+	cfg := fc.forPartition(0)
+	return FoldConfig{Digest: digest, Catalog: cfg.Catalog, Partitions: cfg.Partitions, DedupHorizon: cfg.DedupHorizon,
+		MarkFrom: cfg.MarkFrom}, nil
+}
