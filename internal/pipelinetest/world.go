@@ -137,7 +137,14 @@ func (w *World) AggregatorOptions(member string) aggregator.Options {
 // StartAggregator runs an in-process worker until stop (or the end of the test).
 func (w *World) StartAggregator(member string) (stop func()) {
 	w.T.Helper()
-	wk, err := aggregator.New(w.connect("aggregator-"+member), w.AggregatorOptions(member))
+	return w.StartAggregatorWith(w.AggregatorOptions(member))
+}
+
+// StartAggregatorWith runs an in-process worker with options o until stop (or the end of the test).
+func (w *World) StartAggregatorWith(o aggregator.Options) (stop func()) {
+	w.T.Helper()
+	member := o.MemberID
+	wk, err := aggregator.New(w.connect("aggregator-"+member), o)
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -213,6 +220,18 @@ func (w *World) Publish(evs ...events.Event) map[events.Key]uint64 {
 		}
 	}
 	return seqs
+}
+
+// TickAll publishes a tick on every partition, as an idle partition's owner does: with ticks off, periods
+// close only when a message arrives after their close.
+func (w *World) TickAll() {
+	w.T.Helper()
+	for p := range w.Partitions {
+		h := bus.Header{events.HeaderKind: {events.KindTick}, bus.HeaderMsgID: {"pt-tick-" + strconv.FormatInt(packetSeq.Add(1), 10)}}
+		if _, err := w.Conn.Publish(w.ctx(), bus.Msg{Subject: subjects.Events(p), Header: h}); err != nil {
+			w.T.Fatal(err)
+		}
+	}
 }
 
 // WaitFor polls cond every 50 ms until it holds; the test fails when timeout passes first.
