@@ -69,3 +69,36 @@ func ReadFoldConfig(ctx context.Context, r CommitReader, digest string) (FoldCon
 	return FoldConfig{Digest: digest, Catalog: cfg.Catalog, Partitions: cfg.Partitions, DedupHorizon: cfg.DedupHorizon,
 		MarkFrom: cfg.MarkFrom}, nil
 }
+
+// Owner is who holds a partition's lease (usagepipe_agg_leases lease.<p>), as read now.
+type Owner struct {
+	Partition int       `json:"partition"`
+	Member    string    `json:"member,omitempty"` // "" when no lease is held (never taken, released or deleted)
+	Expires   time.Time `json:"expires,omitzero"` // the expiry its holder last wrote (its clock)
+	Live      bool      `json:"live"`             // held and unexpired at the reader's now
+}
+
+// ReadOwners reads the leases of partitions 0..partitions-1.
+func ReadOwners(ctx context.Context, b interface {
+	KV(ctx context.Context, bucket string) (*bus.KV, error)
+}, partitions int, now time.Time) ([]Owner, error) {
+	kv, err := b.KV(ctx, bus.BucketLeases)
+	if err != nil {
+		return nil, fmt.Errorf("aggregator: leases: %w", err)
+	}
+	out := make([]Owner, partitions)
+	for p := range out {
+		out[p] = Owner{Partition: p}
+		e, err := kv.Get(ctx, leaseKey(p))
+		if errors.Is(err, bus.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("aggregator: lease of partition %d: %w", p, err)
+		}
+		if c, err := decodeClaim(e.Value); err == nil && c.Owner != "" {
+			out[p].Member, out[p].Expires, out[p].Live = c.Owner, time.UnixMilli(c.Expires).UTC(), c.live(now)
+		}
+	}
+	return out, nil
+}

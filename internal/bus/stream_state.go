@@ -62,3 +62,52 @@ func (c *Conn) CountAfter(ctx context.Context, stream, filter string, afterSeq u
 	c.deleteConsumerLater(stream, cons)
 	return n, nil
 }
+
+// CountSince returns the number of messages on filter stored at or after since (a short-lived consumer is
+// created and deleted for it).
+func (c *Conn) CountSince(ctx context.Context, stream, filter string, since time.Time) (uint64, error) {
+	cfg := jetstream.ConsumerConfig{FilterSubject: filter, AckPolicy: jetstream.AckNonePolicy,
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since,
+		InactiveThreshold: readInactiveThreshold, MemoryStorage: true}
+	cons, err := c.js.CreateConsumer(ctx, stream, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("bus: count %s %s since %s: %w", stream, filter, since.Format(time.RFC3339), mapErr(err))
+	}
+	n := cons.CachedInfo().NumPending
+	c.deleteConsumerLater(stream, cons)
+	return n, nil
+}
+
+// ConsumerState is a durable consumer's backlog.
+type ConsumerState struct {
+	Name        string
+	Filters     []string
+	Pending     uint64 // messages not delivered yet
+	AckPending  int    // delivered, not acknowledged yet
+	Redelivered int
+}
+
+// DurableConsumers lists the stream's durable consumers (ordered and other ephemeral consumers left out).
+func (c *Conn) DurableConsumers(ctx context.Context, stream string) ([]ConsumerState, error) {
+	s, err := c.stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("bus: consumers of %s: %w", stream, err)
+	}
+	lister := s.ListConsumers(ctx)
+	var out []ConsumerState
+	for info := range lister.Info() {
+		if info.Config.Durable == "" {
+			continue
+		}
+		filters := info.Config.FilterSubjects
+		if info.Config.FilterSubject != "" {
+			filters = append(filters, info.Config.FilterSubject)
+		}
+		out = append(out, ConsumerState{Name: info.Name, Filters: filters, Pending: info.NumPending,
+			AckPending: info.NumAckPending, Redelivered: info.NumRedelivered})
+	}
+	if err := lister.Err(); err != nil {
+		return nil, fmt.Errorf("bus: consumers of %s: %w", stream, mapErr(err))
+	}
+	return out, nil
+}

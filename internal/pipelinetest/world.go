@@ -74,8 +74,15 @@ type World struct {
 	dir         string
 }
 
-// Start starts NATS (provisioned with partitions) and the emulator; services are started separately.
+// Start starts NATS (provisioned with partitions) and the emulator, whose provider accepts every submitted
+// file at once; services are started separately.
 func Start(t testing.TB, partitions int) *World {
+	t.Helper()
+	return StartWith(t, partitions, usageapitest.ProviderPolicy{Auto: true})
+}
+
+// StartWith is Start with the emulated provider's policy.
+func StartWith(t testing.TB, partitions int, provider usageapitest.ProviderPolicy) *World {
 	t.Helper()
 	w := &World{T: t, NATS: natsembed.StartTest(t), Partitions: partitions, dir: t.TempDir()}
 	w.Conn = w.connect("pipelinetest")
@@ -88,7 +95,7 @@ func Start(t testing.TB, partitions int) *World {
 		t.Fatal(err)
 	}
 	w.Emulator = usageapitest.New(usageapitest.Options{Catalog: usageapitest.CatalogFromEvents(cat), AutoAssets: true,
-		APIKeys: []string{APIKey}, Provider: usageapitest.ProviderPolicy{Auto: true}})
+		APIKeys: []string{APIKey}, Provider: provider})
 	api := httptest.NewServer(w.Emulator.Handler())
 	t.Cleanup(func() { api.Close(); _ = w.Emulator.Close() })
 	w.ConnectURL = api.URL + "/public/v1"
