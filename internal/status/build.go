@@ -158,3 +158,12 @@ func (r *Report) readConsumers(ctx context.Context, b Bus) error {
 	}
 	return nil
 }
+
+// Reader builds reports over one connection with fixed options (the operator API's and the console's view).
+type Reader struct {
+	Bus     Bus
+	Options Options
+}
+
+// Status builds a report now.
+func (r Reader) Status(ctx context.Context) (*Report, error) { return Build(ctx, r.Bus, r.Options) }
