@@ -102,3 +102,14 @@ func ReadOwners(ctx context.Context, b interface {
 	}
 	return out, nil
 }
+
+// CurrentFoldConfig is the fold configuration partition 0 last committed under; ok is false when nothing is
+// committed yet (or was committed before configurations were recorded).
+func CurrentFoldConfig(ctx context.Context, r CommitReader) (fc FoldConfig, ok bool, err error) {
+	c, ok, err := ReadCommitted(ctx, r, 0)
+	if err != nil || !ok || c.Config == "" {
+		return FoldConfig{}, false, err
+	}
+	fc, err = ReadFoldConfig(ctx, r, c.Config)
+	return fc, err == nil, err
+}

@@ -60,7 +60,9 @@ func TestReadRoutes(t *testing.T) {
 		Found    bool
 		Counting struct {
 			State  string
-			Record struct{ RecordID string `json:"record_id"` }
+			Record struct {
+				RecordID string `json:"record_id"`
+			}
 		}
 	}
 	q := url.Values{"source": {e.Source}, "id": {e.ID}, "subject": {e.Subject}, "time": {t0.Format(time.RFC3339Nano)}}
@@ -87,7 +89,9 @@ func TestReadRoutes(t *testing.T) {
 
 func checkErrors(t *testing.T, base, sub string, stopAgg func()) {
 	t.Helper()
-	var e struct{ Error struct{ Reason, Message string } }
+	var e struct {
+		Error struct{ Reason, Message string }
+	}
 	if st := call(t, base, "/api/v1/explain/event?id=x", &e); st != 400 || e.Error.Reason != opsapi.ReasonBadRequest {
 		t.Errorf("missing source: %d %+v", st, e)
 	}
