@@ -52,7 +52,11 @@ func TestOperatorCommands(t *testing.T) {
 		"--time", t0.Format(time.RFC3339Nano), "--json"}, env, &out)
 	var ev struct {
 		Found    bool
-		Counting struct{ File struct{ ConnectStatus string `json:"connect_status"` } }
+		Counting struct {
+			File struct {
+				ConnectStatus string `json:"connect_status"`
+			}
+		}
 	}
 	if err != nil || json.Unmarshal(out.Bytes(), &ev) != nil || !ev.Found || ev.Counting.File.ConnectStatus != "accepted" {
 		t.Fatalf("explain: %v\n%s", err, out.String())
