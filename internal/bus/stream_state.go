@@ -11,6 +11,7 @@ import (
 // StreamState is what a stream holds now.
 type StreamState struct {
 	Msgs      uint64
+	Bytes     uint64
 	FirstSeq  uint64 // 0 when empty
 	FirstTime time.Time
 	LastSeq   uint64 // the last sequence ever stored (also when the stream is empty now)
@@ -26,7 +27,7 @@ func (c *Conn) StreamState(ctx context.Context, stream string) (StreamState, err
 		return StreamState{}, err
 	}
 	st := info.State
-	return StreamState{Msgs: st.Msgs, FirstSeq: st.FirstSeq, FirstTime: st.FirstTime, LastSeq: st.LastSeq,
+	return StreamState{Msgs: st.Msgs, Bytes: st.Bytes, FirstSeq: st.FirstSeq, FirstTime: st.FirstTime, LastSeq: st.LastSeq,
 		LastTime: st.LastTime, Created: info.Created, MaxAge: info.Config.MaxAge}, nil
 }
 
