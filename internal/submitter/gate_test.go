@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // filesWithExternalID counts the Connect files ever created with an external id, deleted ones included.
@@ -36,7 +36,7 @@ func (env *testEnv) setState(id FileID, st State) {
 }
 
 func TestSupplementWaitsForItsBaseFile(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider: files stay pending
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider: files stay pending
 	subs := subscriptions("GATE", 2)
 	env.seedAssets(subs...)
 	env.start(env.options())
@@ -62,7 +62,7 @@ func TestSupplementWaitsForItsBaseFile(t *testing.T) {
 }
 
 func TestSupplementOfARejectedFileIsParked(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{})
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
 	subs := subscriptions("GREJ", 2)
 	env.seedAssets(subs...)
 	env.start(env.options())
