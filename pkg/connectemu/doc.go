@@ -21,14 +21,15 @@
 // Any other operation is answered 400 {"error_code":"USG_001","errors":[…]}, and so is closing a file while
 // an approved record has no external billing data. Processing is real: the uploaded workbook is read with
 // package usagefile and each row checked against the catalog and the file (unknown item or asset, bad
-// number, more decimals than the item's precision, bad or reversed times, times outside the file's period,
-// duplicate record id); one bad row makes the file invalid, with a processed workbook explaining every
-// error in an error column and in comments on the cells; otherwise the file is ready and its records are
-// stored and queryable. Lists honour limit/offset/limit=0 with Content-Range and the RQL filters the spec
-// documents for each endpoint, with each field's lookups, enum and orderable flag, under lib-rql's grammar
-// (package rql); without ordering() they come newest first. Wherever Connect's behaviour is not documented
-// and a lenient emulator could let a client pass a test it would fail in production, the emulator is the
-// stricter one. Faults (latency, 429, 5xx, connection reset, commit-then-drop, list lag, and the answers a
+// number, more decimals than the item's precision, bad or reversed times, duplicate record id; times
+// outside the file's period are accepted, as Connect accepts them); one bad row makes the file invalid,
+// with a processed workbook explaining every error in an error column and in comments on the cells, and
+// every row stored as a record with status invalid; otherwise the file is ready and every row is stored as
+// a valid record, queryable. Lists honour limit/offset/limit=0 with Content-Range and the RQL filters the
+// spec documents for each endpoint, with each field's lookups, enum and orderable flag, under lib-rql's
+// grammar (package rql); without ordering() they come newest first. Wherever Connect's behaviour is not
+// documented and a lenient emulator could let a client pass a test it would fail in production, the
+// emulator is the stricter one; where a real Connect was seen to be more lenient, so is the emulator. Faults (latency, 429, 5xx, connection reset, commit-then-drop, list lag, and the answers a
 // proxy garbles: empty, null and HTML 200s and redirects, each also after serving the request) can be
 // injected per operation. Error codes, the ids of chunks, reconciliations and rules and the chunk and
 // reconciliation workbook formats are not documented by Connect; docs/emulator.md lists the emulator's

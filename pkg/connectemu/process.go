@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
@@ -11,8 +12,9 @@ import (
 
 // Processing of an uploaded workbook runs in the background in two steps: uploading → processing at once,
 // then, ProcessingDelay later, the records are validated against the catalog and the file becomes ready
-// (records stored) or invalid (nothing stored), with a processed workbook either way. A step whose file was
-// uploaded again meanwhile (another generation) does nothing.
+// (every row stored as a valid record) or invalid (every row stored as an invalid record, as Connect's
+// record statuses have it; none when the workbook as a whole cannot be read), with a processed workbook
+// either way. A step whose file was uploaded again meanwhile (another generation) does nothing.
 
 // scheduleProcessingLocked schedules the processing of f's current upload.
 func (e *Emulator) scheduleProcessingLocked(f *fileState) {
@@ -103,18 +105,19 @@ func (e *Emulator) commitProcessingLocked(f *fileState, res validation, processe
 	if err == nil {
 		f.Processed = e.st.putBlob(processed)
 	}
+	status := usageapi.RecordStatusValid
 	switch {
 	case res.fatal != "":
 		f.Status, f.ErrorDetail = usageapi.FileStatusInvalid, clipText(res.fatal, 200)
 	case res.invalid > 0 || err != nil:
-		f.Status = usageapi.FileStatusInvalid
+		f.Status, status = usageapi.FileStatusInvalid, usageapi.RecordStatusInvalid
 		f.ErrorDetail = clipText(fmt.Sprintf("%d of %d records are invalid: %s", res.invalid, len(res.rows), res.firstError()), 200)
 	default:
 		f.Status, f.ErrorDetail = usageapi.FileStatusReady, ""
-		for _, r := range res.records {
-			r.ID = e.newIDLocked(prefixRec, r.Created)
-			e.st.addRecord(r)
-		}
+	}
+	for _, r := range res.records {
+		r.ID, r.Status = e.newIDLocked(prefixRec, r.Created), status
+		e.st.addRecord(r)
 	}
 	e.recountLocked(f)
 }
@@ -135,7 +138,8 @@ func writeProcessed(f *fileState, res validation) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// generalAttributes are the rows of the processed workbook's general sheet, in Connect's order.
+// generalAttributes are the rows of the processed workbook's general sheet, in Connect's order and
+// spelling (usage_schema QT, TR, CR or PR, as Connect writes it, where the API's schema field is lower case).
 func generalAttributes(f *fileState, status string, res validation) []usagefile.Attribute {
 	from, to := "", ""
 	if !f.Period.From.IsZero() {
@@ -145,7 +149,7 @@ func generalAttributes(f *fileState, status string, res validation) []usagefile.
 		{"report_name", f.Name}, {"report_note", f.Note}, {"report_id", f.ID}, {"status", status},
 		{"report_start_time_utc", from}, {"report_end_time_utc", to},
 		{"valid_records", fmt.Sprint(res.valid())}, {"invalid_records", fmt.Sprint(res.invalid)},
-		{"usage_schema", string(f.Schema)}, {"currency", f.Currency},
+		{"usage_schema", strings.ToUpper(string(f.Schema))}, {"currency", f.Currency},
 		{"product_id", f.Product.ID}, {"product_name", f.Product.Name},
 		{"marketplace_id", f.Marketplace.ID}, {"marketplace_name", f.Marketplace.Name},
 		{"vendor_account_id", f.Vendor.ID}, {"vendor_account_name", f.Vendor.Name},

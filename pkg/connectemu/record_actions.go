@@ -123,7 +123,8 @@ func (e *Emulator) closeRecordLocked(id string, req usageapi.CloseRecordRequest,
 }
 
 // closeRecordsLocked applies POST /usage/records/close-records: each item is closed or answered with its
-// error, never failing the whole request (206).
+// error, never failing the whole request (206). A failed item carries the record's status, or none for a
+// record that does not exist (the spec's status enum has no value for it).
 func (e *Emulator) closeRecordsLocked(reqs []usageapi.CloseRecordRequest, by *usageapi.User) []usageapi.CloseRecordResult {
 	out := make([]usageapi.CloseRecordResult, 0, len(reqs))
 	for _, req := range reqs {

@@ -15,7 +15,7 @@ import (
 // validation is the outcome of processing one uploaded workbook.
 type validation struct {
 	rows            []usagefile.ProcessedRecord // every row, with its status and error
-	records         []*recordState              // the valid rows as records (ids not yet assigned)
+	records         []*recordState              // every row as a record (ids and status not yet assigned)
 	invalid         int
 	fatal           string // the workbook as a whole could not be processed
 	categories      []usageapi.Category
@@ -68,11 +68,9 @@ func (e *Emulator) validate(job processingJob) validation {
 		}
 		r, cells := checkRecord(assets, job.index, product, f, rec, v.categories)
 		v.add(rec, cells)
-		if r != nil {
-			r.FileID, r.Created, r.Status = f.ID, created, usageapi.RecordStatusValid
-			r.Hub = firstNonEmpty(r.Hub, hub)
-			v.records = append(v.records, r)
-		}
+		r.FileID, r.Created = f.ID, created
+		r.Hub = firstNonEmpty(r.Hub, hub)
+		v.records = append(v.records, r)
 	}
 	v.params = slices.Sorted(maps.Keys(params))
 	return *v
@@ -101,8 +99,8 @@ func (v *validation) add(rec *usagefile.ReadRecord, cells []usagefile.CellError)
 	v.rows = append(v.rows, pr)
 }
 
-// checkRecord checks one read row and, when it is valid, returns it as a record; otherwise it returns the
-// explanation of each invalid cell.
+// checkRecord checks one read row and returns it as a record (with the item and asset it names, when they
+// are found) and the explanation of each invalid cell (none when the row is valid).
 func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduct, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) (*recordState, []usagefile.CellError) {
 	var cells []usagefile.CellError
 	for _, p := range rec.Problems {
@@ -116,28 +114,30 @@ func checkRecord(assets assetFinder, items *catalogIndex, product *CatalogProduc
 	if item != nil {
 		cells = append(cells, checkPrecision(item, rec)...)
 	}
-	cells = append(cells, checkInPeriod(f.Period, rec)...)
-	if len(cells) > 0 || item == nil || asset == nil {
-		return nil, cells
+	if len(cells) == 0 && (item == nil || asset == nil) {
+		cells = append(cells, cellError("", "the row finds no item or no asset"))
 	}
-	return newRecord(item, asset, f, rec, cats), nil
+	return newRecord(item, asset, f, rec, cats), cells
 }
 
-// newRecord builds the stored record of a valid row.
+// newRecord builds the stored record of a row; an item or asset the row names but the catalog lacks (nil)
+// leaves its reference empty (the row is invalid).
 func newRecord(item *CatalogItem, asset *CatalogAsset, f *fileState, rec *usagefile.ReadRecord, cats []usageapi.Category) *recordState {
 	r := &recordState{
 		RecordID: rec.RecordID, Note: rec.RecordNote, ProductID: f.Product.ID,
-		Item: usageapi.RecordItem{
-			ID: item.ID, LocalID: item.LocalID, Name: item.Name, Unit: item.Unit, MPN: item.MPN,
-			Precision: item.Precision, Type: item.Type,
-		},
-		Asset:        usageapi.Asset{ID: asset.ID, ExternalID: asset.ExternalID, ExternalUID: asset.ExternalUID},
-		AssetReconID: firstNonEmpty(rec.AssetReconID, asset.ReconID),
-		Hub:          asset.Hub,
+		AssetReconID: rec.AssetReconID,
 		Category:     rec.CategoryID,
 		Usage:        rec.Quantity.String(),
 		Start:        rec.StartTimeUTC.UTC(),
 		End:          rec.EndTimeUTC.UTC(),
+	}
+	if item != nil {
+		r.Item = usageapi.RecordItem{ID: item.ID, LocalID: item.LocalID, Name: item.Name, Unit: item.Unit,
+			MPN: item.MPN, Precision: item.Precision, Type: item.Type}
+	}
+	if asset != nil {
+		r.Asset = usageapi.Asset{ID: asset.ID, ExternalID: asset.ExternalID, ExternalUID: asset.ExternalUID}
+		r.AssetReconID, r.Hub = firstNonEmpty(rec.AssetReconID, asset.ReconID), asset.Hub
 	}
 	if r.Category == "" && len(cats) > 0 {
 		r.Category = cats[0].ID

@@ -3,10 +3,8 @@ package connectemu
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
 
@@ -76,24 +74,6 @@ func checkPrecision(item *CatalogItem, rec *usagefile.ReadRecord) []usagefile.Ce
 	}
 	if rec.Amount != nil && rec.Amount.Scale() > events.AmountPrecision {
 		cells = append(cells, cellError(usagefile.ColAmount, "%s has more than %d decimals", rec.Amount, events.AmountPrecision))
-	}
-	return cells
-}
-
-// checkInPeriod reports a record whose times leave the file's period, [from 00:00:00, to 23:59:59] UTC
-// (Connect's processed workbook shows the period so). Connect does not document the check; the emulator
-// makes it because a record outside its file's period is a pipeline bug that would bill the wrong period.
-func checkInPeriod(p usageapi.Period, rec *usagefile.ReadRecord) []usagefile.CellError {
-	if p.From.IsZero() || p.To.IsZero() {
-		return nil
-	}
-	var cells []usagefile.CellError
-	from, end := p.From.Time(), p.To.Time().Add(24*time.Hour-time.Second)
-	if s := rec.StartTimeUTC; !s.IsZero() && s.Before(from) {
-		cells = append(cells, cellError(usagefile.ColStartTime, "%s is before the file's period (from %s)", s.Format(usagefile.TimeLayout), p.From))
-	}
-	if e := rec.EndTimeUTC; !e.IsZero() && e.After(end) {
-		cells = append(cells, cellError(usagefile.ColEndTime, "%s is after the file's period (to %s)", e.Format(usagefile.TimeLayout), p.To))
 	}
 	return cells
 }

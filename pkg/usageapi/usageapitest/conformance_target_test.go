@@ -47,6 +47,7 @@ type target struct {
 	baseURL  string
 	vendor   *usageapi.Client
 	provider *usageapi.Client     // nil: provider steps are skipped
+	provKey  string               // the provider's API key, for steps that read an answer's raw JSON
 	emu      *connectemu.Emulator // nil against a real Connect: emulator-only steps are skipped
 	fx       fixture
 	run      string          // unique prefix of this run's external ids and record ids
@@ -83,7 +84,7 @@ func emulatorTarget(t *testing.T) *target {
 		usageapi.WithRetry(fastRetry))
 	return &target{
 		name: "emulator", baseURL: s.URL, emu: s.Emulator,
-		vendor: s.Client, provider: newClient(t, s.URL, providerKey),
+		vendor: s.Client, provider: newClient(t, s.URL, providerKey), provKey: providerKey,
 		fx: fixture{
 			product: "PRD-000-000-001", contract: "CRD-00000-00000-00001", itemMPN: "CPU_HOURS",
 			precision: events.PrecisionDecimal4, assetID: "AS-0000-0000-0001", schema: events.SchemaQT,
@@ -117,7 +118,7 @@ func connectTarget(t *testing.T) *target {
 		run: runPrefix(), period: lastMonth(time.Now()),
 	}
 	if k := os.Getenv("CONNECT_PROVIDER_API_KEY"); k != "" {
-		tg.provider = newClientWith(t, base, k, realRetry)
+		tg.provider, tg.provKey = newClientWith(t, base, k, realRetry), k
 	}
 	return tg
 }
