@@ -26,6 +26,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // benchIngest measures, against one embedded JetStream (file storage, temporary store), (a) raw async
@@ -235,12 +236,12 @@ func benchRawPublish(ctx context.Context, conn *bus.Conn, round int, p benchInge
 	n, window := p.rawMsgs, p.window
 	payload := make([]byte, 256)
 	rand.Read(payload)
-	ids, subjects := make([]string, n), make([]string, p.partitions)
+	ids, partitions := make([]string, n), make([]string, p.partitions)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("raw-%d-%d", round, i)
 	}
-	for i := range subjects {
-		subjects[i] = fmt.Sprintf("usage.events.%d", i)
+	for i := range partitions {
+		partitions[i] = subjects.Events(i)
 	}
 	var next atomic.Int64
 	start := time.Now()
@@ -253,7 +254,7 @@ func benchRawPublish(ctx context.Context, conn *bus.Conn, round int, p benchInge
 			msgs := make([]bus.Msg, 0, window)
 			for i := from; i < min(from+window, n); i++ {
 				h := bus.Header{bus.HeaderMsgID: {ids[i]}}
-				msgs = append(msgs, bus.Msg{Subject: subjects[i%p.partitions], Header: h, Data: payload})
+				msgs = append(msgs, bus.Msg{Subject: partitions[i%p.partitions], Header: h, Data: payload})
 			}
 			if _, err := conn.PublishBatch(ctx, msgs); err != nil {
 				return fmt.Errorf("bench ingest: raw publish: %w", err)

@@ -121,7 +121,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 		t.Fatal(err)
 	}
 	writeFile(t, e.catalog, string(b))
-	writeFile(t, e.keysFile, "# producer keys\n"+secIngestKeyFile+"\n")
+	writeFile(t, e.keysFile, "# producer keys (each may write any source)\n"+secIngestKeyFile+":*\n")
 	return e
 }
 
@@ -182,7 +182,7 @@ func (e *leakEnv) services(connectURL string) []invocation {
 	common := []string{"--catalog", e.catalog, "--partitions", "2"}
 	return []invocation{
 		{"ingest", ingest.Run, append([]string{"--nats-url", e.natsURL("ingest", secIngestNATSURL),
-			"--api-keys", secIngestKeyFlag, "--api-keys-file", e.keysFile, "--http-addr", "127.0.0.1:0"}, common...),
+			"--api-keys", secIngestKeyFlag + ":*", "--api-keys-file", e.keysFile, "--http-addr", "127.0.0.1:0"}, common...),
 			map[string]string{}},
 		{"aggregator", aggregator.Run, append([]string{"--nats-url", e.nats.URL(), "--nats-user", "aggregator",
 			"--nats-password", secAggNATSFlag, "--metrics-addr", "127.0.0.1:0", "--member-id", "leak-1"}, common...),
@@ -200,7 +200,7 @@ func (e *leakEnv) validateAndHelp() {
 	tokenFile := filepath.Join(e.t.TempDir(), "token")
 	writeFile(e.t, tokenFile, secNATSServerTok+"\n")
 	invs := e.services("http://cu:" + secConnectURL + "@127.0.0.1:1/public/v1")
-	invs[0].env["USAGEPIPE_API_KEYS"] = secIngestKeyEnv
+	invs[0].env["USAGEPIPE_API_KEYS"] = secIngestKeyEnv + ":*"
 	invs[0].args = append(invs[0].args, "--nats-token", secNATSToken) // also refused: token with user info
 	invs = append(invs,
 		invocation{"submitter token-url", submitter.Run, []string{"--catalog", e.catalog,

@@ -2,11 +2,11 @@ package aggregate
 
 import (
 	"math"
-	"strconv"
 	"time"
 	"unsafe"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // State is the fold of one partition's event stream up to LastSeq. Create it with New or Restore.
@@ -79,7 +79,7 @@ func New(cfg Config) *State {
 func newState(cfg Config) *State {
 	s := &State{
 		cfg:       cfg,
-		subject:   "usage.events." + strconv.Itoa(cfg.Partition),
+		subject:   subjects.Events(cfg.Partition),
 		prods:     make(map[string]*prodState),
 		meterIdx:  make(map[meter]uint32),
 		specIdx:   make(map[foldSpec]uint32),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -105,7 +106,7 @@ func (ins *instruments) setUncovered(p int, seconds float64) { ins.uncovered.set
 
 // sampleLag compares the stream time of the partition's newest message with that of the last one applied.
 func (r *runner) sampleLag(ctx context.Context) {
-	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
+	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, subjects.Events(r.p))
 	if err != nil {
 		return
 	}
@@ -126,8 +127,8 @@ func (r *runner) commitSpan(ctx context.Context, pend *pending) (context.Context
 			semconv.MessagingSystemKey.String("nats"),
 			semconv.MessagingOperationName("process"),
 			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingDestinationName(eventsSubject(r.p)),
-			semconv.MessagingDestinationTemplate(bus.SubjectEvents+".{partition}"),
+			semconv.MessagingDestinationName(subjects.Events(r.p)),
+			semconv.MessagingDestinationTemplate(subjects.EventsTemplate),
 			semconv.MessagingDestinationPartitionID(strconv.Itoa(r.p)),
 			semconv.MessagingConsumerGroupName("aggregator"),
 			semconv.MessagingBatchMessageCount(pend.messages),

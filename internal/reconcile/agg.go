@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // PeriodRef is one usage file's scope: a product, contract and period.
@@ -28,18 +29,11 @@ type AggView struct {
 // Complete reports whether every partition has marked the period closed.
 func (v *AggView) Complete(r PeriodRef) bool { return v.Partitions > 0 && v.Marked[r] >= v.Partitions }
 
-// Aggregator output subjects read by ReadAgg.
-const (
-	subjectRecords     = bus.SubjectAgg + ".rec.>"
-	subjectAdjustments = bus.SubjectAgg + ".adj.>"
-	subjectMarks       = bus.SubjectAgg + ".mark.>"
-)
-
 // ReadAgg reads every closed record, adjustment and mark stored in USAGE_AGG now, and folds them per key
 // (see Keyer).
 func ReadAgg(ctx context.Context, conn *bus.Conn, k Keyer) (*AggView, error) {
 	f := newAggFolder(k)
-	o := bus.ReadOptions{Filters: []string{subjectRecords, subjectAdjustments, subjectMarks}}
+	o := bus.ReadOptions{Filters: []string{subjects.Records.All(), subjects.Adjustments.All(), subjects.Marks.All()}}
 	if err := conn.Read(ctx, bus.StreamAgg, o, f.message); err != nil {
 		return nil, fmt.Errorf("reconcile: read %s: %w", bus.StreamAgg, err)
 	}

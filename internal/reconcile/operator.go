@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -57,7 +57,7 @@ type Report struct {
 	AggDuplicates  []string                    // aggregator revisions stored more than once
 	NotOurs        []string                    // live files whose external_id is not usagepipe's (not compared)
 	AnyAsset       []string                    // parameter-searched products compared over all assets (no AssetMap)
-	LedgerStates   map[submitter.State]int     // ledger entries per state
+	LedgerStates   map[ledger.State]int        // ledger entries per state
 	FileStatuses   map[usageapi.FileStatus]int // Connect files per status
 }
 
@@ -189,7 +189,7 @@ func closedSince(cat *events.Catalog, ref PeriodRef, now time.Time) time.Duratio
 }
 
 // ledgerNote says what the ledger knows of a period's files.
-func ledgerNote(entries []*submitter.Entry) string {
+func ledgerNote(entries []*ledger.Entry) string {
 	if len(entries) == 0 {
 		return "no ledger entry for this period"
 	}

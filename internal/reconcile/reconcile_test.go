@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/submitter"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
@@ -92,11 +92,11 @@ func record(asset, item string, rev int, mode events.ValueMode, qty string) even
 func (w *world) publish(recs ...events.PeriodRecord) {
 	w.t.Helper()
 	for _, r := range recs {
-		kind, prefix := events.KindRecords, "rec"
+		kind, output := events.KindRecords, subjects.Records
 		if r.Kind == events.RecordAdjustment {
-			kind, prefix = events.KindAdjustments, "adj"
+			kind, output = events.KindAdjustments, subjects.Adjustments
 		}
-		w.send(prefix, r.PeriodStart, r.Partition, kind, r)
+		w.send(output, r.PeriodStart, r.Partition, kind, r)
 	}
 }
 
@@ -110,18 +110,18 @@ func (w *world) mark(closed []events.PeriodRecord) {
 				n++
 			}
 		}
-		w.send("mark", day, p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
+		w.send(subjects.Marks, day, p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
 			PeriodStart: day, PeriodEnd: day.AddDate(0, 0, 1), Partition: p, Partitions: partitions, Records: n})
 	}
 }
 
-func (w *world) send(prefix string, start time.Time, p int, kind string, v any) {
+func (w *world) send(output subjects.Output, start time.Time, p int, kind string, v any) {
 	w.t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	subject := "usage.agg." + prefix + "." + product + "." + contract + "." + events.Period{Start: start}.Key() + "." + strconv.Itoa(p)
+	subject := output.Subject(product, contract, start, p)
 	msg := bus.Msg{Subject: subject, Header: bus.Header{events.HeaderKind: []string{kind}}, Data: append(b, '\n')}
 	if _, err := w.conn.Publish(context.Background(), msg); err != nil {
 		w.t.Fatal(err)

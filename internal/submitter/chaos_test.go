@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -49,11 +50,11 @@ func checkEveryPeriodAcceptedOnce(t *testing.T, env *testEnv, periods map[int]pe
 	t.Helper()
 	files := 0
 	for n, p := range periods {
-		id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1}
-		fileIDs := []string{env.waitState(id, timeout, StateAccepted).FileID}
+		id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1}
+		fileIDs := []string{env.waitState(id, timeout, ledger.StateAccepted).FileID}
 		if len(p.adjusted) > 0 {
 			for _, e := range env.waitSupplements(period(n), timeout) {
-				if e.State == StateAccepted {
+				if e.State == ledger.StateAccepted {
 					fileIDs = append(fileIDs, e.FileID)
 				}
 			}

@@ -145,7 +145,7 @@ func (o Options) checkLimits() error {
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))
 	}
-	// A dead letter republished when an interrupted exclusion is resumed (Exclusion) must be dropped as a
+	// A dead letter republished when an interrupted exclusion is resumed (ledger.Exclusion) must be dropped as a
 	// duplicate: the resumption must come well within USAGE_DLQ's duplicate window.
 	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > bus.DLQDedupWindow/2 {
 		errs = append(errs, fmt.Errorf("lease ttl %v + step timeout %v + scan interval %v = %v: want at most %v, half of USAGE_DLQ's duplicate window, so that a dead letter republished by another submitter after a crash is dropped as a duplicate",
@@ -154,7 +154,7 @@ func (o Options) checkLimits() error {
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))
 	}
-	// The find-or-create after a create of unknown outcome waits out the list lag twice (lookup.go): it must
+	// The find-or-create after a create of unknown outcome waits out the list lag twice (drive_lookup.go): it must
 	// fit in a step, or that step would always time out and never create.
 	if lag := o.listLag(); 4*lag > o.stepTimeout() {
 		errs = append(errs, fmt.Errorf("connect list lag %v: want at most a quarter of the step timeout %v (half the lease ttl)", lag, o.stepTimeout()))

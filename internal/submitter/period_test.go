@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
@@ -53,8 +54,8 @@ func TestRecordsLieInTheirFilesPeriod(t *testing.T) {
 // checkPeriodRows writes a workbook of records of period p and checks every row against the file's period.
 func checkPeriodRows(t *testing.T, name string, p events.Period) {
 	t.Helper()
-	spec := FileSpec{Schema: events.SchemaQT, AssetSearch: "asset.id",
-		Items: map[string]ItemSpec{"CPU": {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4}}}
+	spec := ledger.FileSpec{Schema: events.SchemaQT, AssetSearch: "asset.id",
+		Items: map[string]ledger.ItemSpec{"CPU": {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4}}}
 	var srcs []source
 	for _, sub := range []string{"AS-1", "AS-2"} {
 		r := events.PeriodRecord{Kind: events.RecordClosed, Product: "PRD-1", Contract: "CRD-1", Subscription: sub, Item: "CPU",

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // consumer settles deliveries as a JetStream consumer does: a message whose handler succeeded is acked and
@@ -28,7 +30,7 @@ func (c *consumer) deliver(ctx context.Context, msgs ...*bus.Delivery) {
 		for _, d := range pending {
 			s := c.planners[c.next%len(c.planners)]
 			c.next++
-			if err := s.onAdjustment(ctx, d); err != nil {
+			if err := s.plan.onAdjustment(ctx, d); err != nil {
 				c.t.Logf("%s seq %d: %v (redelivered)", s.opts.MemberID, d.Seq, err)
 				redelivery := *d
 				redelivery.NumDelivered++
@@ -46,7 +48,7 @@ func (c *consumer) deliver(ctx context.Context, msgs ...*bus.Delivery) {
 func TestAdjustmentAfterAnUnindexedSupplementIsPlanned(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	pd := period(1)
-	filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+	filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 	crashed, _ := env.planner(DefaultMaxRecordsPerFile)
 	survivor, _ := env.planner(DefaultMaxRecordsPerFile)
 	env.adjustOne(pd, "AS-SETL-0001")
@@ -54,7 +56,7 @@ func TestAdjustmentAfterAnUnindexedSupplementIsPlanned(t *testing.T) {
 	old := env.deliveries(filter)
 	ctx := context.Background()
 	r := &events.PeriodRecord{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End}
-	if _, err := crashed.planSupplementFiles(ctx, r, suppIndex{Next: 1}, old[len(old)-1]); err != nil {
+	if _, err := crashed.plan.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, old[len(old)-1]); err != nil {
 		t.Fatal(err) // supplement 1 written; the crash comes before the index write
 	}
 	env.adjustOne(pd, "AS-SETL-0003")

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // maxIndexRaces bounds the compare-and-set retries on a supplement index before the message is redelivered.
@@ -18,9 +20,15 @@ const (
 	maxIndexAdvances = 4
 )
 
+// consumeAdjustments hands every adjustment message of USAGE_AGG to onAdjustment, until ctx ends.
+func (pl *planner) consumeAdjustments(ctx context.Context) error {
+	return pl.agg.Consume(ctx, bus.StreamAgg, bus.ConsumeOptions{Durable: durableAdjustments,
+		Filters: []string{subjects.Adjustments.All()}, AckWait: pl.ackWait, PullMaxMessages: consumerPull}, pl.settle(pl.onAdjustment))
+}
+
 // onAdjustment plans a supplement for each period an adjustment message names, unless an earlier supplement
 // covers the message already.
-func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
+func (pl *planner) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 	recs, err := decodeLines[events.PeriodRecord](d.Data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errMalformed, err)
@@ -28,12 +36,12 @@ func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 	done := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]
-		key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+		key := ledger.SupplementIndexKey(r.Product, r.Contract, r.PeriodStart)
 		if done[key] {
 			continue
 		}
 		done[key] = true
-		if err := s.planSupplement(ctx, r, d); err != nil {
+		if err := pl.planSupplement(ctx, r, d); err != nil {
 			return err
 		}
 	}
@@ -46,21 +54,21 @@ func (s *Submitter) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 // in between, the entries found are finished and the index catches up to them. It returns nil (d is acked)
 // only once the index covers d: a supplement found planned may end before d, and then the next one is
 // planned.
-func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, d *bus.Delivery) error {
-	key := suppIndexKey(r.Product, r.Contract, r.PeriodStart)
+func (pl *planner) planSupplement(ctx context.Context, r *events.PeriodRecord, d *bus.Delivery) error {
+	key := ledger.SupplementIndexKey(r.Product, r.Contract, r.PeriodStart)
 	for races, advances := 0, 0; races < maxIndexRaces && advances < maxIndexAdvances; {
-		idx, rev, err := s.ledger.index(ctx, key)
+		idx, rev, err := pl.ledger.Index(ctx, key)
 		if err != nil || d.Seq <= idx.Covered {
 			return err
 		}
-		if wait := s.opts.SupplementDelay - s.now().Sub(d.Time); wait > 0 {
+		if wait := pl.supplementDelay - pl.now().Sub(d.Time); wait > 0 {
 			return waitError{delay: wait}
 		}
-		to, err := s.planSupplementFiles(ctx, r, idx, d)
+		to, err := pl.planSupplementFiles(ctx, r, idx, d)
 		if err != nil {
 			return err
 		}
-		switch err = s.ledger.putIndex(ctx, key, suppIndex{Next: idx.Next + 1, Covered: to}, rev); {
+		switch err = pl.ledger.PutIndex(ctx, key, ledger.SupplementIndex{Next: idx.Next + 1, Covered: to}, rev); {
 		case err == nil:
 			advances++ // moved past supplement idx.Next, which may end before d: look again
 		case errors.Is(err, bus.ErrExists), errors.Is(err, bus.ErrRevisionMismatch):
@@ -77,31 +85,31 @@ func (s *Submitter) planSupplement(ctx context.Context, r *events.PeriodRecord, 
 // submitter may have planned first, never merely what this one read (the index moves exactly past what the
 // entries cover, so supplements stay contiguous and disjoint). A supplement that cannot be planned is
 // parked as failed (settlePlan) and covers its range all the same.
-func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx suppIndex, d *bus.Delivery) (uint64, error) {
-	first := FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
-	e, done, err := s.planned(ctx, first.Key())
+func (pl *planner) planSupplementFiles(ctx context.Context, r *events.PeriodRecord, idx ledger.SupplementIndex, d *bus.Delivery) (uint64, error) {
+	first := ledger.FileID{Product: r.Product, Contract: r.Contract, PeriodStart: r.PeriodStart, Revision: idx.Next, Part: 1}
+	e, done, err := pl.planned(ctx, first.Key())
 	if err != nil || done {
 		return entryTo(e), err
 	}
-	ctx, span := s.startPlan(ctx, first, d.Header)
+	ctx, span := pl.startPlan(ctx, first, d.Header)
 	defer span.End()
-	alive := s.alive(d)
+	alive := pl.alive(d)
 	f := failedRevision{id: first, end: r.PeriodEnd, from: idx.Covered, since: d.Time}
 	var p plan
 	if e != nil {
 		f.from, f.to = e.FromSeq, e.ToSeq
-		p, err = s.planOf(ctx, e, alive)
+		p, err = pl.planOf(ctx, e, alive)
 	} else {
-		p, err = s.newSupplement(ctx, first, r, idx, alive)
+		p, err = pl.newSupplement(ctx, first, r, idx, alive)
 		f.to = p.toSeq
 	}
 	if err == nil {
-		p, err = s.planFiles(ctx, p, alive)
+		p, err = pl.planFiles(ctx, p, alive)
 	}
 	if err == nil {
 		return p.toSeq, endPlan(span, nil)
 	}
-	parked, err := s.settlePlan(ctx, f, err)
+	parked, err := pl.settlePlan(ctx, f, err)
 	if err != nil {
 		return 0, endPlan(span, err)
 	}
@@ -110,20 +118,20 @@ func (s *Submitter) planSupplementFiles(ctx context.Context, r *events.PeriodRec
 
 // newSupplement is the plan of supplement first.Revision as this submitter sees it: the adjustment messages
 // of r's period after idx.Covered, up to the newest.
-func (s *Submitter) newSupplement(ctx context.Context, first FileID, r *events.PeriodRecord, idx suppIndex, alive func()) (plan, error) {
-	filter := periodSubject(subjectAdjustments, r.Product, r.Contract, r.PeriodStart, "*")
-	to, err := s.lastSeq(ctx, filter)
+func (pl *planner) newSupplement(ctx context.Context, first ledger.FileID, r *events.PeriodRecord, idx ledger.SupplementIndex, alive func()) (plan, error) {
+	filter := subjects.Adjustments.Period(r.Product, r.Contract, r.PeriodStart)
+	to, err := pl.lastSeq(ctx, filter)
 	if err != nil {
 		return plan{}, err
 	}
-	return s.supplementPlan(ctx, first, r.PeriodEnd, idx.Covered, to, alive)
+	return pl.supplementPlan(ctx, first, r.PeriodEnd, idx.Covered, to, alive)
 }
 
 // supplementPlan is the plan of supplement first.Revision over the adjustment messages of its period with
 // sequence in (from, to].
-func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
-	filter := periodSubject(subjectAdjustments, first.Product, first.Contract, first.PeriodStart, "*")
-	set, err := readSources(ctx, s.bus, filter, from, to, alive)
+func (pl *planner) supplementPlan(ctx context.Context, first ledger.FileID, end time.Time, from, to uint64, alive func()) (plan, error) {
+	filter := subjects.Adjustments.Period(first.Product, first.Contract, first.PeriodStart)
+	set, err := readSources(ctx, pl.agg, filter, from, to, alive)
 	if err != nil {
 		return plan{}, err
 	}
@@ -131,7 +139,7 @@ func (s *Submitter) supplementPlan(ctx context.Context, first FileID, end time.T
 		fromSeq: from, toSeq: to}, nil
 }
 
-func entryTo(e *Entry) uint64 {
+func entryTo(e *ledger.Entry) uint64 {
 	if e == nil {
 		return 0
 	}
@@ -139,8 +147,8 @@ func entryTo(e *Entry) uint64 {
 }
 
 // lastSeq is the stream sequence of the newest message on filter.
-func (s *Submitter) lastSeq(ctx context.Context, filter string) (uint64, error) {
-	m, err := s.bus.LastMsg(ctx, bus.StreamAgg, filter)
+func (pl *planner) lastSeq(ctx context.Context, filter string) (uint64, error) {
+	m, err := pl.agg.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
 		return 0, fmt.Errorf("submitter: last message on %s: %w", filter, err)
 	}

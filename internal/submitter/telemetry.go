@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -36,7 +37,7 @@ type instruments struct {
 	toAccept    metric.Float64Histogram
 
 	mu     sync.Mutex
-	states map[string]State // key → state, for the files gauge
+	states map[string]ledger.State // key → state, for the files gauge
 }
 
 // latencyBuckets span a zero-delay emulator (sub-second) to a provider deciding within days.
@@ -47,7 +48,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		mp = noop.NewMeterProvider()
 	}
 	m := mp.Meter(instrumentationName)
-	ins := &instruments{states: map[string]State{}}
+	ins := &instruments{states: map[string]ledger.State{}}
 	var errs [10]error
 	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
 	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
@@ -72,19 +73,19 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 
 func (ins *instruments) observeStates(_ context.Context, o metric.Int64Observer) error {
 	ins.mu.Lock()
-	counts := map[State]int64{}
+	counts := map[ledger.State]int64{}
 	for _, s := range ins.states {
 		counts[s]++
 	}
 	ins.mu.Unlock()
-	for _, s := range allStates {
+	for _, s := range ledger.AllStates {
 		o.Observe(counts[s], metric.WithAttributes(attribute.String("state", string(s))))
 	}
 	return nil
 }
 
 // track records the state of an entry for the gauge.
-func (ins *instruments) track(key string, s State) {
+func (ins *instruments) track(key string, s ledger.State) {
 	ins.mu.Lock()
 	ins.states[key] = s
 	ins.mu.Unlock()
