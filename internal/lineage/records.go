@@ -17,8 +17,8 @@ import (
 // recordKey is the identity of an aggregate: what a record is of, but its revision.
 type recordKey struct {
 	product, contract, subscription, item string
-	tier                                   int
-	start                                  time.Time
+	tier                                  int
+	start                                 time.Time
 }
 
 func (k recordKey) of(r *events.PeriodRecord) bool {

@@ -15,13 +15,15 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/aggregator"
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/devstack"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // The test world's catalog: PRD-FAST has 2-second periods closed 1 s after their end, PRD-HOUR hourly ones (open
@@ -67,7 +69,7 @@ type World struct {
 	Partitions  int
 	Catalog     *events.Catalog
 	CatalogPath string
-	Emulator    *usageapitest.Emulator
+	Emulator    *connectemu.Emulator
 	ConnectURL  string
 	Connect     *usageapi.Client
 	Ledger      *ledger.Store
@@ -78,13 +80,13 @@ type World struct {
 // file at once; services are started separately.
 func Start(t testing.TB, partitions int) *World {
 	t.Helper()
-	return StartWith(t, partitions, usageapitest.ProviderPolicy{Auto: true})
+	return StartWith(t, partitions, connectemu.ProviderPolicy{Auto: true})
 }
 
 // StartWith is Start with the emulated provider's policy.
-func StartWith(t testing.TB, partitions int, provider usageapitest.ProviderPolicy) *World {
+func StartWith(t testing.TB, partitions int, provider connectemu.ProviderPolicy) *World {
 	t.Helper()
-	w := &World{T: t, NATS: natsembed.StartTest(t), Partitions: partitions, dir: t.TempDir()}
+	w := &World{T: t, NATS: natsembedtest.Start(t), Partitions: partitions, dir: t.TempDir()}
 	w.Conn = w.connect("pipelinetest")
 	cat, err := events.ParseCatalog([]byte(CatalogYAML))
 	if err != nil {
@@ -94,7 +96,7 @@ func StartWith(t testing.TB, partitions int, provider usageapitest.ProviderPolic
 	if err := os.WriteFile(w.CatalogPath, []byte(CatalogYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w.Emulator = usageapitest.New(usageapitest.Options{Catalog: usageapitest.CatalogFromEvents(cat), AutoAssets: true,
+	w.Emulator = connectemu.New(connectemu.Options{Catalog: devstack.ConnectCatalog(cat), AutoAssets: true,
 		APIKeys: []string{APIKey}, Provider: provider})
 	api := httptest.NewServer(w.Emulator.Handler())
 	t.Cleanup(func() { api.Close(); _ = w.Emulator.Close() })

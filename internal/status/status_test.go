@@ -9,7 +9,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/pipelinetest"
 	"github.com/usagepipe/usagepipe/internal/status"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 func TestMain(m *testing.M) { pipelinetest.Main(m) }
@@ -85,7 +85,7 @@ func TestStatusHealthyThenDeadLettersThenNoOwner(t *testing.T) {
 
 // TestStatusShowsParkedAndOverdue: a file the provider rejects is parked, and its period overdue.
 func TestStatusShowsParkedAndOverdue(t *testing.T) {
-	w := pipelinetest.StartWith(t, 4, usageapitest.ProviderPolicy{Auto: true, RejectShare: 1, RejectNote: "no such deal"})
+	w := pipelinetest.StartWith(t, 4, connectemu.ProviderPolicy{Auto: true, RejectShare: 1, RejectNote: "no such deal"})
 	w.StartAggregator("a1")
 	w.StartSubmitter("s1")
 	t0 := time.Now().UTC()

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func TestRatesOverTheLastMinute(t *testing.T) {
@@ -32,7 +32,7 @@ func TestRatesOverTheLastMinute(t *testing.T) {
 // TestHeartbeatWrittenReadAndRemoved: Run writes the heartbeat with the service's part, Read lists it, and a
 // clean stop removes it.
 func TestHeartbeatWrittenReadAndRemoved(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Name: t.Name(), Log: slog.New(slog.DiscardHandler)})
