@@ -15,7 +15,7 @@ import (
 func runExplain(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newOperatorFlags("explain", getenv, stdout)
 	var source, id, subject, at, record, file string
-	var withEvents bool
+	var withEvents, early bool
 	f.set.StringVar(&source, "source", "", "the event's CloudEvents source")
 	f.set.StringVar(&id, "id", "", "the event's CloudEvents id")
 	f.set.StringVar(&subject, "subject", "", "the event's subject (subscription): searches its partition only")
@@ -23,6 +23,7 @@ func runExplain(ctx context.Context, args []string, getenv func(string) string, 
 	f.set.StringVar(&record, "record", "", "explain a record: its record id (40 hex) or Connect record id (UR-…)")
 	f.set.StringVar(&file, "file", "", "explain a Connect usage file (UF-…): its records")
 	f.set.BoolVar(&withEvents, "events", false, "with --file: read the events of each record too")
+	f.set.BoolVar(&early, "early", false, "also search the 5 minutes before --time when a copy was found after it (producers whose clock runs ahead)")
 	if err := f.set.Parse(args); err != nil {
 		return fmt.Errorf("explain: %w", err)
 	}
@@ -43,7 +44,7 @@ func runExplain(ctx context.Context, args []string, getenv func(string) string, 
 		case file != "":
 			a, err = svc.Lineage.ExplainFile(ctx, lineage.FileQuery{ID: file, Events: withEvents})
 		default:
-			a, err = svc.Lineage.ExplainEvent(ctx, lineage.EventQuery{Source: source, ID: id, Subject: subject, Time: t})
+			a, err = svc.Lineage.ExplainEvent(ctx, lineage.EventQuery{Source: source, ID: id, Subject: subject, Time: t, Early: early})
 		}
 		if err != nil {
 			return fmt.Errorf("explain: %w", err)

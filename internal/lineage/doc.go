@@ -4,14 +4,17 @@
 // # Explaining an event
 //
 // ExplainEvent takes an event's idempotency key (source, id) and, to bound the search, its subject (which
-// fixes the partition) and time. It reads partition p of USAGE_EVENTS over the event's window: from the
-// event time minus ingest's future skew (events.FutureSkew, plus a clock margin: no copy can be stored
-// earlier, ingest rejects it as in_future) on, until the first copy is found, and then for later copies
-// until Options.CopiesWindow after the first (default 1 h) or the end of the window (the stream's end, or the
-// event time plus the largest max_event_age: later copies are rejected as too_old). Without a subject every
-// partition is read; without a time, each partition from the first message the stream keeps. Every answer
-// says what was read (Span: stream, filter, sequences and times, complete or not and why), so that "not
-// found" is trustworthy: not in these messages, and nothing before them can hold it.
+// fixes the partition) and time t. No copy can be stored before t − events.FutureSkew − ClockMargin (ingest
+// rejects it as in_future) nor after t + the largest max_event_age (too_old) or the stream's end: that is the
+// event's window in partition p. It is read in two parts. The likely part, from t − ClockMargin: until the first
+// copy, then for later copies until Options.CopiesWindow (1 h) after it or Options.CopiesBudget (2000)
+// messages of the partition more, whichever comes first (or the window's end). The early part, the future
+// skew before it, holds a copy only when the producer's clock ran ahead of ingest's: it is read when the likely
+// part holds none (so "not found" covers the whole window), or when EventQuery.Early asks; otherwise the answer
+// says it was not searched. Without a subject every partition is read; without a time, each partition from the
+// first message the stream keeps. Every answer says what was read (Span: stream, filter, sequences and times,
+// complete or not and why), so that "not found" is trustworthy: not in these messages, and nothing outside
+// them can hold it.
 //
 // Each stored copy gets a fate, in stream order: pending (the aggregator has not committed past it),
 // dead-lettered (a dead letter on usage.agg.dlq.<p> names its sequence and key), duplicate (an earlier copy

@@ -30,19 +30,24 @@ func (s *Service) ExplainEvent(ctx context.Context, q EventQuery) (*EventAnswer,
 	w := eventWindow(q.Time, fc.Catalog, st.LastTime)
 	k := events.Key{Source: q.Source, ID: q.ID}
 	for _, p := range partitionsOf(q.Subject, fc.Partitions) {
-		copies, sp, err := s.findCopies(ctx, p, k, w)
+		copies, spans, err := s.findCopies(ctx, p, k, w, q.Early)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.noteRetention(ctx, &sp); err != nil {
+		if err := s.noteRetention(ctx, &spans[0]); err != nil {
 			return nil, err
 		}
-		a.Searched = append(a.Searched, sp)
+		a.Searched = append(a.Searched, spans...)
 		if err := s.explainCopies(ctx, a, fc, p, copies); err != nil {
 			return nil, err
 		}
 	}
 	a.Found = len(a.Copies) > 0
+	if a.Found && !q.Early && !q.Time.IsZero() {
+		a.Notes = append(a.Notes, fmt.Sprintf("copies stored before %s (the event's time − %v) were not looked for: there can be "+
+			"one only if the producer's clock ran ahead of ingest's; it would then be the one counted, and the first copy listed "+
+			"its duplicate (ask with early=true / --early)", stamp(q.Time.Add(-ClockMargin)), ClockMargin))
+	}
 	a.Summary = summarizeEvent(a)
 	return a, nil
 }

@@ -104,9 +104,16 @@ func TestExplainEveryFate(t *testing.T) {
 
 	never := pipelinetest.Event("ev-never", fast, "AS-0001-0001-0001", "UNITS", "1", t0)
 	a = explain(t, s, never)
-	if a.Found || len(a.Searched) != 1 || !a.Searched[0].Complete || a.Searched[0].Messages == 0 ||
-		a.Searched[0].Partition != events.Partition(never.Subject, w.Partitions) || !strings.Contains(a.Summary, "not found") {
-		t.Errorf("never sent: %+v", a)
+	// Not found: both parts of its window read, the early one (the future skew before the event's time) and
+	// the rest of the stream, in its partition.
+	if a.Found || len(a.Searched) != 2 || !strings.Contains(a.Summary, "not found") {
+		t.Fatalf("never sent: %+v", a)
+	}
+	early, likely := a.Searched[0], a.Searched[1]
+	p := events.Partition(never.Subject, w.Partitions)
+	if !early.Complete || !likely.Complete || early.Partition != p || likely.Partition != p || likely.Messages == 0 ||
+		!early.FromTime.Equal(t0.Add(-events.FutureSkew-lineage.ClockMargin)) || !early.ToTime.Equal(likely.FromTime) {
+		t.Errorf("never sent: searched %+v", a.Searched)
 	}
 	checkReverse(t, s, explain(t, s, counted), explain(t, s, late))
 }
@@ -142,5 +149,37 @@ func checkReverse(t *testing.T, s *lineage.Service, counted, late *lineage.Event
 	}
 	if !found || fa.Events < 2 || fa.File.ConnectStatus != "accepted" {
 		t.Errorf("file %+v", fa)
+	}
+}
+
+// TestExplainEarlyCopy: a copy stored before the event's time (its producer's clock ahead of ingest's) is found
+// when the early part of the window is asked for: it is the one counted, a later copy its duplicate; by
+// default the answer says that part was not searched.
+func TestExplainEarlyCopy(t *testing.T) {
+	w := pipelinetest.Start(t, 4)
+	w.StartAggregator("a1")
+	s := newService(t, w)
+	at := time.Now().UTC().Add(8 * time.Second) // the event's time, 8 s ahead: stored at once, it is early
+	e := pipelinetest.Event("ev-early", hour, "AS-0006-0006-0006", "UNITS", "1", at)
+	w.Publish(e)
+	w.WaitFor(20*time.Second, "the event's time − the clock margin to pass", func() bool {
+		return time.Now().After(at.Add(-lineage.ClockMargin))
+	})
+	w.Publish(e)
+	var a *lineage.EventAnswer
+	q := lineage.EventQuery{Source: e.Source, ID: e.ID, Subject: e.Subject, Time: at, Early: true}
+	w.WaitFor(20*time.Second, "both copies folded", func() bool {
+		var err error
+		if a, err = s.ExplainEvent(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		return countFates(a, lineage.FatePending) == 0 && len(a.Copies) == 2
+	})
+	if fates(a) != "counted,duplicate" || a.Copies[0].Arrival.After(at.Add(-lineage.ClockMargin)) || len(a.Notes) != 0 {
+		t.Errorf("with the early window: %s, %+v, notes %v", fates(a), a.Copies, a.Notes)
+	}
+	a = explain(t, s, e)
+	if len(a.Copies) != 1 || len(a.Notes) != 1 || !strings.Contains(a.Searched[1].Note, "not searched") {
+		t.Errorf("default: %+v, searched %+v, notes %v", a.Copies, a.Searched, a.Notes)
 	}
 }

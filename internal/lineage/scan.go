@@ -71,13 +71,16 @@ func isPacket(m bus.Msg) bool {
 	return m.Header.Get(events.HeaderKind) != events.KindTick && len(m.Data) > 0
 }
 
-// window is where copies of an event can be in a partition.
+// window is where copies of an event can be in a partition: from (zero: the first message kept) to to, in
+// arrival time; likely is where the first copy is looked for first (from likely on), early the rest.
 type window struct {
-	from, to time.Time // arrival times; zero from: the first message kept
+	from, likely, to time.Time
 }
 
-// eventWindow bounds where an event of time t can have been stored: not before t − FutureSkew (ingest
-// rejects it as in_future), not after t + the largest max_event_age (too_old), nor after now.
+// eventWindow bounds where an event of time t can have been stored: not before t − FutureSkew − ClockMargin
+// (ingest rejects it as in_future), not after t + the largest max_event_age (too_old), nor after now. A copy
+// stored before t − ClockMargin needs a producer whose clock runs ahead of ingest's: the likely part of the
+// window starts there.
 func eventWindow(t time.Time, cat *events.Catalog, now time.Time) window {
 	if t.IsZero() {
 		return window{to: now}
@@ -91,7 +94,7 @@ func eventWindow(t time.Time, cat *events.Catalog, now time.Time) window {
 	if age == 0 {
 		age = events.DefaultMaxEventAge
 	}
-	return window{from: t.Add(-events.FutureSkew - ClockMargin), to: minTime(now, t.Add(age))}
+	return window{from: t.Add(-events.FutureSkew - ClockMargin), likely: t.Add(-ClockMargin), to: minTime(now, t.Add(age))}
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -101,28 +104,65 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// findCopies reads partition p over w for lines of key k: from w.from until the first copy, then until
-// CopiesWindow after it (or w.to).
-func (s *Service) findCopies(ctx context.Context, p int, k events.Key, w window) ([]Copy, Span, error) {
+// findCopies reads partition p for lines of key k: the likely part of the window first, from its start until
+// the first copy, then for later copies until CopiesWindow after it or CopiesBudget messages more (or the
+// window's end); then the early part (before likely), when nothing was found or early is asked for (an
+// earlier copy is then the first).
+func (s *Service) findCopies(ctx context.Context, p int, k events.Key, w window, early bool) ([]Copy, []Span, error) {
+	start := w.likely
+	if start.IsZero() {
+		start = w.from
+	}
+	copies, sp, err := s.readCopies(ctx, p, k, start, w.to, true)
+	spans := []Span{sp}
+	if err != nil || w.likely.IsZero() {
+		return copies, spans, err
+	}
+	if len(copies) > 0 && !early {
+		spans = append(spans, Span{Stream: bus.StreamEvents, Filter: subjects.Events(p), Partition: p, FromTime: w.from,
+			ToTime: w.likely, Note: "not searched: a copy stored before the event's time − " + ClockMargin.String() +
+				" needs a producer whose clock ran ahead of ingest's (ask for the early window to search it)"})
+		return copies, spans, nil
+	}
+	before, sp, err := s.readCopies(ctx, p, k, w.from, w.likely, false)
+	sp.ToTime = w.likely
+	return append(before, copies...), append([]Span{sp}, spans...), err
+}
+
+// readCopies reads partition p for lines of key k: the likely part (likely true) from from through to, stopping
+// CopiesWindow or CopiesBudget messages after the first copy; the early part from from until before to.
+func (s *Service) readCopies(ctx context.Context, p int, k events.Key, from, to time.Time, likely bool) ([]Copy, Span, error) {
 	needle := events.PacketKeyBytes(k)
-	stopAt := w.to
+	stopAt, budget := to, -1
 	var copies []Copy
-	sp, err := s.readSpan(ctx, bus.StreamEvents, subjects.Events(p), 0, w.from, func(m bus.Msg) bool {
-		return m.Time.After(stopAt)
+	sp, err := s.readSpan(ctx, bus.StreamEvents, subjects.Events(p), 0, from, func(m bus.Msg) bool {
+		if !likely {
+			return !m.Time.Before(to)
+		}
+		return m.Time.After(stopAt) || budget == 0
 	}, func(m bus.Msg) error {
+		if budget > 0 {
+			budget--
+		}
 		if !isPacket(m) {
 			return nil
 		}
 		for _, l := range linesWith(m.Data, needle, func(e *events.Event) bool { return e.Key() == k }) {
 			copies = append(copies, Copy{Partition: p, Seq: m.Seq, Arrival: m.Time, MsgID: m.Header.Get(bus.HeaderMsgID),
 				Line: l.n, Event: l.event})
-			if len(copies) == 1 && s.opts.CopiesWindow >= 0 {
+			if len(copies) == 1 && likely && s.opts.CopiesWindow >= 0 {
 				stopAt = minTime(stopAt, m.Time.Add(s.opts.CopiesWindow))
+				if s.opts.CopiesBudget > 0 {
+					budget = s.opts.CopiesBudget
+				}
 			}
 		}
 		return nil
 	})
 	sp.Partition, sp.ToTime = p, stopAt
+	if budget == 0 {
+		sp.Note = fmt.Sprintf("later copies looked for in %d more messages of the partition only", s.opts.CopiesBudget)
+	}
 	return copies, sp, err
 }
 

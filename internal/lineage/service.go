@@ -32,8 +32,12 @@ type Connect interface {
 	Records(terms ...usageapi.Term) usageapi.List[usageapi.Record]
 }
 
-// DefaultCopiesWindow is how long after an event's first copy later copies are looked for.
-const DefaultCopiesWindow = time.Hour
+// DefaultCopiesWindow is how long after an event's first copy later copies are looked for, and
+// DefaultCopiesBudget in how many messages of the partition at most.
+const (
+	DefaultCopiesWindow = time.Hour
+	DefaultCopiesBudget = 2000
+)
 
 // ClockMargin is added to events.FutureSkew when bounding where a copy can be: the clocks of ingest and the
 // NATS server may disagree by that much.
@@ -47,9 +51,11 @@ type Options struct {
 	Partitions int
 	// Connect, when set, is asked for files and records; without it answers stop at the ledger.
 	Connect Connect
-	// CopiesWindow bounds the search for later copies after the first (DefaultCopiesWindow); negative: to the
-	// end of the event's window.
+	// CopiesWindow and CopiesBudget bound the search for later copies after the first, in arrival time
+	// (DefaultCopiesWindow; negative: to the end of the event's window) and in messages of the partition
+	// (DefaultCopiesBudget; negative: none).
 	CopiesWindow time.Duration
+	CopiesBudget int
 }
 
 // Service answers lineage questions. Build it with New.
@@ -71,6 +77,9 @@ func New(ctx context.Context, b Bus, o Options) (*Service, error) {
 	}
 	if o.CopiesWindow == 0 {
 		o.CopiesWindow = DefaultCopiesWindow
+	}
+	if o.CopiesBudget == 0 {
+		o.CopiesBudget = DefaultCopiesBudget
 	}
 	return &Service{bus: b, ledger: l, connect: o.Connect, opts: o, configs: map[string]aggregator.FoldConfig{}}, nil
 }

@@ -110,12 +110,14 @@ const (
 	CountNotCommitted = "not_committed" // the period closed but the partition's records are not found
 )
 
-// EventQuery names an event: its key, and to bound the search its subject and time.
+// EventQuery names an event: its key, and to bound the search its subject and time. Early searches the early
+// part of the window (package doc) even when a copy was found after it.
 type EventQuery struct {
 	Source  string    `json:"source"`
 	ID      string    `json:"id"`
 	Subject string    `json:"subject,omitempty"`
 	Time    time.Time `json:"time,omitzero"`
+	Early   bool      `json:"early,omitempty"`
 }
 
 // EventAnswer is what happened to an event.

@@ -36,7 +36,7 @@ const readTimeout = 60 * time.Second
 
 // registerRead adds the read routes of the services given:
 //
-//	GET /api/v1/explain/event?source=S&id=I[&subject=AS-…][&time=RFC3339]
+//	GET /api/v1/explain/event?source=S&id=I[&subject=AS-…][&time=RFC3339][&early=true]
 //	GET /api/v1/explain/record/{id}[?subject=AS-…&time=RFC3339]     a record id or a Connect record id (UR-…)
 //	GET /api/v1/explain/file/{id}[?events=true]                      a Connect usage file id (UF-…)
 //	GET /api/v1/usage/{subscription}[?product=P&item=I&periods=N&reported=true]
@@ -111,7 +111,8 @@ func readError(err error) error {
 
 func eventQuery(r *http.Request) (lineage.EventQuery, error) {
 	t, err := timeParam(r, "time")
-	q := lineage.EventQuery{Source: r.FormValue("source"), ID: r.FormValue("id"), Subject: r.FormValue("subject"), Time: t}
+	q := lineage.EventQuery{Source: r.FormValue("source"), ID: r.FormValue("id"), Subject: r.FormValue("subject"), Time: t,
+		Early: boolParam(r, "early")}
 	if err == nil && (q.Source == "" || q.ID == "") {
 		err = Errorf(http.StatusBadRequest, ReasonBadRequest, "source and id are required")
 	}
