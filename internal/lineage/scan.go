@@ -3,7 +3,6 @@ package lineage
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -179,6 +178,3 @@ func (s *Service) noteRetention(ctx context.Context, sp *Span) error {
 	}
 	return nil
 }
-
-// errNoMessages tells a caller that a range holds nothing (yet).
-var errNoMessages = errors.New("no messages")
