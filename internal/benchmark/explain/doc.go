@@ -7,10 +7,11 @@
 //
 //	RESULT explain_p50_ms=… explain_p99_ms=… usage_p99_ms=…
 //
-// The fill takes well under the five minutes of ingest's future skew, so every explain scans its partition
-// from the stream's first message up to the event (and on for CopiesWindow, i.e. to the stream's end): the
-// worst case of a lookup bounded by time. One explain of an event never sent (the whole window) is timed
-// too and printed.
+// An explain of a stored event reads its partition from the event's time − 5 s to its first copy, then the
+// later-copies bound (CopiesBudget packets, the stream being denser than an hour of it). The fill takes well
+// under the five minutes of ingest's future skew, so the whole stream is within that skew of every event: one
+// explain of an event never sent, which reads its whole window (the partition from the stream's start), is
+// timed too and printed.
 //
 // # Concurrency
 //

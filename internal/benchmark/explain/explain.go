@@ -243,7 +243,7 @@ func (b *bench) explains(ctx context.Context) ([]float64, error) {
 		if !a.Found || a.Counting == nil || a.Counting.State != lineage.CountOpen {
 			return nil, fmt.Errorf("bench explain: %s: %s", q.ID, a.Summary)
 		}
-		read += a.Searched[0].Messages
+		read += messagesRead(a)
 	}
 	fmt.Fprintf(b.o.Out, "explain: %d stored events: p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.0f packets of the partition read per query\n",
 		len(ms), percentile(ms, 50), percentile(ms, 99), slices.Max(ms), float64(read)/float64(len(ms)))
@@ -262,8 +262,19 @@ func (b *bench) notFound(ctx context.Context, svc *lineage.Service) error {
 		return errors.New("bench explain: an event never sent was found")
 	}
 	fmt.Fprintf(b.o.Out, "explain of an event never sent: %.1f ms (%d packets of its partition read)\n",
-		float64(time.Since(start).Microseconds())/1000, a.Searched[0].Messages)
+		float64(time.Since(start).Microseconds())/1000, messagesRead(a))
 	return nil
+}
+
+// messagesRead counts the partition's messages an answer read.
+func messagesRead(a *lineage.EventAnswer) int {
+	n := 0
+	for _, sp := range a.Searched {
+		if sp.Stream == bus.StreamEvents {
+			n += sp.Messages
+		}
+	}
+	return n
 }
 
 // usages times Usage of random subscriptions.
