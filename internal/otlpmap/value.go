@@ -67,7 +67,8 @@ func exactDouble(f float64, precision int) (events.Decimal, error) {
 	s := strconv.FormatFloat(f, 'e', -1, 64)
 	mantissa, _, _ := strings.Cut(strings.TrimPrefix(s, "-"), "e")
 	if digits := len(strings.Replace(mantissa, ".", "", 1)); digits > maxExactDigits {
-		return events.Decimal{}, fmt.Errorf("double %s is not exactly a decimal of at most %d digits; send an int or a string", s, maxExactDigits)
+		return events.Decimal{}, fmt.Errorf("double %s is not exactly a decimal of at most %d digits; send an int or a string",
+			strconv.FormatFloat(f, 'g', -1, 64), maxExactDigits)
 	}
 	d, err := events.ParseDecimal(s)
 	if err != nil {

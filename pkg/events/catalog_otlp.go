@@ -279,6 +279,7 @@ func (r *OTLPRule) checkFields(p *Product, it *Item, pr *problemList) {
 func (r *OTLPRule) checkRef(pr *problemList, field string, ref OTLPRef) {
 	kind, _ := ref.Kind()
 	switch {
+	case ref == "":
 	case kind == RefBody && r.Signal != SignalLogs:
 		pr.addf(field, "body is a log record's")
 	case kind == RefValue && (r.Signal != SignalMetrics || field != "quantity"):
