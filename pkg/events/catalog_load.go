@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,25 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 // OTLP rules (ParseCatalog reads them).
 func NewCatalog(products []Product) (*Catalog, error) {
 	c, problems := newCatalog(products, nil)
+	if len(problems) > 0 {
+		return nil, &CatalogError{Problems: problems}
+	}
+	return c, nil
+}
+
+// NewCatalogWithRules is NewCatalog with OTLP rules, checked as ParseCatalog checks them (problems name
+// them otlp[i]).
+func NewCatalogWithRules(products []Product, rules []OTLPRule) (*Catalog, error) {
+	c, problems := newCatalog(products, nil)
+	rules = slices.Clone(rules)
+	paths := make([]string, len(rules))
+	for i := range rules {
+		paths[i] = fmt.Sprintf("otlp[%d]", i)
+	}
+	if c != nil {
+		problems = append(problems, c.checkOTLP(rules, paths)...)
+		c.otlp = rules
+	}
 	if len(problems) > 0 {
 		return nil, &CatalogError{Problems: problems}
 	}
