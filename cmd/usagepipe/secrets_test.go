@@ -325,14 +325,19 @@ func (e *leakEnv) reconcile(ctx context.Context, connectURL string) {
 // with a password.
 func (e *leakEnv) operatorReads(ctx context.Context, connectURL string) {
 	env := map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}
-	for _, inv := range []invocation{
-		{"status run", runStatus, []string{"--partitions", "2"}, env},
-		{"explain run", runExplain, []string{"--partitions", "2", "--source", "/leak", "--id", "never", "--connect-url", connectURL}, env},
+	for _, c := range []struct {
+		inv  invocation
+		want string
+	}{
+		{invocation{"status run", runStatus, []string{"--partitions", "2"}, env}, "PARTITIONS"},
+		{invocation{"explain run", runExplain, []string{"--partitions", "2", "--source", "/leak", "--id", "never",
+			"--connect-url", connectURL}, env}, "not found"},
 	} {
+		inv := c.inv
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
 		_ = e.runOnce(rctx, inv)
 		cancel()
-		if out := e.output(inv.name); !strings.Contains(out, "partition") {
+		if out := e.output(inv.name); !strings.Contains(out, c.want) {
 			e.t.Errorf("%s did not answer:\n%s%s", inv.name, out, e.output(inv.name+" error"))
 		}
 	}

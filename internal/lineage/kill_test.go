@@ -64,6 +64,33 @@ func TestExplainAfterKillAndPartitionMove(t *testing.T) {
 		}
 	}
 	t.Logf("%d events explained, in %d records", len(sent), len(records))
+	otherFates(t, w, s, sent[0])
+}
+
+// otherFates checks the other answers with the partitions moved: a dead letter, an event of an open period, a
+// late one (an adjustment in a supplementary file of counted's period) and one never sent.
+func otherFates(t *testing.T, w *pipelinetest.World, s *lineage.Service, counted events.Event) {
+	t.Helper()
+	at := time.Now().UTC()
+	dead := pipelinetest.Event("ev-k-dead", fast, "AS-0001-0000-0000", "UNITS", "0.001", at)
+	open := pipelinetest.Event("ev-k-open", hour, "AS-0002-0000-0000", "UNITS", "3", at)
+	late := pipelinetest.Event("ev-k-late", fast, counted.Subject, "UNITS", "0.50", counted.Time)
+	w.Publish(dead, open, late)
+	if a := waitAccepted(t, w, s, late); a.Counting.State != lineage.CountAdjusted || a.Counting.File.Revision < 1 {
+		t.Errorf("late: %s", a.Summary)
+	}
+	var a *lineage.EventAnswer
+	w.WaitFor(30*time.Second, "the dead letter and the open event folded", func() bool {
+		a = explain(t, s, dead)
+		o := explain(t, s, open)
+		return fates(a) == "dead_letter" && o.Counting != nil && o.Counting.State == lineage.CountOpen
+	})
+	if a.Copies[0].DeadLetter.Reason != events.ReasonBadQuantity {
+		t.Errorf("dead: %s", a.Summary)
+	}
+	if a := explain(t, s, pipelinetest.Event("ev-k-never", fast, counted.Subject, "UNITS", "1", counted.Time)); a.Found {
+		t.Errorf("never sent: %s", a.Summary)
+	}
 }
 
 // waitOwners waits until each member has committed some partition.
