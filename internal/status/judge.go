@@ -27,7 +27,7 @@ func (r *Report) judge(o Options) {
 	}
 	now := o.Now()
 	for _, p := range r.Periods {
-		if p.State != PeriodOpen && !p.Reported && now.After(p.ClosesAt.Add(o.OverdueAfter)) {
+		if p.Overdue(now, o.OverdueAfter) {
 			add(ProblemOverdue, "%s %s period %s closed at %s and is not reported (%s, %d of %d partitions marked, files %v)",
 				p.Product, p.Contract, p.PeriodStart.UTC().Format(time.RFC3339), p.ClosesAt.UTC().Format(time.RFC3339),
 				p.State, p.Marked, r.Partitions, p.Files)
@@ -61,6 +61,18 @@ func (r *Report) judgeServices() {
 				Message: fmt.Sprintf("consumer %s/%s: %d pending, %d being handled", c.Stream, c.Name, c.Pending, c.AckPending)})
 		}
 	}
+}
+
+// Overdue reports whether the period is not reported although it closed (end + allowed lateness) more than
+// after ago.
+func (p Period) Overdue(now time.Time, after time.Duration) bool {
+	return p.State != PeriodOpen && !p.Reported && now.After(p.ClosesAt.Add(after))
+}
+
+// Unmarked reports whether the period is past its close (end + allowed lateness) and some partition has not
+// marked it yet: normal for the seconds an aggregator takes to see the close, a problem when it lasts.
+func (p Period) Unmarked(now time.Time) bool {
+	return p.State != PeriodClosed && now.After(p.ClosesAt)
 }
 
 // OK reports whether the report has no problem (status --check).
