@@ -75,6 +75,9 @@ func newInstruments(o Options) (*instruments, error) {
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
 		errs = append(errs, err)
+		if err == nil {
+			c.Add(context.Background(), 0) // present at zero from the start, for rates and alerts
+		}
 		return c
 	}
 	ins.applied = counter("usagepipe.aggregator.events.applied", "{event}", "events folded (replays included)")
@@ -90,6 +93,9 @@ func newInstruments(o Options) (*instruments, error) {
 	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
 		metric.WithDescription("partitions whose lease this worker holds"))
 	errs = append(errs, err)
+	if err == nil {
+		ins.owned.Add(context.Background(), 0)
+	}
 	_, err = m.Float64ObservableGauge("usagepipe.aggregator.lag", metric.WithUnit("s"),
 		metric.WithDescription("stream time between a partition's newest message and the last one applied"),
 		metric.WithFloat64Callback(ins.lag.observe))
@@ -98,6 +104,13 @@ func newInstruments(o Options) (*instruments, error) {
 		metric.WithDescription("age of the oldest source message applied after the partition's newest snapshot "+
 			"(alert well before the events stream's MaxAge)"),
 		metric.WithFloat64Callback(ins.uncovered.observe))
+	errs = append(errs, err)
+	_, err = m.Float64ObservableGauge("usagepipe.aggregator.events.max_age", metric.WithUnit("s"),
+		metric.WithDescription("USAGE_EVENTS's retention: snapshots must cover what is older (alert on the uncovered age against it)"),
+		metric.WithFloat64Callback(func(_ context.Context, obs metric.Float64Observer) error {
+			obs.Observe(o.EventsMaxAge.Seconds())
+			return nil
+		}))
 	errs = append(errs, err)
 	return ins, errors.Join(errs...)
 }
