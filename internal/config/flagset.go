@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -22,6 +23,7 @@ const (
 	SourceFlag    = "flag"
 	SourceEnv     = "env"
 	SourceDefault = "default"
+	SourceFile    = "file" // a secret read from the file its USAGEPIPE_<NAME>_FILE variable names
 )
 
 // FlagSet is a flag.FlagSet (ContinueOnError) whose flags fall back to environment variables. Declare flags with
@@ -31,6 +33,7 @@ type FlagSet struct {
 	getenv   func(string) string
 	sources  map[string]string
 	validate *bool
+	secrets  []string // names of the Secret flags
 }
 
 // NewFlagSet returns an empty FlagSet for the named worker that reads the environment through getenv. It
@@ -70,7 +73,33 @@ func (f *FlagSet) Parse(args []string) error {
 			f.sources[fl.Name] = SourceEnv
 		}
 	})
+	for _, name := range f.secrets {
+		errs = append(errs, f.readSecretFile(name))
+	}
 	return errors.Join(errs...)
+}
+
+// readSecretFile sets the named secret flag from the file its USAGEPIPE_<NAME>_FILE variable names, when the
+// flag set has no <name>-file flag of its own. The file and a value given otherwise exclude each other.
+func (f *FlagSet) readSecretFile(name string) error {
+	env := SecretFileEnv(name)
+	path := f.getenv(env)
+	if path == "" || f.Lookup(name+"-file") != nil {
+		return nil
+	}
+	if f.sources[name] != SourceDefault {
+		return fmt.Errorf("%s and %s (--%s) exclude each other", env, EnvName(name), name)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", env, err)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return fmt.Errorf("%s: %s is empty", env, path)
+	}
+	f.sources[name] = SourceFile
+	return f.Set(name, v)
 }
 
 // Source says where the named flag's value came from: [SourceFlag], [SourceEnv] or [SourceDefault]
