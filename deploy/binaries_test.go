@@ -101,8 +101,11 @@ func goTool() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
-// flagSpec is a flag a binary declares and its default, as its -h prints them.
-type flagSpec struct{ def string }
+// flagSpec is a flag a binary declares, its default and whether it is a secret, as its -h prints them.
+type flagSpec struct {
+	def    string
+	secret bool
+}
 
 var (
 	flagsMu    sync.Mutex
@@ -131,8 +134,13 @@ func binaryFlags(t *testing.T, binary string) map[string]flagSpec {
 		if m := usageLine.FindStringSubmatch(sc.Text()); m != nil {
 			last = m[1]
 			flags[last] = flagSpec{}
-		} else if m := defaultText.FindStringSubmatch(sc.Text()); m != nil && last != "" {
-			flags[last] = flagSpec{def: m[1]}
+		} else if last != "" {
+			spec := flags[last]
+			if m := defaultText.FindStringSubmatch(sc.Text()); m != nil {
+				spec.def = m[1]
+			}
+			spec.secret = spec.secret || strings.Contains(sc.Text(), "(secret; prefer ")
+			flags[last] = spec
 		}
 	}
 	flagsCache[binary] = flags

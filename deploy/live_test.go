@@ -48,6 +48,9 @@ func newLaunch(t *testing.T, s service, overrides map[string]string) launch {
 	t.Helper()
 	files := imageFiles(t)
 	inImage := func(v string) string {
+		if src, ok := s.Secrets[v]; ok {
+			return src
+		}
 		if src, ok := files[v]; ok {
 			return src
 		}
@@ -55,7 +58,7 @@ func newLaunch(t *testing.T, s service, overrides map[string]string) launch {
 	}
 	l := launch{binary: s.binary(), env: map[string]string{"OTEL_SDK_DISABLED": "true"}}
 	for _, a := range s.args() {
-		l.args = append(l.args, inImage(resolve(a)))
+		l.args = append(l.args, inImage(a))
 	}
 	for k := range s.Environment {
 		if strings.HasPrefix(k, config.EnvPrefix) {
@@ -118,16 +121,21 @@ func TestComposeConfigurationsValidate(t *testing.T) {
 	}
 }
 
-// Each kind of usagepipe service, started with its compose configuration (NATS, listen address and Connect
-// URL pointed at local ones, one replica), answers 200 on the path its healthcheck probes and, when
-// Prometheus scrapes it, on /metrics.
+// Each kind of usagepipe service, started with its compose configuration (its secrets, its NATS credentials
+// and CA; NATS, listen address and Connect URL pointed at local ones, one replica), answers 200 on the path its
+// healthcheck probes and, when Prometheus scrapes it, on /metrics. The NATS server requires what compose's
+// nodes require: TLS with their certificate and the nkey user they accept.
 func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 	c := loadCompose(t)
-	nats, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir()})
+	node := c.Services[byRole(c, roleNATS)[0]]
+	nats, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Host: "localhost",
+		Auth: &natsembed.Auth{NKeys: []string{node.env(natsUserNKeyEnv)}},
+		TLS:  &natsembed.TLS{CertFile: node.Secrets[secretsDir+"nats_server_cert"], KeyFile: node.Secrets[secretsDir+"nats_server_key"]}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nats.Shutdown()
+	natsURL := strings.Replace(nats.URL(), "127.0.0.1", "localhost", 1) // the name the certificate holds
 	ctx, cancel := context.WithCancel(context.Background())
 	var running []<-chan error
 	defer func() {
@@ -148,7 +156,7 @@ func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 			overrides["state"] = filepath.Join(t.TempDir(), "emulator.json")
 			emulatorURL = "http://" + addr + "/public/v1"
 		} else {
-			overrides["nats-url"], overrides["replicas"] = nats.URL(), "1"
+			overrides["nats-url"], overrides["replicas"] = natsURL, "1"
 		}
 		if r == roleSubmitter {
 			overrides["connect-url"] = emulatorURL
