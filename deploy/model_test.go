@@ -36,8 +36,8 @@ type service struct {
 	Entrypoint  []string
 	Command     []string
 	Environment map[string]string
-	Ports       []string // "published:target"
-	Volumes     []string // "source:target" (source relative to deploy/ for bind mounts)
+	Ports       []string          // "published:target"
+	Volumes     []string          // "source:target" (source relative to deploy/ for bind mounts)
 	Secrets     map[string]string // mount path in the container (/run/secrets/<name>) → file on the host
 	DependsOn   map[string]dependency
 	Healthcheck *healthcheck
