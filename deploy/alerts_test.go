@@ -3,6 +3,7 @@ package deploy
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,7 +107,8 @@ func readRunbookAnchors(t *testing.T) map[string]bool {
 	return anchors
 }
 
-// promtool checks the rules and runs their unit tests. .ci/run installs it (Debian's prometheus package); a
+// promtool checks Prometheus's configuration (with the rules where compose mounts them) and the rules, and
+// runs their unit tests. .ci/run installs it (Debian's prometheus package); a
 // machine without it skips, CI (CI set) fails.
 func TestPromtoolTestRulesPasses(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
@@ -116,7 +118,16 @@ func TestPromtoolTestRulesPasses(t *testing.T) {
 		}
 		t.Skip("promtool is not installed (apt-get install prometheus)")
 	}
-	for _, args := range [][]string{{"check", "rules", "alerts.yaml"}, {"test", "rules", "alerts_test.yaml"}} {
+	alerts, err := filepath.Abs("alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := strings.ReplaceAll(string(readFile(t, "prometheus.yml")), "/etc/prometheus/alerts.yaml", alerts)
+	configPath := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "config", configPath}, {"check", "rules", "alerts.yaml"}, {"test", "rules", "alerts_test.yaml"}} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
