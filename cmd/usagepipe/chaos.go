@@ -52,6 +52,7 @@ func chaosConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	f.BoolVar(&c.Keep, "keep", false, "keep the run directory (stores and logs) even when the run passes")
 	f.Float64Var(&c.DuplicateShare, "duplicates", d.DuplicateShare, "share of events sent twice")
 	f.Float64Var(&c.LateShare, "late", d.LateShare, "share of events timed in a period that has already closed")
+	f.DurationVar(&c.LateMax, "late-max", d.LateMax, "how far before its send a late event may be timed (0: its period, the lateness and up to 3s)")
 	f.IntVar(&c.Ingests, "ingests", d.Ingests, "ingest processes")
 	f.IntVar(&c.Aggregators, "aggregators", d.Aggregators, "aggregator processes")
 	f.IntVar(&c.Submitters, "submitters", d.Submitters, "submitter processes")

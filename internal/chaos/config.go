@@ -21,6 +21,7 @@ type Config struct {
 	Keep           bool          // keep the work directory (stores, logs) even when the run passes
 	DuplicateShare float64       // share of events sent a second time
 	LateShare      float64       // share of events timed in a period that has closed when they are sent
+	LateMax        time.Duration // how far before its send a late event may be timed (0: its period, lateness and 3s)
 	Ingests        int           // ingest processes
 	Aggregators    int           // aggregator processes
 	Submitters     int           // submitter processes
@@ -106,6 +107,9 @@ func (c Config) Check() error {
 	}
 	if c.Ingests < 1 || c.Aggregators < 1 || c.Submitters < 1 {
 		add("want at least one ingest, aggregator and submitter")
+	}
+	if c.LateMax < 0 || c.LateMax >= c.Duration {
+		add("late max %v: want 0..the send window (%v)", c.LateMax, c.Duration)
 	}
 	if c.SettleTimeout < 0 {
 		add("settle timeout %v: must not be negative", c.SettleTimeout)

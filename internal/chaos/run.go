@@ -197,6 +197,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	stop := r.progress(prod, len(w.Sends))
 	err := prod.run(ctx)
 	stop()
+	rep.lastSent = time.Now()
 	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
@@ -246,6 +247,7 @@ func (r *run) finish(rep *report) Result {
 	res := &rep.result
 	res.Events, res.Dir = len(rep.w.Events), r.dir
 	res.setVerdict(rep.v)
+	res.setConvergence(rep.lastSent, rep.v)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.stats())

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 func testConfig(seed uint64) Config {
@@ -37,9 +38,43 @@ func TestWorkloadIsReproducibleBySeed(t *testing.T) {
 // TestWorkloadShape checks what the run relies on: every event is valid when it is sent, none is timed
 // before the start minus the backdate, duplicates and late events are there, and event times are unique.
 func TestWorkloadShape(t *testing.T) {
+	checkWorkloadShape(t, testConfig(5))
+}
+
+// TestLateMaxTimesLateEventsFurtherBack: with LateMax, late events are timed up to that long before they
+// are sent (plus the jitter), beyond their period's close by more than the default's few seconds.
+func TestLateMaxTimesLateEventsFurtherBack(t *testing.T) {
+	cfg := testConfig(5)
+	cfg.LateShare, cfg.LateMax = 0.4, 20*time.Second
+	w, cat := checkWorkloadShape(t, cfg)
+	firstSend := map[int]time.Duration{}
+	for _, s := range w.Sends {
+		if _, ok := firstSend[s.Event]; !ok {
+			firstSend[s.Event] = s.At
+		}
+	}
+	further, tooFar := 0, 0
+	for i := range w.Events {
+		e := &w.Events[i]
+		p, _ := cat.Product(e.Data.Product)
+		back := w.Start.Add(firstSend[i]).Sub(e.Time)
+		if back > p.Period.Every+p.AllowedLateness+maxLateExtra+maxJitter {
+			further++
+		}
+		if back > cfg.LateMax+maxJitter {
+			tooFar++
+		}
+	}
+	if further == 0 || tooFar > 0 {
+		t.Errorf("%d of %d late events timed beyond the default lateness, %d beyond LateMax", further, w.Late, tooFar)
+	}
+}
+
+// checkWorkloadShape generates cfg's workload and checks it; it returns the workload and its catalog.
+func checkWorkloadShape(t *testing.T, cfg Config) (*Workload, *events.Catalog) {
+	t.Helper()
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	cfg := testConfig(5)
 	w := newWorkload(cfg, ps, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
@@ -75,6 +110,7 @@ func TestWorkloadShape(t *testing.T) {
 	if late < w.Late {
 		t.Errorf("%d events are sent after their period closed, want at least the %d planned late", late, w.Late)
 	}
+	return w, cat
 }
 
 func TestCatalogsAgree(t *testing.T) {
