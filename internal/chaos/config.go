@@ -22,6 +22,7 @@ type Config struct {
 	DuplicateShare float64       // share of events sent a second time
 	LateShare      float64       // share of events timed in a period that has closed when they are sent
 	LateMax        time.Duration // how far before its send a late event may be timed (0: its period, lateness and 3s)
+	Periods        []PeriodShape // the products' periods and lateness, cycled (none: the templates' 4s+1s, 6s+2s, 12s+3s)
 	Ingests        int           // ingest processes
 	Aggregators    int           // aggregator processes
 	Submitters     int           // submitter processes
@@ -110,6 +111,9 @@ func (c Config) Check() error {
 	}
 	if c.LateMax < 0 || c.LateMax >= c.Duration {
 		add("late max %v: want 0..the send window (%v)", c.LateMax, c.Duration)
+	}
+	if err := checkPeriods(c.Periods); err != nil {
+		add("%w", err)
 	}
 	if c.SettleTimeout < 0 {
 		add("settle timeout %v: must not be negative", c.SettleTimeout)

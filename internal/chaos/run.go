@@ -103,7 +103,7 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, 
 	if err != nil {
 		return "", nil, nil, err
 	}
-	ps := runProducts(r.cfg.Products)
+	ps := runProducts(r.cfg.Products, r.cfg.Periods)
 	cat, err := writeCatalogs(dir, ps, r.cfg.Subscriptions)
 	return bins, cat, ps, err
 }
@@ -132,9 +132,10 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 	if t := created.Add(backdate + time.Second); t.After(earliest) {
 		earliest = t
 	}
-	start := earliest.Truncate(alignEvery)
+	align := alignOf(r.cfg.Periods)
+	start := earliest.Truncate(align)
 	if start.Before(earliest) {
-		start = start.Add(alignEvery)
+		start = start.Add(align)
 	}
 	w := newWorkload(r.cfg, ps, start)
 	truth, err := Truth(cat, w.Events)
@@ -188,7 +189,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
 	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
-	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
+	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
 	}

@@ -195,7 +195,7 @@ time=2026-11-25T17:47:50.507Z level=INFO msg="emulator fault" route=files.get fa
 
 // TestProductsDifferInShape: the run's products differ in period length, lateness, schema, aggregations
 // and zone, and a zone does not move a fixed period off its epoch alignment (the run's start is aligned to
-// alignEvery for all of them).
+// defaultAlign for all of them).
 func TestProductsDifferInShape(t *testing.T) {
 	cat, ps := testCatalog(t, 3, 3)
 	lengths, schemas, aggs, zones := map[time.Duration]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -206,11 +206,43 @@ func TestProductsDifferInShape(t *testing.T) {
 		for _, it := range p.Items {
 			aggs[string(it.Aggregation)] = true
 		}
-		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) || alignEvery%p.Period.Every != 0 {
+		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) || defaultAlign%p.Period.Every != 0 {
 			t.Errorf("%s (zone %s): period %v of %v, want it to start at %v", p.ID, p.Location, pd, p.Period.Every, start)
 		}
 	}
 	if len(lengths) != 3 || len(schemas) != 3 || len(aggs) != 6 || len(zones) != 2 || !zones["Asia/Kolkata"] {
 		t.Errorf("lengths %v, schemas %v, aggregations %v, zones %v", lengths, schemas, aggs, zones)
+	}
+}
+
+// TestPeriodsReplaceTheTemplatesPeriods: --periods gives the products their periods and lateness, cycled,
+// and the run's start is aligned to their common multiple, so every product's period starts there.
+func TestPeriodsReplaceTheTemplatesPeriods(t *testing.T) {
+	shapes, err := ParsePeriods("10s+2s, 15s+0s")
+	if err != nil || len(shapes) != 2 || shapes[1] != (PeriodShape{Every: 15 * time.Second}) {
+		t.Fatalf("parsed %v, %v", shapes, err)
+	}
+	ps := runProducts(3, shapes)
+	cat, err := writeCatalogs(t.TempDir(), ps, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC).Truncate(alignOf(shapes))
+	for i, want := range []PeriodShape{shapes[0], shapes[1], shapes[0]} {
+		p, _ := cat.Product(ps[i].id)
+		if p.Period.Every != want.Every || p.AllowedLateness != want.Lateness || p.Schema != templates[i].schema {
+			t.Errorf("product %d: %v+%v %s, want %v and the template's schema", i, p.Period.Every, p.AllowedLateness, p.Schema, want)
+		}
+		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) {
+			t.Errorf("product %d: period %v, want it to start at the aligned start %v", i, pd, start)
+		}
+	}
+	if alignOf(shapes) != 30*time.Second || alignOf(nil) != defaultAlign {
+		t.Errorf("alignment %v (default %v)", alignOf(shapes), alignOf(nil))
+	}
+	for _, bad := range []string{"10s", "10s+x", "1500ms+0s", "10s+-1s"} {
+		if s, err := ParsePeriods(bad); err == nil && checkPeriods(s) == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
