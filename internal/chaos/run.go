@@ -129,7 +129,7 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 		return nil, nil, fmt.Errorf("chaos: %w", err)
 	}
 	earliest := time.Now().Add(time.Second)
-	if t := created.Add(backdate + time.Second); t.After(earliest) {
+	if t := created.Add(backdate(r.cfg) + time.Second); t.After(earliest) {
 		earliest = t
 	}
 	align := alignOf(r.cfg.Periods)

@@ -34,9 +34,11 @@ const (
 	sourceCount  = 8 // distinct CloudEvents sources (meters)
 )
 
-// backdate is how far before the run's start the earliest event can be timed: late events are only planned
-// once lateFrom has passed, so none is timed before the start minus the jitter.
-const backdate = maxJitter
+// backdate is how far before the run's start the earliest event can be timed: the jitter, and LateMax (late
+// events are only planned once lateFrom has passed, so none is timed earlier). The run starts at least that
+// long after the event stream was created, so that every event's period closes after it (the aggregators
+// mark periods from then on).
+func backdate(cfg Config) time.Duration { return maxJitter + cfg.LateMax }
 
 // lateExtra bounds how far before its period's close a late event of p is timed: maxLateExtra, or what
 // Config.LateMax leaves beyond the period and its lateness.
@@ -44,10 +46,11 @@ func lateExtra(cfg Config, p product) time.Duration {
 	return max(maxLateExtra, cfg.LateMax-p.every-p.lateness)
 }
 
-// lateFrom is how long after the start a late event of p can be planned: its backdated time is then after
-// the start.
+// lateFrom is how long after the start a late event of p can be planned: its time is then no earlier than
+// the start minus the backdate. With LateMax, that is at once (or nearly): the periods before the start are
+// closed by the aggregators' ticks with no record, and their late events make supplements without a base.
 func lateFrom(cfg Config, p product) time.Duration {
-	return p.every + p.lateness + lateExtra(cfg, p) + maxJitter
+	return max(0, p.every+p.lateness+lateExtra(cfg, p)+maxJitter-cfg.LateMax)
 }
 
 // generator draws a workload from a seeded source.

@@ -95,8 +95,8 @@ func checkWorkloadShape(t *testing.T, cfg Config) (*Workload, *events.Catalog) {
 		if rej := cat.Validate(e, sentAt); rej != nil {
 			t.Fatalf("event %s is invalid when sent: %v", e.ID, rej)
 		}
-		if e.Time.Before(start.Add(-backdate)) {
-			t.Fatalf("event %s is timed %v, before the start minus %v", e.ID, e.Time, backdate)
+		if e.Time.Before(start.Add(-backdate(cfg))) {
+			t.Fatalf("event %s is timed %v, before the start minus %v", e.ID, e.Time, backdate(cfg))
 		}
 		if times[e.Time] {
 			t.Fatalf("event time %v is not unique", e.Time)
