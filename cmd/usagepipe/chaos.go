@@ -49,6 +49,7 @@ func chaosConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	f.Uint64Var(&c.Seed, "seed", d.Seed, "seed of the workload and the kill schedule")
 	f.DurationVar(&c.KillEvery, "kill-every", d.KillEvery, "mean time between two worker SIGKILLs (negative: no kills)")
 	f.Float64Var(&c.FaultRate, "fault-rate", d.FaultRate, "share of Connect requests that meet a fault (429, 500, 503, reset, commit-then-drop, and empty, null, html and redirect answers, served first or not)")
+	f.DurationVar(&c.AcceptAfter, "accept-after", d.AcceptAfter, "how long the emulated provider takes to accept a submitted file")
 	f.IntVar(&c.Cluster, "cluster", d.Cluster, "NATS nodes: 1, or 3 for a JetStream cluster with R3 streams")
 	f.BoolVar(&c.Keep, "keep", false, "keep the run directory (stores and logs) even when the run passes")
 	f.Float64Var(&c.DuplicateShare, "duplicates", d.DuplicateShare, "share of events sent twice")

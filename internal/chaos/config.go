@@ -18,6 +18,7 @@ type Config struct {
 	KillEvery      time.Duration // mean time between two worker kills; negative: no kills at all
 	FaultRate      float64       // share of Connect requests that meet an injected fault
 	Cluster        int           // NATS nodes: 1, or 3 for a JetStream cluster with R3 streams
+	AcceptAfter    time.Duration // how long the emulated provider takes to accept a submitted file
 	Keep           bool          // keep the work directory (stores, logs) even when the run passes
 	DuplicateShare float64       // share of events sent a second time
 	LateShare      float64       // share of events timed in a period that has closed when they are sent
@@ -43,6 +44,7 @@ var DefaultConfig = Config{
 	KillEvery:      3 * time.Second,
 	FaultRate:      0.05,
 	Cluster:        1,
+	AcceptAfter:    300 * time.Millisecond,
 	DuplicateShare: 0.05,
 	LateShare:      0.005,
 	Ingests:        2,
@@ -61,6 +63,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Duration, d.Duration)
 	setDefault(&c.KillEvery, d.KillEvery)
 	setDefault(&c.Cluster, d.Cluster)
+	setDefault(&c.AcceptAfter, d.AcceptAfter)
 	setDefault(&c.Ingests, d.Ingests)
 	setDefault(&c.Aggregators, d.Aggregators)
 	setDefault(&c.Submitters, d.Submitters)
