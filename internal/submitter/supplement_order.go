@@ -1,0 +1,124 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
+)
+
+// The order of a period's files (docs/DESIGN.md, "Order"), one rule read by the planner and the driver.
+//
+// Supplements are deltas, and deltas commute: what Connect bills for a key is the sum of the records of its
+// accepted files, whatever the order they were accepted in. So a file waits for those before it only until
+// they are reported, handed to the provider (submitted) or done with, never until the provider has decided:
+//
+//   - the planner plans supplement n of a period only once revision n−1 (the closed records for n = 1) is
+//     reported in every part, or, for n = 1, once the period is known to have no closed-records file (every
+//     partition marked it with no record). Everything that arrives meanwhile waits in USAGE_AGG beyond the
+//     supplement index and goes into that one supplement: a period gets at most one supplement per cycle of
+//     its previous file (plan, create, upload, process, submit), whatever the number of late batches.
+//   - the driver creates supplement n in Connect only once every part of revision 0 is submitted, accepted,
+//     closed or empty (or the period has no closed-records file), and every part of revision n−1 is reported
+//     (drive_gate.go). A revision 0 that is rejected or failed blocks its supplements (they are parked), also
+//     right before a supplement is submitted.
+//
+// When a file of a period becomes reported, its driver wakes the period's next supplement: the planner looks
+// at once for adjustments waiting beyond the index, and the jobs of later revisions look at their gate again.
+
+// handedOver says whether a file in state st has been handed to the provider or is done with: submitted, or
+// terminal (accepted, closed, rejected, failed, empty).
+func handedOver(st ledger.State) bool { return st == ledger.StateSubmitted || st.Terminal() }
+
+// submittedWell says whether a closed-records file in state st lets its supplements be created: submitted and
+// not refused (submitted, accepted, closed), or empty.
+func submittedWell(st ledger.State) bool {
+	return st == ledger.StateSubmitted || st == ledger.StateAccepted || st == ledger.StateClosed || st == ledger.StateEmpty
+}
+
+// periodFiles reads what the order of a period's files depends on: the ledger's entries and the period's
+// marks in USAGE_AGG.
+type periodFiles struct {
+	ledger *ledger.Store
+	agg    recordReader
+}
+
+// revisionStates returns the state of every part of revision id.Revision of id's period; found is false when
+// its part 1 is not in the ledger. A part missing (being planned) counts as planned.
+func (pf periodFiles) revisionStates(ctx context.Context, id ledger.FileID) ([]ledger.State, bool, error) {
+	id.Part = 1
+	first, _, err := pf.ledger.Get(ctx, id.Key())
+	if errors.Is(err, bus.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	states := []ledger.State{first.State}
+	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
+		p, _, err := pf.ledger.Get(ctx, id.Key())
+		switch {
+		case errors.Is(err, bus.ErrNotFound):
+			states = append(states, ledger.StatePlanned)
+		case err != nil:
+			return nil, false, err
+		default:
+			states = append(states, p.State)
+		}
+	}
+	return states, true, nil
+}
+
+// noClosedRecords reports whether every partition has marked id's period and the marks count no record: a
+// period that will never have a closed-records file.
+func (pf periodFiles) noClosedRecords(ctx context.Context, id ledger.FileID) (bool, error) {
+	filter := subjects.Marks.Period(id.Product, id.Contract, id.PeriodStart)
+	last := map[int]events.PartitionMark{}
+	partitions := 0
+	err := pf.agg.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
+		marks, err := decodeLines[events.PartitionMark](m.Data)
+		for _, x := range marks {
+			if x.Product == id.Product && x.Contract == id.Contract && x.PeriodStart.Equal(id.PeriodStart) {
+				last[x.Partition], partitions = x, x.Partitions
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("submitter: read %s: %w", filter, err)
+	}
+	if partitions == 0 || len(last) < partitions {
+		return false, nil
+	}
+	for p := range partitions {
+		if last[p].Records > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// mayPlan says whether supplement id.Revision of id's period may be planned now: revision id.Revision−1 is
+// reported in every part, or, for supplement 1, the period will have no closed-records file. An earlier
+// supplement no longer in the ledger (an operator's replan removed it) holds nothing back.
+func (pf periodFiles) mayPlan(ctx context.Context, id ledger.FileID) (bool, error) {
+	prev := id
+	prev.Revision--
+	states, found, err := pf.revisionStates(ctx, prev)
+	switch {
+	case err != nil:
+		return false, err
+	case !found && prev.Revision == 0:
+		return pf.noClosedRecords(ctx, id)
+	}
+	for _, st := range states {
+		if !handedOver(st) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
