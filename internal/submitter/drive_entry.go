@@ -98,7 +98,7 @@ func (d *driver) step(ctx context.Context, e *ledger.Entry, rev uint64, m *memo)
 		return rev, werr
 	}
 	d.transitioned(ctx, e)
-	d.stepped(ctx, before, e)
+	d.stepped(before, e)
 	return newRev, nil
 }
 

@@ -22,18 +22,15 @@ import (
 // it plans the period's next supplement if adjustments wait for it.
 type supplementNudger interface{ nudge(p supplementPeriod) }
 
-// stepped is called after a step's write moved e from state before.
-func (d *driver) stepped(ctx context.Context, before ledger.State, e *ledger.Entry) {
+// stepped is called after a step's write moved e from state before. (A base part it parked flags the
+// period's supplements when the job reads it ended, right after: ended.)
+func (d *driver) stepped(before ledger.State, e *ledger.Entry) {
 	handed := !handedOver(before) && handedOver(e.State)
-	baseParked := e.Revision == 0 && !before.Parked() && e.State.Parked()
 	if handed && d.nudger != nil {
 		d.nudger.nudge(periodOfEntry(e))
 	}
-	if handed || baseParked {
+	if handed || e.Revision == 0 && !before.Parked() && e.State.Parked() {
 		d.wakeLaterRevisions(e)
-	}
-	if baseParked {
-		d.flagSupplements(ctx, e)
 	}
 }
 

@@ -20,6 +20,9 @@ const (
 	consumerPull = 16
 	// maxNakDelay caps the redelivery delay of a message whose planning failed.
 	maxNakDelay = time.Minute
+	// maxHoldDelay caps the redelivery delay of a held adjustment message (holdError): how long a period
+	// waits at most when the nudge that should plan its supplement was lost (a process killed).
+	maxHoldDelay = 30 * time.Second
 )
 
 // errMalformed marks a message that can never be planned (it does not decode): it is terminated, not

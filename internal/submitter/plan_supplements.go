@@ -183,7 +183,7 @@ func (pl *planner) holding(ctx context.Context, p supplementPeriod, d *bus.Deliv
 	if newest > d.Seq {
 		return nil
 	}
-	return holdError{delay: nakDelay(d.NumDelivered)}
+	return holdError{delay: min(nakDelay(d.NumDelivered), maxHoldDelay)}
 }
 
 // planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered, up to the newest)

@@ -15,20 +15,21 @@ import (
 //
 // Supplements are deltas, and deltas commute: what Connect bills for a key is the sum of the records of its
 // accepted files, whatever the order they were accepted in. So a file waits for those before it only until
-// they are reported, handed to the provider (submitted) or done with, never until the provider has decided:
+// they are handed over, submitted to the provider or ended, never until the provider has decided:
 //
 //   - the planner plans supplement n of a period only once revision n−1 (the closed records for n = 1) is
-//     reported in every part, or, for n = 1, once the period is known to have no closed-records file (every
-//     partition marked it with no record). Everything that arrives meanwhile waits in USAGE_AGG beyond the
-//     supplement index and goes into that one supplement: a period gets at most one supplement per cycle of
-//     its previous file (plan, create, upload, process, submit), whatever the number of late batches.
+//     handed over in every part, or, for n = 1, once the period is known to have no closed-records file
+//     (every partition marked it with no record). Everything that arrives meanwhile waits in USAGE_AGG
+//     beyond the supplement index and goes into that one supplement: a period gets at most one supplement
+//     per cycle of the file before it (create, upload, process, submit), whatever the number of late batches.
 //   - the driver creates supplement n in Connect only once every part of revision 0 is submitted, accepted,
-//     closed or empty (or the period has no closed-records file), and every part of revision n−1 is reported
-//     (drive_gate.go). A revision 0 that is rejected or failed blocks its supplements (they are parked), also
-//     right before a supplement is submitted.
+//     closed or empty (or the period has no closed-records file), and every part of revision n−1 is handed
+//     over (drive_gate.go). A revision 0 that is rejected or failed blocks its supplements (they are parked),
+//     also right before a supplement is submitted; supplements already in Connect then are flagged
+//     (drive_handover.go).
 //
-// When a file of a period becomes reported, its driver wakes the period's next supplement: the planner looks
-// at once for adjustments waiting beyond the index, and the jobs of later revisions look at their gate again.
+// When a file of a period is handed over, its driver nudges the planner, which looks at once for
+// adjustments waiting beyond the index, and wakes the jobs of later revisions (their gate).
 
 // handedOver says whether a file in state st has been handed to the provider or is done with: submitted, or
 // terminal (accepted, closed, rejected, failed, empty).

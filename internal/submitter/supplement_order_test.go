@@ -205,3 +205,47 @@ func TestSupplementsOfARejectedBase(t *testing.T) {
 			later.FileID, env.filesWithExternalID(id(3).ExternalID()), later.BaseParked)
 	}
 }
+
+// nudgeRecorder is the planner as a driver sees it, noting the periods it is nudged about.
+type nudgeRecorder struct{ periods []supplementPeriod }
+
+func (n *nudgeRecorder) nudge(p supplementPeriod) { n.periods = append(n.periods, p) }
+
+// TestHandingOverNudgesAndWakes: a step that hands a file over (into submitted or an end, from before
+// them) nudges the planner about its period once, and makes the known jobs of the period's later revisions
+// due now with their gate's backoff forgotten; other periods' jobs and earlier revisions are left alone.
+func TestHandingOverNudgesAndWakes(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	s, _ := env.planner(DefaultMaxRecordsPerFile)
+	d, rec := s.drive, &nudgeRecorder{}
+	d.nudger = rec
+	pd, other := period(1), period(2)
+	id := func(p events.Period, rev, part int) ledger.FileID {
+		return ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: p.Start, Revision: rev, Part: part}
+	}
+	later := time.Now().Add(time.Hour)
+	for _, x := range []ledger.FileID{id(pd, 0, 2), id(pd, 1, 1), id(pd, 2, 1), id(other, 1, 1)} {
+		d.add(x.Key(), later)
+		d.jobs[x.Key()].memo = memo{rev: 7, polls: 9, nextAt: later}
+	}
+	base := &ledger.Entry{Key: id(pd, 0, 1).Key(), Product: testProduct, Contract: testContract, PeriodStart: pd.Start,
+		PeriodEnd: pd.End, Part: 1, Parts: 2, State: ledger.StateSubmitted}
+	d.stepped(ledger.StateReady, base)
+	base.State = ledger.StateAccepted
+	d.stepped(ledger.StateSubmitted, base) // handed over already: nothing more
+	if len(rec.periods) != 1 || rec.periods[0] != periodOfEntry(base) {
+		t.Errorf("nudges %v, want one for %s", rec.periods, pd.Key())
+	}
+	due := map[string]bool{}
+	for range 2 {
+		if j, _ := d.take(); j != nil && j.memo == (memo{}) {
+			due[j.key] = true
+		}
+	}
+	if !due[id(pd, 1, 1).Key()] || !due[id(pd, 2, 1).Key()] {
+		t.Errorf("due with their schedule forgotten: %v, want supplements 1 and 2 of %s", due, pd.Key())
+	}
+	if j, wait := d.take(); j != nil || wait <= 0 {
+		t.Errorf("job %+v due too, want only the later revisions of %s", j, pd.Key())
+	}
+}
