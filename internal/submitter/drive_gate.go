@@ -31,8 +31,8 @@ func (d *driver) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error)
 	}
 	prev := e.ID()
 	prev.Revision--
-	states, found, err := d.period().revisionStates(ctx, prev)
-	if err != nil || !found {
+	first, states, err := d.period().revisionStates(ctx, prev)
+	if err != nil || first == nil {
 		return gateOpen, err // an earlier supplement no longer in the ledger: nothing to wait for
 	}
 	for _, st := range states {
@@ -47,11 +47,11 @@ func (d *driver) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error)
 func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
 	base := e.ID()
 	base.Revision = 0
-	states, found, err := d.period().revisionStates(ctx, base)
+	first, states, err := d.period().revisionStates(ctx, base)
 	if err != nil {
 		return gateWait, err
 	}
-	if !found {
+	if first == nil {
 		if none, err := d.period().noClosedRecords(ctx, base); err != nil || !none {
 			return gateWait, err
 		}
@@ -89,7 +89,7 @@ func (d *driver) baseStillWell(ctx context.Context, e *ledger.Entry) error {
 	}
 	base := e.ID()
 	base.Revision = 0
-	states, _, err := d.period().revisionStates(ctx, base)
+	_, states, err := d.period().revisionStates(ctx, base)
 	if err != nil {
 		return err
 	}

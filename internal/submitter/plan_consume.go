@@ -23,6 +23,7 @@ const (
 	// maxHoldDelay caps the redelivery delay of a held adjustment message (holdError): how long a period
 	// waits at most when the nudge that should plan its supplement was lost (a process killed).
 	maxHoldDelay = 30 * time.Second
+	minHoldDelay = 100 * time.Millisecond
 )
 
 // errMalformed marks a message that can never be planned (it does not decode): it is terminated, not

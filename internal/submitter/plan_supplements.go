@@ -84,12 +84,13 @@ func (pl *planner) onAdjustment(ctx context.Context, d *bus.Delivery) error {
 
 // planSupplement plans the next supplement of period p: every adjustment message of the period after the
 // last one covered, up to the newest, once d is SupplementDelay old (so that adjustments arriving together
-// make one file) and the file before it is handed over (supplement_order.go). The supplement's entries are
-// written first, then the index moves past them; after a crash in between, the entries found are finished
-// and the index catches up to them. It returns nil (d is acked) once the index covers d, or, while the
-// supplement is held back, once a newer adjustment message of the period stands for d: the newest message
-// of a period is never acked before a supplement covers it, so what waits is never forgotten, and a held
-// period keeps one message unacknowledged, not all of them.
+// make one file) and the rule of supplement_order.go lets it (the file before it handed over, the spacing
+// after the supplement before it passed). The supplement's entries are written first, then the index moves
+// past them; after a crash in between, the entries found are finished and the index catches up to them. It
+// returns nil (d is acked) once the index covers d, or, while the supplement is held back, once a newer
+// adjustment message of the period stands for d: the newest message of a period is never acked before a
+// supplement covers it, so what waits is never forgotten, and a held period keeps one message
+// unacknowledged, not all of them.
 func (pl *planner) planSupplement(ctx context.Context, p supplementPeriod, d *bus.Delivery) error {
 	trig := trigger{header: d.Header, time: d.Time, alive: pl.alive(d)}
 	for races, advances := 0, 0; races < maxIndexRaces && advances < maxIndexAdvances; {
@@ -100,13 +101,13 @@ func (pl *planner) planSupplement(ctx context.Context, p supplementPeriod, d *bu
 		if wait := pl.supplementDelay - pl.now().Sub(d.Time); wait > 0 {
 			return waitError{delay: wait}
 		}
-		moved, held, err := pl.nextSupplement(ctx, p, idx, rev, trig)
+		look, err := pl.nextSupplement(ctx, p, idx, rev, trig)
 		switch {
 		case err != nil:
 			return err
-		case held:
-			return pl.holding(ctx, p, d)
-		case moved:
+		case look.held:
+			return pl.holding(ctx, p, d, look.until)
+		case look.moved:
 			advances++ // moved past supplement idx.Next, which may end before d: look again
 		default:
 			races++
@@ -116,8 +117,9 @@ func (pl *planner) planSupplement(ctx context.Context, p supplementPeriod, d *bu
 }
 
 // planWaiting plans the next supplement of period p if adjustment messages wait beyond its index and the
-// file before it is handed over: what a driver asks for when a file of p is handed over (nudge), so that
-// what waited goes into one supplement at once rather than at the next redelivery of the held message.
+// rule lets it: what a driver asks for when a file of p is handed over (nudge), so that what waited goes into
+// one supplement at once rather than at the next redelivery of the held message. A supplement held by the
+// spacing is looked at again when it has passed.
 func (pl *planner) planWaiting(ctx context.Context, p supplementPeriod) error {
 	for races, advances := 0, 0; races < maxIndexRaces && advances < maxIndexAdvances; {
 		idx, rev, err := pl.ledger.Index(ctx, p.indexKey())
@@ -131,11 +133,11 @@ func (pl *planner) planWaiting(ctx context.Context, p supplementPeriod) error {
 		if err != nil {
 			return fmt.Errorf("submitter: last message on %s: %w", p.filter(), err)
 		}
-		moved, held, err := pl.nextSupplement(ctx, p, idx, rev, trigger{header: last.Header, time: last.Time, alive: noAlive})
+		look, err := pl.nextSupplement(ctx, p, idx, rev, trigger{header: last.Header, time: last.Time, alive: noAlive})
 		switch {
-		case err != nil || held:
+		case err != nil || look.held:
 			return err
-		case moved:
+		case look.moved:
 			advances++
 		default:
 			races++
@@ -144,38 +146,67 @@ func (pl *planner) planWaiting(ctx context.Context, p supplementPeriod) error {
 	return fmt.Errorf("submitter: supplement index %s: changed while planning", p.indexKey())
 }
 
-// nextSupplement plans supplement idx.Next of p and moves the index (read at rev) past it: moved. held: the
-// ordering rule keeps it back (a supplement already in the ledger is finished whatever the rule says).
-// Neither: the index changed meanwhile (another planner), to be read again.
-func (pl *planner) nextSupplement(ctx context.Context, p supplementPeriod, idx ledger.SupplementIndex, rev uint64, trig trigger) (moved, held bool, err error) {
+// indexLook is what one look at a period's supplement index did.
+type indexLook struct {
+	moved bool      // the index moved past a supplement
+	held  bool      // the next supplement is held back
+	until time.Time // held by the spacing: when it may be planned (zero: until the file before it is handed over)
+}
+
+// nextSupplement plans supplement idx.Next of p and moves the index (read at rev) past it, unless the rule
+// holds it back (a supplement already in the ledger is finished whatever the rule says). A look that did
+// neither found the index changed meanwhile (another planner): it is to be read again.
+func (pl *planner) nextSupplement(ctx context.Context, p supplementPeriod, idx ledger.SupplementIndex, rev uint64, trig trigger) (indexLook, error) {
 	first := p.revision(idx.Next)
 	switch _, _, err := pl.ledger.Get(ctx, first.Key()); {
 	case errors.Is(err, bus.ErrNotFound):
-		if ok, err := pl.period().mayPlan(ctx, first); err != nil || !ok {
-			return false, err == nil, err
+		if look, err := pl.holdOf(ctx, p, first); err != nil || look.held {
+			return look, err
 		}
 	case err != nil:
-		return false, false, err
+		return indexLook{}, err
 	}
 	to, err := pl.planSupplementFiles(ctx, p, idx, trig)
 	if err != nil {
-		return false, false, err
+		return indexLook{}, err
 	}
 	next := idx // what else the index notes stays
 	next.Next, next.Covered = idx.Next+1, to
 	switch err = pl.ledger.PutIndex(ctx, p.indexKey(), next, rev); {
 	case err == nil:
-		return true, false, nil
+		return indexLook{moved: true}, nil
 	case errors.Is(err, bus.ErrExists), errors.Is(err, bus.ErrRevisionMismatch):
-		return false, false, nil
+		return indexLook{}, nil
 	}
-	return false, false, err
+	return indexLook{}, err
+}
+
+// holdOf says whether supplement first, not in the ledger yet, is held back (supplement_order.go): while the
+// file before it is not handed over, and then, from supplement 2 on, until the spacing after the planning of
+// the supplement before it has passed; the planner then looks at p again by itself (nudgeAt).
+func (pl *planner) holdOf(ctx context.Context, p supplementPeriod, first ledger.FileID) (indexLook, error) {
+	ok, prev, err := pl.period().handedOverBefore(ctx, first)
+	switch {
+	case err != nil:
+		return indexLook{}, err
+	case !ok:
+		return indexLook{held: true}, nil
+	case first.Revision < 2 || prev == nil:
+		return indexLook{}, nil
+	}
+	until := prev.PlannedAt.Add(supplementSpacing(pl.supplementDelay, first.Revision))
+	if !pl.now().Before(until) {
+		return indexLook{}, nil
+	}
+	pl.nudgeAt(p, until)
+	return indexLook{held: true, until: until}, nil
 }
 
 // holding settles d while p's next supplement is held back: nil (acked) when a newer adjustment message of
 // p is in the stream (it stands for d: it is held, or planned, in its turn), else a holdError (redelivered
-// later, in case no driver's nudge comes).
-func (pl *planner) holding(ctx context.Context, p supplementPeriod, d *bus.Delivery) error {
+// when the spacing has passed, or by backoff while the file before is not handed over, in case no nudge
+// comes; at most maxHoldDelay later).
+func (pl *planner) holding(ctx context.Context, p supplementPeriod, d *bus.Delivery, until time.Time) error {
 	newest, err := pl.lastSeq(ctx, p.filter())
 	if err != nil {
 		return err
@@ -183,7 +214,11 @@ func (pl *planner) holding(ctx context.Context, p supplementPeriod, d *bus.Deliv
 	if newest > d.Seq {
 		return nil
 	}
-	return holdError{delay: min(nakDelay(d.NumDelivered), maxHoldDelay)}
+	delay := nakDelay(d.NumDelivered)
+	if !until.IsZero() {
+		delay = max(until.Sub(pl.now()), minHoldDelay)
+	}
+	return holdError{delay: min(delay, maxHoldDelay)}
 }
 
 // planSupplementFiles writes supplement idx.Next (adjustment messages after idx.Covered, up to the newest)

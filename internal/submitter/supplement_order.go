@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
@@ -22,6 +23,7 @@ import (
 //     (every partition marked it with no record). Everything that arrives meanwhile waits in USAGE_AGG
 //     beyond the supplement index and goes into that one supplement: a period gets at most one supplement
 //     per cycle of the file before it (create, upload, process, submit), whatever the number of late batches.
+//     From supplement 2 on, supplement n also waits supplementSpacing after supplement n−1 was planned.
 //   - the driver creates supplement n in Connect only once every part of revision 0 is submitted, accepted,
 //     closed or empty (or the period has no closed-records file), and every part of revision n−1 is handed
 //     over (drive_gate.go). A revision 0 that is rejected or failed blocks its supplements (they are parked),
@@ -48,16 +50,16 @@ type periodFiles struct {
 	agg    recordReader
 }
 
-// revisionStates returns the state of every part of revision id.Revision of id's period; found is false when
-// its part 1 is not in the ledger. A part missing (being planned) counts as planned.
-func (pf periodFiles) revisionStates(ctx context.Context, id ledger.FileID) ([]ledger.State, bool, error) {
+// revisionStates returns part 1 of revision id.Revision of id's period (nil when it is not in the ledger)
+// and the state of every part. A part missing (being planned) counts as planned.
+func (pf periodFiles) revisionStates(ctx context.Context, id ledger.FileID) (*ledger.Entry, []ledger.State, error) {
 	id.Part = 1
 	first, _, err := pf.ledger.Get(ctx, id.Key())
 	if errors.Is(err, bus.ErrNotFound) {
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	states := []ledger.State{first.State}
 	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
@@ -66,12 +68,12 @@ func (pf periodFiles) revisionStates(ctx context.Context, id ledger.FileID) ([]l
 		case errors.Is(err, bus.ErrNotFound):
 			states = append(states, ledger.StatePlanned)
 		case err != nil:
-			return nil, false, err
+			return nil, nil, err
 		default:
 			states = append(states, p.State)
 		}
 	}
-	return states, true, nil
+	return first, states, nil
 }
 
 // noClosedRecords reports whether every partition has marked id's period and the marks count no record: a
@@ -103,23 +105,40 @@ func (pf periodFiles) noClosedRecords(ctx context.Context, id ledger.FileID) (bo
 	return true, nil
 }
 
-// mayPlan says whether supplement id.Revision of id's period may be planned now: revision id.Revision−1 is
-// reported in every part, or, for supplement 1, the period will have no closed-records file. An earlier
-// supplement no longer in the ledger (an operator's replan removed it) holds nothing back.
-func (pf periodFiles) mayPlan(ctx context.Context, id ledger.FileID) (bool, error) {
+// handedOverBefore says whether the file before supplement id.Revision of id's period is handed over:
+// revision id.Revision−1 in every part, or, for supplement 1 of a period that will have no closed-records
+// file, nothing. It returns that revision's part 1 (nil when it is not in the ledger). An earlier supplement
+// no longer in the ledger (an operator's replan removed it) holds nothing back.
+func (pf periodFiles) handedOverBefore(ctx context.Context, id ledger.FileID) (bool, *ledger.Entry, error) {
 	prev := id
 	prev.Revision--
-	states, found, err := pf.revisionStates(ctx, prev)
+	first, states, err := pf.revisionStates(ctx, prev)
 	switch {
 	case err != nil:
-		return false, err
-	case !found && prev.Revision == 0:
-		return pf.noClosedRecords(ctx, id)
+		return false, nil, err
+	case first == nil && prev.Revision == 0:
+		none, err := pf.noClosedRecords(ctx, id)
+		return none, nil, err
 	}
 	for _, st := range states {
 		if !handedOver(st) {
-			return false, nil
+			return false, first, nil
 		}
 	}
-	return true, nil
+	return true, first, nil
+}
+
+// maxSpacingFactor caps supplementSpacing, in supplement delays.
+const maxSpacingFactor = 32
+
+// supplementSpacing is how long after supplement n−1 of a period was planned supplement n (n ≥ 2) may be:
+// the supplement delay doubled for each supplement before it (2, 4, 8 … delays), at most maxSpacingFactor
+// delays. A period whose late usage trickles in for a long time gets a few supplements early and then one per
+// 32 delays, whatever the number of late batches; the last of its late usage waits at most that long.
+func supplementSpacing(delay time.Duration, n int) time.Duration {
+	s := delay
+	for i := 1; i < n && s < maxSpacingFactor*delay; i++ {
+		s *= 2
+	}
+	return min(s, maxSpacingFactor*delay)
 }

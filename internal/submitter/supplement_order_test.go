@@ -249,3 +249,52 @@ func TestHandingOverNudgesAndWakes(t *testing.T) {
 		t.Errorf("job %+v due too, want only the later revisions of %s", j, pd.Key())
 	}
 }
+
+// TestSupplementsAreSpacedOut: from supplement 2 on, a period's supplement is planned only once twice, four
+// times … (at most 32 times) the supplement delay has passed since the one before it was planned, its file
+// handed over: late usage that trickles in makes a few files, not one per batch. (The planner's clock is
+// set by the test.)
+func TestSupplementsAreSpacedOut(t *testing.T) {
+	env := newTestEnv(t, autoAccept)
+	s, _ := env.planner(DefaultMaxRecordsPerFile)
+	clock := time.Now().Add(time.Hour) // every adjustment is older than the delay
+	s.plan.now = func() time.Time { return clock }
+	s.plan.supplementDelay = time.Minute
+	ctx := context.Background()
+	pd := period(1)
+	env.agg.close(t, pd, nil) // no closed records: supplement 1 need not wait for a base
+	subs := subscriptions("SPACE", 2)
+	deliverNewest := func() error {
+		t.Helper()
+		msgs := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, pd.Start))
+		return s.plan.onAdjustment(ctx, msgs[len(msgs)-1])
+	}
+	planned := func(rev int) bool {
+		return env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: rev, Part: 1}) != nil
+	}
+	env.lateBatches(pd, subs, 1)
+	if err := deliverNewest(); err != nil || !planned(1) {
+		t.Fatalf("supplement 1: %v, planned %t", err, planned(1))
+	}
+	for _, step := range []struct {
+		rev        int
+		wait, more time.Duration // held after wait, planned after wait+more
+	}{{2, time.Minute, time.Minute}, {3, 3 * time.Minute, time.Minute}} {
+		env.handOver(pd)
+		env.lateBatches(pd, subs, 1)
+		clock = clock.Add(step.wait)
+		var hold holdError
+		if err := deliverNewest(); !errors.As(err, &hold) || planned(step.rev) || hold.delay != min(step.more, maxHoldDelay) {
+			t.Fatalf("supplement %d after %v: %v, planned %t; want it held %v more", step.rev, step.wait, err, planned(step.rev), step.more)
+		}
+		clock = clock.Add(step.more)
+		if err := deliverNewest(); err != nil || !planned(step.rev) {
+			t.Fatalf("supplement %d after %v: %v, planned %t", step.rev, step.wait+step.more, err, planned(step.rev))
+		}
+	}
+	for n, want := range map[int]time.Duration{2: 2 * time.Minute, 5: 16 * time.Minute, 6: 32 * time.Minute, 40: 32 * time.Minute} {
+		if got := supplementSpacing(time.Minute, n); got != want {
+			t.Errorf("spacing before supplement %d: %v, want %v", n, got, want)
+		}
+	}
+}
