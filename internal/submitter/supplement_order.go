@@ -129,12 +129,12 @@ func (pf periodFiles) handedOverBefore(ctx context.Context, id ledger.FileID) (b
 }
 
 // maxSpacingFactor caps supplementSpacing, in supplement delays.
-const maxSpacingFactor = 32
+const maxSpacingFactor = 16
 
 // supplementSpacing is how long after supplement n−1 of a period was planned supplement n (n ≥ 2) may be:
 // the supplement delay doubled for each supplement before it (2, 4, 8 … delays), at most maxSpacingFactor
 // delays. A period whose late usage trickles in for a long time gets a few supplements early and then one per
-// 32 delays, whatever the number of late batches; the last of its late usage waits at most that long.
+// 16 delays, whatever the number of late batches; the last of its late usage waits at most that long.
 func supplementSpacing(delay time.Duration, n int) time.Duration {
 	s := delay
 	for i := 1; i < n && s < maxSpacingFactor*delay; i++ {

@@ -251,7 +251,7 @@ func TestHandingOverNudgesAndWakes(t *testing.T) {
 }
 
 // TestSupplementsAreSpacedOut: from supplement 2 on, a period's supplement is planned only once twice, four
-// times … (at most 32 times) the supplement delay has passed since the one before it was planned, its file
+// times … (at most 16 times) the supplement delay has passed since the one before it was planned, its file
 // handed over: late usage that trickles in makes a few files, not one per batch. (The planner's clock is
 // set by the test.)
 func TestSupplementsAreSpacedOut(t *testing.T) {
@@ -292,7 +292,7 @@ func TestSupplementsAreSpacedOut(t *testing.T) {
 			t.Fatalf("supplement %d after %v: %v, planned %t", step.rev, step.wait+step.more, err, planned(step.rev))
 		}
 	}
-	for n, want := range map[int]time.Duration{2: 2 * time.Minute, 5: 16 * time.Minute, 6: 32 * time.Minute, 40: 32 * time.Minute} {
+	for n, want := range map[int]time.Duration{2: 2 * time.Minute, 4: 8 * time.Minute, 5: 16 * time.Minute, 40: 16 * time.Minute} {
 		if got := supplementSpacing(time.Minute, n); got != want {
 			t.Errorf("spacing before supplement %d: %v, want %v", n, got, want)
 		}
