@@ -148,5 +148,5 @@ func (s *Stack) startSubmitter(ctx context.Context, logw io.Writer) error {
 		return fmt.Errorf("devstack: %w", err)
 	}
 	s.group.run(ServiceSubmitter, func() error { return sub.Run(ctx) })
-	return nil
+	return s.exportStatus(ctx, w)
 }
