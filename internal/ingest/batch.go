@@ -53,7 +53,7 @@ func (b *batch) release() {
 }
 
 // add records the event at request position i, decoded as e or rejected with rej, and validates it at now
-// and, when start is known, against the reporting start (see closedBeforeStart), then checks that the
+// and, when start is known, against the reporting start (events.Catalog.ClosedBeforeStart), then checks that the
 // request's producer may write its source (forbidden_source otherwise: such an event is neither stored nor
 // remembered, so the source's own producer can still send its key).
 // A valid event is kept for publishing, except a repeat of the key of an earlier valid event of the request:
@@ -66,7 +66,7 @@ func (s *Service) add(b *batch, i int, e events.Event, rej *events.Rejection, no
 		rej = s.catalog.Validate(&e, now)
 	}
 	if rej == nil && !start.IsZero() {
-		rej = s.closedBeforeStart(&e, start)
+		rej = s.catalog.ClosedBeforeStart(&e, start)
 	}
 	if rej == nil && !s.keys.writes(b.producer, e.Source) {
 		rej = s.keys.forbidden(b.producer, e.Source)

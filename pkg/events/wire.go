@@ -10,6 +10,16 @@ import (
 // HeaderKind is the NATS header naming a message's kind (one of the Kind* values).
 const HeaderKind = "Usagepipe-Kind"
 
+// HeaderReplay names, on a message published by a replay, the dead letter it replays (its id).
+const HeaderReplay = "Usagepipe-Replay"
+
+// Stages: who wrote a dead letter (DeadLetter.Stage, and the <stage> of usage.dlq.<stage>.<reason>).
+const (
+	StageIngest     = "ingest"     // a rejection kept by ingest (--keep-rejected): the event's bytes
+	StageAggregator = "aggregator" // what the fold could not apply: the event, or the message
+	StageSubmitter  = "submitter"  // a record Connect refused or no workbook can hold: the PeriodRecord
+)
+
 // Message kinds carried in HeaderKind.
 const (
 	KindEvents      = "events"      // USAGE_EVENTS: a packet (EncodePacket)
@@ -136,6 +146,9 @@ type PeriodRecord struct {
 	Digest       string      `json:"digest"`             // Digest.String of the contributing event keys
 	Partition    int         `json:"partition"`
 	SourceSeq    uint64      `json:"source_seq"` // stream sequence of the last contributing packet
+	// Resubmits is set on a record a replay published again: the id of the dead letter it comes from. It is
+	// part of the record's id, so the resubmission is a record of its own in Connect.
+	Resubmits string `json:"resubmits,omitempty"`
 }
 
 // MarshalJSON writes the times in UTC.
