@@ -68,7 +68,9 @@ func (pl *planner) planSupplement(ctx context.Context, r *events.PeriodRecord, d
 		if err != nil {
 			return err
 		}
-		switch err = pl.ledger.PutIndex(ctx, key, ledger.SupplementIndex{Next: idx.Next + 1, Covered: to}, rev); {
+		next := idx // what else the index notes stays
+		next.Next, next.Covered = idx.Next+1, to
+		switch err = pl.ledger.PutIndex(ctx, key, next, rev); {
 		case err == nil:
 			advances++ // moved past supplement idx.Next, which may end before d: look again
 		case errors.Is(err, bus.ErrExists), errors.Is(err, bus.ErrRevisionMismatch):
