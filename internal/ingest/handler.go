@@ -108,6 +108,9 @@ func (s *Service) decodeRequest(r *http.Request, body []byte, sh shape, producer
 	if err == nil && !known && len(b.events) > 0 {
 		err = errStartUnknown
 	}
+	if err == nil {
+		err = keptBytes(b, body, sh, s.cfg.MaxBatch)
+	}
 	if err != nil {
 		b.release()
 		return nil, err

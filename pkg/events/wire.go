@@ -181,7 +181,7 @@ func (m PartitionMark) MarshalJSON() ([]byte, error) {
 
 // DeadLetter is a message a stage could not process, published to
 // usage.dlq.<stage>.<reason>. Payload holds the original message when it is
-// valid JSON; otherwise PayloadBytes holds it (base64 in JSON). Use
+// compact JSON; otherwise PayloadBytes holds it (base64 in JSON), byte for byte. Use
 // SetPayload and OriginalPayload rather than the fields.
 type DeadLetter struct {
 	Stage        string          `json:"stage"`
@@ -194,10 +194,12 @@ type DeadLetter struct {
 	At           time.Time       `json:"at"`
 }
 
-// SetPayload stores the original message in Payload or PayloadBytes.
+// SetPayload stores the original message in Payload when it is compact JSON (encoding the dead letter keeps
+// every byte of it), else in PayloadBytes.
 func (d *DeadLetter) SetPayload(b []byte) {
 	d.Payload, d.PayloadBytes = nil, nil
-	if json.Valid(b) {
+	var compact bytes.Buffer
+	if json.Compact(&compact, b) == nil && bytes.Equal(compact.Bytes(), b) {
 		d.Payload = json.RawMessage(append([]byte(nil), b...))
 		return
 	}
