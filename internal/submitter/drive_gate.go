@@ -13,9 +13,11 @@ import (
 
 // Supplements are ordered after the file they correct: supplement n of a period stays planned (nothing in
 // Connect) until revision 0 of the period is accepted, closed or empty in every part (or the period has no
-// closed-records file: its marks count no record), and, for n > 1, until every part of supplement n−1 has
-// ended. A base that is rejected or failed blocks its supplements for good: each is parked as failed with a
-// reason naming the base, and an operator resolves them together.
+// closed-records file: its marks count no record, or its supplement index notes so), and, for n > 1, until
+// every part of supplement n−1 has ended. A base that is rejected, failed or abandoned blocks its supplements:
+// each is parked as failed with a reason naming the base (base_rejected, base_failed, base_abandoned); the
+// planner plans them again once the base is accepted (an operator resubmitted it), or an operator resolves
+// them.
 
 // gateVerdict is what the gate says of a planned supplement.
 type gateVerdict int
@@ -52,6 +54,9 @@ func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, er
 		return gateWait, err
 	}
 	if !found {
+		if none, err := d.noClosedRecordsNoted(ctx, e); err != nil || none {
+			return gateOpen, err
+		}
 		if none, err := d.noClosedRecords(ctx, e); err != nil || !none {
 			return gateWait, err
 		}
@@ -60,7 +65,7 @@ func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, er
 	base := e.ID()
 	base.Revision = 0
 	for i, st := range states {
-		if st.Parked() {
+		if st.Parked() || st == ledger.StateAbandoned {
 			base.Part = i + 1
 			return gateBlocked, permanent("base_"+string(st), fmt.Errorf("the period's file %s is %s; "+
 				"its supplements wait for an operator too", base.Key(), st))
@@ -99,6 +104,13 @@ func (d *driver) revisionStates(ctx context.Context, e *ledger.Entry, rev int) (
 		}
 	}
 	return states, true, nil
+}
+
+// noClosedRecordsNoted reports whether e's period's supplement index notes that its marks count no record
+// (retention writes it before purging those marks).
+func (d *driver) noClosedRecordsNoted(ctx context.Context, e *ledger.Entry) (bool, error) {
+	idx, _, err := d.ledger.Index(ctx, ledger.SupplementIndexKey(e.Product, e.Contract, e.PeriodStart))
+	return idx.NoClosedRecords, err
 }
 
 // noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
