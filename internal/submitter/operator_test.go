@@ -9,9 +9,9 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/parked"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 var alice = ledger.Actor{Name: "alice", Via: "test"}
@@ -85,7 +85,7 @@ func TestParkedRetryReplansOnceTheRecordsAreThere(t *testing.T) {
 // is resubmitted by an operator: the same Connect file is uploaded again, submitted, and accepted once; the
 // entry's history names the operator; a second resubmission is refused.
 func TestARejectedFileIsResubmittedIntoTheSameFile(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider
 	pd := period(2)
 	subs := subscriptions("ORSB", 4)
 	env.seedAssets(subs...)
@@ -132,7 +132,7 @@ func TestAGoneFileIsResubmittedInANewFile(t *testing.T) {
 	pd := period(3)
 	subs := subscriptions("OGON", 3)
 	env.seedAssets(subs...)
-	if err := env.emu.SetFaults("files.submit", usageapitest.Fault{Kind: usageapitest.FaultStatus, Status: 503, Times: -1}); err != nil {
+	if err := env.emu.SetFaults("files.submit", connectemu.Fault{Kind: connectemu.FaultStatus, Status: 503, Times: -1}); err != nil {
 		t.Fatal(err)
 	}
 	env.start(env.options())
@@ -168,7 +168,7 @@ func TestAGoneFileIsResubmittedInANewFile(t *testing.T) {
 // TestResubmitRefusesAFileThatMayStillBeAccepted: a parked entry whose Connect file is pending is not
 // resubmitted (the provider may still accept it).
 func TestResubmitRefusesAFileThatMayStillBeAccepted(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{})
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
 	pd := period(4)
 	subs := subscriptions("OPEN", 2)
 	env.seedAssets(subs...)
@@ -229,7 +229,7 @@ func TestAbandonStopsAlertingAndBlocksSupplements(t *testing.T) {
 // TestSupplementsFollowTheirResubmittedBase: a supplement parked because its base was rejected is planned
 // again by itself once an operator's resubmission of the base is accepted, and is accepted in turn.
 func TestSupplementsFollowTheirResubmittedBase(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{})
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
 	pd := period(6)
 	subs := subscriptions("OBAS", 3)
 	env.seedAssets(subs...)
