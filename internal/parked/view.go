@@ -39,12 +39,12 @@ type ListFilter struct {
 }
 
 // List returns the parked entries f selects, in key order.
-func (s *Service) List(ctx context.Context, f ListFilter) ([]View, error) {
+func (s *Service) List(ctx context.Context, f ListFilter) (Views, error) {
 	entries, err := s.ledger.Entries(ctx, ledger.FilesPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("parked: %w", err)
 	}
-	var out []View
+	var out Views
 	for _, e := range entries {
 		v := view(e)
 		if !e.State.Parked() && !(f.All && e.State == ledger.StateAbandoned) ||
