@@ -13,10 +13,14 @@ import (
 
 // runDLQ lists, shows and replays dead letters: usagepipe dlq list|show <id>|replay.
 func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const usage = "usage: usagepipe dlq list|show <id>|replay [flags] (usagepipe dlq <subcommand> -h lists its flags)"
 	if len(args) == 0 {
-		return errors.New("usage: usagepipe dlq list|show <id>|replay [flags]")
+		return errors.New(usage)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
 	case "list", "replay":
 		return runDLQSelect(ctx, args[0], args[1:], getenv, stdout)
 	case "show":

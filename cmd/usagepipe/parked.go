@@ -11,10 +11,16 @@ import (
 
 // runParked lists parked files and resolves them: usagepipe parked list|show|retry|resubmit|abandon.
 func runParked(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const usage = "usage: usagepipe parked list|show <key>|retry <key>|resubmit <key>|abandon <key> --note … [flags] " +
+		"(usagepipe parked <subcommand> -h lists its flags)"
 	if len(args) == 0 {
-		return errors.New("usage: usagepipe parked list|show <key>|retry <key>|resubmit <key>|abandon <key> --note … [flags]")
+		return errors.New(usage)
 	}
 	verb, args := args[0], args[1:]
+	if verb == "-h" || verb == "-help" || verb == "--help" || verb == "help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
 	f := newWriteFlags("parked "+verb, getenv, stdout)
 	var all bool
 	var product, reason, note string

@@ -39,6 +39,7 @@ func (s *Service) Resubmit(ctx context.Context, key string, actor ledger.Actor, 
 	if err != nil {
 		return nil, err
 	}
+	step("checked", e.Key)
 	if _, err := s.ledger.Update(ctx, e, rev); errors.Is(err, bus.ErrRevisionMismatch) {
 		return nil, refuse(ActionResubmit, e.Key, "the entry changed meanwhile: look at it again")
 	} else if err != nil {
@@ -103,6 +104,7 @@ func (s *Service) Abandon(ctx context.Context, key string, actor ledger.Actor, n
 
 // logged records a done action in the period's log and returns its result.
 func (s *Service) logged(ctx context.Context, e *ledger.Entry, actor ledger.Actor, action, note, outcome string) (*Result, error) {
+	step("moved", e.Key)
 	res := &Result{Action: action, Key: e.Key, Outcome: outcome, Entries: []string{e.Key}}
 	a := ledger.Action{At: s.now(), Actor: actor, Action: action, Target: e.Key, Note: note, Outcome: outcome}
 	if err := s.ledger.AppendAction(ctx, e.Product, e.Contract, e.PeriodStart, a); err != nil {

@@ -45,11 +45,13 @@ func (s *Service) Retry(ctx context.Context, key string, actor ledger.Actor, not
 	if err := s.ledger.AppendAction(ctx, e.Product, e.Contract, e.PeriodStart, a); err != nil {
 		return nil, fmt.Errorf("parked: action log: %w", err)
 	}
+	step("logged", rev)
 	res := &Result{Action: ActionRetry, Key: rev, Outcome: a.Outcome}
 	for _, p := range stuck {
 		if err := s.deleteStuck(ctx, p.Key); err != nil {
 			return res, err
 		}
+		step("deleted", p.Key)
 		res.Entries = append(res.Entries, p.Key)
 	}
 	return res, nil

@@ -65,6 +65,18 @@ func New(l *ledger.Store, agg Streams, connect Files, catalog *events.Catalog) (
 	return &Service{ledger: l, agg: agg, connect: connect, catalog: catalog, now: time.Now}, nil
 }
 
+// StepHook, when set, is called at each crash point of an action (retry: after its log, after each delete;
+// resubmit: after Connect's file is read, before the entry's move; resubmit and abandon: after the move,
+// before the period's log) with the step and the key. Tests
+// SIGKILL the process there; production code leaves it nil.
+var StepHook func(step, key string)
+
+func step(name, key string) {
+	if StepHook != nil {
+		StepHook(name, key)
+	}
+}
+
 // Result is what an action did.
 type Result struct {
 	Action  string   `json:"action"`
