@@ -43,10 +43,13 @@ func (c *Conn) DeleteMsg(ctx context.Context, stream string, seq uint64) error {
 	return nil
 }
 
-// AckFloor returns the stream sequence below which the durable consumer has every message acknowledged (0
-// when none is).
+// AckFloor returns the stream sequence up to which the durable consumer has every message acknowledged (0
+// when none is); ErrNotFound when there is no such consumer.
 func (c *Conn) AckFloor(ctx context.Context, stream, durable string) (uint64, error) {
 	cons, err := c.js.Consumer(ctx, stream, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		err = fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("bus: ack floor %s/%s: %w", stream, durable, mapErr(err))
 	}

@@ -91,7 +91,7 @@ func (s *Service) readLetters(ctx context.Context, r read, fn func(Letter)) erro
 // line that is not a dead letter is reported as one (reason bad_json), so that nothing stored is hidden.
 func (s *Service) lettersOf(stream string, m bus.Msg, fn func(Letter)) error {
 	if stream == bus.StreamDLQ {
-		fn(s.decodeLetter(dlqID(m.Seq), m, 0, m.Data))
+		fn(s.decodeLetter(stream, dlqID(m.Seq), m, 0, m.Data))
 		return nil
 	}
 	line := 0
@@ -99,20 +99,22 @@ func (s *Service) lettersOf(stream string, m bus.Msg, fn func(Letter)) error {
 		if raw = bytes.TrimSpace(raw); len(raw) == 0 {
 			continue
 		}
-		fn(s.decodeLetter(aggID(m.Seq, line), m, line, raw))
+		fn(s.decodeLetter(stream, aggID(m.Seq, line), m, line, raw))
 		line++
 	}
 	return nil
 }
 
-func (s *Service) decodeLetter(id string, m bus.Msg, line int, raw []byte) Letter {
+func (s *Service) decodeLetter(stream, id string, m bus.Msg, line int, raw []byte) Letter {
 	var dl events.DeadLetter
 	if err := json.Unmarshal(raw, &dl); err != nil {
 		dl = events.DeadLetter{Stage: "unknown", Reason: events.ReasonBadJSON, At: m.Time,
 			Message: fmt.Sprintf("not a dead letter: %v", err)}
 		dl.SetPayload(raw)
 	}
-	return newLetter(id, m, line, &dl, s.catalog)
+	l := newLetter(id, m, line, &dl, s.catalog)
+	l.Stream = stream
+	return l
 }
 
 // Show reads one letter by id, with its replay log; bus.ErrNotFound when nothing is stored there.

@@ -69,7 +69,7 @@ func (s *Submitter) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	runs := []func(context.Context) error{s.plan.consumeMarks, s.plan.consumeAdjustments, s.drive.run, s.scanLedger,
-		s.sweep.sweepOrphans}
+		s.sweep.sweepOrphans, s.retain}
 	errs := make([]error, len(runs))
 	for i, run := range runs {
 		wg.Go(func() {
