@@ -52,6 +52,9 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	onlyDecision(t, out, 4, "adjust")
+	if out, err := e.reconcile(); err == nil || !strings.Contains(out, "ingest unknown_product: 4 open") {
+		t.Errorf("reconcile before the replay: %v\n%s", err, out)
+	}
 	e.crashThrough(replaySteps, "dlq", "replay", "--execute")
 	out, _, err = e.operator("", "dlq", "replay", "--execute", "--json")
 	if err != nil {
@@ -74,6 +77,9 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 		t.Errorf("%d copies published, want 4", n)
 	}
 	e.wantNoOpenLetters()
+	if out, err := e.reconcile(); err != nil || !strings.Contains(out, "reconcile: 0 problems") {
+		t.Errorf("reconcile after the replay: %v\n%s", err, out)
+	}
 }
 
 // waitClosed waits until every partition has marked the period holding the instant at (RFC 3339).
@@ -130,6 +136,9 @@ func TestConnectInvalidRecordsReplayedOnceTheAssetExists(t *testing.T) {
 		l, err := svc.List(context.Background(), deadletter.Filter{Reason: "connect_invalid"})
 		return err == nil && len(l.Letters) == 3
 	})
+	if out, err := e.reconcile(); err == nil || !strings.Contains(out, "submitter connect_invalid: 3 open") || !strings.Contains(out, "3 lost") {
+		t.Errorf("reconcile before the replay: %v\n%s", err, out)
+	}
 	if err := e.st.Emulator().AddAsset(connectemu.CatalogAsset{ID: "AS-1010-0000-0003", Product: compute, ExternalID: "101003"}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +158,9 @@ func TestConnectInvalidRecordsReplayedOnceTheAssetExists(t *testing.T) {
 		t.Errorf("%d resubmissions published, want 3", n)
 	}
 	e.wantNoOpenLetters()
+	if out, err := e.reconcile(); err != nil || !strings.Contains(out, "reconcile: 0 problems") {
+		t.Errorf("reconcile after the replay (lost = 0, dead letters included): %v\n%s", err, out)
+	}
 }
 
 // entryOf waits for the ledger entry of product's revision-0 file and returns it once it is in state.

@@ -154,6 +154,16 @@ func (e *nbEnv) operator(crash string, args ...string) (out string, killed bool,
 	return buf.String(), false, err
 }
 
+// reconcile runs usagepipe reconcile (in-process) over every closed period and returns its report.
+func (e *nbEnv) reconcile() (string, error) {
+	e.t.Helper()
+	var out syncBuffer
+	err := run(context.Background(), []string{"reconcile", "--nats-url", e.st.URLs().NATS, "--catalog", e.catalog,
+		"--connect-url", e.st.URLs().Connect, "--connect-api-key", devstack.DefaultConnectAPIKey, "--settle", "0s"},
+		func(string) string { return "" }, &out)
+	return out.String(), err
+}
+
 // crashThrough runs the operator's command once per crash step, each time wanting it killed there.
 func (e *nbEnv) crashThrough(steps []string, args ...string) {
 	e.t.Helper()
