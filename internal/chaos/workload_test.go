@@ -24,11 +24,11 @@ func testConfig(seed uint64) Config {
 func TestWorkloadIsReproducibleBySeed(t *testing.T) {
 	_, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	a, b := newWorkload(testConfig(11), ps, start), newWorkload(testConfig(11), ps, start)
+	a, b := newWorkload(testConfig(11), ps, nil, start), newWorkload(testConfig(11), ps, nil, start)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two workloads of the same seed differ")
 	}
-	c := newWorkload(testConfig(12), ps, start)
+	c := newWorkload(testConfig(12), ps, nil, start)
 	if reflect.DeepEqual(a.Events, c.Events) {
 		t.Fatal("workloads of different seeds are equal")
 	}
@@ -40,7 +40,7 @@ func TestWorkloadShape(t *testing.T) {
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
 	cfg := testConfig(5)
-	w := newWorkload(cfg, ps, start)
+	w := newWorkload(cfg, ps, nil, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
 	}
@@ -176,5 +176,54 @@ func TestProductsDifferInShape(t *testing.T) {
 	}
 	if len(lengths) != 3 || len(schemas) != 3 || len(aggs) != 6 || len(zones) != 2 || !zones["Asia/Kolkata"] {
 		t.Errorf("lengths %v, schemas %v, aggregations %v, zones %v", lengths, schemas, aggs, zones)
+	}
+}
+
+// TestDeadLetterWorld: with dead letters, a share of the events are for the held-back product, which the
+// services' first catalog lacks (ingest rejects them as unknown_product) and the fixed one has; Connect knows
+// the product and its assets, and lacks the missing assets until they are added.
+func TestDeadLetterWorld(t *testing.T) {
+	dir := t.TempDir()
+	ps, h := runProducts(3), heldProduct()
+	start, full, err := writeCatalogs(dir, ps, &h, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(testConfig(9), ps, &h, time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	if w.Held == 0 || w.Held > len(w.Events)/50 || w.HeldProduct != h.id {
+		t.Fatalf("%d held events of %d (%q)", w.Held, len(w.Events), w.HeldProduct)
+	}
+	sent := w.Start.Add(time.Minute)
+	for i := range w.Events {
+		e := &w.Events[i]
+		if e.Data.Product != h.id {
+			continue
+		}
+		if rej := start.Validate(e, sent); rej == nil || rej.Reason != "unknown_product" {
+			t.Fatalf("held event %s against the first catalog: %v", e.ID, rej)
+		}
+		if rej := full.Validate(e, sent); rej != nil {
+			t.Fatalf("held event %s against the fixed catalog: %v", e.ID, rej)
+		}
+	}
+	b, err := os.ReadFile(dir + "/" + connectCatalogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect, err := connectemu.ParseCatalog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, a := range connect.Assets {
+		ids[a.ID] = true
+	}
+	for _, gone := range missing(ps) {
+		if ids[gone] {
+			t.Errorf("asset %s is in Connect's first catalog", gone)
+		}
+	}
+	if !ids[heldSubscription(0)] || len(missingCatalogAssets(ps, 60)) != missingAssets {
+		t.Errorf("held assets in Connect: %v; missing assets to add: %v", ids[heldSubscription(0)], missingCatalogAssets(ps, 60))
 	}
 }
