@@ -32,9 +32,9 @@ type Config struct {
 	// reached both are fixed, the dead letters replayed (the replay SIGKILLed once), and the verdict is the
 	// settle after that.
 	DeadLetters bool
-	WorkDir        string        // parent of the run's directory; default the system temp directory
-	BinDir         string        // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
-	Out            io.Writer     // progress lines, the summary and the RESULT line; default io.Discard
+	WorkDir     string    // parent of the run's directory; default the system temp directory
+	BinDir      string    // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
+	Out         io.Writer // progress lines, the summary and the RESULT line; default io.Discard
 }
 
 // DefaultConfig is the default run of `usagepipe chaos`.

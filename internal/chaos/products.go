@@ -94,7 +94,6 @@ func subscription(s, nProducts int) string {
 // itemID is the Connect item id of item j of product p.
 func itemID(p product, j int) string { return fmt.Sprintf("%s-%04d", p.id, j+1) }
 
-
 // Dead letters of a run (Config.DeadLetters): a product the pipeline's catalog lacks until the replay phase
 // (its events are rejected and kept by ingest: unknown_product), and assets of product 0 Connect lacks until
 // then (their records are refused: connect_invalid). The fix adds both; the replay gets them billed.

@@ -38,8 +38,8 @@ type Result struct {
 	OpenDeadLetters     int
 	ReplayKilled        bool
 	ReplayedAgainNew    int
-	Elapsed        time.Duration  // the whole run
-	Dir            string         // the run directory (removed unless kept)
+	Elapsed             time.Duration // the whole run
+	Dir                 string        // the run directory (removed unless kept)
 }
 
 // OK reports whether the run proved exactly once: Connect was read and compared with the truth, it settled

@@ -46,7 +46,7 @@ type run struct {
 	dir   string
 	sys   *system
 	ps    []product
-	held  *product // the product held back from the pipeline's catalog (Config.DeadLetters), or nil
+	held  *product   // the product held back from the pipeline's catalog (Config.DeadLetters), or nil
 	mu    sync.Mutex // serialises progress lines
 }
 
