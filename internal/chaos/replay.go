@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,7 +43,7 @@ func (r *run) replayPhase(ctx context.Context, conn *bus.Conn, rep *report, cat 
 	if err := r.fix(ctx); err != nil {
 		return err
 	}
-	if err := r.replay(ctx, rep); err != nil {
+	if err := r.replay(ctx, conn, rep); err != nil {
 		return err
 	}
 	client, err := usageapi.New(r.sys.connectURL, apiKey)
@@ -99,19 +98,19 @@ func (r *run) fix(ctx context.Context) error {
 	return r.sys.addAssets(ctx, missingCatalogAssets(r.ps, r.cfg.Subscriptions))
 }
 
-// replay runs the replays of the phase and records what they decided.
-func (r *run) replay(ctx context.Context, rep *report) error {
-	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0x7265706c6179))
-	delay := 200*time.Millisecond + time.Duration(rng.Int64N(int64(1800*time.Millisecond)))
-	_, killed, err := r.runReplay(ctx, delay)
+// replay runs the replays of the phase and records what they decided: the first is SIGKILLed as soon as
+// the replay log shows it at work (a letter logged), the second runs to its end (tried again on an error),
+// a third must publish nothing.
+func (r *run) replay(ctx context.Context, conn *bus.Conn, rep *report) error {
+	_, killed, err := r.runReplay(ctx, func() bool { return replaysLogged(ctx, conn) > 0 })
 	if err != nil {
 		return err
 	}
 	rep.result.ReplayKilled = killed
-	r.logf("a replay SIGKILLed after %v: killed=%t; replaying to the end", delay.Round(time.Millisecond), killed)
+	r.logf("a replay SIGKILLed once it had logged a replay: killed=%t (%d logged); replaying to the end", killed, replaysLogged(ctx, conn))
 	var decided map[string]int
 	for attempt := 1; ; attempt++ {
-		if decided, _, err = r.runReplay(ctx, 0); err == nil || attempt == 3 || ctx.Err() != nil {
+		if decided, _, err = r.runReplay(ctx, nil); err == nil || attempt == 3 || ctx.Err() != nil {
 			break
 		}
 		r.logf("replay: %v (trying again)", err)
@@ -120,7 +119,7 @@ func (r *run) replay(ctx context.Context, rep *report) error {
 		return err
 	}
 	rep.replayed = decided
-	again, _, err := r.runReplay(ctx, 0)
+	again, _, err := r.runReplay(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -130,9 +129,22 @@ func (r *run) replay(ctx context.Context, rep *report) error {
 	return nil
 }
 
-// runReplay runs `usagepipe dlq replay --execute --json` and returns its decisions' counts; with killAfter
-// > 0 it SIGKILLs it then (killed: it was still running).
-func (r *run) runReplay(ctx context.Context, killAfter time.Duration) (map[string]int, bool, error) {
+// replaysLogged counts the replay logs in the ledger (-1 when it cannot be read).
+func replaysLogged(ctx context.Context, conn *bus.Conn) int {
+	l, err := ledger.Open(ctx, conn)
+	if err != nil {
+		return -1
+	}
+	keys, err := l.Keys(ctx, ledger.ReplaysPrefix)
+	if err != nil {
+		return -1
+	}
+	return len(keys)
+}
+
+// runReplay runs `usagepipe dlq replay --execute --json` and returns its decisions' counts; with killWhen it
+// SIGKILLs the replay as soon as killWhen holds (killed: it was still running then).
+func (r *run) runReplay(ctx context.Context, killWhen func() bool) (map[string]int, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(r.sys.bins, binUsagepipe), "dlq", "replay", "--execute", "--json",
@@ -144,13 +156,11 @@ func (r *run) runReplay(ctx context.Context, killAfter time.Duration) (map[strin
 	if err := cmd.Start(); err != nil {
 		return nil, false, fmt.Errorf("chaos: replay: %w", err)
 	}
-	if killAfter > 0 {
-		t := time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
-		defer t.Stop()
-	}
-	err := cmd.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	err := killWhenDue(cmd, waited, killWhen)
 	var exit *exec.ExitError
-	if killAfter > 0 && errors.As(err, &exit) {
+	if killWhen != nil && errors.As(err, &exit) {
 		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 			return nil, true, nil
 		}
@@ -167,6 +177,26 @@ func (r *run) runReplay(ctx context.Context, killAfter time.Duration) (map[strin
 		counts[it.Decision]++
 	}
 	return counts, false, nil
+}
+
+// killWhenDue waits for the command's end, SIGKILLing it first if killWhen (polled every 2 ms) holds.
+func killWhenDue(cmd *exec.Cmd, waited <-chan error, killWhen func() bool) error {
+	if killWhen == nil {
+		return <-waited
+	}
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-waited:
+			return err
+		case <-t.C:
+			if killWhen() {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				return <-waited
+			}
+		}
+	}
 }
 
 // restartWorkers SIGKILLs and starts again every worker (they read the catalog at start), then waits for
