@@ -30,10 +30,11 @@ type writeFlags struct {
 	operator   string
 	json       bool
 	timeout    time.Duration
+	out        io.Writer
 }
 
 func newWriteFlags(name string, getenv func(string) string, out io.Writer) *writeFlags {
-	f := &writeFlags{set: config.NewFlagSet(name, getenv)}
+	f := &writeFlags{set: config.NewFlagSet(name, getenv), out: out}
 	f.set.SetOutput(out)
 	f.set.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML) the services run; required")
 	f.set.StringVar(&f.connectURL, "connect-url", usageapi.DefaultBaseURL, "Connect API base URL (with --connect-api-key)")
@@ -82,7 +83,8 @@ type writeEnv struct {
 	actor   ledger.Actor
 }
 
-// with checks the configuration, connects and calls fn.
+// with checks the configuration, connects and calls fn; with -validate it prints the configuration (secrets
+// redacted) and its verdict instead.
 func (f *writeFlags) with(ctx context.Context, fn func(context.Context, *writeEnv) error) error {
 	env := &writeEnv{actor: ledger.Actor{Name: f.operator, Via: "cli"}}
 	errs := []error{f.nats.Check()}
@@ -100,12 +102,16 @@ func (f *writeFlags) with(ctx context.Context, fn func(context.Context, *writeEn
 	if strings.TrimSpace(f.operator) == "" {
 		errs = append(errs, errors.New("--operator must name someone"))
 	}
-	if err := errors.Join(errs...); err != nil {
+	err := errors.Join(errs...)
+	if f.set.ValidateOnly() {
+		return f.set.Validate(f.out, err)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: invalid configuration: %w", f.set.Name(), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	conn, err := bus.Connect(ctx, f.nats.Bus("usagepipe-"+f.set.Name(), slog.New(slog.DiscardHandler)))
+	conn, err := bus.Connect(ctx, f.nats.Bus("usagepipe-"+strings.ReplaceAll(f.set.Name(), " ", "-"), slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.set.Name(), err)
 	}
