@@ -27,6 +27,7 @@ type keptRejection struct {
 	slot      int
 	rej       events.Rejection
 	partition int
+	event     events.Event // as decoded (or mapped from OTLP)
 	raw       []byte
 }
 
@@ -36,17 +37,29 @@ func (s *Service) keep(b *batch, i int, e *events.Event, rej *events.Rejection) 
 	if !s.cfg.KeepRejected || rej == nil || !rej.Reason.Curable() || !s.keys.writes(b.producer, e.Source) {
 		return
 	}
-	b.kept = append(b.kept, keptRejection{slot: i, rej: *rej, partition: events.Partition(e.Subject, s.cfg.Partitions)})
+	b.kept = append(b.kept, keptRejection{slot: i, rej: *rej, partition: events.Partition(e.Subject, s.cfg.Partitions), event: *e})
 }
 
-// keptBytes reads back from the body the bytes of each event to keep (a single event is the whole body).
-func keptBytes(b *batch, body []byte, sh shape, maxBatch int) error {
+// keptBytes gives each event to keep its bytes: as sent, read back from a CloudEvents body (a single event is
+// the whole body); for an event ingest mapped from OTLP, its JSON (the event ingest made of the record).
+func keptBytes(b *batch, body []byte, a api, maxBatch int) error {
 	if len(b.kept) == 0 {
+		return nil
+	}
+	ea, ok := a.(*eventsAPI)
+	if !ok {
+		for i := range b.kept {
+			raw, err := json.Marshal(b.kept[i].event)
+			if err != nil {
+				return fmt.Errorf("ingest: kept rejection %d: %w", b.kept[i].slot, err)
+			}
+			b.kept[i].raw = raw
+		}
 		return nil
 	}
 	first := bytes.TrimSpace(body)
 	elems := [][]byte{first}
-	if len(first) > 0 && first[0] == '[' && sh&shapeArray != 0 {
+	if len(first) > 0 && first[0] == '[' && ea.shape&shapeArray != 0 {
 		raw, err := events.SplitBatch(first, maxBatch)
 		if err != nil {
 			return &bodyError{http.StatusBadRequest, err.Error()}
