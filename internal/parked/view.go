@@ -2,6 +2,7 @@ package parked
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -128,12 +129,15 @@ func (s *Service) resolve(ctx context.Context, key string) (*ledger.Entry, uint6
 	return nil, 0, fmt.Errorf("parked: %q is not a file key (file.…), a parked key (parked.…) nor a Connect file id (UF-…)", key)
 }
 
+// resolveParked finds the entry of a parked key's revision: its first part parked without a file, else its
+// first part. A parked key not written yet (the submitters' next scan writes it) is read as the revision it
+// names.
 func (s *Service) resolveParked(ctx context.Context, key string) (*ledger.Entry, uint64, error) {
-	p, _, err := s.ledger.Parked(ctx, key)
+	first, err := parkedRevision(ctx, s.ledger, key)
 	if err != nil {
-		return nil, 0, fmt.Errorf("parked: %s: %w", key, err)
+		return nil, 0, err
 	}
-	parts, err := s.ledger.Entries(ctx, ledger.RevisionPrefix(p.First()))
+	parts, err := s.ledger.Entries(ctx, ledger.RevisionPrefix(first))
 	if err != nil {
 		return nil, 0, fmt.Errorf("parked: %s: %w", key, err)
 	}
@@ -146,6 +150,23 @@ func (s *Service) resolveParked(ctx context.Context, key string) (*ledger.Entry,
 		return s.resolve(ctx, parts[0].Key)
 	}
 	return nil, 0, fmt.Errorf("parked: %s: its revision has no entry now: %w", key, bus.ErrNotFound)
+}
+
+// parkedRevision is the part 1 of the revision a parked key names.
+func parkedRevision(ctx context.Context, l *ledger.Store, key string) (ledger.FileID, error) {
+	p, _, err := l.Parked(ctx, key)
+	if err == nil {
+		return p.First(), nil
+	}
+	if !errors.Is(err, bus.ErrNotFound) {
+		return ledger.FileID{}, fmt.Errorf("parked: %s: %w", key, err)
+	}
+	kind, id, perr := ledger.ParseKey(key)
+	if perr != nil || kind != ledger.KindParked {
+		return ledger.FileID{}, fmt.Errorf("parked: %s: %w", key, err)
+	}
+	id.Part = 1
+	return id, nil
 }
 
 func (s *Service) resolveFile(ctx context.Context, id string) (*ledger.Entry, uint64, error) {
