@@ -70,8 +70,10 @@ func runDLQSelect(ctx context.Context, verb string, args []string, getenv func(s
 	var d dlqFilterFlags
 	d.add(f)
 	var execute bool
+	dryRun := true
 	if verb == "replay" {
 		f.set.BoolVar(&execute, "execute", false, "replay for real (without it, a dry run says what each replay would do)")
+		f.set.BoolVar(&dryRun, "dry-run", true, "only say what each replay would do (the default; --dry-run=false is --execute)")
 	}
 	if _, err := f.parse(args, 0); err != nil {
 		return err
@@ -92,7 +94,7 @@ func runDLQSelect(ctx context.Context, verb string, args []string, getenv func(s
 			}
 			return f.show(stdout, listing)
 		}
-		rep, err := svc.Replay(ctx, filter, deadletter.ReplayOptions{Execute: execute, Actor: env.actor})
+		rep, err := svc.Replay(ctx, filter, deadletter.ReplayOptions{Execute: execute || !dryRun, Actor: env.actor})
 		if serr := f.show(stdout, rep); err == nil {
 			err = serr
 		}
