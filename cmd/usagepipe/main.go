@@ -31,6 +31,9 @@ var commands = map[string]command{
 	"dlq":         {"list, show and replay dead letters: dlq list | dlq show <id> | dlq replay [--execute]", runDLQ},
 	"parked":      {"list and resolve parked files: parked list | show | retry | resubmit | abandon <key>", runParked},
 	"healthcheck": {"GET a URL and fail unless it answers 2xx (container health checks)", runHealthcheck},
+	"explain":     {"explain an event (--source --id), a record (--record) or a usage file (--file): where it is, counted or not, its file", runExplain},
+	"usage":       {"a subscription's current usage (open periods from the aggregators, the last closed ones with their files)", runUsage},
+	"status":      {"the whole system: periods, files, parked, dead letters, partitions, services; --check fails on problems", runStatus},
 }
 
 func main() {

@@ -15,7 +15,7 @@ func TestHelpOfEveryCommandSucceeds(t *testing.T) {
 		args := [][]string{{name, "-h"}}
 		switch name {
 		case "bench":
-			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
+			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}, {name, "explain", "-h"}}
 		case "dlq":
 			args = [][]string{{name, "-h"}, {name, "list", "-h"}, {name, "show", "-h"}, {name, "replay", "-h"}}
 		case "parked":

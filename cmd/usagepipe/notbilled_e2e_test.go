@@ -37,8 +37,8 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	}
 	e.cats.Pipeline = broken
 	e.start(devstack.Options{})
-	sent := []devstack.WireEvent{usage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), usage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
-		usage("u-3", "AS-1010-0000-0003", "CPU-HOURS", "3"), usage("u-4", "AS-1010-0000-0001", "PEAK-MEMORY-GB", "7.5")}
+	sent := []devstack.WireEvent{computeUsage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
+		computeUsage("u-3", "AS-1010-0000-0003", "CPU-HOURS", "3"), computeUsage("u-4", "AS-1010-0000-0001", "PEAK-MEMORY-GB", "7.5")}
 	if got := e.post(sent...); got.Rejected != 4 || got.Results[0].Reason != events.ReasonUnknownProduct {
 		t.Fatalf("ingest answered %+v", got)
 	}
@@ -123,8 +123,8 @@ func TestConnectInvalidRecordsReplayedOnceTheAssetExists(t *testing.T) {
 	connect.Assets = slices.DeleteFunc(slices.Clone(connect.Assets), func(a connectemu.CatalogAsset) bool { return a.ID == "AS-1010-0000-0003" })
 	e.cats.Connect = &connect
 	e.start(devstack.Options{})
-	if got := e.post(usage("c-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), usage("c-2", "AS-1010-0000-0003", "CPU-HOURS", "2.5"),
-		usage("c-3", "AS-1010-0000-0003", "API-CALLS", "1"), usage("c-4", "AS-1010-0000-0003", "PEAK-MEMORY-GB", "4.25")); got.Accepted != 4 {
+	if got := e.post(computeUsage("c-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("c-2", "AS-1010-0000-0003", "CPU-HOURS", "2.5"),
+		computeUsage("c-3", "AS-1010-0000-0003", "API-CALLS", "1"), computeUsage("c-4", "AS-1010-0000-0003", "PEAK-MEMORY-GB", "4.25")); got.Accepted != 4 {
 		t.Fatalf("ingest answered %+v", got)
 	}
 	e.waitBilled(compute, map[billedKey]string{{"AS-1010-0000-0001", "CPU-HOURS"}: "1.5"}, 90*time.Second)
@@ -197,7 +197,7 @@ func (e *nbEnv) waitEntry(key string, state ledger.State, timeout time.Duration)
 func TestRejectedFileResubmittedAndAcceptedOnce(t *testing.T) {
 	e := newNBEnv(t)
 	e.start(devstack.Options{AcceptAfter: time.Hour}) // the provider decides by hand
-	if got := e.post(usage("r-1", "AS-1010-0000-0001", "CPU-HOURS", "3.5"), usage("r-2", "AS-1010-0000-0002", "CPU-HOURS", "1.25")); got.Accepted != 2 {
+	if got := e.post(computeUsage("r-1", "AS-1010-0000-0001", "CPU-HOURS", "3.5"), computeUsage("r-2", "AS-1010-0000-0002", "CPU-HOURS", "1.25")); got.Accepted != 2 {
 		t.Fatalf("ingest answered %+v", got)
 	}
 	x := e.entryOf(compute, ledger.StateSubmitted, 90*time.Second)

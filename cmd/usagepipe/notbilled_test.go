@@ -128,8 +128,8 @@ func (e *nbEnv) post(evs ...devstack.WireEvent) events.IngestResponse {
 	return out
 }
 
-// usage is a usage event of the compute product, now.
-func usage(id, asset, item, qty string) devstack.WireEvent {
+// computeUsage is a usage event of the compute product, now.
+func computeUsage(id, asset, item, qty string) devstack.WireEvent {
 	return devstack.WireEvent{SpecVersion: "1.0", ID: id, Source: "/e2e", Type: events.EventType, Subject: asset,
 		Time: time.Now().UTC().Format(time.RFC3339Nano), Data: devstack.WireUsage{Product: compute, Item: item, Quantity: qty}}
 }

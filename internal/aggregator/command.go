@@ -108,14 +108,15 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 			return fmt.Errorf("aggregator: %w", err)
 		}
 	}
+	o := f.opts
 	if f.metricsAddr != "" {
-		_, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
+		bound, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
 		if err != nil {
 			return fmt.Errorf("aggregator: %w", err)
 		}
 		defer stop()
+		o.OpsAddr = bound
 	}
-	o := f.opts
 	o.EventsMaxAge = f.nats.Topology().EventsMaxAge
 	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
 	w, err := New(conn, o)

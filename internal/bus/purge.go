@@ -60,35 +60,13 @@ func (c *Conn) AckFloor(ctx context.Context, stream, durable string) (uint64, er
 	return info.AckFloor.Stream, nil
 }
 
-// SubjectCounts returns how many messages of stream each subject matching filter holds.
-func (c *Conn) SubjectCounts(ctx context.Context, stream, filter string) (map[string]uint64, error) {
-	s, err := c.stream(ctx, stream)
-	if err != nil {
-		return nil, fmt.Errorf("bus: subject counts %s %s: %w", stream, filter, err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return nil, fmt.Errorf("bus: subject counts %s %s: %w", stream, filter, mapErr(err))
-	}
-	if info.State.Subjects == nil {
-		return map[string]uint64{}, nil
-	}
-	return info.State.Subjects, nil
-}
-
-// errFirstFound stops the read of SeqSince at its first message.
-var errFirstFound = errors.New("first message found")
-
 // SeqSince returns the sequence of the first message of stream stored at or after t; ok is false when
 // there is none.
 func (c *Conn) SeqSince(ctx context.Context, stream string, t time.Time) (seq uint64, ok bool, err error) {
 	err = c.Read(ctx, stream, ReadOptions{StartTime: t}, func(m Msg) error {
 		seq, ok = m.Seq, true
-		return errFirstFound
+		return ErrStop
 	})
-	if errors.Is(err, errFirstFound) {
-		err = nil
-	}
 	return seq, ok, err
 }
 

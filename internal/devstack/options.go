@@ -8,6 +8,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 )
 
 // Defaults of Options.
@@ -17,6 +18,7 @@ const (
 	DefaultEmulatorAddr   = "127.0.0.1:8090"
 	DefaultMetricsAddr    = "127.0.0.1:9464"
 	DefaultNATSAddr       = "127.0.0.1:4222"
+	DefaultOperatorAddr   = "127.0.0.1:8070"
 	DefaultPartitions     = 4
 	DefaultConnectAPIKey  = "SU-000-000-000:usagepipe-dev"
 	DefaultProcessingTime = 2 * time.Second
@@ -34,6 +36,10 @@ type Options struct {
 	EmulatorAddr string // Connect emulator
 	MetricsAddr  string // /metrics/{ingest,aggregator,submitter}
 	NATSAddr     string // embedded NATS client port, for the nats CLI
+	// OperatorAddr is the operator API (/api/v1/: explain, usage, status). On a loopback address requests
+	// without a key are served; elsewhere OperatorKeys are required.
+	OperatorAddr string
+	OperatorKeys opsapi.Keys
 
 	// IngestAPIKeys are the keys ingest accepts (the simulator sends the first). None: ingest accepts every
 	// request, which Start allows only when IngestAddr is a loopback address.
@@ -67,6 +73,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
 	setDefault(&o.MetricsAddr, DefaultMetricsAddr)
 	setDefault(&o.NATSAddr, DefaultNATSAddr)
+	setDefault(&o.OperatorAddr, DefaultOperatorAddr)
 	setDefault(&o.Partitions, DefaultPartitions)
 	setDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
 	setDefault(&o.ProcessingTime, DefaultProcessingTime)

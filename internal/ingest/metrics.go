@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ type metrics struct {
 	packets  prometheus.Counter
 	reading  prometheus.Gauge       // requests whose body is being read (no slot held yet)
 	kept     *prometheus.CounterVec // dead letters written (Config.KeepRejected), by stage and reason
+	totals   [3]atomic.Uint64       // accepted, duplicate, rejected: the same counts, for the status heartbeat
 }
 
 // newMetrics registers ingest's metrics; with keepRejected, usagepipe_dead_letters_total{stage="ingest"} too,
@@ -92,7 +94,23 @@ func (t tally) addN(status, reason string, n int) {
 func (m *metrics) record(t tally) {
 	for k, n := range t {
 		m.events.WithLabelValues(k[0], k[1]).Add(float64(n))
+		if i := statusIndex(k[0]); i >= 0 {
+			m.totals[i].Add(uint64(n))
+		}
 	}
+}
+
+// statusIndex is the index of a status in metrics.totals (-1 for none).
+func statusIndex(status string) int {
+	switch events.Status(status) {
+	case events.StatusAccepted:
+		return 0
+	case events.StatusDuplicate:
+		return 1
+	case events.StatusRejected:
+		return 2
+	}
+	return -1
 }
 
 func (m *metrics) observeDelay(eventTime, stored time.Time) {

@@ -157,5 +157,6 @@ func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []APIKey
 	}
 	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
 		"partitions", f.nats.Partitions, "api_keys", len(keys), "anonymous", len(keys) == 0)
+	go svc.RunHeartbeat(ctx, conn, DefaultMemberID(), ln.Addr().String())
 	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

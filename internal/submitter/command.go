@@ -10,6 +10,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -27,6 +28,7 @@ type flags struct {
 	provision   bool
 	logLevel    slog.Level
 	opts        Options
+	operator    *opsapi.ListenerFlags
 }
 
 func newFlags(getenv func(string) string, out io.Writer) *flags {
@@ -55,12 +57,14 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
 	f.nats = config.AddNATS(fs)
+	f.operator = opsapi.AddFlags(fs)
 	return f
 }
 
 // check loads the catalog and reports every configuration problem at once.
 func (f *flags) check() error {
-	errs := []error{f.nats.Check(), f.opts.withDefaults().checkLimits()}
+	_, opErr := f.operator.Check()
+	errs := []error{f.nats.Check(), f.opts.withDefaults().checkLimits(), opErr}
 	if f.catalog == "" {
 		errs = append(errs, errors.New("--catalog is required"))
 	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
@@ -124,18 +128,38 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 			return fmt.Errorf("submitter: %w", err)
 		}
 	}
+	o := f.opts
 	if f.metricsAddr != "" {
-		_, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
+		bound, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
 		if err != nil {
 			return fmt.Errorf("submitter: %w", err)
 		}
 		defer stop()
+		o.OpsAddr = bound
 	}
-	o := f.opts
 	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
 	s, err := New(conn, o)
 	if err != nil {
 		return err
 	}
+	if err := serveOperator(ctx, f, conn, tel); err != nil {
+		return err
+	}
 	return s.Run(ctx)
+}
+
+// serveOperator serves the operator API (--operator-addr) over the submitter's connection, catalog and Connect.
+func serveOperator(ctx context.Context, f *flags, conn *bus.Conn, tel *telemetry.Telemetry) error {
+	if f.operator.Addr == "" {
+		return nil
+	}
+	client, err := usageapi.New(f.opts.ConnectURL, f.opts.ConnectAPIKey)
+	if err != nil {
+		return fmt.Errorf("submitter: %w", err)
+	}
+	rc := opsapi.ReadConfig{Catalog: f.opts.Catalog, Partitions: f.nats.Partitions, Connect: client}
+	if _, err := f.operator.Start(ctx, conn, rc, tel.Logger); err != nil {
+		return fmt.Errorf("submitter: %w", err)
+	}
+	return nil
 }

@@ -70,6 +70,7 @@ type Options struct {
 	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
 	RetentionInterval time.Duration // how often retention runs (retain.go); zero: never
 	RetentionMinAge   time.Duration // retention never removes what was stored within this
+	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
