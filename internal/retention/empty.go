@@ -41,14 +41,26 @@ func (r *Retainer) emptyPeriods(ctx context.Context, st *state, floor uint64) ([
 	return out, nil
 }
 
-// emptyPeriod purges the marks of one period if it is a period without closed records whose age is over.
+// emptyPeriod purges the marks of one period if it is a period without closed records whose age is over
+// (its index says so already: a purge may have left marks stored after its floor).
 func (r *Retainer) emptyPeriod(ctx context.Context, out *[]Purge, st *state, ps subjects.PeriodSubject, floor uint64) error {
 	marks, err := r.lastMarks(ctx, ps)
-	if err != nil || len(marks) < r.o.Partitions {
+	if err != nil || len(marks) == 0 {
 		return err
 	}
 	m := marks[0]
 	k := period{m.Product, m.Contract, m.PeriodStart.UTC()}
+	why := "every partition marked the period without closed records, and its max event age is over"
+	idx, _, err := r.ledger.Index(ctx, ledger.SupplementIndexKey(k.product, k.contract, k.start))
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	if idx.NoClosedRecords {
+		return r.purge(ctx, out, bus.StreamAgg, subjects.Marks.Period(k.product, k.contract, k.start), wholeSubject, floor, why)
+	}
+	if len(marks) < r.o.Partitions {
+		return nil
+	}
 	if len(st.revisions[k][0]) > 0 || !r.ageOver(m) {
 		return nil
 	}
@@ -60,18 +72,17 @@ func (r *Retainer) emptyPeriod(ctx context.Context, out *[]Purge, st *state, ps 
 	if err := r.noteNoClosedRecords(ctx, k); err != nil {
 		return err
 	}
-	why := "every partition marked the period without closed records, and its max event age is over"
 	return r.purge(ctx, out, bus.StreamAgg, subjects.Marks.Period(k.product, k.contract, k.start), wholeSubject, floor, why)
 }
 
-// lastMarks reads the newest mark of every partition of a period (fewer when some partition has none).
+// lastMarks reads the newest mark of each partition of a period that has one.
 func (r *Retainer) lastMarks(ctx context.Context, ps subjects.PeriodSubject) ([]events.PartitionMark, error) {
 	var marks []events.PartitionMark
 	for p := range r.o.Partitions {
 		ps.Partition = p
 		msg, err := r.streams.LastMsg(ctx, bus.StreamAgg, ps.String())
 		if errors.Is(err, bus.ErrNotFound) {
-			return marks, nil
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("retention: %w", err)

@@ -334,3 +334,33 @@ func TestRetentionKeepsWhatIsNewerThanItsMinimumAge(t *testing.T) {
 		t.Errorf("%d record subjects left", n)
 	}
 }
+
+// TestEmptyPeriodMarksStoredLaterArePurgedToo: an empty period is noted only once every partition marked
+// it; marks stored after a round's floor go at a later round, whatever is left of the others.
+func TestEmptyPeriodMarksStoredLaterArePurgedToo(t *testing.T) {
+	e := newEnv(t)
+	mark := func(p int) {
+		m := events.PartitionMark{Product: product, Contract: contract, PeriodStart: month(4), PeriodEnd: month(5), Partition: p, Partitions: parts}
+		e.publish(subjects.Marks.Subject(product, contract, month(4), p), events.KindMark, m)
+	}
+	left := func() uint64 {
+		var n uint64
+		for _, c := range e.counts(bus.StreamAgg, subjects.Marks.All()) {
+			n += c
+		}
+		return n
+	}
+	mark(0)
+	r := e.retainer(0)
+	if _, err := r.Run(e.ctx); err != nil || left() != 1 {
+		t.Fatalf("one of two partitions marked: %d marks left (%v), want it kept", left(), err)
+	}
+	mark(1)
+	if _, err := r.Run(e.ctx); err != nil || left() != 0 {
+		t.Fatalf("both marked: %d left (%v)", left(), err)
+	}
+	mark(1) // stored after that round
+	if _, err := r.Run(e.ctx); err != nil || left() != 0 {
+		t.Fatalf("a mark stored later: %d left (%v)", left(), err)
+	}
+}
