@@ -113,9 +113,9 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	r.ps = runProducts(r.cfg.Products)
+	r.ps = runProducts(r.cfg.Products, r.cfg.Periods)
 	if r.cfg.DeadLetters {
-		h := heldProduct()
+		h := heldProduct(r.ps[0])
 		r.held = &h
 	}
 	_, full, err := writeCatalogs(dir, r.ps, r.held, r.cfg.Subscriptions)
@@ -143,12 +143,13 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 		return nil, nil, fmt.Errorf("chaos: %w", err)
 	}
 	earliest := time.Now().Add(time.Second)
-	if t := created.Add(backdate + time.Second); t.After(earliest) {
+	if t := created.Add(backdate(r.cfg) + time.Second); t.After(earliest) {
 		earliest = t
 	}
-	start := earliest.Truncate(alignEvery)
+	align := alignOf(r.cfg.Periods)
+	start := earliest.Truncate(align)
 	if start.Before(earliest) {
-		start = start.Add(alignEvery)
+		start = start.Add(align)
 	}
 	w := newWorkload(r.cfg, ps, r.held, start)
 	truth, err := Truth(cat, w.Events)
@@ -218,7 +219,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
 	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
-	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
+	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
 	}
@@ -227,6 +228,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	stop := r.progress(prod, len(w.Sends))
 	err := prod.run(ctx)
 	stop()
+	rep.lastSent = time.Now()
 	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
@@ -276,6 +278,11 @@ func (r *run) finish(rep *report) Result {
 	res := &rep.result
 	res.Events, res.Dir, res.DeadLettersOn = len(rep.w.Events), r.dir, r.held != nil
 	res.setVerdict(rep.v)
+	converging := rep.v
+	if r.held != nil {
+		converging = rep.first // the flow's own convergence, before the replay phase
+	}
+	res.setConvergence(rep.lastSent, converging)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.stats())

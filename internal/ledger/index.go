@@ -10,9 +10,10 @@ import (
 )
 
 // SupplementIndex records how far a period's adjustments are planned: supplements 1..Next−1 cover the
-// adjustment messages up to stream sequence Covered. It is stored at SupplementIndexKey. NoClosedRecords
-// notes that every partition marked the period with no closed record, written by retention before it
-// purges those marks (the supplement gate reads it instead).
+// adjustment messages up to stream sequence Covered, contiguous and disjoint; the messages after it wait in
+// USAGE_AGG for supplement Next. It is stored at SupplementIndexKey. NoClosedRecords notes that every
+// partition marked the period with no closed record, written by retention before it purges those marks (the
+// order of the period's files reads it instead).
 type SupplementIndex struct {
 	Next            int    `json:"next"`
 	Covered         uint64 `json:"covered"`

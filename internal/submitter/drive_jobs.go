@@ -83,6 +83,9 @@ func (d *driver) take() (*job, time.Duration) {
 	j, wait := d.queue.popDue(d.now())
 	if j != nil {
 		j.running = true
+		if j.woken {
+			j.memo, j.woken = memo{}, false
+		}
 	}
 	return j, wait
 }
@@ -140,9 +143,10 @@ func (d *driver) scan(ctx context.Context) error {
 		switch {
 		case e.State.Parked():
 			if d.noteParkedOnce(key) {
-				noteParked(ctx, d.ledger, d.log, e)
+				d.ended(ctx, e)
 			}
 		case e.State.Terminal():
+			d.ended(ctx, e)
 			d.markTerminal(key)
 		default:
 			d.setParked(key, false)
