@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ type Report struct {
 	LedgerStates   map[ledger.State]int        // ledger entries per state
 	FileStatuses   map[usageapi.FileStatus]int // Connect files per status
 	DeadLetters    []string                    // open dead letters, by stage and reason: usage not billed yet
+	Unreadable     []string                    // dead-lettered messages no usage can be read from (not problems)
 	Abandoned      []Finding                   // differences in periods an operator abandoned a file of (not problems)
 }
 
@@ -115,7 +117,7 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	}
 	r.LedgerIssues = append(ledgerIssues(ledger, files, skip), unmappedIssues(unmapped)...)
 	r.DuplicateFiles = duplicateExternalIDs(files)
-	r.DeadLetters, err = openDeadLetters(ctx, conn, o.Catalog)
+	r.DeadLetters, r.Unreadable, err = openDeadLetters(ctx, conn, o.Catalog)
 	return r, err
 }
 
@@ -124,25 +126,35 @@ func abandoned(entries []*ledger.Entry) bool {
 	return slices.ContainsFunc(entries, func(e *ledger.Entry) bool { return e.State == ledger.StateAbandoned })
 }
 
-// openDeadLetters counts the open dead letters by stage and reason, one line each.
-func openDeadLetters(ctx context.Context, conn *bus.Conn, cat *events.Catalog) ([]string, error) {
+// openDeadLetters counts the open dead letters by stage and reason, one line each: those that hold an
+// event or a record (usage not billed yet), and apart those that hold a message no usage can be read from
+// (bad_json, unknown_kind: nothing to replay).
+func openDeadLetters(ctx context.Context, conn *bus.Conn, cat *events.Catalog) (usage, unreadable []string, err error) {
 	l, err := ledger.Open(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
 	}
 	svc, err := deadletter.New(conn, l, cat)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
 	}
 	listing, err := svc.List(ctx, deadletter.Filter{Open: true})
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
 	}
-	var out []string
-	for _, c := range listing.Counts {
-		out = append(out, fmt.Sprintf("%s %s: %d open (usagepipe dlq list --open --stage %s --reason %s)", c.Stage, c.Reason, c.Open, c.Stage, c.Reason))
+	counts := map[[3]string]int{}
+	for _, x := range listing.Letters {
+		counts[[3]string{x.Stage, string(x.Reason), string(x.Kind)}]++
 	}
-	return out, nil
+	for _, k := range slices.SortedFunc(maps.Keys(counts), func(a, b [3]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) }) {
+		line := fmt.Sprintf("%s %s: %d open (usagepipe dlq list --open --stage %s --reason %s)", k[0], k[1], counts[k], k[0], k[1])
+		if k[2] == string(deadletter.KindMessage) {
+			unreadable = append(unreadable, line)
+		} else {
+			usage = append(usage, line)
+		}
+	}
+	return usage, unreadable, nil
 }
 
 // sinceFilter narrows the records list to the Since window: a record starts no earlier than its period.

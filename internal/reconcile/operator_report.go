@@ -36,6 +36,7 @@ func (r *Report) Write(w io.Writer, limit int) {
 		fmt.Fprintf(w, "note: product %s finds assets by a parameter and no --assets file maps them: compared per item over all its assets, so a swap between assets is not seen\n", p)
 	}
 	writeList(w, "dead letters not replayed: usage not billed", r.DeadLetters, limit)
+	writeList(w, "dead-lettered messages no usage can be read from (not counted)", r.Unreadable, limit)
 	if len(r.Abandoned) > 0 {
 		var lines []string
 		for _, f := range r.Abandoned {
