@@ -80,6 +80,36 @@ func TestHelpReturnsErrHelp(t *testing.T) {
 	}
 }
 
+// --version prints the build on the flag set's output and stops the command as -h does (ErrHelp); a
+// USAGEPIPE_VERSION variable does not, and neither -validate nor Describe lists it.
+func TestVersionPrintsTheBuildAndStops(t *testing.T) {
+	f := config.NewFlagSet("ingest", envOf(nil))
+	var out bytes.Buffer
+	f.SetOutput(&out)
+	err := f.Parse([]string{"--version", "--unused-after-version=1"})
+	if err == nil || !strings.Contains(err.Error(), "unused-after-version") {
+		t.Fatalf("an unknown flag after --version: %v, want the parse error", err)
+	}
+	f = config.NewFlagSet("ingest", envOf(nil))
+	out.Reset()
+	f.SetOutput(&out)
+	if err := f.Parse([]string{"--version"}); !errors.Is(err, config.ErrVersion) || !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Parse(--version) = %v, want ErrVersion wrapping flag.ErrHelp", err)
+	}
+	if line := out.String(); !strings.HasPrefix(line, "ingest version ") || !strings.Contains(line, " commit ") {
+		t.Errorf("--version printed %q", line)
+	}
+	f = config.NewFlagSet("ingest", envOf(map[string]string{"USAGEPIPE_VERSION": "true"}))
+	if err := f.Parse(nil); err != nil {
+		t.Fatalf("USAGEPIPE_VERSION set: %v", err)
+	}
+	out.Reset()
+	f.Describe(&out)
+	if strings.Contains(out.String(), "version") {
+		t.Errorf("Describe lists --version:\n%s", out.String())
+	}
+}
+
 func TestSecretsNeverPrint(t *testing.T) {
 	const password, token, urlPassword, urlToken = "hunter2-password", "s3cr3t-token", "url-pa/ss?w#rd", "url-t0ken"
 	f := config.NewFlagSet("test", envOf(map[string]string{"USAGEPIPE_NATS_TOKEN": token}))

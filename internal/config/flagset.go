@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/buildinfo"
 	"github.com/usagepipe/usagepipe/internal/redact"
 )
 
@@ -17,6 +18,13 @@ const EnvPrefix = "USAGEPIPE_"
 
 // validateFlag is the flag that asks a worker to check its configuration and exit.
 const validateFlag = "validate"
+
+// versionFlag is the flag that asks a command to print its build and exit.
+const versionFlag = "version"
+
+// ErrVersion is what Parse returns after --version printed the build. It wraps flag.ErrHelp: a caller that
+// exits successfully after -h does so after --version too.
+var ErrVersion = fmt.Errorf("version printed: %w", flag.ErrHelp)
 
 // Sources of a flag's value, as reported by [FlagSet.Source].
 const (
@@ -33,14 +41,17 @@ type FlagSet struct {
 	getenv   func(string) string
 	sources  map[string]string
 	validate *bool
+	version  *bool
 	secrets  []string // names of the Secret flags
 }
 
 // NewFlagSet returns an empty FlagSet for the named worker that reads the environment through getenv. It
-// declares -validate. Usage and parse errors are written to the flag set's output (set it with SetOutput).
+// declares -validate and -version. Usage, the version and parse errors are written to the flag set's output (set
+// it with SetOutput).
 func NewFlagSet(name string, getenv func(string) string) *FlagSet {
 	f := &FlagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), getenv: getenv, sources: map[string]string{}}
 	f.validate = f.Bool(validateFlag, false, "check the configuration, print it (secrets redacted) and exit")
+	f.version = f.Bool(versionFlag, false, "print the build (module version, commit, its time) and exit")
 	return f
 }
 
@@ -50,10 +61,15 @@ func EnvName(flagName string) string {
 }
 
 // Parse parses args, then sets every flag not given on the command line from its environment variable.
-// It returns flag.ErrHelp for -h; errors name the variable whose value is invalid.
+// It returns flag.ErrHelp for -h, and ErrVersion (which wraps flag.ErrHelp) once --version printed the build;
+// errors name the variable whose value is invalid.
 func (f *FlagSet) Parse(args []string) error {
 	if err := f.FlagSet.Parse(args); err != nil {
 		return err
+	}
+	if *f.version {
+		fmt.Fprintln(f.Output(), buildinfo.Read().String(f.Name()))
+		return ErrVersion
 	}
 	if f.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected arguments %q", f.Name(), f.Args())
@@ -61,7 +77,7 @@ func (f *FlagSet) Parse(args []string) error {
 	f.Visit(func(fl *flag.Flag) { f.sources[fl.Name] = SourceFlag })
 	var errs []error
 	f.VisitAll(func(fl *flag.Flag) {
-		if f.sources[fl.Name] != "" || fl.Name == validateFlag {
+		if f.sources[fl.Name] != "" || fl.Name == validateFlag || fl.Name == versionFlag {
 			return
 		}
 		f.sources[fl.Name] = SourceDefault
@@ -128,7 +144,7 @@ func (f *FlagSet) Validate(w io.Writer, problems error) error {
 func (f *FlagSet) Describe(w io.Writer) {
 	var lines []string
 	f.VisitAll(func(fl *flag.Flag) {
-		if fl.Name == validateFlag {
+		if fl.Name == validateFlag || fl.Name == versionFlag {
 			return
 		}
 		v := redact.URLs(fl.Value.String())
