@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -165,7 +166,29 @@ func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 		for _, path := range probedPaths(t, c, name) {
 			waitOK(t, name, "http://"+addr+path)
 		}
+		if r == roleSubmitter { // the system view the alerts read (usagepipe_status_*) comes from the submitters
+			waitMetric(t, name, "http://"+addr+"/metrics", "usagepipe_status_read_timestamp_seconds")
+		}
 	}
+}
+
+// waitMetric polls the /metrics at url until it holds a sample of metric.
+func waitMetric(t *testing.T, name, url, metric string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for line := range strings.Lines(string(body)) {
+				if strings.HasPrefix(line, metric+" ") || strings.HasPrefix(line, metric+"{") {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("service %s: %s never showed %s", name, url, metric)
 }
 
 // probedPaths are the paths compose and Prometheus GET on a service.

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
+	"github.com/usagepipe/usagepipe/internal/status"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -26,6 +28,7 @@ type flags struct {
 	catalog     string
 	metricsAddr string
 	provision   bool
+	statusEvery time.Duration
 	logLevel    slog.Level
 	opts        Options
 	operator    *opsapi.ListenerFlags
@@ -55,6 +58,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
 	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
+	fs.DurationVar(&f.statusEvery, "status-every", status.DefaultExportEvery, "how often the system view (usagepipe status) is read for the usagepipe_status_* gauges the alerts use; 0: not exported")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
 	f.nats = config.AddNATS(fs)
 	f.operator = opsapi.AddFlags(fs)
@@ -71,6 +75,9 @@ func (f *flags) check() error {
 		errs = append(errs, fmt.Errorf("--catalog: %w", err))
 	} else {
 		f.opts.Catalog = c
+	}
+	if f.statusEvery < 0 {
+		errs = append(errs, errors.New("--status-every must not be negative (0: the gauges are not exported)"))
 	}
 	if f.opts.ConnectURL == "" {
 		errs = append(errs, errors.New("--connect-url is required"))
@@ -145,7 +152,32 @@ func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
 	if err := serveOperator(ctx, f, conn, tel); err != nil {
 		return err
 	}
+	stopStatus, err := exportStatus(ctx, f, conn, tel)
+	if err != nil {
+		return err
+	}
+	defer stopStatus()
 	return s.Run(ctx)
+}
+
+// exportStatus reads the system view every --status-every and serves it as the usagepipe_status_* gauges
+// (internal/status.Exporter) until ctx ends or stop is called; stop waits for the reader to end.
+func exportStatus(ctx context.Context, f *flags, conn *bus.Conn, tel *telemetry.Telemetry) (stop func(), err error) {
+	if f.statusEvery <= 0 {
+		return func() {}, nil
+	}
+	r := status.Reader{Bus: conn, Options: status.Options{Catalog: f.opts.Catalog, Partitions: f.nats.Partitions}}
+	e, err := status.NewExporter(r, tel.MeterProvider())
+	if err != nil {
+		return nil, fmt.Errorf("submitter: status metrics: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Run(ctx, f.statusEvery, tel.Logger)
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // serveOperator serves the operator API (--operator-addr) over the submitter's connection, catalog and Connect.
