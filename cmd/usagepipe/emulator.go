@@ -43,7 +43,10 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	opts, faultSet, err := emulatorOptions(*catalog, *eventsCatalog, *rejectShare, faults.values)
 	if f.ValidateOnly() {
-		return f.Validate(stdout, err)
+		if err := f.Validate(stdout, err); err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel/metric"
@@ -79,17 +80,17 @@ func DefaultMemberID() string {
 }
 
 func (o Options) withDefaults() Options {
-	setDefault(&o.MemberID, DefaultMemberID())
-	setDefault(&o.MaxRecordsPerFile, DefaultMaxRecordsPerFile)
-	setDefault(&o.Concurrency, DefaultConcurrency)
-	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
-	setDefault(&o.ScanInterval, DefaultScanInterval)
-	setDefault(&o.FollowMaxInterval, DefaultFollowMax)
-	setDefault(&o.RetryMaxInterval, DefaultRetryMax)
-	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
-	setDefault(&o.AckWait, DefaultAckWait)
-	setDefault(&o.PlanGrace, DefaultPlanGrace)
-	setDefault(&o.OrphanInterval, DefaultOrphanInterval)
+	config.SetDefault(&o.MemberID, DefaultMemberID())
+	config.SetDefault(&o.MaxRecordsPerFile, DefaultMaxRecordsPerFile)
+	config.SetDefault(&o.Concurrency, DefaultConcurrency)
+	config.SetDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	config.SetDefault(&o.ScanInterval, DefaultScanInterval)
+	config.SetDefault(&o.FollowMaxInterval, DefaultFollowMax)
+	config.SetDefault(&o.RetryMaxInterval, DefaultRetryMax)
+	config.SetDefault(&o.MaxExcluded, DefaultMaxExcluded)
+	config.SetDefault(&o.AckWait, DefaultAckWait)
+	config.SetDefault(&o.PlanGrace, DefaultPlanGrace)
+	config.SetDefault(&o.OrphanInterval, DefaultOrphanInterval)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -97,13 +98,6 @@ func (o Options) withDefaults() Options {
 		o.HTTPClient = &http.Client{}
 	}
 	return o
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
-	}
 }
 
 // Check reports every problem of o (after defaults) at once.
