@@ -62,9 +62,6 @@ var templates = []productTemplate{{
 // alignEvery is a common multiple of the templates' period lengths: the run's start is aligned to it.
 const alignEvery = 12 * time.Second
 
-// tiers is the number of tiers events of TR products spread over.
-const tiers = 3
-
 // maxEventAge is every product's max_event_age: far beyond a run, so nothing is too old or too late.
 const maxEventAge = 24 * time.Hour
 

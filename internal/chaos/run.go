@@ -136,7 +136,7 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 	if start.Before(earliest) {
 		start = start.Add(alignEvery)
 	}
-	w := newWorkload(r.cfg, ps, start)
+	w := newWorkload(r.cfg, cat, ps, start)
 	truth, err := Truth(cat, w.Events)
 	if err != nil {
 		return nil, nil, err

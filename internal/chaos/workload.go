@@ -1,12 +1,12 @@
 package chaos
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -31,7 +31,8 @@ const (
 	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close
 	maxResend    = 6 * time.Second // a duplicate is sent again within this delay
 	minResend    = 200 * time.Millisecond
-	sourceCount  = 8 // distinct CloudEvents sources (meters)
+	sourceCount  = 8  // distinct CloudEvents sources (meters)
+	users        = 40 // distinct users of a unique_count item
 )
 
 // backdate is how far before the run's start the earliest event can be timed: late events are only planned
@@ -42,17 +43,22 @@ const backdate = maxJitter
 // the start.
 func lateFrom(p product) time.Duration { return p.every + p.lateness + maxLateExtra + maxJitter }
 
-// generator draws a workload from a seeded source.
+// generator draws a workload from a seeded source: when and what to send is its own, each event's content
+// internal/eventgen's.
 type generator struct {
-	cfg Config
-	ps  []product
-	rng *rand.Rand
-	w   Workload
+	cfg    Config
+	ps     []product
+	meters [][]eventgen.Meter // by product and item, without the subject
+	rng    *rand.Rand
+	gen    *eventgen.Generator
+	w      Workload
 }
 
-// newWorkload generates the workload of cfg (with defaults) starting at start.
-func newWorkload(cfg Config, ps []product, start time.Time) *Workload {
-	g := &generator{cfg: cfg, ps: ps, rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164))}
+// newWorkload generates the workload of cfg (with defaults) starting at start, with the products ps of the
+// catalog cat.
+func newWorkload(cfg Config, cat *events.Catalog, ps []product, start time.Time) *Workload {
+	g := &generator{cfg: cfg, ps: ps, meters: productMeters(cat, ps), rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164)),
+		gen: eventgen.New(eventgen.Options{Seed: cfg.Seed, IDPrefix: "chaos-" + strconv.FormatUint(cfg.Seed, 10) + "-", Users: users})}
 	g.w.Start = start
 	g.w.Events = make([]events.Event, cfg.Events)
 	g.w.Sends = make([]Send, 0, cfg.Events+int(float64(cfg.Events)*cfg.DuplicateShare)+1)
@@ -70,11 +76,27 @@ func newWorkload(cfg Config, ps []product, start time.Time) *Workload {
 	return &g.w
 }
 
+// productMeters are the meters of every item of ps, by product and item, as cat defines them.
+func productMeters(cat *events.Catalog, ps []product) [][]eventgen.Meter {
+	ms := make([][]eventgen.Meter, len(ps))
+	for i, p := range ps {
+		cp, ok := cat.Product(p.id)
+		if !ok {
+			panic("chaos: product " + p.id + " is not in the run's catalog")
+		}
+		for j := range cp.Items {
+			ms[i] = append(ms[i], eventgen.Meter{Product: cp, Item: &cp.Items[j]})
+		}
+	}
+	return ms
+}
+
 // event draws event i, planned to be sent at offset at.
 func (g *generator) event(i int, at time.Duration) events.Event {
 	s := g.rng.IntN(g.cfg.Subscriptions)
 	p := g.ps[s%len(g.ps)]
-	it := p.items[g.rng.IntN(len(p.items))]
+	m := g.meters[s%len(g.ps)][g.rng.IntN(len(p.items))]
+	m.Subject = subscription(s, len(g.ps))
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
 	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(maxLateExtra)))
 	if late && at >= lateFrom(p) {
@@ -82,50 +104,7 @@ func (g *generator) event(i int, at time.Duration) events.Event {
 		g.w.Late++
 	}
 	// The index in the nanoseconds keeps event times unique, so "last" never depends on arrival order.
-	t = t.Truncate(time.Millisecond).Add(time.Duration(i % maxEvents)).UTC()
-	e := events.Event{
-		SpecVersion: events.SpecVersion, ID: fmt.Sprintf("chaos-%d-%07d", g.cfg.Seed, i),
-		Source: "/chaos/meter-" + strconv.Itoa(s%sourceCount), Type: events.EventType,
-		Subject: subscription(s, len(g.ps)), Time: t,
-		Data: events.Usage{Product: p.id, Item: it.mpn, Quantity: g.quantity(it)},
-	}
-	g.decorate(&e, p, it)
+	e := g.gen.Event(m, t.Truncate(time.Millisecond).Add(time.Duration(i%maxEvents)))
+	e.Source = "/chaos/meter-" + strconv.Itoa(s%sourceCount)
 	return e
-}
-
-// quantity draws a quantity that fits the item's precision.
-func (g *generator) quantity(it itemTemplate) events.Decimal {
-	switch it.agg {
-	case events.AggregationCount, events.AggregationUniqueCount:
-		return events.DecimalFromInt(1)
-	case events.AggregationSum:
-		return decimalText(fmt.Sprintf("%d.%04d", g.rng.IntN(100), g.rng.IntN(10000)))
-	case events.AggregationMax:
-		return decimalText(fmt.Sprintf("%d.%02d", g.rng.IntN(1000), g.rng.IntN(100)))
-	default:
-		return events.DecimalFromInt(1 + g.rng.Int64N(1000))
-	}
-}
-
-// decorate adds the tier, amount and attributes the product's schema and the item ask for.
-func (g *generator) decorate(e *events.Event, p product, it itemTemplate) {
-	if p.schema == events.SchemaTR {
-		e.Data.Tier = 1 + g.rng.IntN(tiers)
-	}
-	if p.schema.RequiresAmount() {
-		a := decimalText(fmt.Sprintf("%d.%02d", g.rng.IntN(100), g.rng.IntN(100)))
-		e.Data.Amount = &a
-	}
-	if it.unique != "" {
-		e.Data.Attributes = map[string]string{it.unique: "user-" + strconv.Itoa(g.rng.IntN(40))}
-	}
-}
-
-// decimalText parses text the generator formatted itself.
-func decimalText(s string) events.Decimal {
-	d, err := events.ParseDecimal(s)
-	if err != nil {
-		panic("chaos: generated a bad decimal: " + err.Error())
-	}
-	return d
 }

@@ -22,13 +22,13 @@ func testConfig(seed uint64) Config {
 }
 
 func TestWorkloadIsReproducibleBySeed(t *testing.T) {
-	_, ps := testCatalog(t, 3, 60)
+	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	a, b := newWorkload(testConfig(11), ps, start), newWorkload(testConfig(11), ps, start)
+	a, b := newWorkload(testConfig(11), cat, ps, start), newWorkload(testConfig(11), cat, ps, start)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two workloads of the same seed differ")
 	}
-	c := newWorkload(testConfig(12), ps, start)
+	c := newWorkload(testConfig(12), cat, ps, start)
 	if reflect.DeepEqual(a.Events, c.Events) {
 		t.Fatal("workloads of different seeds are equal")
 	}
@@ -40,7 +40,7 @@ func TestWorkloadShape(t *testing.T) {
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
 	cfg := testConfig(5)
-	w := newWorkload(cfg, ps, start)
+	w := newWorkload(cfg, cat, ps, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
 	}
