@@ -14,6 +14,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -61,7 +62,7 @@ func newTestEnv(t *testing.T, partitions int) *testEnv {
 // newTestEnvTopology is newTestEnv provisioning top (e.g. a short USAGE_EVENTS MaxAge).
 func newTestEnvTopology(t *testing.T, top bus.Topology) *testEnv {
 	t.Helper()
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	env := &testEnv{t: t, srv: srv, partitions: top.Partitions}
 	env.catalogPath = filepath.Join(t.TempDir(), "catalog.yaml")
 	if err := os.WriteFile(env.catalogPath, []byte(testCatalog), 0o644); err != nil {

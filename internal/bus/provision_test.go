@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func TestProvisionIsIdempotent(t *testing.T) {
@@ -80,7 +80,7 @@ func TestProvisionedConfiguration(t *testing.T) {
 }
 
 func TestReadyFailsBeforeProvision(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	c := connect(t, srv.URL())
 	if err := c.Ready(testContext(t)); !errors.Is(err, ErrStreamNotFound) {
 		t.Fatalf("Ready before Provision: %v, want ErrStreamNotFound", err)
@@ -142,7 +142,7 @@ func TestPartitionCountMustAgree(t *testing.T) {
 // TestAStreamWithoutAPartitionCountIsAdoptedOnce: a USAGE_EVENTS made before the count was recorded takes the
 // first Provision's count, unless it holds messages on a partition beyond it; later counts must agree.
 func TestAStreamWithoutAPartitionCountIsAdoptedOnce(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	c := connect(t, srv.URL())
 	ctx := testContext(t)
 	old := Topology{}.WithDefaults().streamConfigs()[0]

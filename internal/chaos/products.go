@@ -10,8 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // itemTemplate is one meter of a product template.
@@ -170,25 +170,25 @@ const (
 	hubID         = "HB-9000-0001"
 )
 
-func connectCatalog(ps []product, subscriptions int) usageapitest.Catalog {
-	c := usageapitest.Catalog{
-		Vendor: usageapitest.CatalogAccount{ID: vendorID, Name: "Chaos Vendor"},
-		Marketplaces: []usageapitest.CatalogMarketplace{{ID: marketplaceID, Name: "Chaos Marketplace", Currency: "USD",
-			Hubs: []usageapitest.CatalogHub{{ID: hubID, Name: "Chaos Hub"}}}},
+func connectCatalog(ps []product, subscriptions int) connectemu.Catalog {
+	c := connectemu.Catalog{
+		Vendor: connectemu.CatalogAccount{ID: vendorID, Name: "Chaos Vendor"},
+		Marketplaces: []connectemu.CatalogMarketplace{{ID: marketplaceID, Name: "Chaos Marketplace", Currency: "USD",
+			Hubs: []connectemu.CatalogHub{{ID: hubID, Name: "Chaos Hub"}}}},
 	}
 	for _, p := range ps {
-		c.Contracts = append(c.Contracts, usageapitest.CatalogContract{ID: p.contract, Name: p.name + " contract",
-			Marketplace: marketplaceID, Provider: usageapitest.CatalogAccount{ID: providerID, Name: "Chaos Provider"}})
-		cp := usageapitest.CatalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema)}
+		c.Contracts = append(c.Contracts, connectemu.CatalogContract{ID: p.contract, Name: p.name + " contract",
+			Marketplace: marketplaceID, Provider: connectemu.CatalogAccount{ID: providerID, Name: "Chaos Provider"}})
+		cp := connectemu.CatalogProduct{ID: p.id, Name: p.name, Schema: string(p.schema)}
 		for j, it := range p.items {
-			cp.Items = append(cp.Items, usageapitest.CatalogItem{ID: itemID(p, j), LocalID: strings.ToLower(it.mpn),
+			cp.Items = append(cp.Items, connectemu.CatalogItem{ID: itemID(p, j), LocalID: strings.ToLower(it.mpn),
 				MPN: it.mpn, Name: it.mpn, Unit: "unit", Precision: it.precision, Type: "PPU"})
 		}
 		c.Products = append(c.Products, cp)
 	}
 	for s := range subscriptions {
 		p := ps[s%len(ps)]
-		c.Assets = append(c.Assets, usageapitest.CatalogAsset{ID: subscription(s, len(ps)), Product: p.id,
+		c.Assets = append(c.Assets, connectemu.CatalogAsset{ID: subscription(s, len(ps)), Product: p.id,
 			ExternalID: strconv.Itoa(s + 1)})
 	}
 	return c

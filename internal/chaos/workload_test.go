@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 func testConfig(seed uint64) Config {
@@ -83,7 +83,7 @@ func TestCatalogsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	connect, err := usageapitest.ParseCatalog(b)
+	connect, err := connectemu.ParseCatalog(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +112,12 @@ func TestFaultSpecsAreUnderstoodByTheEmulator(t *testing.T) {
 	if faultSpecs(0) != nil {
 		t.Error("a zero rate injects faults")
 	}
-	em := usageapitest.New(usageapitest.Options{})
+	em := connectemu.New(connectemu.Options{})
 	t.Cleanup(func() { _ = em.Close() })
 	total := map[string]float64{}
 	for _, spec := range faultSpecs(0.05) {
 		route, list, ok := strings.Cut(spec, "=")
-		faults, err := usageapitest.ParseFaults(list)
+		faults, err := connectemu.ParseFaults(list)
 		if !ok || err != nil {
 			t.Fatalf("spec %q: %v", spec, err)
 		}

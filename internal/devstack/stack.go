@@ -11,7 +11,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 // URLs says where a running stack's endpoints are.
@@ -32,7 +32,7 @@ type Stack struct {
 	logPath string // "" when logs go to Options.LogOutput
 
 	nats     *natsembed.Server
-	emulator *usageapitest.Emulator
+	emulator *connectemu.Emulator
 	workers  map[string]*worker
 	observer *observer
 	sim      *simulator // nil without Options.Simulate
@@ -169,7 +169,7 @@ func (s *Stack) Stop() error {
 func (s *Stack) URLs() URLs { return s.urls }
 
 // Emulator is the in-process Connect emulator (tests inspect its files and records).
-func (s *Stack) Emulator() *usageapitest.Emulator { return s.emulator }
+func (s *Stack) Emulator() *connectemu.Emulator { return s.emulator }
 
 // Catalogs is the world the stack runs.
 func (s *Stack) Catalogs() Catalogs { return s.opts.Catalogs }

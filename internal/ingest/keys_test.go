@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/usagepipe/usagepipe/internal/ingest"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -81,7 +81,7 @@ func TestRunRefusesNoKeysUnlessAnonymous(t *testing.T) {
 		t.Error("-validate with keys and --allow-anonymous passed")
 	}
 
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	env := map[string]string{"USAGEPIPE_NATS_URL": nats.URL(), "USAGEPIPE_ALLOW_ANONYMOUS": "true", "USAGEPIPE_PARTITIONS": "2"}
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()

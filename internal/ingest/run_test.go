@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ingest"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger and the reads of a test.
@@ -79,7 +79,7 @@ func TestRunValidateWarnsAboutTheSchedule(t *testing.T) {
 }
 
 func TestRunServesUntilCancelledAndNeverLogsKeys(t *testing.T) {
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	const key = "run-test-key-0123"
 	env := map[string]string{"USAGEPIPE_NATS_URL": nats.URL(), "USAGEPIPE_API_KEYS": key, "USAGEPIPE_PARTITIONS": "4"}
 	ctx, cancel := context.WithCancel(testContext(t))
@@ -127,7 +127,7 @@ func listenAddr(t *testing.T, out *syncBuffer, done <-chan error) string {
 // TestAFailingStartNamesIngestOnce: an invalid configuration and a start that fails after connecting (the
 // HTTP address is taken) both end in an error that starts with "ingest: " and names ingest once.
 func TestAFailingStartNamesIngestOnce(t *testing.T) {
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // testStore is the ledger of a provisioned embedded JetStream, and its bucket.
@@ -16,7 +16,7 @@ func testStore(t *testing.T) (*Store, *bus.KV) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Name: t.Name(), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

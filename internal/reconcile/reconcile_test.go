@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -46,7 +46,7 @@ type world struct {
 	conn   *bus.Conn
 	client *usageapi.Client
 	cat    *events.Catalog
-	emu    *usageapitest.Emulator
+	emu    *connectemu.Emulator
 	url    string
 }
 
@@ -59,7 +59,7 @@ func newWorldOf(t *testing.T, catalog string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Log: slog.New(slog.DiscardHandler)})
@@ -70,14 +70,8 @@ func newWorldOf(t *testing.T, catalog string) *world {
 	if err := conn.Provision(ctx, bus.Topology{Partitions: partitions}); err != nil {
 		t.Fatal(err)
 	}
-	emu := usageapitest.New(usageapitest.Options{Provider: usageapitest.ProviderPolicy{Auto: true}})
-	api := httptest.NewServer(emu.Handler())
-	t.Cleanup(func() { api.Close(); _ = emu.Close() })
-	w := &world{t: t, conn: conn, cat: cat, emu: emu, url: api.URL + "/public/v1"}
-	if w.client, err = usageapi.New(w.url, apiKey); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	api := usageapitest.NewServer(t, connectemu.Options{Provider: connectemu.ProviderPolicy{Auto: true}})
+	return &world{t: t, conn: conn, cat: cat, emu: api.Emulator, url: api.URL, client: api.Client}
 }
 
 // record is an aggregator record of the test period.

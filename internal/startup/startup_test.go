@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/startup"
 )
 
@@ -51,7 +51,7 @@ func TestRunNamesTheServiceOnceInEveryError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	opsUses := startup.Uses{Telemetry: true, NATS: true, Provision: true, OpsAddr: ":0"}
 	tests := []struct {
 		name string
@@ -84,7 +84,7 @@ func TestRunNamesTheServiceOnceInEveryError(t *testing.T) {
 // TestRunGoesThroughTheStagesInOrder: a service using every stage serves with a provisioned connection and
 // an ops server whose probes ask that connection; -h and -validate start nothing.
 func TestRunGoesThroughTheStagesInOrder(t *testing.T) {
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	uses := startup.Uses{Telemetry: true, NATS: true, Provision: true, OpsAddr: ":9"}
 	var env startup.Env
 	var out bytes.Buffer

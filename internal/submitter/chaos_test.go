@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // chaosFaults fail about a third of all Connect requests: throttled, server errors, connections reset
 // before serving, and requests served whose answer is then lost.
-var chaosFaults = []usageapitest.Fault{
-	{Kind: usageapitest.FaultThrottle, Delay: time.Second, Probability: 0.06},
-	{Kind: usageapitest.FaultStatus, Status: 500, Probability: 0.06},
-	{Kind: usageapitest.FaultStatus, Status: 503, Probability: 0.06},
-	{Kind: usageapitest.FaultReset, Probability: 0.06},
-	{Kind: usageapitest.FaultCommitDrop, Probability: 0.12},
+var chaosFaults = []connectemu.Fault{
+	{Kind: connectemu.FaultThrottle, Delay: time.Second, Probability: 0.06},
+	{Kind: connectemu.FaultStatus, Status: 500, Probability: 0.06},
+	{Kind: connectemu.FaultStatus, Status: 503, Probability: 0.06},
+	{Kind: connectemu.FaultReset, Probability: 0.06},
+	{Kind: connectemu.FaultCommitDrop, Probability: 0.12},
 }
 
 // periodTruth is what a test wrote for one period: its closed records, its adjustments, and the

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
@@ -90,7 +90,7 @@ func TestValidateWarnsAboutTheSchedule(t *testing.T) {
 // TestAFailingStartNamesTheSubmitterOnce: an invalid configuration and a start that fails after connecting
 // (the metrics address is taken) both end in an error that starts with "submitter: " and names it once.
 func TestAFailingStartNamesTheSubmitterOnce(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{})
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

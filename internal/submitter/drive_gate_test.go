@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // filesWithExternalID counts the Connect files ever created with an external id, deleted ones included.
@@ -38,7 +38,7 @@ func (env *testEnv) setState(id ledger.FileID, st ledger.State) {
 }
 
 func TestSupplementWaitsForItsBaseFile(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider: files stay pending
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider: files stay pending
 	subs := subscriptions("GATE", 2)
 	env.seedAssets(subs...)
 	env.start(env.options())
@@ -64,7 +64,7 @@ func TestSupplementWaitsForItsBaseFile(t *testing.T) {
 }
 
 func TestSupplementOfARejectedFileIsParked(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{})
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
 	subs := subscriptions("GREJ", 2)
 	env.seedAssets(subs...)
 	env.start(env.options())

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 // fileRead is the path of a read of one usage file.
@@ -66,7 +66,7 @@ func TestPassing404sDoNotParkTheFile(t *testing.T) {
 // TestFileGoneIsParkedAfterALookup: the ledger names a file Connect does not know; the entry is parked at
 // the third 404 in a row, naming the live file that holds its external id.
 func TestFileGoneIsParkedAfterALookup(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider: the file stays pending
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider: the file stays pending
 	subs := subscriptions("G404", 2)
 	env.seedAssets(subs...)
 	stop := env.start(env.options())

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // TestCreateOfUnknownOutcomeIsLookedUpBeforeAnother: the first create makes the file but its answer is
@@ -22,8 +22,8 @@ func TestCreateOfUnknownOutcomeIsLookedUpBeforeAnother(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	subs := subscriptions("LAG0", 2)
 	env.seedAssets(subs...)
-	if err := env.emu.SetFaults("files.create", usageapitest.Fault{Kind: usageapitest.FaultCommitDrop},
-		usageapitest.Fault{Kind: usageapitest.FaultListLag, Lists: 2}); err != nil {
+	if err := env.emu.SetFaults("files.create", connectemu.Fault{Kind: connectemu.FaultCommitDrop},
+		connectemu.Fault{Kind: connectemu.FaultListLag, Lists: 2}); err != nil {
 		t.Fatal(err)
 	}
 	o := env.options()
@@ -44,7 +44,7 @@ func TestCreateAfterTheRelistsWaitsOutTheLag(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	subs := subscriptions("LAG6", 2)
 	env.seedAssets(subs...)
-	faults, err := usageapitest.ParseFaults("commit-drop,list-lag:6")
+	faults, err := connectemu.ParseFaults("commit-drop,list-lag:6")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestFailedLookupIsNotACreateOfUnknownOutcome(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	subs := subscriptions("L503", 2)
 	env.seedAssets(subs...)
-	if err := env.emu.SetFaults("files.list", usageapitest.Fault{Kind: usageapitest.FaultStatus, Status: 503, Times: -1}); err != nil {
+	if err := env.emu.SetFaults("files.list", connectemu.Fault{Kind: connectemu.FaultStatus, Status: 503, Times: -1}); err != nil {
 		t.Fatal(err)
 	}
 	o := env.options()

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
@@ -33,7 +33,7 @@ func stepSpans(spans *tracetest.InMemoryExporter, op, key string) int {
 // holds one read. The reads are quiet steps, written only by the lease renewals (every second here), which
 // store the count of reads the driver keeps in memory: it must reach the ledger too.
 func TestWaitingForProcessingHoldsNoWorker(t *testing.T) {
-	env := newTestEnvWith(t, usageapitest.Options{ProcessingDelay: time.Hour, Provider: autoAccept})
+	env := newTestEnvWith(t, connectemu.Options{ProcessingDelay: time.Hour, Provider: autoAccept})
 	subs := subscriptions("WAIT", 2)
 	env.seedAssets(subs...)
 	spans := tracetest.NewInMemoryExporter()
@@ -64,7 +64,7 @@ func TestWaitingForProcessingHoldsNoWorker(t *testing.T) {
 // TestQuietPollsWriteNothing: while Connect processes the upload, each read that finds it still processing
 // is a step of its own, and none of them writes the ledger (the lease, 5 min here, needs no renewal).
 func TestQuietPollsWriteNothing(t *testing.T) {
-	env := newTestEnvWith(t, usageapitest.Options{ProcessingDelay: time.Hour, Provider: autoAccept})
+	env := newTestEnvWith(t, connectemu.Options{ProcessingDelay: time.Hour, Provider: autoAccept})
 	subs := subscriptions("QUIET", 2)
 	env.seedAssets(subs...)
 	spans := tracetest.NewInMemoryExporter()

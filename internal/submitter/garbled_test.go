@@ -9,18 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 // garbledFaults answer about a third of the submitter's Connect calls (create, upload, submit, get, list)
 // as a proxy in front of Connect may: an empty 200, a 200 `null`, an HTML 200 or a redirect, each half the
 // time after serving the request (the change is made, its answer lost: the dangerous case).
-var garbledFaults = func() []usageapitest.Fault {
-	var out []usageapitest.Fault
-	for _, kind := range []usageapitest.FaultKind{usageapitest.FaultEmpty, usageapitest.FaultNull,
-		usageapitest.FaultHTML, usageapitest.FaultRedirect} {
+var garbledFaults = func() []connectemu.Fault {
+	var out []connectemu.Fault
+	for _, kind := range []connectemu.FaultKind{connectemu.FaultEmpty, connectemu.FaultNull,
+		connectemu.FaultHTML, connectemu.FaultRedirect} {
 		for _, served := range []bool{false, true} {
-			out = append(out, usageapitest.Fault{Kind: kind, Served: served, Probability: 0.05})
+			out = append(out, connectemu.Fault{Kind: kind, Served: served, Probability: 0.05})
 		}
 	}
 	return out
@@ -31,7 +31,7 @@ var garbledFaults = func() []usageapitest.Fault {
 // or status once parked entries as failed, and their supplements as base_failed), the totals exact.
 func TestGarbledAnswersStillBillEveryPeriodOnce(t *testing.T) {
 	log := &faultLog{}
-	env := newTestEnvWith(t, usageapitest.Options{Provider: autoAccept, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	env := newTestEnvWith(t, connectemu.Options{Provider: autoAccept, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	subs := subscriptions("0014", 5)
 	env.seedAssets(subs...)
 	if err := env.emu.SetFaults("*", garbledFaults...); err != nil {

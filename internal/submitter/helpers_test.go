@@ -17,11 +17,12 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -69,7 +70,7 @@ type testEnv struct {
 	t           *testing.T
 	srv         *natsembed.Server
 	conn        *bus.Conn
-	emu         *usageapitest.Emulator
+	emu         *connectemu.Emulator
 	api         *httptest.Server
 	catalog     *events.Catalog
 	catalogPath string
@@ -79,17 +80,17 @@ type testEnv struct {
 	incarnation int
 }
 
-func newTestEnv(t *testing.T, provider usageapitest.ProviderPolicy) *testEnv {
+func newTestEnv(t *testing.T, provider connectemu.ProviderPolicy) *testEnv {
 	t.Helper()
-	return newTestEnvWith(t, usageapitest.Options{Provider: provider})
+	return newTestEnvWith(t, connectemu.Options{Provider: provider})
 }
 
 // newTestEnvWith is newTestEnv with an emulator built from o.
-func newTestEnvWith(t *testing.T, o usageapitest.Options) *testEnv {
+func newTestEnvWith(t *testing.T, o connectemu.Options) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, srv: natsembed.StartTest(t), catalog: testCatalog(t)}
+	env := &testEnv{t: t, srv: natsembedtest.Start(t), catalog: testCatalog(t)}
 	env.conn = connectBus(t, env.srv.URL())
-	env.emu = usageapitest.New(o)
+	env.emu = connectemu.New(o)
 	env.api = httptest.NewServer(env.emu.Handler())
 	t.Cleanup(func() { env.api.Close(); _ = env.emu.Close() })
 	env.agg = &aggWriter{conn: env.conn, fences: map[int]uint64{}}
@@ -122,11 +123,11 @@ func connectBus(t *testing.T, url string) *bus.Conn {
 
 // seedAssets makes subscriptions known to the emulator as assets of the test product.
 func (env *testEnv) seedAssets(subs ...string) {
-	assets := make([]usageapitest.CatalogAsset, len(subs))
+	assets := make([]connectemu.CatalogAsset, len(subs))
 	for i, s := range subs {
-		assets[i] = usageapitest.CatalogAsset{ID: s, Product: testProduct}
+		assets[i] = connectemu.CatalogAsset{ID: s, Product: testProduct}
 	}
-	if err := env.emu.Seed(&usageapitest.Catalog{Assets: assets}); err != nil {
+	if err := env.emu.Seed(&connectemu.Catalog{Assets: assets}); err != nil {
 		env.t.Fatal(err)
 	}
 }

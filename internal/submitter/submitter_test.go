@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // autoAccept is a provider that accepts every submitted file at once.
-var autoAccept = usageapitest.ProviderPolicy{Auto: true}
+var autoAccept = connectemu.ProviderPolicy{Auto: true}
 
 // liveFiles returns the emulator's files that are not deleted, by external id.
 func liveFiles(env *testEnv) map[string][]usageapi.FileDetail {
@@ -131,7 +131,7 @@ func TestLargePeriodIsSplitIntoParts(t *testing.T) {
 }
 
 func TestRejectedFileDoesNotBlockTheNextPeriod(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider
 	subs := subscriptions("0003", 3)
 	env.seedAssets(subs...)
 	env.start(env.options())

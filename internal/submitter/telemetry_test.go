@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -28,7 +28,7 @@ func TestFileSpansLinkToTheRecordsAndMetricsCountTheFile(t *testing.T) {
 	metrics := sdkmetric.NewManualReader()
 	o := env.options()
 	o.TracerProvider, o.MeterProvider = tp, sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics))
-	if err := env.emu.SetFaults("files.submit", usageapitest.Fault{Kind: usageapitest.FaultStatus, Status: 503}); err != nil {
+	if err := env.emu.SetFaults("files.submit", connectemu.Fault{Kind: connectemu.FaultStatus, Status: 503}); err != nil {
 		t.Fatal(err)
 	}
 	env.start(o)

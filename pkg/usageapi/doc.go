@@ -8,7 +8,7 @@
 // provider accepts or rejects it (pending → accepted | rejected) and closes it once billed
 // (accepted → closed). Records, chunks, reconciliations, aggregates and usage rules are the
 // provider-side views. The types of this package carry the spec's JSON field names and enums;
-// the emulator in usageapitest serves them.
+// the emulator (package connectemu) serves them.
 //
 // # Lists and queries
 //

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
 
@@ -22,14 +22,14 @@ import (
 
 // countingEmulator is the emulator behind a handler that counts the requests of each "METHOD path".
 type countingEmulator struct {
-	*usageapitest.Emulator
+	*connectemu.Emulator
 	mu     sync.Mutex
 	counts map[string]int
 }
 
 func newCountingEmulator(t *testing.T) (*countingEmulator, *usageapi.Client) {
 	t.Helper()
-	ce := &countingEmulator{Emulator: usageapitest.New(usageapitest.Options{}), counts: map[string]int{}}
+	ce := &countingEmulator{Emulator: connectemu.New(connectemu.Options{}), counts: map[string]int{}}
 	h := ce.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ce.mu.Lock()
@@ -53,7 +53,7 @@ func (ce *countingEmulator) count(method, path string) int {
 
 func (ce *countingEmulator) fault(t *testing.T, route, spec string) {
 	t.Helper()
-	f, err := usageapitest.ParseFaults(spec)
+	f, err := connectemu.ParseFaults(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func (ce *countingEmulator) fault(t *testing.T, route, spec string) {
 }
 
 // createdWith is every file the emulator ever made with the external id, deleted ones included.
-func createdWith(em *usageapitest.Emulator, ext string) (ids []string) {
+func createdWith(em *connectemu.Emulator, ext string) (ids []string) {
 	for _, f := range em.Files() {
 		if f.ExternalID == ext {
 			ids = append(ids, f.ID+" "+string(f.Status))

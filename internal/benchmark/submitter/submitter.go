@@ -24,9 +24,9 @@ import (
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	service "github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // Run measures period close → usage file submitted: for each of --periods periods it commits the
@@ -126,7 +126,7 @@ type submitterBenchEnv struct {
 	js      *harness.JetStream
 	conn    *bus.Conn
 	ledger  *ledger.Store
-	emu     *usageapitest.Emulator
+	emu     *connectemu.Emulator
 	http    *http.Server
 	stop    context.CancelFunc
 	done    chan error
@@ -164,12 +164,12 @@ func (env *submitterBenchEnv) startNATS(ctx context.Context) error {
 
 // startEmulator serves the emulator (no processing delay, a manual provider) with one asset per subscription.
 func (env *submitterBenchEnv) startEmulator() error {
-	env.emu = usageapitest.New(usageapitest.Options{APIKeys: []string{sbAPIKey}})
-	assets := make([]usageapitest.CatalogAsset, env.p.subscriptions)
+	env.emu = connectemu.New(connectemu.Options{APIKeys: []string{sbAPIKey}})
+	assets := make([]connectemu.CatalogAsset, env.p.subscriptions)
 	for i := range assets {
-		assets[i] = usageapitest.CatalogAsset{ID: sbSubscription(i), Product: sbProduct}
+		assets[i] = connectemu.CatalogAsset{ID: sbSubscription(i), Product: sbProduct}
 	}
-	if err := env.emu.Seed(&usageapitest.Catalog{Assets: assets}); err != nil {
+	if err := env.emu.Seed(&connectemu.Catalog{Assets: assets}); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
