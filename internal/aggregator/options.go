@@ -48,6 +48,9 @@ type Options struct {
 	NoTicks          bool            // never publish ticks (replays and deterministic tests)
 	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
 	MaxCommits       int             // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
+	// Now is the worker's clock (nil: time.Now): heartbeats and lease expiries, commit, snapshot, tick and
+	// idle timing. The fold never reads it: periods close by the stream's time.
+	Now func() time.Time
 
 	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
 
@@ -87,6 +90,9 @@ func (o Options) withDefaults() Options {
 	config.SetDefault(&o.partMessages, defaultPartMessages)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }

@@ -64,6 +64,9 @@ type Options struct {
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
+	// Now is the submitter's clock (nil: time.Now): the planner's grace and the driver's leases, due times,
+	// backoff and ledger history.
+	Now func() time.Time
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -96,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }
