@@ -52,6 +52,9 @@ type Options struct {
 	Users int
 	// Labels are more data attributes of the nth event, such as a producer's host and region (nil: none).
 	Labels func(n int) map[string]string
+	// Quantity draws the quantity of an event of m from rng (nil: with every decimal the item allows, 1 for a
+	// count item); a scenario whose meters report whole numbers says so here.
+	Quantity func(m Meter, rng *rand.Rand) events.Decimal
 }
 
 // Generator draws usage events; see the package doc.
@@ -82,7 +85,12 @@ func (g *Generator) Event(m Meter, t time.Time) events.Event {
 	e := events.Event{
 		SpecVersion: events.SpecVersion, ID: g.opts.IDPrefix + fmt.Sprintf("%08d", g.n), Source: g.opts.Source(m, g.n),
 		Type: events.EventType, Subject: m.Subject, Time: t.UTC(),
-		Data: events.Usage{Product: m.Product.ID, Item: m.Item.MPN, Quantity: g.quantity(m.Item)},
+		Data: events.Usage{Product: m.Product.ID, Item: m.Item.MPN},
+	}
+	if g.opts.Quantity != nil {
+		e.Data.Quantity = g.opts.Quantity(m, g.rng)
+	} else {
+		e.Data.Quantity = g.quantity(m.Item)
 	}
 	if m.Product.Schema == events.SchemaTR {
 		e.Data.Tier = 1 + g.rng.IntN(3)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -107,7 +108,10 @@ func (b *aggBench) run(ctx context.Context) error {
 
 // fill publishes the events as ingest would: per request, one packet per partition, sorted by key.
 func (b *aggBench) fill(ctx context.Context) error {
-	gen := eventgen.New(eventgen.Options{Seed: 1, IDPrefix: "ev-", Source: func(eventgen.Meter, int) string { return "bench" }})
+	gen := eventgen.New(eventgen.Options{Seed: 1, IDPrefix: "ev-", Source: func(eventgen.Meter, int) string { return "bench" },
+		Quantity: func(_ eventgen.Meter, rng *rand.Rand) events.Decimal {
+			return events.DecimalFromInt(int64(rng.IntN(100)))
+		}})
 	p, _ := b.catalog.Product(benchProduct)
 	units, peak := eventgen.Meter{Product: p, Item: &p.Items[0]}, eventgen.Meter{Product: p, Item: &p.Items[1]}
 	start, at := time.Now(), time.Now().UTC()
@@ -126,7 +130,7 @@ func (b *aggBench) fill(ctx context.Context) error {
 }
 
 // request builds the packets of one simulated ingest request of n events: a quarter PEAK, the rest UNITS,
-// each of a random subscription.
+// each of a random subscription (AS-<n>), with a whole quantity below 100.
 func (b *aggBench) request(gen *eventgen.Generator, units, peak eventgen.Meter, first, n int, at time.Time) []bus.Msg {
 	groups := map[int][]events.Event{}
 	for i := range n {
@@ -134,7 +138,7 @@ func (b *aggBench) request(gen *eventgen.Generator, units, peak eventgen.Meter, 
 		if i%4 == 0 {
 			m = peak
 		}
-		m.Subject = eventgen.Subscription(gen.Rand().IntN(b.subs))
+		m.Subject = "AS-" + strconv.Itoa(gen.Rand().IntN(b.subs))
 		p := events.Partition(m.Subject, b.partitions)
 		groups[p] = append(groups[p], gen.Event(m, at))
 	}
