@@ -47,7 +47,7 @@ func (c Catalogs) WithFixedPeriods(every, lateness time.Duration) (Catalogs, err
 		products[i].Period = events.PeriodSpec{Kind: events.PeriodFixed, Every: every}
 		products[i].AllowedLateness = lateness
 	}
-	p, err := events.NewCatalog(products)
+	p, err := events.NewCatalogWithRules(products, c.Pipeline.OTLPRules())
 	if err != nil {
 		return Catalogs{}, fmt.Errorf("devstack: fixed periods: %w", err)
 	}

@@ -40,6 +40,7 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "usagepipe dev: JetStream, Connect emulator, ingest, aggregator and submitter in one process\n")
 	fmt.Fprintf(w, "  data       %s (%s, %d partitions)\n", s.data, state, s.opts.Partitions)
 	fmt.Fprintf(w, "  ingest     %s/v1/events   (health /healthz, ready /readyz, metrics /metrics)\n", u.Ingest)
+	fmt.Fprintf(w, "  otlp       %s/v1/logs and /v1/metrics   (OTLP/HTTP, protobuf or JSON: OTEL_EXPORTER_OTLP_ENDPOINT=%s)\n", u.Ingest, u.Ingest)
 	fmt.Fprintf(w, "  emulator   %s   (API key %s)\n", u.Connect, s.shownKey())
 	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)

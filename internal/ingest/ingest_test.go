@@ -256,7 +256,7 @@ func TestMetricsCountEventsByStatusAndReason(t *testing.T) {
 	for _, want := range []string{
 		`usagepipe_ingest_events_total{reason="",status="accepted"} 1`,
 		`usagepipe_ingest_events_total{reason="bad_time",status="rejected"} 1`,
-		`usagepipe_ingest_request_duration_seconds_count{code="207"} 1`,
+		`usagepipe_ingest_request_duration_seconds_count{code="207",route="/v1/events"} 1`,
 		`usagepipe_ingest_delay_seconds_count 1`,
 	} {
 		if !strings.Contains(body, want) {

@@ -9,7 +9,7 @@ import (
 // metrics are ingest's Prometheus instruments.
 type metrics struct {
 	events   *prometheus.CounterVec   // by status and reason
-	requests *prometheus.HistogramVec // request latency by HTTP status code
+	requests *prometheus.HistogramVec // request latency by HTTP status code and route
 	delay    prometheus.Histogram     // event time → durably stored
 	packets  prometheus.Counter
 	reading  prometheus.Gauge // requests whose body is being read (no slot held yet)
@@ -23,9 +23,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"status", "reason"}),
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "usagepipe_ingest_request_duration_seconds",
-			Help:    "POST /v1/events latency, from request to response (after every packet is acknowledged).",
+			Help:    "POST /v1/events, /v1/logs and /v1/metrics latency, from request to response (after every packet is acknowledged), by status code and route.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"code"}),
+		}, []string{"code", "route"}),
 		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "usagepipe_ingest_delay_seconds",
 			Help:    "Ingest delay of stored events: from the event's time to its durable storage.",

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/otlpmap"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -96,11 +97,19 @@ type Bus interface {
 	Connected() bool // whether the connection is up now (it reconnects by itself)
 }
 
+// The routes of the ingest API.
+const (
+	PathEvents  = "/v1/events"  // CloudEvents
+	PathLogs    = "/v1/logs"    // OTLP/HTTP log records
+	PathMetrics = "/v1/metrics" // OTLP/HTTP metric data points
+)
+
 // Service is the ingest HTTP service. Build it with New and serve Handler.
 type Service struct {
 	cfg     Config
 	bus     Bus
 	catalog *events.Catalog
+	otlp    *otlpmap.Mapper // the catalog's OTLP rules
 	keys    *keyring
 	hasher  keyHasher
 	recent  *recentlyStored // nil when disabled
@@ -131,7 +140,7 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 	}
 	keys := newKeyring(cfg.APIKeys)
 	s := &Service{
-		cfg: cfg, bus: b, catalog: catalog, keys: keys, hasher: newKeyHasher(),
+		cfg: cfg, bus: b, catalog: catalog, otlp: otlpmap.New(catalog), keys: keys, hasher: newKeyHasher(),
 		tel: tel, tracer: tel.Tracer("github.com/usagepipe/usagepipe/internal/ingest"),
 		log: tel.Logger.With("component", "ingest"), metrics: m, slots: newFairSlots(cfg.MaxConcurrent, keys.producers()),
 		inProgress: newPerProducer(cfg.MaxRequestsPerKey, keys.producers()),
@@ -160,15 +169,21 @@ func (c Config) checkKeys() error {
 	return checkAPIKeys(c.APIKeys)
 }
 
-// Handler routes POST /v1/events (traced), GET /healthz, GET /readyz and GET /metrics. Once [Serve] begins
-// shutting it down, /readyz answers 503 while requests are still served.
+// Handler routes POST /v1/events, POST /v1/logs and POST /v1/metrics (OTLP/HTTP; all traced), GET /healthz,
+// GET /readyz and GET /metrics. Once [Serve] begins shutting it down, /readyz answers 503 while requests are
+// still served.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	events := otelhttp.NewHandler(http.HandlerFunc(s.handleEvents), "POST /v1/events",
-		otelhttp.WithTracerProvider(s.tel.TracerProvider()),
-		otelhttp.WithMeterProvider(s.tel.MeterProvider()),
-		otelhttp.WithPropagators(telemetry.Propagator()))
-	mux.Handle("POST /v1/events", events)
+	for _, route := range []struct {
+		path   string
+		newAPI func(*Service, *http.Request) api
+	}{{PathEvents, newEventsAPI}, {PathLogs, newLogsAPI}, {PathMetrics, newMetricsAPI}} {
+		h := otelhttp.NewHandler(s.handle(route.path, route.newAPI), "POST "+route.path,
+			otelhttp.WithTracerProvider(s.tel.TracerProvider()),
+			otelhttp.WithMeterProvider(s.tel.MeterProvider()),
+			otelhttp.WithPropagators(telemetry.Propagator()))
+		mux.Handle("POST "+route.path, h)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", s.tel.MetricsHandler())

@@ -32,6 +32,24 @@ const (
 	ReasonConflict Reason = "conflict"
 	// ReasonForbiddenSource: ingest refused an event whose source the request's API key may not write.
 	ReasonForbiddenSource Reason = "forbidden_source"
+	// ReasonBadCumulative: a cumulative quantity (data.cumulative, OTLP cumulative sums) that cannot be turned
+	// into deltas exactly: no series or start, a start not before the time, an amount, an item that does not
+	// sum, a negative running total.
+	ReasonBadCumulative Reason = "bad_cumulative"
+	// ReasonUnmapped: an OTLP log record or data point that no OTLP rule of the catalog maps to usage.
+	ReasonUnmapped Reason = "unmapped"
+	// ReasonAmbiguousMapping: an OTLP log record or data point that several OTLP rules match.
+	ReasonAmbiguousMapping Reason = "ambiguous_mapping"
+	// ReasonUnsupportedMetric: an OTLP metric whose points the matching rule does not say how to bill (a
+	// gauge, a histogram, a summary, a non-monotonic cumulative sum).
+	ReasonUnsupportedMetric Reason = "unsupported_metric"
+	// ReasonCumulativeDecrease: the aggregator found a cumulative series' running total lower than the
+	// series' previous one without a new start time (a reset the producer did not declare); dead letters only.
+	ReasonCumulativeDecrease Reason = "cumulative_decrease"
+	// ReasonCumulativeBaseline: the aggregator saw the first point of a cumulative series that started longer
+	// ago than the product's max event age, whose total it cannot attribute exactly; it only sets the series'
+	// baseline. Dead letters only.
+	ReasonCumulativeBaseline Reason = "cumulative_baseline"
 )
 
 // Reasons lists every reason code, for metrics pre-registration and docs tests.
@@ -41,6 +59,8 @@ var Reasons = []Reason{
 	ReasonBadTier, ReasonBadAttribute, ReasonBadSubject, ReasonUnknownProduct, ReasonUnknownItem,
 	ReasonUnknownContract, ReasonUnknownMarketplace, ReasonMissingAttribute,
 	ReasonTooLarge, ReasonTooLate, ReasonConflict, ReasonControlCharacter, ReasonForbiddenSource,
+	ReasonBadCumulative, ReasonUnmapped, ReasonAmbiguousMapping, ReasonUnsupportedMetric,
+	ReasonCumulativeDecrease, ReasonCumulativeBaseline,
 }
 
 // Rejection says why an event was refused: a reason code, the offending field

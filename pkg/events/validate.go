@@ -16,7 +16,7 @@ const (
 // Validate checks a decoded event against the catalog at instant now and
 // returns nil when it is valid. Checks run in a fixed order (envelope, product
 // and item, subject, time, contract and marketplace, quantity, amount, tier,
-// attributes) and the first failure is reported. Only ingest calls it; the
+// attributes, cumulative series) and the first failure is reported. Only ingest calls it; the
 // aggregator's fold keeps its own checks of what it needs.
 func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	if r := validateEnvelope(e); r != nil {
@@ -48,7 +48,33 @@ func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	if r := validateTier(p, e.Data.Tier); r != nil {
 		return r
 	}
-	return it.validateAttributes(e.Data.Attributes)
+	if r := it.validateAttributes(e.Data.Attributes); r != nil {
+		return r
+	}
+	return it.validateCumulative(&e.Data, e.Time)
+}
+
+// validateCumulative checks what turning a cumulative quantity into deltas needs: a series, a start before
+// the point's time, an item that sums, no amount (a running total's amount has no delta of its own) and a
+// total that is not negative (counters start at zero).
+func (it *Item) validateCumulative(u *Usage, t time.Time) *Rejection {
+	c := u.Cumulative
+	switch {
+	case c == nil:
+		return nil
+	case c.Series == "" || len(c.Series) > MaxAttributeBytes:
+		return reject(ReasonBadCumulative, "data.cumulative.series", "a cumulative quantity needs a series of 1 to %d bytes", MaxAttributeBytes)
+	case c.Start.IsZero() || !c.Start.Before(t):
+		return reject(ReasonBadCumulative, "data.cumulative.start", "the series' start %s must be before the point's time %s",
+			c.Start.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
+	case it.Aggregation != AggregationSum:
+		return reject(ReasonBadCumulative, "data.item", "item %s aggregates with %s; cumulative totals become deltas only for sum items", it.MPN, it.Aggregation)
+	case u.Amount != nil:
+		return reject(ReasonBadCumulative, "data.amount", "a cumulative quantity cannot carry an amount")
+	case u.Quantity.Sign() < 0:
+		return reject(ReasonBadCumulative, "data.quantity", "a cumulative total cannot be negative (%s)", u.Quantity)
+	}
+	return nil
 }
 
 func validateEnvelope(e *Event) *Rejection {
