@@ -11,14 +11,16 @@ import (
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/devstack"
 	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 	"github.com/usagepipe/usagepipe/internal/startup"
 )
 
 // devFlags are the dev command line (each also read from USAGEPIPE_<NAME>).
 type devFlags struct {
-	opts        devstack.Options
-	statusEvery time.Duration
-	ingestKeys  string
+	opts         devstack.Options
+	statusEvery  time.Duration
+	ingestKeys   string
+	operatorKeys string
 }
 
 func (f *devFlags) declare(fs *config.FlagSet) {
@@ -32,6 +34,8 @@ func (f *devFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&o.EmulatorAddr, "emulator-addr", devstack.DefaultEmulatorAddr, "Connect emulator listen address")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", devstack.DefaultMetricsAddr, "listen address of /metrics/<service>")
 	fs.StringVar(&o.NATSAddr, "nats-addr", devstack.DefaultNATSAddr, "embedded NATS client listen address")
+	fs.StringVar(&o.OperatorAddr, "operator-addr", devstack.DefaultOperatorAddr, "operator API listen address (/api/v1/: explain, usage, status); no key needed from loopback")
+	fs.Secret(&f.operatorKeys, "operator-keys", "operator keys (NAME=KEY, comma-separated), required when --operator-addr is not loopback")
 	fs.IntVar(&o.Partitions, "partitions", devstack.DefaultPartitions, "event partitions (fixed for a data directory)")
 	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "API key the emulator accepts and the submitter sends (default the public dev key "+
 		devstack.DefaultConnectAPIKey+", which is printed; another key never is)")
@@ -55,6 +59,11 @@ func (f *devFlags) check() error {
 		errs = append(errs, fmt.Errorf("--ingest-api-keys: %w", err))
 	}
 	f.opts.IngestAPIKeys = keys
+	ops, err := opsapi.LoadKeys("", f.operatorKeys)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--operator-keys: %w", err))
+	}
+	f.opts.OperatorKeys = ops
 	return errors.Join(errs...)
 }
 

@@ -29,6 +29,9 @@ var commands = map[string]command{
 	"chaos":       {"run the real system as processes, kill them, and prove nothing is lost or doubled", runChaos},
 	"reconcile":   {"compare closed periods and the submitter ledger with what Connect reports", runReconcile},
 	"healthcheck": {"GET a URL and fail unless it answers 2xx (container health checks)", runHealthcheck},
+	"explain":     {"explain an event (--source --id), a record (--record) or a usage file (--file): where it is, counted or not, its file", runExplain},
+	"usage":       {"a subscription's current usage (open periods from the aggregators, the last closed ones with their files)", runUsage},
+	"status":      {"the whole system: periods, files, parked, dead letters, partitions, services; --check fails on problems", runStatus},
 }
 
 func main() {

@@ -14,7 +14,7 @@ func TestHelpOfEveryCommandSucceeds(t *testing.T) {
 	for name := range commands {
 		args := [][]string{{name, "-h"}}
 		if name == "bench" {
-			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
+			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}, {name, "explain", "-h"}}
 		}
 		for _, a := range args {
 			var out bytes.Buffer

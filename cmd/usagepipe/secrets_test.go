@@ -52,6 +52,7 @@ const (
 	secNATSServerTok   = "nats-server-token-6e4f"       // a line of usagepipe nats's --auth-token-file
 	secHealthcheckURL  = "healthcheck-url-pw-93a5"      // user info of healthcheck's URL
 	secCredsFile       = "creds-file-jwt-c7d1"          // inside a --nats-creds file the server does not take
+	secOperatorKey     = "operator-key-secret-4d2a9f"   // the submitter's and dev's USAGEPIPE_OPERATOR_KEYS
 )
 
 // TestNoSecretInAnyOutput feeds distinct secrets through every way in (flags, USAGEPIPE_* variables, a URL's
@@ -190,8 +191,8 @@ func (e *leakEnv) services(connectURL string) []invocation {
 		{"submitter", submitter.Run, append([]string{"--nats-url", e.nats.URL(), "--nats-user", "submitter",
 			"--connect-url", connectURL, "--connect-api-key", secConnectKey, "--metrics-addr", "127.0.0.1:0",
 			"--scan-interval", "1s", "--follow-max-interval", "1s", "--retry-max-interval", "1s",
-			"--supplement-delay", "1s", "--member-id", "leak-s1"}, common...),
-			map[string]string{"USAGEPIPE_NATS_PASSWORD": secSubNATSEnv}},
+			"--supplement-delay", "1s", "--member-id", "leak-s1", "--operator-addr", "127.0.0.1:0"}, common...),
+			map[string]string{"USAGEPIPE_NATS_PASSWORD": secSubNATSEnv, "USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey}},
 	}
 }
 
@@ -213,8 +214,13 @@ func (e *leakEnv) validateAndHelp() {
 		invocation{"nats user", runNATS, []string{"--store", e.t.TempDir(), "--auth-user", "u"},
 			map[string]string{"USAGEPIPE_AUTH_PASSWORD": secNATSServerPW}},
 		invocation{"nats token", runNATS, []string{"--store", e.t.TempDir(), "--auth-token-file", tokenFile}, nil},
-		invocation{"dev", runDev, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey}},
+		invocation{"dev", runDev, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey,
+			"USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey}},
 	)
+	for _, name := range []string{"explain", "usage", "status"} {
+		invs = append(invs, invocation{name, commands[name].run, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
+			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
+	}
 	for _, inv := range invs {
 		base := inv
 		for _, flag := range []string{"-validate", "-h"} {
@@ -285,6 +291,7 @@ func (e *leakEnv) runningServices() {
 		}
 	}
 	e.reconcile(ctx, connectURL)
+	e.operatorReads(ctx, connectURL)
 	cancel()
 	wg.Wait()
 	spans, raw := e.otlp.texts()
@@ -310,6 +317,28 @@ func (e *leakEnv) reconcile(ctx context.Context, connectURL string) {
 		cancel()
 		if out := e.output(inv.name); !strings.Contains(out, "USAGE_AGG: ") { // it read the stream: NATS let it in
 			e.t.Errorf("%s did not report:\n%s%s", inv.name, out, e.output(inv.name+" error"))
+		}
+	}
+}
+
+// operatorReads runs status and explain against the running system, with the Connect key and a NATS URL
+// with a password.
+func (e *leakEnv) operatorReads(ctx context.Context, connectURL string) {
+	env := map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}
+	for _, c := range []struct {
+		inv  invocation
+		want string
+	}{
+		{invocation{"status run", runStatus, []string{"--partitions", "2"}, env}, "PARTITIONS"},
+		{invocation{"explain run", runExplain, []string{"--partitions", "2", "--source", "/leak", "--id", "never",
+			"--connect-url", connectURL}, env}, "not found"},
+	} {
+		inv := c.inv
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_ = e.runOnce(rctx, inv)
+		cancel()
+		if out := e.output(inv.name); !strings.Contains(out, c.want) {
+			e.t.Errorf("%s did not answer:\n%s%s", inv.name, out, e.output(inv.name+" error"))
 		}
 	}
 }
@@ -393,7 +422,7 @@ func (e *leakEnv) otherCommands() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	e.start(ctx, &wg, invocation{"dev run", runDev, []string{"--data", data, "--ingest-addr", "127.0.0.1:0",
-		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0",
+		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0",
 		"--status-every", "100ms"}, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey}}, "files none yet")
 	e.start(ctx, &wg, invocation{"nats run", runNATS, []string{"--addr", "127.0.0.1:0", "--store", e.t.TempDir(),
 		"--auth-user", "u"}, map[string]string{"USAGEPIPE_AUTH_PASSWORD": secNATSServerPW}}, "nats ready")
@@ -420,7 +449,7 @@ func (e *leakEnv) check() {
 	secrets := []string{e.seed, secCredsFile, secIngestNATSURL, secAggNATSFlag, secSubNATSEnv, secRecNATSEnvURL, secWrongNATSURL,
 		secNATSToken, secConnectKey, secProviderKey, secConnectURL, secConnectURLToken, secIngestKeyFlag,
 		secIngestKeyEnv, secIngestKeyFile, secWrongBearer, secOTLPHeader, secDevKey, secNATSServerPW,
-		secNATSServerTok, secHealthcheckURL}
+		secNATSServerTok, secHealthcheckURL, secOperatorKey}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if dir := os.Getenv("LEAK_TEST_DUMP"); dir != "" { // look at what was searched

@@ -139,7 +139,9 @@
 // commits the Output together with the message's sequence: Closed, then Marks, then Adjustments, in order;
 // DeadLetters go to the dead-letter stream. Output.Reset reuses an Output without allocating. When the
 // partition is idle, a tick should reach the stream at or after NextDue, so that periods close on time.
-// Snapshot can be taken between any two messages.
+// Snapshot can be taken between any two messages, and so can Usage: the aggregates of one subscription now,
+// which for an open period are exactly the closed record to come if nothing else arrives (the operator's
+// current-usage query reads it between messages).
 //
 // # Performance
 //

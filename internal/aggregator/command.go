@@ -72,7 +72,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // serve runs the worker on the connection internal/startup made until ctx ends.
 func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	o := f.opts
-	o.Partitions, o.EventsMaxAge = env.NATS.Partitions, env.NATS.Topology().EventsMaxAge
+	o.Partitions, o.EventsMaxAge, o.OpsAddr = env.NATS.Partitions, env.NATS.Topology().EventsMaxAge, env.OpsAddr
 	o.Logger, o.TracerProvider, o.MeterProvider = env.Tel.Logger, env.Tel.TracerProvider(), env.Tel.MeterProvider()
 	w, err := New(env.Conn, o)
 	if err != nil {

@@ -48,6 +48,7 @@ type Options struct {
 	NoTicks          bool            // never publish ticks (replays and deterministic tests)
 	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
 	MaxCommits       int             // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
+	OpsAddr          string          // where its /metrics and /healthz listen, shown in its status heartbeat
 	// Now is the worker's clock (nil: time.Now): heartbeats and lease expiries, commit, snapshot, tick and
 	// idle timing. The fold never reads it: periods close by the stream's time.
 	Now func() time.Time

@@ -32,6 +32,8 @@ type runner struct {
 	spare    *pending   // a committed pending part, reset, for reuse
 	inflight *commitJob // the commit being stored, or nil
 	discard  aggregate.Output
+	queries  chan query   // usage queries, answered between messages (query.go)
+	stats    *runnerStats // sampled for the worker's heartbeat (health.go)
 
 	catchUpTo   uint64    // the partition's last sequence when the runner started: no ticks before it is applied
 	lastMsgAt   time.Time // wall clock of the last message received (idleness)
@@ -54,7 +56,8 @@ type runner struct {
 }
 
 func newRunner(d *deps, p int) *runner {
-	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}}
+	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}, queries: make(chan query),
+		stats: &runnerStats{}}
 }
 
 // run restores the partition, then applies messages from the worker's feed and commits until ctx ends (nil
@@ -65,6 +68,11 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	inbox, unsubscribe := r.feed.subscribe(r.p, r.applied+1)
 	defer unsubscribe()
+	stopQueries, err := r.serveQueries()
+	if err != nil {
+		return fmt.Errorf("partition %d: %w", r.p, err)
+	}
+	defer stopQueries()
 	ticker := time.NewTicker(max(r.opts.CommitInterval/2, 10*time.Millisecond))
 	defer ticker.Stop()
 	for {
@@ -89,6 +97,8 @@ func (r *runner) run(ctx context.Context) error {
 			if err := r.onTimer(ctx, r.opts.Now()); err != nil {
 				return err
 			}
+		case q := <-r.queries:
+			r.answer(q)
 		case <-ctx.Done():
 			return r.flush()
 		}

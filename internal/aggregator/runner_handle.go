@@ -12,7 +12,8 @@ import (
 type runHandle struct {
 	cancel context.CancelFunc
 	done   chan struct{}
-	err    error // why the runner returned (nil: stopped); read only once done is closed
+	err    error        // why the runner returned (nil: stopped); read only once done is closed
+	stats  *runnerStats // the runner's last sample (health.go)
 }
 
 // stop cancels the runner and waits until it has committed what it had pending and returned.
@@ -31,10 +32,11 @@ func (h *runHandle) stopped() bool {
 // startRunner runs partition p's runner in a new goroutine until ctx ends or the runner fails.
 func startRunner(ctx context.Context, d *deps, p int) *runHandle {
 	ctx, cancel := context.WithCancel(ctx)
-	h := &runHandle{cancel: cancel, done: make(chan struct{})}
+	h := &runHandle{cancel: cancel, done: make(chan struct{}), stats: &runnerStats{}}
 	go func() {
 		defer close(h.done)
 		r := newRunner(d, p)
+		r.stats = h.stats
 		err := r.run(ctx)
 		h.err = err
 		logCtx := ctx

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/svcstatus"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -115,6 +116,8 @@ func (r *runner) sampleLag(ctx context.Context) {
 		lag = max(end.Time.Sub(r.lastApplied), time.Duration(0)).Seconds()
 	}
 	r.ins.setLag(r.p, lag)
+	r.stats.set(svcstatus.PartitionLag{Partition: r.p, Running: true, Applied: r.applied, AppliedAt: r.lastApplied,
+		End: end.Seq, EndAt: end.Time, LagSeconds: lag, CaughtUp: r.applied >= r.catchUpTo})
 }
 
 // commitSpan starts the processing span of one commit, linked to the trace contexts of its events and source

@@ -19,7 +19,12 @@ const (
 	BucketLeases    = "usagepipe_agg_leases"
 	BucketLedger    = "usagepipe_ledger"
 	BucketSnapshots = "usagepipe_agg_snapshots"
+	BucketStatus    = "usagepipe_status"
 )
+
+// StatusTTL is how long a value of BucketStatus lives after its last write: services rewrite theirs (their
+// heartbeat) well within it, so a service missing from the bucket is down.
+const StatusTTL = 30 * time.Second
 
 // Subject prefixes of the streams.
 const (
@@ -191,6 +196,13 @@ func (t Topology) kvConfigs() []jetstream.KeyValueConfig {
 		Description: "submitter usage-file state machine",
 		History:     8,
 		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	}, {
+		Bucket:      BucketStatus,
+		Description: "service heartbeats: svc.<kind>.<member>, each gone StatusTTL after its last write",
+		History:     1,
+		TTL:         StatusTTL,
+		Storage:     jetstream.MemoryStorage,
 		Replicas:    t.Replicas,
 	}}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 )
 
 // Defaults of Options.
@@ -18,6 +19,7 @@ const (
 	DefaultEmulatorAddr   = "127.0.0.1:8090"
 	DefaultMetricsAddr    = "127.0.0.1:9464"
 	DefaultNATSAddr       = "127.0.0.1:4222"
+	DefaultOperatorAddr   = "127.0.0.1:8070"
 	DefaultPartitions     = 4
 	DefaultConnectAPIKey  = "SU-000-000-000:usagepipe-dev"
 	DefaultProcessingTime = 2 * time.Second
@@ -35,6 +37,10 @@ type Options struct {
 	EmulatorAddr string // Connect emulator
 	MetricsAddr  string // /metrics/{ingest,aggregator,submitter}
 	NATSAddr     string // embedded NATS client port, for the nats CLI
+	// OperatorAddr is the operator API (/api/v1/: explain, usage, status). On a loopback address requests
+	// without a key are served; elsewhere OperatorKeys are required.
+	OperatorAddr string
+	OperatorKeys opsapi.Keys
 
 	// IngestAPIKeys are the keys ingest accepts (the simulator sends the first). None: ingest accepts every
 	// request, which Start allows only when IngestAddr is a loopback address.
@@ -62,6 +68,7 @@ func (o Options) withDefaults() Options {
 	config.SetDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
 	config.SetDefault(&o.MetricsAddr, DefaultMetricsAddr)
 	config.SetDefault(&o.NATSAddr, DefaultNATSAddr)
+	config.SetDefault(&o.OperatorAddr, DefaultOperatorAddr)
 	config.SetDefault(&o.Partitions, DefaultPartitions)
 	config.SetDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
 	config.SetDefault(&o.ProcessingTime, DefaultProcessingTime)

@@ -94,6 +94,10 @@ func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
 	}
 	s.urls.Ingest = "http://" + ln.Addr().String()
 	s.group.run(ServiceIngest, func() error { return ingest.Serve(ctx, ln, svc.Handler(), shutdownTimeout) })
+	s.group.run(ServiceIngest+" heartbeat", func() error {
+		svc.RunHeartbeat(ctx, w.conn, ingest.DefaultMemberID(), ln.Addr().String())
+		return nil
+	})
 	return nil
 }
 

@@ -44,6 +44,7 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "  emulator   %s   (API key %s)\n", u.Connect, s.shownKey())
 	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
+	fmt.Fprintf(w, "  operator   %s/api/v1/   (explain, usage, status: %s)\n", u.Operator, s.operatorAccess())
 	if s.logPath != "" {
 		fmt.Fprintf(w, "  logs       %s (JSON)\n", s.logPath)
 	}
@@ -56,8 +57,18 @@ func (s *Stack) PrintWhere(w io.Writer) {
 		curl += ` -H "Authorization: Bearer $KEY"   # KEY: one of --ingest-api-keys, bound to /curl`
 	}
 	fmt.Fprintf(w, "\nSend an event:\n  %s\n", curl)
-	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n\n",
+	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n",
 		s.shownKey(), u.Connect)
+	fmt.Fprintf(w, "Ask what happened (README, \"Answers\"):\n  curl -sS '%s/api/v1/status'   or   usagepipe status --nats-url %s\n\n",
+		u.Operator, u.NATS)
+}
+
+// operatorAccess says who may call the operator API.
+func (s *Stack) operatorAccess() string {
+	if s.opts.OperatorKeys.Len() > 0 {
+		return "operator keys of " + strings.Join(s.opts.OperatorKeys.Names(), ", ") + "; no key needed from loopback"
+	}
+	return "no key needed from loopback"
 }
 
 // shownKey is the Connect API key as printed: the public dev key itself, any other key only by name (it is a

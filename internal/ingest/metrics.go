@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"sync/atomic"
 	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/events"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -13,6 +16,7 @@ type metrics struct {
 	delay    prometheus.Histogram     // event time → durably stored
 	packets  prometheus.Counter
 	reading  prometheus.Gauge // requests whose body is being read (no slot held yet)
+	totals   [3]atomic.Uint64 // accepted, duplicate, rejected: the same counts, for the status heartbeat
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -63,7 +67,23 @@ func (t tally) addN(status, reason string, n int) {
 func (m *metrics) record(t tally) {
 	for k, n := range t {
 		m.events.WithLabelValues(k[0], k[1]).Add(float64(n))
+		if i := statusIndex(k[0]); i >= 0 {
+			m.totals[i].Add(uint64(n))
+		}
 	}
+}
+
+// statusIndex is the index of a status in metrics.totals (-1 for none).
+func statusIndex(status string) int {
+	switch events.Status(status) {
+	case events.StatusAccepted:
+		return 0
+	case events.StatusDuplicate:
+		return 1
+	case events.StatusRejected:
+		return 2
+	}
+	return -1
 }
 
 func (m *metrics) observeDelay(eventTime, stored time.Time) {

@@ -126,5 +126,6 @@ func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	}
 	env.Tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", env.NATS.Bus("ingest", nil),
 		"partitions", env.NATS.Partitions, "api_keys", len(f.keys), "anonymous", len(f.keys) == 0)
+	go svc.RunHeartbeat(ctx, env.Conn, DefaultMemberID(), ln.Addr().String())
 	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -18,8 +19,9 @@ const DefaultMetricsAddr = ":9103"
 // flags are the submitter command line's own flags (each also read from USAGEPIPE_<NAME>); the shared ones
 // (NATS, --metrics-addr, --provision, --log-level) are internal/startup's.
 type flags struct {
-	catalog string
-	opts    Options
+	catalog  string
+	opts     Options
+	operator *opsapi.ListenerFlags
 }
 
 func (f *flags) declare(fs *config.FlagSet) {
@@ -39,12 +41,14 @@ func (f *flags) declare(fs *config.FlagSet) {
 	fs.DurationVar(&o.PlanGrace, "plan-grace", DefaultPlanGrace, "how long a period with missing records (or a product missing from the catalog) is retried before it is parked as failed")
 	fs.DurationVar(&o.OrphanInterval, "orphan-interval", DefaultOrphanInterval, "how often open usagepipe files in Connect are checked against the ledger (orphan drafts deleted)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
+	f.operator = opsapi.AddFlags(fs)
 	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
 }
 
 // check loads the catalog and reports every configuration problem at once.
 func (f *flags) check() error {
-	errs := []error{f.opts.withDefaults().checkLimits()}
+	_, opErr := f.operator.Check()
+	errs := []error{f.opts.withDefaults().checkLimits(), opErr}
 	if f.catalog == "" {
 		errs = append(errs, errors.New("--catalog is required"))
 	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
@@ -88,10 +92,28 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // serve runs the submitter on the connection internal/startup made until ctx ends.
 func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	o := f.opts
+	o.OpsAddr = env.OpsAddr
 	o.Logger, o.TracerProvider, o.MeterProvider = env.Tel.Logger, env.Tel.TracerProvider(), env.Tel.MeterProvider()
 	s, err := New(env.Conn, o)
 	if err != nil {
 		return err
 	}
+	if err := f.serveOperator(ctx, env); err != nil {
+		return err
+	}
 	return s.Run(ctx)
+}
+
+// serveOperator serves the operator API (--operator-addr) over the submitter's connection, catalog and Connect.
+func (f *flags) serveOperator(ctx context.Context, env startup.Env) error {
+	if f.operator.Addr == "" {
+		return nil
+	}
+	client, err := usageapi.New(f.opts.ConnectURL, f.opts.ConnectAPIKey)
+	if err != nil {
+		return err
+	}
+	rc := opsapi.ReadConfig{Catalog: f.opts.Catalog, Partitions: env.NATS.Partitions, Connect: client}
+	_, err = f.operator.Start(ctx, env.Conn, rc, env.Tel.Logger)
+	return err
 }

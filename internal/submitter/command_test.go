@@ -109,3 +109,26 @@ func TestAFailingStartNamesTheSubmitterOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateOperatorListener: an operator API on a wide address needs keys; keys print redacted.
+func TestValidateOperatorListener(t *testing.T) {
+	catalog := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(catalog, []byte(testCatalogYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"USAGEPIPE_CATALOG": catalog, "USAGEPIPE_CONNECT_URL": "http://127.0.0.1:1/public/v1",
+		"USAGEPIPE_CONNECT_API_KEY": testAPIKey}
+	var out bytes.Buffer
+	err := Run(context.Background(), []string{"-validate", "--operator-addr", ":9104"}, func(k string) string { return env[k] }, &out)
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("a wide operator address without keys: %v", err)
+	}
+	out.Reset()
+	env["USAGEPIPE_OPERATOR_KEYS"] = "alice=operator-key-0123456789"
+	if err := Run(context.Background(), []string{"-validate", "--operator-addr", ":9104"}, func(k string) string { return env[k] }, &out); err != nil {
+		t.Fatalf("with keys: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "operator-key-0123456789") {
+		t.Errorf("-validate printed an operator key:\n%s", out.String())
+	}
+}

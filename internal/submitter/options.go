@@ -64,6 +64,7 @@ type Options struct {
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
+	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
 	// Now is the submitter's clock (nil: time.Now): the planner's grace and the driver's leases, due times,
 	// backoff and ledger history.
 	Now func() time.Time

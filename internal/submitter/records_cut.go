@@ -1,56 +1,26 @@
 package submitter
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// A period's records, sorted by record id, are cut into parts of at most limit records: part i (1-based)
-// holds records [(i−1)·limit, i·limit). The cut is fixed by the limit recorded in the ledger when the
-// period is planned, so a later change of --max-records-per-file does not move records between parts.
+// A period's records, sorted by record id, are cut into parts as internal/ledger says (parts.go): the cut, the
+// digest of a part and the quantity a record reports are the ledger's rules, which readers of a file's
+// records (operator commands) apply too.
 
-// partCount is the number of parts n records make (at least 1).
-func partCount(n, limit int) int {
-	if n <= limit {
-		return 1
-	}
-	return (n + limit - 1) / limit
-}
+func partCount(n, limit int) int { return ledger.PartCount(n, limit) }
 
-// partRange returns the indices [lo, hi) of part's records among n.
-func partRange(part, limit, n int) (lo, hi int) {
-	lo = min((part-1)*limit, n)
-	return lo, min(lo+limit, n)
-}
+func partRange(part, limit, n int) (lo, hi int) { return ledger.PartRange(part, limit, n) }
 
-// digestIDs is a digest of record ids in order: hex of the first 16 bytes of sha256 over the ids, each
-// followed by a newline.
+// digestIDs is Entry.Digest of records in order.
 func digestIDs(records []source) string {
-	h := sha256.New()
-	for i := range records {
-		h.Write([]byte(records[i].id))
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return ledger.RecordsDigest(len(records), func(i int) string { return records[i].id })
 }
 
-// reported is the quantity a record reports: a closed record its total, an adjustment its delta — a delta
-// record as it is, a replace record the new value minus the one it replaces (nothing replaced counts as 0).
-// Reporting every revision as a delta makes the sum of a key's reported quantities equal its latest value.
-func reported(r *events.PeriodRecord) events.Decimal {
-	if r.Kind != events.RecordAdjustment || r.Mode != events.ModeReplace || r.Previous == nil {
-		return r.Quantity
-	}
-	return r.Quantity.Sub(*r.Previous)
-}
+func reported(r *events.PeriodRecord) events.Decimal { return ledger.Reported(r) }
 
-// changesNothing reports whether an adjustment reports neither a quantity nor an amount; such rows are left
-// out of supplements.
-func changesNothing(r *events.PeriodRecord) bool {
-	return r.Kind == events.RecordAdjustment && reported(r).IsZero() && (r.Amount == nil || r.Amount.IsZero())
-}
+func changesNothing(r *events.PeriodRecord) bool { return ledger.ChangesNothing(r) }
 
 // withoutNoops drops the adjustments that change nothing.
 func withoutNoops(records []source) []source {

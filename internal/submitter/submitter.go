@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/internal/svcstatus"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"go.opentelemetry.io/otel"
 )
@@ -69,7 +70,7 @@ func (s *Submitter) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	runs := []func(context.Context) error{s.plan.consumeMarks, s.plan.consumeAdjustments, s.drive.run, s.scanLedger,
-		s.sweep.sweepOrphans}
+		s.sweep.sweepOrphans, s.heartbeat}
 	errs := make([]error, len(runs))
 	for i, run := range runs {
 		wg.Go(func() {
@@ -101,6 +102,16 @@ func (s *Submitter) scanLedger(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// heartbeat writes the submitter's status heartbeat (internal/svcstatus) until ctx ends: the files it knows
+// of, by ledger state.
+func (s *Submitter) heartbeat(ctx context.Context) error {
+	svcstatus.Run(ctx, s.bus, svcstatus.Heartbeat{Kind: svcstatus.KindSubmitter, Member: s.opts.MemberID,
+		OpsAddr: s.opts.OpsAddr}, func(hb *svcstatus.Heartbeat) {
+		hb.Submitter = &svcstatus.Submitter{Files: s.plan.ins.filesByState()}
+	}, s.opts.Logger)
+	return nil
 }
 
 // checkSchedules logs a warning for each way the catalog's periods go against Connect's scheduling advice

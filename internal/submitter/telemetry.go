@@ -84,6 +84,17 @@ func (ins *instruments) observeStates(_ context.Context, o metric.Int64Observer)
 	return nil
 }
 
+// filesByState counts the entries known, by state (for the status heartbeat).
+func (ins *instruments) filesByState() map[string]int {
+	ins.mu.Lock()
+	defer ins.mu.Unlock()
+	counts := map[string]int{}
+	for _, s := range ins.states {
+		counts[string(s)]++
+	}
+	return counts
+}
+
 // track records the state of an entry for the gauge.
 func (ins *instruments) track(key string, s ledger.State) {
 	ins.mu.Lock()

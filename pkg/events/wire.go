@@ -72,6 +72,19 @@ func AppendPacket(b []byte, evs []Event) []byte {
 	return b
 }
 
+// PacketKeyBytes is how an event key is written in a packet line (EncodePacket): ,"id":"…","source":"…" with
+// the line's JSON escaping, so that a reader can find an event's lines in stored packets without decoding
+// every line (and then decodes the lines found, to be sure).
+func PacketKeyBytes(k Key) []byte {
+	b := appendJSONString([]byte(`,"id":`), k.ID)
+	return appendJSONString(append(b, `,"source":`...), k.Source)
+}
+
+// PacketSubjectBytes is how an event's subject is written in a packet line: ,"subject":"…".
+func PacketSubjectBytes(subject string) []byte {
+	return appendJSONString([]byte(`,"subject":`), subject)
+}
+
 // DecodePacket decodes a packet written by EncodePacket.
 func DecodePacket(b []byte) ([]Event, error) {
 	evs := make([]Event, 0, bytes.Count(b, []byte{'\n'})+1)

@@ -321,3 +321,18 @@ func TestSortByKey(t *testing.T) {
 		t.Fatalf("sorted: %v", got)
 	}
 }
+
+func TestPacketKeyAndSubjectBytesAreInTheLine(t *testing.T) {
+	e := Event{SpecVersion: SpecVersion, ID: `id "quoted" é`, Source: "/src\\x", Type: EventType, Subject: "AS-1",
+		Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Data: Usage{Product: "PRD-1", Item: "I", Quantity: MustDecimal("1")}}
+	line := EncodePacket([]Event{e})
+	if !bytes.Contains(line, PacketKeyBytes(e.Key())) {
+		t.Errorf("%s does not contain %s", line, PacketKeyBytes(e.Key()))
+	}
+	if !bytes.Contains(line, PacketSubjectBytes(e.Subject)) {
+		t.Errorf("%s does not contain %s", line, PacketSubjectBytes(e.Subject))
+	}
+	if bytes.Contains(line, PacketKeyBytes(Key{Source: e.Source, ID: "id"})) {
+		t.Error("a prefix of the id matched")
+	}
+}

@@ -34,6 +34,9 @@ func (o Output) Period(product, contract string, start time.Time) string {
 	return o.prefix(events.SubjectToken(product), events.SubjectToken(contract), start) + "*"
 }
 
+// InPartition is the filter of o of every period of partition p: <o>.*.*.*.<p>
+func (o Output) InPartition(p int) string { return string(o) + ".*.*.*." + strconv.Itoa(p) }
+
 // All is the filter of o of every period and partition: <o>.>
 func (o Output) All() string { return string(o) + ".>" }
 

@@ -11,6 +11,10 @@
 //	              usage.agg.dlq.<p>                                   the aggregator's dead letters
 //	USAGE_DLQ     usage.dlq.<stage>.<reason>                          dead letters of a stage
 //
+// and the core NATS subjects of operator queries (query.go), which no stream captures:
+//
+//	usagepipe.query.usage.<p>                                         current usage, from partition p's owner
+//
 // <p> is the partition (events.Partition); <product> and <contract> are events.SubjectToken of the ids;
 // <periodKey> is events.Period.Key of the period start (20261125T000000Z).
 //

@@ -38,6 +38,9 @@ func TestLayoutGolden(t *testing.T) {
 		{Records.All(), "usage.agg.rec.>"},
 		{Adjustments.All(), "usage.agg.adj.>"},
 		{Marks.All(), "usage.agg.mark.>"},
+		{Records.InPartition(4), "usage.agg.rec.*.*.*.4"},
+		{Adjustments.InPartition(0), "usage.agg.adj.*.*.*.0"},
+		{UsageQuery(7), "usagepipe.query.usage.7"},
 		// The period key is the start in UTC; ids that are not subject tokens are encoded.
 		{Records.Subject("PRD-1", "CRD-1", start.In(madrid), 0), "usage.agg.rec.PRD-1.CRD-1.20261125T000000Z.0"},
 		{Marks.Subject(odd, "CRD-1", start, 1), "usage.agg.mark." + events.SubjectToken(odd) + ".CRD-1.20261125T000000Z.1"},
@@ -61,6 +64,7 @@ func TestParsePartitionSubjects(t *testing.T) {
 		{ParseEvents, "usage.events.1023", 1023},
 		{ParseProgress, "usage.agg.progress.12", 12},
 		{ParseAggDeadLetters, "usage.agg.dlq.5", 5},
+		{ParseUsageQuery, "usagepipe.query.usage.9", 9},
 	} {
 		if got, err := tc.parse(tc.subject); err != nil || got != tc.want {
 			t.Errorf("%s: got %d, %v; want %d", tc.subject, got, err, tc.want)
