@@ -17,6 +17,9 @@ type Workload struct {
 	Sends  []Send         // every send, duplicates included, ordered by At
 	Late   int            // events timed in a period that has closed when they are planned to be sent
 	Resent int            // events sent twice on purpose
+	Held   int            // events of the held-back product (Config.DeadLetters): rejected and kept at first
+	// HeldProduct is the held-back product ("" without dead letters).
+	HeldProduct string
 }
 
 // Send is one planned transmission of an event.
@@ -59,18 +62,26 @@ func lateFrom(cfg Config, p product) time.Duration {
 type generator struct {
 	cfg    Config
 	ps     []product
-	meters [][]eventgen.Meter // by product and item, without the subject
+	held   *product           // nil without dead letters
+	meters [][]eventgen.Meter // by product and item, without the subject; the held-back product's last
 	rng    *rand.Rand
 	gen    *eventgen.Generator
 	w      Workload
 }
 
 // newWorkload generates the workload of cfg (with defaults) starting at start, with the products ps of the
-// catalog cat.
-func newWorkload(cfg Config, cat *events.Catalog, ps []product, start time.Time) *Workload {
-	g := &generator{cfg: cfg, ps: ps, meters: productMeters(cat, ps), rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164)),
+// catalog cat; with held (which cat must define too), a share of the events are for that product.
+func newWorkload(cfg Config, cat *events.Catalog, ps []product, held *product, start time.Time) *Workload {
+	all := ps
+	if held != nil {
+		all = append(slices.Clone(ps), *held)
+	}
+	g := &generator{cfg: cfg, ps: ps, held: held, meters: productMeters(cat, all), rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164)),
 		gen: eventgen.New(eventgen.Options{Seed: cfg.Seed, IDPrefix: "chaos-" + strconv.FormatUint(cfg.Seed, 10) + "-", Users: users})}
 	g.w.Start = start
+	if held != nil {
+		g.w.HeldProduct = held.id
+	}
 	g.w.Events = make([]events.Event, cfg.Events)
 	g.w.Sends = make([]Send, 0, cfg.Events+int(float64(cfg.Events)*cfg.DuplicateShare)+1)
 	for i := range cfg.Events {
@@ -105,9 +116,14 @@ func productMeters(cat *events.Catalog, ps []product) [][]eventgen.Meter {
 // event draws event i, planned to be sent at offset at.
 func (g *generator) event(i int, at time.Duration) events.Event {
 	s := g.rng.IntN(g.cfg.Subscriptions)
-	p := g.ps[s%len(g.ps)]
-	m := g.meters[s%len(g.ps)][g.rng.IntN(len(p.items))]
-	m.Subject = subscription(s, len(g.ps))
+	p, meters, sub := g.ps[s%len(g.ps)], g.meters[s%len(g.ps)], subscription(s, len(g.ps))
+	if g.held != nil && g.rng.Float64() < heldShare {
+		k := g.rng.IntN(heldSubscriptions)
+		p, meters, sub = *g.held, g.meters[len(g.ps)], heldSubscription(k)
+		g.w.Held++
+	}
+	m := meters[g.rng.IntN(len(p.items))]
+	m.Subject = sub
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
 	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(lateExtra(g.cfg, p))))
 	if late && at >= lateFrom(g.cfg, p) {
