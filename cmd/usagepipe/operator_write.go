@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -144,20 +143,8 @@ type writeEnv struct {
 	out     io.Writer
 }
 
-// textWriter is an answer that prints itself for a person.
-type textWriter interface{ WriteText(io.Writer) }
-
-// show prints v as JSON (--json) or as text.
-func (env *writeEnv) show(v textWriter) error {
-	w := env.out
-	if !env.json {
-		v.WriteText(w)
-		return nil
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// show prints v to the command's output as JSON (--json) or as text.
+func (env *writeEnv) show(v texter) error { return printAnswer(env.out, env.json, v) }
 
 // parseWhen reads an instant: RFC 3339, a date (2026-11-25, UTC), a period key (20261125T000000Z), or a
 // duration before now (24h).

@@ -70,7 +70,7 @@ func (o *parkedOptions) declareAction(fs *config.FlagSet) {
 }
 
 // act runs verb on the service, on the key given as the positional argument.
-func (o *parkedOptions) act(ctx context.Context, svc *parked.Service, verb string, env *writeEnv) (textWriter, error) {
+func (o *parkedOptions) act(ctx context.Context, svc *parked.Service, verb string, env *writeEnv) (texter, error) {
 	if verb == "list" {
 		return svc.List(ctx, parked.ListFilter{All: o.all, Product: o.product, Reason: o.reason})
 	}
