@@ -9,6 +9,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // Names of the streams, KV buckets and object store (docs/DESIGN.md).
@@ -28,9 +30,9 @@ const StatusTTL = 30 * time.Second
 
 // Subject prefixes of the streams.
 const (
-	SubjectEvents = "usage.events"
-	SubjectAgg    = "usage.agg"
-	SubjectDLQ    = "usage.dlq"
+	SubjectEvents = subjects.EventsRoot
+	SubjectAgg    = subjects.AggRoot
+	SubjectDLQ    = subjects.DLQRoot
 )
 
 // Topology sizes the provisioned resources. Zero fields take the defaults.
