@@ -73,7 +73,7 @@ type Options struct {
 	RetentionMinAge   time.Duration // retention never removes what was stored within this
 	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
 	// Now is the submitter's clock (nil: time.Now): the planner's grace and the driver's leases, due times,
-	// backoff and ledger history.
+	// backoff and ledger history, and retention's minimum age.
 	Now func() time.Time
 
 	Logger         *slog.Logger
