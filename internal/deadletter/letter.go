@@ -128,14 +128,12 @@ func newLetter(id string, m bus.Msg, line int, dl *events.DeadLetter, cat *event
 	switch {
 	case dl.Stage == events.StageSubmitter:
 		l.decodeRecord()
-	case dl.Reason != events.ReasonBadJSON && dl.Reason != reasonUnknownKind:
+	case dl.Reason != events.ReasonBadJSON && dl.Reason != events.ReasonUnknownKind:
 		l.decodeEvent(cat)
 	}
 	return l
 }
 
-// reasonUnknownKind is the aggregator's reason for a message of an unknown Usagepipe-Kind.
-const reasonUnknownKind events.Reason = "unknown_kind"
 
 func (l *Letter) decodeEvent(cat *events.Catalog) {
 	e, rej := events.DecodeEvent(l.Payload)
