@@ -134,7 +134,6 @@ func newLetter(id string, m bus.Msg, line int, dl *events.DeadLetter, cat *event
 	return l
 }
 
-
 func (l *Letter) decodeEvent(cat *events.Catalog) {
 	e, rej := events.DecodeEvent(l.Payload)
 	if rej != nil {
