@@ -20,6 +20,9 @@ type Filter struct {
 	Period       time.Time // an instant inside the letter's period (letters of unknown period never match)
 	Since, Until time.Time // dead-lettered at or after Since, before Until
 	Open         bool      // open letters only (never replayed, refused, interrupted)
+	Source       string    // letters holding an event of this source…
+	EventID      string    // …and id (both given: the event's idempotency key)
+	Record       string    // letters holding a record of this origin id (events.PeriodRecord.OriginID)
 }
 
 // String describes the filter, for the replay log.
@@ -38,6 +41,9 @@ func (f Filter) String() string {
 	add("period", timeText(f.Period))
 	add("since", timeText(f.Since))
 	add("until", timeText(f.Until))
+	add("source", f.Source)
+	add("event", f.EventID)
+	add("record", f.Record)
 	if f.Open {
 		parts = append(parts, "open")
 	}
@@ -54,8 +60,8 @@ func timeText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// match reports whether l passes the filter.
-func (f Filter) match(l *Letter) bool {
+// matchStored reports whether l passes the filter as stored, its replay state aside (Open).
+func (f Filter) matchStored(l *Letter) bool {
 	switch {
 	case len(f.IDs) > 0 && !slices.Contains(f.IDs, l.ID),
 		f.Stage != "" && l.Stage != f.Stage,
@@ -64,7 +70,9 @@ func (f Filter) match(l *Letter) bool {
 		f.Subscription != "" && l.Subscription != f.Subscription,
 		!f.Since.IsZero() && l.At.Before(f.Since),
 		!f.Until.IsZero() && !l.At.Before(f.Until),
-		f.Open && !l.State.Open():
+		f.Source != "" && (l.Event == nil || l.Event.Source != f.Source),
+		f.EventID != "" && (l.Event == nil || l.Event.ID != f.EventID),
+		f.Record != "" && (l.Record == nil || l.Record.OriginID() != f.Record):
 		return false
 	case !f.Period.IsZero():
 		return !l.PeriodStart.IsZero() && !f.Period.Before(l.PeriodStart) && f.Period.Before(l.PeriodEnd)
