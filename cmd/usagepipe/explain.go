@@ -21,7 +21,7 @@ func runExplain(ctx context.Context, args []string, getenv func(string) string, 
 	f.set.StringVar(&subject, "subject", "", "the event's subject (subscription): searches its partition only")
 	f.set.StringVar(&at, "time", "", "the event's time (RFC 3339): searches from it minus ingest's future skew")
 	f.set.StringVar(&record, "record", "", "explain a record: its record id (40 hex) or Connect record id (UR-…)")
-	f.set.StringVar(&file, "file", "", "explain a Connect usage file (UF-…): its records")
+	f.set.StringVar(&file, "file", "", "explain a usage file: its Connect file id (UF-…) or ledger key (file.…): its history and records")
 	f.set.BoolVar(&withEvents, "events", false, "with --file: read the events of each record too")
 	f.set.BoolVar(&early, "early", false, "also search the 5 minutes before --time when a copy was found after it (producers whose clock runs ahead)")
 	if err := f.set.Parse(args); err != nil {

@@ -37,8 +37,8 @@ const (
 // Open reports whether the letter still waits for an operator.
 func (s State) Open() bool { return s == StateOpen || s == StateRefused || s == StateInterrupted }
 
-// stateOf is the state the replay log r (nil: none) gives a letter.
-func stateOf(r *ledger.Replay) State {
+// StateOf is the state the replay log r (nil: none) gives a letter.
+func StateOf(r *ledger.Replay) State {
 	switch {
 	case r == nil:
 		return StateOpen

@@ -103,7 +103,7 @@ func attachReplays(ctx context.Context, l *ledger.Store, letters []Letter) error
 		if x, ok := logs[letters[i].ID]; ok {
 			letters[i].Replay = &x
 		}
-		letters[i].State = stateOf(letters[i].Replay)
+		letters[i].State = StateOf(letters[i].Replay)
 	}
 	return nil
 }
@@ -176,7 +176,7 @@ func (s *Service) Show(ctx context.Context, id string) (*Letter, error) {
 	} else if !errors.Is(err, bus.ErrNotFound) {
 		return nil, err
 	}
-	found.State = stateOf(found.Replay)
+	found.State = StateOf(found.Replay)
 	return found, nil
 }
 
