@@ -1,6 +1,8 @@
 package deadletter
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // TestTwoReplayersAtOnceCountEachKeyOnce: two operators (two connections, as two submitters' operator APIs)
@@ -171,4 +174,29 @@ func (e *env) serviceOn(conn *bus.Conn, yaml string, now time.Time) *Service {
 	}
 	s.now = func() time.Time { return now }
 	return s
+}
+
+// TestAnEventsLettersAreFoundWhateverTheirPayloadsForm: the listing of one event's letters skips messages
+// without its id, yet finds a letter whose original bytes are stored base64-encoded (not compact JSON).
+func TestAnEventsLettersAreFoundWhateverTheirPayloadsForm(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	compact := e.keptRejection(event("p-1", "AS-0300-0000-0000", "PRD-FIX", now), events.ReasonUnknownProduct)
+	ev := event("p-2", "AS-0300-0000-0001", "PRD-FIX", now)
+	raw, _ := json.MarshalIndent(ev, "", "  ") // as a producer may send it: not compact, so kept as payload_bytes
+	dl := events.DeadLetter{Stage: events.StageIngest, Reason: events.ReasonUnknownProduct, Message: "x",
+		Subject: subjects.Events(events.Partition(ev.Subject, testPartitions)), At: now.UTC()}
+	dl.SetPayload(raw)
+	data, _ := json.Marshal(dl)
+	if dl.PayloadBytes == nil || bytes.Contains(data, []byte("p-2")) {
+		t.Fatalf("the letter's bytes show the id: %s", data)
+	}
+	indented := dlqID(e.publish(bus.Msg{Subject: subjects.DeadLetters(events.StageIngest, events.ReasonUnknownProduct), Data: data}))
+	s := e.service(fixedCatalog, now)
+	for id, want := range map[string]string{"p-1": compact, "p-2": indented} {
+		l, err := s.List(e.ctx, Filter{Source: "/test", EventID: id})
+		if err != nil || len(l.Letters) != 1 || l.Letters[0].ID != want || l.Read != 2 {
+			t.Errorf("letters of %s: %+v (read %d), %v; want %s", id, l.Letters, l.Read, err, want)
+		}
+	}
 }

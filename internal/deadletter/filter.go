@@ -1,6 +1,7 @@
 package deadletter
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -102,8 +103,20 @@ func (f Filter) reads() []read {
 	return out
 }
 
-// read is one stream read of letters.
+// read is one stream read of letters; skip, when set, says from a message's bytes that it holds no letter
+// the filter selects (it is not decoded).
 type read struct {
 	stream, filter string
 	since          time.Time
+	skip           func(data []byte) bool
+}
+
+// cannotHold reports, from a stored message's bytes, that it holds no letter of the filter's event id: the id
+// does not occur in it, and no payload is stored base64-encoded (payload_bytes). Only ids that JSON writes as
+// they are (printable ASCII without quotes, backslashes or HTML characters) are looked for so.
+func (f Filter) cannotHold(data []byte) bool {
+	if f.EventID == "" || prefilter(map[events.Key]bool{{ID: f.EventID}: true}) == nil {
+		return false
+	}
+	return !bytes.Contains(data, []byte(f.EventID)) && !bytes.Contains(data, []byte(`"payload_bytes"`))
 }

@@ -26,7 +26,7 @@ type Count struct {
 type Listing struct {
 	Letters []Letter `json:"letters"`
 	Counts  []Count  `json:"counts"`
-	Read    int      `json:"read"` // letters read in the streams (before the filter)
+	Read    int      `json:"read"` // messages read in the streams (each holds one letter or more)
 }
 
 // Open is how many of the listed letters are open.
@@ -55,14 +55,16 @@ func Letters(ctx context.Context, r Reader, l *ledger.Store, cat *events.Catalog
 	out := &Listing{}
 	var letters []Letter
 	for _, rd := range f.reads() {
-		if err := readLetters(ctx, r, cat, rd, func(x Letter) {
-			out.Read++
+		rd.skip = f.cannotHold
+		n, err := readLetters(ctx, r, cat, rd, func(x Letter) {
 			if f.matchStored(&x) {
 				letters = append(letters, x)
 			}
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
+		out.Read += n
 	}
 	if err := attachReplays(ctx, l, letters); err != nil {
 		return nil, err
@@ -108,18 +110,23 @@ func attachReplays(ctx context.Context, l *ledger.Store, letters []Letter) error
 	return nil
 }
 
-// readLetters reads the letters of one read and hands each to fn.
-func readLetters(ctx context.Context, r Reader, cat *events.Catalog, rd read, fn func(Letter)) error {
+// readLetters reads the letters of one read, hands each to fn, and returns how many messages it read.
+func readLetters(ctx context.Context, r Reader, cat *events.Catalog, rd read, fn func(Letter)) (int, error) {
 	o := bus.ReadOptions{Filters: []string{rd.filter}, StartTime: rd.since}
+	n := 0
 	err := r.Read(ctx, rd.stream, o, func(m bus.Msg) error {
+		n++
+		if rd.skip != nil && rd.skip(m.Data) {
+			return nil
+		}
 		m.Header = m.Header.Clone()
 		lettersOf(rd.stream, m, cat, fn)
 		return nil
 	})
 	if err != nil && !errors.Is(err, bus.ErrStreamNotFound) {
-		return fmt.Errorf("deadletter: read %s %s: %w", rd.stream, rd.filter, err)
+		return n, fmt.Errorf("deadletter: read %s %s: %w", rd.stream, rd.filter, err)
 	}
-	return nil
+	return n, nil
 }
 
 // lettersOf decodes the letters of one stored message: one in USAGE_DLQ, a JSON line each in USAGE_AGG
