@@ -38,7 +38,7 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	}
 	e.cats.Pipeline = broken
 	e.start(devstack.Options{})
-	sent := []devstack.WireEvent{computeUsage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
+	sent := []events.Event{computeUsage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
 		computeUsage("u-3", "AS-1010-0000-0003", "CPU-HOURS", "3"), computeUsage("u-4", "AS-1010-0000-0001", "PEAK-MEMORY-GB", "7.5")}
 	if got := e.post(sent...); got.Rejected != 4 || got.Results[0].Reason != events.ReasonUnknownProduct {
 		t.Fatalf("ingest answered %+v", got)
@@ -57,7 +57,7 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 		t.Errorf("reconcile before the replay: %v\n%s", err, out)
 	}
 	var before lineage.EventAnswer
-	e.explain(&before, "--source", sent[0].Source, "--id", sent[0].ID, "--subject", sent[0].Subject, "--time", sent[0].Time)
+	e.explain(&before, "--source", sent[0].Source, "--id", sent[0].ID, "--subject", sent[0].Subject, "--time", sent[0].Time.Format(time.RFC3339Nano))
 	if before.Found || len(before.Kept) != 1 || before.Kept[0].State != "open" || before.Kept[0].Reason != events.ReasonUnknownProduct ||
 		len(before.Replays) != 0 || !strings.Contains(before.Summary, "dlq replay --id "+before.Kept[0].ID) {
 		t.Errorf("explain before the replay: %+v", before)
@@ -92,10 +92,10 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 
 // wantReplayExplained wants explain to show ev counted once, in an accepted supplementary file, by the copy
 // the replay of letter published, and the replay: by the tester, done.
-func (e *nbEnv) wantReplayExplained(ev devstack.WireEvent, letter string) {
+func (e *nbEnv) wantReplayExplained(ev events.Event, letter string) {
 	e.t.Helper()
 	var a lineage.EventAnswer
-	e.explain(&a, "--source", ev.Source, "--id", ev.ID, "--subject", ev.Subject, "--time", ev.Time)
+	e.explain(&a, "--source", ev.Source, "--id", ev.ID, "--subject", ev.Subject, "--time", ev.Time.Format(time.RFC3339Nano))
 	var counted int
 	for _, c := range a.Copies {
 		if c.Fate == lineage.FateCounted {
@@ -116,15 +116,11 @@ func (e *nbEnv) wantReplayExplained(ev devstack.WireEvent, letter string) {
 	e.t.Logf("explain after the replay: %s", a.Summary)
 }
 
-// waitClosed waits until every partition has marked the period holding the instant at (RFC 3339).
-func (e *nbEnv) waitClosed(product, contract, at string) {
+// waitClosed waits until every partition has marked the period holding the instant at.
+func (e *nbEnv) waitClosed(product, contract string, at time.Time) {
 	e.t.Helper()
-	tm, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	p, _ := e.cats.Pipeline.Product(product)
-	pd := p.PeriodOf(tm)
+	pd := p.PeriodOf(at)
 	waitFor(e.t, "period "+pd.Key()+" marked", 60*time.Second, func() bool {
 		marked := map[int]bool{}
 		_ = e.conn.Read(context.Background(), bus.StreamAgg, bus.ReadOptions{Filters: []string{subjects.Marks.Period(product, contract, pd.Start)}},
