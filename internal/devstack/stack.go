@@ -90,7 +90,7 @@ func (o Options) resolve() (Options, error) {
 	if err := o.Catalogs.Check(); err != nil {
 		return o, fmt.Errorf("devstack: catalogs disagree: %w", err)
 	}
-	return o, nil
+	return o, o.checkExposure()
 }
 
 func (s *Stack) start(ctx context.Context) error {
