@@ -30,7 +30,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	eventsCatalog := f.String("events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
 	autoAssets := f.Bool("auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
 	state := f.String("state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
-	f.Var(&apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header)")
+	f.Var(&apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header, on a loopback --addr only)")
 	f.Var(&providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
 	delay := f.Duration("processing-delay", 0, "how long an uploaded workbook stays in processing")
 	acceptAfter := f.Duration("accept-after", 0, "the provider decides pending files after this delay")
@@ -100,6 +100,14 @@ func emulatorCatalog(catalog, eventsCatalog string) (*connectemu.Catalog, []erro
 	return c.Merged(devstack.ConnectCatalog(pipeline)), errs
 }
 
+// checkEmulatorExposure refuses a listener beyond loopback while the emulator takes any ApiKey (no --api-key).
+func checkEmulatorExposure(addr net.Addr, keys []string) error {
+	if a, ok := addr.(*net.TCPAddr); len(keys) > 0 || ok && a.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("emulator: --addr %s is not a loopback address, and without --api-key the emulator takes any key: give --api-key", addr)
+}
+
 // serveEmulator opens the emulator, applies the faults and serves it until ctx ends.
 func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, faults map[string][]connectemu.Fault, stdout io.Writer) error {
 	em, err := connectemu.Open(opts)
@@ -115,6 +123,10 @@ func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, fa
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
+	}
+	if err := checkEmulatorExposure(ln.Addr(), opts.APIKeys); err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{Handler: withHealthz(em.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
