@@ -85,7 +85,7 @@ func StartServer(ctx context.Context, addr string, conn *bus.Conn, rc ReadConfig
 	}()
 	if o.Logger != nil {
 		o.Logger.Info("operator API listening", "addr", ln.Addr().String(), "operators", len(o.Keys.Names()),
-			"open_on_loopback", o.AllowLoopback && isLoopback(ln.Addr()))
+			"open_on_loopback", o.AllowLoopback && IsLoopback(ln.Addr()))
 	}
 	return ln.Addr().String(), nil
 }
