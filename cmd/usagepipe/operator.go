@@ -16,49 +16,62 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
-// operatorFlags are the flags the read commands (explain, usage, status) share: NATS, optionally the catalog
-// and Connect, the output format and a timeout. Each is also read from USAGEPIPE_<NAME>.
-type operatorFlags struct {
+// readSource is where the read side reads, declared alike by the read commands and the console: NATS, and
+// optionally the catalog and Connect. Each flag is also read from USAGEPIPE_<NAME>.
+type readSource struct {
 	set        *config.FlagSet
 	nats       *config.NATS
 	catalog    string
 	connectURL string
 	apiKey     string
-	json       bool
-	timeout    time.Duration
+}
+
+func addReadSource(set *config.FlagSet) *readSource {
+	s := &readSource{set: set}
+	set.StringVar(&s.catalog, "catalog", "", "product catalog (YAML); default: the one the aggregators committed last")
+	set.StringVar(&s.connectURL, "connect-url", usageapi.DefaultBaseURL, "Connect API base URL (with --connect-api-key)")
+	set.Secret(&s.apiKey, "connect-api-key", "Connect API key (SU-…:…); without it answers stop at the ledger")
+	s.nats = config.AddNATS(set)
+	return s
+}
+
+// readConfig loads the catalog and builds the Connect client, if given; P is the committed one unless the
+// flag (or its variable) sets it.
+func (s *readSource) readConfig() (opsapi.ReadConfig, error) {
+	var c opsapi.ReadConfig
+	errs := []error{s.nats.Check()}
+	if s.catalog != "" {
+		cat, err := events.LoadCatalog(s.catalog)
+		errs = append(errs, err)
+		c.Catalog = cat
+	}
+	if s.set.Source("partitions") != config.SourceDefault {
+		c.Partitions = s.nats.Partitions
+	}
+	if s.apiKey != "" {
+		client, err := usageapi.New(s.connectURL, s.apiKey)
+		errs = append(errs, err)
+		c.Connect = client
+	}
+	return c, errors.Join(errs...)
+}
+
+// operatorFlags are the flags the read commands (explain, usage, status) share: where they read
+// (readSource), the output format and a timeout. Each is also read from USAGEPIPE_<NAME>.
+type operatorFlags struct {
+	*readSource
+	set     *config.FlagSet
+	json    bool
+	timeout time.Duration
 }
 
 func newOperatorFlags(name string, getenv func(string) string, out io.Writer) *operatorFlags {
 	f := &operatorFlags{set: config.NewFlagSet(name, getenv)}
 	f.set.SetOutput(out)
-	f.set.StringVar(&f.catalog, "catalog", "", "product catalog (YAML); default: the one the aggregators committed last")
-	f.set.StringVar(&f.connectURL, "connect-url", usageapi.DefaultBaseURL, "Connect API base URL (with --connect-api-key)")
-	f.set.Secret(&f.apiKey, "connect-api-key", "Connect API key (SU-…:…); without it answers stop at the ledger")
 	f.set.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	f.set.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
-	f.nats = config.AddNATS(f.set)
+	f.readSource = addReadSource(f.set)
 	return f
-}
-
-// readConfig loads the catalog and builds the Connect client, if given; P is the committed one unless the
-// flag (or its variable) sets it.
-func (f *operatorFlags) readConfig() (opsapi.ReadConfig, error) {
-	var c opsapi.ReadConfig
-	errs := []error{f.nats.Check()}
-	if f.catalog != "" {
-		cat, err := events.LoadCatalog(f.catalog)
-		errs = append(errs, err)
-		c.Catalog = cat
-	}
-	if f.set.Source("partitions") != config.SourceDefault {
-		c.Partitions = f.nats.Partitions
-	}
-	if f.apiKey != "" {
-		client, err := usageapi.New(f.connectURL, f.apiKey)
-		errs = append(errs, err)
-		c.Connect = client
-	}
-	return c, errors.Join(errs...)
 }
 
 // withServices connects and calls fn with the read services.
