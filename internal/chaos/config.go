@@ -18,9 +18,12 @@ type Config struct {
 	KillEvery      time.Duration // mean time between two worker kills; negative: no kills at all
 	FaultRate      float64       // share of Connect requests that meet an injected fault
 	Cluster        int           // NATS nodes: 1, or 3 for a JetStream cluster with R3 streams
+	AcceptAfter    time.Duration // how long the emulated provider takes to accept a submitted file
 	Keep           bool          // keep the work directory (stores, logs) even when the run passes
 	DuplicateShare float64       // share of events sent a second time
 	LateShare      float64       // share of events timed in a period that has closed when they are sent
+	LateMax        time.Duration // how far before its send a late event may be timed (0: its period, lateness and 3s)
+	Periods        []PeriodShape // the products' periods and lateness, cycled (none: the templates' 4s+1s, 6s+2s, 12s+3s)
 	Ingests        int           // ingest processes
 	Aggregators    int           // aggregator processes
 	Submitters     int           // submitter processes
@@ -41,6 +44,7 @@ var DefaultConfig = Config{
 	KillEvery:      3 * time.Second,
 	FaultRate:      0.05,
 	Cluster:        1,
+	AcceptAfter:    300 * time.Millisecond,
 	DuplicateShare: 0.05,
 	LateShare:      0.005,
 	Ingests:        2,
@@ -59,6 +63,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Duration, d.Duration)
 	setDefault(&c.KillEvery, d.KillEvery)
 	setDefault(&c.Cluster, d.Cluster)
+	setDefault(&c.AcceptAfter, d.AcceptAfter)
 	setDefault(&c.Ingests, d.Ingests)
 	setDefault(&c.Aggregators, d.Aggregators)
 	setDefault(&c.Submitters, d.Submitters)
@@ -106,6 +111,12 @@ func (c Config) Check() error {
 	}
 	if c.Ingests < 1 || c.Aggregators < 1 || c.Submitters < 1 {
 		add("want at least one ingest, aggregator and submitter")
+	}
+	if c.LateMax < 0 || c.LateMax >= c.Duration {
+		add("late max %v: want 0..the send window (%v)", c.LateMax, c.Duration)
+	}
+	if err := checkPeriods(c.Periods); err != nil {
+		add("%w", err)
 	}
 	if c.SettleTimeout < 0 {
 		add("settle timeout %v: must not be negative", c.SettleTimeout)

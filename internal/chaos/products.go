@@ -36,7 +36,7 @@ type productTemplate struct {
 	items    []itemTemplate
 }
 
-// templates cycle over the run's products. Their period lengths divide alignEvery, so the periods of a run
+// templates cycle over the run's products. Their period lengths divide defaultAlign, so the periods of a run
 // start at the same offsets from the run's start whatever the wall clock.
 var templates = []productTemplate{{
 	name: "Chaos Compute", schema: events.SchemaQT, currency: "USD", every: 4 * time.Second, lateness: time.Second,
@@ -59,8 +59,74 @@ var templates = []productTemplate{{
 	},
 }}
 
-// alignEvery is a common multiple of the templates' period lengths: the run's start is aligned to it.
-const alignEvery = 12 * time.Second
+// PeriodShape is a product's period length and allowed lateness (Config.Periods).
+type PeriodShape struct{ Every, Lateness time.Duration }
+
+func (s PeriodShape) String() string { return s.Every.String() + "+" + s.Lateness.String() }
+
+// ParsePeriods reads period shapes written "<every>+<lateness>,…", e.g. "10s+2s,15s+0s".
+func ParsePeriods(s string) ([]PeriodShape, error) {
+	var out []PeriodShape
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		every, lateness, ok := strings.Cut(f, "+")
+		e, err1 := time.ParseDuration(every)
+		l, err2 := time.ParseDuration(lateness)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("period %q: want <every>+<lateness>, e.g. 10s+2s", f)
+		}
+		out = append(out, PeriodShape{Every: e, Lateness: l})
+	}
+	return out, nil
+}
+
+// checkPeriods reports what is wrong with shapes: periods of whole seconds, at most maxAlign, lateness ≥ 0
+// and below the products' max event age, and periods whose common multiple (the run's alignment) is at most
+// maxAlign.
+func checkPeriods(shapes []PeriodShape) error {
+	for _, s := range shapes {
+		if s.Every < time.Second || s.Every%time.Second != 0 || s.Lateness < 0 || s.Lateness >= maxEventAge {
+			return fmt.Errorf("period %v: want a whole number of seconds ≥ 1s and a lateness ≥ 0 below %v", s, maxEventAge)
+		}
+	}
+	if a := alignOf(shapes); a > maxAlign {
+		return fmt.Errorf("periods %v: their common multiple %v is over %v", shapes, a, maxAlign)
+	}
+	return nil
+}
+
+// maxAlign bounds the run's alignment, the common multiple of its period lengths.
+const maxAlign = 10 * time.Minute
+
+// defaultAlign is a common multiple of the templates' period lengths.
+const defaultAlign = 12 * time.Second
+
+// alignOf is the least common multiple of the shapes' period lengths (defaultAlign without shapes): the
+// run's start is aligned to it, so that its periods start at the same offsets from the start whatever the
+// wall clock.
+func alignOf(shapes []PeriodShape) time.Duration {
+	if len(shapes) == 0 {
+		return defaultAlign
+	}
+	a := int64(1)
+	for _, s := range shapes {
+		e := int64(s.Every / time.Second)
+		a = a / gcd(a, e) * e
+		if time.Duration(a)*time.Second > maxAlign {
+			return time.Duration(a) * time.Second
+		}
+	}
+	return time.Duration(a) * time.Second
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
 
 // tiers is the number of tiers events of TR products spread over.
 const tiers = 3
@@ -76,11 +142,17 @@ type product struct {
 	contract string
 }
 
-func runProducts(n int) []product {
+// runProducts returns the run's n products, cycling through the templates; shapes, when given, replace the
+// templates' periods and lateness, cycled the same way.
+func runProducts(n int, shapes []PeriodShape) []product {
 	ps := make([]product, n)
 	for i := range ps {
 		ps[i] = product{productTemplate: templates[i%len(templates)], index: i,
 			id: fmt.Sprintf("PRD-900-000-%03d", i+1), contract: fmt.Sprintf("CRD-00000-00900-%05d", i+1)}
+		if len(shapes) > 0 {
+			s := shapes[i%len(shapes)]
+			ps[i].every, ps[i].lateness = s.Every, s.Lateness
+		}
 	}
 	return ps
 }

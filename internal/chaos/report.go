@@ -29,6 +29,9 @@ type Result struct {
 	Faults         map[string]int // Connect faults the emulator injected, by kind (commit-null, redirect, …)
 	Settled        bool           // Connect settled on the truth before the deadline
 	Compared       bool           // the reported counts come from a successful read of Connect
+	Converged      time.Duration  // last event sent → Connect billing the truth until it settled; -1: never
+	SupplementsP50 int            // supplementary files per period in Connect: the median over its periods
+	SupplementsMax int            // … and the most
 	Elapsed        time.Duration  // the whole run
 	Dir            string         // the run directory (removed unless kept)
 }
@@ -47,12 +50,31 @@ func (r *Result) setVerdict(v verdict) {
 	r.Lost, r.Doubled = reconcile.Count(v.diffs)
 	r.Files, r.DuplicateFiles = liveFiles(v.files), v.dups.count()
 	r.Unmapped = len(v.unmapped)
+	s := spreadOf(supplementsPerPeriod(v.files), "")
+	r.SupplementsP50, r.SupplementsMax = s.p50, s.max
+}
+
+// setConvergence fills Converged from when the last event was sent and the verdict.
+func (r *Result) setConvergence(lastSent time.Time, v verdict) {
+	r.Converged = -1
+	if v.settled && !v.correctSince.IsZero() && !lastSent.IsZero() {
+		r.Converged = max(v.correctSince.Sub(lastSent), 0)
+	}
 }
 
 // Line is the RESULT line, the last line a run prints.
 func (r Result) Line() string {
-	return fmt.Sprintf("RESULT events=%d lost=%d doubled=%d files=%d duplicate_files=%d kills=%d ok=%t",
-		r.Events, r.Lost, r.Doubled, r.Files, r.DuplicateFiles, r.Kills, r.OK())
+	return fmt.Sprintf("RESULT events=%d lost=%d doubled=%d files=%d duplicate_files=%d kills=%d converged_s=%d supplements_per_period_p50=%d supplements_per_period_max=%d ok=%t",
+		r.Events, r.Lost, r.Doubled, r.Files, r.DuplicateFiles, r.Kills, convergedSeconds(r.Converged),
+		r.SupplementsP50, r.SupplementsMax, r.OK())
+}
+
+// convergedSeconds is d in whole seconds, -1 when the run never converged.
+func convergedSeconds(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int(d.Round(time.Second) / time.Second)
 }
 
 // report is everything the summary prints.
@@ -70,6 +92,7 @@ type report struct {
 	procs    []procStats
 	result   Result
 	phases   string
+	lastSent time.Time // when the producer had every send confirmed
 }
 
 // maxDifferences bounds the differences listed in the summary.
@@ -81,6 +104,7 @@ func (r *report) write(out io.Writer) {
 		c.Seed, len(r.w.Events), r.w.Resent, r.w.Late, c.Subscriptions, c.Products, c.Cluster, c.Partitions)
 	r.writeProducts(out)
 	r.writeConnect(out)
+	r.writeConvergence(out)
 	fmt.Fprintf(out, "connect faults injected: %s\n", r.faults)
 	r.writeLedger(out)
 	r.writeAgg(out)

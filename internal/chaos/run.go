@@ -103,7 +103,7 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, 
 	if err != nil {
 		return "", nil, nil, err
 	}
-	ps := runProducts(r.cfg.Products)
+	ps := runProducts(r.cfg.Products, r.cfg.Periods)
 	cat, err := writeCatalogs(dir, ps, r.cfg.Subscriptions)
 	return bins, cat, ps, err
 }
@@ -129,12 +129,13 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 		return nil, nil, fmt.Errorf("chaos: %w", err)
 	}
 	earliest := time.Now().Add(time.Second)
-	if t := created.Add(backdate + time.Second); t.After(earliest) {
+	if t := created.Add(backdate(r.cfg) + time.Second); t.After(earliest) {
 		earliest = t
 	}
-	start := earliest.Truncate(alignEvery)
+	align := alignOf(r.cfg.Periods)
+	start := earliest.Truncate(align)
 	if start.Before(earliest) {
-		start = start.Add(alignEvery)
+		start = start.Add(align)
 	}
 	w := newWorkload(r.cfg, ps, start)
 	truth, err := Truth(cat, w.Events)
@@ -188,7 +189,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
 	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
-	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
+	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
 	}
@@ -197,6 +198,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	stop := r.progress(prod, len(w.Sends))
 	err := prod.run(ctx)
 	stop()
+	rep.lastSent = time.Now()
 	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
@@ -246,6 +248,7 @@ func (r *run) finish(rep *report) Result {
 	res := &rep.result
 	res.Events, res.Dir = len(rep.w.Events), r.dir
 	res.setVerdict(rep.v)
+	res.setConvergence(rep.lastSent, rep.v)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.stats())

@@ -176,7 +176,7 @@ func (s *system) startEmulator(ctx context.Context) error {
 	}
 	addr := addrs[0]
 	args := []string{"emulator", "--addr", addr, "--catalog", filepath.Join(s.dir, connectCatalogFile),
-		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", "300ms"}
+		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", s.cfg.AcceptAfter.String()}
 	for _, spec := range faultSpecs(s.cfg.FaultRate) {
 		args = append(args, "--fault", spec)
 	}

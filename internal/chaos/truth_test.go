@@ -11,7 +11,7 @@ import (
 // testCatalog writes the catalogs of n products into a temporary directory and returns the pipeline's.
 func testCatalog(t *testing.T, n, subscriptions int) (*events.Catalog, []product) {
 	t.Helper()
-	ps := runProducts(n)
+	ps := runProducts(n, nil)
 	cat, err := writeCatalogs(t.TempDir(), ps, subscriptions)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,9 @@ type verdict struct {
 	diffs    []reconcile.Difference
 	unmapped []string
 	dups     dupCheck // of files, read once at the end (conclude)
+	// correctSince is when the polls first found every sum right, without a poll finding one wrong since
+	// (zero: the last comparison differs).
+	correctSince time.Time
 }
 
 // verifier waits for Connect to settle on the truth.
@@ -109,6 +112,7 @@ type pollState struct {
 	lastRead     time.Time // of the records
 	lastProgress time.Time
 	matchedAt    time.Time // when Connect first matched the truth (zero: it does not)
+	correctSince time.Time // when a poll first found every sum right, none wrong since (zero: the last differs)
 	pause        time.Duration
 }
 
@@ -121,6 +125,7 @@ func (p *pollState) due(files int) bool {
 // poll makes one observation and reports whether Connect has settled on the truth, confirmed.
 func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 	p.pause = verifyEvery
+	at := time.Now()
 	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
 	if err != nil {
 		v.logf("verify: %v", err)
@@ -139,6 +144,7 @@ func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 		return false
 	}
 	p.last = cmp
+	p.noteSums(at)
 	if len(p.last.diffs) > 0 || len(p.last.unmapped) > 0 || v.ledgerMoving(ctx) != 0 {
 		p.matchedAt = time.Time{}
 		v.progress(p, files)
@@ -152,6 +158,18 @@ func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 	}
 	p.pause = confirmAfter
 	return false
+}
+
+// noteSums records when the comparison of a poll started at at found every sum right for the first time
+// since one was wrong, on the verdict too.
+func (p *pollState) noteSums(at time.Time) {
+	switch {
+	case len(p.last.diffs) > 0 || len(p.last.unmapped) > 0:
+		p.correctSince = time.Time{}
+	case p.correctSince.IsZero():
+		p.correctSince = at
+	}
+	p.last.correctSince = p.correctSince
 }
 
 // progress logs where Connect stands, every progressEvery.

@@ -28,19 +28,30 @@ type Send struct {
 // Shape of the generated times.
 const (
 	maxJitter    = 2 * time.Second // events are timed up to this much before they are sent (out of order)
-	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close
+	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close, unless LateMax says more
 	maxResend    = 6 * time.Second // a duplicate is sent again within this delay
 	minResend    = 200 * time.Millisecond
 	sourceCount  = 8 // distinct CloudEvents sources (meters)
 )
 
-// backdate is how far before the run's start the earliest event can be timed: late events are only planned
-// once lateFrom has passed, so none is timed before the start minus the jitter.
-const backdate = maxJitter
+// backdate is how far before the run's start the earliest event can be timed: the jitter, and LateMax (late
+// events are only planned once lateFrom has passed, so none is timed earlier). The run starts at least that
+// long after the event stream was created, so that every event's period closes after it (the aggregators
+// mark periods from then on).
+func backdate(cfg Config) time.Duration { return maxJitter + cfg.LateMax }
 
-// lateFrom is how long after the start a late event of p can be planned: its backdated time is then after
-// the start.
-func lateFrom(p product) time.Duration { return p.every + p.lateness + maxLateExtra + maxJitter }
+// lateExtra bounds how far before its period's close a late event of p is timed: maxLateExtra, or what
+// Config.LateMax leaves beyond the period and its lateness.
+func lateExtra(cfg Config, p product) time.Duration {
+	return max(maxLateExtra, cfg.LateMax-p.every-p.lateness)
+}
+
+// lateFrom is how long after the start a late event of p can be planned: its time is then no earlier than
+// the start minus the backdate. With LateMax, that is at once (or nearly): the periods before the start are
+// closed by the aggregators' ticks with no record, and their late events make supplements without a base.
+func lateFrom(cfg Config, p product) time.Duration {
+	return max(0, p.every+p.lateness+lateExtra(cfg, p)+maxJitter-cfg.LateMax)
+}
 
 // generator draws a workload from a seeded source.
 type generator struct {
@@ -76,8 +87,8 @@ func (g *generator) event(i int, at time.Duration) events.Event {
 	p := g.ps[s%len(g.ps)]
 	it := p.items[g.rng.IntN(len(p.items))]
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
-	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(maxLateExtra)))
-	if late && at >= lateFrom(p) {
+	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(lateExtra(g.cfg, p))))
+	if late && at >= lateFrom(g.cfg, p) {
 		t = t.Add(-(p.every + p.lateness + extra))
 		g.w.Late++
 	}

@@ -50,8 +50,9 @@ type Entry struct {
 	Relists         int          `json:"relists,omitempty"`  // lookups left before another create (the submitter's drive_lookup.go)
 	NextAt          time.Time    `json:"next_at,omitzero"`   // no step before this
 	LastError       string       `json:"last_error,omitempty"`
-	Reason          string       `json:"reason,omitempty"` // why the entry is failed or empty
-	Note            string       `json:"note,omitempty"`   // the provider's acceptance or rejection note
+	Reason          string       `json:"reason,omitempty"`      // why the entry is failed or empty
+	Note            string       `json:"note,omitempty"`        // the provider's acceptance or rejection note
+	BaseParked      string       `json:"base_parked,omitempty"` // a supplement in Connect when its base was found parked: "<base part key> <state>"
 	History         []Transition `json:"history"`
 	Owner           string       `json:"owner,omitempty"` // the submitter member driving it
 	LeaseUntil      time.Time    `json:"lease_until,omitzero"`

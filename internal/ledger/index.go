@@ -10,7 +10,8 @@ import (
 )
 
 // SupplementIndex records how far a period's adjustments are planned: supplements 1..Next−1 cover the
-// adjustment messages up to stream sequence Covered. It is stored at SupplementIndexKey.
+// adjustment messages up to stream sequence Covered, contiguous and disjoint; the messages after it wait in
+// USAGE_AGG for supplement Next. It is stored at SupplementIndexKey.
 type SupplementIndex struct {
 	Next    int    `json:"next"`
 	Covered uint64 `json:"covered"`

@@ -42,7 +42,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.IntVar(&o.MaxRecordsPerFile, "max-records-per-file", DefaultMaxRecordsPerFile, "records per usage file; larger periods are split into parts")
 	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "usage files driven at once")
 	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this submitter's name in ledger leases (unique among running submitters)")
-	fs.DurationVar(&o.SupplementDelay, "supplement-delay", DefaultSupplementDelay, "how long adjustments wait to be batched into one supplement")
+	fs.DurationVar(&o.SupplementDelay, "supplement-delay", DefaultSupplementDelay, "how long adjustments wait (from their commit) to be batched into one supplement; those that arrive while the file before it is not yet submitted wait for it and make one supplement too")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", DefaultLeaseTTL, "how long a ledger entry stays claimed after its claimant's last write")
 	fs.DurationVar(&o.ScanInterval, "scan-interval", DefaultScanInterval, "how often the ledger is scanned for entries to drive")
 	fs.DurationVar(&o.FollowMaxInterval, "follow-max-interval", DefaultFollowMax, "longest wait between two reads of a file pending at the provider")

@@ -18,7 +18,9 @@
 //     each part an entry (revision 0), and hands the new entries to the driver. A durable consumer of
 //     usage.agg.adj.> plans supplements (plan_supplements.go): supplement n (revision n ≥ 1) is the fixed set
 //     of adjustment messages with stream sequences in (FromSeq, ToSeq], written to the ledger before any
-//     Connect call, each adjustment reported as its delta. Planning is idempotent (Create only). A revision
+//     Connect call, each adjustment reported as its delta. Supplement n is planned only once the file before
+//     it is handed over (submitted or ended: supplement_order.go), so the adjustments that arrive meanwhile
+//     make one file; a driver handing a file over nudges the planner (plan_nudge.go). Planning is idempotent (Create only). A revision
 //     that cannot be planned (records missing past PlanGrace, more records than the marks count, the product
 //     missing from the catalog past PlanGrace, a plan the stream no longer yields) is written as failed
 //     entries with the reason and its message settled (plan_park.go): the failure is in the ledger, never
@@ -27,8 +29,9 @@
 //     time (drive_jobs.go), each step being one Connect operation followed by one CAS write of the outcome
 //     (drive_entry.go, drive_steps.go): find-or-create by external_id, upload the workbook (rebuilt from the
 //     stream, deterministic), wait for processing, submit, follow the provider's decision. A supplement is
-//     created only after the file it corrects has ended well, and after the previous supplement has ended
-//     (drive_gate.go). Every step first observes the Connect file, so a step whose result was never written
+//     created only once the file it corrects is submitted (not refused), and the previous supplement handed
+//     over (drive_gate.go); a driver that hands a file over wakes the period's later supplements, and a
+//     parked base flags the supplements already in Connect (drive_handover.go). Every step first observes the Connect file, so a step whose result was never written
 //     (crash, lost answer) is recognised and not repeated. Entries are claimed with a lease in the entry
 //     itself, so several submitters may run. A restarted submitter resumes every entry from the ledger.
 //   - The orphan sweeper (orphans.go) checks Connect's open usagepipe files against the ledger.

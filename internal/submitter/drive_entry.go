@@ -32,7 +32,7 @@ func (d *driver) drive(ctx context.Context, key string, m *memo) (next time.Time
 		d.ins.track(key, e.State)
 		now := d.now()
 		if e.State.Terminal() {
-			noteParked(ctx, d.ledger, d.log, e)
+			d.ended(ctx, e)
 			return time.Time{}, true
 		}
 		if wait, ok := d.mustWait(e, now); ok {
@@ -98,6 +98,7 @@ func (d *driver) step(ctx context.Context, e *ledger.Entry, rev uint64, m *memo)
 		return rev, werr
 	}
 	d.transitioned(ctx, e)
+	d.stepped(before, e)
 	return newRev, nil
 }
 

@@ -2,20 +2,16 @@ package submitter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
-	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
-// Supplements are ordered after the file they correct: supplement n of a period stays planned (nothing in
-// Connect) until revision 0 of the period is accepted, closed or empty in every part (or the period has no
-// closed-records file: its marks count no record), and, for n > 1, until every part of supplement n−1 has
-// ended. A base that is rejected or failed blocks its supplements for good: each is parked as failed with a
-// reason naming the base, and an operator resolves them together.
+// The gate of a supplement (supplement_order.go has the rule): supplement n of a period stays planned
+// (nothing in Connect) until every part of revision 0 is submitted, accepted, closed or empty (or the period
+// has no closed-records file: its marks count no record), and, for n > 1, until every part of supplement n−1
+// is reported (submitted or ended). A base that is rejected or failed blocks its supplements for good: each
+// is parked as failed with a reason naming the base, and an operator resolves them together.
 
 // gateVerdict is what the gate says of a planned supplement.
 type gateVerdict int
@@ -33,12 +29,14 @@ func (d *driver) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error)
 	if err != nil || v != gateOpen || e.Revision == 1 {
 		return v, err
 	}
-	states, found, err := d.revisionStates(ctx, e, e.Revision-1)
-	if err != nil || !found {
+	prev := e.ID()
+	prev.Revision--
+	first, states, err := d.period().revisionStates(ctx, prev)
+	if err != nil || first == nil {
 		return gateOpen, err // an earlier supplement no longer in the ledger: nothing to wait for
 	}
 	for _, st := range states {
-		if !st.Terminal() {
+		if !handedOver(st) {
 			return gateWait, nil
 		}
 	}
@@ -47,85 +45,55 @@ func (d *driver) gate(ctx context.Context, e *ledger.Entry) (gateVerdict, error)
 
 // baseGate judges revision 0 of e's period.
 func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, error) {
-	states, found, err := d.revisionStates(ctx, e, 0)
+	base := e.ID()
+	base.Revision = 0
+	first, states, err := d.period().revisionStates(ctx, base)
 	if err != nil {
 		return gateWait, err
 	}
-	if !found {
-		if none, err := d.noClosedRecords(ctx, e); err != nil || !none {
+	if first == nil {
+		if none, err := d.period().noClosedRecords(ctx, base); err != nil || !none {
 			return gateWait, err
 		}
 		return gateOpen, nil
 	}
-	base := e.ID()
-	base.Revision = 0
-	for i, st := range states {
-		if st.Parked() {
-			base.Part = i + 1
-			return gateBlocked, permanent("base_"+string(st), fmt.Errorf("the period's file %s is %s; "+
-				"its supplements wait for an operator too", base.Key(), st))
-		}
+	if err := blockedBy(base, states); err != nil {
+		return gateBlocked, err
 	}
 	for _, st := range states {
-		if st != ledger.StateAccepted && st != ledger.StateClosed && st != ledger.StateEmpty {
+		if !submittedWell(st) {
 			return gateWait, nil
 		}
 	}
 	return gateOpen, nil
 }
 
-// revisionStates returns the state of every part of revision rev of e's period; found is false when its
-// part 1 is not in the ledger. A part missing (being planned) counts as planned.
-func (d *driver) revisionStates(ctx context.Context, e *ledger.Entry, rev int) ([]ledger.State, bool, error) {
-	id := e.ID()
-	id.Revision, id.Part = rev, 1
-	first, _, err := d.ledger.Get(ctx, id.Key())
-	if errors.Is(err, bus.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	states := []ledger.State{first.State}
-	for id.Part = 2; id.Part <= first.Parts; id.Part++ {
-		p, _, err := d.ledger.Get(ctx, id.Key())
-		switch {
-		case errors.Is(err, bus.ErrNotFound):
-			states = append(states, ledger.StatePlanned)
-		case err != nil:
-			return nil, false, err
-		default:
-			states = append(states, p.State)
+// blockedBy is the permanent error that parks a supplement whose base (revision 0, parts in states) has a
+// part rejected or failed; nil when none is.
+func blockedBy(base ledger.FileID, states []ledger.State) error {
+	for i, st := range states {
+		if st.Parked() {
+			base.Part = i + 1
+			return permanent("base_"+string(st), fmt.Errorf("the period's file %s is %s; "+
+				"its supplements wait for an operator too", base.Key(), st))
 		}
 	}
-	return states, true, nil
+	return nil
 }
 
-// noClosedRecords reports whether every partition has marked e's period and the marks count no record: a
-// period that will never have a closed-records file.
-func (d *driver) noClosedRecords(ctx context.Context, e *ledger.Entry) (bool, error) {
-	filter := subjects.Marks.Period(e.Product, e.Contract, e.PeriodStart)
-	last := map[int]events.PartitionMark{}
-	partitions := 0
-	err := d.records.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
-		marks, err := decodeLines[events.PartitionMark](m.Data)
-		for _, x := range marks {
-			if x.Product == e.Product && x.Contract == e.Contract && x.PeriodStart.Equal(e.PeriodStart) {
-				last[x.Partition], partitions = x, x.Partitions
-			}
-		}
-		return err
-	})
+// baseStillWell checks, right before supplement e's file is submitted, that its base has not been parked
+// since the gate opened: a permanent error (parking e, its file left ready in Connect) when it has.
+func (d *driver) baseStillWell(ctx context.Context, e *ledger.Entry) error {
+	if e.Revision == 0 {
+		return nil
+	}
+	base := e.ID()
+	base.Revision = 0
+	_, states, err := d.period().revisionStates(ctx, base)
 	if err != nil {
-		return false, fmt.Errorf("submitter: read %s: %w", filter, err)
+		return err
 	}
-	if partitions == 0 || len(last) < partitions {
-		return false, nil
-	}
-	for p := range partitions {
-		if last[p].Records > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
+	return blockedBy(base, states)
 }
+
+func (d *driver) period() periodFiles { return periodFiles{ledger: d.ledger, agg: d.records} }

@@ -2,6 +2,7 @@ package submitter
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,10 @@ func (env *testEnv) setState(id ledger.FileID, st ledger.State) {
 	}
 }
 
-func TestSupplementWaitsForItsBaseFile(t *testing.T) {
+// TestSupplementGoesOnOnceItsBaseIsSubmitted: with a provider that decides nothing (files stay pending), a
+// supplement is created and submitted once its base is submitted: deltas commute, so it need not wait for
+// the provider's decision on the base.
+func TestSupplementGoesOnOnceItsBaseIsSubmitted(t *testing.T) {
 	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider: files stay pending
 	subs := subscriptions("GATE", 2)
 	env.seedAssets(subs...)
@@ -49,18 +53,10 @@ func TestSupplementWaitsForItsBaseFile(t *testing.T) {
 
 	env.adjustOne(pd, subs[0])
 	supp := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: 1, Part: 1}
-	waitFor(t, 30*time.Second, "the supplement looked at its gate twice", func() bool {
-		e := env.entry(supp)
-		return e != nil && e.Polls >= 2
-	})
-	if e := env.entry(supp); e.State != ledger.StatePlanned || env.filesWithExternalID(supp.ExternalID()) != 0 {
-		t.Fatalf("supplement %s with file %q while its base is pending; Connect has %d files for it", e.State, e.FileID,
-			env.filesWithExternalID(supp.ExternalID()))
-	}
-	if err := env.emu.Accept(b.FileID, "ok"); err != nil {
-		t.Fatal(err)
-	}
 	env.waitState(supp, 30*time.Second, ledger.StateSubmitted)
+	if e := env.entry(base); e.State != ledger.StateSubmitted || e.FileID != b.FileID {
+		t.Fatalf("base %s (file %s), want it still pending at the provider", e.State, e.FileID)
+	}
 }
 
 func TestSupplementOfARejectedFileIsParked(t *testing.T) {
@@ -84,8 +80,9 @@ func TestSupplementOfARejectedFileIsParked(t *testing.T) {
 	}
 }
 
-// TestGateOrdersSupplements checks the gate on ledger entries: supplement 2 after supplement 1, a failed
-// base blocking, and a period without closed records letting supplements through once it is marked.
+// TestGateOrdersSupplements checks the gate on ledger entries: supplement 1 after its base is submitted,
+// supplement 2 after supplement 1 is submitted (or ended), a failed base blocking, and a period without
+// closed records letting supplements through once it is marked.
 func TestGateOrdersSupplements(t *testing.T) {
 	env := newTestEnv(t, autoAccept)
 	s, _ := env.planner(DefaultMaxRecordsPerFile)
@@ -96,6 +93,7 @@ func TestGateOrdersSupplements(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"AS-GORD-0001", "AS-GORD-0002"} {
+		env.handOver(pd) // the planner plans a supplement once the file before it is handed over
 		env.adjustOne(pd, sub)
 		adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, pd.Start))
 		if err := s.plan.onAdjustment(ctx, adj[len(adj)-1]); err != nil {
@@ -120,9 +118,11 @@ func TestGateOrdersSupplements(t *testing.T) {
 		want      gateVerdict
 		situation string
 	}{
-		{id(0), ledger.StateSubmitted, 1, gateWait, "base pending"},
+		{id(0), ledger.StateReady, 1, gateWait, "base processed, not submitted"},
+		{id(0), ledger.StateSubmitted, 1, gateOpen, "base pending at the provider"},
 		{id(0), ledger.StateAccepted, 1, gateOpen, "base accepted"},
-		{id(1), ledger.StateSubmitted, 2, gateWait, "supplement 1 pending"},
+		{id(1), ledger.StateReady, 2, gateWait, "supplement 1 not submitted"},
+		{id(1), ledger.StateSubmitted, 2, gateOpen, "supplement 1 pending"},
 		{id(1), ledger.StateRejected, 2, gateOpen, "supplement 1 ended"},
 		{id(0), ledger.StateFailed, 2, gateBlocked, "base failed"},
 	} {
@@ -135,20 +135,21 @@ func TestGateOrdersSupplements(t *testing.T) {
 	empty := period(2) // no closed records: no base file, once every partition has marked it
 	env.adjustOne(empty, "AS-GORD-0001")
 	adj := env.deliveries(subjects.Adjustments.Period(testProduct, testContract, empty.Start))
-	if err := s.plan.onAdjustment(ctx, adj[0]); err != nil {
-		t.Fatal(err)
-	}
-	e := env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: empty.Start, Revision: 1, Part: 1})
+	first := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: empty.Start, Revision: 1, Part: 1}
 	mark := events.PartitionMark{Product: testProduct, Contract: testContract, PeriodStart: empty.Start,
 		PeriodEnd: empty.End, Partitions: testPartitions}
+	var hold holdError
 	for p := range testPartitions {
-		if v, err := s.drive.gate(ctx, e); err != nil || v != gateWait {
-			t.Errorf("%d of %d partitions marked: gate %d (%v), want wait", p, testPartitions, v, err)
+		if err := s.plan.onAdjustment(ctx, adj[0]); !errors.As(err, &hold) || env.entry(first) != nil {
+			t.Errorf("%d of %d partitions marked: %v, want the supplement held", p, testPartitions, err)
 		}
 		mark.Partition = p
 		env.agg.commit(t, p, nil, nil, []events.PartitionMark{mark})
 	}
-	if v, err := s.drive.gate(ctx, e); err != nil || v != gateOpen {
+	if err := s.plan.onAdjustment(ctx, adj[0]); err != nil {
+		t.Fatalf("every partition marked, no record: %v", err)
+	}
+	if v, err := s.drive.gate(ctx, env.entry(first)); err != nil || v != gateOpen {
 		t.Errorf("every partition marked, no record: gate %d (%v), want open", v, err)
 	}
 }

@@ -83,6 +83,9 @@ func (d *driver) take() (*job, time.Duration) {
 	j, wait := d.queue.popDue(d.now())
 	if j != nil {
 		j.running = true
+		if j.woken {
+			j.memo, j.woken = memo{}, false
+		}
 	}
 	return j, wait
 }
@@ -137,7 +140,7 @@ func (d *driver) scan(ctx context.Context) error {
 		}
 		d.ins.track(key, e.State)
 		if e.State.Terminal() {
-			noteParked(ctx, d.ledger, d.log, e)
+			d.ended(ctx, e)
 			d.markTerminal(key)
 		} else {
 			d.add(key, e.NextAt)

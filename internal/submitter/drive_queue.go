@@ -11,6 +11,7 @@ type job struct {
 	at      time.Time
 	running bool
 	again   bool // add was called while running: run again as soon as it finishes
+	woken   bool // a file before it was handed over: forget the schedule of its quiet steps (drive_handover.go)
 	index   int  // in the queue; -1 when not queued
 	memo    memo // the schedule of its quiet steps (drive_quiet.go); only the worker running the job uses it
 }

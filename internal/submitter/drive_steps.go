@@ -137,11 +137,13 @@ func processingDelay(polls int) time.Duration {
 }
 
 // submit submits the file to the provider if it is still ready (a submit whose answer was lost may have
-// moved it on already).
+// moved it on already), and, for a supplement, if its base has not been parked meanwhile.
 func (d *driver) submit(ctx context.Context, e *ledger.Entry) error {
 	f, err := d.connect.GetFile(ctx, e.FileID)
 	if err == nil && f.Status == usageapi.FileStatusReady {
-		f, err = d.connect.SubmitFile(ctx, e.FileID)
+		if err = d.baseStillWell(ctx, e); err == nil {
+			f, err = d.connect.SubmitFile(ctx, e.FileID)
+		}
 	}
 	if err != nil {
 		return err

@@ -43,7 +43,8 @@ type driver struct {
 	connect connectFiles
 	records recordReader
 	dlq     deadLetterPublisher
-	cache   *planCache // records the planner read for a part's first upload
+	cache   *planCache       // records the planner read for a part's first upload
+	nudger  supplementNudger // the planner (set by New)
 
 	member      string        // Options.MemberID, the owner in entry leases
 	concurrency int           // Options.Concurrency

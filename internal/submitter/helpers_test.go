@@ -78,6 +78,7 @@ type testEnv struct {
 	ledger      *ledger.Store
 	kv          *bus.KV // the ledger bucket, for what an operator does by hand
 	incarnation int
+	batches     int // late batches committed (lateBatches)
 }
 
 func newTestEnv(t *testing.T, provider connectemu.ProviderPolicy) *testEnv {

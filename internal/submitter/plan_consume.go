@@ -20,6 +20,10 @@ const (
 	consumerPull = 16
 	// maxNakDelay caps the redelivery delay of a message whose planning failed.
 	maxNakDelay = time.Minute
+	// maxHoldDelay caps the redelivery delay of a held adjustment message (holdError): how long a period
+	// waits at most when the nudge that should plan its supplement was lost (a process killed).
+	maxHoldDelay = 30 * time.Second
+	minHoldDelay = 100 * time.Millisecond
 )
 
 // errMalformed marks a message that can never be planned (it does not decode): it is terminated, not
@@ -31,6 +35,14 @@ type waitError struct{ delay time.Duration }
 
 func (w waitError) Error() string { return "submitter: wait " + w.delay.String() }
 
+// holdError asks for a redelivery after delay without counting a failure: the newest adjustment message of
+// a period whose next supplement waits for the file before it (plan_supplements.go, holding). A driver's
+// nudge usually plans the supplement first; the redelivery is what plans it when no nudge came (the process
+// whose driver handed the file over was killed in between).
+type holdError struct{ delay time.Duration }
+
+func (h holdError) Error() string { return "submitter: held for " + h.delay.String() }
+
 // settle runs handle and settles the delivery: Ack on success, Term for a malformed message, otherwise Nak
 // with a delay (the wait asked for, or a backoff by delivery count) so that a failing message is never
 // retried in a hot loop and never lost. Nothing is settled when ctx ended (redelivered after AckWait).
@@ -38,6 +50,7 @@ func (pl *planner) settle(handle func(context.Context, *bus.Delivery) error) fun
 	return func(ctx context.Context, d *bus.Delivery) {
 		err := handle(ctx, d)
 		var wait waitError
+		var hold holdError
 		switch {
 		case err == nil:
 			if err := d.Ack(ctx); err != nil {
@@ -49,6 +62,10 @@ func (pl *planner) settle(handle func(context.Context, *bus.Delivery) error) fun
 			_ = d.Term(err.Error())
 		case errors.As(err, &wait):
 			_ = d.Nak(wait.delay)
+		case errors.As(err, &hold):
+			pl.log.DebugContext(ctx, "submitter: supplement held until the file before it is submitted", "subject", d.Subject,
+				"seq", d.Seq, "retry_in", hold.delay)
+			_ = d.Nak(hold.delay)
 		default:
 			pl.ins.planErrors.Add(ctx, 1)
 			delay := nakDelay(d.NumDelivered)

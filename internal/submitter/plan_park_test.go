@@ -109,8 +109,9 @@ func TestProductMissingFromTheCatalogIsRetriedThenParked(t *testing.T) {
 	if err := s.plan.onMark(ctx, env.lastMark(pd)); !errors.Is(err, errUnknownProduct) {
 		t.Fatalf("mark within the grace: %v, want errUnknownProduct", err)
 	}
-	if err := s.plan.onAdjustment(ctx, adj); !errors.Is(err, errUnknownProduct) {
-		t.Fatalf("adjustment within the grace: %v, want errUnknownProduct", err)
+	var hold holdError
+	if err := s.plan.onAdjustment(ctx, adj); !errors.As(err, &hold) {
+		t.Fatalf("adjustment within the grace: %v, want it held until the base is handed over", err)
 	}
 	s.plan.grace = time.Nanosecond
 	if err := s.plan.onMark(ctx, env.lastMark(pd)); err != nil {

@@ -79,14 +79,20 @@ func (env *testEnv) planner(limit int) (*Submitter, *hookedBus) {
 // adjustOne commits one adjustment message of pd, sub's CPU_HOURS and API_CALLS (revision 1), and returns
 // the adjustments.
 func (env *testEnv) adjustOne(pd events.Period, sub string) []events.PeriodRecord {
+	recs := adjustmentsOf(pd, sub, 1)
+	env.agg.adjust(env.t, recs)
+	return recs
+}
+
+// adjustmentsOf are revision rev of sub's CPU_HOURS and API_CALLS in pd: each adds 2.
+func adjustmentsOf(pd events.Period, sub string, rev int) []events.PeriodRecord {
 	var recs []events.PeriodRecord
 	for _, item := range []string{"CPU_HOURS", "API_CALLS"} {
 		recs = append(recs, events.PeriodRecord{Kind: events.RecordAdjustment, Product: testProduct, Contract: testContract,
-			Subscription: sub, Item: item, PeriodStart: pd.Start, PeriodEnd: pd.End, Revision: 1, Mode: events.ModeDelta,
+			Subscription: sub, Item: item, PeriodStart: pd.Start, PeriodEnd: pd.End, Revision: rev, Mode: events.ModeDelta,
 			Aggregation: aggregationOf(item), Quantity: events.MustDecimal("2"), Events: 1,
 			Partition: events.Partition(sub, testPartitions)})
 	}
-	env.agg.adjust(env.t, recs)
 	return recs
 }
 
@@ -257,18 +263,19 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 			filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 			loser, hooks := env.planner(DefaultMaxRecordsPerFile)
 			winner, _ := env.planner(1) // one adjustment per part: the winner's plan has several parts
+			env.agg.close(t, pd, nil)   // no closed records: supplement 1 need not wait for a base
 			env.adjustOne(pd, "AS-RACE-0001")
 			env.adjustOne(pd, "AS-RACE-0002")
 			msgs := env.deliveries(filter)
 			ctx := context.Background()
-			r := &events.PeriodRecord{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End}
+			p := supplementPeriod{product: testProduct, contract: testContract, start: pd.Start, end: pd.End}
 
 			hooks.on(tc.point, filter, func() {
 				if tc.point == "after-last:" {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 				// The winner writes supplement 1; its index write comes later (slow, or it crashed).
-				if _, err := winner.plan.planSupplementFiles(ctx, r, ledger.SupplementIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
+				if _, err := winner.plan.planSupplementFiles(ctx, p, ledger.SupplementIndex{Next: 1}, triggerOf(msgs[len(msgs)-1])); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 				if tc.point == "before-last:" {
@@ -285,7 +292,7 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 			want := adjustmentIDs(t, msgs)
 			// The loser acked msgs[1]. Every other message is settled once, and so is the winner's delivery of
 			// msgs[1] (redelivered: its planner stopped before moving the index).
-			c := &consumer{t: t, planners: []*Submitter{winner, loser}}
+			c := &consumer{t: t, planners: []*Submitter{winner, loser}, before: func() { env.handOver(pd) }}
 			c.deliver(ctx, append(append([]*bus.Delivery{msgs[0]}, msgs[2:]...), msgs[1])...)
 			checkSupplements(t, env, loser, pd, msgs, want)
 		})

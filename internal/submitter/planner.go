@@ -34,6 +34,7 @@ type planner struct {
 	ledger *ledger.Store // set by Submitter.useLedger
 	drive  entryScheduler
 	cache  *planCache // the records of the newest parts planned, for their first upload
+	nudged *nudges    // periods whose files a driver handed over (plan_nudge.go)
 
 	catalog         *events.Catalog
 	limit           int           // Options.MaxRecordsPerFile
@@ -48,7 +49,7 @@ type planner struct {
 }
 
 func newPlanner(o Options, agg aggStream, drive entryScheduler, cache *planCache, ins *instruments, tracer trace.Tracer) *planner {
-	return &planner{agg: agg, drive: drive, cache: cache, catalog: o.Catalog, limit: o.MaxRecordsPerFile,
+	return &planner{agg: agg, drive: drive, cache: cache, nudged: newNudges(), catalog: o.Catalog, limit: o.MaxRecordsPerFile,
 		grace: o.PlanGrace, supplementDelay: o.SupplementDelay, ackWait: o.AckWait,
 		now: time.Now, log: o.Logger, tracer: tracer, ins: ins}
 }

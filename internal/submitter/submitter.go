@@ -44,8 +44,9 @@ func New(conn Bus, o Options) (*Submitter, error) {
 	}
 	tracer, cache := tp.Tracer(instrumentationName), &planCache{}
 	drive := newDriver(o, conn, conn, client, cache, ins, tracer)
-	return &Submitter{opts: o, bus: conn, drive: drive,
-		plan:  newPlanner(o, conn, drive, cache, ins, tracer),
+	plan := newPlanner(o, conn, drive, cache, ins, tracer)
+	drive.nudger = plan
+	return &Submitter{opts: o, bus: conn, drive: drive, plan: plan,
 		sweep: &orphanSweeper{connect: client, interval: o.OrphanInterval, log: o.Logger, ins: ins}}, nil
 }
 
@@ -69,8 +70,8 @@ func (s *Submitter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	runs := []func(context.Context) error{s.plan.consumeMarks, s.plan.consumeAdjustments, s.drive.run, s.scanLedger,
-		s.sweep.sweepOrphans, s.heartbeat}
+	runs := []func(context.Context) error{s.plan.consumeMarks, s.plan.consumeAdjustments, s.plan.planNudged, s.drive.run,
+		s.scanLedger, s.sweep.sweepOrphans, s.heartbeat}
 	errs := make([]error, len(runs))
 	for i, run := range runs {
 		wg.Go(func() {
