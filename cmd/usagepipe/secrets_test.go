@@ -221,6 +221,9 @@ func (e *leakEnv) validateAndHelp() {
 		invs = append(invs, invocation{name, commands[name].run, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
 			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
 	}
+	invs = append(invs, invocation{"console", runConsole, []string{"--addr", "0.0.0.0:0"}, map[string]string{
+		"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey,
+		"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
 	for _, inv := range invs {
 		base := inv
 		for _, flag := range []string{"-validate", "-h"} {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/console"
@@ -39,9 +41,9 @@ type consoleEnv struct {
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
 	o := stackOptions(t, t.TempDir(), testCatalogs(t))
-	o.Simulate = false
+	o.Simulate, o.KeepRejected, o.PlanGrace = false, true, time.Second
 	st, _ := startStack(t, o)
-	conn, err := bus.Connect(context.Background(), bus.Config{URL: st.URLs().NATS, Name: "console-test"})
+	conn, err := bus.Connect(context.Background(), bus.Config{URL: st.URLs().NATS, Name: "console-test", Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,10 @@ func (b *browser) follow(sel string) {
 // fill types v into the field sel selects, after clearing it.
 func (b *browser) fill(sel, v string) {
 	b.t.Helper()
-	b.do(chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), v))
+	if !eval[bool](b, fmt.Sprintf(`(function(){var e=document.querySelector(%q);if(!e){return false};e.value="";return true})()`, sel)) {
+		b.t.Fatalf("no field %s", sel)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS(sel), v))
 }
 
 // waitJS polls a JavaScript condition until it holds (every 200 ms, at most timeout).

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/lineage"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
+	"github.com/usagepipe/usagepipe/internal/parked"
 	"github.com/usagepipe/usagepipe/internal/status"
 	"github.com/usagepipe/usagepipe/internal/usage"
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -35,10 +37,28 @@ type Status interface {
 	Periods(ctx context.Context, q status.PeriodQuery) (*status.PeriodPage, error)
 }
 
-// Ledger models the reads of internal/ledger.Store the console makes: one entry, the entries of a prefix.
+// Ledger models the reads of internal/ledger.Store the console makes: one entry, the entries of a prefix, a
+// period's action log.
 type Ledger interface {
 	Get(ctx context.Context, key string) (*ledger.Entry, uint64, error)
 	Entries(ctx context.Context, prefix string) ([]*ledger.Entry, error)
+	Actions(ctx context.Context, product, contract string, start time.Time) ([]ledger.Action, error)
+}
+
+// DeadLetters models internal/deadletter.Service: list, show and replay dead letters.
+type DeadLetters interface {
+	List(ctx context.Context, f deadletter.Filter) (*deadletter.Listing, error)
+	Show(ctx context.Context, id string) (*deadletter.Letter, error)
+	Replay(ctx context.Context, f deadletter.Filter, o deadletter.ReplayOptions) (*deadletter.Report, error)
+}
+
+// Parked models internal/parked.Service: parked files and the operators' actions on them.
+type Parked interface {
+	List(ctx context.Context, f parked.ListFilter) (parked.Views, error)
+	Show(ctx context.Context, key string) (*parked.View, error)
+	Retry(ctx context.Context, key string, actor ledger.Actor, note string) (*parked.Result, error)
+	Resubmit(ctx context.Context, key string, actor ledger.Actor, note string) (*parked.Result, error)
+	Abandon(ctx context.Context, key string, actor ledger.Actor, note string) (*parked.Result, error)
 }
 
 // Connect models the reads of the Connect Usage API the console makes (pkg/usageapi.Client).
@@ -47,16 +67,18 @@ type Connect interface {
 	Records(terms ...usageapi.Term) usageapi.List[usageapi.Record]
 }
 
-// Services are the service layer the console shows. Lineage, Usage, Status and Ledger are required; without
-// Connect, files are shown as the ledger last saw them.
+// Services are the service layer the console shows and acts through; all are required but Connect, without
+// which files are shown as the ledger last saw them (and parked files cannot be resubmitted).
 type Services struct {
-	Lineage    Lineage
-	Usage      Usage
-	Status     Status
-	Ledger     Ledger
-	Connect    Connect
-	Catalog    *events.Catalog // the products, for their time zones
-	Partitions int             // P
+	Lineage     Lineage
+	Usage       Usage
+	Status      Status
+	Ledger      Ledger
+	DeadLetters DeadLetters
+	Parked      Parked
+	Connect     Connect
+	Catalog     *events.Catalog // the products, for their time zones
+	Partitions  int             // P
 }
 
 // DefaultRefresh is how often the pages refresh what changes.
@@ -125,11 +147,25 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /static/", staticHandler())
 	c.mux.HandleFunc("GET /login", c.loginForm)
 	c.mux.HandleFunc("POST /login", c.login)
-	c.mux.HandleFunc("POST /logout", c.action(c.logout))
-	c.mux.HandleFunc("GET /{$}", c.page(c.overview))
-	c.mux.HandleFunc("GET /periods", c.page(c.periods))
-	c.mux.HandleFunc("GET /file", c.page(c.file))
-	c.mux.HandleFunc("GET /subscription", c.page(c.subscription))
-	c.mux.HandleFunc("GET /explain", c.page(c.explain))
+	for path, fn := range c.actions() {
+		c.mux.HandleFunc("POST "+path, c.action(fn))
+	}
+	for path, fn := range map[string]pageFunc{"/{$}": c.overview, "/periods": c.periods, "/file": c.file,
+		"/subscription": c.subscription, "/explain": c.explain, "/deadletters": c.deadLetters,
+		"/deadletters/letter": c.deadLetter, "/deadletters/replay": c.replayPreview, "/parked": c.parkedList,
+		"/parked/entry": c.parkedEntry} {
+		c.mux.HandleFunc("GET "+path, c.page(fn))
+	}
 	c.mux.HandleFunc("/", c.page(c.notFound))
+}
+
+// actions are the console's POSTs, by path: each is served by action (an operator, the CSRF token).
+func (c *Console) actions() map[string]actionFunc {
+	return map[string]actionFunc{
+		"/logout":             c.logout,
+		"/deadletters/replay": c.replay,
+		"/parked/retry":       c.parkedDo(parked.ActionRetry),
+		"/parked/resubmit":    c.parkedDo(parked.ActionResubmit),
+		"/parked/abandon":     c.parkedDo(parked.ActionAbandon),
+	}
 }

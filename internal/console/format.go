@@ -28,6 +28,7 @@ var funcs = template.FuncMap{
 	"dict":    dict,
 	"persec":  func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
 	"ifempty": orDefault,
+	"list":    func(s ...string) []string { return s },
 }
 
 // orDefault is s, or def when s is empty.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -27,6 +28,9 @@ type fileData struct {
 	Pages      int
 	Invalid    []usageapi.Record // records Connect found invalid or rejected (first page of them)
 	Excluded   []excludedRecord
+	Letters    []deadletter.Letter // the submitter's dead letters of this file: records Connect refused, and why
+	LettersErr string
+	Actions    []ledger.Action // operators' actions on the period
 }
 
 // excludedRecord is a record left out of the file's uploads (dead-lettered), and why when the ledger says.
@@ -50,6 +54,12 @@ func (c *Console) file(ctx context.Context, r *http.Request, v *view) (string, e
 		return "", fmt.Errorf("console: ledger: %w", err)
 	}
 	d.Excluded = excluded(e)
+	if d.Actions, err = c.svc.Ledger.Actions(ctx, e.Product, e.Contract, e.PeriodStart); err != nil {
+		return "", fmt.Errorf("console: ledger: %w", err)
+	}
+	if len(e.Excluded) > 0 || e.Excluding != nil {
+		d.Letters, d.LettersErr = c.fileLetters(ctx, e)
+	}
 	c.readConnectFile(ctx, d, r.Header.Get("X-Console-Fragment") == "")
 	v.Title, v.Nav, v.Data = "File "+fileTitle(e), "Periods", d
 	c.live(v)
@@ -130,6 +140,21 @@ func firstN[T any](ctx context.Context, l usageapi.List[T], n int) ([]T, error) 
 		}
 	}
 	return out, nil
+}
+
+// fileLetters are the submitter's dead letters of e's records (read over its product and period).
+func (c *Console) fileLetters(ctx context.Context, e *ledger.Entry) ([]deadletter.Letter, string) {
+	l, err := c.svc.DeadLetters.List(ctx, deadletter.Filter{Stage: "submitter", Product: e.Product, Period: e.PeriodStart})
+	if err != nil {
+		return nil, fmt.Sprintf("dead letters: %v", err)
+	}
+	var out []deadletter.Letter
+	for _, x := range l.Letters {
+		if x.FileKey == e.Key {
+			out = append(out, x)
+		}
+	}
+	return out, ""
 }
 
 // excluded lists the records left out of e's uploads, with why when an exclusion in progress says.

@@ -85,8 +85,12 @@ func (c *Console) newView(w http.ResponseWriter, r *http.Request, op operator) *
 // live makes the page's live parts refresh.
 func (c *Console) live(v *view) { v.Refresh = max(int(c.opts.Refresh/time.Second), 1) }
 
-// readTimeout bounds the reads of one page.
-const readTimeout = 30 * time.Second
+// readTimeout bounds the reads of one page; actionTimeout one action (a replay of many letters reads and
+// writes much).
+const (
+	readTimeout   = 30 * time.Second
+	actionTimeout = 10 * time.Minute
+)
 
 // maxForm bounds the body of a POST.
 const maxForm = 64 << 10
@@ -195,7 +199,7 @@ type errorData struct {
 // the service layer does not name is logged and shown as an internal error, without its text.
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	var e *opsapi.Error
-	if !errors.As(opsapi.ReadError(err), &e) {
+	if !errors.As(opsapi.WriteError(err), &e) {
 		c.log.ErrorContext(r.Context(), "console: page failed", "path", r.URL.Path, "err", err)
 		e = opsapi.Errorf(http.StatusInternalServerError, opsapi.ReasonInternal, "internal error; see the console's log")
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 // NewServices builds the console's services over conn: the read side (opsapi.NewReadSide: the catalog and P
-// not given are those the aggregators committed last), the ledger, and Connect when rc has a client.
+// not given are those the aggregators committed last), the ledger, the write side (opsapi.AddWriteServices:
+// dead letters and parked files, judged with that catalog), and Connect when rc has a client.
 func NewServices(ctx context.Context, conn *bus.Conn, rc opsapi.ReadConfig) (Services, error) {
 	rs, err := opsapi.NewReadSide(ctx, conn, rc)
 	if err != nil {
@@ -22,8 +23,12 @@ func NewServices(ctx context.Context, conn *bus.Conn, rc opsapi.ReadConfig) (Ser
 	if err != nil {
 		return Services{}, fmt.Errorf("console: %w", err)
 	}
-	svc := Services{Lineage: rs.Lineage, Usage: rs.Usage, Status: rs.Status, Ledger: l, Catalog: rs.Config.Catalog,
-		Partitions: rs.Config.Partitions}
+	var write opsapi.Services
+	if err := opsapi.AddWriteServices(ctx, conn, &write, rs.Config); err != nil {
+		return Services{}, fmt.Errorf("console: %w", err)
+	}
+	svc := Services{Lineage: rs.Lineage, Usage: rs.Usage, Status: rs.Status, Ledger: l, DeadLetters: write.DeadLetters,
+		Parked: write.Parked, Catalog: rs.Config.Catalog, Partitions: rs.Config.Partitions}
 	if rc.Connect != nil {
 		svc.Connect = rc.Connect
 	}
