@@ -61,6 +61,7 @@ func chaosConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	f.IntVar(&c.Submitters, "submitters", d.Submitters, "submitter processes")
 	f.IntVar(&c.Partitions, "partitions", d.Partitions, "event partitions")
 	f.DurationVar(&c.SettleTimeout, "settle-timeout", d.SettleTimeout, "how long to wait for Connect to settle once the last period closed")
+	f.BoolVar(&c.DeadLetters, "dead-letters", d.DeadLetters, "hold a product back from the pipeline's catalog and assets from Connect's, then fix both and replay the dead letters: the verdict comes after the replay")
 	f.StringVar(&c.WorkDir, "work-dir", "", "where the run directory is created (default: the system temp directory)")
 	f.StringVar(&c.BinDir, "bin-dir", "", "prebuilt ingest, aggregator, submitter and usagepipe binaries (default: go build ./cmd/...)")
 	if err := f.Parse(args); err != nil {

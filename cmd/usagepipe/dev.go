@@ -31,6 +31,7 @@ func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
 	fs.StringVar(&o.DataDir, "data", "./"+devstack.DefaultDataDir, "data directory: JetStream store, emulator state, log")
 	fs.BoolVar(&o.Fresh, "fresh", false, "wipe the data directory first (only one a dev stack created)")
 	fs.BoolVar(&o.Simulate, "simulate", false, "post realistic usage (with duplicates and late events) to the ingest endpoint")
+	fs.BoolVar(&o.KeepRejected, "keep-rejected", true, "ingest keeps the events it rejects for a curable reason as dead letters (usagepipe dlq list)")
 	fs.DurationVar(&o.SimulateEvery, "simulate-every", devstack.DefaultSimulateEvery, "one simulator request this often")
 	fs.StringVar(&o.IngestAddr, "ingest-addr", devstack.DefaultIngestAddr, "ingest HTTP listen address (without --ingest-api-keys, a loopback one only)")
 	fs.Secret(&f.ingestKeys, "ingest-api-keys", "keys ingest accepts, as ingest's --api-keys (<key>:<source prefix> …, comma-separated); the simulator sends the first; none: no key, on loopback only")

@@ -52,6 +52,7 @@ const (
 	secNATSServerTok   = "nats-server-token-6e4f"       // a line of usagepipe nats's --auth-token-file
 	secHealthcheckURL  = "healthcheck-url-pw-93a5"      // user info of healthcheck's URL
 	secCredsFile       = "creds-file-jwt-c7d1"          // inside a --nats-creds file the server does not take
+	secOperatorNATS    = "operator-nats-url-pw-2e91"    // user info of dlq's and parked's --nats-url
 	secOperatorKey     = "operator-key-secret-4d2a9f"   // the submitter's and dev's USAGEPIPE_OPERATOR_KEYS
 )
 
@@ -100,6 +101,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 	e.nats, err = natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Auth: &natsembed.Auth{Users: []natsembed.User{
 		{Name: "ingest", Password: secIngestNATSURL}, {Name: "aggregator", Password: secAggNATSFlag},
 		{Name: "submitter", Password: secSubNATSEnv}, {Name: "reconcile", Password: secRecNATSEnvURL},
+		{Name: "operator", Password: secOperatorNATS},
 	}, NKeys: []string{pub}}})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +219,7 @@ func (e *leakEnv) validateAndHelp() {
 		invocation{"dev", runDev, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey,
 			"USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey}},
 	)
+	invs = append(invs, e.operatorCommands("http://cu:"+secConnectURL+"@127.0.0.1:1/public/v1")...)
 	for _, name := range []string{"explain", "usage", "status"} {
 		invs = append(invs, invocation{name, commands[name].run, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
 			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
@@ -232,10 +235,22 @@ func (e *leakEnv) validateAndHelp() {
 			_ = e.runOnce(context.Background(), inv)
 		}
 	}
-	for _, what := range []string{"ingest -validate", "aggregator -validate", "submitter -validate", "emulator -validate"} {
+	for _, what := range []string{"ingest -validate", "aggregator -validate", "submitter -validate", "emulator -validate",
+		"dlq -validate", "parked -validate"} {
 		if out := e.output(what); !strings.Contains(out, "[REDACTED]") {
 			e.t.Errorf("%s shows no redacted secret: the test did not give it any?\n%s", what, out)
 		}
+	}
+}
+
+// operatorCommands are usagepipe dlq and parked with the NATS password in the URL's user info and the
+// Connect key in the environment (the Connect URL given).
+func (e *leakEnv) operatorCommands(connectURL string) []invocation {
+	env := map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey}
+	common := []string{"--catalog", e.catalog, "--nats-url", e.natsURL("operator", secOperatorNATS), "--connect-url", connectURL}
+	return []invocation{
+		{"dlq", runDLQ, append([]string{"list"}, common...), env},
+		{"parked", runParked, append([]string{"list"}, common...), env},
 	}
 }
 
@@ -294,6 +309,12 @@ func (e *leakEnv) runningServices() {
 		}
 	}
 	e.reconcile(ctx, connectURL)
+	for _, inv := range e.operatorCommands(connectURL) {
+		inv.name += " run"
+		if err := e.runOnce(ctx, inv); err != nil {
+			e.t.Errorf("%s: %v", inv.name, err)
+		}
+	}
 	e.operatorReads(ctx, connectURL)
 	cancel()
 	wg.Wait()

@@ -149,6 +149,7 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 	j.prog = prog
 	r.ins.commits.Add(ctx, 1)
 	r.ins.committedEvents.Add(ctx, int64(prog.Events))
+	r.ins.countDeadLetters(ctx, j.pend.out.DeadLetters)
 	if j.resumed {
 		r.log.InfoContext(ctx, "interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}

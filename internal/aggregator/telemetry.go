@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/svcstatus"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -32,6 +33,7 @@ type instruments struct {
 	ticks           metric.Int64Counter
 	snapshots       metric.Int64Counter
 	replayGaps      metric.Int64Counter
+	deadLetters     metric.Int64Counter // usagepipe_dead_letters_total{stage="aggregator",reason}
 	owned           metric.Int64UpDownCounter
 	lag             partitionGauge // seconds, sampled by each runner
 	uncovered       partitionGauge // seconds, sampled by each runner
@@ -86,6 +88,7 @@ func newInstruments(o Options) (*instruments, error) {
 	ins.snapshots = counter("usagepipe.aggregator.snapshots", "{snapshot}", "partition snapshots stored")
 	ins.replayGaps = counter("usagepipe.aggregator.replay.gaps", "{start}",
 		"partition starts refused because committed source messages aged out and no snapshot covers them (ErrReplayGap)")
+	ins.deadLetters = counter("usagepipe.dead_letters", "{letter}", "dead letters written, by stage and reason")
 	var err error
 	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
 		metric.WithDescription("partitions whose lease this worker holds"))
@@ -99,7 +102,30 @@ func newInstruments(o Options) (*instruments, error) {
 			"(alert well before the events stream's MaxAge)"),
 		metric.WithFloat64Callback(ins.uncovered.observe))
 	errs = append(errs, err)
-	return ins, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, r := range deadLetterReasons {
+		ins.deadLetters.Add(context.Background(), 0, deadLetterAttrs(r)) // every series exists from the start
+	}
+	return ins, nil
+}
+
+// deadLetterReasons are the reasons of the aggregator's dead letters: what the fold refuses, and messages
+// that are not packets.
+var deadLetterReasons = []events.Reason{events.ReasonUnknownProduct, events.ReasonUnknownItem,
+	events.ReasonUnknownContract, events.ReasonBadQuantity, events.ReasonBadAmount, events.ReasonBadTier,
+	events.ReasonMissingAttribute, events.ReasonTooLate, events.ReasonTooOld, events.ReasonBadJSON, reasonUnknownKind}
+
+func deadLetterAttrs(r events.Reason) metric.AddOption {
+	return metric.WithAttributes(attribute.String("stage", events.StageAggregator), attribute.String("reason", string(r)))
+}
+
+// countDeadLetters counts the dead letters of a stored commit.
+func (ins *instruments) countDeadLetters(ctx context.Context, dls []events.DeadLetter) {
+	for i := range dls {
+		ins.deadLetters.Add(ctx, 1, deadLetterAttrs(dls[i].Reason))
+	}
 }
 
 func (ins *instruments) setLag(p int, seconds float64)       { ins.lag.set(p, seconds) }

@@ -66,6 +66,11 @@ func TestProvisionedConfiguration(t *testing.T) {
 	if want, have := 20*time.Minute, dlq.Config.Duplicates; want != have {
 		t.Errorf("DLQ Duplicates %v, want %v (above the submitter's lease TTL)", have, want)
 	}
+	for _, name := range []string{StreamDLQ, StreamAgg} {
+		if info, err := c.streamInfo(ctx, name); err != nil || info.Config.MaxAge != 0 {
+			t.Errorf("%s MaxAge %v (%v), want none: retention purges only what is no longer needed", name, info.Config.MaxAge, err)
+		}
+	}
 	ledger, err := c.KV(ctx, BucketLedger)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,8 @@ import (
 )
 
 // Config sizes and shapes a run. Zero fields take the defaults of [DefaultConfig], except FaultRate,
-// DuplicateShare and LateShare, where zero means none, and Seed, where zero is a seed.
+// DuplicateShare and LateShare, where zero means none, Seed, where zero is a seed, and DeadLetters, false
+// unless set.
 type Config struct {
 	Events         int           // unique events
 	Subscriptions  int           // subscriptions (Connect assets), spread over the products
@@ -29,9 +30,14 @@ type Config struct {
 	Submitters     int           // submitter processes
 	Partitions     int           // event partitions P
 	SettleTimeout  time.Duration // how long to wait for Connect to settle after the last period closed
-	WorkDir        string        // parent of the run's directory; default the system temp directory
-	BinDir         string        // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
-	Out            io.Writer     // progress lines, the summary and the RESULT line; default io.Discard
+	// DeadLetters holds a product back from the pipeline's catalog and a few assets from Connect's, so that
+	// events are rejected and kept by ingest and records refused by Connect; once the first settle is
+	// reached both are fixed, the dead letters replayed (the replay SIGKILLed once), and the verdict is the
+	// settle after that.
+	DeadLetters bool
+	WorkDir     string    // parent of the run's directory; default the system temp directory
+	BinDir      string    // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
+	Out         io.Writer // progress lines, the summary and the RESULT line; default io.Discard
 }
 
 // DefaultConfig is the default run of `usagepipe chaos`.
@@ -52,6 +58,7 @@ var DefaultConfig = Config{
 	Submitters:     2,
 	Partitions:     16,
 	SettleTimeout:  5 * time.Minute,
+	DeadLetters:    true,
 }
 
 // withDefaults returns c with zero fields set from DefaultConfig (Seed 0 is a valid seed and stays).

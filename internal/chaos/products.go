@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,34 +166,108 @@ func subscription(s, nProducts int) string {
 // itemID is the Connect item id of item j of product p.
 func itemID(p product, j int) string { return fmt.Sprintf("%s-%04d", p.id, j+1) }
 
-// Catalog file names in the run directory.
+// Dead letters of a run (Config.DeadLetters): a product the pipeline's catalog lacks until the replay phase
+// (its events are rejected and kept by ingest: unknown_product), and assets of product 0 Connect lacks until
+// then (their records are refused: connect_invalid). The fix adds both; the replay gets them billed.
 const (
-	pipelineCatalogFile = "catalog.yaml"
-	connectCatalogFile  = "connect-catalog.yaml"
+	heldShare         = 0.005 // share of the workload's events for the held-back product
+	heldSubscriptions = 3
+	missingAssets     = 2 // subscriptions of product 0 (its first ones) Connect lacks at first
 )
 
-// writeCatalogs writes the pipeline's catalog and the emulator's catalog into dir and returns the parsed
-// pipeline catalog.
-func writeCatalogs(dir string, ps []product, subscriptions int) (*events.Catalog, error) {
-	pipeline, err := yaml.Marshal(pipelineCatalog(ps))
+// heldProduct is the product held back from the pipeline's catalog: the shape of the run's first product
+// (periods included, so it aligns with the run), its own ids and name.
+func heldProduct(first product) product {
+	h := product{productTemplate: first.productTemplate, index: 99, id: "PRD-900-000-099", contract: "CRD-00000-00900-00099"}
+	h.name = "Chaos Held"
+	return h
+}
+
+// heldSubscription is the asset id of subscription k of the held-back product.
+func heldSubscription(k int) string { return fmt.Sprintf("AS-9099-0000-%04d", k) }
+
+// missing are the assets Connect lacks at first: product 0's first subscriptions.
+func missing(ps []product) []string {
+	var out []string
+	for k := range missingAssets {
+		out = append(out, subscription(k*len(ps), len(ps)))
+	}
+	return out
+}
+
+// Catalog files of the run directory.
+const (
+	pipelineCatalogFile = "catalog.yaml"         // what the services run (without the held-back product at first)
+	fixedCatalogFile    = "catalog-fixed.yaml"   // every product: the truth's, and the services' after the fix
+	connectCatalogFile  = "connect-catalog.yaml" // the emulator's (without the missing assets at first)
+)
+
+// writeCatalogs writes the pipeline's catalogs and the emulator's into dir and returns the one the services
+// start with and the full one (the same without dead letters).
+func writeCatalogs(dir string, ps []product, held *product, subscriptions int) (start, full *events.Catalog, err error) {
+	all := ps
+	if held != nil {
+		all = append(slices.Clone(ps), *held)
+	}
+	if start, err = writePipeline(filepath.Join(dir, pipelineCatalogFile), ps); err != nil {
+		return nil, nil, err
+	}
+	if full, err = writePipeline(filepath.Join(dir, fixedCatalogFile), all); err != nil {
+		return nil, nil, err
+	}
+	connect, err := yaml.Marshal(runConnectCatalog(ps, held, subscriptions))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, connectCatalogFile), connect, 0o644)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("chaos: connect catalog: %w", err)
+	}
+	return start, full, nil
+}
+
+// writePipeline writes the pipeline catalog of ps to path and returns it parsed.
+func writePipeline(path string, ps []product) (*events.Catalog, error) {
+	data, err := yaml.Marshal(pipelineCatalog(ps))
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chaos: catalog: %w", err)
 	}
-	connect, err := yaml.Marshal(connectCatalog(ps, subscriptions))
-	if err != nil {
-		return nil, fmt.Errorf("chaos: connect catalog: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, pipelineCatalogFile), pipeline, 0o644); err != nil {
-		return nil, fmt.Errorf("chaos: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, connectCatalogFile), connect, 0o644); err != nil {
-		return nil, fmt.Errorf("chaos: %w", err)
-	}
-	cat, err := events.ParseCatalog(pipeline)
+	cat, err := events.ParseCatalog(data)
 	if err != nil {
 		return nil, fmt.Errorf("chaos: generated catalog: %w", err)
 	}
 	return cat, nil
+}
+
+// runConnectCatalog is Connect's world at the start of a run: every product, the held-back one included
+// (Connect knows it; the pipeline does not yet), and every asset but the missing ones.
+func runConnectCatalog(ps []product, held *product, subscriptions int) connectemu.Catalog {
+	c := connectCatalog(ps, subscriptions)
+	if held == nil {
+		return c
+	}
+	h := connectCatalog([]product{*held}, 0)
+	c.Contracts, c.Products = append(c.Contracts, h.Contracts...), append(c.Products, h.Products...)
+	for k := range heldSubscriptions {
+		c.Assets = append(c.Assets, connectemu.CatalogAsset{ID: heldSubscription(k), Product: held.id, ExternalID: "held-" + strconv.Itoa(k)})
+	}
+	gone := missing(ps)
+	c.Assets = slices.DeleteFunc(c.Assets, func(a connectemu.CatalogAsset) bool { return slices.Contains(gone, a.ID) })
+	return c
+}
+
+// missingCatalogAssets are the missing assets as Connect's catalog has them once they exist.
+func missingCatalogAssets(ps []product, subscriptions int) []connectemu.CatalogAsset {
+	gone := missing(ps)
+	var out []connectemu.CatalogAsset
+	for _, a := range connectCatalog(ps, subscriptions).Assets {
+		if slices.Contains(gone, a.ID) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // catalogFile is the YAML form of the pipeline catalog (docs/events.md).

@@ -199,7 +199,8 @@ func (s *system) startWorkers(ctx context.Context) error {
 	}
 	for i, addr := range addrs {
 		s.ingestURLs = append(s.ingestURLs, "http://"+addr)
-		s.addWorker(kindIngest, i, binIngest, "USAGEPIPE_HTTP_ADDR="+addr, "USAGEPIPE_ALLOW_ANONYMOUS=true") // loopback only
+		s.addWorker(kindIngest, i, binIngest, "USAGEPIPE_HTTP_ADDR="+addr, "USAGEPIPE_ALLOW_ANONYMOUS=true", // loopback only
+			"USAGEPIPE_KEEP_REJECTED="+strconv.FormatBool(s.cfg.DeadLetters))
 	}
 	for i := range s.cfg.Aggregators {
 		s.addWorker(kindAggregator, i, binAggregator, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0")

@@ -12,7 +12,7 @@ import (
 func testCatalog(t *testing.T, n, subscriptions int) (*events.Catalog, []product) {
 	t.Helper()
 	ps := runProducts(n, nil)
-	cat, err := writeCatalogs(t.TempDir(), ps, subscriptions)
+	_, cat, err := writeCatalogs(t.TempDir(), ps, nil, subscriptions)
 	if err != nil {
 		t.Fatal(err)
 	}

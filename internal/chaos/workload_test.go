@@ -25,11 +25,11 @@ func testConfig(seed uint64) Config {
 func TestWorkloadIsReproducibleBySeed(t *testing.T) {
 	_, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	a, b := newWorkload(testConfig(11), ps, start), newWorkload(testConfig(11), ps, start)
+	a, b := newWorkload(testConfig(11), ps, nil, start), newWorkload(testConfig(11), ps, nil, start)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two workloads of the same seed differ")
 	}
-	c := newWorkload(testConfig(12), ps, start)
+	c := newWorkload(testConfig(12), ps, nil, start)
 	if reflect.DeepEqual(a.Events, c.Events) {
 		t.Fatal("workloads of different seeds are equal")
 	}
@@ -75,7 +75,7 @@ func checkWorkloadShape(t *testing.T, cfg Config) (*Workload, *events.Catalog) {
 	t.Helper()
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	w := newWorkload(cfg, ps, start)
+	w := newWorkload(cfg, ps, nil, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
 	}
@@ -215,6 +215,56 @@ func TestProductsDifferInShape(t *testing.T) {
 	}
 }
 
+// TestDeadLetterWorld: with dead letters, a share of the events are for the held-back product, which the
+// services' first catalog lacks (ingest rejects them as unknown_product) and the fixed one has; Connect knows
+// the product and its assets, and lacks the missing assets until they are added.
+func TestDeadLetterWorld(t *testing.T) {
+	dir := t.TempDir()
+	ps := runProducts(3, nil)
+	h := heldProduct(ps[0])
+	start, full, err := writeCatalogs(dir, ps, &h, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(testConfig(9), ps, &h, time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	if w.Held == 0 || w.Held > len(w.Events)/50 || w.HeldProduct != h.id {
+		t.Fatalf("%d held events of %d (%q)", w.Held, len(w.Events), w.HeldProduct)
+	}
+	sent := w.Start.Add(time.Minute)
+	for i := range w.Events {
+		e := &w.Events[i]
+		if e.Data.Product != h.id {
+			continue
+		}
+		if rej := start.Validate(e, sent); rej == nil || rej.Reason != "unknown_product" {
+			t.Fatalf("held event %s against the first catalog: %v", e.ID, rej)
+		}
+		if rej := full.Validate(e, sent); rej != nil {
+			t.Fatalf("held event %s against the fixed catalog: %v", e.ID, rej)
+		}
+	}
+	b, err := os.ReadFile(dir + "/" + connectCatalogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect, err := connectemu.ParseCatalog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, a := range connect.Assets {
+		ids[a.ID] = true
+	}
+	for _, gone := range missing(ps) {
+		if ids[gone] {
+			t.Errorf("asset %s is in Connect's first catalog", gone)
+		}
+	}
+	if !ids[heldSubscription(0)] || len(missingCatalogAssets(ps, 60)) != missingAssets {
+		t.Errorf("held assets in Connect: %v; missing assets to add: %v", ids[heldSubscription(0)], missingCatalogAssets(ps, 60))
+	}
+}
+
 // TestPeriodsReplaceTheTemplatesPeriods: --periods gives the products their periods and lateness, cycled,
 // and the run's start is aligned to their common multiple, so every product's period starts there.
 func TestPeriodsReplaceTheTemplatesPeriods(t *testing.T) {
@@ -223,7 +273,7 @@ func TestPeriodsReplaceTheTemplatesPeriods(t *testing.T) {
 		t.Fatalf("parsed %v, %v", shapes, err)
 	}
 	ps := runProducts(3, shapes)
-	cat, err := writeCatalogs(t.TempDir(), ps, 3)
+	_, cat, err := writeCatalogs(t.TempDir(), ps, nil, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,12 @@ type Options struct {
 	// request, which Start allows only when IngestAddr is a loopback address.
 	IngestAPIKeys []ingest.APIKey
 
+	// KeepRejected makes ingest keep the events it rejects for a curable reason as dead letters
+	// (--keep-rejected), for usagepipe dlq to list and replay.
+	KeepRejected bool
+	Submitters   int           // submitters run (default 1), each with its own connection and member id
+	PlanGrace    time.Duration // the submitters' --plan-grace (0: theirs)
+
 	Partitions int      // P; fixed for a data dir (a later start with another P is refused)
 	Catalogs   Catalogs // zero: SampleCatalogs()
 
@@ -77,6 +83,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.ProcessingTime, DefaultProcessingTime)
 	setDefault(&o.AcceptAfter, DefaultAcceptAfter)
 	setDefault(&o.SimulateEvery, DefaultSimulateEvery)
+	setDefault(&o.Submitters, 1)
 	o.ProcessingTime, o.AcceptAfter = max(o.ProcessingTime, 0), max(o.AcceptAfter, 0)
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }

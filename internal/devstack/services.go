@@ -77,7 +77,7 @@ func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("devstack: ingest listen: %w", err)
 	}
-	cfg := ingest.Config{Partitions: s.opts.Partitions, APIKeys: s.opts.IngestAPIKeys}
+	cfg := ingest.Config{Partitions: s.opts.Partitions, APIKeys: s.opts.IngestAPIKeys, KeepRejected: s.opts.KeepRejected}
 	if len(cfg.APIKeys) == 0 {
 		if !isLoopback(ln.Addr()) {
 			ln.Close()
@@ -132,21 +132,35 @@ const (
 	devSupplementDelay = 10 * time.Second
 )
 
-// startSubmitter runs the submitter against the emulator, as cmd/submitter does.
+// startSubmitter runs Options.Submitters submitters against the emulator, as cmd/submitter does: the first
+// is the worker "submitter", the others "submitter-2", "submitter-3"…
 func (s *Stack) startSubmitter(ctx context.Context, logw io.Writer) error {
-	w, err := s.newWorker(ctx, ServiceSubmitter, logw)
+	for i := 1; i <= s.opts.Submitters; i++ {
+		name := ServiceSubmitter
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", ServiceSubmitter, i)
+		}
+		if err := s.startOneSubmitter(ctx, name, logw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startOneSubmitter(ctx context.Context, name string, logw io.Writer) error {
+	w, err := s.newWorker(ctx, name, logw)
 	if err != nil {
 		return err
 	}
 	sub, err := submitter.New(w.conn, submitter.Options{
 		Catalog: s.opts.Catalogs.Pipeline, ConnectURL: s.urls.Connect, ConnectAPIKey: s.opts.ConnectAPIKey,
 		FollowMaxInterval: devFollowMax, RetryMaxInterval: devRetryMax, ScanInterval: devScanInterval,
-		SupplementDelay: devSupplementDelay,
-		Logger:          w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
+		SupplementDelay: devSupplementDelay, PlanGrace: s.opts.PlanGrace, MemberID: "dev-" + name,
+		Logger: w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
 	})
 	if err != nil {
 		return fmt.Errorf("devstack: %w", err)
 	}
-	s.group.run(ServiceSubmitter, func() error { return sub.Run(ctx) })
+	s.group.run(name, func() error { return sub.Run(ctx) })
 	return nil
 }

@@ -21,6 +21,11 @@
 // acknowledged keys). Packets are built from all of a request's valid events first; a packet whose keys are
 // all remembered is not published, one with none remembered is published as built.
 //
+// With Config.KeepRejected, an event rejected for a curable reason (events.Reason.Curable: the catalog or
+// the clock decided, not its form), from a producer who may write its source, is also stored as a dead letter
+// on usage.dlq.ingest.<reason> with its bytes as sent, in the same publish as the packets (kept.go): the
+// answer is unchanged, and comes only once the dead letter is stored too.
+//
 // # Retries: what stores nothing twice
 //
 // A request's keys enter the memory together once all its packets are acknowledged, and leave it together

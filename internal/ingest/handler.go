@@ -127,6 +127,9 @@ func (s *Service) decodeRequest(r *http.Request, a api, body []byte, producer in
 	if err == nil && !known && len(b.events) > 0 {
 		err = errStartUnknown
 	}
+	if err == nil {
+		err = keptBytes(b, body, a, s.cfg.MaxBatch)
+	}
 	if err != nil {
 		b.release()
 		return nil, err

@@ -4,9 +4,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/usagepipe/usagepipe/pkg/events"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 // metrics are ingest's Prometheus instruments.
@@ -15,11 +16,14 @@ type metrics struct {
 	requests *prometheus.HistogramVec // request latency by HTTP status code and route
 	delay    prometheus.Histogram     // event time → durably stored
 	packets  prometheus.Counter
-	reading  prometheus.Gauge // requests whose body is being read (no slot held yet)
-	totals   [3]atomic.Uint64 // accepted, duplicate, rejected: the same counts, for the status heartbeat
+	reading  prometheus.Gauge       // requests whose body is being read (no slot held yet)
+	kept     *prometheus.CounterVec // dead letters written (Config.KeepRejected), by stage and reason
+	totals   [3]atomic.Uint64       // accepted, duplicate, rejected: the same counts, for the status heartbeat
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// newMetrics registers ingest's metrics; with keepRejected, usagepipe_dead_letters_total{stage="ingest"} too,
+// at zero for every curable reason.
+func newMetrics(reg prometheus.Registerer, keepRejected bool) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "usagepipe_ingest_events_total",
@@ -44,12 +48,35 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "POST /v1/events whose body is being read, before they take a slot (slow or stalled uploads show here).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.requests, m.delay, m.packets, m.reading} {
+	collectors := []prometheus.Collector{m.events, m.requests, m.delay, m.packets, m.reading}
+	if keepRejected {
+		m.kept = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "usagepipe_dead_letters_total",
+			Help: "Dead letters written, by stage and reason (ingest: rejected events kept with --keep-rejected).",
+		}, []string{"stage", "reason"})
+		for _, r := range events.Reasons {
+			if r.Curable() {
+				m.kept.WithLabelValues(events.StageIngest, string(r))
+			}
+		}
+		collectors = append(collectors, m.kept)
+	}
+	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// keptLetters counts the dead letters of kept rejections stored (acks[i] is kept[i]'s; one JetStream held
+// already is not counted again).
+func (m *metrics) keptLetters(kept []keptRejection, acks []bus.PubAck) {
+	for i := range kept {
+		if !acks[i].Duplicate {
+			m.kept.WithLabelValues(events.StageIngest, string(kept[i].rej.Reason)).Inc()
+		}
+	}
 }
 
 // tally counts one request's results, then adds them to the counters with one label lookup per kind.

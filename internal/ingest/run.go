@@ -27,6 +27,7 @@ type flags struct {
 	apiKeysFile    string
 	apiKeys        string
 	allowAnonymous bool
+	keepRejected   bool
 	publishTimeout time.Duration
 	recentIDs      int
 	maxConcurrent  int
@@ -49,6 +50,7 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.StringVar(&f.apiKeysFile, "api-keys-file", "", "file of accepted bearer API keys, one entry per line: <key> or <key>:<source prefix> … (* for any source)")
 	fs.Secret(&f.apiKeys, "api-keys", "accepted bearer API keys, comma-separated entries <key>:<source prefix> … (* for any source; a key alone only when it is the only one)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "accept every request without an API key, from any source (only where nobody untrusted can reach ingest)")
+	fs.BoolVar(&f.keepRejected, "keep-rejected", false, "store events rejected for a reason a catalog fix or time can cure (unknown_product, unknown_item, too_old…) as dead letters on usage.dlq.ingest.<reason>, to replay later with usagepipe dlq replay; the answer is unchanged")
 	fs.DurationVar(&f.publishTimeout, "publish-timeout", DefaultPublishTimeout, "how long a request waits for JetStream before answering 503")
 	fs.IntVar(&f.recentIDs, "recent-ids", DefaultRecentIDs, "stored event keys remembered to report repeats as duplicates (negative disables)")
 	fs.IntVar(&f.maxConcurrent, "max-concurrent-requests", DefaultMaxConcurrent, "POST /v1/events served at once once their body is read, shared fairly among keys; beyond, 503 with Retry-After")
@@ -95,7 +97,7 @@ func (f *flags) serviceConfig(keys []APIKey) Config {
 		minRate = -1 // none
 	}
 	return Config{
-		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys, AllowAnonymous: f.allowAnonymous,
+		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys, AllowAnonymous: f.allowAnonymous, KeepRejected: f.keepRejected,
 		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs, MaxConcurrent: f.maxConcurrent,
 		MaxRequestsPerKey: f.maxPerKey, MinBodyRate: minRate, BodyGrace: f.bodyGrace,
 	}

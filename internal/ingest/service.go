@@ -50,9 +50,11 @@ type Config struct {
 	// read included; beyond, 429 with Retry-After at once. Default twice MaxConcurrent (bodies may be read
 	// while the slots are busy).
 	MaxRequestsPerKey int
-	MinBodyRate       int64         // bytes/s a body must average after BodyGrace (408 otherwise); < 0: no minimum
-	BodyGrace         time.Duration // how long a body may take before MinBodyRate applies
-	Now               func() time.Time
+	MinBodyRate       int64 // bytes/s a body must average after BodyGrace (408 otherwise); < 0: no minimum
+	// KeepRejected stores events rejected for a curable reason as dead letters (kept.go), before answering.
+	KeepRejected bool
+	BodyGrace    time.Duration // how long a body may take before MinBodyRate applies
+	Now          func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -130,7 +132,7 @@ func New(cfg Config, b Bus, catalog *events.Catalog, tel *telemetry.Telemetry) (
 	if b == nil || catalog == nil || tel == nil {
 		return nil, errors.New("ingest: New needs a bus, a catalog and telemetry")
 	}
-	m, err := newMetrics(tel.Registry)
+	m, err := newMetrics(tel.Registry, cfg.KeepRejected)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: metrics: %w", err)
 	}

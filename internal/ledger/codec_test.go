@@ -21,7 +21,8 @@ func sampleEntry() *Entry {
 		Status: "invalid", Excluded: []string{"r1"}, Excluding: &Exclusion{Reason: "connect_invalid", Records: map[string]string{"r2": "bad"}},
 		InvalidUploadAt: t0.Add(27 * time.Hour), Uploads: 2, Attempts: 1, Polls: 3, Relists: 2, NextAt: t0.Add(28 * time.Hour),
 		LastError: "boom", Reason: "why", Note: "note", History: []Transition{{State: StatePlanned, At: t0}, {State: StateRepairing, At: t0, Note: "n"}},
-		Owner: "member-1", LeaseUntil: t0.Add(29 * time.Hour)}
+		Owner: "member-1", LeaseUntil: t0.Add(29 * time.Hour), Reupload: &Reupload{Status: "rejected", At: t0.Add(30 * time.Hour)},
+		Attempt: 2, PreviousFiles: []PreviousFile{{FileID: "UF-0", ExternalID: id.ExternalID(), Status: "deleted", Until: t0}}}
 }
 
 func TestEntryCodecRoundTrip(t *testing.T) {

@@ -16,11 +16,17 @@
 //   - a SupplementIndex per period, at supp.<product>.<contract>.<periodKey>: how far the period's
 //     adjustments are planned into supplements;
 //   - a Parked revision, at parked.<product>.<contract>.<periodKey>.r<revision>: a revision parked before
-//     Connect had a file for it, with what is needed to plan it again once an operator resolves it.
+//     Connect had a file for it, with what is needed to plan it again once an operator resolves it;
+//   - the operators' Actions on a period, at ops.<product>.<contract>.<periodKey> (actions.go);
+//   - a Replay log per dead letter replayed, at replay.<dead letter id>, and a ReplayIndex per event or
+//     record replayed, at replayed.ev.<key hash> or replayed.rec.<origin id> (replay.go).
+//
+// Parked entries leave their ends only by an operator's hand (Entry.OperatorMove, its own table): reported
+// again (planned, created with a Reupload) or closed on purpose (abandoned); the transition records who.
 //
 // Every write is compare-and-set: a value is created once (Create, bus.ErrExists when the key is taken) and
 // then only changed, or deleted, at the revision read (bus.ErrRevisionMismatch when someone wrote since).
-// There is no unconditional write. Reads return bus.ErrNotFound for a missing key.
+// There is no unconditional write (Delete, of an entry or a parked key, is compare-and-set too). Reads return bus.ErrNotFound for a missing key.
 //
 // # Concurrency
 //

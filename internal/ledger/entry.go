@@ -56,6 +56,10 @@ type Entry struct {
 	History         []Transition `json:"history"`
 	Owner           string       `json:"owner,omitempty"` // the submitter member driving it
 	LeaseUntil      time.Time    `json:"lease_until,omitzero"`
+	// What operators did to report a parked file again (OperatorMove).
+	Reupload      *Reupload      `json:"reupload,omitempty"`       // the Connect file to upload again as it is
+	Attempt       int            `json:"attempt,omitempty"`        // > 1: the file's ExternalID is FileID.ExternalIDAttempt(Attempt)
+	PreviousFiles []PreviousFile `json:"previous_files,omitempty"` // files of earlier attempts, dead
 
 	moves []Move // the moves made since the entry was read (TakeMoves)
 }
@@ -67,11 +71,30 @@ type Move struct {
 	Note     string
 }
 
-// Transition is one state an entry entered, and when.
+// Transition is one state an entry entered, and when; By names the operator who moved it (none: the
+// submitter).
 type Transition struct {
 	State State     `json:"state"`
 	At    time.Time `json:"at"`
 	Note  string    `json:"note,omitempty"`
+	By    string    `json:"by,omitempty"`
+}
+
+// Reupload is an operator's resubmission of a parked file into the same Connect file: the file's status, and
+// the time of the event that put it there (rejected.at, else uploaded.at), when it was asked for. A file seen
+// so is uploaded again rather than observed as parked; the upload clears it. A file that moved since (a new
+// rejection, someone else's upload) is observed as usual.
+type Reupload struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
+// PreviousFile is a Connect file an entry had before an operator reported its content again in a new file.
+type PreviousFile struct {
+	FileID     string    `json:"file_id"`
+	ExternalID string    `json:"external_id"`
+	Status     string    `json:"status"`
+	Until      time.Time `json:"until"`
 }
 
 // MaxHistory bounds an entry's history: the first transition and the latest ones are kept.
@@ -145,6 +168,27 @@ func (e *Entry) MoveTo(t State, now time.Time, note string) error {
 	e.History = append(e.History, Transition{State: t, At: now.UTC(), Note: clip(note, maxNote)})
 	if n := len(e.History); n > MaxHistory {
 		e.History = append(e.History[:1], e.History[n-MaxHistory+1:]...)
+	}
+	return nil
+}
+
+// OperatorMove records an operator (by) moving the entry from a parked end to t (State.OperatorCanMove), with
+// a note, in its state, history and moves; the driver's bookkeeping of the old file's steps (attempts, polls,
+// errors, lease) starts afresh. A move the operator table forbids is refused (ErrBadTransition).
+func (e *Entry) OperatorMove(t State, now time.Time, by, note string) error {
+	if !e.State.OperatorCanMove(t) {
+		return fmt.Errorf("%w: %s → %s by an operator", ErrBadTransition, e.State, t)
+	}
+	note = clip(note, maxNote)
+	e.moves = append(e.moves, Move{From: e.State, To: t, At: now.UTC(), Note: note})
+	e.State = t
+	e.History = append(e.History, Transition{State: t, At: now.UTC(), Note: note, By: clip(by, maxNote)})
+	if n := len(e.History); n > MaxHistory {
+		e.History = append(e.History[:1], e.History[n-MaxHistory+1:]...)
+	}
+	if t != StateAbandoned {
+		e.Attempts, e.Polls, e.Relists, e.NextAt, e.LastError, e.Reason = 0, 0, 0, time.Time{}, "", ""
+		e.Owner, e.LeaseUntil = "", time.Time{}
 	}
 	return nil
 }

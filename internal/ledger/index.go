@@ -11,10 +11,13 @@ import (
 
 // SupplementIndex records how far a period's adjustments are planned: supplements 1..Next−1 cover the
 // adjustment messages up to stream sequence Covered, contiguous and disjoint; the messages after it wait in
-// USAGE_AGG for supplement Next. It is stored at SupplementIndexKey.
+// USAGE_AGG for supplement Next. It is stored at SupplementIndexKey. NoClosedRecords notes that every
+// partition marked the period with no closed record, written by retention before it purges those marks (the
+// order of the period's files reads it instead).
 type SupplementIndex struct {
-	Next    int    `json:"next"`
-	Covered uint64 `json:"covered"`
+	Next            int    `json:"next"`
+	Covered         uint64 `json:"covered"`
+	NoClosedRecords bool   `json:"no_closed_records,omitempty"`
 }
 
 // Index returns a period's supplement index at key and its revision: {Next: 1} at revision 0 when there is

@@ -46,6 +46,15 @@ func TestKeyLayoutGolden(t *testing.T) {
 		{id.ExternalID(), "usagepipe:PRD-100-200-300:CRD-10001:20261124T230000Z:r1:p2"},
 		{odd.Key(), "file." + enc + ".CRD-1.20261124T230000Z.r0.p1"},
 		{odd.ExternalID(), "usagepipe:PRD with spaces/and.dots:CRD-1:20261124T230000Z:r0:p1"},
+		{id.ExternalIDAttempt(1), "usagepipe:PRD-100-200-300:CRD-10001:20261124T230000Z:r1:p2"},
+		{id.ExternalIDAttempt(3), "usagepipe:PRD-100-200-300:CRD-10001:20261124T230000Z:r1:p2:a3"},
+		{ActionsPrefix, "ops."},
+		{ReplaysPrefix, "replay."},
+		{ReplayedPrefix, "replayed."},
+		{ActionsKey(id.Product, id.Contract, start), "ops.PRD-100-200-300.CRD-10001.20261124T230000Z"},
+		{ReplayKey("agg-12-0"), "replay.agg-12-0"},
+		{ReplayedEventKey("/meters/eu-1", "e-1"), "replayed.ev.5affdb165f3d8ad508a91ea3104aac2af66e1237"},
+		{ReplayedRecordKey("834e7b0ccd6c6eb90572343b7fd3a27690a69c4d"), "replayed.rec.834e7b0ccd6c6eb90572343b7fd3a27690a69c4d"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -105,8 +114,15 @@ func TestParseKeyRefusesOtherKeys(t *testing.T) {
 func TestParseExternalID(t *testing.T) {
 	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	id := FileID{Product: "PRD-1", Contract: "CRD-1", PeriodStart: start, Revision: 2, Part: 1}
-	if got, ok := ParseExternalID(id.ExternalID()); !ok || got != id {
-		t.Errorf("ParseExternalID(%q) = %+v %v", id.ExternalID(), got, ok)
+	for _, x := range []string{id.ExternalID(), id.ExternalIDAttempt(2), id.ExternalIDAttempt(17)} {
+		if got, ok := ParseExternalID(x); !ok || got != id {
+			t.Errorf("ParseExternalID(%q) = %+v %v", x, got, ok)
+		}
+	}
+	for _, bad := range []string{id.ExternalID() + ":a1", id.ExternalID() + ":a02", id.ExternalID() + ":b2", id.ExternalID() + ":a2:a3"} {
+		if got, ok := ParseExternalID(bad); ok {
+			t.Errorf("ParseExternalID(%q) = %+v, want none", bad, got)
+		}
 	}
 	long := FileID{Product: strings.Repeat("P", 300), Contract: "C", PeriodStart: start, Part: 1}
 	for _, bad := range []string{long.ExternalID(), "usagepipe:PRD-1:CRD-1:20261125T000000Z:r2", "other:PRD-1:CRD-1:20261125T000000Z:r2:p1",

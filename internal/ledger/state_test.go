@@ -53,7 +53,7 @@ func TestEveryNonTerminalStateCanFail(t *testing.T) {
 			t.Errorf("%s cannot become failed: a permanent error could not be recorded", s)
 		}
 	}
-	if len(AllStates) != len(transitions)+5 {
+	if len(AllStates) != len(transitions)+6 {
 		t.Errorf("%d states, %d with transitions: a state is missing from AllStates or the table", len(AllStates), len(transitions))
 	}
 }
@@ -106,5 +106,22 @@ func TestHistoryIsBounded(t *testing.T) {
 	}
 	if len(e.History) != MaxHistory || e.History[0].State != StatePlanned {
 		t.Fatalf("history: %d entries, first %s", len(e.History), e.History[0].State)
+	}
+}
+
+// TestOperatorMoves: only parked entries move by an operator's hand, never back into the driver's path from
+// an end the provider decided.
+func TestOperatorMoves(t *testing.T) {
+	for _, from := range AllStates {
+		for _, to := range AllStates {
+			want := from == StateRejected && (to == StateCreated || to == StateAbandoned) ||
+				from == StateFailed && (to == StatePlanned || to == StateCreated || to == StateAbandoned)
+			if from.OperatorCanMove(to) != want {
+				t.Errorf("operator %s → %s: %v", from, to, !want)
+			}
+		}
+	}
+	if !StateAbandoned.Terminal() || StateAbandoned.Parked() || StateAbandoned.Billed() {
+		t.Error("abandoned must be terminal, not parked, not billed")
 	}
 }

@@ -104,3 +104,13 @@ func (s *Store) Update(ctx context.Context, e *Entry, rev uint64) (uint64, error
 	}
 	return s.kv.Update(ctx, e.Key, b, rev)
 }
+
+// Delete deletes the entry at key if rev is still its revision; bus.ErrRevisionMismatch otherwise. Only an
+// operator's retry of a parked revision deletes entries (its failed parts without a Connect file), so that
+// the planner plans them again.
+func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
+	if rev == 0 {
+		return fmt.Errorf("delete %s: %w", key, errNoRevision)
+	}
+	return s.kv.Delete(ctx, key, rev)
+}

@@ -23,7 +23,9 @@
 //
 // Routes are registered with Server.Handle (method and path pattern, as net/http.ServeMux reads them) by the
 // route sets of this package (routes_*.go), each over a service given in Services. A nil service leaves its
-// routes unregistered (404 with reason not_served).
+// routes unregistered (404 with reason not_served). The write side's (routes_write.go: dead letters and their
+// replay, parked files and retry, resubmit, abandon as POST) act as the request's operator; an action that
+// does not apply now is 409 with reason conflict, saying why.
 //
 // # Concurrency
 //

@@ -25,7 +25,7 @@ type ListenerFlags struct {
 // AddFlags declares --operator-addr, --operator-keys, --operator-keys-file and --operator-allow-loopback.
 func AddFlags(f *config.FlagSet) *ListenerFlags {
 	l := &ListenerFlags{}
-	f.StringVar(&l.Addr, "operator-addr", "", "listen address of the operator API (/api/v1/: explain, usage, status); empty: none")
+	f.StringVar(&l.Addr, "operator-addr", "", "listen address of the operator API (/api/v1/: explain, usage, status, dead letters, parked files); empty: none")
 	f.Secret(&l.Keys, "operator-keys", "operator keys, comma-separated NAME=KEY entries (the name is who acts)")
 	f.StringVar(&l.KeysFile, "operator-keys-file", "", "file of operator keys, one NAME=KEY a line")
 	f.BoolVar(&l.AllowLoopback, "operator-allow-loopback", false, "on a loopback-only --operator-addr, serve requests without a key (development)")
@@ -69,7 +69,7 @@ func (l *ListenerFlags) Start(ctx context.Context, conn *bus.Conn, rc ReadConfig
 	return StartServer(ctx, l.Addr, conn, rc, Options{Keys: keys, AllowLoopback: l.AllowLoopback, Logger: log})
 }
 
-// StartServer listens on addr (refused on the network without keys) and serves the read services over conn
+// StartServer listens on addr (refused on the network without keys) and serves the read and write services over conn
 // with o (its Listener set to the bound address) until ctx ends; it returns the bound address.
 func StartServer(ctx context.Context, addr string, conn *bus.Conn, rc ReadConfig, o Options) (string, error) {
 	ln, err := Listen(addr, o.Keys)
@@ -77,6 +77,9 @@ func StartServer(ctx context.Context, addr string, conn *bus.Conn, rc ReadConfig
 		return "", err
 	}
 	svc, err := NewReadServices(ctx, conn, rc)
+	if err == nil {
+		err = AddWriteServices(ctx, conn, &svc, rc)
+	}
 	if err != nil {
 		ln.Close()
 		return "", err

@@ -24,6 +24,7 @@ type AggView struct {
 	Adjustments int               // adjustment records read
 	Adjusted    map[string]int    // adjustment records per product
 	Duplicates  []string          // record ids (revisions) stored more than once, described
+	Resubmitted int               // records a replay resubmitted (not folded: they re-report a value already in)
 }
 
 // Complete reports whether every partition has marked the period closed.
@@ -87,6 +88,10 @@ func (f *aggFolder) record(line []byte) error {
 	var r events.PeriodRecord
 	if err := json.Unmarshal(line, &r); err != nil {
 		return fmt.Errorf("decode record: %w", err)
+	}
+	if r.Resubmits != "" { // a replay's resubmission of a record Connect refused: its value is folded already
+		f.v.Resubmitted++
+		return nil
 	}
 	k := SubscriptionKey(&r) // view folds per subscription, then keys (several may share AnyAsset)
 	id := r.RecordID()

@@ -41,7 +41,7 @@ func ledgerIssues(l *Ledger, files []usageapi.File, skip map[PeriodRef]bool) []s
 // entryIssue says what is wrong with one ledger entry, or "".
 func entryIssue(e *ledger.Entry, f *usageapi.File) string {
 	switch {
-	case e.State == ledger.StateEmpty:
+	case e.State == ledger.StateEmpty, e.State == ledger.StateAbandoned:
 		return ""
 	case e.State.Parked():
 		return fmt.Sprintf("parked %s: %s", e.State, strings.TrimSpace(e.Reason+" "+e.Note))

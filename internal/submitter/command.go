@@ -50,6 +50,8 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.AckWait, "ack-wait", DefaultAckWait, "AckWait of the mark and adjustment consumers (redelivery after a crash)")
 	fs.DurationVar(&o.PlanGrace, "plan-grace", DefaultPlanGrace, "how long a period with missing records (or a product missing from the catalog) is retried before it is parked as failed")
 	fs.DurationVar(&o.OrphanInterval, "orphan-interval", DefaultOrphanInterval, "how often open usagepipe files in Connect are checked against the ledger (orphan drafts deleted)")
+	fs.DurationVar(&o.RetentionInterval, "retention-interval", DefaultRetentionInterval, "how often what USAGE_AGG and USAGE_DLQ no longer need is purged (billed periods, resolved dead letters…); 0: never")
+	fs.DurationVar(&o.RetentionMinAge, "retention-min-age", DefaultRetentionMinAge, "retention never removes a message stored within this (reconcile's and explain's window)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
 	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
 	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")

@@ -24,7 +24,8 @@
 //     that cannot be planned (records missing past PlanGrace, more records than the marks count, the product
 //     missing from the catalog past PlanGrace, a plan the stream no longer yields) is written as failed
 //     entries with the reason and its message settled (plan_park.go): the failure is in the ledger, never
-//     retried in a loop; once an operator resolves it, the ledger scan plans it again (plan_replan.go).
+//     retried in a loop; once an operator resolves it (internal/parked: retry), the ledger scan plans it
+//     again (plan_replan.go); a supplement parked for its base is planned again once the base is billed.
 //   - The driver (driver.go, drive_*.go) runs every non-terminal entry on its own, at most Concurrency at a
 //     time (drive_jobs.go), each step being one Connect operation followed by one CAS write of the outcome
 //     (drive_entry.go, drive_steps.go): find-or-create by external_id, upload the workbook (rebuilt from the
@@ -33,14 +34,18 @@
 //     over (drive_gate.go); a driver that hands a file over wakes the period's later supplements, and a
 //     parked base flags the supplements already in Connect (drive_handover.go). Every step first observes the Connect file, so a step whose result was never written
 //     (crash, lost answer) is recognised and not repeated. Entries are claimed with a lease in the entry
-//     itself, so several submitters may run. A restarted submitter resumes every entry from the ledger.
+//     itself, so several submitters may run. A restarted submitter resumes every entry from the ledger. A
+//     parked entry is read again at every scan: an operator may report it again (internal/parked: resubmit,
+//     a Reupload into the same file or a new attempt's external id).
 //   - The orphan sweeper (orphans.go) checks Connect's open usagepipe files against the ledger.
+//   - Retention (retain.go, internal/retention) purges, every RetentionInterval, what USAGE_AGG and
+//     USAGE_DLQ provably no longer need.
 //
 // What the planner and the driver share is the records of a revision read back from USAGE_AGG (records.go,
 // records_cut.go: every upload rebuilds its workbook from the range an entry fixed), the metrics and spans
 // (telemetry.go, tracing.go), file names (naming.go) and permanent failures (errors.go). Submitter (submitter.go)
-// puts the roles together: it opens the ledger, runs the consumers, the driver, the sweeper and the ledger
-// scan, which hands the driver the entries it does not know and the planner the parked revisions.
+// puts the roles together: it opens the ledger, runs the consumers, the driver, the sweeper, retention and the
+// ledger scan, which hands the driver the entries it does not know and the planner the parked revisions.
 //
 // Never stalling. A failure is recorded in its entry and retried later (NextAt, with backoff and the
 // server's Retry-After) without holding a worker; a permanent failure parks the entry as failed with its

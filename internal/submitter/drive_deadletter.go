@@ -9,8 +9,6 @@ import (
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 )
 
 // Dead-letter reasons of the submitter (subjects usage.dlq.submitter.<reason>).
@@ -28,7 +26,7 @@ const (
 	headerRecordID    = "Usagepipe-Record-Id"
 	headerConnectFile = "Usagepipe-Connect-File"
 	kindDeadLetter    = "dead_letter"
-	deadLetterStage   = "submitter"
+	deadLetterStage   = events.StageSubmitter
 	maxDeadLetterText = 1000
 )
 
@@ -47,7 +45,7 @@ func (d *driver) deadLetter(ctx context.Context, e *ledger.Entry, records []sour
 	if _, err := d.dlq.PublishBatch(ctx, msgs); err != nil {
 		return fmt.Errorf("submitter: dead-letter %d records of %s: %w", len(msgs), e.Key, err)
 	}
-	d.ins.deadLetters.Add(ctx, int64(len(msgs)), metric.WithAttributes(attribute.String("reason", string(reason))))
+	d.ins.deadLettered(ctx, reason, len(msgs))
 	d.log.WarnContext(ctx, "records dead-lettered", "key", e.Key, "file_id", e.FileID, "count", len(msgs),
 		"reason", reason, "first_error", why[records[0].id])
 	return nil

@@ -33,6 +33,7 @@ func (d *driver) drive(ctx context.Context, key string, m *memo) (next time.Time
 		now := d.now()
 		if e.State.Terminal() {
 			d.ended(ctx, e)
+			d.setParked(key, e.State.Parked())
 			return time.Time{}, true
 		}
 		if wait, ok := d.mustWait(e, now); ok {

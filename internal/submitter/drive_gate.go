@@ -9,9 +9,11 @@ import (
 
 // The gate of a supplement (supplement_order.go has the rule): supplement n of a period stays planned
 // (nothing in Connect) until every part of revision 0 is submitted, accepted, closed or empty (or the period
-// has no closed-records file: its marks count no record), and, for n > 1, until every part of supplement n−1
-// is reported (submitted or ended). A base that is rejected or failed blocks its supplements for good: each
-// is parked as failed with a reason naming the base, and an operator resolves them together.
+// has no closed-records file: its marks count no record, or its supplement index notes so), and, for n > 1,
+// until every part of supplement n−1 is reported (submitted or ended). A base that is rejected, failed or
+// abandoned blocks its supplements: each is parked as failed with a reason naming the base (base_rejected,
+// base_failed, base_abandoned); the planner plans them again once the base is billed (an operator
+// resubmitted it: plan_replan.go), or an operator resolves them.
 
 // gateVerdict is what the gate says of a planned supplement.
 type gateVerdict int
@@ -69,10 +71,10 @@ func (d *driver) baseGate(ctx context.Context, e *ledger.Entry) (gateVerdict, er
 }
 
 // blockedBy is the permanent error that parks a supplement whose base (revision 0, parts in states) has a
-// part rejected or failed; nil when none is.
+// part rejected, failed or abandoned; nil when none is.
 func blockedBy(base ledger.FileID, states []ledger.State) error {
 	for i, st := range states {
-		if st.Parked() {
+		if st.Parked() || st == ledger.StateAbandoned {
 			base.Part = i + 1
 			return permanent("base_"+string(st), fmt.Errorf("the period's file %s is %s; "+
 				"its supplements wait for an operator too", base.Key(), st))

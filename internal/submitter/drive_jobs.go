@@ -117,14 +117,15 @@ func (d *driver) work(ctx context.Context, j *job) {
 		d.queue.schedule(j, time.Time{})
 	case done:
 		delete(d.jobs, j.key)
-		d.terminal[j.key] = true
+		d.terminal[j.key] = !d.parked[j.key]
 	case ctx.Err() == nil:
 		d.queue.schedule(j, next)
 	}
 	d.wake()
 }
 
-// scan adds every ledger entry this process does not know yet, noting the parked ones (ledger.Parked).
+// scan adds every ledger entry this process does not know yet, noting the parked ones (ledger.Parked). A
+// parked entry is read again at every scan: an operator may report it again (usagepipe parked resubmit).
 func (d *driver) scan(ctx context.Context) error {
 	keys, err := d.ledger.Keys(ctx, ledger.FilesPrefix)
 	if err != nil {
@@ -139,14 +140,40 @@ func (d *driver) scan(ctx context.Context) error {
 			continue // deleted meanwhile, or unreachable: the next scan tries again
 		}
 		d.ins.track(key, e.State)
-		if e.State.Terminal() {
+		switch {
+		case e.State.Parked():
+			if d.noteParkedOnce(key) {
+				d.ended(ctx, e)
+			}
+		case e.State.Terminal():
 			d.ended(ctx, e)
 			d.markTerminal(key)
-		} else {
+		default:
+			d.setParked(key, false)
 			d.add(key, e.NextAt)
 		}
 	}
 	return nil
+}
+
+// noteParkedOnce records key as parked and reports whether it was not known so.
+func (d *driver) noteParkedOnce(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	was := d.parked[key]
+	d.parked[key] = true
+	return !was
+}
+
+// setParked records whether the entry at key is parked.
+func (d *driver) setParked(key string, parked bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if parked {
+		d.parked[key] = true
+	} else {
+		delete(d.parked, key)
+	}
 }
 
 func (d *driver) known(key string) bool {

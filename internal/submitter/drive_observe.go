@@ -11,10 +11,14 @@ import (
 )
 
 // observe moves the entry to the state its Connect file's status means, keeping what the status comes with:
-// the provider's note, the upload found invalid, the reason a file is gone. A status the entry cannot reach
+// the provider's note, the upload found invalid, the reason a file is gone; a file an operator asked to
+// report again, as it was then, stays to be uploaded (reuploading). A status the entry cannot reach
 // from its state (someone outside the submitter changed the file) parks it as failed.
 func (d *driver) observe(e *ledger.Entry, f *usageapi.FileDetail) error {
 	e.FileID, e.Status = f.ID, string(f.Status)
+	if reuploading(e, f) {
+		return nil // the parked file an operator asked to report again: the next upload does
+	}
 	to, note := stateOf(f.Status), ""
 	switch to {
 	case ledger.StateInvalid:

@@ -101,14 +101,23 @@ func (d *driver) upload(ctx context.Context, e *ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	e.Uploads++
+	e.Uploads, e.Reupload = e.Uploads+1, nil
 	return d.observe(e, f)
 }
 
-// needsUpload: a draft always; an invalid file while the entry repairs that very upload.
+// needsUpload: a draft always; an invalid file while the entry repairs that very upload; the file an operator
+// asked to report again, as it was then (reuploading).
 func needsUpload(e *ledger.Entry, f *usageapi.FileDetail) bool {
 	return f.Status == usageapi.FileStatusDraft ||
-		f.Status == usageapi.FileStatusInvalid && e.State == ledger.StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt)
+		f.Status == usageapi.FileStatusInvalid && e.State == ledger.StateRepairing && uploadedAt(f).Equal(e.InvalidUploadAt) ||
+		reuploading(e, f)
+}
+
+// reuploading reports whether f is the file an operator asked to report again (ledger.Reupload), as it was
+// then: it is uploaded again, not observed as parked.
+func reuploading(e *ledger.Entry, f *usageapi.FileDetail) bool {
+	return e.Reupload != nil && e.State == ledger.StateCreated && string(f.Status) == e.Reupload.Status &&
+		f.StatusAt().Equal(e.Reupload.At)
 }
 
 // waitProcessed reads the file once. While Connect is still processing the upload, the entry is looked at

@@ -61,7 +61,8 @@ type driver struct {
 
 	mu       sync.Mutex
 	jobs     map[string]*job // non-terminal entries known
-	terminal map[string]bool // entries known to be terminal (scans skip them)
+	terminal map[string]bool // entries known to be done for good: accepted, closed, empty, abandoned (scans skip them)
+	parked   map[string]bool // entries known parked (rejected, failed): scans read them again, as an operator may send them on
 	queue    dueQueue
 	kick     chan struct{}
 }
@@ -71,5 +72,5 @@ func newDriver(o Options, records recordReader, dlq deadLetterPublisher, connect
 		member: o.MemberID, concurrency: o.Concurrency, leaseTTL: o.LeaseTTL, stepTimeout: o.stepTimeout(),
 		followMax: o.FollowMaxInterval, retryMax: o.RetryMaxInterval, maxExcluded: o.MaxExcluded,
 		now: time.Now, log: o.Logger, tracer: tracer, ins: ins,
-		jobs: map[string]*job{}, terminal: map[string]bool{}, kick: make(chan struct{}, 1)}
+		jobs: map[string]*job{}, terminal: map[string]bool{}, parked: map[string]bool{}, kick: make(chan struct{}, 1)}
 }

@@ -40,6 +40,11 @@ const (
 	// DefaultAckWait is the AckWait of the mark and adjustment consumers: how long a message delivered to a
 	// submitter that died waits before it is delivered again.
 	DefaultAckWait = 30 * time.Second
+	// DefaultRetentionInterval is how often the command's submitter purges what USAGE_AGG and USAGE_DLQ no
+	// longer need (internal/retention); DefaultRetentionMinAge is what it never touches: messages stored
+	// within it (reconcile's and explain's window).
+	DefaultRetentionInterval = time.Hour
+	DefaultRetentionMinAge   = 90 * 24 * time.Hour
 )
 
 // Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
@@ -63,6 +68,8 @@ type Options struct {
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
+	RetentionInterval time.Duration // how often retention runs (retain.go); zero: never
+	RetentionMinAge   time.Duration // retention never removes what was stored within this
 	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
 
 	Logger         *slog.Logger
@@ -91,6 +98,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.AckWait, DefaultAckWait)
 	setDefault(&o.PlanGrace, DefaultPlanGrace)
 	setDefault(&o.OrphanInterval, DefaultOrphanInterval)
+	setDefault(&o.RetentionMinAge, DefaultRetentionMinAge)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -142,6 +150,9 @@ func (o Options) checkLimits() error {
 	}
 	if o.OrphanInterval < time.Second {
 		errs = append(errs, fmt.Errorf("orphan interval %v: want at least 1s", o.OrphanInterval))
+	}
+	if o.RetentionInterval < 0 || o.RetentionMinAge < 0 {
+		errs = append(errs, fmt.Errorf("retention interval %v, min age %v: must not be negative", o.RetentionInterval, o.RetentionMinAge))
 	}
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))

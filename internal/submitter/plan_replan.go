@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
@@ -48,7 +49,7 @@ func (pl *planner) checkParkedKey(ctx context.Context, key string) error {
 	for _, e := range parts {
 		switch {
 		case e.ParkedWithoutFile():
-			return nil // still parked: the operator has not resolved it
+			return pl.releaseFromBase(ctx, p, parts) // still parked, unless its base is billed now
 		case !e.State.Terminal():
 			ended = false
 			pl.drive.revive(e.Key, e.NextAt)
@@ -59,6 +60,51 @@ func (pl *planner) checkParkedKey(ctx context.Context, key string) error {
 	}
 	if err := pl.ledger.DeleteParked(ctx, key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
 		return fmt.Errorf("submitter: resolved %s: %w", key, err)
+	}
+	return nil
+}
+
+// releaseFromBase deletes the parts of a supplement parked because its base (revision 0) was rejected,
+// failed or abandoned, once every part of the base is accepted, closed or empty (an operator resubmitted it):
+// the next scan plans the supplement again. Other parks wait for an operator (usagepipe parked).
+func (pl *planner) releaseFromBase(ctx context.Context, p ledger.Parked, parts []*ledger.Entry) error {
+	if p.Revision == 0 || !strings.Contains(p.Reason, "base_") {
+		return nil
+	}
+	base := p.First()
+	base.Revision = 0
+	entries, err := pl.ledger.Entries(ctx, ledger.RevisionPrefix(base))
+	if err != nil || len(entries) == 0 || len(entries) < entries[0].Parts {
+		return err
+	}
+	for _, e := range entries {
+		if !e.State.Billed() {
+			return nil
+		}
+	}
+	for _, e := range parts {
+		if err := pl.deleteParked(ctx, e); err != nil {
+			return err
+		}
+	}
+	pl.log.InfoContext(ctx, "submitter: a supplement parked for its base is planned again: the base is billed now",
+		"revision", ledger.ParkedKey(p.First()))
+	return nil
+}
+
+// deleteParked deletes e if it is still parked without a file (at the revision read).
+func (pl *planner) deleteParked(ctx context.Context, e *ledger.Entry) error {
+	cur, rev, err := pl.ledger.Get(ctx, e.Key)
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !cur.ParkedWithoutFile():
+		return nil
+	}
+	if err := pl.ledger.Delete(ctx, e.Key, rev); err != nil && !errors.Is(err, bus.ErrRevisionMismatch) {
+		return err
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ func (s *Submitter) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	runs := []func(context.Context) error{s.plan.consumeMarks, s.plan.consumeAdjustments, s.plan.planNudged, s.drive.run,
-		s.scanLedger, s.sweep.sweepOrphans, s.heartbeat}
+		s.scanLedger, s.sweep.sweepOrphans, s.retain, s.heartbeat}
 	errs := make([]error, len(runs))
 	for i, run := range runs {
 		wg.Go(func() {

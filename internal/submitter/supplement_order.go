@@ -79,10 +79,14 @@ func (pf periodFiles) revisionStates(ctx context.Context, id ledger.FileID) (*le
 // noClosedRecords reports whether every partition has marked id's period and the marks count no record: a
 // period that will never have a closed-records file.
 func (pf periodFiles) noClosedRecords(ctx context.Context, id ledger.FileID) (bool, error) {
+	idx, _, err := pf.ledger.Index(ctx, ledger.SupplementIndexKey(id.Product, id.Contract, id.PeriodStart))
+	if err != nil || idx.NoClosedRecords { // retention notes it before it purges such a period's marks
+		return idx.NoClosedRecords, err
+	}
 	filter := subjects.Marks.Period(id.Product, id.Contract, id.PeriodStart)
 	last := map[int]events.PartitionMark{}
 	partitions := 0
-	err := pf.agg.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
+	err = pf.agg.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{filter}}, func(m bus.Msg) error {
 		marks, err := decodeLines[events.PartitionMark](m.Data)
 		for _, x := range marks {
 			if x.Product == id.Product && x.Contract == id.Contract && x.PeriodStart.Equal(id.PeriodStart) {

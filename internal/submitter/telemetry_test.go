@@ -68,6 +68,9 @@ func TestFileSpansLinkToTheRecordsAndMetricsCountTheFile(t *testing.T) {
 	checkSum(t, rm, "usagepipe.submitter.retries", map[string]string{"op": "SubmitFile", "reason": "503"}, 1)
 	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_submit", 1)
 	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_accept", 1)
+	for _, reason := range []string{"connect_invalid", "unwritable"} { // from zero, though none was written
+		checkSum(t, rm, "usagepipe.dead_letters", map[string]string{"stage": "submitter", "reason": reason}, 0)
+	}
 }
 
 func findSpan(t *testing.T, spans tracetest.SpanStubs, name string) tracetest.SpanStub {

@@ -60,6 +60,7 @@ func (e *Emulator) routes() []route {
 		{"rules.get", "GET", "/products/{product}/usage/rules/{id}", roleAny, e.getRule},
 		{"rules.update", "PUT", "/products/{product}/usage/rules/{id}", roleProvider, e.updateRule},
 		{"rules.delete", "DELETE", "/products/{product}/usage/rules/{id}", roleProvider, e.deleteRule},
+		{"emulator.assets", "POST", "/emulator/assets", roleProvider, e.addAssets}, // the emulator's own (http_assets.go)
 	}
 }
 

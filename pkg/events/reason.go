@@ -82,3 +82,18 @@ func (r *Rejection) Error() string {
 func reject(reason Reason, field, format string, args ...any) *Rejection {
 	return &Rejection{Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// curable lists the reasons of rejections that depend on the catalog or the clock rather than on the event's
+// form: a later fix (a product, item or contract added, a precision or max event age changed) or time passing
+// (an event from a fast clock) can make the same event valid.
+var curable = map[Reason]bool{
+	ReasonUnknownProduct: true, ReasonUnknownItem: true, ReasonUnknownContract: true, ReasonUnknownMarketplace: true,
+	ReasonBadSubject: true, ReasonBadQuantity: true, ReasonBadAmount: true, ReasonBadTier: true,
+	ReasonMissingAttribute: true, ReasonTooOld: true, ReasonInFuture: true,
+}
+
+// Curable reports whether a rejection for r by Catalog.Validate (or ClosedBeforeStart) may be cured by a
+// change of the catalog or by time passing. Ingest keeps such rejections as dead letters when asked
+// (--keep-rejected); a rejection of the event's form (DecodeEvent's, or the envelope's) is never curable,
+// whatever its reason.
+func (r Reason) Curable() bool { return curable[r] }
