@@ -17,7 +17,13 @@ import (
 )
 
 // The browser tests drive a real headless Chromium (Debian's chromium; .ci/run installs it). Without one
-// they are skipped, unless USAGEPIPE_REQUIRE_BROWSER is set (CI), which makes them fail.
+// they are skipped, unless CI=1 or USAGEPIPE_REQUIRE_BROWSER=1 is set (.ci/run sets it), which makes them fail:
+// CI cannot pass without having run them.
+
+// browserRequired says whether a missing Chromium fails the browser tests rather than skipping them.
+func browserRequired() bool {
+	return os.Getenv("CI") == "1" || os.Getenv("CI") == "true" || os.Getenv("USAGEPIPE_REQUIRE_BROWSER") == "1"
+}
 
 // chromiumPath finds Chromium: $USAGEPIPE_CHROMIUM, or chromium, chromium-browser, google-chrome on the PATH.
 func chromiumPath(t *testing.T) string {
@@ -30,8 +36,8 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("USAGEPIPE_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium found (USAGEPIPE_REQUIRE_BROWSER is set): apt-get install -y chromium, or set USAGEPIPE_CHROMIUM")
+	if browserRequired() {
+		t.Fatal("no Chromium found (CI or USAGEPIPE_REQUIRE_BROWSER is set): apt-get install -y chromium, or set USAGEPIPE_CHROMIUM")
 	}
 	t.Skip("no Chromium found: apt-get install -y chromium (or set USAGEPIPE_CHROMIUM) to run the browser tests")
 	return ""
