@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/usagepipe/usagepipe/internal/console"
 	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/ledger"
@@ -23,7 +25,7 @@ func TestSignInAndActInBrowser(t *testing.T) {
 	b := newBrowser(t, 1280, 900)
 	e := newConsoleEnv(t)
 	letter, entry := e.targets()
-	base := e.serve(console.Options{}).URL
+	base := e.serve(console.Options{Refresh: time.Second}).URL
 
 	signInInBrowser(t, b, base)
 	entryPage := base + "/parked/entry?key=" + url.QueryEscape(entry.Key)
@@ -110,6 +112,7 @@ func refusedReplayInBrowser(t *testing.T, b *browser, e *consoleEnv, base, lette
 	t.Helper()
 	b.open(base + "/deadletters")
 	b.waitText("#deadletters", regexp.QuoteMeta(letter), true, 30*time.Second)
+	tickSurvivesRefresh(t, b, letter)
 	b.follow("#preview-all")
 	got := b.text("#preview")
 	if !regexp.MustCompile(`refused\s+1`).MatchString(got) || !strings.Contains(got, "Nothing to publish") ||
@@ -120,5 +123,21 @@ func refusedReplayInBrowser(t *testing.T, b *browser, e *consoleEnv, base, lette
 	l, err := e.svc.DeadLetters.Show(context.Background(), letter)
 	if err != nil || l.State != deadletter.StateOpen || l.Replay != nil {
 		t.Errorf("the letter after its preview: %+v, %v", l, err)
+	}
+}
+
+// tickSurvivesRefresh ticks a letter, moves the focus away, and waits for two refreshes of the page's live
+// parts: the tick is still there (a part the operator changed is left alone).
+func tickSurvivesRefresh(t *testing.T, b *browser, letter string) {
+	t.Helper()
+	box := `document.querySelector('tr[data-letter="` + letter + `"] input[type=checkbox]')`
+	b.do(chromedp.Click(chromedp.CSS(`tr[data-letter="`+letter+`"] input[type=checkbox]`), chromedp.NodeVisible))
+	eval[bool](b, `(document.activeElement.blur(), document.body.removeAttribute("data-refreshed"), true)`)
+	for range 2 {
+		b.waitJS("a refresh of the live parts", `document.body.getAttribute("data-refreshed")`, 20*time.Second)
+		eval[bool](b, `(document.body.removeAttribute("data-refreshed"), true)`)
+	}
+	if !eval[bool](b, box+`.checked`) {
+		t.Error("the live refresh undid the operator's tick")
 	}
 }

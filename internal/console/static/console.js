@@ -18,9 +18,16 @@
     }
   }
 
+  // A part the operator has changed (a ticked letter) is not refreshed any more: a reload shows it anew.
+  document.addEventListener("change", function (e) {
+    var part = e.target.closest && e.target.closest("[data-fragment]");
+    if (part) { part.setAttribute("data-touched", "true"); }
+  });
+
   function one(el) {
     var a = document.activeElement;
     if (a && a !== document.body && el.contains(a)) { return Promise.resolve(); } // the operator is using it
+    if (el.hasAttribute("data-touched")) { return Promise.resolve(); }
     return fetch(location.pathname + location.search, {
       headers: { "X-Console-Fragment": el.getAttribute("data-fragment") },
       credentials: "same-origin", cache: "no-store"
