@@ -40,7 +40,13 @@ type consoleEnv struct {
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
-	o := stackOptions(t, t.TempDir(), testCatalogs(t))
+	return newConsoleEnvWith(t, testCatalogs(t))
+}
+
+// newConsoleEnvWith is newConsoleEnv in the world cats.
+func newConsoleEnvWith(t *testing.T, cats devstack.Catalogs) *consoleEnv {
+	t.Helper()
+	o := stackOptions(t, t.TempDir(), cats)
 	o.Simulate, o.KeepRejected, o.PlanGrace = false, true, time.Second
 	st, _ := startStack(t, o)
 	conn, err := bus.Connect(context.Background(), bus.Config{URL: st.URLs().NATS, Name: "console-test", Log: slog.New(slog.DiscardHandler)})
