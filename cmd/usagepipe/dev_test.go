@@ -29,7 +29,7 @@ func TestRunDevServesUntilCancelledAndResumes(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("dev: %v\n%s", err, out)
 		}
-		for _, line := range []string{want, "Send an event:", "curl -sS http://127.0.0.1:", "files none yet", "stopping:"} {
+		for _, line := range []string{want, "Send an event:", "curl -sS http://127.0.0.1:", "  console    http://127.0.0.1:", "files none yet", "stopping:"} {
 			if !strings.Contains(out.String(), line) {
 				t.Errorf("output lacks %q:\n%s", line, out)
 			}
