@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,11 +12,11 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/startup"
 )
 
 // natsFlags are the nats command line (each also read from USAGEPIPE_<NAME>).
 type natsFlags struct {
-	set                              *config.FlagSet
 	addr, store, name                string
 	clusterAddr, routes, clusterName string
 	syncAlways, logs                 bool
@@ -27,10 +26,7 @@ type natsFlags struct {
 	tlsVerify                        bool
 }
 
-func newNATSFlags(getenv func(string) string, out io.Writer) *natsFlags {
-	f := &natsFlags{set: config.NewFlagSet("nats", getenv)}
-	fs := f.set
-	fs.SetOutput(out)
+func (f *natsFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:4222", "client listen address host:port")
 	fs.StringVar(&f.store, "store", "", "JetStream store directory (required; locked while the server runs)")
 	fs.StringVar(&f.name, "name", "", "server name (default derived from the port)")
@@ -49,35 +45,26 @@ func newNATSFlags(getenv func(string) string, out io.Writer) *natsFlags {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA (PEM) that signs client certificates (with --tls-verify)")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "require and verify client certificates against --tls-ca")
-	return f
 }
 
 // runNATS runs an embedded JetStream server until ctx is cancelled (the chaos harness runs it as a separate
 // process so it can be SIGKILLed). It prints "nats ready <url>" once clients can connect. The store is locked
 // while it runs: a second server on it is refused.
 func runNATS(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newNATSFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	f := &natsFlags{}
+	var opts natsembed.Options
+	check := func() (err error) { opts, err = f.options(); return err }
+	serve := func(ctx context.Context, env startup.Env) error {
+		srv, err := natsembed.Start(opts)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("nats: %w", err)
+		defer srv.Shutdown()
+		fmt.Fprintf(env.Stdout, "nats ready %s (authentication: %s, TLS: %v)\n", srv.URL(), opts.Auth, opts.TLS != nil)
+		<-ctx.Done()
+		return nil
 	}
-	opts, err := f.options()
-	if f.set.ValidateOnly() {
-		return f.set.Validate(stdout, err)
-	}
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	srv, err := natsembed.Start(opts)
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	defer srv.Shutdown()
-	fmt.Fprintf(stdout, "nats ready %s (authentication: %s, TLS: %v)\n", srv.URL(), opts.Auth, opts.TLS != nil)
-	<-ctx.Done()
-	return nil
+	return startup.Run(ctx, startup.Command{Name: "nats", Flags: f.declare, Check: check, Serve: serve}, args, getenv, stdout)
 }
 
 // options turns the flags into natsembed options, reporting every problem at once.

@@ -81,13 +81,13 @@ func startStack(t *testing.T, o devstack.Options) (*devstack.Stack, func()) {
 }
 
 // usageEvent is an event of the first product's subscription.
-func usageEvent(id, item, quantity string, at time.Time) devstack.WireEvent {
-	return devstack.WireEvent{SpecVersion: "1.0", ID: id, Source: "/browser-test", Type: events.EventType, Subject: computeAsset,
-		Time: at.UTC().Format(time.RFC3339Nano), Data: devstack.WireUsage{Product: compute, Item: item, Quantity: quantity}}
+func usageEvent(id, item, quantity string, at time.Time) events.Event {
+	return events.Event{SpecVersion: "1.0", ID: id, Source: "/browser-test", Type: events.EventType, Subject: computeAsset,
+		Time: at.UTC(), Data: events.Usage{Product: compute, Item: item, Quantity: events.MustDecimal(quantity)}}
 }
 
 // post sends events to the stack's ingest in one request and returns its answer.
-func post(t *testing.T, st *devstack.Stack, evs ...devstack.WireEvent) events.IngestResponse {
+func post(t *testing.T, st *devstack.Stack, evs ...events.Event) events.IngestResponse {
 	t.Helper()
 	body, _ := json.Marshal(evs)
 	resp, err := http.Post(st.URLs().Ingest+"/v1/events", "application/cloudevents-batch+json", bytes.NewReader(body))

@@ -2,8 +2,8 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
@@ -39,24 +39,46 @@ func NewServices(ctx context.Context, conn *bus.Conn, rc opsapi.ReadConfig) (Ser
 const shutdownGrace = 5 * time.Second
 
 // Start listens on addr — refused on a non-loopback address without keys (opsapi.Listen) — and serves the
-// console over svc until ctx ends; it returns the bound address.
+// console over svc until ctx ends, in the background; it returns the bound address.
 func Start(ctx context.Context, addr string, svc Services, o Options) (string, error) {
+	ln, c, err := listen(addr, svc, o)
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		if err := opsapi.Serve(ctx, ln, c, shutdownGrace); err != nil {
+			c.log.Error("console stopped", "err", err)
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// Serve is Start in the caller's goroutine: it calls ready with the bound address once it listens, and
+// returns when ctx has ended and the requests in progress are done (at most shutdownGrace later).
+func Serve(ctx context.Context, addr string, svc Services, o Options, ready func(bound string)) error {
+	ln, c, err := listen(addr, svc, o)
+	if err != nil {
+		return err
+	}
+	ready(ln.Addr().String())
+	if err := opsapi.Serve(ctx, ln, c, shutdownGrace); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
+}
+
+// listen opens the console's listener and builds the console for it.
+func listen(addr string, svc Services, o Options) (net.Listener, *Console, error) {
 	ln, err := opsapi.Listen(addr, o.Keys)
 	if err != nil {
-		return "", fmt.Errorf("console: %w", err)
+		return nil, nil, fmt.Errorf("console: %w", err)
 	}
 	o.Listener = ln.Addr()
 	c, err := New(svc, o)
 	if err != nil {
 		ln.Close()
-		return "", err
+		return nil, nil, err
 	}
-	go func() {
-		if err := opsapi.Serve(ctx, ln, c, shutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
-			c.log.Error("console stopped", "err", err)
-		}
-	}()
-	c.log.Info("console listening", "addr", ln.Addr().String(), "operators", o.Keys.Len(),
-		"open_on_loopback", c.open)
-	return ln.Addr().String(), nil
+	c.log.Info("console listening", "addr", ln.Addr().String(), "operators", o.Keys.Len(), "open_on_loopback", c.open)
+	return ln, c, nil
 }

@@ -37,7 +37,7 @@ func TestAKeyCannotClaimAnotherProducersEvent(t *testing.T) {
 	st := start(t, o)
 	real := st.Catalogs().ExampleEvent("claimed-1", time.Now())
 	forged := real
-	forged.Data.Quantity = "1000"
+	forged.Data.Quantity = events.MustDecimal("1000")
 
 	code, answer := send(t, st, forged, "key-b")
 	if code != http.StatusBadRequest || len(answer.Results) != 1 || answer.Results[0].Reason != events.ReasonForbiddenSource {
@@ -53,14 +53,14 @@ func TestAKeyCannotClaimAnotherProducersEvent(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("want 1 record, have %+v", recs)
 	}
-	want, have := events.MustDecimal(real.Data.Quantity), events.MustDecimal(string(recs[0].Usage))
+	want, have := real.Data.Quantity, events.MustDecimal(string(recs[0].Usage))
 	if want.Cmp(have) != 0 {
 		t.Errorf("billed usage %s, want key A's %s once", have, want)
 	}
 }
 
 // send posts e with the bearer key (none when empty) and returns the status and the per-event answer.
-func send(t *testing.T, st *devstack.Stack, e devstack.WireEvent, key string) (int, events.IngestResponse) {
+func send(t *testing.T, st *devstack.Stack, e events.Event, key string) (int, events.IngestResponse) {
 	t.Helper()
 	body, _ := json.Marshal(e)
 	req, _ := http.NewRequest(http.MethodPost, st.URLs().Ingest+"/v1/events", bytes.NewReader(body))

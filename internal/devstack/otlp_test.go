@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 const (
@@ -137,12 +138,13 @@ func addHours(t *testing.T, mp *sdkmetric.MeterProvider, h float64) {
 // sendTwins sends the same usage as CloudEvents for the twin subscription.
 func sendTwins(t *testing.T, st *devstack.Stack, at time.Time) {
 	t.Helper()
-	for i, u := range []devstack.WireUsage{
-		{Product: otlpProduct, Item: "API-CALLS", Quantity: "1"}, {Product: otlpProduct, Item: "API-CALLS", Quantity: "1"},
-		{Product: otlpProduct, Item: "CPU-HOURS", Quantity: "4.75"},
+	for i, u := range []events.Usage{
+		{Product: otlpProduct, Item: "API-CALLS", Quantity: events.MustDecimal("1")},
+		{Product: otlpProduct, Item: "API-CALLS", Quantity: events.MustDecimal("1")},
+		{Product: otlpProduct, Item: "CPU-HOURS", Quantity: events.MustDecimal("4.75")},
 	} {
-		e := devstack.WireEvent{SpecVersion: "1.0", ID: fmt.Sprintf("twin-%d", i), Source: "/twin", Type: "io.usagepipe.usage.v1",
-			Subject: twinAsset, Time: at.UTC().Format(time.RFC3339Nano), Data: u}
+		e := events.Event{SpecVersion: events.SpecVersion, ID: fmt.Sprintf("twin-%d", i), Source: "/twin", Type: events.EventType,
+			Subject: twinAsset, Time: at.UTC(), Data: u}
 		post(t, st, e, nil)
 	}
 }
