@@ -38,7 +38,7 @@ func (f *emulatorFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&f.eventsCatalog, "events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
 	fs.BoolVar(&f.autoAssets, "auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
 	fs.StringVar(&f.state, "state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
-	fs.Var(&f.apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header)")
+	fs.Var(&f.apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header, on a loopback --addr only)")
 	fs.Var(&f.providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
 	fs.DurationVar(&f.delay, "processing-delay", 0, "how long an uploaded workbook stays in processing")
 	fs.DurationVar(&f.acceptAfter, "accept-after", 0, "the provider decides pending files after this delay")
@@ -115,6 +115,14 @@ func emulatorCatalog(catalog, eventsCatalog string) (*connectemu.Catalog, []erro
 	return c.Merged(devstack.ConnectCatalog(pipeline)), errs
 }
 
+// checkEmulatorExposure refuses a listener beyond loopback while the emulator takes any ApiKey (no --api-key).
+func checkEmulatorExposure(addr net.Addr, keys []string) error {
+	if a, ok := addr.(*net.TCPAddr); len(keys) > 0 || ok && a.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr: listening on %s, not a loopback address, while without --api-key the emulator takes any key: give --api-key", addr)
+}
+
 // serveEmulator opens the emulator, applies the faults and serves it until ctx ends.
 func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, faults map[string][]connectemu.Fault, stdout io.Writer) error {
 	em, err := connectemu.Open(opts)
@@ -129,6 +137,10 @@ func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, fa
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		return err
+	}
+	if err := checkEmulatorExposure(ln.Addr(), opts.APIKeys); err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{Handler: withHealthz(em.Handler()), ReadHeaderTimeout: 10 * time.Second}

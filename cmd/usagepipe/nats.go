@@ -23,7 +23,7 @@ type natsFlags struct {
 	user, password, passwordFile     string
 	token, tokenFile, nkeys          string
 	tlsCert, tlsKey, tlsCA           string
-	tlsVerify                        bool
+	tlsVerify, allowAnonymous        bool
 }
 
 func (f *natsFlags) declare(fs *config.FlagSet) {
@@ -45,6 +45,8 @@ func (f *natsFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA (PEM) that signs client certificates (with --tls-verify)")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "require and verify client certificates against --tls-ca")
+	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "serve a non-loopback --addr without --auth-*, or a non-loopback "+
+		"--cluster-addr (routes take no credentials): refused otherwise, as anyone reaching it could write or delete usage")
 }
 
 // runNATS runs an embedded JetStream server until ctx is cancelled (the chaos harness runs it as a separate
@@ -61,6 +63,9 @@ func runNATS(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		defer srv.Shutdown()
 		fmt.Fprintf(env.Stdout, "nats ready %s (authentication: %s, TLS: %v)\n", srv.URL(), opts.Auth, opts.TLS != nil)
+		if exp := opts.Exposure(); exp != nil {
+			fmt.Fprintf(env.Stdout, "warning: --allow-anonymous: %v; anyone who reaches it can write or delete usage\n", exp)
+		}
 		<-ctx.Done()
 		return nil
 	}
@@ -72,8 +77,19 @@ func (f *natsFlags) options() (natsembed.Options, error) {
 	opts, err := natsOptions(f.addr, f.store, f.name, f.clusterAddr, f.routes, f.clusterName)
 	opts.SyncAlways, opts.Logs = f.syncAlways, f.logs
 	auth, authErr := f.auth()
-	opts.Auth, opts.TLS = auth, f.tls()
-	return opts, errors.Join(err, authErr, f.checkTLS())
+	opts.Auth, opts.TLS, opts.AllowAnonymous = auth, f.tls(), f.allowAnonymous
+	return opts, errors.Join(err, authErr, f.checkTLS(), f.checkExposure(opts))
+}
+
+// checkExposure refuses options that open the server beyond loopback without credentials, unless
+// --allow-anonymous.
+func (f *natsFlags) checkExposure(opts natsembed.Options) error {
+	exp := opts.Exposure()
+	if exp == nil || f.allowAnonymous {
+		return nil
+	}
+	return fmt.Errorf("%w: listen on 127.0.0.1, give clients --auth-user (with its password), --auth-token-file or "+
+		"--auth-nkeys (routes take none), or pass --allow-anonymous", exp)
 }
 
 // auth reads the authentication flags and files; nil when none is set.

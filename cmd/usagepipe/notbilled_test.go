@@ -68,7 +68,7 @@ func (e *nbEnv) start(o devstack.Options) {
 	e.t.Helper()
 	e.stop()
 	o.DataDir, o.Catalogs, o.Partitions, o.LogOutput = e.dir, e.cats, 2, e.log
-	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr, o.OperatorAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.ProcessingTime, o.Submitters, o.KeepRejected = -1, 2, true
 	if o.AcceptAfter == 0 {
 		o.AcceptAfter = -1
@@ -166,6 +166,20 @@ func (e *nbEnv) reconcile() (string, error) {
 		"--connect-url", e.st.URLs().Connect, "--connect-api-key", devstack.DefaultConnectAPIKey, "--settle", "0s"},
 		func(string) string { return "" }, &out)
 	return out.String(), err
+}
+
+// explain runs usagepipe explain args… --json (in-process) against the stack and decodes its answer into v.
+func (e *nbEnv) explain(v any, args ...string) {
+	e.t.Helper()
+	args = append(append([]string{"explain"}, args...), "--nats-url", e.st.URLs().NATS, "--connect-url", e.st.URLs().Connect,
+		"--connect-api-key", devstack.DefaultConnectAPIKey, "--json")
+	var out syncBuffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out); err != nil {
+		e.t.Fatalf("usagepipe %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	if err := json.Unmarshal([]byte(out.String()), v); err != nil {
+		e.t.Fatalf("usagepipe %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
 }
 
 // crashThrough runs the operator's command once per crash step, each time wanting it killed there.

@@ -119,6 +119,12 @@ func replayInBrowser(t *testing.T, b *browser, base string, at time.Time) {
 	if log := b.text("main"); !strings.Contains(log, "dl-1") || !regexp.MustCompile(`By\s+loopback \(console\)`).MatchString(log) {
 		t.Errorf("the replay log of dl-1's letter does not name the operator:\n%s", log)
 	}
+	b.open(base + "/explain?" + url.Values{"q": {"dl-1"}, "source": {"/browser-test"}, "subject": {computeAsset}}.Encode())
+	got := b.waitText("main", `stored by the replay of dead letter dlq-\d+`, true, 30*time.Second)
+	if !regexp.MustCompile(`dlq-\d+\s+unknown_product[\s\S]*loopback \(console\)`).MatchString(b.text("#letters-and-replays")) {
+		t.Errorf("the explained event does not show its kept rejection and its replay by the operator:\n%s", got)
+	}
+	b.shot("explain-replayed")
 }
 
 // retryInBrowser parks a plan, has its retry refused while the cause shows, fixes it and retries it.

@@ -20,7 +20,9 @@ type overviewData struct {
 	Overdue     int
 	Parked      int
 	DeadLetters uint64 // stored
-	RecentDead  uint64 // stored within the status dead-letter window
+	OpenDead    uint64 // stored and open (never replayed, refused, interrupted): not counted or not billed
+	OpenRecent  uint64 // open and within the status dead-letter window (a problem)
+	BaseParked  int    // supplements in Connect whose base is parked
 }
 
 // overview is the system at a glance (GET /): problems, services, throughput, lag, periods due, parked
@@ -30,7 +32,7 @@ func (c *Console) overview(ctx context.Context, _ *http.Request, v *view) (strin
 	if err != nil {
 		return "", err
 	}
-	d := overviewData{R: r, Alive: map[string]int{}, Parked: len(r.Parked)}
+	d := overviewData{R: r, Alive: map[string]int{}, Parked: len(r.Parked), BaseParked: len(r.BaseParked)}
 	for _, s := range r.Services {
 		d.Alive[s.Kind]++
 	}
@@ -58,7 +60,8 @@ func (c *Console) overview(ctx context.Context, _ *http.Request, v *view) (strin
 	slices.SortStableFunc(d.Due, func(a, b status.Period) int { return a.ClosesAt.Compare(b.ClosesAt) })
 	for _, dl := range r.DeadLetters {
 		d.DeadLetters += dl.Total
-		d.RecentDead += dl.Recent
+		d.OpenDead += dl.Open
+		d.OpenRecent += dl.OpenRecent
 	}
 	v.Title, v.Nav, v.Data = "Overview", "Overview", d
 	c.live(v)

@@ -120,6 +120,10 @@ func refusedReplayInBrowser(t *testing.T, b *browser, e *consoleEnv, base, lette
 		t.Fatalf("the preview of a replay the catalog cannot take:\n%s", got)
 	}
 	b.shot("replay-refused")
+	b.open(base + "/explain?" + url.Values{"q": {"refused-1"}, "source": {"/browser-test"}, "subject": {computeAsset}}.Encode())
+	if got := b.text("#event"); !regexp.MustCompile(`Ingested\s+failed[\s\S]*rejected by ingest \(unknown_product\)[\s\S]*kept as dead letter ` + regexp.QuoteMeta(letter)).MatchString(got) {
+		t.Errorf("the explained rejected event:\n%s", got)
+	}
 	l, err := e.svc.DeadLetters.Show(context.Background(), letter)
 	if err != nil || l.State != deadletter.StateOpen || l.Replay != nil {
 		t.Errorf("the letter after its preview: %+v, %v", l, err)

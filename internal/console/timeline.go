@@ -31,6 +31,11 @@ func timeline(a *lineage.EventAnswer) []step {
 	steps := []step{{Name: "Ingested"}, {Name: "Stored"}, {Name: "Counted"}, {Name: "Closed"}, {Name: "In a file"}, {Name: "Accepted"}}
 	if !a.Found || len(a.Copies) == 0 {
 		steps[0].State, steps[0].Text = stepFailed, a.Summary
+		if len(a.Kept) > 0 { // rejected by ingest, kept as a dead letter (and not replayed, or not yet stored again)
+			k := a.Kept[len(a.Kept)-1]
+			steps[0].At, steps[0].Text = k.At, fmt.Sprintf("rejected by ingest (%s): %s; kept as dead letter %s (%s)", k.Reason, k.Message, k.ID, k.State)
+			steps[0].Href, steps[0].Link = letterHref(k.ID), "the dead letter"
+		}
 		return fill(steps, 1)
 	}
 	cp := mainCopy(a.Copies)
@@ -39,6 +44,10 @@ func timeline(a *lineage.EventAnswer) []step {
 		e.Data.Quantity, e.Data.Item, e.Subject, e.Source)}
 	steps[1] = step{Name: "Stored", State: stepDone, At: cp.Arrival, Text: fmt.Sprintf("USAGE_EVENTS partition %d, seq %d, line %d of packet %s%s",
 		cp.Partition, cp.Seq, cp.Line, cp.MsgID, copiesText(a.Copies))}
+	if cp.Replay != "" {
+		steps[1].Text += "; stored by the replay of dead letter " + cp.Replay
+		steps[1].Href, steps[1].Link = letterHref(cp.Replay), "the dead letter"
+	}
 	steps[2] = countedStep(cp)
 	if steps[2].State != stepDone || a.Counting == nil {
 		return fill(steps, 3)
@@ -53,6 +62,14 @@ func timeline(a *lineage.EventAnswer) []step {
 	}
 	steps[4], steps[5] = fileSteps(a.Counting.File)
 	return steps
+}
+
+// letterHref is the page of dead letter id (the dead letters page when the id is not known).
+func letterHref(id string) string {
+	if id == "" {
+		return "/deadletters"
+	}
+	return link("/deadletters/letter", "id", id)
 }
 
 // fill marks the steps from i on as not reached.
@@ -92,7 +109,7 @@ func countedStep(cp lineage.Copy) step {
 		s.State = stepFailed
 		if dl := cp.DeadLetter; dl != nil {
 			s.At, s.Text = dl.At, fmt.Sprintf("dead-lettered by the aggregator (%s): %s", dl.Reason, dl.Message)
-			s.Href, s.Link = "/deadletters", "Dead letters"
+			s.Href, s.Link = letterHref(dl.ID), "the dead letter"
 		}
 	case lineage.FateDuplicate:
 		s.State, s.Text = stepNone, fmt.Sprintf("a duplicate of seq %d", cp.DuplicateOf)

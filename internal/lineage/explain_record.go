@@ -60,7 +60,10 @@ func (s *Service) explainFound(ctx context.Context, fc aggregator.FoldConfig, a 
 	if a.Events, err = s.recordEvents(ctx, fc, &a.Record); err != nil {
 		return err
 	}
-	a.Summary = recordSummary(&a.Record, a.File, note, a.Events)
+	if err := s.explainRecordReplays(ctx, a, fc.Catalog); err != nil {
+		return err
+	}
+	a.Summary = recordSummary(&a.Record, a.File, note, a.Events) + replaysSummary(a.DeadLetters, a.Replays)
 	return nil
 }
 

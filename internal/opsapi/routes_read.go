@@ -38,7 +38,7 @@ const readTimeout = 60 * time.Second
 //
 //	GET /api/v1/explain/event?source=S&id=I[&subject=AS-…][&time=RFC3339][&early=true]
 //	GET /api/v1/explain/record/{id}[?subject=AS-…&time=RFC3339]     a record id or a Connect record id (UR-…)
-//	GET /api/v1/explain/file/{id}[?events=true]                      a Connect usage file id (UF-…)
+//	GET /api/v1/explain/file/{id}[?events=true]                      a Connect usage file id (UF-…) or ledger key (file.…)
 //	GET /api/v1/usage/{subscription}[?product=P&item=I&periods=N&reported=true]
 //	GET /api/v1/status
 func (s *Server) registerRead(svc Services) {

@@ -114,8 +114,8 @@ func readGroup(ctx context.Context, b Bus, l *ledger.Store, o Options, prod *eve
 	return g, nil
 }
 
-// Due reports whether the period has ended and is not reported yet.
-func (p *Period) Due() bool { return p.State != PeriodOpen && !p.Reported }
+// Due reports whether the period has ended and is not reported yet, nor abandoned on purpose by an operator.
+func (p *Period) Due() bool { return p.State != PeriodOpen && !p.Reported && !p.Abandoned }
 
 // Overdue reports whether the period is still not reported after longer than after past its close.
 func (p *Period) Overdue(now time.Time, after time.Duration) bool {
