@@ -32,7 +32,7 @@ func (r *Report) judge(o Options) {
 	}
 	now := o.Now()
 	for _, p := range r.Periods {
-		if p.State != PeriodOpen && !p.Reported && !p.Abandoned && now.After(p.ClosesAt.Add(o.OverdueAfter)) {
+		if p.Overdue(now, o.OverdueAfter) {
 			add(ProblemOverdue, "%s %s period %s closed at %s and is not reported (%s, %d of %d partitions marked, files %v)",
 				p.Product, p.Contract, p.PeriodStart.UTC().Format(time.RFC3339), p.ClosesAt.UTC().Format(time.RFC3339),
 				p.State, p.Marked, r.Partitions, p.Files)
