@@ -87,13 +87,14 @@ func answer(w http.ResponseWriter, r *http.Request, read func(context.Context) (
 	defer cancel()
 	v, err := read(ctx)
 	if err != nil {
-		return readError(err)
+		return ReadError(err)
 	}
 	return Reply(w, http.StatusOK, v)
 }
 
-// readError maps the service layer's errors to answers.
-func readError(err error) error {
+// ReadError maps the service layer's errors to an *Error with their status and reason (the web console
+// shows them the same way); an error it does not know is returned as it is (500).
+func ReadError(err error) error {
 	switch {
 	case errors.Is(err, lineage.ErrBadQuery), errors.Is(err, usage.ErrBadQuery):
 		return Wrap(http.StatusBadRequest, ReasonBadRequest, err)
