@@ -80,15 +80,9 @@ func (r *Report) judgeServices() {
 	}
 }
 
-// Overdue reports whether the period is not reported although it closed (end + allowed lateness) more than
-// after ago; a period whose file an operator abandoned is not reported on purpose, so it is not overdue.
-func (p Period) Overdue(now time.Time, after time.Duration) bool {
-	return p.State != PeriodOpen && !p.Reported && !p.Abandoned && now.After(p.ClosesAt.Add(after))
-}
-
 // Unmarked reports whether the period is past its close (end + allowed lateness) and some partition has not
 // marked it yet: normal for the seconds an aggregator takes to see the close, a problem when it lasts.
-func (p Period) Unmarked(now time.Time) bool {
+func (p *Period) Unmarked(now time.Time) bool {
 	return p.State != PeriodClosed && now.After(p.ClosesAt)
 }
 
