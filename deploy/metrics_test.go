@@ -100,7 +100,7 @@ func startDev(t *testing.T) *devstack.Stack {
 	st, err := devstack.Start(context.Background(), devstack.Options{
 		DataDir: t.TempDir(), Catalogs: c, Partitions: 2, Simulate: true, SimulateEvery: 200 * time.Millisecond,
 		IngestAddr: "127.0.0.1:0", EmulatorAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0",
-		OperatorAddr: "127.0.0.1:0", ProcessingTime: -1, AcceptAfter: -1, LogOutput: io.Discard,
+		OperatorAddr: "127.0.0.1:0", ConsoleAddr: "127.0.0.1:0", ProcessingTime: -1, AcceptAfter: -1, LogOutput: io.Discard,
 	})
 	if err != nil {
 		t.Fatal(err)
