@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/childproc"
 	"github.com/usagepipe/usagepipe/internal/reconcile"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -96,9 +97,9 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, 
 	if bins == "" {
 		bins = filepath.Join(dir, "bin")
 		r.logf("building the binaries into %s", bins)
-		err = Build(ctx, bins)
+		err = childproc.Build(ctx, bins)
 	} else {
-		err = CheckBinaries(bins)
+		err = childproc.CheckBinaries(bins)
 	}
 	if err != nil {
 		return "", nil, nil, err
@@ -248,9 +249,9 @@ func (r *run) finish(rep *report) Result {
 	res.setVerdict(rep.v)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
-		rep.procs = append(rep.procs, p.stats())
+		rep.procs = append(rep.procs, p.Stats())
 	}
-	rep.faults = readFaults(r.sys.emulator.logPath)
+	rep.faults = readFaults(r.sys.emulator.LogPath())
 	res.Elapsed = time.Since(r.began)
 	rep.write(r.cfg.Out)
 	return *res
