@@ -4,24 +4,30 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/usagepipe/usagepipe/internal/benchmark/pipeline"
 )
 
-// benchmarks lists the "usagepipe bench" targets; each lives in its own bench_<name>.go file.
+// benchmarks lists the "usagepipe bench" targets; each lives in its own bench_<name>.go file, but the
+// pipeline bench, which is internal/benchmark/pipeline.
 var benchmarks = map[string]func(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error{
 	"ingest":     benchIngest,
 	"aggregator": benchAggregator,
 	"submitter":  benchSubmitter,
+	"pipeline":   pipeline.Command,
 }
 
 // benchUsage is what "usagepipe bench -h" prints.
-const benchUsage = `usage: usagepipe bench ingest|aggregator|submitter [flags]
-  each benchmark starts its own embedded JetStream, prints its rounds and ends with a RESULT line;
+const benchUsage = `usage: usagepipe bench ingest|aggregator|submitter|pipeline [flags]
+  ingest, aggregator and submitter start their own embedded JetStream, print their rounds and end with a
+  RESULT line; pipeline runs the whole system as processes under an open-loop load, steps the rate up until
+  it no longer keeps up, soaks at half that rate, and ends with a RESULT line;
   "usagepipe bench <name> -h" lists its flags
 `
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: name one of ingest, aggregator, submitter")
+		return fmt.Errorf("bench: name one of ingest, aggregator, submitter, pipeline")
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, benchUsage)

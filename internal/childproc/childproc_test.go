@@ -65,3 +65,17 @@ func TestProcRSSKillAndRestart(t *testing.T) {
 		t.Errorf("log has %d start lines, want 3 or more:\n%s", strings.Count(string(b), StartLine), b)
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	// Fields 14 (utime) and 15 (stime) are 250 and 50 ticks; the command name holds a space and a ')'.
+	stat := "1234 (my) proc) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 1000000 100"
+	if have, err := parseStatCPU(stat); err != nil || have != 3*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 3s", have, err)
+	}
+	if _, err := parseStatCPU("1 (x) S 1"); err == nil {
+		t.Error("a short stat line: want an error")
+	}
+	if cpu, err := ReadCPU(os.Getpid()); err != nil || cpu < 0 {
+		t.Errorf("ReadCPU(self) = %v, %v", cpu, err)
+	}
+}

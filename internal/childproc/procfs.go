@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrNotRunning is returned by RSS while the process is down.
@@ -56,4 +57,35 @@ func parseKB(s string) (int64, error) {
 		return 0, fmt.Errorf("VmRSS %q: %w", strings.TrimSpace(s), err)
 	}
 	return n * 1024, nil
+}
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const clockTicks = 100
+
+// ReadCPU reads the CPU time (user + system) a process has used so far from /proc/<pid>/stat.
+func ReadCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) of a /proc/<pid>/stat line. The command name
+// (field 2) is in parentheses and may hold spaces: fields are counted after its closing one.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("stat %.80q: too short", stat)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat %.80q: %w", stat, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }

@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/usagepipe/usagepipe/internal/reconcile"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+)
+
+// followEvery is how often the Connect follower lists the usage files.
+const followEvery = 500 * time.Millisecond
+
+// follower watches Connect (the emulator) for accepted usage files and feeds each one's records, once, to
+// the truth with the file's acceptance time. One goroutine runs it; its counts are read under mu.
+type follower struct {
+	client   *usageapi.Client
+	cat      *events.Catalog
+	products int
+	truth    *truth
+	logf     func(format string, args ...any)
+
+	mu       sync.Mutex
+	read     map[string]bool // accepted files whose records were read
+	statuses map[usageapi.FileStatus]int
+	records  int
+	problems []string
+}
+
+func newFollower(client *usageapi.Client, cat *events.Catalog, products int, t *truth, logf func(string, ...any)) *follower {
+	return &follower{client: client, cat: cat, products: products, truth: t, logf: logf, read: map[string]bool{},
+		statuses: map[usageapi.FileStatus]int{}}
+}
+
+// run polls Connect until ctx ends.
+func (f *follower) run(ctx context.Context) {
+	t := time.NewTicker(followEvery)
+	defer t.Stop()
+	for {
+		if err := f.poll(ctx); err != nil && ctx.Err() == nil {
+			f.problem(err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// poll lists the files and reads the records of the newly accepted ones.
+func (f *follower) poll(ctx context.Context) error {
+	files, err := reconcile.ReadFiles(ctx, f.client, f.cat)
+	if err != nil {
+		return err
+	}
+	statuses := map[usageapi.FileStatus]int{}
+	for _, file := range files {
+		statuses[file.Status]++
+	}
+	f.mu.Lock()
+	f.statuses = statuses
+	f.mu.Unlock()
+	for _, file := range files {
+		if !reconcile.Billed(file.Status) || f.isRead(file.ID) {
+			continue
+		}
+		if err := f.readFile(ctx, file); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *follower) isRead(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.read[id]
+}
+
+// readFile feeds an accepted file's records to the truth.
+func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
+	at := time.Now()
+	if file.Events != nil && file.Events.Accepted != nil {
+		at = file.Events.Accepted.At
+	}
+	totals, unmapped, err := reconcile.ReadRecords(ctx, f.client, reconcile.Keyer{Catalog: f.cat},
+		[]usageapi.File{file}, usageapi.Eq("usage_file", file.ID))
+	if err != nil {
+		return fmt.Errorf("records of %s: %w", file.ID, err)
+	}
+	for _, u := range unmapped {
+		f.problem(u)
+	}
+	for key, v := range totals {
+		tk, err := f.truth.keyOfRecord(key, f.products)
+		if err != nil {
+			f.problem(fmt.Sprintf("file %s: %v", file.ID, err))
+			continue
+		}
+		cents, ok := v.Quantity.FixedPoint(2)
+		if !ok {
+			f.problem(fmt.Sprintf("file %s: %s quantity %s has more than two decimals", file.ID, key, v.Quantity))
+			continue
+		}
+		f.truth.contained(tk, cents, at)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.read[file.ID] = true
+	f.records += len(totals)
+	return nil
+}
+
+// maxProblems bounds the problems kept for the report.
+const maxProblems = 20
+
+func (f *follower) problem(p string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.problems) < maxProblems {
+		f.problems = append(f.problems, p)
+	}
+}
+
+// connectState is what the follower saw.
+type connectState struct {
+	statuses map[usageapi.FileStatus]int
+	accepted int // files read
+	records  int
+	problems []string
+}
+
+func (f *follower) state() connectState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := make(map[usageapi.FileStatus]int, len(f.statuses))
+	for k, v := range f.statuses {
+		st[k] = v
+	}
+	return connectState{statuses: st, accepted: len(f.read), records: f.records, problems: append([]string(nil), f.problems...)}
+}

@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// soakChunk is the length of one soak phase: one progress line each.
+const soakChunk = time.Minute
+
+// soakFigures are what the soak measured.
+type soakFigures struct {
+	rate          float64
+	from, to      time.Time
+	events        int
+	ingest        latencies
+	sendLag       latencies
+	failures      int
+	statuses      map[int]int
+	rejected      int
+	backlog       time.Duration // the largest sample
+	start, end    []usage       // RSS and CPU of every process at the soak's start and end
+	settledAt     time.Time     // when every probe was contained (zero: it was not)
+	probeEvery    uint64
+	keys, differs int // keys of the soak's periods, and those whose accepted quantity differs from the stored one
+}
+
+// soak offers rate for the soak duration, in phases of a minute with a progress line each, following a
+// uniform sample of its events (probes) until they are in accepted files.
+func (r *run) soak(ctx context.Context, rate float64) (*soakFigures, error) {
+	c := r.cfg
+	rate = math.Round(rate)
+	s := &soakFigures{rate: rate, statuses: map[int]int{}}
+	s.probeEvery = uint64(max(1, rate*c.Soak.Seconds()/float64(c.MaxProbes)))
+	r.logf("soak: %.0f events/s (%.0f %% of %.0f) for %v; following every %d-th event to its accepted file",
+		rate, 100*c.SoakShare, rate/c.SoakShare, c.Soak, s.probeEvery)
+	r.truth.follow(s.probeEvery)
+	s.start, s.from = r.sys.usages(), time.Now()
+	var lat, lag []time.Duration
+	for done := time.Duration(0); done < c.Soak && ctx.Err() == nil; {
+		d := min(soakChunk, c.Soak-done)
+		before := r.sys.usages()
+		ph := r.load.run(ctx, rate, d)
+		done += d
+		lat, lag = append(lat, ph.latency...), append(lag, ph.sendLag...)
+		s.add(ph)
+		r.logf("soak %v/%v: %s", done.Round(time.Second), c.Soak, r.soakLine(ph, before))
+	}
+	r.truth.stopFollowing()
+	s.end, s.to = r.sys.usages(), time.Now()
+	s.ingest, s.sendLag = summarise(lat), summarise(lag)
+	s.backlog = maxLag(r.watch.between(s.from, s.to))
+	return s, ctx.Err()
+}
+
+func (s *soakFigures) add(ph *phase) {
+	s.events += ph.events
+	s.failures += ph.failures
+	s.rejected += ph.rejected
+	for k, v := range ph.statuses {
+		s.statuses[k] += v
+	}
+}
+
+// soakLine describes one soak phase: ingest latency, backlog, end-to-end so far, Connect, memory.
+func (r *run) soakLine(ph *phase, before []usage) string {
+	l, e := summarise(ph.latency), r.truth.figures()
+	now := time.Now()
+	st := r.conn.state()
+	after := r.sys.usages()
+	var mem []string
+	for _, u := range after {
+		mem = append(mem, fmt.Sprintf("%s %.0f", u.name, mib(u.rss)))
+	}
+	return fmt.Sprintf("%.0f events/s sent, ingest p50 %.1f ms p99 %.1f ms, %d failed, backlog max %.1f s, "+
+		"e2e so far p50 %.0f ms p99 %.0f ms (%d contained, %d open), %d files accepted; RSS MiB %s; %s",
+		float64(ph.events)/ph.elapsed.Seconds(), ms(l.p50), ms(l.p99), ph.failures,
+		maxLag(r.watch.between(now.Add(-ph.elapsed), now)).Seconds(), ms(e.onTime.p50), ms(e.onTime.p99),
+		e.onTime.n+e.late.n, e.open, st.accepted, strings.Join(mem, ", "), cpuShares(before, after, ph.elapsed))
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// settle waits until every probe of the soak is in an accepted file, or until the settle timeout after
+// the close of the soak's last period.
+func (r *run) settle(ctx context.Context, s *soakFigures) {
+	lastClose := r.truth.closeOf(newTruthKey(periodStart(s.to, r.cfg.Period), 0, 0))
+	deadline := lastClose.Add(r.cfg.SettleTimeout)
+	r.logf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s",
+		lastClose.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
+	lastLine := time.Now()
+	for time.Now().Before(deadline) {
+		e := r.truth.figures()
+		if e.open == 0 {
+			s.settledAt = time.Now()
+			break
+		}
+		if time.Since(lastLine) >= 15*time.Second {
+			lastLine = time.Now()
+			r.logf("settling: %d followed events not yet in an accepted file; %d files accepted", e.open, r.conn.state().accepted)
+		}
+		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
+			return
+		}
+	}
+	s.keys, s.differs = r.truth.differences(periodStart(s.from, r.cfg.Period), periodStart(s.to, r.cfg.Period))
+}
