@@ -28,6 +28,7 @@ const (
 // itself, is counted, not hidden by fewer requests: no coordinated omission), and a request waits for no
 // earlier one. Bodies are encoded ahead of their send time by one goroutine. Phases run one at a time.
 type loadgen struct {
+	log      *requestLog // one line per request; nil: none
 	url, key string
 	client   *http.Client
 	gen      *generator
@@ -53,6 +54,7 @@ type request struct {
 
 // phase is what one phase of constant rate measured.
 type phase struct {
+	log        *requestLog
 	mu         sync.Mutex
 	requests   int
 	events     int
@@ -72,7 +74,7 @@ func (l *loadgen) run(ctx context.Context, rate float64, d time.Duration) *phase
 	start := time.Now().Add(leadTime)
 	reqs := make(chan request, encodeAhead)
 	go l.encode(ctx, start, interval, n, reqs)
-	ph := &phase{statuses: map[int]int{}}
+	ph := &phase{statuses: map[int]int{}, log: l.log}
 	var wg sync.WaitGroup
 	for r := range reqs {
 		if !sleepUntil(ctx, r.at) {
@@ -156,6 +158,7 @@ func (ph *phase) record(r request, sent, done time.Time, status int, err error, 
 	ph.events += len(r.sends)
 	ph.latency = append(ph.latency, done.Sub(r.at))
 	ph.sendLag = append(ph.sendLag, sent.Sub(r.at))
+	ph.log.write(r.at, sent, done, status, err)
 	if err != nil || status != http.StatusOK {
 		if err != nil {
 			status = 0

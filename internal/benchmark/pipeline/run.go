@@ -142,9 +142,13 @@ func (r *run) startSystem(ctx context.Context, catalog string) (stop func(), err
 	r.watch = &backlogWatch{conn: conn, partitions: r.cfg.Partitions}
 	r.load = newLoadgen(r.sys.ingestURL, r.sys.ingestKey, newGenerator(r.cfg, p.Period, created), newEncoder(r.cfg),
 		r.truth, r.cfg.Batch)
+	if r.load.log, err = openRequestLog(filepath.Join(r.dir, "requests.csv")); err != nil {
+		conn.Close()
+		return func() {}, err
+	}
 	bg, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { r.conn.run(bg) })
 	wg.Go(func() { r.watch.run(bg) })
-	return func() { cancel(); wg.Wait(); conn.Close() }, nil
+	return func() { cancel(); wg.Wait(); conn.Close(); r.load.log.close() }, nil
 }

@@ -110,6 +110,7 @@ func sampleAt(samples []backlogSample, t time.Time) (backlogSample, bool) {
 type stepFigures struct {
 	rate     float64 // offered events/s
 	ingest   latencies
+	sendLag  latencies       // how late the generator sent (part of ingest's latency, which counts from the schedule)
 	failures int             // requests not answered 200 (503s included)
 	statuses map[int]int     // their HTTP statuses; 0 is a transport error or timeout
 	rejected int             // events ingest rejected in 200 answers

@@ -32,9 +32,10 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 			verdict = "NOT sustained: " + strings.Join(why, "; ")
 		}
 		drained := r.drain(ctx)
-		r.logf("step %d: %.0f events/s for %v: ingest p50 %.1f ms p99 %.1f ms max %.1f ms, %d requests failed, "+
-			"backlog max %.1f s, %s; %s → %s", n, rate, c.StepDuration, ms(f.ingest.p50), ms(f.ingest.p99),
-			ms(f.ingest.max), f.failures, maxLag(f.backlog).Seconds(), drained, cpu, verdict)
+		r.logf("step %d: %.0f events/s for %v: ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
+			"%d requests failed, backlog max %.1f s, %s; %s → %s", n, rate, c.StepDuration, ms(f.ingest.p50),
+			ms(f.ingest.p99), ms(f.ingest.max), ms(f.sendLag.p99), f.failures, maxLag(f.backlog).Seconds(), drained,
+			cpu, verdict)
 	}
 	if st.Sustained() == 0 {
 		return 0, false, errors.New("pipeline: no step sustained its rate")
@@ -50,7 +51,7 @@ func (r *run) step(ctx context.Context, rate float64) (stepFigures, string) {
 	before, from := r.sys.usages(), time.Now()
 	ph := r.load.run(ctx, rate, r.cfg.StepDuration)
 	after, to := r.sys.usages(), time.Now()
-	f := stepFigures{rate: rate, ingest: summarise(ph.latency), failures: ph.failures, statuses: ph.statuses,
+	f := stepFigures{rate: rate, ingest: summarise(ph.latency), sendLag: summarise(ph.sendLag), failures: ph.failures, statuses: ph.statuses,
 		rejected: ph.rejected, backlog: r.watch.between(from, to)}
 	for _, rej := range ph.rejections {
 		r.logf("rejected: %s", rej)
