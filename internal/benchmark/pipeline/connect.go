@@ -24,7 +24,8 @@ type follower struct {
 	logf     func(format string, args ...any)
 
 	mu       sync.Mutex
-	read     map[string]bool // accepted files whose records were read
+	read     map[string]bool      // accepted files whose records were read
+	seen     map[string]time.Time // accepted files not read yet, when first seen
 	statuses map[usageapi.FileStatus]int
 	records  int
 	problems []string
@@ -32,7 +33,7 @@ type follower struct {
 
 func newFollower(client *usageapi.Client, cat *events.Catalog, products int, t *truth, logf func(string, ...any)) *follower {
 	return &follower{client: client, cat: cat, products: products, truth: t, logf: logf, read: map[string]bool{},
-		statuses: map[usageapi.FileStatus]int{}}
+		seen: map[string]time.Time{}, statuses: map[usageapi.FileStatus]int{}}
 }
 
 // run polls Connect until ctx ends.
@@ -64,8 +65,11 @@ func (f *follower) poll(ctx context.Context) error {
 	f.mu.Lock()
 	f.statuses = statuses
 	f.mu.Unlock()
+	// Read once the files in flight are done (their acceptance time is in the file, not in the read), or
+	// when an accepted file has waited readAfter anyway (files always in flight must not starve the reads).
+	busy := moving(statuses)
 	for _, file := range files {
-		if !reconcile.Billed(file.Status) || f.isRead(file.ID) {
+		if !reconcile.Billed(file.Status) || f.isRead(file.ID) || busy && f.waited(file.ID) < readAfter {
 			continue
 		}
 		if err := f.readFile(ctx, file); err != nil {
@@ -73,6 +77,38 @@ func (f *follower) poll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// moving reports whether some file is still on its way to a decision (draft, uploading, processing, ready,
+// pending): reading records meanwhile would compete with the submitter for the emulator, whose record list
+// scans every record under its lock.
+func moving(statuses map[usageapi.FileStatus]int) bool {
+	for st, n := range statuses {
+		switch st {
+		case usageapi.FileStatusAccepted, usageapi.FileStatusClosed, usageapi.FileStatusRejected,
+			usageapi.FileStatusDeleted, usageapi.FileStatusInvalid:
+		default:
+			if n > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readAfter is how long an accepted file's records wait for the files in flight to be done, at most.
+const readAfter = 10 * time.Second
+
+// waited is how long ago the follower first saw the file unread.
+func (f *follower) waited(id string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	first, ok := f.seen[id]
+	if !ok {
+		first = time.Now()
+		f.seen[id] = first
+	}
+	return time.Since(first)
 }
 
 func (f *follower) isRead(id string) bool {
@@ -111,6 +147,7 @@ func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.read[file.ID] = true
+	delete(f.seen, file.ID)
 	f.records += len(totals)
 	return nil
 }

@@ -77,16 +77,22 @@ type backlogSample struct {
 }
 
 // growingFor reports whether the backlog grew for window among samples (in time order), and when it was
-// seen: at some sample, the lag is above its value window/2 earlier, which is above its value window earlier,
-// and it grew by a tenth of the window at least (the consumer runs below 90 % of the input rate), and by
-// minGrowth at least (the noise of commit intervals). A window's samples are the latest at or before each
-// instant; without a sample a window back, nothing grew.
+// seen: at some sample, the lag is above its value a quarter of the window earlier, which is above its value
+// half the window earlier, and so on back to a whole window earlier; and over the window it grew by a tenth
+// of the window at least (the consumer runs below 90 % of the input rate) and by minGrowth at least (the
+// noise of commit intervals). A burst at a period's close, a few seconds long, is not growth for the window.
+// Each point's value is the latest sample at or before it; without a sample a window back, nothing grew.
 func growingFor(samples []backlogSample, window time.Duration) (bool, time.Time) {
 	grown := max(window/10, minGrowth)
 	for i, s := range samples {
-		first, okFirst := sampleAt(samples[:i], s.at.Add(-window))
-		mid, okMid := sampleAt(samples[:i], s.at.Add(-window/2))
-		if okFirst && okMid && s.lag > mid.lag && mid.lag > first.lag && s.lag-first.lag >= grown {
+		prev, ok := s, true
+		for q := 1; q <= 4 && ok; q++ {
+			var p backlogSample
+			p, ok = sampleAt(samples[:i], s.at.Add(-time.Duration(q)*window/4))
+			ok = ok && p.lag < prev.lag
+			prev = p
+		}
+		if ok && s.lag-prev.lag >= grown {
 			return true, s.at
 		}
 	}

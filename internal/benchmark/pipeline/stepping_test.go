@@ -85,7 +85,8 @@ func TestGrowingFor(t *testing.T) {
 		{"too short to tell", []float64{0, 1, 2, 3, 4, 5, 6, 7, 8}, false},
 		{"grew by less than a tenth of the window", []float64{1, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4, 1.45, 1.5}, false},
 		{"large but steady", []float64{5, 5.1, 4.9, 5, 5.2, 4.8, 5, 5.1, 4.9, 5, 5}, false},
-		{"growing in jumps, after a steady start", []float64{0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 3, 3, 3, 3, 3, 5}, true},
+		{"growing in steps, after a steady start", []float64{0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5}, true},
+		{"a burst at a close, after a steady start", []float64{0.3, 0.2, 0.3, 0.4, 0.3, 0.2, 0.3, 0.4, 0.3, 0.5, 0.9, 1.4}, false},
 	} {
 		if have, _ := growingFor(samples(t0, c.lags...), w); have != c.want {
 			t.Errorf("%s: growingFor = %v, want %v", c.name, have, c.want)
@@ -95,7 +96,7 @@ func TestGrowingFor(t *testing.T) {
 	if grew, _ := growingFor(short, 4*time.Second); grew {
 		t.Error("a short window counted growth below a second")
 	}
-	if grew, _ := growingFor(append(short, backlogSample{at: t0.Add(5 * time.Second), lag: 1300 * time.Millisecond}), 4*time.Second); !grew {
+	if grew, _ := growingFor(samples(t0, 0, 0.1, 0.5, 0.9, 1.3), 4*time.Second); !grew {
 		t.Error("a short window missed a growth of over a second")
 	}
 }
