@@ -21,7 +21,6 @@ type follower struct {
 	cat      *events.Catalog
 	products int
 	truth    *truth
-	logf     func(format string, args ...any)
 
 	mu       sync.Mutex
 	read     map[string]bool      // accepted files whose records were read
@@ -31,8 +30,8 @@ type follower struct {
 	problems []string
 }
 
-func newFollower(client *usageapi.Client, cat *events.Catalog, products int, t *truth, logf func(string, ...any)) *follower {
-	return &follower{client: client, cat: cat, products: products, truth: t, logf: logf, read: map[string]bool{},
+func newFollower(client *usageapi.Client, cat *events.Catalog, products int, t *truth) *follower {
+	return &follower{client: client, cat: cat, products: products, truth: t, read: map[string]bool{},
 		seen: map[string]time.Time{}, statuses: map[usageapi.FileStatus]int{}}
 }
 

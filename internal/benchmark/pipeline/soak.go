@@ -100,7 +100,12 @@ func (r *run) settle(ctx context.Context, s *soakFigures) {
 		}
 		if time.Since(lastLine) >= 15*time.Second {
 			lastLine = time.Now()
-			r.logf("settling: %d followed events not yet in an accepted file; %d files accepted", e.open, r.conn.state().accepted)
+			wait := "after the last period's close"
+			if lastLine.Before(lastClose) {
+				wait = "the last period closes in " + time.Until(lastClose).Round(time.Second).String()
+			}
+			r.logf("settling: %d followed events not yet in an accepted file (%s); %d files accepted", e.open, wait,
+				r.conn.state().accepted)
 		}
 		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
 			return
