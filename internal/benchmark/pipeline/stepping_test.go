@@ -125,3 +125,13 @@ func TestJudgeNamesEveryReason(t *testing.T) {
 		}
 	}
 }
+
+func TestStepDurationMakesEnoughRequests(t *testing.T) {
+	c := DefaultConfig // 30 s steps, batches of 500
+	if d := stepDuration(c, 2000); d != 50*time.Second {
+		t.Errorf("2000 events/s: %v, want 50s (200 requests)", d)
+	}
+	if d := stepDuration(c, 10000); d != 30*time.Second {
+		t.Errorf("10000 events/s: %v, want the step duration", d)
+	}
+}

@@ -16,6 +16,8 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 	r.logf("stepping the rate up from %.0f events/s (×%.2g per step passed, then %d bisections), %v per step; "+
 		"a step fails on ingest p99 > %v, a 503 or any failed request, a rejected event, or a consumer backlog growing for %v",
 		c.StartRate, c.StepFactor, c.Refine, c.StepDuration, c.P99Limit, c.GrowthWindow)
+	r.logf("(a step lasts long enough for %d requests of %d events at least, so that its p99 is not just its slowest request)",
+		minStepRequests, c.Batch)
 	for n := 1; ; n++ {
 		rate, ok := st.Next()
 		if !ok {
@@ -32,8 +34,8 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 			verdict = "NOT sustained: " + strings.Join(why, "; ")
 		}
 		drained := r.drain(ctx)
-		r.logf("step %d: %.0f events/s for %v: ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
-			"%d requests failed, backlog max %.1f s, %s; %s → %s", n, rate, c.StepDuration, ms(f.ingest.p50),
+		r.logf("step %d: %.0f events/s for %v (%d requests): ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
+			"%d requests failed, backlog max %.1f s, %s; %s → %s", n, rate, stepDuration(c, rate), f.ingest.n, ms(f.ingest.p50),
 			ms(f.ingest.p99), ms(f.ingest.max), ms(f.sendLag.p99), f.failures, maxLag(f.backlog).Seconds(), drained,
 			cpu, verdict)
 	}
@@ -46,10 +48,20 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 	return st.Sustained(), st.Saturated(), nil
 }
 
+// minStepRequests is the fewest requests a step makes: its p99 is then not simply its slowest request.
+const minStepRequests = 200
+
+// stepDuration is how long a step at rate lasts: the step duration, longer if it would make fewer than
+// minStepRequests requests.
+func stepDuration(c Config, rate float64) time.Duration {
+	least := time.Duration(float64(minStepRequests*c.Batch) / rate * float64(time.Second))
+	return max(c.StepDuration, least.Round(time.Second))
+}
+
 // step offers rate for the step duration and returns its figures and the processes' CPU use.
 func (r *run) step(ctx context.Context, rate float64) (stepFigures, string) {
 	before, from := r.sys.usages(), time.Now()
-	ph := r.load.run(ctx, rate, r.cfg.StepDuration)
+	ph := r.load.run(ctx, rate, stepDuration(r.cfg, rate))
 	after, to := r.sys.usages(), time.Now()
 	f := stepFigures{rate: rate, ingest: summarise(ph.latency), sendLag: summarise(ph.sendLag), failures: ph.failures, statuses: ph.statuses,
 		rejected: ph.rejected, backlog: r.watch.between(from, to)}
