@@ -131,6 +131,13 @@ func (c Config) Check() error {
 	if c.Period < 2*time.Second || c.Period%time.Second != 0 || c.Lateness < time.Second {
 		add("period %v, lateness %v: want whole seconds, a period of 2s at least and a lateness of 1s at least", c.Period, c.Lateness)
 	}
+	return errors.Join(append(errs, c.checkSteps())...)
+}
+
+// checkSteps reports the problems of the stepping and soak settings.
+func (c Config) checkSteps() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.StartRate <= 0 || c.StepFactor <= 1 || c.Refine < 0 {
 		add("start rate %v, step factor %v, refine %d: want a positive rate, a factor above 1, refine ≥ 0", c.StartRate, c.StepFactor, c.Refine)
 	}

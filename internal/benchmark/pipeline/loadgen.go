@@ -220,9 +220,14 @@ func parseAnswer(b []byte, n int) (answerCounts, error) {
 	if c.rejected == 0 {
 		return c, nil
 	}
+	return c, c.readRejections(b)
+}
+
+// readRejections decodes the per-event results of an answer that rejected events.
+func (c *answerCounts) readRejections(b []byte) error {
 	var ir events.IngestResponse
 	if err := json.Unmarshal(b, &ir); err != nil {
-		return c, fmt.Errorf("ingest answer: %w", err)
+		return fmt.Errorf("ingest answer: %w", err)
 	}
 	c.rejectedAt = map[int]bool{}
 	for _, r := range ir.Results {
@@ -234,7 +239,7 @@ func parseAnswer(b []byte, n int) (answerCounts, error) {
 			c.reasons = append(c.reasons, fmt.Sprintf("%s (%s): %s", r.Reason, r.Field, r.Message))
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // sleepUntil sleeps until t; it reports false if ctx ended first.
