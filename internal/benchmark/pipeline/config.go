@@ -30,6 +30,7 @@ type Config struct {
 	StartRate    float64       // events/s of the first step
 	StepFactor   float64       // each passed step multiplies the rate by it, until a step fails
 	Refine       int           // steps bisecting between the last pass and the first failure
+	Retries      int           // a failed step is run again this many times before its rate counts as failed
 	MaxSteps     int           // steps at most
 	StepDuration time.Duration // how long each step offers its rate
 	GrowthWindow time.Duration // a backlog growing for this long fails a step
@@ -62,9 +63,10 @@ var DefaultConfig = Config{
 	Period:         time.Minute,
 	Lateness:       10 * time.Second,
 	Seed:           1,
-	StartRate:      2000,
+	StartRate:      4000,
 	StepFactor:     1.5,
 	Refine:         2,
+	Retries:        1,
 	MaxSteps:       16,
 	StepDuration:   30 * time.Second,
 	GrowthWindow:   10 * time.Second,
@@ -138,8 +140,9 @@ func (c Config) Check() error {
 func (c Config) checkSteps() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.StartRate <= 0 || c.StepFactor <= 1 || c.Refine < 0 {
-		add("start rate %v, step factor %v, refine %d: want a positive rate, a factor above 1, refine ≥ 0", c.StartRate, c.StepFactor, c.Refine)
+	if c.StartRate <= 0 || c.StepFactor <= 1 || c.Refine < 0 || c.Retries < 0 {
+		add("start rate %v, step factor %v, refine %d, retries %d: want a positive rate, a factor above 1, refine and retries ≥ 0",
+			c.StartRate, c.StepFactor, c.Refine, c.Retries)
 	}
 	if c.GrowthWindow < 2*time.Second || c.StepDuration < c.GrowthWindow {
 		add("step %v, growth window %v: want a window of 2s at least and steps at least as long", c.StepDuration, c.GrowthWindow)

@@ -29,6 +29,7 @@ func TestSmokeRun(t *testing.T) {
 	c.StartRate, c.MaxSteps, c.StepDuration, c.GrowthWindow = 500, 2, 4*time.Second, 2*time.Second
 	c.Batch, c.P99Limit = 10, 10*time.Second // 200 requests in 4 s; a loaded CI machine must not fail a step on latency
 	c.Soak, c.SettleTimeout, c.RawMessages = 8*time.Second, 30*time.Second, 10_000
+	c.Retries = 0
 	c.LateShare = 0 // late events reach Connect after the submitter's 30 s supplement delay: the unit tests cover them
 	res, err := Run(t.Context(), c)
 	t.Logf("output:\n%s", out.String())

@@ -131,6 +131,9 @@ func TestStepDurationMakesEnoughRequests(t *testing.T) {
 	if d := stepDuration(c, 2000); d != 50*time.Second {
 		t.Errorf("2000 events/s: %v, want 50s (200 requests)", d)
 	}
+	if d := stepDuration(c, 500); d != time.Minute {
+		t.Errorf("500 events/s: %v, want twice the step duration at most", d)
+	}
 	if d := stepDuration(c, 10000); d != 30*time.Second {
 		t.Errorf("10000 events/s: %v, want the step duration", d)
 	}

@@ -16,28 +16,18 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 	r.logf("stepping the rate up from %.0f events/s (×%.2g per step passed, then %d bisections), %v per step; "+
 		"a step fails on ingest p99 > %v, a 503 or any failed request, a rejected event, or a consumer backlog growing for %v",
 		c.StartRate, c.StepFactor, c.Refine, c.StepDuration, c.P99Limit, c.GrowthWindow)
-	r.logf("(a step lasts long enough for %d requests of %d events at least, so that its p99 is not just its slowest request)",
-		minStepRequests, c.Batch)
+	r.logf("(a step lasts long enough for %d requests of %d events, up to twice its duration, so that its p99 is not just "+
+		"its slowest request; a failed step is tried %d more time(s) before its rate counts as failed)", minStepRequests, c.Batch, c.Retries)
 	for n := 1; ; n++ {
 		rate, ok := st.Next()
 		if !ok {
 			break
 		}
-		f, cpu := r.step(ctx, rate)
+		pass := r.tryRate(ctx, n, rate)
 		if ctx.Err() != nil {
 			return 0, false, ctx.Err()
 		}
-		pass, why := judge(f, limits{p99: c.P99Limit, window: c.GrowthWindow})
 		st.Record(rate, pass)
-		verdict := "sustained"
-		if !pass {
-			verdict = "NOT sustained: " + strings.Join(why, "; ")
-		}
-		drained := r.drain(ctx)
-		r.logf("step %d: %.0f events/s for %v (%d requests): ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
-			"%d requests failed, backlog max %.1f s, %s; %s → %s", n, rate, stepDuration(c, rate), f.ingest.n, ms(f.ingest.p50),
-			ms(f.ingest.p99), ms(f.ingest.max), ms(f.sendLag.p99), f.failures, maxLag(f.backlog).Seconds(), drained,
-			cpu, verdict)
 	}
 	if st.Sustained() == 0 {
 		return 0, false, errors.New("pipeline: no step sustained its rate")
@@ -48,14 +38,46 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 	return st.Sustained(), st.Saturated(), nil
 }
 
+// tryRate runs step n at rate, and runs it again up to the configured retries while it fails: a rate fails
+// only when every try fails, so that a burst of other work on a shared machine does not end the search.
+// Each try prints its line.
+func (r *run) tryRate(ctx context.Context, n int, rate float64) bool {
+	for try := 0; try <= r.cfg.Retries && ctx.Err() == nil; try++ {
+		f, cpu := r.step(ctx, rate)
+		if ctx.Err() != nil {
+			return false
+		}
+		pass, why := judge(f, limits{p99: r.cfg.P99Limit, window: r.cfg.GrowthWindow})
+		verdict := "sustained"
+		switch {
+		case !pass && try < r.cfg.Retries:
+			verdict = "failed: " + strings.Join(why, "; ") + "; trying again"
+		case !pass:
+			verdict = "NOT sustained: " + strings.Join(why, "; ")
+		}
+		name := fmt.Sprintf("step %d", n)
+		if try > 0 {
+			name += fmt.Sprintf(" (try %d)", try+1)
+		}
+		r.logf("%s: %.0f events/s for %v (%d requests): ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
+			"%d requests failed, backlog max %.1f s, %s; %s → %s", name, rate, stepDuration(r.cfg, rate), f.ingest.n,
+			ms(f.ingest.p50), ms(f.ingest.p99), ms(f.ingest.max), ms(f.sendLag.p99), f.failures, maxLag(f.backlog).Seconds(),
+			r.drain(ctx), cpu, verdict)
+		if pass {
+			return true
+		}
+	}
+	return false
+}
+
 // minStepRequests is the fewest requests a step makes: its p99 is then not simply its slowest request.
 const minStepRequests = 200
 
 // stepDuration is how long a step at rate lasts: the step duration, longer if it would make fewer than
-// minStepRequests requests.
+// minStepRequests requests, but twice the step duration at most.
 func stepDuration(c Config, rate float64) time.Duration {
 	least := time.Duration(float64(minStepRequests*c.Batch) / rate * float64(time.Second))
-	return max(c.StepDuration, least.Round(time.Second))
+	return min(max(c.StepDuration, least.Round(time.Second)), 2*c.StepDuration)
 }
 
 // step offers rate for the step duration and returns its figures and the processes' CPU use.
