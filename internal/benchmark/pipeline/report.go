@@ -85,10 +85,13 @@ func (r *run) report(s *soakFigures, res Result) {
 	}
 	fmt.Fprintf(out, "sustained: %.0f events/s (%s); raw JetStream publish %.0f msgs/s; ratio %.2f\n",
 		res.Sustained, saturated, res.Raw, res.Ratio())
+	failed := fmt.Sprintf("%d requests failed", s.failures)
+	if s.failures > 0 {
+		failed += fmt.Sprintf(" (by HTTP status, 0 for transport errors: %v)", s.statuses)
+	}
 	fmt.Fprintf(out, "soak: %.0f events/s for %v, %d events: ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
-		"%d requests failed %v, %d events rejected, backlog max %.1f s\n", s.rate, s.to.Sub(s.from).Round(time.Second),
-		s.events, ms(s.ingest.p50), ms(s.ingest.p99), ms(s.ingest.max), ms(s.sendLag.p99), s.failures, s.statuses,
-		s.rejected, s.backlog.Seconds())
+		"%s, %d events rejected, backlog max %.1f s\n", s.rate, s.to.Sub(s.from).Round(time.Second), s.events,
+		ms(s.ingest.p50), ms(s.ingest.p99), ms(s.ingest.max), ms(s.sendLag.p99), failed, s.rejected, s.backlog.Seconds())
 	r.reportE2E(s, res)
 	r.reportUsage(s)
 	fmt.Fprintln(out, res.Line())
