@@ -94,6 +94,9 @@ func (r *run) report(s *soakFigures, res Result) {
 		ms(s.ingest.p50), ms(s.ingest.p99), ms(s.ingest.max), ms(s.sendLag.p99), failed, s.rejected, s.backlog.Seconds())
 	r.reportE2E(s, res)
 	r.reportUsage(s)
+	if r.cfg.Keep {
+		fmt.Fprintf(out, "run directory kept: %s\n", r.dir)
+	}
 	fmt.Fprintln(out, res.Line())
 }
 

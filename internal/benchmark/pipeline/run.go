@@ -26,9 +26,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res, err := r.do(ctx)
 	switch {
 	case r.dir == "":
-	case cfg.Keep || err != nil:
+	case err != nil:
 		fmt.Fprintf(cfg.Out, "run directory kept: %s\n", r.dir)
-	default:
+	case !cfg.Keep: // else report named it before the RESULT line, which stays the last
 		_ = os.RemoveAll(r.dir)
 	}
 	return res, err

@@ -24,7 +24,7 @@ func TestSmokeRun(t *testing.T) {
 	}
 	var out bytes.Buffer
 	c := QuickConfig()
-	c.BinDir, c.WorkDir, c.Out = bins, t.TempDir(), &out
+	c.BinDir, c.WorkDir, c.Out, c.Keep = bins, t.TempDir(), &out, true // kept: the RESULT line must stay the last
 	c.Subscriptions, c.Period, c.Lateness = 500, 2*time.Second, time.Second
 	c.StartRate, c.MaxSteps, c.StepDuration, c.GrowthWindow = 500, 2, 4*time.Second, 2*time.Second
 	c.Batch, c.P99Limit = 10, 10*time.Second // 200 requests in 4 s; a loaded CI machine must not fail a step on latency
