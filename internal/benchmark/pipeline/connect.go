@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/reconcile"
@@ -15,8 +17,13 @@ import (
 const followEvery = 500 * time.Millisecond
 
 // follower watches Connect (the emulator) for accepted usage files and feeds each one's records, once, to
-// the truth with the file's acceptance time. One goroutine runs it; its counts are read under mu.
+// the truth with the file's acceptance time. It lists the files all along, but reads records only once
+// startReading is called: the emulator's record list scans every record it holds under its lock (hundreds
+// of thousands by the end of a soak), so reading while the bench measures would slow the very submitter it
+// measures. Since a file's acceptance time comes from the file, reading later changes no latency. One
+// goroutine runs it; its counts are read under mu.
 type follower struct {
+	reading  atomic.Bool
 	client   *usageapi.Client
 	cat      *events.Catalog
 	products int
@@ -64,18 +71,38 @@ func (f *follower) poll(ctx context.Context) error {
 	f.mu.Lock()
 	f.statuses = statuses
 	f.mu.Unlock()
-	// Read once the files in flight are done (their acceptance time is in the file, not in the read), or
-	// when an accepted file has waited readAfter anyway (files always in flight must not starve the reads).
-	busy := moving(statuses)
-	for _, file := range files {
-		if !reconcile.Billed(file.Status) || f.isRead(file.ID) || busy && f.waited(file.ID) < readAfter {
-			continue
-		}
+	if !f.reading.Load() {
+		return nil
+	}
+	for _, file := range f.toRead(files, moving(statuses)) {
 		if err := f.readFile(ctx, file); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// toRead returns the accepted files not read yet, in the order Connect accepted them: the truth takes a
+// key's files in that order, a supplement after its base. While files are in flight (busy), only those
+// that have waited readAfter are read: their acceptance time is in the file, not in the read, and files
+// always in flight must not starve the reads.
+func (f *follower) toRead(files []usageapi.File, busy bool) []usageapi.File {
+	var out []usageapi.File
+	for _, file := range files {
+		if reconcile.Billed(file.Status) && !f.isRead(file.ID) && (!busy || f.waited(file.ID) >= readAfter) {
+			out = append(out, file)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b usageapi.File) int { return acceptedAt(a).Compare(acceptedAt(b)) })
+	return out
+}
+
+// acceptedAt is when Connect accepted a file (its accepted event; a file without one sorts last).
+func acceptedAt(f usageapi.File) time.Time {
+	if f.Events != nil && f.Events.Accepted != nil {
+		return f.Events.Accepted.At
+	}
+	return time.Unix(1<<40, 0)
 }
 
 // moving reports whether some file is still on its way to a decision (draft, uploading, processing, ready,
@@ -94,6 +121,9 @@ func moving(statuses map[usageapi.FileStatus]int) bool {
 	}
 	return false
 }
+
+// startReading lets the follower read the records of accepted files from its next poll on.
+func (f *follower) startReading() { f.reading.Store(true) }
 
 // readAfter is how long an accepted file's records wait for the files in flight to be done, at most.
 const readAfter = 10 * time.Second
@@ -122,6 +152,7 @@ func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
 	if file.Events != nil && file.Events.Accepted != nil {
 		at = file.Events.Accepted.At
 	}
+	// Files are read in acceptance order, so a key's files reach the truth in that order.
 	totals, unmapped, err := reconcile.ReadRecords(ctx, f.client, reconcile.Keyer{Catalog: f.cat},
 		[]usageapi.File{file}, usageapi.Eq("usage_file", file.ID))
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
 // soakChunk is the length of one soak phase: one progress line each.
@@ -76,10 +78,9 @@ func (r *run) soakLine(ph *phase, before []usage) string {
 		mem = append(mem, fmt.Sprintf("%s %.0f", u.name, mib(u.rss)))
 	}
 	return fmt.Sprintf("%.0f events/s sent, ingest p50 %.1f ms p99 %.1f ms, %d failed, backlog max %.1f s, "+
-		"e2e so far p50 %.0f ms p99 %.0f ms (%d contained, %d open), %d files accepted; RSS MiB %s; %s",
-		float64(ph.events)/ph.elapsed.Seconds(), ms(l.p50), ms(l.p99), ph.failures,
-		maxLag(r.watch.between(now.Add(-ph.elapsed), now)).Seconds(), ms(e.onTime.p50), ms(e.onTime.p99),
-		e.onTime.n+e.late.n, e.open, st.accepted, strings.Join(mem, ", "), cpuShares(before, after, ph.elapsed))
+		"%d files accepted, %d followed events; RSS MiB %s; %s", float64(ph.events)/ph.elapsed.Seconds(), ms(l.p50),
+		ms(l.p99), ph.failures, maxLag(r.watch.between(now.Add(-ph.elapsed), now)).Seconds(),
+		st.statuses[usageapi.FileStatusAccepted], e.open, strings.Join(mem, ", "), cpuShares(before, after, ph.elapsed))
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -89,8 +90,12 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 func (r *run) settle(ctx context.Context, s *soakFigures) {
 	lastClose := r.truth.closeOf(newTruthKey(periodStart(s.to, r.cfg.Period), 0, 0))
 	deadline := lastClose.Add(r.cfg.SettleTimeout)
-	r.logf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s",
-		lastClose.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
+	r.logf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s. "+
+		"Connect's records are read once the last period has closed", lastClose.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
+	if !sleepUntil(ctx, lastClose) {
+		return
+	}
+	r.conn.startReading()
 	lastLine := time.Now()
 	for time.Now().Before(deadline) {
 		e := r.truth.figures()
@@ -100,12 +105,8 @@ func (r *run) settle(ctx context.Context, s *soakFigures) {
 		}
 		if time.Since(lastLine) >= 15*time.Second {
 			lastLine = time.Now()
-			wait := "after the last period's close"
-			if lastLine.Before(lastClose) {
-				wait = "the last period closes in " + time.Until(lastClose).Round(time.Second).String()
-			}
-			r.logf("settling: %d followed events not yet in an accepted file (%s); %d files accepted", e.open, wait,
-				r.conn.state().accepted)
+			r.logf("settling: %d followed events not yet in an accepted file; records of %d accepted files read",
+				e.open, r.conn.state().accepted)
 		}
 		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
 			return
