@@ -14,20 +14,21 @@ var benchmarks = map[string]func(ctx context.Context, args []string, getenv func
 	"ingest":     benchIngest,
 	"aggregator": benchAggregator,
 	"submitter":  benchSubmitter,
+	"explain":    benchExplain,
 	"pipeline":   pipeline.Command,
 }
 
 // benchUsage is what "usagepipe bench -h" prints.
-const benchUsage = `usage: usagepipe bench ingest|aggregator|submitter|pipeline [flags]
-  ingest, aggregator and submitter start their own embedded JetStream, print their rounds and end with a
-  RESULT line; pipeline runs the whole system as processes under an open-loop load, steps the rate up until
-  it no longer keeps up, soaks at half that rate, and ends with a RESULT line;
+const benchUsage = `usage: usagepipe bench ingest|aggregator|submitter|explain|pipeline [flags]
+  ingest, aggregator, submitter and explain start their own embedded JetStream, print their rounds and end
+  with a RESULT line; pipeline runs the whole system as processes under an open-loop load, steps the rate up
+  until it no longer keeps up, soaks at half that rate, and ends with a RESULT line;
   "usagepipe bench <name> -h" lists its flags
 `
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench: name one of ingest, aggregator, submitter, pipeline")
+		return fmt.Errorf("bench: name one of ingest, aggregator, submitter, explain, pipeline")
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, benchUsage)

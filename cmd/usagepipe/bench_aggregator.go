@@ -18,6 +18,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // benchAggregatorCatalog has daily periods, so nothing closes while the benchmark runs: it measures the fold.
@@ -141,7 +142,7 @@ func (b *aggBench) request(rng *rand.Rand, first, n int, at time.Time) []bus.Msg
 		events.SortByKey(g)
 		h := bus.Header{events.HeaderKind: []string{events.KindEvents},
 			bus.HeaderMsgID: []string{"bench-" + strconv.Itoa(first) + "-" + strconv.Itoa(p)}}
-		msgs = append(msgs, bus.Msg{Subject: "usage.events." + strconv.Itoa(p), Header: h, Data: events.EncodePacket(g)})
+		msgs = append(msgs, bus.Msg{Subject: subjects.Events(p), Header: h, Data: events.EncodePacket(g)})
 	}
 	return msgs
 }
@@ -209,7 +210,7 @@ func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
 func (b *aggBench) partitionEnds(ctx context.Context) ([]uint64, error) {
 	ends := make([]uint64, b.partitions)
 	for p := range ends {
-		m, err := b.conn.LastMsg(ctx, bus.StreamEvents, "usage.events."+strconv.Itoa(p))
+		m, err := b.conn.LastMsg(ctx, bus.StreamEvents, subjects.Events(p))
 		if err != nil && !errors.Is(err, bus.ErrNotFound) {
 			return nil, fmt.Errorf("bench aggregator: %w", err)
 		}
@@ -230,7 +231,7 @@ func (b *aggBench) waitCommitted(ctx context.Context, ends []uint64) error {
 	deadline := time.Now().Add(waitTimeout)
 	for p, end := range ends {
 		for end > 0 {
-			m, err := conn.LastMsg(ctx, bus.StreamAgg, "usage.agg.progress."+strconv.Itoa(p))
+			m, err := conn.LastMsg(ctx, bus.StreamAgg, subjects.Progress(p))
 			if err == nil && progressTo(m.Data) >= end {
 				break
 			}

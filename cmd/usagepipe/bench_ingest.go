@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -32,7 +33,8 @@ import (
 // publish of 256-byte messages, one JetStream message each with its own Nats-Msg-Id, through bus.PublishBatch
 // in windows, and (b) usagepipe ingest over HTTP on loopback, batches of realistic events, until every
 // response is 200 (durably stored). Client-side inputs (request bodies, raw message ids and subjects) are built
-// before each timed phase. It alternates the two for a few rounds and keeps each one's best round, which
+// before each timed phase. With --otlp, each round also posts the same number of events as OTLP/HTTP
+// protobuf log records to /v1/logs, mapped by the bench catalog's OTLP rules. It alternates the two for a few rounds and keeps each one's best round, which
 // filters out the noise of other work on a shared machine; the medians are printed too. The last line is the
 // RESULT line.
 func benchIngest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -52,21 +54,55 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 	defer stop()
 	describeBenchIngest(stdout, p)
 	var raws []float64
-	var ings []ingestFigures
+	var ings, otlps []ingestFigures
 	for round := range p.rounds {
 		raw, ing, err := benchRound(ctx, env, url, p, round, stdout)
 		if err != nil {
 			return err
 		}
 		raws, ings = append(raws, raw), append(ings, ing)
+		if p.otlp {
+			o, err := benchOTLPRound(ctx, url, p, round, stdout)
+			if err != nil {
+				return err
+			}
+			otlps = append(otlps, o)
+		}
 	}
-	bestRaw, best := slices.Max(raws), slices.MaxFunc(ings, func(a, b ingestFigures) int { return cmp.Compare(a.eventsPerSec, b.eventsPerSec) })
+	bestRaw, best := slices.Max(raws), bestFigures(ings)
 	medRaw, medIngest := median(raws), median(eventRates(ings))
 	fmt.Fprintf(stdout, "medians of %d rounds: ingest %.0f events/s, raw publish %.0f msgs/s, ratio %.2f\n",
 		p.rounds, medIngest, medRaw, medIngest/medRaw)
-	fmt.Fprintf(stdout, "RESULT ingest_events_per_s=%.0f raw_publish_msgs_per_s=%.0f ratio=%.2f p99_ms=%.1f\n",
+	result := fmt.Sprintf("RESULT ingest_events_per_s=%.0f raw_publish_msgs_per_s=%.0f ratio=%.2f p99_ms=%.1f",
 		best.eventsPerSec, bestRaw, best.eventsPerSec/bestRaw, best.p99ms)
+	if p.otlp {
+		bestOTLP := bestFigures(otlps)
+		fmt.Fprintf(stdout, "medians of %d rounds: OTLP/HTTP protobuf %.0f events/s, CloudEvents JSON %.0f events/s\n",
+			p.rounds, median(eventRates(otlps)), medIngest)
+		result += fmt.Sprintf(" otlp_events_per_s=%.0f otlp_p99_ms=%.1f", bestOTLP.eventsPerSec, bestOTLP.p99ms)
+	}
+	fmt.Fprintln(stdout, result)
 	return nil
+}
+
+func bestFigures(figs []ingestFigures) ingestFigures {
+	return slices.MaxFunc(figs, func(a, b ingestFigures) int { return cmp.Compare(a.eventsPerSec, b.eventsPerSec) })
+}
+
+// benchOTLPRound measures OTLP/HTTP protobuf log records to POST /v1/logs once, printing it.
+func benchOTLPRound(ctx context.Context, url string, p benchIngestParams, round int, stdout io.Writer) (ingestFigures, error) {
+	bodies, err := benchOTLPBodies(round, p.events, p.batch)
+	if err != nil {
+		return ingestFigures{}, err
+	}
+	cpu := processCPU()
+	o, err := sendBodies(ctx, strings.TrimSuffix(url, ingest.PathEvents)+ingest.PathLogs, "application/x-protobuf", checkOTLPAnswer, bodies, p.events, p.clients)
+	if err != nil {
+		return ingestFigures{}, err
+	}
+	fmt.Fprintf(stdout, "round %d OTLP/HTTP protobuf: %d log records in requests of %d, %d clients: %.0f events/s, %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %.1f µs CPU per event\n",
+		round+1, p.events, p.batch, p.clients, o.eventsPerSec, o.requestsPerSec, o.p50ms, o.p99ms, perItem(processCPU()-cpu, p.events))
+	return o, nil
 }
 
 // describeBenchIngest says what the two phases measure.
@@ -100,6 +136,7 @@ func eventRates(ings []ingestFigures) []float64 {
 type benchIngestParams struct {
 	events, batch, clients, rawMsgs, window, rawPublishers, partitions, rounds int
 	cpuProfile                                                                 string
+	otlp                                                                       bool
 }
 
 func parseBenchIngest(args []string, getenv func(string) string, stdout io.Writer) (benchIngestParams, error) {
@@ -114,6 +151,7 @@ func parseBenchIngest(args []string, getenv func(string) string, stdout io.Write
 	f.IntVar(&p.rawPublishers, "raw-concurrency", 4, "concurrent publishers in the raw baseline")
 	f.IntVar(&p.partitions, "partitions", 16, "event partitions")
 	f.IntVar(&p.rounds, "rounds", 3, "rounds of (raw, ingest); the best of each is reported")
+	f.BoolVar(&p.otlp, "otlp", false, "also measure OTLP/HTTP protobuf log records (POST /v1/logs) in each round, beside CloudEvents JSON")
 	f.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of the ingest phases to this file")
 	if err := f.Parse(args); err != nil {
 		return p, err
@@ -148,7 +186,7 @@ func benchRound(ctx context.Context, env *benchEnv, url string, p benchIngestPar
 		return 0, ingestFigures{}, err
 	}
 	cpu = processCPU()
-	ing, err := sendBodies(ctx, url, bodies, p.events, p.clients)
+	ing, err := sendBodies(ctx, url, ingest.MediaBatch, nil, bodies, p.events, p.clients)
 	ingCPU := processCPU() - cpu
 	stopProfile()
 	if err != nil {
@@ -210,7 +248,7 @@ func startBenchEnv(ctx context.Context, partitions int) (*benchEnv, error) {
 		return nil, fmt.Errorf("bench ingest: %w", err)
 	}
 	if err = env.conn.Provision(ctx, bus.Topology{Partitions: partitions}); err == nil {
-		env.catalog, err = events.ParseCatalog([]byte(benchCatalog))
+		env.catalog, err = events.ParseCatalog([]byte(benchCatalog + benchOTLPRules))
 	}
 	if err != nil {
 		env.close()
@@ -263,7 +301,7 @@ func serveBenchIngest(ctx context.Context, env *benchEnv) (string, func(), error
 	if err != nil {
 		return "", nil, err
 	}
-	svc, err := ingest.New(ingest.Config{Partitions: env.partitions}, env.conn, env.catalog, tel)
+	svc, err := ingest.New(ingest.Config{Partitions: env.partitions, AllowAnonymous: true}, env.conn, env.catalog, tel) // loopback only
 	if err != nil {
 		return "", nil, err
 	}
@@ -279,7 +317,8 @@ func serveBenchIngest(ctx context.Context, env *benchEnv) (string, func(), error
 }
 
 // sendBodies posts every body once, from clients goroutines, and measures rates and latency percentiles.
-func sendBodies(ctx context.Context, url string, bodies [][]byte, numEvents, clients int) (ingestFigures, error) {
+// contentType is the bodies'; check, if set, checks each 200 answer's body.
+func sendBodies(ctx context.Context, url, contentType string, check func([]byte) error, bodies [][]byte, numEvents, clients int) (ingestFigures, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	latencies := make([]time.Duration, len(bodies))
@@ -288,7 +327,7 @@ func sendBodies(ctx context.Context, url string, bodies [][]byte, numEvents, cli
 	err := runWorkers(clients, func(int) error {
 		for i := int(next.Add(1)) - 1; i < len(bodies); i = int(next.Add(1)) - 1 {
 			t0 := time.Now()
-			if err := postBatch(ctx, client, url, bodies[i]); err != nil {
+			if err := postBatch(ctx, client, url, contentType, check, bodies[i]); err != nil {
 				return err
 			}
 			latencies[i] = time.Since(t0)
@@ -306,12 +345,12 @@ func sendBodies(ctx context.Context, url string, bodies [][]byte, numEvents, cli
 	return ingestFigures{float64(numEvents) / elapsed, float64(len(bodies)) / elapsed, ms(0.50), ms(0.99)}, nil
 }
 
-func postBatch(ctx context.Context, client *http.Client, url string, body []byte) error {
+func postBatch(ctx context.Context, client *http.Client, url, contentType string, check func([]byte) error, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", ingest.MediaBatch)
+	req.Header.Set("Content-Type", contentType)
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("bench ingest: post: %w", err)
@@ -321,7 +360,10 @@ func postBatch(ctx context.Context, client *http.Client, url string, body []byte
 		reply, _ := io.ReadAll(resp.Body)
 		return fmt.Errorf("bench ingest: want 200, have %d: %.300s", resp.StatusCode, reply)
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
+	reply, err := io.ReadAll(resp.Body)
+	if err == nil && check != nil {
+		err = check(reply)
+	}
 	return err
 }
 

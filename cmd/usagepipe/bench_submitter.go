@@ -11,15 +11,16 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // benchSubmitter measures period close → usage file submitted: for each of --periods periods it commits the
@@ -119,19 +120,19 @@ type submitterBenchEnv struct {
 	dir     string
 	nats    *natsembed.Server
 	conn    *bus.Conn
-	kv      *bus.KV
-	emu     *usageapitest.Emulator
+	ledger  *ledger.Store
+	emu     *connectemu.Emulator
 	http    *http.Server
 	stop    context.CancelFunc
 	done    chan error
 	fences  map[int]uint64
 	records int
-	offsets map[submitter.State][]time.Duration // per state: when entered, after the close
+	offsets map[ledger.State][]time.Duration // per state: when entered, after the close
 }
 
 func startSubmitterBench(ctx context.Context, p submitterBenchParams) (*submitterBenchEnv, error) {
 	env := &submitterBenchEnv{p: p, fences: map[int]uint64{}, records: p.subscriptions * p.items,
-		offsets: map[submitter.State][]time.Duration{}}
+		offsets: map[ledger.State][]time.Duration{}}
 	err := env.startNATS(ctx)
 	if err == nil {
 		err = env.startEmulator()
@@ -160,18 +161,18 @@ func (env *submitterBenchEnv) startNATS(ctx context.Context) error {
 	if err = env.conn.Provision(ctx, bus.Topology{Partitions: env.p.partitions}); err != nil {
 		return err
 	}
-	env.kv, err = env.conn.KV(ctx, bus.BucketLedger)
+	env.ledger, err = ledger.Open(ctx, env.conn)
 	return err
 }
 
 // startEmulator serves the emulator (no processing delay, a manual provider) with one asset per subscription.
 func (env *submitterBenchEnv) startEmulator() error {
-	env.emu = usageapitest.New(usageapitest.Options{APIKeys: []string{sbAPIKey}})
-	assets := make([]usageapitest.CatalogAsset, env.p.subscriptions)
+	env.emu = connectemu.New(connectemu.Options{APIKeys: []string{sbAPIKey}})
+	assets := make([]connectemu.CatalogAsset, env.p.subscriptions)
 	for i := range assets {
-		assets[i] = usageapitest.CatalogAsset{ID: sbSubscription(i), Product: sbProduct}
+		assets[i] = connectemu.CatalogAsset{ID: sbSubscription(i), Product: sbProduct}
 	}
-	if err := env.emu.Seed(&usageapitest.Catalog{Assets: assets}); err != nil {
+	if err := env.emu.Seed(&connectemu.Catalog{Assets: assets}); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -268,23 +269,21 @@ func (env *submitterBenchEnv) closedRecords(pd events.Period) map[int][][]byte {
 // commit writes one partition's records of pd and its mark in one atomic batch fenced on its progress.
 func (env *submitterBenchEnv) commit(ctx context.Context, p int, pd events.Period, lines [][]byte) error {
 	prog, _ := json.Marshal(map[string]any{"partition": p, "part": 1, "parts": 1})
-	batch := []bus.Msg{sbMsg("usage.agg.progress."+strconv.Itoa(p), events.KindProgress, prog)}
-	subject := func(kind string) string {
-		return "usage.agg." + kind + "." + sbProduct + "." + sbContract + "." + pd.Key() + "." + strconv.Itoa(p)
-	}
+	batch := []bus.Msg{sbMsg(subjects.Progress(p), events.KindProgress, prog)}
+	subject := func(o subjects.Output) string { return o.Subject(sbProduct, sbContract, pd.Start, p) }
 	var data []byte
 	for _, l := range lines {
 		if len(data)+len(l)+1 > sbMsgBytes {
-			batch, data = append(batch, sbMsg(subject("rec"), events.KindRecords, data)), nil
+			batch, data = append(batch, sbMsg(subject(subjects.Records), events.KindRecords, data)), nil
 		}
 		data = append(append(data, l...), '\n')
 	}
 	if len(data) > 0 {
-		batch = append(batch, sbMsg(subject("rec"), events.KindRecords, data))
+		batch = append(batch, sbMsg(subject(subjects.Records), events.KindRecords, data))
 	}
 	mark, _ := json.Marshal(events.PartitionMark{Product: sbProduct, Contract: sbContract, PeriodStart: pd.Start,
 		PeriodEnd: pd.End, Partition: p, Partitions: env.p.partitions, Records: len(lines)})
-	batch = append(batch, sbMsg(subject("mark"), events.KindMark, mark))
+	batch = append(batch, sbMsg(subject(subjects.Marks), events.KindMark, mark))
 	last, err := env.conn.CommitAtomic(ctx, batch, env.fences[p])
 	if err != nil {
 		return err
@@ -300,7 +299,7 @@ func sbMsg(subject, kind string, data []byte) bus.Msg {
 // waitSubmitted polls the ledger until every part of pd's file is submitted and returns the latest part's
 // submitted time minus the period's close.
 func (env *submitterBenchEnv) waitSubmitted(ctx context.Context, pd events.Period) (time.Duration, error) {
-	first := submitter.FileID{Product: sbProduct, Contract: sbContract, PeriodStart: pd.Start, Part: 1}
+	first := ledger.FileID{Product: sbProduct, Contract: sbContract, PeriodStart: pd.Start, Part: 1}
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if d, ok, err := env.submitted(ctx, first); err != nil || ok {
@@ -312,37 +311,33 @@ func (env *submitterBenchEnv) waitSubmitted(ctx context.Context, pd events.Perio
 }
 
 // submitted reads every part's ledger entry: ok once all are past submission.
-func (env *submitterBenchEnv) submitted(ctx context.Context, id submitter.FileID) (time.Duration, bool, error) {
+func (env *submitterBenchEnv) submitted(ctx context.Context, id ledger.FileID) (time.Duration, bool, error) {
 	var latest time.Duration
 	for part, parts := 1, 1; part <= parts; part++ {
 		id.Part = part
-		kve, err := env.kv.Get(ctx, id.Key())
+		e, _, err := env.ledger.Get(ctx, id.Key())
 		if errors.Is(err, bus.ErrNotFound) {
 			return 0, false, nil
 		}
 		if err != nil {
 			return 0, false, err
 		}
-		var e submitter.Entry
-		if err := json.Unmarshal(kve.Value, &e); err != nil {
-			return 0, false, err
-		}
-		if e.State == submitter.StateFailed || e.State == submitter.StateEmpty {
+		if e.State == ledger.StateFailed || e.State == ledger.StateEmpty {
 			return 0, false, fmt.Errorf("bench submitter: %s is %s: %s", e.Key, e.State, e.Reason)
 		}
-		at, ok := sbSubmittedAt(&e)
+		at, ok := sbSubmittedAt(e)
 		if !ok {
 			return 0, false, nil
 		}
 		parts, latest = e.Parts, max(latest, at.Sub(e.ClosedAt))
-		env.recordPhases(&e)
+		env.recordPhases(e)
 	}
 	return latest, true, nil
 }
 
-func sbSubmittedAt(e *submitter.Entry) (time.Time, bool) {
+func sbSubmittedAt(e *ledger.Entry) (time.Time, bool) {
 	for _, h := range e.History {
-		if h.State == submitter.StateSubmitted {
+		if h.State == ledger.StateSubmitted {
 			return h.At, true
 		}
 	}
@@ -350,7 +345,7 @@ func sbSubmittedAt(e *submitter.Entry) (time.Time, bool) {
 }
 
 // recordPhases keeps when a submitted entry entered each state, after its period's close.
-func (env *submitterBenchEnv) recordPhases(e *submitter.Entry) {
+func (env *submitterBenchEnv) recordPhases(e *ledger.Entry) {
 	for _, h := range e.History {
 		env.offsets[h.State] = append(env.offsets[h.State], h.At.Sub(e.ClosedAt))
 	}
@@ -359,8 +354,8 @@ func (env *submitterBenchEnv) recordPhases(e *submitter.Entry) {
 // phases is the median time after the close at which files entered each state up to submitted.
 func (env *submitterBenchEnv) phases() string {
 	line := "median time after the close:"
-	for _, st := range []submitter.State{submitter.StatePlanned, submitter.StateCreated, submitter.StateUploaded,
-		submitter.StateReady, submitter.StateSubmitted} {
+	for _, st := range []ledger.State{ledger.StatePlanned, ledger.StateCreated, ledger.StateUploaded,
+		ledger.StateReady, ledger.StateSubmitted} {
 		if d := env.offsets[st]; len(d) > 0 {
 			slices.Sort(d)
 			line += fmt.Sprintf(" %s %d ms,", st, sbPercentile(d, 50).Milliseconds())

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/usagepipe/usagepipe/internal/deadletter"
+	"github.com/usagepipe/usagepipe/internal/parked"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ const childVar = "USAGEPIPE_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childVar) != "" {
+		crashAt(os.Getenv(crashVar))
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 		stop()
@@ -28,6 +31,24 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// crashVar names, for a child, a step of an operator's action (internal/deadletter's and internal/parked's
+// StepHook) at which the child SIGKILLs itself: a crash at exactly that point.
+const crashVar = "USAGEPIPE_TEST_CRASH_AT"
+
+// crashAt makes the process SIGKILL itself when an operator's action reaches step ("" : never).
+func crashAt(step string) {
+	if step == "" {
+		return
+	}
+	kill := func(name, _ string) {
+		if name == step {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way: nothing after this step runs
+		}
+	}
+	deadletter.StepHook, parked.StepHook = kill, kill
 }
 
 // child is `usagepipe <args>` run as a separate process (the test binary re-executed).

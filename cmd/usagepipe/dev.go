@@ -11,13 +11,17 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 )
 
 // devFlags are the dev command line (each also read from USAGEPIPE_<NAME>).
 type devFlags struct {
-	set         *config.FlagSet
-	opts        devstack.Options
-	statusEvery time.Duration
+	set          *config.FlagSet
+	opts         devstack.Options
+	statusEvery  time.Duration
+	ingestKeys   string
+	operatorKeys string
 }
 
 func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
@@ -27,11 +31,15 @@ func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
 	fs.StringVar(&o.DataDir, "data", "./"+devstack.DefaultDataDir, "data directory: JetStream store, emulator state, log")
 	fs.BoolVar(&o.Fresh, "fresh", false, "wipe the data directory first (only one a dev stack created)")
 	fs.BoolVar(&o.Simulate, "simulate", false, "post realistic usage (with duplicates and late events) to the ingest endpoint")
+	fs.BoolVar(&o.KeepRejected, "keep-rejected", true, "ingest keeps the events it rejects for a curable reason as dead letters (usagepipe dlq list)")
 	fs.DurationVar(&o.SimulateEvery, "simulate-every", devstack.DefaultSimulateEvery, "one simulator request this often")
-	fs.StringVar(&o.IngestAddr, "ingest-addr", devstack.DefaultIngestAddr, "ingest HTTP listen address")
+	fs.StringVar(&o.IngestAddr, "ingest-addr", devstack.DefaultIngestAddr, "ingest HTTP listen address (without --ingest-api-keys, a loopback one only)")
+	fs.Secret(&f.ingestKeys, "ingest-api-keys", "keys ingest accepts, as ingest's --api-keys (<key>:<source prefix> …, comma-separated); the simulator sends the first; none: no key, on loopback only")
 	fs.StringVar(&o.EmulatorAddr, "emulator-addr", devstack.DefaultEmulatorAddr, "Connect emulator listen address")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", devstack.DefaultMetricsAddr, "listen address of /metrics/<service>")
 	fs.StringVar(&o.NATSAddr, "nats-addr", devstack.DefaultNATSAddr, "embedded NATS client listen address")
+	fs.StringVar(&o.OperatorAddr, "operator-addr", devstack.DefaultOperatorAddr, "operator API listen address (/api/v1/: explain, usage, status); no key needed from loopback")
+	fs.Secret(&f.operatorKeys, "operator-keys", "operator keys (NAME=KEY, comma-separated), required when --operator-addr is not loopback")
 	fs.IntVar(&o.Partitions, "partitions", devstack.DefaultPartitions, "event partitions (fixed for a data directory)")
 	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "API key the emulator accepts and the submitter sends (default the public dev key "+
 		devstack.DefaultConnectAPIKey+", which is printed; another key never is)")
@@ -51,6 +59,16 @@ func (f *devFlags) check() error {
 	if f.statusEvery <= 0 || f.opts.SimulateEvery <= 0 {
 		errs = append(errs, errors.New("--status-every and --simulate-every must be positive"))
 	}
+	keys, err := ingest.LoadAPIKeys("", f.ingestKeys)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--ingest-api-keys: %w", err))
+	}
+	f.opts.IngestAPIKeys = keys
+	ops, err := opsapi.LoadKeys("", f.operatorKeys)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--operator-keys: %w", err))
+	}
+	f.opts.OperatorKeys = ops
 	return errors.Join(errs...)
 }
 

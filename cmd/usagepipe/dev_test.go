@@ -15,7 +15,7 @@ import (
 func TestRunDevServesUntilCancelledAndResumes(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"--data", data, "--ingest-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
-		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--status-every", "100ms"}
+		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--status-every", "100ms"}
 	for _, want := range []string{"(new, 4 partitions)", "(resumed, 4 partitions)"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		out := &syncBuffer{}
@@ -50,7 +50,7 @@ func TestRunDevValidatesItsFlags(t *testing.T) {
 func TestDevOnAHeldDataDirectoryIsRefusedUntilItsHolderDies(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"dev", "--data", data, "--ingest-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
-		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--status-every", "1h"}
+		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--status-every", "1h"}
 	holder := startChild(t, args...)
 	holder.waitLine(t, "Send an event:")
 	pid := "pid " + strconv.Itoa(holder.cmd.Process.Pid) + " "

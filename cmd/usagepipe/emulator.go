@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/config"
+	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // runEmulator serves the Connect Usage API emulator under /public/v1 until ctx is cancelled. It prints
@@ -36,7 +37,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	rejectShare := f.Float64("reject-share", 0, "share of pending files the provider rejects, 0..1")
 	rejectNote := f.String("reject-note", "", "rejection_note of rejected files (default \"Auto Rejected\")")
 	manual := f.Bool("manual", false, "leave pending files for manual accept/reject/close calls")
-	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2)")
+	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2, files.submit=commit-null~0.1)")
 	verbose := f.Bool("verbose", false, "log every request")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -49,27 +50,27 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("emulator: %w", err)
 	}
 	opts.APIKeys, opts.ProviderAPIKeys, opts.StatePath, opts.ProcessingDelay = apiKeys.values, providerKeys.values, *state, *delay
-	opts.Provider = usageapitest.ProviderPolicy{Auto: !*manual, AcceptAfter: *acceptAfter, RejectShare: *rejectShare, RejectNote: *rejectNote}
+	opts.Provider = connectemu.ProviderPolicy{Auto: !*manual, AcceptAfter: *acceptAfter, RejectShare: *rejectShare, RejectNote: *rejectNote}
 	opts.Logger, opts.AutoAssets = emulatorLogger(stdout, *verbose), *autoAssets
 	return serveEmulator(ctx, *addr, opts, faultSet, stdout)
 }
 
 // emulatorOptions loads the catalogs and parses the faults, reporting every problem at once.
-func emulatorOptions(catalog, eventsCatalog string, rejectShare float64, faults []string) (usageapitest.Options, map[string][]usageapitest.Fault, error) {
-	var opts usageapitest.Options
+func emulatorOptions(catalog, eventsCatalog string, rejectShare float64, faults []string) (connectemu.Options, map[string][]connectemu.Fault, error) {
+	var opts connectemu.Options
 	cat, errs := emulatorCatalog(catalog, eventsCatalog)
 	opts.Catalog = cat
 	if rejectShare < 0 || rejectShare > 1 {
 		errs = append(errs, fmt.Errorf("--reject-share %v is not in [0,1]", rejectShare))
 	}
-	set := map[string][]usageapitest.Fault{}
+	set := map[string][]connectemu.Fault{}
 	for _, spec := range faults {
 		route, list, ok := strings.Cut(spec, "=")
-		if !ok || route != "*" && !slices.Contains(usageapitest.Routes(), route) {
-			errs = append(errs, fmt.Errorf("--fault %q: want route=spec with a route of %v or *", spec, usageapitest.Routes()))
+		if !ok || route != "*" && !slices.Contains(connectemu.Routes(), route) {
+			errs = append(errs, fmt.Errorf("--fault %q: want route=spec with a route of %v or *", spec, connectemu.Routes()))
 			continue
 		}
-		parsed, err := usageapitest.ParseFaults(list)
+		parsed, err := connectemu.ParseFaults(list)
 		errs = append(errs, err)
 		set[route] = append(set[route], parsed...)
 	}
@@ -78,12 +79,12 @@ func emulatorOptions(catalog, eventsCatalog string, rejectShare float64, faults 
 
 // emulatorCatalog is the --catalog file (or, with only --events-catalog, the sample catalog) with the
 // products of the --events-catalog merged in; nil means the sample catalog.
-func emulatorCatalog(catalog, eventsCatalog string) (*usageapitest.Catalog, []error) {
-	var c *usageapitest.Catalog
+func emulatorCatalog(catalog, eventsCatalog string) (*connectemu.Catalog, []error) {
+	var c *connectemu.Catalog
 	var errs []error
 	if catalog != "" {
 		var err error
-		c, err = usageapitest.LoadCatalog(catalog)
+		c, err = connectemu.LoadCatalog(catalog)
 		errs = append(errs, err)
 	}
 	if eventsCatalog == "" {
@@ -94,14 +95,14 @@ func emulatorCatalog(catalog, eventsCatalog string) (*usageapitest.Catalog, []er
 		return c, append(errs, err)
 	}
 	if c == nil {
-		c = usageapitest.SampleCatalog()
+		c = connectemu.SampleCatalog()
 	}
-	return c.Merged(usageapitest.CatalogFromEvents(pipeline)), errs
+	return c.Merged(devstack.ConnectCatalog(pipeline)), errs
 }
 
 // serveEmulator opens the emulator, applies the faults and serves it until ctx ends.
-func serveEmulator(ctx context.Context, addr string, opts usageapitest.Options, faults map[string][]usageapitest.Fault, stdout io.Writer) error {
-	em, err := usageapitest.Open(opts)
+func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, faults map[string][]connectemu.Fault, stdout io.Writer) error {
+	em, err := connectemu.Open(opts)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}

@@ -28,7 +28,12 @@ var commands = map[string]command{
 	"bench":       {"run a benchmark: bench ingest | bench aggregator | bench submitter | bench pipeline", runBench},
 	"chaos":       {"run the real system as processes, kill them, and prove nothing is lost or doubled", runChaos},
 	"reconcile":   {"compare closed periods and the submitter ledger with what Connect reports", runReconcile},
+	"dlq":         {"list, show and replay dead letters: dlq list | dlq show <id> | dlq replay [--execute]", runDLQ},
+	"parked":      {"list and resolve parked files: parked list | show | retry | resubmit | abandon <key>", runParked},
 	"healthcheck": {"GET a URL and fail unless it answers 2xx (container health checks)", runHealthcheck},
+	"explain":     {"explain an event (--source --id), a record (--record) or a usage file (--file): where it is, counted or not, its file", runExplain},
+	"usage":       {"a subscription's current usage (open periods from the aggregators, the last closed ones with their files)", runUsage},
+	"status":      {"the whole system: periods, files, parked, dead letters, partitions, services; --check fails on problems", runStatus},
 }
 
 func main() {

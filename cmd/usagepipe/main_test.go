@@ -13,8 +13,14 @@ import (
 func TestHelpOfEveryCommandSucceeds(t *testing.T) {
 	for name := range commands {
 		args := [][]string{{name, "-h"}}
-		if name == "bench" {
-			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}}
+		switch name {
+		case "bench":
+			args = [][]string{{name, "-h"}, {name, "ingest", "-h"}, {name, "aggregator", "-h"}, {name, "submitter", "-h"}, {name, "explain", "-h"}}
+		case "dlq":
+			args = [][]string{{name, "-h"}, {name, "list", "-h"}, {name, "show", "-h"}, {name, "replay", "-h"}}
+		case "parked":
+			args = [][]string{{name, "-h"}, {name, "list", "-h"}, {name, "show", "-h"}, {name, "retry", "-h"},
+				{name, "resubmit", "-h"}, {name, "abandon", "-h"}}
 		}
 		for _, a := range args {
 			var out bytes.Buffer

@@ -16,7 +16,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func TestNATSOptionsReportsEveryProblem(t *testing.T) {
@@ -125,7 +125,7 @@ func TestSecondNATSOnAStoreIsRefused(t *testing.T) {
 // services' --nats-* flags and USAGEPIPE_NATS_* variables.
 func TestNATSAuthAndTLS(t *testing.T) {
 	const password = "pw-from-a-file-7f3a"
-	certs := natsembed.WriteTestCerts(t)
+	certs := natsembedtest.WriteCerts(t)
 	pwFile := filepath.Join(t.TempDir(), "password")
 	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,8 @@ const (
 	secNATSServerTok   = "nats-server-token-6e4f"       // a line of usagepipe nats's --auth-token-file
 	secHealthcheckURL  = "healthcheck-url-pw-93a5"      // user info of healthcheck's URL
 	secCredsFile       = "creds-file-jwt-c7d1"          // inside a --nats-creds file the server does not take
+	secOperatorNATS    = "operator-nats-url-pw-2e91"    // user info of dlq's and parked's --nats-url
+	secOperatorKey     = "operator-key-secret-4d2a9f"   // the submitter's and dev's USAGEPIPE_OPERATOR_KEYS
 )
 
 // TestNoSecretInAnyOutput feeds distinct secrets through every way in (flags, USAGEPIPE_* variables, a URL's
@@ -99,6 +101,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 	e.nats, err = natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Auth: &natsembed.Auth{Users: []natsembed.User{
 		{Name: "ingest", Password: secIngestNATSURL}, {Name: "aggregator", Password: secAggNATSFlag},
 		{Name: "submitter", Password: secSubNATSEnv}, {Name: "reconcile", Password: secRecNATSEnvURL},
+		{Name: "operator", Password: secOperatorNATS},
 	}, NKeys: []string{pub}}})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +124,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 		t.Fatal(err)
 	}
 	writeFile(t, e.catalog, string(b))
-	writeFile(t, e.keysFile, "# producer keys\n"+secIngestKeyFile+"\n")
+	writeFile(t, e.keysFile, "# producer keys (each may write any source)\n"+secIngestKeyFile+":*\n")
 	return e
 }
 
@@ -182,7 +185,7 @@ func (e *leakEnv) services(connectURL string) []invocation {
 	common := []string{"--catalog", e.catalog, "--partitions", "2"}
 	return []invocation{
 		{"ingest", ingest.Run, append([]string{"--nats-url", e.natsURL("ingest", secIngestNATSURL),
-			"--api-keys", secIngestKeyFlag, "--api-keys-file", e.keysFile, "--http-addr", "127.0.0.1:0"}, common...),
+			"--api-keys", secIngestKeyFlag + ":*", "--api-keys-file", e.keysFile, "--http-addr", "127.0.0.1:0"}, common...),
 			map[string]string{}},
 		{"aggregator", aggregator.Run, append([]string{"--nats-url", e.nats.URL(), "--nats-user", "aggregator",
 			"--nats-password", secAggNATSFlag, "--metrics-addr", "127.0.0.1:0", "--member-id", "leak-1"}, common...),
@@ -190,8 +193,8 @@ func (e *leakEnv) services(connectURL string) []invocation {
 		{"submitter", submitter.Run, append([]string{"--nats-url", e.nats.URL(), "--nats-user", "submitter",
 			"--connect-url", connectURL, "--connect-api-key", secConnectKey, "--metrics-addr", "127.0.0.1:0",
 			"--scan-interval", "1s", "--follow-max-interval", "1s", "--retry-max-interval", "1s",
-			"--supplement-delay", "1s", "--member-id", "leak-s1"}, common...),
-			map[string]string{"USAGEPIPE_NATS_PASSWORD": secSubNATSEnv}},
+			"--supplement-delay", "1s", "--member-id", "leak-s1", "--operator-addr", "127.0.0.1:0"}, common...),
+			map[string]string{"USAGEPIPE_NATS_PASSWORD": secSubNATSEnv, "USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey}},
 	}
 }
 
@@ -200,7 +203,7 @@ func (e *leakEnv) validateAndHelp() {
 	tokenFile := filepath.Join(e.t.TempDir(), "token")
 	writeFile(e.t, tokenFile, secNATSServerTok+"\n")
 	invs := e.services("http://cu:" + secConnectURL + "@127.0.0.1:1/public/v1")
-	invs[0].env["USAGEPIPE_API_KEYS"] = secIngestKeyEnv
+	invs[0].env["USAGEPIPE_API_KEYS"] = secIngestKeyEnv + ":*"
 	invs[0].args = append(invs[0].args, "--nats-token", secNATSToken) // also refused: token with user info
 	invs = append(invs,
 		invocation{"submitter token-url", submitter.Run, []string{"--catalog", e.catalog,
@@ -213,8 +216,14 @@ func (e *leakEnv) validateAndHelp() {
 		invocation{"nats user", runNATS, []string{"--store", e.t.TempDir(), "--auth-user", "u"},
 			map[string]string{"USAGEPIPE_AUTH_PASSWORD": secNATSServerPW}},
 		invocation{"nats token", runNATS, []string{"--store", e.t.TempDir(), "--auth-token-file", tokenFile}, nil},
-		invocation{"dev", runDev, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey}},
+		invocation{"dev", runDev, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey,
+			"USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey}},
 	)
+	invs = append(invs, e.operatorCommands("http://cu:"+secConnectURL+"@127.0.0.1:1/public/v1")...)
+	for _, name := range []string{"explain", "usage", "status"} {
+		invs = append(invs, invocation{name, commands[name].run, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
+			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
+	}
 	for _, inv := range invs {
 		base := inv
 		for _, flag := range []string{"-validate", "-h"} {
@@ -223,10 +232,22 @@ func (e *leakEnv) validateAndHelp() {
 			_ = e.runOnce(context.Background(), inv)
 		}
 	}
-	for _, what := range []string{"ingest -validate", "aggregator -validate", "submitter -validate", "emulator -validate"} {
+	for _, what := range []string{"ingest -validate", "aggregator -validate", "submitter -validate", "emulator -validate",
+		"dlq -validate", "parked -validate"} {
 		if out := e.output(what); !strings.Contains(out, "[REDACTED]") {
 			e.t.Errorf("%s shows no redacted secret: the test did not give it any?\n%s", what, out)
 		}
+	}
+}
+
+// operatorCommands are usagepipe dlq and parked with the NATS password in the URL's user info and the
+// Connect key in the environment (the Connect URL given).
+func (e *leakEnv) operatorCommands(connectURL string) []invocation {
+	env := map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey}
+	common := []string{"--catalog", e.catalog, "--nats-url", e.natsURL("operator", secOperatorNATS), "--connect-url", connectURL}
+	return []invocation{
+		{"dlq", runDLQ, append([]string{"list"}, common...), env},
+		{"parked", runParked, append([]string{"list"}, common...), env},
 	}
 }
 
@@ -285,6 +306,13 @@ func (e *leakEnv) runningServices() {
 		}
 	}
 	e.reconcile(ctx, connectURL)
+	for _, inv := range e.operatorCommands(connectURL) {
+		inv.name += " run"
+		if err := e.runOnce(ctx, inv); err != nil {
+			e.t.Errorf("%s: %v", inv.name, err)
+		}
+	}
+	e.operatorReads(ctx, connectURL)
 	cancel()
 	wg.Wait()
 	spans, raw := e.otlp.texts()
@@ -310,6 +338,28 @@ func (e *leakEnv) reconcile(ctx context.Context, connectURL string) {
 		cancel()
 		if out := e.output(inv.name); !strings.Contains(out, "USAGE_AGG: ") { // it read the stream: NATS let it in
 			e.t.Errorf("%s did not report:\n%s%s", inv.name, out, e.output(inv.name+" error"))
+		}
+	}
+}
+
+// operatorReads runs status and explain against the running system, with the Connect key and a NATS URL
+// with a password.
+func (e *leakEnv) operatorReads(ctx context.Context, connectURL string) {
+	env := map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}
+	for _, c := range []struct {
+		inv  invocation
+		want string
+	}{
+		{invocation{"status run", runStatus, []string{"--partitions", "2"}, env}, "PARTITIONS"},
+		{invocation{"explain run", runExplain, []string{"--partitions", "2", "--source", "/leak", "--id", "never",
+			"--connect-url", connectURL}, env}, "not found"},
+	} {
+		inv := c.inv
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_ = e.runOnce(rctx, inv)
+		cancel()
+		if out := e.output(inv.name); !strings.Contains(out, c.want) {
+			e.t.Errorf("%s did not answer:\n%s%s", inv.name, out, e.output(inv.name+" error"))
 		}
 	}
 }
@@ -393,7 +443,7 @@ func (e *leakEnv) otherCommands() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	e.start(ctx, &wg, invocation{"dev run", runDev, []string{"--data", data, "--ingest-addr", "127.0.0.1:0",
-		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0",
+		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0",
 		"--status-every", "100ms"}, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey}}, "files none yet")
 	e.start(ctx, &wg, invocation{"nats run", runNATS, []string{"--addr", "127.0.0.1:0", "--store", e.t.TempDir(),
 		"--auth-user", "u"}, map[string]string{"USAGEPIPE_AUTH_PASSWORD": secNATSServerPW}}, "nats ready")
@@ -420,7 +470,7 @@ func (e *leakEnv) check() {
 	secrets := []string{e.seed, secCredsFile, secIngestNATSURL, secAggNATSFlag, secSubNATSEnv, secRecNATSEnvURL, secWrongNATSURL,
 		secNATSToken, secConnectKey, secProviderKey, secConnectURL, secConnectURLToken, secIngestKeyFlag,
 		secIngestKeyEnv, secIngestKeyFile, secWrongBearer, secOTLPHeader, secDevKey, secNATSServerPW,
-		secNATSServerTok, secHealthcheckURL}
+		secNATSServerTok, secHealthcheckURL, secOperatorKey}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if dir := os.Getenv("LEAK_TEST_DUMP"); dir != "" { // look at what was searched

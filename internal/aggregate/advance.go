@@ -35,6 +35,9 @@ func (s *State) tick(arrival time.Time, out *Output) {
 		s.recompute()
 	}
 	s.ids.advance(s.clock)
+	if s.clock >= s.seriesDue {
+		s.expireSeries()
+	}
 	if s.clock >= s.nextDue {
 		s.closeDue(out)
 		s.markDue(out)

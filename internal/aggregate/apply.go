@@ -121,6 +121,14 @@ func (s *State) applyEvent(seq uint64, e *events.Event, p *prepared, out *Output
 			}
 		}
 	}
+	if e.Data.Cumulative != nil {
+		if fold, rej := s.cumulate(e, p, b); !fold {
+			if rej != nil {
+				s.deadLetter(seq, e, rej, out)
+			}
+			return
+		}
+	}
 	s.ids.insertAt(bi, p.id)
 	if idx < 0 {
 		idx = s.newAcc(b, &k, p.key, spec, e)

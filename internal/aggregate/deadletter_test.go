@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 func TestDeadLetters(t *testing.T) {
@@ -55,7 +56,7 @@ func TestDeadLetters(t *testing.T) {
 				t.Fatalf("output %+v, want one dead letter", out)
 			}
 			dl := out.DeadLetters[0]
-			if dl.Reason != tt.want || dl.Stage != Stage || dl.Seq != 1 || dl.Subject != "usage.events.0" || !dl.At.Equal(mins(2)) || dl.Message == "" {
+			if dl.Reason != tt.want || dl.Stage != Stage || dl.Seq != 1 || dl.Subject != subjects.Events(0) || !dl.At.Equal(mins(2)) || dl.Message == "" {
 				t.Errorf("dead letter %+v, want reason %s", dl, tt.want)
 			}
 			if want, err := json.Marshal(tt.e); err != nil || !bytes.Equal(dl.OriginalPayload(), want) {

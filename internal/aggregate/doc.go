@@ -59,6 +59,19 @@
 // change is described below. Events that are dead-lettered are not remembered, so that a replay after a
 // catalog fix is applied.
 //
+// # Cumulative series
+//
+// An event with data.cumulative (an OTLP cumulative sum's point, events.Cumulative) carries a running total,
+// not usage: the fold keeps, per (source, series), the time and total of the series' last point it took, and
+// folds the point's delta from it into the point's key, as an event of that quantity (cumulate). A point not
+// after the last one is covered by it and folds nothing, nor does a delta of zero; a total lower than the last
+// one is a dead letter (cumulative_decrease) and so is the first point of an unknown series that started at
+// least the product's max event age before the clock (cumulative_baseline: the fold may have forgotten it);
+// both become the series' last point. A series is forgotten once the clock passes its last point's period end
+// plus the product's max event age, when any of its points up to that one would be too_late anyway. Series
+// are part of the state and of snapshots (version 4), so the deltas are a function of the stream like the
+// rest of the output.
+//
 // # Dead letters
 //
 // Events the fold cannot apply become dead letters (Output.DeadLetters) with the reason, the message's sequence,
@@ -126,7 +139,9 @@
 // commits the Output together with the message's sequence: Closed, then Marks, then Adjustments, in order;
 // DeadLetters go to the dead-letter stream. Output.Reset reuses an Output without allocating. When the
 // partition is idle, a tick should reach the stream at or after NextDue, so that periods close on time.
-// Snapshot can be taken between any two messages.
+// Snapshot can be taken between any two messages, and so can Usage: the aggregates of one subscription now,
+// which for an open period are exactly the closed record to come if nothing else arrives (the operator's
+// current-usage query reads it between messages).
 //
 // # Performance
 //

@@ -50,6 +50,9 @@ func Restore(cfg Config, r io.Reader) (*State, error) {
 	}
 	s.decodeBuckets(rs)
 	s.ids.decode(&rs.decoder, width, s.clock)
+	if rs.version >= snapshotVersionSeries {
+		s.decodeSeries(&rs.decoder)
+	}
 	if rs.err == nil && len(rs.b) != 0 {
 		rs.fail("trailing data")
 	}

@@ -23,14 +23,17 @@ import (
 //
 // Versions 1 and 2 (read by restore_legacy.go) had meters with their aggregation and no spec table, mark
 // cursors only for the catalog's products, no product definitions and, in version 1, no trace sets (a period
-// open then closes with the links of its later events only). Snapshot writes version 3.
+// open then closes with the links of its later events only); version 3 has no cumulative series (it was
+// written before any). Snapshot writes version 4.
 const (
 	snapshotMagic   = "usagepipe.aggregate\n"
-	snapshotVersion = 3
+	snapshotVersion = 4
 	// snapshotVersionTraces is the first version with trace sets.
 	snapshotVersionTraces = 2
 	// snapshotVersionDefs is the first version with fold specs and product definitions.
 	snapshotVersionDefs = 3
+	// snapshotVersionSeries is the first version with cumulative series.
+	snapshotVersionSeries = 4
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -46,6 +49,7 @@ func (s *State) Snapshot(w io.Writer) error {
 	s.encodeTables(e)
 	s.encodeBuckets(e)
 	s.ids.encode(e)
+	s.encodeSeries(e)
 	if e.err == nil {
 		e.err = bw.Flush()
 	}

@@ -9,12 +9,12 @@ import (
 	"testing"
 )
 
-// TestRestoreOlderVersions restores snapshots written by versions 1 (before trace sets) and 2 (before fold
-// specs and product definitions), taken half-way through each golden stream: the rest of the stream gives the
+// TestRestoreOlderVersions restores snapshots written by versions 1 (before trace sets), 2 (before fold
+// specs and product definitions) and 3 (before cumulative series), taken half-way through each golden stream: the rest of the stream gives the
 // golden output, and the restored state is the one a fresh run reaches (the golden streams carry no trace
 // contexts).
 func TestRestoreOlderVersions(t *testing.T) {
-	for _, version := range []int{1, 2} {
+	for _, version := range []int{1, 2, 3} {
 		forGoldenSnapshots(t, version, func(t *testing.T, cfg Config, msgs []msg, data []byte, golden string) {
 			s, err := Restore(cfg, bytes.NewReader(data))
 			if err != nil {

@@ -2,11 +2,11 @@ package aggregate
 
 import (
 	"math"
-	"strconv"
 	"time"
 	"unsafe"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // State is the fold of one partition's event stream up to LastSeq. Create it with New or Restore.
@@ -36,6 +36,9 @@ type State struct {
 
 	ids        *idSet
 	duplicates uint64
+
+	series    map[seriesKey]*seriesState // cumulative series (cumulative.go)
+	seriesDue int64                      // earliest expiry of a series
 
 	dirty    []dirtyEntry // keys with late events in the message being applied
 	dirtyIdx map[int32]int
@@ -79,7 +82,7 @@ func New(cfg Config) *State {
 func newState(cfg Config) *State {
 	s := &State{
 		cfg:       cfg,
-		subject:   "usage.events." + strconv.Itoa(cfg.Partition),
+		subject:   subjects.Events(cfg.Partition),
 		prods:     make(map[string]*prodState),
 		meterIdx:  make(map[meter]uint32),
 		specIdx:   make(map[foldSpec]uint32),
@@ -87,6 +90,8 @@ func newState(cfg Config) *State {
 		buckets:   make(map[bucketKey]*bucket),
 		ids:       newIDSet(int64(cfg.horizon())),
 		dirtyIdx:  make(map[int32]int),
+		series:    make(map[seriesKey]*seriesState),
+		seriesDue: never,
 		nextDue:   never,
 		nextOut:   never,
 	}
@@ -124,11 +129,12 @@ type Stats struct {
 	DedupBytes    int    // memory of the dedup table
 	KeyBytes      int    // estimated memory of the aggregates and their index (excluding unique_count sets)
 	Duplicates    uint64 // events ignored as duplicates since New or Restore
+	Series        int    // cumulative series remembered
 }
 
 // Stats returns the state's current size.
 func (s *State) Stats() Stats {
-	st := Stats{RememberedIDs: s.ids.used, DedupBytes: s.ids.bytes(), Duplicates: s.duplicates}
+	st := Stats{RememberedIDs: s.ids.used, DedupBytes: s.ids.bytes(), Duplicates: s.duplicates, Series: len(s.series)}
 	for _, b := range s.buckets {
 		if b.closed {
 			st.ClosedPeriods++

@@ -20,6 +20,7 @@ type Bus interface {
 	GetObject(ctx context.Context, bucket, name string) ([]byte, error)
 	DeleteObject(ctx context.Context, bucket, name string) error
 	ListObjects(ctx context.Context, bucket, prefix string) ([]string, error)
+	Serve(subject string, fn func(data []byte) []byte) (stop func(), err error)
 }
 
 var _ Bus = (*bus.Conn)(nil)

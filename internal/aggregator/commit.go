@@ -8,6 +8,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -148,6 +149,7 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 	j.prog = prog
 	r.ins.commits.Add(ctx, 1)
 	r.ins.committedEvents.Add(ctx, int64(prog.Events))
+	r.ins.countDeadLetters(ctx, j.pend.out.DeadLetters)
 	if j.resumed {
 		r.log.InfoContext(ctx, "interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
 	}
@@ -172,7 +174,7 @@ func (r *runner) progressRecord() progress {
 // the worker's commit slots while the batch is open.
 func (r *runner) commitPart(ctx context.Context, j *commitJob, prog progress, part []outMsg) error {
 	batch := make([]bus.Msg, 0, len(part)+1)
-	batch = append(batch, r.outMsg(ctx, progressSubject(r.p), events.KindProgress, mustJSON(prog)))
+	batch = append(batch, r.outMsg(ctx, subjects.Progress(r.p), events.KindProgress, mustJSON(prog)))
 	for _, m := range part {
 		batch = append(batch, r.outMsg(ctx, m.subject, m.kind, m.data))
 	}
@@ -203,7 +205,7 @@ func (r *runner) resolveAmbiguous(ctx context.Context, j *commitJob, prog progre
 	ctx, cancel := context.WithTimeout(ctx, ambiguousRereadTimeout)
 	defer cancel()
 	for {
-		last, err := r.conn.LastMsg(ctx, bus.StreamAgg, progressSubject(r.p))
+		last, err := r.conn.LastMsg(ctx, bus.StreamAgg, subjects.Progress(r.p))
 		if err == nil || errors.Is(err, bus.ErrNotFound) {
 			if got, derr := decodeProgress(last.Data); err == nil && derr == nil && last.Seq > j.fence && got.sameCommit(prog) {
 				r.log.InfoContext(ctx, "ambiguous commit had landed", "from", prog.From, "to", prog.To, "part", prog.Part)
@@ -228,4 +230,4 @@ func (r *runner) outMsg(ctx context.Context, subject, kind string, data []byte) 
 }
 
 // commitSpanName is the process span's name: operation and destination template (semantic conventions).
-func commitSpanName() string { return "process " + bus.SubjectEvents + ".{partition}" }
+func commitSpanName() string { return "process " + subjects.EventsTemplate }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // feed is a worker's one reader of usage.events: a single ordered consumer over the subjects of the partitions
@@ -163,7 +164,7 @@ func (f *feed) snapshot() map[string]*feedSub {
 	defer f.mu.Unlock()
 	subs := make(map[string]*feedSub, len(f.subs))
 	for p, s := range f.subs {
-		subs[eventsSubject(p)] = s
+		subs[subjects.Events(p)] = s
 	}
 	return subs
 }

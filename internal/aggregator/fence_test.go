@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // testRunner returns a started runner of partition 0 that commits only when told to.
@@ -33,7 +34,7 @@ func testRunner(t *testing.T, env *testEnv, conn Bus, member string) *runner {
 // feedRunner hands the runner every message of its partition that it has not applied yet.
 func feedRunner(t *testing.T, r *runner) {
 	t.Helper()
-	o := bus.ReadOptions{Filters: []string{eventsSubject(r.p)}, StartSeq: r.applied + 1}
+	o := bus.ReadOptions{Filters: []string{subjects.Events(r.p)}, StartSeq: r.applied + 1}
 	if err := r.conn.Read(context.Background(), bus.StreamEvents, o, func(m bus.Msg) error {
 		return r.handle(context.Background(), m, decode(m))
 	}); err != nil {
@@ -67,7 +68,7 @@ func TestStaleOwnerIsFenced(t *testing.T) {
 	if err := owner.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if want := lastSeq(t, env.conn, bus.StreamAgg, progressSubject(0)); owner.fence != want {
+	if want := lastSeq(t, env.conn, bus.StreamAgg, subjects.Progress(0)); owner.fence != want {
 		t.Fatalf("owner's fence %d, want its progress record's sequence %d", owner.fence, want)
 	}
 	err := stale.commit(context.Background())
@@ -170,7 +171,7 @@ func TestFenceFollowsEveryPart(t *testing.T) {
 	if prog.Parts < 2 || !prog.complete() || prog.Emitted != prog.Parts {
 		t.Fatalf("want a complete commit of several one-message parts, have %+v", prog)
 	}
-	if want := lastSeq(t, env.conn, bus.StreamAgg, progressSubject(0)); r.fence != want {
+	if want := lastSeq(t, env.conn, bus.StreamAgg, subjects.Progress(0)); r.fence != want {
 		t.Fatalf("fence %d, want the last progress record's sequence %d", r.fence, want)
 	}
 	checkNoDuplicates(t, readOutputs(t, env.conn))

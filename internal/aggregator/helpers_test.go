@@ -14,7 +14,9 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // testCatalog has one product with 1-second fixed periods and 500 ms of lateness, so periods close fast.
@@ -60,7 +62,7 @@ func newTestEnv(t *testing.T, partitions int) *testEnv {
 // newTestEnvTopology is newTestEnv provisioning top (e.g. a short USAGE_EVENTS MaxAge).
 func newTestEnvTopology(t *testing.T, top bus.Topology) *testEnv {
 	t.Helper()
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	env := &testEnv{t: t, srv: srv, partitions: top.Partitions}
 	env.catalogPath = filepath.Join(t.TempDir(), "catalog.yaml")
 	if err := os.WriteFile(env.catalogPath, []byte(testCatalog), 0o644); err != nil {
@@ -166,7 +168,7 @@ func (e *testEnv) publishRaw(p int, kind string, data []byte) uint64 {
 	h := bus.Header{events.HeaderKind: []string{kind}, bus.HeaderMsgID: []string{"test-" + strconv.FormatInt(packetSeq.Add(1), 10)}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ack, err := e.conn.Publish(ctx, bus.Msg{Subject: eventsSubject(p), Header: h, Data: data})
+	ack, err := e.conn.Publish(ctx, bus.Msg{Subject: subjects.Events(p), Header: h, Data: data})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -207,7 +209,7 @@ func waitCaughtUp(t *testing.T, conn *bus.Conn, partitions int, timeout time.Dur
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for p := range partitions {
-		end := lastSeq(t, conn, bus.StreamEvents, eventsSubject(p))
+		end := lastSeq(t, conn, bus.StreamEvents, subjects.Events(p))
 		for {
 			prog, ok := lastProgress(t, conn, p)
 			if end == 0 || ok && prog.To >= end && prog.complete() {
@@ -235,7 +237,7 @@ func lastSeq(t *testing.T, conn *bus.Conn, stream, subject string) uint64 {
 
 func lastProgress(t *testing.T, conn *bus.Conn, p int) (progress, bool) {
 	t.Helper()
-	m, err := conn.LastMsg(context.Background(), bus.StreamAgg, progressSubject(p))
+	m, err := conn.LastMsg(context.Background(), bus.StreamAgg, subjects.Progress(p))
 	if errors.Is(err, bus.ErrNotFound) {
 		return progress{}, false
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/aggregate"
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // A runner replays the committed source messages after its snapshot under the fold configurations they were
@@ -109,7 +110,7 @@ func historyCovers(recs []progress, after uint64) bool {
 // r.restoredAt.
 func (r *runner) progressAfter(ctx context.Context, since time.Time) ([]progress, error) {
 	var recs []progress
-	o := bus.ReadOptions{Filters: []string{progressSubject(r.p)}, StartTime: since}
+	o := bus.ReadOptions{Filters: []string{subjects.Progress(r.p)}, StartTime: since}
 	err := r.conn.Read(ctx, bus.StreamAgg, o, func(m bus.Msg) error {
 		prog, err := decodeProgress(m.Data)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // killChildEnv makes the killed worker log its runner starts, snapshot often and split its commits into
@@ -166,7 +167,7 @@ func progressStats(t *testing.T, env *testEnv) commitStats {
 	firstPart := map[int]string{} // partition: incarnation that stored the current commit's first part
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := env.conn.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{subjectProgressPrefix + ">"}}, func(m bus.Msg) error {
+	err := env.conn.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{subjects.AllProgress}}, func(m bus.Msg) error {
 		prog, err := decodeProgress(m.Data)
 		runs[prog.Incarnation] = true
 		switch {

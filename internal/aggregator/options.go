@@ -47,6 +47,7 @@ type Options struct {
 	NoTicks          bool            // never publish ticks (replays and deterministic tests)
 	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
 	MaxCommits       int             // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
+	OpsAddr          string          // where its /metrics and /healthz listen, shown in its status heartbeat
 
 	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
 

@@ -2,11 +2,10 @@ package aggregator
 
 import (
 	"encoding/json"
-	"strconv"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/aggregate"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // maxMsgBytes bounds the JSON lines packed into one output message (the server's max_payload is 1 MiB).
@@ -22,27 +21,21 @@ func outputMessages(p int, out *aggregate.Output) []outMsg {
 	pk := newPacker(maxMsgBytes)
 	for i := range out.Closed {
 		r := &out.Closed[i]
-		pk.add(periodSubject(subjectRecordPrefix, r.Product, r.Contract, r.PeriodStart, p), events.KindRecords, mustJSON(r))
+		pk.add(subjects.Records.Subject(r.Product, r.Contract, r.PeriodStart, p), events.KindRecords, mustJSON(r))
 	}
 	for i := range out.Adjustments {
 		r := &out.Adjustments[i]
-		pk.add(periodSubject(subjectAdjustPrefix, r.Product, r.Contract, r.PeriodStart, p), events.KindAdjustments, mustJSON(r))
+		pk.add(subjects.Adjustments.Subject(r.Product, r.Contract, r.PeriodStart, p), events.KindAdjustments, mustJSON(r))
 	}
 	for i := range out.DeadLetters {
-		pk.add(dlqSubject(p), kindDeadLetter, mustJSON(&out.DeadLetters[i]))
+		pk.add(subjects.AggDeadLetters(p), kindDeadLetter, mustJSON(&out.DeadLetters[i]))
 	}
 	msgs := pk.drain(nil)
 	for i := range out.Marks {
 		m := &out.Marks[i]
-		pk.add(periodSubject(subjectMarkPrefix, m.Product, m.Contract, m.PeriodStart, p), events.KindMark, mustJSON(m))
+		pk.add(subjects.Marks.Subject(m.Product, m.Contract, m.PeriodStart, p), events.KindMark, mustJSON(m))
 	}
 	return pk.drain(msgs)
-}
-
-// periodSubject is <prefix><product>.<contract>.<periodKey>.<p> with tokens made subject-safe.
-func periodSubject(prefix, product, contract string, start time.Time, p int) string {
-	return prefix + events.SubjectToken(product) + "." + events.SubjectToken(contract) + "." +
-		events.Period{Start: start}.Key() + "." + strconv.Itoa(p)
 }
 
 // mustJSON encodes wire types, which cannot fail to encode (their times come from the stream or the catalog).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // outputs is everything the aggregators committed, except progress records.
@@ -35,7 +36,7 @@ func readOutputs(t *testing.T, conn *bus.Conn) outputs {
 	out := outputs{markOrder: map[int][]string{}, closedSoFar: map[string]int{}, marked: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o := bus.ReadOptions{Filters: []string{"usage.agg.rec.>", "usage.agg.adj.>", "usage.agg.mark.>", "usage.agg.dlq.>"}}
+	o := bus.ReadOptions{Filters: []string{subjects.Records.All(), subjects.Adjustments.All(), subjects.Marks.All(), subjects.AllAggDeadLetters}}
 	err := conn.Read(ctx, bus.StreamAgg, o, func(m bus.Msg) error {
 		for _, line := range strings.Split(strings.TrimSuffix(string(m.Data), "\n"), "\n") {
 			if err := out.add(m.Subject, []byte(line)); err != nil {
@@ -55,14 +56,14 @@ func readOutputs(t *testing.T, conn *bus.Conn) outputs {
 // add decodes one line by its subject's kind.
 func (o *outputs) add(subject string, line []byte) error {
 	switch {
-	case strings.HasPrefix(subject, subjectRecordPrefix), strings.HasPrefix(subject, subjectAdjustPrefix):
+	case outputOf(subject) == subjects.Records, outputOf(subject) == subjects.Adjustments:
 		var r events.PeriodRecord
 		if err := json.Unmarshal(line, &r); err != nil {
 			return err
 		}
 		o.records = append(o.records, r)
 		o.noteRecord(subject)
-	case strings.HasPrefix(subject, subjectMarkPrefix):
+	case outputOf(subject) == subjects.Marks:
 		var m events.PartitionMark
 		if err := json.Unmarshal(line, &m); err != nil {
 			return err
@@ -79,9 +80,18 @@ func (o *outputs) add(subject string, line []byte) error {
 	return nil
 }
 
+// outputOf is the per-period output a subject carries ("" for another subject).
+func outputOf(subject string) subjects.Output {
+	ps, err := subjects.ParsePeriod(subject)
+	if err != nil {
+		return ""
+	}
+	return ps.Output
+}
+
 // noteRecord counts a closed record of its period and partition; none may come after the period's mark.
 func (o *outputs) noteRecord(subject string) {
-	if !strings.HasPrefix(subject, subjectRecordPrefix) {
+	if outputOf(subject) != subjects.Records {
 		return
 	}
 	o.closedSoFar[subject]++
@@ -92,7 +102,9 @@ func (o *outputs) noteRecord(subject string) {
 
 // noteMark checks that the mark counts exactly the closed records stored before it.
 func (o *outputs) noteMark(subject string, m events.PartitionMark, line string) {
-	rec := subjectRecordPrefix + strings.TrimPrefix(subject, subjectMarkPrefix)
+	ps, _ := subjects.ParsePeriod(subject)
+	ps.Output = subjects.Records
+	rec := ps.String()
 	if got := o.closedSoFar[rec]; got != m.Records {
 		o.orderErrs = append(o.orderErrs, fmt.Sprintf("%s: mark counts %d records, %d stored before it", subject, m.Records, got))
 	}

@@ -3,7 +3,6 @@ package aggregator
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
 // progress is the first message of every commit, on usage.agg.progress.<p>. Its stream sequence is the fence of
@@ -62,17 +61,3 @@ func decodeProgress(data []byte) (progress, error) {
 	}
 	return p, nil
 }
-
-// Subjects of the aggregator's output (docs/DESIGN.md).
-const (
-	subjectEventsPrefix   = "usage.events."
-	subjectProgressPrefix = "usage.agg.progress."
-	subjectRecordPrefix   = "usage.agg.rec."
-	subjectAdjustPrefix   = "usage.agg.adj."
-	subjectMarkPrefix     = "usage.agg.mark."
-	subjectDLQPrefix      = "usage.agg.dlq."
-)
-
-func eventsSubject(p int) string   { return subjectEventsPrefix + strconv.Itoa(p) }
-func progressSubject(p int) string { return subjectProgressPrefix + strconv.Itoa(p) }
-func dlqSubject(p int) string      { return subjectDLQPrefix + strconv.Itoa(p) }

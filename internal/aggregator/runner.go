@@ -17,51 +17,6 @@ var errFenced = errors.New("fenced by another owner")
 // lagEvery is how often a runner samples its partition's lag.
 const lagEvery = 5 * time.Second
 
-// runHandle controls one running partition runner.
-type runHandle struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error // why the runner returned (nil: stopped); read only once done is closed
-}
-
-// stop cancels the runner and waits until it has committed what it had pending and returned.
-func (h *runHandle) stop() { h.cancel(); <-h.done }
-
-// stopped reports whether the runner has returned (on its own or after stop).
-func (h *runHandle) stopped() bool {
-	select {
-	case <-h.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// startRunner runs partition p's runner in a new goroutine until ctx ends or the runner fails.
-func startRunner(ctx context.Context, d *deps, p int) *runHandle {
-	ctx, cancel := context.WithCancel(ctx)
-	h := &runHandle{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		r := newRunner(d, p)
-		err := r.run(ctx)
-		h.err = err
-		logCtx := ctx
-		if r.failed != nil {
-			logCtx = r.failed // the failed commit's trace
-		}
-		switch {
-		case err == nil:
-			r.log.InfoContext(logCtx, "partition runner stopped")
-		case errors.Is(err, errFenced):
-			r.log.WarnContext(logCtx, "partition runner fenced: another owner committed", "err", err)
-		default:
-			r.log.ErrorContext(logCtx, "partition runner failed", "err", err)
-		}
-	}()
-	return h
-}
-
 // runner folds one partition: it owns the partition's aggregate.State and the fence of its next commit.
 type runner struct {
 	*deps
@@ -77,6 +32,8 @@ type runner struct {
 	spare    *pending   // a committed pending part, reset, for reuse
 	inflight *commitJob // the commit being stored, or nil
 	discard  aggregate.Output
+	queries  chan query   // usage queries, answered between messages (query.go)
+	stats    *runnerStats // sampled for the worker's heartbeat (health.go)
 
 	catchUpTo   uint64    // the partition's last sequence when the runner started: no ticks before it is applied
 	lastMsgAt   time.Time // wall clock of the last message received (idleness)
@@ -99,7 +56,8 @@ type runner struct {
 }
 
 func newRunner(d *deps, p int) *runner {
-	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}}
+	return &runner{deps: d, p: p, log: d.log.With("partition", p), pend: &pending{}, queries: make(chan query),
+		stats: &runnerStats{}}
 }
 
 // run restores the partition, then applies messages from the worker's feed and commits until ctx ends (nil
@@ -110,6 +68,11 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	inbox, unsubscribe := r.feed.subscribe(r.p, r.applied+1)
 	defer unsubscribe()
+	stopQueries, err := r.serveQueries()
+	if err != nil {
+		return fmt.Errorf("partition %d: %w", r.p, err)
+	}
+	defer stopQueries()
 	ticker := time.NewTicker(max(r.opts.CommitInterval/2, 10*time.Millisecond))
 	defer ticker.Stop()
 	for {
@@ -134,6 +97,8 @@ func (r *runner) run(ctx context.Context) error {
 			if err := r.onTimer(ctx, now); err != nil {
 				return err
 			}
+		case q := <-r.queries:
+			r.answer(q)
 		case <-ctx.Done():
 			return r.flush()
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // crashBus stores every batch but, once, fails the call that stored the first part of a split commit, as if
@@ -83,7 +84,7 @@ func TestTicksClosePeriodsOfIdlePartitions(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	p := events.Partition("AS-1", env.partitions)
-	m, err := env.conn.LastMsg(context.Background(), bus.StreamEvents, eventsSubject(p))
+	m, err := env.conn.LastMsg(context.Background(), bus.StreamEvents, subjects.Events(p))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/svcstatus"
+	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -30,6 +33,7 @@ type instruments struct {
 	ticks           metric.Int64Counter
 	snapshots       metric.Int64Counter
 	replayGaps      metric.Int64Counter
+	deadLetters     metric.Int64Counter // usagepipe_dead_letters_total{stage="aggregator",reason}
 	owned           metric.Int64UpDownCounter
 	lag             partitionGauge // seconds, sampled by each runner
 	uncovered       partitionGauge // seconds, sampled by each runner
@@ -84,6 +88,7 @@ func newInstruments(o Options) (*instruments, error) {
 	ins.snapshots = counter("usagepipe.aggregator.snapshots", "{snapshot}", "partition snapshots stored")
 	ins.replayGaps = counter("usagepipe.aggregator.replay.gaps", "{start}",
 		"partition starts refused because committed source messages aged out and no snapshot covers them (ErrReplayGap)")
+	ins.deadLetters = counter("usagepipe.dead_letters", "{letter}", "dead letters written, by stage and reason")
 	var err error
 	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
 		metric.WithDescription("partitions whose lease this worker holds"))
@@ -97,7 +102,30 @@ func newInstruments(o Options) (*instruments, error) {
 			"(alert well before the events stream's MaxAge)"),
 		metric.WithFloat64Callback(ins.uncovered.observe))
 	errs = append(errs, err)
-	return ins, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, r := range deadLetterReasons {
+		ins.deadLetters.Add(context.Background(), 0, deadLetterAttrs(r)) // every series exists from the start
+	}
+	return ins, nil
+}
+
+// deadLetterReasons are the reasons of the aggregator's dead letters: what the fold refuses, and messages
+// that are not packets.
+var deadLetterReasons = []events.Reason{events.ReasonUnknownProduct, events.ReasonUnknownItem,
+	events.ReasonUnknownContract, events.ReasonBadQuantity, events.ReasonBadAmount, events.ReasonBadTier,
+	events.ReasonMissingAttribute, events.ReasonTooLate, events.ReasonTooOld, events.ReasonBadJSON, reasonUnknownKind}
+
+func deadLetterAttrs(r events.Reason) metric.AddOption {
+	return metric.WithAttributes(attribute.String("stage", events.StageAggregator), attribute.String("reason", string(r)))
+}
+
+// countDeadLetters counts the dead letters of a stored commit.
+func (ins *instruments) countDeadLetters(ctx context.Context, dls []events.DeadLetter) {
+	for i := range dls {
+		ins.deadLetters.Add(ctx, 1, deadLetterAttrs(dls[i].Reason))
+	}
 }
 
 func (ins *instruments) setLag(p int, seconds float64)       { ins.lag.set(p, seconds) }
@@ -105,7 +133,7 @@ func (ins *instruments) setUncovered(p int, seconds float64) { ins.uncovered.set
 
 // sampleLag compares the stream time of the partition's newest message with that of the last one applied.
 func (r *runner) sampleLag(ctx context.Context) {
-	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, eventsSubject(r.p))
+	end, err := r.conn.LastMsg(ctx, bus.StreamEvents, subjects.Events(r.p))
 	if err != nil {
 		return
 	}
@@ -114,6 +142,8 @@ func (r *runner) sampleLag(ctx context.Context) {
 		lag = max(end.Time.Sub(r.lastApplied), time.Duration(0)).Seconds()
 	}
 	r.ins.setLag(r.p, lag)
+	r.stats.set(svcstatus.PartitionLag{Partition: r.p, Running: true, Applied: r.applied, AppliedAt: r.lastApplied,
+		End: end.Seq, EndAt: end.Time, LagSeconds: lag, CaughtUp: r.applied >= r.catchUpTo})
 }
 
 // commitSpan starts the processing span of one commit, linked to the trace contexts of its events and source
@@ -126,8 +156,8 @@ func (r *runner) commitSpan(ctx context.Context, pend *pending) (context.Context
 			semconv.MessagingSystemKey.String("nats"),
 			semconv.MessagingOperationName("process"),
 			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingDestinationName(eventsSubject(r.p)),
-			semconv.MessagingDestinationTemplate(bus.SubjectEvents+".{partition}"),
+			semconv.MessagingDestinationName(subjects.Events(r.p)),
+			semconv.MessagingDestinationTemplate(subjects.EventsTemplate),
 			semconv.MessagingDestinationPartitionID(strconv.Itoa(r.p)),
 			semconv.MessagingConsumerGroupName("aggregator"),
 			semconv.MessagingBatchMessageCount(pend.messages),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // tickTimeout bounds the publication of one tick (a tick that fails is simply tried again later).
@@ -28,7 +29,7 @@ func (r *runner) maybeTick(ctx context.Context, now time.Time) {
 	r.lastTick = now
 	ctx, cancel := context.WithTimeout(ctx, tickTimeout)
 	defer cancel()
-	m := bus.Msg{Subject: eventsSubject(r.p), Header: bus.Header{
+	m := bus.Msg{Subject: subjects.Events(r.p), Header: bus.Header{
 		events.HeaderKind: []string{events.KindTick},
 		bus.HeaderMsgID:   []string{"tick-" + strconv.Itoa(r.p) + "-" + strconv.FormatInt(now.Unix(), 10)},
 	}}

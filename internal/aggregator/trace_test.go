@@ -12,6 +12,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -26,12 +27,12 @@ func TestCommitSpanLinksSourceMessages(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	env := newTestEnv(t, 1)
-	ctx, producer := tp.Tracer("test").Start(context.Background(), "publish usage.events.{partition}")
+	ctx, producer := tp.Tracer("test").Start(context.Background(), "publish "+subjects.EventsTemplate)
 	h := bus.Header{events.HeaderKind: []string{events.KindEvents}}
 	bus.InjectTrace(ctx, h)
 	producer.End()
 	at := usageEvent("tr-1", "AS-1", "UNITS", "1", time.Now())
-	if _, err := env.conn.Publish(context.Background(), bus.Msg{Subject: eventsSubject(0), Header: h, Data: events.EncodePacket([]events.Event{at})}); err != nil {
+	if _, err := env.conn.Publish(context.Background(), bus.Msg{Subject: subjects.Events(0), Header: h, Data: events.EncodePacket([]events.Event{at})}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,7 +63,7 @@ func TestCommitSpanLinksSourceMessages(t *testing.T) {
 		!hasAttr(commit.Attributes, attribute.String("messaging.operation.type", "process")) {
 		t.Errorf("attributes %v lack the messaging conventions", commit.Attributes)
 	}
-	m, err := env.conn.LastMsg(context.Background(), bus.StreamAgg, progressSubject(0))
+	m, err := env.conn.LastMsg(context.Background(), bus.StreamAgg, subjects.Progress(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +100,11 @@ func TestClosingCommitLinksEventContexts(t *testing.T) {
 		eventSpans = append(eventSpans, span.SpanContext())
 		evs[i].TraceParent = traceParentOf(span.SpanContext())
 	}
-	ctx, producer := tp.Tracer("test").Start(context.Background(), "publish usage.events.{partition}")
+	ctx, producer := tp.Tracer("test").Start(context.Background(), "publish "+subjects.EventsTemplate)
 	h := bus.Header{events.HeaderKind: []string{events.KindEvents}, bus.HeaderMsgID: []string{"packet-1"}}
 	bus.InjectTrace(ctx, h)
 	producer.End()
-	if _, err := env.conn.Publish(context.Background(), bus.Msg{Subject: eventsSubject(0), Header: h, Data: events.EncodePacket(evs)}); err != nil {
+	if _, err := env.conn.Publish(context.Background(), bus.Msg{Subject: subjects.Events(0), Header: h, Data: events.EncodePacket(evs)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -141,7 +142,7 @@ func TestClosingCommitLinksEventContexts(t *testing.T) {
 			t.Errorf("link %d: %+v, want event %s's context %v", i, l, evs[i].ID, eventSpans[i])
 		}
 	}
-	m, err := env.conn.LastMsg(context.Background(), bus.StreamAgg, subjectRecordPrefix+">")
+	m, err := env.conn.LastMsg(context.Background(), bus.StreamAgg, subjects.Records.All())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,12 @@ import (
 // Worker is one member of the aggregator group: it keeps its membership alive, holds the leases of the
 // partitions it should own and runs one partition runner per held lease. Build it with New; Run it once.
 type Worker struct {
-	conn Bus
-	opts Options
-	deps *deps
-	kv   leaseKV
-	held map[int]*heldPartition
+	conn   Bus
+	opts   Options
+	deps   *deps
+	kv     leaseKV
+	held   map[int]*heldPartition
+	health healthView // what the heartbeat reads of held (health.go)
 }
 
 // heldPartition is a lease this worker holds and the runner working under it (nil between runs).
@@ -61,6 +62,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeed() // after leave: the runners' final commits do not need it
 	go w.deps.feed.run(feedCtx)
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	hbDone := make(chan struct{})
+	go func() { defer close(hbDone); w.runHeartbeat(hbCtx) }()
+	defer func() { stopHeartbeat(); <-hbDone }() // after leave: the heartbeat goes once the leases are released
 	w.deps.log.InfoContext(ctx, "aggregator worker started", "partitions", w.opts.Partitions, "mark_from", w.deps.markFrom,
 		"config", w.deps.configs.current.digest)
 	for _, warning := range w.opts.Warnings() {
@@ -99,6 +104,7 @@ func (w *Worker) step(ctx context.Context, now time.Time) {
 			w.acquire(ctx, p, now)
 		}
 	}
+	w.publishHealth()
 }
 
 // acquire takes the partition's lease and starts its runner.

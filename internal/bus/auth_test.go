@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // startAuthServer starts a server with the given authentication and TLS for the test.
@@ -73,7 +74,7 @@ func TestRefusedCredentialsSayWhy(t *testing.T) {
 // TestTLSAndPassword: a client with the CA, a client certificate and the password talks to a server that
 // requires all three; without the certificate or the CA it does not get in.
 func TestTLSAndPassword(t *testing.T) {
-	certs := natsembed.WriteTestCerts(t)
+	certs := natsembedtest.WriteCerts(t)
 	s := startAuthServer(t, &natsembed.Auth{Users: []natsembed.User{{Name: "svc", Password: "tls-password"}}},
 		&natsembed.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CAFile: certs.CA, Verify: true})
 	good := Config{URL: s.URL(), User: "svc", Password: "tls-password", TLSCAFile: certs.CA,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // TestClusterR3 runs the bus against a 3-node cluster with replicated streams and buckets, and keeps
@@ -14,7 +14,7 @@ func TestClusterR3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3-node cluster: skipped with -short")
 	}
-	cluster := natsembed.StartTestCluster(t, 3)
+	cluster := natsembedtest.StartCluster(t, 3)
 	c := connect(t, cluster.URLs())
 	ctx := testContext(t)
 	if err := c.Provision(ctx, Topology{Replicas: 3}); err != nil {

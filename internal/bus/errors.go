@@ -28,6 +28,10 @@ var (
 	// violation, or expired or revoked credentials, twice in a row, and the client gave up). Connect's error
 	// matches it and says the server's reason and the kind of credentials presented (never their values).
 	ErrRefused = errors.New("bus: the NATS server refused the credentials")
+	// ErrStop, returned by Read's callback, ends Read early without an error.
+	ErrStop = errors.New("bus: stop reading")
+	// ErrNoResponders: a Request found nobody serving its subject.
+	ErrNoResponders = errors.New("bus: no responders")
 	// ErrInvalid: the call's arguments are invalid (empty batch, batch too large, missing subject...).
 	ErrInvalid = errors.New("bus: invalid argument")
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // testTimeout bounds every test's operations; it is a safety net, not an assertion.
@@ -42,7 +43,7 @@ func connect(t testing.TB, url string) *Conn {
 // setup starts a server, connects and provisions the topology.
 func setup(t testing.TB) (*natsembed.Server, *Conn) {
 	t.Helper()
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	c := connect(t, srv.URL())
 	if err := c.Provision(testContext(t), Topology{}); err != nil {
 		t.Fatal(err)

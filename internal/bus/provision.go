@@ -19,7 +19,12 @@ const (
 	BucketLeases    = "usagepipe_agg_leases"
 	BucketLedger    = "usagepipe_ledger"
 	BucketSnapshots = "usagepipe_agg_snapshots"
+	BucketStatus    = "usagepipe_status"
 )
+
+// StatusTTL is how long a value of BucketStatus lives after its last write: services rewrite theirs (their
+// heartbeat) well within it, so a service missing from the bucket is down.
+const StatusTTL = 30 * time.Second
 
 // Subject prefixes of the streams.
 const (
@@ -34,7 +39,9 @@ type Topology struct {
 	Replicas     int           // stream and bucket replicas; default 1 (3 in production clusters)
 	EventsMaxAge time.Duration // USAGE_EVENTS retention by arrival time; default 7 days; never shrunk by Provision
 	DedupWindow  time.Duration // USAGE_EVENTS Nats-Msg-Id duplicate window; default 10 minutes; never shrunk
-	DLQMaxAge    time.Duration // USAGE_DLQ retention; default 30 days; never shrunk
+	// DLQMaxAge is USAGE_DLQ's age limit: 0 (the default) keeps dead letters until retention purges resolved
+	// ones (an open dead letter is usage not billed yet); never shrunk. A limit loses open dead letters.
+	DLQMaxAge time.Duration
 }
 
 // DLQDedupWindow is USAGE_DLQ's duplicate window: longer than the submitter's lease TTL (2 minutes by default),
@@ -55,9 +62,7 @@ func (t Topology) WithDefaults() Topology {
 	if t.DedupWindow <= 0 {
 		t.DedupWindow = 10 * time.Minute
 	}
-	if t.DLQMaxAge <= 0 {
-		t.DLQMaxAge = 30 * 24 * time.Hour
-	}
+	t.DLQMaxAge = max(t.DLQMaxAge, 0)
 	return t
 }
 
@@ -186,6 +191,13 @@ func (t Topology) kvConfigs() []jetstream.KeyValueConfig {
 		Description: "submitter usage-file state machine",
 		History:     8,
 		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+	}, {
+		Bucket:      BucketStatus,
+		Description: "service heartbeats: svc.<kind>.<member>, each gone StatusTTL after its last write",
+		History:     1,
+		TTL:         StatusTTL,
+		Storage:     jetstream.MemoryStorage,
 		Replicas:    t.Replicas,
 	}}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func TestProvisionIsIdempotent(t *testing.T) {
@@ -66,6 +66,11 @@ func TestProvisionedConfiguration(t *testing.T) {
 	if want, have := 20*time.Minute, dlq.Config.Duplicates; want != have {
 		t.Errorf("DLQ Duplicates %v, want %v (above the submitter's lease TTL)", have, want)
 	}
+	for _, name := range []string{StreamDLQ, StreamAgg} {
+		if info, err := c.streamInfo(ctx, name); err != nil || info.Config.MaxAge != 0 {
+			t.Errorf("%s MaxAge %v (%v), want none: retention purges only what is no longer needed", name, info.Config.MaxAge, err)
+		}
+	}
 	ledger, err := c.KV(ctx, BucketLedger)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +85,7 @@ func TestProvisionedConfiguration(t *testing.T) {
 }
 
 func TestReadyFailsBeforeProvision(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	c := connect(t, srv.URL())
 	if err := c.Ready(testContext(t)); !errors.Is(err, ErrStreamNotFound) {
 		t.Fatalf("Ready before Provision: %v, want ErrStreamNotFound", err)
@@ -142,7 +147,7 @@ func TestPartitionCountMustAgree(t *testing.T) {
 // TestAStreamWithoutAPartitionCountIsAdoptedOnce: a USAGE_EVENTS made before the count was recorded takes the
 // first Provision's count, unless it holds messages on a partition beyond it; later counts must agree.
 func TestAStreamWithoutAPartitionCountIsAdoptedOnce(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	c := connect(t, srv.URL())
 	ctx := testContext(t)
 	old := Topology{}.WithDefaults().streamConfigs()[0]

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func TestPublishBatchReportsDuplicates(t *testing.T) {
@@ -82,7 +82,7 @@ func TestPublishRejectsPermanentErrors(t *testing.T) {
 // TestPublishBatchAcrossRestart restarts the server while publishers send batches, until some publish had to
 // be republished (so the restart was really crossed); every message is stored exactly once.
 func TestPublishBatchAcrossRestart(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	var republished counter
 	c, err := Connect(testContext(t), Config{URL: srv.URL(), Name: t.Name(), Log: slog.New(&republished)})
 	if err != nil {

@@ -24,8 +24,8 @@ const readPullBatch = 1000
 
 // Read delivers the stream's messages matching o, in stream order, to fn, serially, through an ordered
 // consumer (ephemeral, no acks, recreated transparently after gaps, disconnects and server restarts). It
-// returns fn's first error, ctx's error, or nil once the end is reached (Follow false). fn is never running
-// once Read has returned.
+// returns fn's first error, ctx's error, or nil once the end is reached (Follow false) or fn returned ErrStop.
+// fn is never running once Read has returned.
 func (c *Conn) Read(ctx context.Context, stream string, o ReadOptions, fn func(Msg) error) error {
 	var end uint64 // 0: follow forever
 	if !o.Follow {
@@ -140,6 +140,9 @@ func (r *reader) handle(jm jetstream.Msg) {
 		return
 	}
 	if err := r.fn(fromJS(jm, meta)); err != nil {
+		if errors.Is(err, ErrStop) {
+			err = nil
+		}
 		r.finish(err)
 		return
 	}

@@ -13,8 +13,11 @@ import (
 )
 
 // TestShortChaosRun is the proof in the test suite: about 20 000 events through the real processes while
-// every worker kind is SIGKILLed a few times, the NATS server once, and Connect answers 5 % of requests with
-// faults. Nothing may be lost or doubled and no usage file may exist twice.
+// every worker kind is SIGKILLed a few times, the NATS server once, and Connect answers 10 % of requests with
+// faults, garbled answers (empty, null and HTML 200s, redirects, served first or not) among them. Events of a
+// product the services do not know yet and records of assets Connect lacks are dead-lettered; once the
+// causes are fixed they are replayed (the first replay SIGKILLed). Nothing may be lost or doubled, dead
+// letters included, and no usage file may exist twice.
 func TestShortChaosRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the short chaos run takes about a minute and a half; -short skips it")
@@ -26,8 +29,8 @@ func TestShortChaosRun(t *testing.T) {
 	var out bytes.Buffer
 	cfg := Config{
 		Events: 20000, Subscriptions: 300, Products: 3, Duration: 20 * time.Second, Seed: 7,
-		KillEvery: 2 * time.Second, FaultRate: 0.05, DuplicateShare: 0.05, LateShare: 0.005, Cluster: 1,
-		SettleTimeout: 6 * time.Minute, WorkDir: t.TempDir(), BinDir: bins, Out: &out,
+		KillEvery: 2 * time.Second, FaultRate: 0.10, DuplicateShare: 0.05, LateShare: 0.005, Cluster: 1,
+		SettleTimeout: 6 * time.Minute, WorkDir: t.TempDir(), BinDir: bins, Out: &out, DeadLetters: true,
 	}
 	res, err := Run(t.Context(), cfg)
 	t.Cleanup(func() {
@@ -45,10 +48,30 @@ func TestShortChaosRun(t *testing.T) {
 	if !res.Settled {
 		t.Errorf("Connect did not settle on the truth within %v", cfg.SettleTimeout)
 	}
+	if res.DeadLettersByReason["ingest unknown_product"] == 0 || res.DeadLettersByReason["submitter connect_invalid"] == 0 ||
+		res.OpenDeadLetters != 0 || res.ReplayedAgainNew != 0 {
+		t.Errorf("dead letters %v, open after the replay %d, a replay again published %d: want both kinds, none open, nothing new",
+			res.DeadLettersByReason, res.OpenDeadLetters, res.ReplayedAgainNew)
+	}
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter, kindNATS} {
 		if res.KillsByKind[kind] == 0 {
 			t.Errorf("no %s was killed: %v", kind, res.KillsByKind)
 		}
+	}
+	checkGarbledFaults(t, res.Faults)
+}
+
+// checkGarbledFaults wants the run to have met garbled answers, and some of them served first: otherwise
+// it proves nothing about them. (Each kind alone is too rare in a short run to be sure of.)
+func checkGarbledFaults(t *testing.T, faults map[string]int) {
+	t.Helper()
+	garbled, served := 0, 0
+	for _, kind := range []string{"empty", "null", "html", "redirect"} {
+		garbled += faults[kind] + faults["commit-"+kind]
+		served += faults["commit-"+kind]
+	}
+	if garbled == 0 || served == 0 {
+		t.Errorf("the run met %d garbled answers, %d of them served first; want some of each: %v", garbled, served, faults)
 	}
 }
 

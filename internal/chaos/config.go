@@ -8,7 +8,8 @@ import (
 )
 
 // Config sizes and shapes a run. Zero fields take the defaults of [DefaultConfig], except FaultRate,
-// DuplicateShare and LateShare, where zero means none, and Seed, where zero is a seed.
+// DuplicateShare and LateShare, where zero means none, Seed, where zero is a seed, and DeadLetters, false
+// unless set.
 type Config struct {
 	Events         int           // unique events
 	Subscriptions  int           // subscriptions (Connect assets), spread over the products
@@ -18,17 +19,25 @@ type Config struct {
 	KillEvery      time.Duration // mean time between two worker kills; negative: no kills at all
 	FaultRate      float64       // share of Connect requests that meet an injected fault
 	Cluster        int           // NATS nodes: 1, or 3 for a JetStream cluster with R3 streams
+	AcceptAfter    time.Duration // how long the emulated provider takes to accept a submitted file
 	Keep           bool          // keep the work directory (stores, logs) even when the run passes
 	DuplicateShare float64       // share of events sent a second time
 	LateShare      float64       // share of events timed in a period that has closed when they are sent
+	LateMax        time.Duration // how far before its send a late event may be timed (0: its period, lateness and 3s)
+	Periods        []PeriodShape // the products' periods and lateness, cycled (none: the templates' 4s+1s, 6s+2s, 12s+3s)
 	Ingests        int           // ingest processes
 	Aggregators    int           // aggregator processes
 	Submitters     int           // submitter processes
 	Partitions     int           // event partitions P
 	SettleTimeout  time.Duration // how long to wait for Connect to settle after the last period closed
-	WorkDir        string        // parent of the run's directory; default the system temp directory
-	BinDir         string        // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
-	Out            io.Writer     // progress lines, the summary and the RESULT line; default io.Discard
+	// DeadLetters holds a product back from the pipeline's catalog and a few assets from Connect's, so that
+	// events are rejected and kept by ingest and records refused by Connect; once the first settle is
+	// reached both are fixed, the dead letters replayed (the replay SIGKILLed once), and the verdict is the
+	// settle after that.
+	DeadLetters bool
+	WorkDir     string    // parent of the run's directory; default the system temp directory
+	BinDir      string    // prebuilt binaries (ingest, aggregator, submitter, usagepipe); empty: build them
+	Out         io.Writer // progress lines, the summary and the RESULT line; default io.Discard
 }
 
 // DefaultConfig is the default run of `usagepipe chaos`.
@@ -41,6 +50,7 @@ var DefaultConfig = Config{
 	KillEvery:      3 * time.Second,
 	FaultRate:      0.05,
 	Cluster:        1,
+	AcceptAfter:    300 * time.Millisecond,
 	DuplicateShare: 0.05,
 	LateShare:      0.005,
 	Ingests:        2,
@@ -48,6 +58,7 @@ var DefaultConfig = Config{
 	Submitters:     2,
 	Partitions:     16,
 	SettleTimeout:  5 * time.Minute,
+	DeadLetters:    true,
 }
 
 // withDefaults returns c with zero fields set from DefaultConfig (Seed 0 is a valid seed and stays).
@@ -59,6 +70,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Duration, d.Duration)
 	setDefault(&c.KillEvery, d.KillEvery)
 	setDefault(&c.Cluster, d.Cluster)
+	setDefault(&c.AcceptAfter, d.AcceptAfter)
 	setDefault(&c.Ingests, d.Ingests)
 	setDefault(&c.Aggregators, d.Aggregators)
 	setDefault(&c.Submitters, d.Submitters)
@@ -106,6 +118,12 @@ func (c Config) Check() error {
 	}
 	if c.Ingests < 1 || c.Aggregators < 1 || c.Submitters < 1 {
 		add("want at least one ingest, aggregator and submitter")
+	}
+	if c.LateMax < 0 || c.LateMax >= c.Duration {
+		add("late max %v: want 0..the send window (%v)", c.LateMax, c.Duration)
+	}
+	if err := checkPeriods(c.Periods); err != nil {
+		add("%w", err)
 	}
 	if c.SettleTimeout < 0 {
 		add("settle timeout %v: must not be negative", c.SettleTimeout)

@@ -6,7 +6,8 @@
 //
 // A run ([Run]) builds (or takes) the project's binaries and starts, each as its own process group: one
 // nats-server (`usagepipe nats`, or three clustered nodes with R3 streams), the Connect emulator (`usagepipe
-// emulator`, with probabilistic 429, 5xx, reset and commit-then-drop faults), and the workers (2 ingest,
+// emulator`, with probabilistic 429, 5xx, reset and commit-then-drop faults, and garbled answers on the
+// submitter's routes: empty, null and HTML 200s and redirects, served first or not), and the workers (2 ingest,
 // 3 aggregator, 2 submitter by default). The [Workload] is generated from the seed: events over several
 // products whose periods are short fixed windows, with resent duplicates, out-of-order times and late events
 // for periods that have already closed. Its ground truth ([Truth]) is the fold of the unique events by each

@@ -6,8 +6,42 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
+
+// The emulator faults a run injects, each kind with an equal share of the fault rate: refusals (429, 500,
+// 503), connections reset before serving and requests served whose answer is dropped on every route; and
+// the answers a proxy garbles (empty, null and HTML 200s, a redirect), with and without serving the request
+// first (commit-…), on the routes the submitter calls. The harness itself reads records to check the run,
+// and a redirect is not retried: garbled answers there would fail its reads, not test the pipeline.
+var (
+	faultKinds   = []string{"429", "500", "503", "reset", "commit-drop"}
+	garbledKinds = []string{"empty", "null", "html", "redirect", "commit-empty", "commit-null", "commit-html", "commit-redirect"}
+	// submitterRoutes are the emulator routes the submitter calls.
+	submitterRoutes = []string{"files.list", "files.create", "files.get", "files.upload", "files.submit", "files.delete", "downloads"}
+)
+
+// faultSpecs are the emulator's --fault values: every kind with probability rate/(all kinds), so that a
+// request on a submitter's route meets a fault with probability rate.
+func faultSpecs(rate float64) []string {
+	if rate <= 0 {
+		return nil
+	}
+	p := strconv.FormatFloat(rate/float64(len(faultKinds)+len(garbledKinds)), 'g', 6, 64)
+	list := func(kinds []string) string {
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = k + "~" + p
+		}
+		return strings.Join(parts, ",")
+	}
+	specs := []string{"*=" + list(faultKinds)}
+	for _, route := range submitterRoutes {
+		specs = append(specs, route+"="+list(garbledKinds))
+	}
+	return specs
+}
 
 // faultTally counts the faults the emulator injected, read from its log lines
 // (msg="emulator fault" route=<route> fault=<kind>).

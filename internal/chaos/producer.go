@@ -36,6 +36,7 @@ type producer struct {
 
 	requests, retries, confirmed   atomic.Int64
 	accepted, duplicates, rejected atomic.Int64
+	held                           atomic.Int64 // rejections of held-back events as unknown_product: expected
 
 	mu         sync.Mutex
 	rejections []string
@@ -188,6 +189,11 @@ func (p *producer) account(batch []int, ir events.IngestResponse) {
 }
 
 func (p *producer) reject(batch []int, r events.Result) {
+	if r.Index >= 0 && r.Index < len(batch) && r.Reason == events.ReasonUnknownProduct &&
+		p.w.Events[batch[r.Index]].Data.Product == p.w.HeldProduct {
+		p.held.Add(1) // ingest keeps it; the replay phase bills it
+		return
+	}
 	p.rejected.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -27,18 +27,33 @@ type Result struct {
 	KillsByKind    map[string]int // the same per kind: ingest, aggregator, submitter, nats
 	Rejected       int64          // events ingest rejected (the workload is valid: any is a failure)
 	Unmapped       int            // Connect records that match no catalog key
+	Faults         map[string]int // Connect faults the emulator injected, by kind (commit-null, redirect, …)
 	Settled        bool           // Connect settled on the truth before the deadline
 	Compared       bool           // the reported counts come from a successful read of Connect
-	Elapsed        time.Duration  // the whole run
-	Dir            string         // the run directory (removed unless kept)
+	Converged      time.Duration  // last event sent → Connect billing the truth until it settled; -1: never
+	SupplementsP50 int            // supplementary files per period in Connect: the median over its periods
+	SupplementsMax int            // … and the most
+	// With Config.DeadLetters: the open dead letters at the first settle (all of them and by "stage reason"),
+	// those still open after the replay phase, whether the first replay was SIGKILLed while it ran, and
+	// what a replay after the one that finished still published (nothing, for exactly once).
+	DeadLettersOn       bool
+	DeadLetters         int
+	DeadLettersByReason map[string]int
+	OpenDeadLetters     int
+	ReplayKilled        bool
+	ReplayedAgainNew    int
+	Elapsed             time.Duration // the whole run
+	Dir                 string        // the run directory (removed unless kept)
 }
 
 // OK reports whether the run proved exactly once: Connect was read and compared with the truth, it settled
-// on it (confirmed), and nothing is lost, doubled or rejected, no file is a duplicate. Zero counts alone
+// on it (confirmed), and nothing is lost, doubled or rejected, no file is a duplicate; with dead letters,
+// some were made, none is left open after the replay phase, and a replay again published nothing. Zero counts alone
 // prove nothing: they are also what a run that never read Connect has.
 func (r Result) OK() bool {
+	replayed := !r.DeadLettersOn || r.DeadLetters > 0 && r.OpenDeadLetters == 0 && r.ReplayedAgainNew == 0
 	return r.Settled && r.Compared && r.Lost == 0 && r.Doubled == 0 && r.DuplicateFiles == 0 &&
-		r.Rejected == 0 && r.Unmapped == 0
+		r.Rejected == 0 && r.Unmapped == 0 && replayed
 }
 
 // setVerdict fills what the comparison with Connect found.
@@ -47,12 +62,31 @@ func (r *Result) setVerdict(v verdict) {
 	r.Lost, r.Doubled = reconcile.Count(v.diffs)
 	r.Files, r.DuplicateFiles = liveFiles(v.files), v.dups.count()
 	r.Unmapped = len(v.unmapped)
+	s := spreadOf(supplementsPerPeriod(v.files), "")
+	r.SupplementsP50, r.SupplementsMax = s.p50, s.max
+}
+
+// setConvergence fills Converged from when the last event was sent and the verdict.
+func (r *Result) setConvergence(lastSent time.Time, v verdict) {
+	r.Converged = -1
+	if v.settled && !v.correctSince.IsZero() && !lastSent.IsZero() {
+		r.Converged = max(v.correctSince.Sub(lastSent), 0)
+	}
 }
 
 // Line is the RESULT line, the last line a run prints.
 func (r Result) Line() string {
-	return fmt.Sprintf("RESULT events=%d lost=%d doubled=%d files=%d duplicate_files=%d kills=%d ok=%t",
-		r.Events, r.Lost, r.Doubled, r.Files, r.DuplicateFiles, r.Kills, r.OK())
+	return fmt.Sprintf("RESULT events=%d lost=%d doubled=%d files=%d duplicate_files=%d dead_letters=%d open_dead_letters=%d kills=%d converged_s=%d supplements_per_period_p50=%d supplements_per_period_max=%d ok=%t",
+		r.Events, r.Lost, r.Doubled, r.Files, r.DuplicateFiles, r.DeadLetters, r.OpenDeadLetters, r.Kills,
+		convergedSeconds(r.Converged), r.SupplementsP50, r.SupplementsMax, r.OK())
+}
+
+// convergedSeconds is d in whole seconds, -1 when the run never converged.
+func convergedSeconds(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int(d.Round(time.Second) / time.Second)
 }
 
 // report is everything the summary prints.
@@ -70,6 +104,9 @@ type report struct {
 	procs    []childproc.Stats
 	result   Result
 	phases   string
+	first    verdict        // the first settle's, before the replay phase (Config.DeadLetters)
+	replayed map[string]int // the decisions of the replay that finished, by decision
+	lastSent time.Time      // when the producer had every send confirmed
 }
 
 // maxDifferences bounds the differences listed in the summary.
@@ -81,10 +118,12 @@ func (r *report) write(out io.Writer) {
 		c.Seed, len(r.w.Events), r.w.Resent, r.w.Late, c.Subscriptions, c.Products, c.Cluster, c.Partitions)
 	r.writeProducts(out)
 	r.writeConnect(out)
+	r.writeConvergence(out)
 	fmt.Fprintf(out, "connect faults injected: %s\n", r.faults)
 	r.writeLedger(out)
 	r.writeAgg(out)
 	r.writeProducer(out)
+	r.writeDeadLetters(out)
 	r.writeProcs(out)
 	r.writeDifferences(out)
 	r.writeEnd(out)
@@ -97,6 +136,19 @@ func (r *report) writeProducer(out io.Writer) {
 	for _, s := range p.rejections {
 		fmt.Fprintln(out, "  rejected:", s)
 	}
+}
+
+// writeDeadLetters prints the replay phase: the dead letters found by stage and reason, what the replay
+// decided, and what is left.
+func (r *report) writeDeadLetters(out io.Writer) {
+	res := r.result
+	if !res.DeadLettersOn {
+		return
+	}
+	fmt.Fprintf(out, "dead letters at the first settle (%s): %d open: %s\n", settledText(r.first), res.DeadLetters,
+		tallyText(res.DeadLettersByReason))
+	fmt.Fprintf(out, "replay phase: the first replay SIGKILLed while running: %t; decisions: %s; a replay again published %d; open after: %d\n",
+		res.ReplayKilled, tallyText(r.replayed), res.ReplayedAgainNew, res.OpenDeadLetters)
 }
 
 func (r *report) writeDifferences(out io.Writer) {

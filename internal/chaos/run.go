@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,8 @@ type run struct {
 	began time.Time
 	dir   string
 	sys   *system
+	ps    []product
+	held  *product   // the product held back from the pipeline's catalog (Config.DeadLetters), or nil
 	mu    sync.Mutex // serialises progress lines
 }
 
@@ -55,10 +58,11 @@ func (r *run) logf(format string, args ...any) {
 }
 
 func (r *run) do(ctx context.Context) (Result, error) {
-	bins, cat, ps, err := r.prepare(ctx)
+	bins, cat, err := r.prepare(ctx)
 	if err != nil {
 		return Result{Dir: r.dir}, err
 	}
+	ps := r.ps
 	r.sys = newSystem(r.cfg, r.dir, bins)
 	defer r.sys.close()
 	if err := r.start(ctx); err != nil {
@@ -77,20 +81,26 @@ func (r *run) do(ctx context.Context) (Result, error) {
 	if err := r.drive(ctx, conn, rep, cat, lastClose(cat, w)); err != nil {
 		return Result{Dir: r.dir}, err
 	}
+	if r.held != nil {
+		if err := r.replayPhase(ctx, conn, rep, cat); err != nil {
+			return Result{Dir: r.dir}, err
+		}
+	}
 	r.diagnose(conn, cat, rep)
 	return r.finish(rep), nil
 }
 
-// prepare creates the run directory, the binaries and the catalogs.
-func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, error) {
+// prepare creates the run directory, the binaries and the catalogs; it returns the full pipeline catalog
+// (the truth's).
+func (r *run) prepare(ctx context.Context) (string, *events.Catalog, error) {
 	dir, err := os.MkdirTemp(r.cfg.WorkDir, "usagepipe-chaos-")
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("chaos: %w", err)
+		return "", nil, fmt.Errorf("chaos: %w", err)
 	}
 	r.dir = dir
 	for _, sub := range []string{"logs", "nats"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return "", nil, nil, fmt.Errorf("chaos: %w", err)
+			return "", nil, fmt.Errorf("chaos: %w", err)
 		}
 	}
 	bins := r.cfg.BinDir
@@ -102,11 +112,15 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, []product, 
 		err = childproc.CheckBinaries(bins)
 	}
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, err
 	}
-	ps := runProducts(r.cfg.Products)
-	cat, err := writeCatalogs(dir, ps, r.cfg.Subscriptions)
-	return bins, cat, ps, err
+	r.ps = runProducts(r.cfg.Products, r.cfg.Periods)
+	if r.cfg.DeadLetters {
+		h := heldProduct(r.ps[0])
+		r.held = &h
+	}
+	_, full, err := writeCatalogs(dir, r.ps, r.held, r.cfg.Subscriptions)
+	return bins, full, err
 }
 
 // start starts NATS, the emulator and the workers.
@@ -130,14 +144,15 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 		return nil, nil, fmt.Errorf("chaos: %w", err)
 	}
 	earliest := time.Now().Add(time.Second)
-	if t := created.Add(backdate + time.Second); t.After(earliest) {
+	if t := created.Add(backdate(r.cfg) + time.Second); t.After(earliest) {
 		earliest = t
 	}
-	start := earliest.Truncate(alignEvery)
+	align := alignOf(r.cfg.Periods)
+	start := earliest.Truncate(align)
 	if start.Before(earliest) {
-		start = start.Add(alignEvery)
+		start = start.Add(align)
 	}
-	w := newWorkload(r.cfg, ps, start)
+	w := newWorkload(r.cfg, ps, r.held, start)
 	truth, err := Truth(cat, w.Events)
 	if err != nil {
 		return nil, nil, err
@@ -145,6 +160,22 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 	r.logf("workload: %d events, %d sends, %d keys; sending from %s for %v",
 		len(w.Events), len(w.Sends), len(truth), start.Format(time.TimeOnly), r.cfg.Duration)
 	return w, truth, nil
+}
+
+// firstTruth is what Connect can bill before the replay phase: the truth without the keys of the held-back
+// product and of the missing assets (their usage is dead-lettered until the fix).
+func (r *run) firstTruth(truth reconcile.Totals) reconcile.Totals {
+	if r.held == nil {
+		return truth
+	}
+	gone := missing(r.ps)
+	out := reconcile.Totals{}
+	for k, v := range truth {
+		if k.Product != r.held.id && !slices.Contains(gone, k.Asset) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // lastClose is when the last period holding an event closes.
@@ -174,7 +205,7 @@ func (r *run) drive(ctx context.Context, conn *bus.Conn, rep *report, cat *event
 	settleFrom := time.Now()
 	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
 	ledger := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
-	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledger, logf: r.logf}
+	v := &verifier{client: client, cat: cat, truth: r.firstTruth(rep.truth), ledger: ledger, logf: r.logf}
 	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
 	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
 		time.Since(settleFrom).Round(time.Second))
@@ -189,7 +220,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
 	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
-	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignEvery)
+	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
 	}
@@ -198,6 +229,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	stop := r.progress(prod, len(w.Sends))
 	err := prod.run(ctx)
 	stop()
+	rep.lastSent = time.Now()
 	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
@@ -245,13 +277,19 @@ func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
 // finish fills the result, writes the summary and returns the result.
 func (r *run) finish(rep *report) Result {
 	res := &rep.result
-	res.Events, res.Dir = len(rep.w.Events), r.dir
+	res.Events, res.Dir, res.DeadLettersOn = len(rep.w.Events), r.dir, r.held != nil
 	res.setVerdict(rep.v)
+	converging := rep.v
+	if r.held != nil {
+		converging = rep.first // the flow's own convergence, before the replay phase
+	}
+	res.setConvergence(rep.lastSent, converging)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
 		rep.procs = append(rep.procs, p.Stats())
 	}
 	rep.faults = readFaults(r.sys.emulator.LogPath())
+	res.Faults = rep.faults.byKind
 	res.Elapsed = time.Since(r.began)
 	rep.write(r.cfg.Out)
 	return *res

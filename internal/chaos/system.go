@@ -161,8 +161,8 @@ func (s *system) startEmulator(ctx context.Context) error {
 	}
 	addr := addrs[0]
 	args := []string{"emulator", "--addr", addr, "--catalog", filepath.Join(s.dir, connectCatalogFile),
-		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", "300ms"}
-	if spec := faultSpec(s.cfg.FaultRate); spec != "" {
+		"--api-key", apiKey, "--processing-delay", "200ms", "--accept-after", s.cfg.AcceptAfter.String()}
+	for _, spec := range faultSpecs(s.cfg.FaultRate) {
 		args = append(args, "--fault", spec)
 	}
 	s.emulator = s.newProc(kindEmulator, "emulator", childproc.BinUsagepipe, args, nil)
@@ -176,21 +176,6 @@ func (s *system) startEmulator(ctx context.Context) error {
 	return nil
 }
 
-// faultKinds are the emulator faults a run injects, each with an equal share of the fault rate.
-var faultKinds = []string{"429", "500", "503", "reset", "commit-drop"}
-
-// faultSpec is the emulator's --fault value for every route: each kind with probability rate/len(kinds).
-func faultSpec(rate float64) string {
-	if rate <= 0 {
-		return ""
-	}
-	parts := make([]string, len(faultKinds))
-	for i, k := range faultKinds {
-		parts[i] = k + "~" + strconv.FormatFloat(rate/float64(len(faultKinds)), 'g', 6, 64)
-	}
-	return "*=" + strings.Join(parts, ",")
-}
-
 // startWorkers starts the ingest, aggregator and submitter processes and waits until ingest is ready.
 func (s *system) startWorkers(ctx context.Context) error {
 	addrs, err := childproc.FreeAddrs(s.cfg.Ingests)
@@ -199,7 +184,8 @@ func (s *system) startWorkers(ctx context.Context) error {
 	}
 	for i, addr := range addrs {
 		s.ingestURLs = append(s.ingestURLs, "http://"+addr)
-		s.addWorker(kindIngest, i, childproc.BinIngest, "USAGEPIPE_HTTP_ADDR="+addr)
+		s.addWorker(kindIngest, i, childproc.BinIngest, "USAGEPIPE_HTTP_ADDR="+addr, "USAGEPIPE_ALLOW_ANONYMOUS=true", // loopback only
+			"USAGEPIPE_KEEP_REJECTED="+strconv.FormatBool(s.cfg.DeadLetters))
 	}
 	for i := range s.cfg.Aggregators {
 		s.addWorker(kindAggregator, i, childproc.BinAggregator, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0")

@@ -11,8 +11,8 @@ import (
 // testCatalog writes the catalogs of n products into a temporary directory and returns the pipeline's.
 func testCatalog(t *testing.T, n, subscriptions int) (*events.Catalog, []product) {
 	t.Helper()
-	ps := runProducts(n)
-	cat, err := writeCatalogs(t.TempDir(), ps, subscriptions)
+	ps := runProducts(n, nil)
+	_, cat, err := writeCatalogs(t.TempDir(), ps, nil, subscriptions)
 	if err != nil {
 		t.Fatal(err)
 	}

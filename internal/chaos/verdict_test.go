@@ -2,10 +2,10 @@ package chaos
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/usagepipe/usagepipe/internal/reconcile"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
@@ -36,19 +36,12 @@ func TestOKNeedsASettledComparison(t *testing.T) {
 // TestAFailedReadKeepsThePreviousVerdict lists files from a real emulator whose record listing fails:
 // neither a poll nor the final read may replace what an earlier comparison found.
 func TestAFailedReadKeepsThePreviousVerdict(t *testing.T) {
-	emu := usageapitest.New(usageapitest.Options{})
-	t.Cleanup(func() { _ = emu.Close() })
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	fault := usageapitest.Fault{Kind: usageapitest.FaultStatus, Status: 503, Times: -1}
+	emu := usageapitest.NewServer(t, connectemu.Options{}, usageapi.WithRetry(usageapi.RetryPolicy{MaxAttempts: 1}))
+	fault := connectemu.Fault{Kind: connectemu.FaultStatus, Status: 503, Times: -1}
 	if err := emu.SetFaults("records.list", fault); err != nil {
 		t.Fatal(err)
 	}
-	client, err := usageapi.New(srv.URL+"/public/v1", apiKey, usageapi.WithRetry(usageapi.RetryPolicy{MaxAttempts: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := &verifier{client: client, cat: &events.Catalog{Products: []events.Product{{ID: "PRD-1"}}},
+	v := &verifier{client: emu.Client, cat: &events.Catalog{Products: []events.Product{{ID: "PRD-1"}}},
 		logf: t.Logf, ledger: func(context.Context) (*reconcile.Ledger, error) {
 			t.Error("the ledger was read although the records were not")
 			return nil, nil

@@ -26,6 +26,9 @@ type verdict struct {
 	diffs    []reconcile.Difference
 	unmapped []string
 	dups     dupCheck // of files, read once at the end (conclude)
+	// correctSince is when the polls first found every sum right, without a poll finding one wrong since
+	// (zero: the last comparison differs).
+	correctSince time.Time
 }
 
 // verifier waits for Connect to settle on the truth.
@@ -67,14 +70,39 @@ func (v *verifier) conclude(vd verdict) verdict {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var contents *fileContents
-	recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, vd.files)
-	if err != nil {
-		v.logf("verify: reading the files' records: %v", err)
-	} else {
+	err := v.reading(ctx, "the files' records", func() error {
+		recs, unmapped, err := reconcile.ReadFileRecords(ctx, v.client, reconcile.Keyer{Catalog: v.cat}, vd.files)
 		contents = &fileContents{records: recs, unmapped: unmapped}
+		return err
+	})
+	if err != nil {
+		contents = nil
 	}
 	vd.dups = checkDuplicates(vd.files, contents, v.truth)
 	return vd
+}
+
+// Reads that conclude a run are repeated when they fail: the emulator's faults meet the harness's own reads
+// too, and some of them (a redirect) the client does not retry.
+const (
+	readAttempts = 5
+	readPause    = time.Second
+)
+
+// reading runs read until it succeeds, readAttempts times at most, readPause apart; it logs each failure
+// and returns the last error.
+func (v *verifier) reading(ctx context.Context, what string, read func() error) error {
+	var err error
+	for range readAttempts {
+		if err = read(); err == nil {
+			return nil
+		}
+		v.logf("verify: reading %s: %v", what, err)
+		if !sleepUntil(ctx, time.Now().Add(readPause)) {
+			break
+		}
+	}
+	return err
 }
 
 // pollState is what wait remembers between two polls.
@@ -84,6 +112,7 @@ type pollState struct {
 	lastRead     time.Time // of the records
 	lastProgress time.Time
 	matchedAt    time.Time // when Connect first matched the truth (zero: it does not)
+	correctSince time.Time // when a poll first found every sum right, none wrong since (zero: the last differs)
 	pause        time.Duration
 }
 
@@ -96,6 +125,7 @@ func (p *pollState) due(files int) bool {
 // poll makes one observation and reports whether Connect has settled on the truth, confirmed.
 func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 	p.pause = verifyEvery
+	at := time.Now()
 	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
 	if err != nil {
 		v.logf("verify: %v", err)
@@ -114,6 +144,7 @@ func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 		return false
 	}
 	p.last = cmp
+	p.noteSums(at)
 	if len(p.last.diffs) > 0 || len(p.last.unmapped) > 0 || v.ledgerMoving(ctx) != 0 {
 		p.matchedAt = time.Time{}
 		v.progress(p, files)
@@ -127,6 +158,18 @@ func (v *verifier) poll(ctx context.Context, p *pollState) bool {
 	}
 	p.pause = confirmAfter
 	return false
+}
+
+// noteSums records when the comparison of a poll started at at found every sum right for the first time
+// since one was wrong, on the verdict too.
+func (p *pollState) noteSums(at time.Time) {
+	switch {
+	case len(p.last.diffs) > 0 || len(p.last.unmapped) > 0:
+		p.correctSince = time.Time{}
+	case p.correctSince.IsZero():
+		p.correctSince = at
+	}
+	p.last.correctSince = p.correctSince
 }
 
 // progress logs where Connect stands, every progressEvery.
@@ -145,14 +188,15 @@ func (v *verifier) final(last verdict) verdict {
 	last.settled = false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+	var out verdict
+	err := v.reading(ctx, "Connect for the report", func() error {
+		files, err := reconcile.ReadFiles(ctx, v.client, v.cat)
+		if err == nil {
+			out, err = v.compare(ctx, files)
+		}
+		return err
+	})
 	if err != nil {
-		v.logf("verify: final read: %v", err)
-		return last
-	}
-	out, err := v.compare(ctx, files)
-	if err != nil {
-		v.logf("verify: final read: %v", err)
 		return last
 	}
 	return out

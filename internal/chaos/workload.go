@@ -17,6 +17,9 @@ type Workload struct {
 	Sends  []Send         // every send, duplicates included, ordered by At
 	Late   int            // events timed in a period that has closed when they are planned to be sent
 	Resent int            // events sent twice on purpose
+	Held   int            // events of the held-back product (Config.DeadLetters): rejected and kept at first
+	// HeldProduct is the held-back product ("" without dead letters).
+	HeldProduct string
 }
 
 // Send is one planned transmission of an event.
@@ -28,32 +31,48 @@ type Send struct {
 // Shape of the generated times.
 const (
 	maxJitter    = 2 * time.Second // events are timed up to this much before they are sent (out of order)
-	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close
+	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close, unless LateMax says more
 	maxResend    = 6 * time.Second // a duplicate is sent again within this delay
 	minResend    = 200 * time.Millisecond
 	sourceCount  = 8 // distinct CloudEvents sources (meters)
 )
 
-// backdate is how far before the run's start the earliest event can be timed: late events are only planned
-// once lateFrom has passed, so none is timed before the start minus the jitter.
-const backdate = maxJitter
+// backdate is how far before the run's start the earliest event can be timed: the jitter, and LateMax (late
+// events are only planned once lateFrom has passed, so none is timed earlier). The run starts at least that
+// long after the event stream was created, so that every event's period closes after it (the aggregators
+// mark periods from then on).
+func backdate(cfg Config) time.Duration { return maxJitter + cfg.LateMax }
 
-// lateFrom is how long after the start a late event of p can be planned: its backdated time is then after
-// the start.
-func lateFrom(p product) time.Duration { return p.every + p.lateness + maxLateExtra + maxJitter }
+// lateExtra bounds how far before its period's close a late event of p is timed: maxLateExtra, or what
+// Config.LateMax leaves beyond the period and its lateness.
+func lateExtra(cfg Config, p product) time.Duration {
+	return max(maxLateExtra, cfg.LateMax-p.every-p.lateness)
+}
+
+// lateFrom is how long after the start a late event of p can be planned: its time is then no earlier than
+// the start minus the backdate. With LateMax, that is at once (or nearly): the periods before the start are
+// closed by the aggregators' ticks with no record, and their late events make supplements without a base.
+func lateFrom(cfg Config, p product) time.Duration {
+	return max(0, p.every+p.lateness+lateExtra(cfg, p)+maxJitter-cfg.LateMax)
+}
 
 // generator draws a workload from a seeded source.
 type generator struct {
-	cfg Config
-	ps  []product
-	rng *rand.Rand
-	w   Workload
+	cfg  Config
+	ps   []product
+	held *product // nil without dead letters
+	rng  *rand.Rand
+	w    Workload
 }
 
-// newWorkload generates the workload of cfg (with defaults) starting at start.
-func newWorkload(cfg Config, ps []product, start time.Time) *Workload {
-	g := &generator{cfg: cfg, ps: ps, rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164))}
+// newWorkload generates the workload of cfg (with defaults) starting at start; with held, a share of the
+// events are for that product.
+func newWorkload(cfg Config, ps []product, held *product, start time.Time) *Workload {
+	g := &generator{cfg: cfg, ps: ps, held: held, rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164))}
 	g.w.Start = start
+	if held != nil {
+		g.w.HeldProduct = held.id
+	}
 	g.w.Events = make([]events.Event, cfg.Events)
 	g.w.Sends = make([]Send, 0, cfg.Events+int(float64(cfg.Events)*cfg.DuplicateShare)+1)
 	for i := range cfg.Events {
@@ -73,11 +92,16 @@ func newWorkload(cfg Config, ps []product, start time.Time) *Workload {
 // event draws event i, planned to be sent at offset at.
 func (g *generator) event(i int, at time.Duration) events.Event {
 	s := g.rng.IntN(g.cfg.Subscriptions)
-	p := g.ps[s%len(g.ps)]
+	p, sub := g.ps[s%len(g.ps)], subscription(s, len(g.ps))
+	if g.held != nil && g.rng.Float64() < heldShare {
+		k := g.rng.IntN(heldSubscriptions)
+		p, sub = *g.held, heldSubscription(k)
+		g.w.Held++
+	}
 	it := p.items[g.rng.IntN(len(p.items))]
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
-	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(maxLateExtra)))
-	if late && at >= lateFrom(p) {
+	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(lateExtra(g.cfg, p))))
+	if late && at >= lateFrom(g.cfg, p) {
 		t = t.Add(-(p.every + p.lateness + extra))
 		g.w.Late++
 	}
@@ -86,7 +110,7 @@ func (g *generator) event(i int, at time.Duration) events.Event {
 	e := events.Event{
 		SpecVersion: events.SpecVersion, ID: fmt.Sprintf("chaos-%d-%07d", g.cfg.Seed, i),
 		Source: "/chaos/meter-" + strconv.Itoa(s%sourceCount), Type: events.EventType,
-		Subject: subscription(s, len(g.ps)), Time: t,
+		Subject: sub, Time: t,
 		Data: events.Usage{Product: p.id, Item: it.mpn, Quantity: g.quantity(it)},
 	}
 	g.decorate(&e, p, it)

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -10,7 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 func testConfig(seed uint64) Config {
@@ -23,11 +25,11 @@ func testConfig(seed uint64) Config {
 func TestWorkloadIsReproducibleBySeed(t *testing.T) {
 	_, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	a, b := newWorkload(testConfig(11), ps, start), newWorkload(testConfig(11), ps, start)
+	a, b := newWorkload(testConfig(11), ps, nil, start), newWorkload(testConfig(11), ps, nil, start)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two workloads of the same seed differ")
 	}
-	c := newWorkload(testConfig(12), ps, start)
+	c := newWorkload(testConfig(12), ps, nil, start)
 	if reflect.DeepEqual(a.Events, c.Events) {
 		t.Fatal("workloads of different seeds are equal")
 	}
@@ -36,10 +38,44 @@ func TestWorkloadIsReproducibleBySeed(t *testing.T) {
 // TestWorkloadShape checks what the run relies on: every event is valid when it is sent, none is timed
 // before the start minus the backdate, duplicates and late events are there, and event times are unique.
 func TestWorkloadShape(t *testing.T) {
+	checkWorkloadShape(t, testConfig(5))
+}
+
+// TestLateMaxTimesLateEventsFurtherBack: with LateMax, late events are timed up to that long before they
+// are sent (plus the jitter), beyond their period's close by more than the default's few seconds.
+func TestLateMaxTimesLateEventsFurtherBack(t *testing.T) {
+	cfg := testConfig(5)
+	cfg.LateShare, cfg.LateMax = 0.4, 20*time.Second
+	w, cat := checkWorkloadShape(t, cfg)
+	firstSend := map[int]time.Duration{}
+	for _, s := range w.Sends {
+		if _, ok := firstSend[s.Event]; !ok {
+			firstSend[s.Event] = s.At
+		}
+	}
+	further, tooFar := 0, 0
+	for i := range w.Events {
+		e := &w.Events[i]
+		p, _ := cat.Product(e.Data.Product)
+		back := w.Start.Add(firstSend[i]).Sub(e.Time)
+		if back > p.Period.Every+p.AllowedLateness+maxLateExtra+maxJitter {
+			further++
+		}
+		if back > cfg.LateMax+maxJitter {
+			tooFar++
+		}
+	}
+	if further == 0 || tooFar > 0 {
+		t.Errorf("%d of %d late events timed beyond the default lateness, %d beyond LateMax", further, w.Late, tooFar)
+	}
+}
+
+// checkWorkloadShape generates cfg's workload and checks it; it returns the workload and its catalog.
+func checkWorkloadShape(t *testing.T, cfg Config) (*Workload, *events.Catalog) {
+	t.Helper()
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	cfg := testConfig(5)
-	w := newWorkload(cfg, ps, start)
+	w := newWorkload(cfg, ps, nil, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
 	}
@@ -59,8 +95,8 @@ func TestWorkloadShape(t *testing.T) {
 		if rej := cat.Validate(e, sentAt); rej != nil {
 			t.Fatalf("event %s is invalid when sent: %v", e.ID, rej)
 		}
-		if e.Time.Before(start.Add(-backdate)) {
-			t.Fatalf("event %s is timed %v, before the start minus %v", e.ID, e.Time, backdate)
+		if e.Time.Before(start.Add(-backdate(cfg))) {
+			t.Fatalf("event %s is timed %v, before the start minus %v", e.ID, e.Time, backdate(cfg))
 		}
 		if times[e.Time] {
 			t.Fatalf("event time %v is not unique", e.Time)
@@ -74,6 +110,7 @@ func TestWorkloadShape(t *testing.T) {
 	if late < w.Late {
 		t.Errorf("%d events are sent after their period closed, want at least the %d planned late", late, w.Late)
 	}
+	return w, cat
 }
 
 func TestCatalogsAgree(t *testing.T) {
@@ -82,7 +119,7 @@ func TestCatalogsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	connect, err := usageapitest.ParseCatalog(b)
+	connect, err := connectemu.ParseCatalog(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,25 +144,36 @@ func TestCatalogsAgree(t *testing.T) {
 	}
 }
 
-func TestFaultSpecIsUnderstoodByTheEmulator(t *testing.T) {
-	if faultSpec(0) != "" {
+func TestFaultSpecsAreUnderstoodByTheEmulator(t *testing.T) {
+	if faultSpecs(0) != nil {
 		t.Error("a zero rate injects faults")
 	}
-	spec := faultSpec(0.05)
-	route, list, ok := strings.Cut(spec, "=")
-	if !ok || route != "*" {
-		t.Fatalf("spec %q", spec)
+	em := connectemu.New(connectemu.Options{})
+	t.Cleanup(func() { _ = em.Close() })
+	total := map[string]float64{}
+	for _, spec := range faultSpecs(0.05) {
+		route, list, ok := strings.Cut(spec, "=")
+		faults, err := connectemu.ParseFaults(list)
+		if !ok || err != nil {
+			t.Fatalf("spec %q: %v", spec, err)
+		}
+		if err := em.SetFaults(route, faults...); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range faults {
+			total[route] += f.Probability
+		}
 	}
-	faults, err := usageapitest.ParseFaults(list)
-	if err != nil {
-		t.Fatal(err)
+	if math.Abs(total["*"]-0.05*5/13) > 1e-4 {
+		t.Errorf("every route: total probability %v, want 5/13 of 0.05", total["*"])
 	}
-	total := 0.0
-	for _, f := range faults {
-		total += f.Probability
+	for _, route := range submitterRoutes {
+		if got := total[route] + total["*"]; math.Abs(got-0.05) > 1e-4 {
+			t.Errorf("%s: total probability %v, want 0.05", route, got)
+		}
 	}
-	if len(faults) != len(faultKinds) || total < 0.0499 || total > 0.0501 {
-		t.Errorf("faults %+v: total probability %v", faults, total)
+	if total["records.list"] != 0 {
+		t.Error("garbled answers on the records the harness reads")
 	}
 }
 
@@ -147,7 +195,7 @@ time=2026-11-25T17:47:50.507Z level=INFO msg="emulator fault" route=files.get fa
 
 // TestProductsDifferInShape: the run's products differ in period length, lateness, schema, aggregations
 // and zone, and a zone does not move a fixed period off its epoch alignment (the run's start is aligned to
-// alignEvery for all of them).
+// defaultAlign for all of them).
 func TestProductsDifferInShape(t *testing.T) {
 	cat, ps := testCatalog(t, 3, 3)
 	lengths, schemas, aggs, zones := map[time.Duration]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -158,11 +206,93 @@ func TestProductsDifferInShape(t *testing.T) {
 		for _, it := range p.Items {
 			aggs[string(it.Aggregation)] = true
 		}
-		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) || alignEvery%p.Period.Every != 0 {
+		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) || defaultAlign%p.Period.Every != 0 {
 			t.Errorf("%s (zone %s): period %v of %v, want it to start at %v", p.ID, p.Location, pd, p.Period.Every, start)
 		}
 	}
 	if len(lengths) != 3 || len(schemas) != 3 || len(aggs) != 6 || len(zones) != 2 || !zones["Asia/Kolkata"] {
 		t.Errorf("lengths %v, schemas %v, aggregations %v, zones %v", lengths, schemas, aggs, zones)
+	}
+}
+
+// TestDeadLetterWorld: with dead letters, a share of the events are for the held-back product, which the
+// services' first catalog lacks (ingest rejects them as unknown_product) and the fixed one has; Connect knows
+// the product and its assets, and lacks the missing assets until they are added.
+func TestDeadLetterWorld(t *testing.T) {
+	dir := t.TempDir()
+	ps := runProducts(3, nil)
+	h := heldProduct(ps[0])
+	start, full, err := writeCatalogs(dir, ps, &h, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(testConfig(9), ps, &h, time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	if w.Held == 0 || w.Held > len(w.Events)/50 || w.HeldProduct != h.id {
+		t.Fatalf("%d held events of %d (%q)", w.Held, len(w.Events), w.HeldProduct)
+	}
+	sent := w.Start.Add(time.Minute)
+	for i := range w.Events {
+		e := &w.Events[i]
+		if e.Data.Product != h.id {
+			continue
+		}
+		if rej := start.Validate(e, sent); rej == nil || rej.Reason != "unknown_product" {
+			t.Fatalf("held event %s against the first catalog: %v", e.ID, rej)
+		}
+		if rej := full.Validate(e, sent); rej != nil {
+			t.Fatalf("held event %s against the fixed catalog: %v", e.ID, rej)
+		}
+	}
+	b, err := os.ReadFile(dir + "/" + connectCatalogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect, err := connectemu.ParseCatalog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, a := range connect.Assets {
+		ids[a.ID] = true
+	}
+	for _, gone := range missing(ps) {
+		if ids[gone] {
+			t.Errorf("asset %s is in Connect's first catalog", gone)
+		}
+	}
+	if !ids[heldSubscription(0)] || len(missingCatalogAssets(ps, 60)) != missingAssets {
+		t.Errorf("held assets in Connect: %v; missing assets to add: %v", ids[heldSubscription(0)], missingCatalogAssets(ps, 60))
+	}
+}
+
+// TestPeriodsReplaceTheTemplatesPeriods: --periods gives the products their periods and lateness, cycled,
+// and the run's start is aligned to their common multiple, so every product's period starts there.
+func TestPeriodsReplaceTheTemplatesPeriods(t *testing.T) {
+	shapes, err := ParsePeriods("10s+2s, 15s+0s")
+	if err != nil || len(shapes) != 2 || shapes[1] != (PeriodShape{Every: 15 * time.Second}) {
+		t.Fatalf("parsed %v, %v", shapes, err)
+	}
+	ps := runProducts(3, shapes)
+	_, cat, err := writeCatalogs(t.TempDir(), ps, nil, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC).Truncate(alignOf(shapes))
+	for i, want := range []PeriodShape{shapes[0], shapes[1], shapes[0]} {
+		p, _ := cat.Product(ps[i].id)
+		if p.Period.Every != want.Every || p.AllowedLateness != want.Lateness || p.Schema != templates[i].schema {
+			t.Errorf("product %d: %v+%v %s, want %v and the template's schema", i, p.Period.Every, p.AllowedLateness, p.Schema, want)
+		}
+		if pd := p.PeriodOf(start.Add(time.Second)); !pd.Start.Equal(start) {
+			t.Errorf("product %d: period %v, want it to start at the aligned start %v", i, pd, start)
+		}
+	}
+	if alignOf(shapes) != 30*time.Second || alignOf(nil) != defaultAlign {
+		t.Errorf("alignment %v (default %v)", alignOf(shapes), alignOf(nil))
+	}
+	for _, bad := range []string{"10s", "10s+x", "1500ms+0s", "10s+-1s"} {
+		if s, err := ParsePeriods(bad); err == nil && checkPeriods(s) == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

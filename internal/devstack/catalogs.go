@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 //go:embed sample/catalog.yaml
@@ -22,7 +22,7 @@ var sampleConnect []byte
 // products as the emulated Connect knows them (contracts, items, assets). [Catalogs.Check] proves they agree.
 type Catalogs struct {
 	Pipeline *events.Catalog
-	Connect  *usageapitest.Catalog
+	Connect  *connectemu.Catalog
 }
 
 // SampleCatalogs returns the built-in demo world (sample/catalog.yaml and sample/connect.yaml): three
@@ -32,7 +32,7 @@ func SampleCatalogs() (Catalogs, error) {
 	if err != nil {
 		return Catalogs{}, fmt.Errorf("devstack: sample pipeline catalog: %w", err)
 	}
-	c, err := usageapitest.ParseCatalog(sampleConnect)
+	c, err := connectemu.ParseCatalog(sampleConnect)
 	if err != nil {
 		return Catalogs{}, fmt.Errorf("devstack: sample Connect catalog: %w", err)
 	}
@@ -47,7 +47,7 @@ func (c Catalogs) WithFixedPeriods(every, lateness time.Duration) (Catalogs, err
 		products[i].Period = events.PeriodSpec{Kind: events.PeriodFixed, Every: every}
 		products[i].AllowedLateness = lateness
 	}
-	p, err := events.NewCatalog(products)
+	p, err := events.NewCatalogWithRules(products, c.Pipeline.OTLPRules())
 	if err != nil {
 		return Catalogs{}, fmt.Errorf("devstack: fixed periods: %w", err)
 	}
@@ -74,7 +74,7 @@ func (c Catalogs) Subscriptions(product string) []string {
 }
 
 // subjectOf is the value an asset is found by under search (asset.id or parameter.<id>).
-func subjectOf(a usageapitest.CatalogAsset, search string) string {
+func subjectOf(a connectemu.CatalogAsset, search string) string {
 	if param, ok := strings.CutPrefix(search, "parameter."); ok {
 		return a.Params[param]
 	}
@@ -101,7 +101,7 @@ func (c Catalogs) checkProduct(p *events.Product) error {
 		errs = append(errs, fmt.Errorf("product %s: schema %s, Connect says %s", p.ID, p.Schema, cp.Schema))
 	}
 	for _, k := range p.Contracts {
-		if !slices.ContainsFunc(c.Connect.Contracts, func(ck usageapitest.CatalogContract) bool { return ck.ID == k }) {
+		if !slices.ContainsFunc(c.Connect.Contracts, func(ck connectemu.CatalogContract) bool { return ck.ID == k }) {
 			errs = append(errs, fmt.Errorf("product %s: contract %s unknown to Connect", p.ID, k))
 		}
 	}
@@ -114,8 +114,8 @@ func (c Catalogs) checkProduct(p *events.Product) error {
 	return errors.Join(errs...)
 }
 
-func findConnectProduct(c *usageapitest.Catalog, id string) *usageapitest.CatalogProduct {
-	i := slices.IndexFunc(c.Products, func(p usageapitest.CatalogProduct) bool { return p.ID == id })
+func findConnectProduct(c *connectemu.Catalog, id string) *connectemu.CatalogProduct {
+	i := slices.IndexFunc(c.Products, func(p connectemu.CatalogProduct) bool { return p.ID == id })
 	if i < 0 {
 		return nil
 	}
@@ -123,7 +123,7 @@ func findConnectProduct(c *usageapitest.Catalog, id string) *usageapitest.Catalo
 }
 
 // checkItem finds it in Connect's product the way a usage file row does (item_search, search value).
-func checkItem(product string, it *events.Item, cp *usageapitest.CatalogProduct) error {
+func checkItem(product string, it *events.Item, cp *connectemu.CatalogProduct) error {
 	value := it.SearchValueOf()
 	for _, ci := range cp.Items {
 		if connectItemKey(ci, it.ItemSearch) != value {
@@ -137,7 +137,7 @@ func checkItem(product string, it *events.Item, cp *usageapitest.CatalogProduct)
 	return fmt.Errorf("product %s item %s: Connect has no item with %s %q", product, it.MPN, it.ItemSearch, value)
 }
 
-func connectItemKey(ci usageapitest.CatalogItem, search string) string {
+func connectItemKey(ci connectemu.CatalogItem, search string) string {
 	switch search {
 	case "item.local_id":
 		return ci.LocalID

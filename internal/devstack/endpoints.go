@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/usagepipe/usagepipe/internal/telemetry"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 // connectPrefix is where the emulator mounts the API, like the real base URL.
@@ -16,11 +16,11 @@ const connectPrefix = "/public/v1"
 // startEmulator opens the emulator on its persisted state (a second start resumes its files) and serves it
 // with /healthz. The provider accepts every submitted file after AcceptAfter.
 func (s *Stack) startEmulator(_ context.Context, logw io.Writer) error {
-	emu, err := usageapitest.Open(usageapitest.Options{
+	emu, err := connectemu.Open(connectemu.Options{
 		Catalog:         s.opts.Catalogs.Connect,
 		APIKeys:         []string{s.opts.ConnectAPIKey},
 		ProcessingDelay: s.opts.ProcessingTime,
-		Provider:        usageapitest.ProviderPolicy{Auto: true, AcceptAfter: s.opts.AcceptAfter},
+		Provider:        connectemu.ProviderPolicy{Auto: true, AcceptAfter: s.opts.AcceptAfter},
 		StatePath:       s.data.emulatorState(),
 		PathPrefix:      connectPrefix,
 		Logger:          telemetry.NewLogger(logw, "emulator", s.opts.LogLevel),

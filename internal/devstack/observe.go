@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // observer follows USAGE_EVENTS and the partition marks in USAGE_AGG, from the start of the streams, to
@@ -56,8 +57,8 @@ func (s *Stack) startObserver(ctx context.Context, _ io.Writer) error {
 			return err
 		}
 	}
-	s.group.run("observer", follow(bus.StreamEvents, bus.SubjectEvents+".>", s.observer.onEvents))
-	s.group.run("observer", follow(bus.StreamAgg, bus.SubjectAgg+".mark.>", s.observer.onMarks))
+	s.group.run("observer", follow(bus.StreamEvents, subjects.AllEvents, s.observer.onEvents))
+	s.group.run("observer", follow(bus.StreamAgg, subjects.Marks.All(), s.observer.onMarks))
 	return nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/opsapi"
 )
 
 // Defaults of Options.
@@ -15,6 +18,7 @@ const (
 	DefaultEmulatorAddr   = "127.0.0.1:8090"
 	DefaultMetricsAddr    = "127.0.0.1:9464"
 	DefaultNATSAddr       = "127.0.0.1:4222"
+	DefaultOperatorAddr   = "127.0.0.1:8070"
 	DefaultPartitions     = 4
 	DefaultConnectAPIKey  = "SU-000-000-000:usagepipe-dev"
 	DefaultProcessingTime = 2 * time.Second
@@ -32,6 +36,20 @@ type Options struct {
 	EmulatorAddr string // Connect emulator
 	MetricsAddr  string // /metrics/{ingest,aggregator,submitter}
 	NATSAddr     string // embedded NATS client port, for the nats CLI
+	// OperatorAddr is the operator API (/api/v1/: explain, usage, status). On a loopback address requests
+	// without a key are served; elsewhere OperatorKeys are required.
+	OperatorAddr string
+	OperatorKeys opsapi.Keys
+
+	// IngestAPIKeys are the keys ingest accepts (the simulator sends the first). None: ingest accepts every
+	// request, which Start allows only when IngestAddr is a loopback address.
+	IngestAPIKeys []ingest.APIKey
+
+	// KeepRejected makes ingest keep the events it rejects for a curable reason as dead letters
+	// (--keep-rejected), for usagepipe dlq to list and replay.
+	KeepRejected bool
+	Submitters   int           // submitters run (default 1), each with its own connection and member id
+	PlanGrace    time.Duration // the submitters' --plan-grace (0: theirs)
 
 	Partitions int      // P; fixed for a data dir (a later start with another P is refused)
 	Catalogs   Catalogs // zero: SampleCatalogs()
@@ -55,11 +73,13 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
 	setDefault(&o.MetricsAddr, DefaultMetricsAddr)
 	setDefault(&o.NATSAddr, DefaultNATSAddr)
+	setDefault(&o.OperatorAddr, DefaultOperatorAddr)
 	setDefault(&o.Partitions, DefaultPartitions)
 	setDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
 	setDefault(&o.ProcessingTime, DefaultProcessingTime)
 	setDefault(&o.AcceptAfter, DefaultAcceptAfter)
 	setDefault(&o.SimulateEvery, DefaultSimulateEvery)
+	setDefault(&o.Submitters, 1)
 	o.ProcessingTime, o.AcceptAfter = max(o.ProcessingTime, 0), max(o.AcceptAfter, 0)
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }

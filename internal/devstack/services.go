@@ -73,17 +73,37 @@ func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
 	if err := w.conn.Provision(ctx, s.topology()); err != nil {
 		return fmt.Errorf("devstack: %w", err)
 	}
-	svc, err := ingest.New(ingest.Config{Partitions: s.opts.Partitions}, w.conn, s.opts.Catalogs.Pipeline, w.tel)
-	if err != nil {
-		return fmt.Errorf("devstack: %w", err)
-	}
 	ln, err := net.Listen("tcp", s.opts.IngestAddr)
 	if err != nil {
 		return fmt.Errorf("devstack: ingest listen: %w", err)
 	}
+	cfg := ingest.Config{Partitions: s.opts.Partitions, APIKeys: s.opts.IngestAPIKeys, KeepRejected: s.opts.KeepRejected}
+	if len(cfg.APIKeys) == 0 {
+		if !isLoopback(ln.Addr()) {
+			ln.Close()
+			return fmt.Errorf("devstack: ingest listens on %s, which is not a loopback address: give it API keys "+
+				"(--ingest-api-keys); without keys, dev serves ingest on loopback only", ln.Addr())
+		}
+		cfg.AllowAnonymous = true
+	}
+	svc, err := ingest.New(cfg, w.conn, s.opts.Catalogs.Pipeline, w.tel)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("devstack: %w", err)
+	}
 	s.urls.Ingest = "http://" + ln.Addr().String()
 	s.group.run(ServiceIngest, func() error { return ingest.Serve(ctx, ln, svc.Handler(), shutdownTimeout) })
+	s.group.run(ServiceIngest+" heartbeat", func() error {
+		svc.RunHeartbeat(ctx, w.conn, ingest.DefaultMemberID(), ln.Addr().String())
+		return nil
+	})
 	return nil
+}
+
+// isLoopback reports whether addr is a TCP address on a loopback interface (not the unspecified address).
+func isLoopback(addr net.Addr) bool {
+	a, ok := addr.(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // startAggregator runs one aggregator worker owning every partition, as cmd/aggregator does.
@@ -112,21 +132,35 @@ const (
 	devSupplementDelay = 10 * time.Second
 )
 
-// startSubmitter runs the submitter against the emulator, as cmd/submitter does.
+// startSubmitter runs Options.Submitters submitters against the emulator, as cmd/submitter does: the first
+// is the worker "submitter", the others "submitter-2", "submitter-3"…
 func (s *Stack) startSubmitter(ctx context.Context, logw io.Writer) error {
-	w, err := s.newWorker(ctx, ServiceSubmitter, logw)
+	for i := 1; i <= s.opts.Submitters; i++ {
+		name := ServiceSubmitter
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", ServiceSubmitter, i)
+		}
+		if err := s.startOneSubmitter(ctx, name, logw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startOneSubmitter(ctx context.Context, name string, logw io.Writer) error {
+	w, err := s.newWorker(ctx, name, logw)
 	if err != nil {
 		return err
 	}
 	sub, err := submitter.New(w.conn, submitter.Options{
 		Catalog: s.opts.Catalogs.Pipeline, ConnectURL: s.urls.Connect, ConnectAPIKey: s.opts.ConnectAPIKey,
 		FollowMaxInterval: devFollowMax, RetryMaxInterval: devRetryMax, ScanInterval: devScanInterval,
-		SupplementDelay: devSupplementDelay,
-		Logger:          w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
+		SupplementDelay: devSupplementDelay, PlanGrace: s.opts.PlanGrace, MemberID: "dev-" + name,
+		Logger: w.tel.Logger, TracerProvider: w.tel.TracerProvider(), MeterProvider: w.tel.MeterProvider(),
 	})
 	if err != nil {
 		return fmt.Errorf("devstack: %w", err)
 	}
-	s.group.run(ServiceSubmitter, func() error { return sub.Run(ctx) })
+	s.group.run(name, func() error { return sub.Run(ctx) })
 	return nil
 }

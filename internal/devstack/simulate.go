@@ -30,6 +30,7 @@ const (
 // endpoint: each tick, one batch request with a reading of about half of the meters. Runs on one goroutine.
 type simulator struct {
 	url     string
+	key     string // the bearer key sent, if any (never logged)
 	every   time.Duration
 	client  *http.Client
 	meters  []meter
@@ -49,13 +50,21 @@ func (s *Stack) startSimulator(ctx context.Context, logw io.Writer) error {
 	}
 	now := time.Now()
 	s.sim = &simulator{
-		url: s.urls.Ingest, every: s.opts.SimulateEvery, client: &http.Client{Timeout: 30 * time.Second},
+		url: s.urls.Ingest, key: s.ingestKey(), every: s.opts.SimulateEvery, client: &http.Client{Timeout: 30 * time.Second},
 		meters: meters(s.opts.Catalogs), rng: rand.New(rand.NewPCG(uint64(now.UnixNano()), 0x5eed)),
 		prefix: "sim-" + strconv.FormatInt(now.Unix(), 36), started: now,
 		log: telemetry.NewLogger(logw, "simulator", s.opts.LogLevel),
 	}
 	s.group.run("simulator", func() error { return s.sim.run(ctx) })
 	return nil
+}
+
+// ingestKey is the key the simulator sends: the first of Options.IngestAPIKeys, or none.
+func (s *Stack) ingestKey() string {
+	if len(s.opts.IngestAPIKeys) == 0 {
+		return ""
+	}
+	return s.opts.IngestAPIKeys[0].Key
 }
 
 // run waits for ingest to be ready, then sends one request per tick until ctx ends. A request that fails is
@@ -168,6 +177,9 @@ func (sim *simulator) send(ctx context.Context, body []byte) bool {
 		return true
 	}
 	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
+	if sim.key != "" {
+		req.Header.Set("Authorization", "Bearer "+sim.key)
+	}
 	resp, err := sim.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -176,7 +188,7 @@ func (sim *simulator) send(ctx context.Context, body []byte) bool {
 		return false
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 500 {
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
 		sim.log.WarnContext(ctx, "simulator: ingest unavailable; resending", "status", resp.StatusCode)
 		return false
 	}

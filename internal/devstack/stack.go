@@ -11,7 +11,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/natsembed"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 )
 
 // URLs says where a running stack's endpoints are.
@@ -21,6 +21,7 @@ type URLs struct {
 	Connect  string // the emulated Connect API base, Emulator + /public/v1
 	Metrics  string // http://host:port; GET /metrics/{ingest,aggregator,submitter}
 	NATS     string // nats://host:port
+	Operator string // http://host:port of the operator API (/api/v1/…)
 }
 
 // Stack is a running dev stack. Start it; it runs until the context given to Start ends, then Wait returns.
@@ -32,7 +33,7 @@ type Stack struct {
 	logPath string // "" when logs go to Options.LogOutput
 
 	nats     *natsembed.Server
-	emulator *usageapitest.Emulator
+	emulator *connectemu.Emulator
 	workers  map[string]*worker
 	observer *observer
 	sim      *simulator // nil without Options.Simulate
@@ -100,7 +101,7 @@ func (s *Stack) start(ctx context.Context) error {
 	// up) is put on every worker's errors.
 	telemetry.SetErrorLogger(telemetry.NewLogger(logw, ServiceDev, s.opts.LogLevel))
 	steps := []func(context.Context, io.Writer) error{
-		s.startNATS, s.startEmulator, s.startIngest, s.startAggregator, s.startSubmitter, s.startMetrics,
+		s.startNATS, s.startEmulator, s.startIngest, s.startAggregator, s.startSubmitter, s.startOperator, s.startMetrics,
 		s.startObserver, s.startSimulator,
 	}
 	for _, step := range steps {
@@ -169,7 +170,7 @@ func (s *Stack) Stop() error {
 func (s *Stack) URLs() URLs { return s.urls }
 
 // Emulator is the in-process Connect emulator (tests inspect its files and records).
-func (s *Stack) Emulator() *usageapitest.Emulator { return s.emulator }
+func (s *Stack) Emulator() *connectemu.Emulator { return s.emulator }
 
 // Catalogs is the world the stack runs.
 func (s *Stack) Catalogs() Catalogs { return s.opts.Catalogs }

@@ -55,7 +55,8 @@ func TestEndpointsAnswer(t *testing.T) {
 	st := start(t, testOptions(t, t.TempDir()))
 	u := st.URLs()
 	for _, url := range []string{u.Emulator + "/healthz", u.Metrics + "/healthz", u.Ingest + "/readyz",
-		u.Metrics + "/metrics/ingest", u.Metrics + "/metrics/aggregator", u.Metrics + "/metrics/submitter"} {
+		u.Metrics + "/metrics/ingest", u.Metrics + "/metrics/aggregator", u.Metrics + "/metrics/submitter",
+		u.Operator + "/api/v1/whoami", u.Operator + "/api/v1/status"} {
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Errorf("GET %s: %v", url, err)
@@ -121,4 +122,27 @@ func TestSecondStackOnARunningDataDirectoryIsRefused(t *testing.T) {
 		t.Error("the directory was not kept")
 	}
 	waitFor(t, "the stored event", 10*time.Second, func() bool { return third.Summary(context.Background()).EventsStored == 1 })
+}
+
+// TestStatusLineShowsAggregatorHealth: the status line says how many partitions a live aggregator owns.
+func TestStatusLineShowsAggregatorHealth(t *testing.T) {
+	st := start(t, testOptions(t, t.TempDir()))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		line := st.Summary(context.Background()).String()
+		if strings.Contains(line, "aggregator 2/2 partitions") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status line without the aggregator's partitions: %s", line)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestStatusLineCallsOutPartitionsWithoutOwner(t *testing.T) {
+	line := devstack.Summary{Partitions: 4, Owned: 1, MaxLag: 2.5}.String()
+	if !strings.Contains(line, "aggregator 1/4 partitions, lag 2.5s (3 WITHOUT OWNER)") {
+		t.Errorf("status line: %s", line)
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/aggregator"
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/svcstatus"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -22,6 +24,9 @@ type Summary struct {
 	Closed       int                         // closed periods that had events
 	DeadLetters  uint64                      // messages in USAGE_DLQ
 	Files        map[usageapi.FileStatus]int // usage files in the emulator by status
+	Partitions   int                         // P
+	Owned        int                         // partitions held by a live aggregator (lease)
+	MaxLag       float64                     // seconds: the largest lag an aggregator runner sampled
 }
 
 // Summary gathers the counters of the ingest service, the observer, the dead-letter stream and the emulator.
@@ -39,7 +44,32 @@ func (s *Stack) Summary(ctx context.Context) Summary {
 	for _, f := range s.emulator.Files() {
 		sum.Files[f.Status]++
 	}
+	s.aggregatorHealth(ctx, &sum)
 	return sum
+}
+
+// aggregatorHealth reads the partitions' leases and the aggregators' heartbeats: a stuck or absent aggregator
+// shows as partitions without an owner or a growing lag.
+func (s *Stack) aggregatorHealth(ctx context.Context, sum *Summary) {
+	conn := s.workers[ServiceSubmitter].conn
+	sum.Partitions = s.opts.Partitions
+	if owners, err := aggregator.ReadOwners(ctx, conn, s.opts.Partitions, time.Now()); err == nil {
+		for _, o := range owners {
+			if o.Live {
+				sum.Owned++
+			}
+		}
+	}
+	if hbs, err := svcstatus.Read(ctx, conn); err == nil {
+		for _, hb := range hbs {
+			if hb.Aggregator == nil {
+				continue
+			}
+			for _, p := range hb.Aggregator.Partitions {
+				sum.MaxLag = max(sum.MaxLag, p.LagSeconds)
+			}
+		}
+	}
 }
 
 // ingestCounts reads usagepipe_ingest_events_total by status from the ingest service's registry.
@@ -75,9 +105,19 @@ func (sum Summary) FilesIn(statuses ...usageapi.FileStatus) int {
 
 // String is the one-line status: events, periods, files by status.
 func (sum Summary) String() string {
-	return fmt.Sprintf("%s  events %d stored (this run: %d accepted, %d duplicate, %d rejected) | periods %d open, %d closed | files %s | dead letters %d",
-		sum.At.Format("15:04:05"), sum.EventsStored, sum.Accepted, sum.Duplicates, sum.Rejected,
+	return fmt.Sprintf("%s  events %d stored (this run: %d accepted, %d duplicate, %d rejected) | %s | periods %d open, %d closed | files %s | dead letters %d",
+		sum.At.Format("15:04:05"), sum.EventsStored, sum.Accepted, sum.Duplicates, sum.Rejected, sum.aggregatorText(),
 		sum.OpenPeriods, sum.Closed, sum.filesText(), sum.DeadLetters)
+}
+
+// aggregatorText is the aggregators' health: "aggregator 4/4 partitions, lag 0.2s", with the partitions
+// nobody owns called out.
+func (sum Summary) aggregatorText() string {
+	s := fmt.Sprintf("aggregator %d/%d partitions, lag %.1fs", sum.Owned, sum.Partitions, sum.MaxLag)
+	if n := sum.Partitions - sum.Owned; n > 0 {
+		s += fmt.Sprintf(" (%d WITHOUT OWNER)", n)
+	}
+	return s
 }
 
 // filesText lists the file counts in the order of a file's life: "3 accepted, 1 pending" or "none yet".

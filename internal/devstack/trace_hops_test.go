@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // tracedEvent is one event sent with a producer's span, and what its trace must show.
@@ -74,7 +75,7 @@ func (ev tracedEvent) follow(spans tracetest.SpanStubs) error {
 func isPublish(s tracetest.SpanStub) bool {
 	return serviceOf(s) == devstack.ServiceIngest && s.SpanKind == trace.SpanKindProducer &&
 		hasAttr("messaging.system", "nats")(s) && hasAttr("messaging.operation.name", "publish")(s) &&
-		strings.HasPrefix(attr(s, "messaging.destination.name"), "usage.events.") && attr(s, "messaging.message.id") != ""
+		strings.HasPrefix(attr(s, "messaging.destination.name"), subjects.EventsRoot+".") && attr(s, "messaging.message.id") != ""
 }
 
 // isConsumer reports whether s is an aggregator processing span.

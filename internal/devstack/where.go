@@ -41,9 +41,11 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "usagepipe dev: JetStream, Connect emulator, ingest, aggregator and submitter in one process\n")
 	fmt.Fprintf(w, "  data       %s (%s, %d partitions)\n", s.data, state, s.opts.Partitions)
 	fmt.Fprintf(w, "  ingest     %s/v1/events   (health /healthz, ready /readyz, metrics /metrics)\n", u.Ingest)
+	fmt.Fprintf(w, "  otlp       %s/v1/logs and /v1/metrics   (OTLP/HTTP, protobuf or JSON: OTEL_EXPORTER_OTLP_ENDPOINT=%s)\n", u.Ingest, u.Ingest)
 	fmt.Fprintf(w, "  emulator   %s   (API key %s)\n", u.Connect, s.shownKey())
 	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
+	fmt.Fprintf(w, "  operator   %s/api/v1/   (explain, usage, status: %s)\n", u.Operator, s.operatorAccess())
 	if s.logPath != "" {
 		fmt.Fprintf(w, "  logs       %s (JSON)\n", s.logPath)
 	}
@@ -51,9 +53,23 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	if s.sim != nil {
 		fmt.Fprintf(w, "  simulator  %d meters, one request every %s, with duplicates and late events\n", len(s.sim.meters), s.sim.every)
 	}
-	fmt.Fprintf(w, "\nSend an event:\n  %s\n", s.opts.Catalogs.Curl(u.Ingest))
-	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n\n",
+	curl := s.opts.Catalogs.Curl(u.Ingest)
+	if len(s.opts.IngestAPIKeys) > 0 {
+		curl += ` -H "Authorization: Bearer $KEY"   # KEY: one of --ingest-api-keys, bound to /curl`
+	}
+	fmt.Fprintf(w, "\nSend an event:\n  %s\n", curl)
+	fmt.Fprintf(w, "List the usage files in the emulator:\n  curl -sS -H 'Authorization: ApiKey %s' '%s/usage/files'\n",
 		s.shownKey(), u.Connect)
+	fmt.Fprintf(w, "Ask what happened (README, \"Answers\"):\n  curl -sS '%s/api/v1/status'   or   usagepipe status --nats-url %s\n\n",
+		u.Operator, u.NATS)
+}
+
+// operatorAccess says who may call the operator API.
+func (s *Stack) operatorAccess() string {
+	if s.opts.OperatorKeys.Len() > 0 {
+		return "operator keys of " + strings.Join(s.opts.OperatorKeys.Names(), ", ") + "; no key needed from loopback"
+	}
+	return "no key needed from loopback"
 }
 
 // shownKey is the Connect API key as printed: the public dev key itself, any other key only by name (it is a

@@ -106,7 +106,7 @@ func BenchmarkHandlerCPU500(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc, err := New(Config{Partitions: 16}, &ackingBus{}, catalog, tel)
+	svc, err := New(Config{Partitions: 16, AllowAnonymous: true}, &ackingBus{}, catalog, tel)
 	if err != nil {
 		b.Fatal(err)
 	}

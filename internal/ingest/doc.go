@@ -21,6 +21,11 @@
 // acknowledged keys). Packets are built from all of a request's valid events first; a packet whose keys are
 // all remembered is not published, one with none remembered is published as built.
 //
+// With Config.KeepRejected, an event rejected for a curable reason (events.Reason.Curable: the catalog or
+// the clock decided, not its form), from a producer who may write its source, is also stored as a dead letter
+// on usage.dlq.ingest.<reason> with its bytes as sent, in the same publish as the packets (kept.go): the
+// answer is unchanged, and comes only once the dead letter is stored too.
+//
 // # Retries: what stores nothing twice
 //
 // A request's keys enter the memory together once all its packets are acknowledged, and leave it together
@@ -34,13 +39,25 @@
 // memory has forgotten stores those again, and a later retry of either then makes a packet of the rest under
 // a new msg-id).
 //
-// Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected or not JSON; 401 missing
-// or unknown bearer key (when keys are configured); 413 body or batch too large; 415 wrong content type; 431
-// headers too large; 503 with Retry-After, and then no event is reported stored: at once when
-// Config.MaxConcurrent requests are being served or the NATS connection is down, when
-// the packets are not all acknowledged within the publish timeout, or when the request has valid events and
-// the reporting start (the creation time of USAGE_EVENTS, looked up until known, then cached) is unknown, since
-// an event of a period closed before it must be rejected as too_old.
+// Status codes: 200 every event accepted or duplicate; 207 mixed; 400 all rejected, not JSON or not gzip; 401
+// missing or unknown bearer key (when keys are configured); 408 body too slow (see "Keys and fairness"); 413
+// body or batch too large (the body also once decompressed); 415 wrong content type or a Content-Encoding
+// other than gzip; 429 with Retry-After, at once, when the request's key has Config.MaxRequestsPerKey
+// requests in progress; 431 headers too large; 503 with Retry-After, and then no event is reported stored: at
+// once when the NATS connection is down or no slot is free for the key (fairSlots), when the packets are not
+// all acknowledged within the publish timeout, or when the request has valid events and the reporting start
+// (the creation time of USAGE_EVENTS, looked up until known, then cached) is unknown, since an event of a
+// period closed before it must be rejected as too_old.
+//
+// # Keys and fairness
+//
+// Each API key (Config.APIKeys; only their SHA-256 are kept) is a producer bound to the source prefixes it
+// may write: an event of another source is rejected as forbidden_source, so it is neither stored nor
+// remembered and the source's own producer can still send its (source, id). Without keys New refuses to
+// build a Service unless Config.AllowAnonymous (all requests are then one producer, and New logs a warning).
+// A request's body is read (bounded by Config.MaxBody, and by a minimum rate: pacedBody) before it takes one
+// of the Config.MaxConcurrent slots, which producers share fairly (fairSlots); each producer has at most
+// Config.MaxRequestsPerKey requests in progress, reading included (perProducer). docs/DESIGN.md, "Ingest".
 //
 // # Tracing
 //
@@ -50,8 +67,8 @@
 //
 // # Concurrency
 //
-// A Service is safe for concurrent use by any number of requests (at most Config.MaxConcurrent are served at
-// once); it starts no goroutines. [ServeWith] bounds how long a request may take to arrive (ReadTimeout, body
+// A Service is safe for concurrent use by any number of requests (at most Config.MaxConcurrent are decoded
+// and published at once, after their bodies are read); it starts no goroutines. [ServeWith] bounds how long a request may take to arrive (ReadTimeout, body
 // included) and its headers' size, and shuts down gracefully: /readyz answers 503 first, then, after
 // DrainDelay, the listener closes and in-flight requests finish once their packets are acknowledged. [Run]
 // then closes the bus connection, which flushes what is still pending.

@@ -19,6 +19,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ingest"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -57,10 +58,12 @@ func startStack(t testing.TB, cfg ingest.Config) *stack {
 	return startStackWith(t, cfg, func(c *bus.Conn) ingest.Bus { return c })
 }
 
-// startStackWith is startStack with the service's bus made by wrap from the real connection.
+// startStackWith is startStack with the service's bus made by wrap from the real connection. A cfg without
+// API keys is anonymous (AllowAnonymous).
 func startStackWith(t testing.TB, cfg ingest.Config, wrap func(*bus.Conn) ingest.Bus) *stack {
 	t.Helper()
-	s := &stack{nats: natsembed.StartTest(t), spans: tracetest.NewInMemoryExporter()}
+	cfg.AllowAnonymous = len(cfg.APIKeys) == 0
+	s := &stack{nats: natsembedtest.Start(t), spans: tracetest.NewInMemoryExporter()}
 	tel, err := telemetry.Setup(testContext(t), telemetry.Options{Service: "ingest", SpanExporter: s.spans, LogOutput: logOutput()})
 	if err != nil {
 		t.Fatal(err)

@@ -202,7 +202,7 @@ func TestSameKeyWithOtherContentInOneRequestIsAConflict(t *testing.T) {
 }
 
 func TestStatusCodes(t *testing.T) {
-	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []string{"key-a", "key-b"}, MaxBody: 4 << 10, MaxBatch: 3})
+	s := startStack(t, ingest.Config{Partitions: 2, APIKeys: []ingest.APIKey{{Key: "key-a", Sources: []string{"/a/"}}, {Key: "key-b", Sources: []string{"*"}}}, MaxBody: 4 << 10, MaxBatch: 3})
 	one := mustJSON(t, goodEvent("one", asset(1)))
 	three := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1))})
 	four := mustJSON(t, []ev{goodEvent("a", asset(1)), goodEvent("b", asset(1)), goodEvent("c", asset(1)), goodEvent("d", asset(1))})
@@ -256,7 +256,7 @@ func TestMetricsCountEventsByStatusAndReason(t *testing.T) {
 	for _, want := range []string{
 		`usagepipe_ingest_events_total{reason="",status="accepted"} 1`,
 		`usagepipe_ingest_events_total{reason="bad_time",status="rejected"} 1`,
-		`usagepipe_ingest_request_duration_seconds_count{code="207"} 1`,
+		`usagepipe_ingest_request_duration_seconds_count{code="207",route="/v1/events"} 1`,
 		`usagepipe_ingest_delay_seconds_count 1`,
 	} {
 		if !strings.Contains(body, want) {

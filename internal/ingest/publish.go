@@ -16,26 +16,39 @@ import (
 // destinationTemplate is the messaging destination template of event packets.
 const destinationTemplate = "usage.events.{partition}"
 
-// store publishes b's events as packets, but for those this process remembers having stored, and waits
-// until every packet is acknowledged; then it marks each event accepted (or duplicate, when JetStream already
-// held its packet) and remembers their keys, all together. On error no result but the remembered ones'
-// is changed: the caller answers 503.
+// store publishes b's events as packets, but for those this process remembers having stored, together with
+// the dead letters of the rejections it keeps (kept.go), and waits until every message is acknowledged; then
+// it marks each event accepted (or duplicate, when JetStream already held its packet) and remembers their
+// keys, all together. On error no result but the remembered ones' is changed: the caller answers 503.
 func (s *Service) store(ctx context.Context, b *batch) error {
-	if len(b.events) == 0 {
-		return nil
+	var packets []*packet
+	if len(b.events) > 0 {
+		packets = s.skipRemembered(b, buildPackets(b, s.cfg.Partitions))
 	}
-	packets := s.skipRemembered(b, buildPackets(b, s.cfg.Partitions))
-	if len(packets) == 0 {
-		return nil
+	kept, err := s.keptMsgs(ctx, b)
+	if err != nil || len(packets) == 0 && len(kept) == 0 {
+		return err
 	}
 	msgs, spans := s.packetMsgs(ctx, packets)
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
-	acks, err := s.bus.PublishBatch(pctx, msgs)
+	acks, err := s.bus.PublishBatch(pctx, append(msgs, kept...))
 	cancel()
 	endSpans(spans, acks, err)
 	if err != nil {
 		b.data = nil // publishes still in flight may read it: never reuse it
 		return err
+	}
+	if len(kept) > 0 {
+		s.metrics.keptLetters(b.kept, acks[len(msgs):])
+	}
+	s.markStored(b, packets, acks)
+	return nil
+}
+
+// markStored marks the events of acknowledged packets accepted or duplicate and remembers their keys.
+func (s *Service) markStored(b *batch, packets []*packet, acks []bus.PubAck) {
+	if len(packets) == 0 {
+		return
 	}
 	stored := s.cfg.Now()
 	for i, p := range packets {
@@ -54,7 +67,6 @@ func (s *Service) store(ctx context.Context, b *batch) error {
 	if s.recent != nil {
 		s.recent.add(storedKeys(packets))
 	}
-	return nil
 }
 
 // packetMsgs builds one message per packet, each with its own producer span injected into its headers.

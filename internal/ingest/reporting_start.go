@@ -3,11 +3,9 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 // reportingStartTimeout bounds the one lookup of the event stream's creation time.
@@ -32,24 +30,4 @@ func (s *Service) reportingStart(ctx context.Context) (start time.Time, ok bool)
 	}
 	s.since.Store(created.UnixNano())
 	return created, true
-}
-
-// closedBeforeStart rejects, as too_old, an event whose period had already closed (end plus allowed lateness)
-// when the pipeline started reporting: no partition marks such a period, so it could never be filed, and
-// accepting it would lose it silently. e must already be valid against the catalog.
-func (s *Service) closedBeforeStart(e *events.Event, start time.Time) *events.Rejection {
-	if !e.Time.Before(start) {
-		return nil // its period ends after start
-	}
-	p, ok := s.catalog.Product(e.Data.Product)
-	if !ok {
-		return nil
-	}
-	period := p.Period.Containing(e.Time)
-	if closes := period.End.Add(p.AllowedLateness); closes.After(start) {
-		return nil
-	}
-	return &events.Rejection{Reason: events.ReasonTooOld, Field: "time", Message: fmt.Sprintf(
-		"its period %s to %s closed before this pipeline started reporting at %s; such periods are never filed",
-		period.Start.Format(time.RFC3339), period.End.Format(time.RFC3339), start.UTC().Format(time.RFC3339))}
 }

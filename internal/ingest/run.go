@@ -26,9 +26,14 @@ type flags struct {
 	maxBatch       int
 	apiKeysFile    string
 	apiKeys        string
+	allowAnonymous bool
+	keepRejected   bool
 	publishTimeout time.Duration
 	recentIDs      int
 	maxConcurrent  int
+	maxPerKey      int
+	minBodyRate    int64
+	bodyGrace      time.Duration
 	server         ServerOptions
 	provision      bool
 	logLevel       slog.Level
@@ -42,12 +47,17 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
 	fs.Bytes(&f.maxBody, "max-body", DefaultMaxBody, "request body limit (413 beyond), e.g. 5MiB")
 	fs.IntVar(&f.maxBatch, "max-batch", DefaultMaxBatch, "events per request (413 beyond)")
-	fs.StringVar(&f.apiKeysFile, "api-keys-file", "", "file of accepted bearer API keys, one per line")
-	fs.Secret(&f.apiKeys, "api-keys", "accepted bearer API keys, comma-separated")
+	fs.StringVar(&f.apiKeysFile, "api-keys-file", "", "file of accepted bearer API keys, one entry per line: <key> or <key>:<source prefix> … (* for any source)")
+	fs.Secret(&f.apiKeys, "api-keys", "accepted bearer API keys, comma-separated entries <key>:<source prefix> … (* for any source; a key alone only when it is the only one)")
+	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "accept every request without an API key, from any source (only where nobody untrusted can reach ingest)")
+	fs.BoolVar(&f.keepRejected, "keep-rejected", false, "store events rejected for a reason a catalog fix or time can cure (unknown_product, unknown_item, too_old…) as dead letters on usage.dlq.ingest.<reason>, to replay later with usagepipe dlq replay; the answer is unchanged")
 	fs.DurationVar(&f.publishTimeout, "publish-timeout", DefaultPublishTimeout, "how long a request waits for JetStream before answering 503")
 	fs.IntVar(&f.recentIDs, "recent-ids", DefaultRecentIDs, "stored event keys remembered to report repeats as duplicates (negative disables)")
-	fs.IntVar(&f.maxConcurrent, "max-concurrent-requests", DefaultMaxConcurrent, "POST /v1/events served at once; beyond, 503 with Retry-After")
-	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", DefaultReadTimeout, "limit on reading a whole request, body included")
+	fs.IntVar(&f.maxConcurrent, "max-concurrent-requests", DefaultMaxConcurrent, "POST /v1/events served at once once their body is read, shared fairly among keys; beyond, 503 with Retry-After")
+	fs.IntVar(&f.maxPerKey, "max-requests-per-key", 0, "requests of one API key in progress at once, body reading included; beyond, 429 with Retry-After (0: twice --max-concurrent-requests)")
+	fs.Bytes(&f.minBodyRate, "min-body-rate", DefaultMinBodyRate, "bytes per second a request body must average after --body-grace (408 otherwise); 0: no minimum")
+	fs.DurationVar(&f.bodyGrace, "body-grace", DefaultBodyGrace, "how long a request body may take before --min-body-rate applies")
+	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", DefaultReadTimeout, "limit on reading a whole request, body included (an event body's limit counts from its start)")
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", DefaultMaxHeaderBytes, "request header limit in bytes (431 beyond)")
 	fs.DurationVar(&f.server.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long shutdown waits for in-flight requests")
 	fs.DurationVar(&f.server.DrainDelay, "drain-delay", 0, "at shutdown, how long /readyz answers 503 before the listener closes (let load balancers notice)")
@@ -58,13 +68,13 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 }
 
 // check loads the catalog and API keys and reports every configuration problem at once.
-func (f *flags) check() (*events.Catalog, []string, error) {
+func (f *flags) check() (*events.Catalog, []APIKey, error) {
 	errs := []error{f.nats.Check()}
-	if f.maxBatch < 1 || f.maxBody < 1 || f.maxConcurrent < 1 || f.server.MaxHeaderBytes < 1 {
-		errs = append(errs, errors.New("--max-batch, --max-body, --max-concurrent-requests and --max-header-bytes must be positive"))
+	if f.maxBatch < 1 || f.maxBody < 1 || f.maxConcurrent < 1 || f.server.MaxHeaderBytes < 1 || f.maxPerKey < 0 {
+		errs = append(errs, errors.New("--max-batch, --max-body, --max-concurrent-requests and --max-header-bytes must be positive, --max-requests-per-key not negative"))
 	}
-	if f.server.ReadTimeout <= 0 || f.server.ShutdownTimeout <= 0 || f.server.DrainDelay < 0 {
-		errs = append(errs, errors.New("--read-timeout and --shutdown-timeout must be positive, --drain-delay not negative"))
+	if f.server.ReadTimeout <= 0 || f.server.ShutdownTimeout <= 0 || f.bodyGrace <= 0 || f.server.DrainDelay < 0 {
+		errs = append(errs, errors.New("--read-timeout, --shutdown-timeout and --body-grace must be positive, --drain-delay not negative"))
 	}
 	var catalog *events.Catalog
 	var err error
@@ -74,14 +84,22 @@ func (f *flags) check() (*events.Catalog, []string, error) {
 		errs = append(errs, fmt.Errorf("--catalog: %w", err))
 	}
 	keys, err := LoadAPIKeys(f.apiKeysFile, f.apiKeys)
+	if err == nil {
+		err = f.serviceConfig(keys).checkKeys()
+	}
 	errs = append(errs, err)
 	return catalog, keys, errors.Join(errs...)
 }
 
-func (f *flags) serviceConfig(keys []string) Config {
+func (f *flags) serviceConfig(keys []APIKey) Config {
+	minRate := f.minBodyRate
+	if minRate == 0 {
+		minRate = -1 // none
+	}
 	return Config{
-		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys,
+		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys, AllowAnonymous: f.allowAnonymous, KeepRejected: f.keepRejected,
 		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs, MaxConcurrent: f.maxConcurrent,
+		MaxRequestsPerKey: f.maxPerKey, MinBodyRate: minRate, BodyGrace: f.bodyGrace,
 	}
 }
 
@@ -101,6 +119,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		for _, w := range events.ScheduleWarnings(catalog) {
 			fmt.Fprintln(stdout, "warning:", w)
 		}
+		if f.allowAnonymous && len(keys) == 0 {
+			fmt.Fprintln(stdout, "warning:", AnonymousWarning)
+		}
 		return f.set.Validate(stdout, problems)
 	}
 	if problems != nil {
@@ -115,7 +136,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // serve connects, provisions, and serves HTTP until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []string, tel *telemetry.Telemetry) error {
+func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []APIKey, tel *telemetry.Telemetry) error {
 	conn, err := bus.Connect(ctx, f.nats.Bus("ingest", tel.Logger))
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
@@ -135,6 +156,7 @@ func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []string
 		return fmt.Errorf("ingest: listen: %w", err)
 	}
 	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
-		"partitions", f.nats.Partitions, "api_keys", len(keys))
+		"partitions", f.nats.Partitions, "api_keys", len(keys), "anonymous", len(keys) == 0)
+	go svc.RunHeartbeat(ctx, conn, DefaultMemberID(), ln.Addr().String())
 	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

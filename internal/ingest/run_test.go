@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/ingest"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger and the reads of a test.
@@ -77,7 +77,7 @@ func TestRunValidateWarnsAboutTheSchedule(t *testing.T) {
 }
 
 func TestRunServesUntilCancelledAndNeverLogsKeys(t *testing.T) {
-	nats := natsembed.StartTest(t)
+	nats := natsembedtest.Start(t)
 	const key = "run-test-key-0123"
 	env := map[string]string{"USAGEPIPE_NATS_URL": nats.URL(), "USAGEPIPE_API_KEYS": key, "USAGEPIPE_PARTITIONS": "4"}
 	ctx, cancel := context.WithCancel(testContext(t))

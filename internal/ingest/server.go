@@ -19,7 +19,7 @@ const (
 
 // ServerOptions tunes the HTTP server of [ServeWith]. Zero values take the defaults.
 type ServerOptions struct {
-	ReadTimeout     time.Duration // the whole request, body included (a slow client is cut off)
+	ReadTimeout     time.Duration // the whole request, body included (a POST /v1/events body: from its start, see pacedBody)
 	MaxHeaderBytes  int           // request header limit (431 beyond)
 	ShutdownTimeout time.Duration // how long shutdown waits for in-flight requests
 	DrainDelay      time.Duration // between /readyz answering 503 and the server closing its listener

@@ -1,5 +1,6 @@
-// Package natsembed runs nats-server with JetStream inside the current process: for tests (StartTest), for
-// `usagepipe dev` and for `usagepipe nats`, which the chaos harness runs as a separate OS process to SIGKILL it.
+// Package natsembed runs nats-server with JetStream inside the current process: for tests (through package
+// natsembedtest), for `usagepipe dev` and for `usagepipe nats`, which the chaos harness runs as a separate OS
+// process to SIGKILL it.
 //
 // Model: a Server owns one nats-server instance listening on a fixed loopback TCP port and one file store
 // directory. Restart stops it gracefully and starts a new instance on the same port and store, so clients

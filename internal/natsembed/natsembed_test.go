@@ -15,6 +15,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/dirlock"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -35,7 +36,7 @@ func connect(t *testing.T, url string) *bus.Conn {
 
 // TestRestartKeepsPortAndStore: after Restart the same URL serves the same streams and messages.
 func TestRestartKeepsPortAndStore(t *testing.T) {
-	s := natsembed.StartTest(t)
+	s := natsembedtest.Start(t)
 	url := s.URL()
 	if !strings.HasPrefix(url, "nats://127.0.0.1:") {
 		t.Fatalf("URL %q", url)
@@ -99,7 +100,7 @@ func TestClusterElectsLeaderAndServesR3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3-node cluster: skipped with -short")
 	}
-	c := natsembed.StartTestCluster(t, 3)
+	c := natsembedtest.StartCluster(t, 3)
 	if n := len(c.Nodes()); n != 3 {
 		t.Fatalf("%d nodes", n)
 	}
@@ -131,7 +132,7 @@ func TestClusterElectsLeaderAndServesR3(t *testing.T) {
 // TestSecondServerOnAStoreIsRefused: a store a running server holds is refused to another server (of this
 // process or any other), naming the holder; Restart keeps it, Shutdown frees it.
 func TestSecondServerOnAStoreIsRefused(t *testing.T) {
-	s := natsembed.StartTest(t)
+	s := natsembedtest.Start(t)
 	_, err := natsembed.Start(natsembed.Options{StoreDir: s.StoreDir()})
 	if !errors.Is(err, dirlock.ErrHeld) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
 		t.Fatalf("second server on the store: want a refusal naming pid %d, have %v", os.Getpid(), err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // PeriodRef is one usage file's scope: a product, contract and period.
@@ -23,23 +24,17 @@ type AggView struct {
 	Adjustments int               // adjustment records read
 	Adjusted    map[string]int    // adjustment records per product
 	Duplicates  []string          // record ids (revisions) stored more than once, described
+	Resubmitted int               // records a replay resubmitted (not folded: they re-report a value already in)
 }
 
 // Complete reports whether every partition has marked the period closed.
 func (v *AggView) Complete(r PeriodRef) bool { return v.Partitions > 0 && v.Marked[r] >= v.Partitions }
 
-// Aggregator output subjects read by ReadAgg.
-const (
-	subjectRecords     = bus.SubjectAgg + ".rec.>"
-	subjectAdjustments = bus.SubjectAgg + ".adj.>"
-	subjectMarks       = bus.SubjectAgg + ".mark.>"
-)
-
 // ReadAgg reads every closed record, adjustment and mark stored in USAGE_AGG now, and folds them per key
 // (see Keyer).
 func ReadAgg(ctx context.Context, conn *bus.Conn, k Keyer) (*AggView, error) {
 	f := newAggFolder(k)
-	o := bus.ReadOptions{Filters: []string{subjectRecords, subjectAdjustments, subjectMarks}}
+	o := bus.ReadOptions{Filters: []string{subjects.Records.All(), subjects.Adjustments.All(), subjects.Marks.All()}}
 	if err := conn.Read(ctx, bus.StreamAgg, o, f.message); err != nil {
 		return nil, fmt.Errorf("reconcile: read %s: %w", bus.StreamAgg, err)
 	}
@@ -93,6 +88,10 @@ func (f *aggFolder) record(line []byte) error {
 	var r events.PeriodRecord
 	if err := json.Unmarshal(line, &r); err != nil {
 		return fmt.Errorf("decode record: %w", err)
+	}
+	if r.Resubmits != "" { // a replay's resubmission of a record Connect refused: its value is folded already
+		f.v.Resubmitted++
+		return nil
 	}
 	k := SubscriptionKey(&r) // view folds per subscription, then keys (several may share AnyAsset)
 	id := r.RecordID()

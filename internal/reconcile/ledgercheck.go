@@ -5,12 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
-
-// externalIDPrefix marks the usage files the submitter creates (internal/submitter FileID.ExternalID).
-const externalIDPrefix = "usagepipe:"
 
 // ledgerIssues lists ledger entries whose Connect file disagrees with them, entries parked or not finished
 // (periods in skip excepted), and usagepipe files in Connect that the ledger does not know.
@@ -33,7 +30,7 @@ func ledgerIssues(l *Ledger, files []usageapi.File, skip map[PeriodRef]bool) []s
 		}
 	}
 	for id, f := range live {
-		if strings.HasPrefix(id, externalIDPrefix) && !known[id] {
+		if strings.HasPrefix(id, ledger.ExternalIDPrefix) && !known[id] {
 			issues = append(issues, fmt.Sprintf("Connect file %s (%s, %s) is unknown to the ledger", f.ID, id, f.Status))
 		}
 	}
@@ -42,9 +39,9 @@ func ledgerIssues(l *Ledger, files []usageapi.File, skip map[PeriodRef]bool) []s
 }
 
 // entryIssue says what is wrong with one ledger entry, or "".
-func entryIssue(e *submitter.Entry, f *usageapi.File) string {
+func entryIssue(e *ledger.Entry, f *usageapi.File) string {
 	switch {
-	case e.State == submitter.StateEmpty:
+	case e.State == ledger.StateEmpty, e.State == ledger.StateAbandoned:
 		return ""
 	case e.State.Parked():
 		return fmt.Sprintf("parked %s: %s", e.State, strings.TrimSpace(e.Reason+" "+e.Note))
@@ -81,7 +78,7 @@ func duplicateExternalIDs(files []usageapi.File) []string {
 func splitOurs(files []usageapi.File) (ours []usageapi.File, others []string) {
 	for _, f := range files {
 		switch {
-		case strings.HasPrefix(f.ExternalID, externalIDPrefix):
+		case strings.HasPrefix(f.ExternalID, ledger.ExternalIDPrefix):
 			ours = append(ours, f)
 		case f.Status != usageapi.FileStatusDeleted:
 			others = append(others, fmt.Sprintf("%s (external_id %q, %s)", f.ID, f.ExternalID, f.Status))

@@ -3,12 +3,14 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/internal/deadletter"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -57,13 +59,17 @@ type Report struct {
 	AggDuplicates  []string                    // aggregator revisions stored more than once
 	NotOurs        []string                    // live files whose external_id is not usagepipe's (not compared)
 	AnyAsset       []string                    // parameter-searched products compared over all assets (no AssetMap)
-	LedgerStates   map[submitter.State]int     // ledger entries per state
+	LedgerStates   map[ledger.State]int        // ledger entries per state
 	FileStatuses   map[usageapi.FileStatus]int // Connect files per status
+	DeadLetters    []string                    // open dead letters, by stage and reason: usage not billed yet
+	Unreadable     []string                    // dead-lettered messages no usage can be read from (not problems)
+	Abandoned      []Finding                   // differences in periods an operator abandoned a file of (not problems)
 }
 
 // Problems counts everything the report lists as wrong.
 func (r *Report) Problems() int {
-	return len(r.Findings) + len(r.LedgerIssues) + len(r.DuplicateFiles) + len(r.AggDuplicates) + len(r.Unmarked)
+	return len(r.Findings) + len(r.LedgerIssues) + len(r.DuplicateFiles) + len(r.AggDuplicates) + len(r.Unmarked) +
+		len(r.DeadLetters)
 }
 
 // Reconcile compares the closed periods in USAGE_AGG and the submitter ledger with the records Connect
@@ -101,11 +107,54 @@ func Reconcile(ctx context.Context, conn *bus.Conn, client *usageapi.Client, o O
 	}
 	r.Expected, r.Billed = len(want), len(have)
 	for _, d := range Compare(want, have) {
-		r.Findings = append(r.Findings, Finding{Difference: d, Ledger: ledgerNote(ledger.Period(refOf(d.Key)))})
+		entries := ledger.Period(refOf(d.Key))
+		f := Finding{Difference: d, Ledger: ledgerNote(entries)}
+		if abandoned(entries) {
+			r.Abandoned = append(r.Abandoned, f)
+		} else {
+			r.Findings = append(r.Findings, f)
+		}
 	}
 	r.LedgerIssues = append(ledgerIssues(ledger, files, skip), unmappedIssues(unmapped)...)
 	r.DuplicateFiles = duplicateExternalIDs(files)
-	return r, nil
+	r.DeadLetters, r.Unreadable, err = openDeadLetters(ctx, conn, o.Catalog)
+	return r, err
+}
+
+// abandoned reports whether an operator abandoned a file of the period: its differences are on purpose.
+func abandoned(entries []*ledger.Entry) bool {
+	return slices.ContainsFunc(entries, func(e *ledger.Entry) bool { return e.State == ledger.StateAbandoned })
+}
+
+// openDeadLetters counts the open dead letters by stage and reason, one line each: those that hold an
+// event or a record (usage not billed yet), and apart those that hold a message no usage can be read from
+// (bad_json, unknown_kind: nothing to replay).
+func openDeadLetters(ctx context.Context, conn *bus.Conn, cat *events.Catalog) (usage, unreadable []string, err error) {
+	l, err := ledger.Open(ctx, conn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
+	}
+	svc, err := deadletter.New(conn, l, cat)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
+	}
+	listing, err := svc.List(ctx, deadletter.Filter{Open: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
+	}
+	counts := map[[3]string]int{}
+	for _, x := range listing.Letters {
+		counts[[3]string{x.Stage, string(x.Reason), string(x.Kind)}]++
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(counts), func(a, b [3]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) }) {
+		line := fmt.Sprintf("%s %s: %d open (usagepipe dlq list --open --stage %s --reason %s)", k[0], k[1], counts[k], k[0], k[1])
+		if k[2] == string(deadletter.KindMessage) {
+			unreadable = append(unreadable, line)
+		} else {
+			usage = append(usage, line)
+		}
+	}
+	return usage, unreadable, nil
 }
 
 // sinceFilter narrows the records list to the Since window: a record starts no earlier than its period.
@@ -189,7 +238,7 @@ func closedSince(cat *events.Catalog, ref PeriodRef, now time.Time) time.Duratio
 }
 
 // ledgerNote says what the ledger knows of a period's files.
-func ledgerNote(entries []*submitter.Entry) string {
+func ledgerNote(entries []*ledger.Entry) string {
 	if len(entries) == 0 {
 		return "no ledger entry for this period"
 	}

@@ -35,6 +35,15 @@ func (r *Report) Write(w io.Writer, limit int) {
 	for _, p := range r.AnyAsset {
 		fmt.Fprintf(w, "note: product %s finds assets by a parameter and no --assets file maps them: compared per item over all its assets, so a swap between assets is not seen\n", p)
 	}
+	writeList(w, "dead letters not replayed: usage not billed", r.DeadLetters, limit)
+	writeList(w, "dead-lettered messages no usage can be read from (not counted)", r.Unreadable, limit)
+	if len(r.Abandoned) > 0 {
+		var lines []string
+		for _, f := range r.Abandoned {
+			lines = append(lines, fmt.Sprintf("%s\n      %s", f.Difference, f.Ledger))
+		}
+		writeList(w, "differences in periods with an abandoned file (on purpose, not counted)", lines, limit)
+	}
 	writeList(w, "closed periods not marked by every partition", r.Unmarked, limit)
 	writeList(w, "ledger vs Connect", r.LedgerIssues, limit)
 	writeList(w, "external ids held by several live files", r.DuplicateFiles, limit)

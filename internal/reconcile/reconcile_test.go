@@ -4,16 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/submitter"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
@@ -46,7 +46,7 @@ type world struct {
 	conn   *bus.Conn
 	client *usageapi.Client
 	cat    *events.Catalog
-	emu    *usageapitest.Emulator
+	emu    *connectemu.Emulator
 	url    string
 }
 
@@ -59,7 +59,7 @@ func newWorldOf(t *testing.T, catalog string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Log: slog.New(slog.DiscardHandler)})
@@ -70,14 +70,8 @@ func newWorldOf(t *testing.T, catalog string) *world {
 	if err := conn.Provision(ctx, bus.Topology{Partitions: partitions}); err != nil {
 		t.Fatal(err)
 	}
-	emu := usageapitest.New(usageapitest.Options{Provider: usageapitest.ProviderPolicy{Auto: true}})
-	api := httptest.NewServer(emu.Handler())
-	t.Cleanup(func() { api.Close(); _ = emu.Close() })
-	w := &world{t: t, conn: conn, cat: cat, emu: emu, url: api.URL + "/public/v1"}
-	if w.client, err = usageapi.New(w.url, apiKey); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	api := usageapitest.NewServer(t, connectemu.Options{Provider: connectemu.ProviderPolicy{Auto: true}})
+	return &world{t: t, conn: conn, cat: cat, emu: api.Emulator, url: api.URL, client: api.Client}
 }
 
 // record is an aggregator record of the test period.
@@ -98,11 +92,11 @@ func record(asset, item string, rev int, mode events.ValueMode, qty string) even
 func (w *world) publish(recs ...events.PeriodRecord) {
 	w.t.Helper()
 	for _, r := range recs {
-		kind, prefix := events.KindRecords, "rec"
+		kind, output := events.KindRecords, subjects.Records
 		if r.Kind == events.RecordAdjustment {
-			kind, prefix = events.KindAdjustments, "adj"
+			kind, output = events.KindAdjustments, subjects.Adjustments
 		}
-		w.send(prefix, r.PeriodStart, r.Partition, kind, r)
+		w.send(output, r.PeriodStart, r.Partition, kind, r)
 	}
 }
 
@@ -116,18 +110,18 @@ func (w *world) mark(closed []events.PeriodRecord) {
 				n++
 			}
 		}
-		w.send("mark", day, p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
+		w.send(subjects.Marks, day, p, events.KindMark, events.PartitionMark{Product: product, Contract: contract,
 			PeriodStart: day, PeriodEnd: day.AddDate(0, 0, 1), Partition: p, Partitions: partitions, Records: n})
 	}
 }
 
-func (w *world) send(prefix string, start time.Time, p int, kind string, v any) {
+func (w *world) send(output subjects.Output, start time.Time, p int, kind string, v any) {
 	w.t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	subject := "usage.agg." + prefix + "." + product + "." + contract + "." + events.Period{Start: start}.Key() + "." + strconv.Itoa(p)
+	subject := output.Subject(product, contract, start, p)
 	msg := bus.Msg{Subject: subject, Header: bus.Header{events.HeaderKind: []string{kind}}, Data: append(b, '\n')}
 	if _, err := w.conn.Publish(context.Background(), msg); err != nil {
 		w.t.Fatal(err)

@@ -1,18 +1,17 @@
 package submitter
 
 import (
-	"context"
-
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
-// Bus models the operations of internal/bus.Conn the submitter uses.
+// Bus models the operations of internal/bus.Conn the submitter uses: the planner's (aggStream), the
+// driver's (recordReader, deadLetterPublisher) and the ledger bucket (ledger.Buckets).
 type Bus interface {
-	Consume(ctx context.Context, stream string, o bus.ConsumeOptions, handler func(context.Context, *bus.Delivery)) error
-	Read(ctx context.Context, stream string, o bus.ReadOptions, fn func(bus.Msg) error) error
-	LastMsg(ctx context.Context, stream, subject string) (bus.Msg, error)
-	KV(ctx context.Context, bucket string) (*bus.KV, error)
-	PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error)
+	aggStream
+	recordReader
+	deadLetterPublisher
+	ledger.Buckets
 }
 
 var _ Bus = (*bus.Conn)(nil)

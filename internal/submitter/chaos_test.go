@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // chaosFaults fail about a third of all Connect requests: throttled, server errors, connections reset
 // before serving, and requests served whose answer is then lost.
-var chaosFaults = []usageapitest.Fault{
-	{Kind: usageapitest.FaultThrottle, Delay: time.Second, Probability: 0.06},
-	{Kind: usageapitest.FaultStatus, Status: 500, Probability: 0.06},
-	{Kind: usageapitest.FaultStatus, Status: 503, Probability: 0.06},
-	{Kind: usageapitest.FaultReset, Probability: 0.06},
-	{Kind: usageapitest.FaultCommitDrop, Probability: 0.12},
+var chaosFaults = []connectemu.Fault{
+	{Kind: connectemu.FaultThrottle, Delay: time.Second, Probability: 0.06},
+	{Kind: connectemu.FaultStatus, Status: 500, Probability: 0.06},
+	{Kind: connectemu.FaultStatus, Status: 503, Probability: 0.06},
+	{Kind: connectemu.FaultReset, Probability: 0.06},
+	{Kind: connectemu.FaultCommitDrop, Probability: 0.12},
 }
 
 // periodTruth is what a test wrote for one period: its closed records, its adjustments, and the
@@ -49,11 +50,11 @@ func checkEveryPeriodAcceptedOnce(t *testing.T, env *testEnv, periods map[int]pe
 	t.Helper()
 	files := 0
 	for n, p := range periods {
-		id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1}
-		fileIDs := []string{env.waitState(id, timeout, StateAccepted).FileID}
+		id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(n).Start, Part: 1}
+		fileIDs := []string{env.waitState(id, timeout, ledger.StateAccepted).FileID}
 		if len(p.adjusted) > 0 {
 			for _, e := range env.waitSupplements(period(n), timeout) {
-				if e.State == StateAccepted {
+				if e.State == ledger.StateAccepted {
 					fileIDs = append(fileIDs, e.FileID)
 				}
 			}

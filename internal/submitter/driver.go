@@ -2,189 +2,75 @@ package submitter
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// driver runs ledger entries: each known non-terminal entry is a job, queued by when it is next due, and at
-// most Concurrency jobs run at once, each by one worker goroutine. A job never runs twice at the same time in
-// a process. Entries planned here are added at once; a periodic scan of the ledger adds those planned by
-// other instances or left by an earlier run.
+// connectFiles models the Connect calls the driver makes on a usage file (pkg/usageapi.Client).
+type connectFiles interface {
+	FindOrCreateFile(ctx context.Context, req usageapi.CreateFileRequest, opts ...usageapi.LookupOption) (*usageapi.FileDetail, bool, error)
+	FindFiles(ctx context.Context, externalID string, opts ...usageapi.LookupOption) ([]usageapi.File, error)
+	GetFile(ctx context.Context, id string) (*usageapi.FileDetail, error)
+	UploadFile(ctx context.Context, id, filename string, workbook io.Reader) (*usageapi.FileDetail, error)
+	SubmitFile(ctx context.Context, id string) (*usageapi.FileDetail, error)
+	Download(ctx context.Context, link string) ([]byte, error)
+}
+
+// recordReader models reading USAGE_AGG back (internal/bus.Conn.Read): a part's records, a period's marks.
+type recordReader interface {
+	Read(ctx context.Context, stream string, o bus.ReadOptions, fn func(bus.Msg) error) error
+}
+
+// deadLetterPublisher models publishing dead letters to USAGE_DLQ (internal/bus.Conn.PublishBatch).
+type deadLetterPublisher interface {
+	PublishBatch(ctx context.Context, msgs []bus.Msg) ([]bus.PubAck, error)
+}
+
+// driver runs ledger entries through Connect. Each known non-terminal entry is a job, queued by when it is
+// next due, and at most Concurrency jobs run at once, each by one worker goroutine (drive_jobs.go). A job
+// drives its entry step by step (drive_entry.go), each step one Connect operation chosen by the entry's
+// state (drive_steps.go) and one CAS write of the outcome. A job never runs twice at the same time in a
+// process; across processes the entry's lease and CAS writes keep it so.
 type driver struct {
-	s *Submitter
+	ledger  *ledger.Store // set by Submitter.useLedger
+	connect connectFiles
+	records recordReader
+	dlq     deadLetterPublisher
+	cache   *planCache       // records the planner read for a part's first upload
+	nudger  supplementNudger // the planner (set by New)
+
+	member      string        // Options.MemberID, the owner in entry leases
+	concurrency int           // Options.Concurrency
+	leaseTTL    time.Duration // Options.LeaseTTL
+	stepTimeout time.Duration // half the lease: a step ends well within the lease it runs under
+	followMax   time.Duration // Options.FollowMaxInterval
+	retryMax    time.Duration // Options.RetryMaxInterval
+	maxExcluded int           // Options.MaxExcluded
+
+	now    func() time.Time
+	log    *slog.Logger
+	tracer trace.Tracer
+	ins    *instruments
 
 	mu       sync.Mutex
 	jobs     map[string]*job // non-terminal entries known
-	terminal map[string]bool // entries known to be terminal (scans skip them)
+	terminal map[string]bool // entries known to be done for good: accepted, closed, empty, abandoned (scans skip them)
+	parked   map[string]bool // entries known parked (rejected, failed): scans read them again, as an operator may send them on
 	queue    dueQueue
 	kick     chan struct{}
 }
 
-func newDriver(s *Submitter) *driver {
-	return &driver{s: s, jobs: map[string]*job{}, terminal: map[string]bool{}, kick: make(chan struct{}, 1)}
-}
-
-// add makes the entry at key due at t (zero: now), unless it is terminal or due earlier already.
-func (d *driver) add(key string, t time.Time) {
-	d.mu.Lock()
-	j := d.jobs[key]
-	if j == nil && !d.terminal[key] {
-		j = &job{key: key, index: -1}
-		d.jobs[key] = j
-	}
-	switch {
-	case j == nil:
-	case j.running:
-		j.again = true
-	default:
-		d.queue.schedule(j, t)
-	}
-	d.mu.Unlock()
-	d.wake()
-}
-
-// revive adds the entry at key, due at at, unless a job has it already, even when it was known as terminal:
-// a key an operator deleted and planning wrote again is a new entry.
-func (d *driver) revive(key string, at time.Time) {
-	d.mu.Lock()
-	_, running := d.jobs[key]
-	delete(d.terminal, key)
-	d.mu.Unlock()
-	if !running {
-		d.add(key, at)
-	}
-}
-
-func (d *driver) wake() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
-
-// run dispatches due jobs to at most Concurrency workers and scans the ledger, until ctx ends; then it
-// waits for the running workers.
-func (d *driver) run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { d.scanLoop(ctx) })
-	slots := make(chan struct{}, d.s.opts.Concurrency)
-	for ctx.Err() == nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		j, wait := d.take()
-		if j == nil {
-			<-slots
-			d.sleep(ctx, wait)
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			d.work(ctx, j)
-		})
-	}
-	wg.Wait()
-	return nil
-}
-
-// take returns a due job, marked running, or how long to wait for one.
-func (d *driver) take() (*job, time.Duration) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	j, wait := d.queue.popDue(d.s.now())
-	if j != nil {
-		j.running = true
-	}
-	return j, wait
-}
-
-// sleep waits for wait (forever when negative), a new job, or the end of ctx.
-func (d *driver) sleep(ctx context.Context, wait time.Duration) {
-	var timer <-chan time.Time
-	if wait >= 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case <-d.kick:
-	case <-timer:
-	case <-ctx.Done():
-	}
-}
-
-// work drives one entry until it must wait, then requeues or forgets it.
-func (d *driver) work(ctx context.Context, j *job) {
-	next, done := d.s.drive(ctx, j.key, &j.memo)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	j.running = false
-	switch {
-	case j.again:
-		j.again = false
-		d.queue.schedule(j, time.Time{})
-	case done:
-		delete(d.jobs, j.key)
-		d.terminal[j.key] = true
-	case ctx.Err() == nil:
-		d.queue.schedule(j, next)
-	}
-	d.wake()
-}
-
-// scanLoop scans the ledger at start and every ScanInterval.
-func (d *driver) scanLoop(ctx context.Context) {
-	t := time.NewTicker(d.s.opts.ScanInterval)
-	defer t.Stop()
-	for {
-		d.scan(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// scan adds every ledger entry this process does not know yet (noting the parked ones), then looks at the
-// parked revisions (replan.go).
-func (d *driver) scan(ctx context.Context) {
-	keys, err := d.s.ledger.fileKeys(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.s.log.WarnContext(ctx, "submitter: ledger scan failed", "err", err)
-		}
-		return
-	}
-	for _, key := range keys {
-		if d.known(key) {
-			continue
-		}
-		e, _, err := d.s.ledger.get(ctx, key)
-		if err != nil {
-			continue // deleted meanwhile, or unreachable: the next scan tries again
-		}
-		d.s.ins.track(key, e.State)
-		if e.State.Terminal() {
-			d.s.noteParked(ctx, e)
-			d.markTerminal(key)
-		} else {
-			d.add(key, e.NextAt)
-		}
-	}
-	d.s.checkParked(ctx)
-}
-
-func (d *driver) known(key string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.jobs[key] != nil || d.terminal[key]
-}
-
-func (d *driver) markTerminal(key string) {
-	d.mu.Lock()
-	d.terminal[key] = true
-	d.mu.Unlock()
+func newDriver(o Options, records recordReader, dlq deadLetterPublisher, connect connectFiles, cache *planCache, ins *instruments, tracer trace.Tracer) *driver {
+	return &driver{connect: connect, records: records, dlq: dlq, cache: cache,
+		member: o.MemberID, concurrency: o.Concurrency, leaseTTL: o.LeaseTTL, stepTimeout: o.stepTimeout(),
+		followMax: o.FollowMaxInterval, retryMax: o.RetryMaxInterval, maxExcluded: o.MaxExcluded,
+		now: time.Now, log: o.Logger, tracer: tracer, ins: ins,
+		jobs: map[string]*job{}, terminal: map[string]bool{}, parked: map[string]bool{}, kick: make(chan struct{}, 1)}
 }

@@ -5,8 +5,6 @@ import (
 )
 
 var (
-	// errBadTransition: a move the ledger's transition table forbids (Entry.moveTo).
-	errBadTransition = errors.New("submitter: transition not allowed")
 	// errIncomplete: the stream holds fewer closed records of a period than its marks count; planning is
 	// retried for Options.PlanGrace, then the period is parked as failed (records_missing).
 	errIncomplete = errors.New("submitter: period records incomplete")

@@ -10,17 +10,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -68,26 +70,28 @@ type testEnv struct {
 	t           *testing.T
 	srv         *natsembed.Server
 	conn        *bus.Conn
-	emu         *usageapitest.Emulator
+	emu         *connectemu.Emulator
 	api         *httptest.Server
 	catalog     *events.Catalog
 	catalogPath string
 	agg         *aggWriter
-	ledger      *ledger
+	ledger      *ledger.Store
+	kv          *bus.KV // the ledger bucket, for what an operator does by hand
 	incarnation int
+	batches     int // late batches committed (lateBatches)
 }
 
-func newTestEnv(t *testing.T, provider usageapitest.ProviderPolicy) *testEnv {
+func newTestEnv(t *testing.T, provider connectemu.ProviderPolicy) *testEnv {
 	t.Helper()
-	return newTestEnvWith(t, usageapitest.Options{Provider: provider})
+	return newTestEnvWith(t, connectemu.Options{Provider: provider})
 }
 
 // newTestEnvWith is newTestEnv with an emulator built from o.
-func newTestEnvWith(t *testing.T, o usageapitest.Options) *testEnv {
+func newTestEnvWith(t *testing.T, o connectemu.Options) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, srv: natsembed.StartTest(t), catalog: testCatalog(t)}
+	env := &testEnv{t: t, srv: natsembedtest.Start(t), catalog: testCatalog(t)}
 	env.conn = connectBus(t, env.srv.URL())
-	env.emu = usageapitest.New(o)
+	env.emu = connectemu.New(o)
 	env.api = httptest.NewServer(env.emu.Handler())
 	t.Cleanup(func() { env.api.Close(); _ = env.emu.Close() })
 	env.agg = &aggWriter{conn: env.conn, fences: map[int]uint64{}}
@@ -95,7 +99,7 @@ func newTestEnvWith(t *testing.T, o usageapitest.Options) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.ledger = &ledger{kv: kv}
+	env.ledger, env.kv = ledger.New(kv), kv
 	env.catalogPath = filepath.Join(t.TempDir(), "catalog.yaml")
 	if err := os.WriteFile(env.catalogPath, []byte(testCatalogYAML), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,11 +124,11 @@ func connectBus(t *testing.T, url string) *bus.Conn {
 
 // seedAssets makes subscriptions known to the emulator as assets of the test product.
 func (env *testEnv) seedAssets(subs ...string) {
-	assets := make([]usageapitest.CatalogAsset, len(subs))
+	assets := make([]connectemu.CatalogAsset, len(subs))
 	for i, s := range subs {
-		assets[i] = usageapitest.CatalogAsset{ID: s, Product: testProduct}
+		assets[i] = connectemu.CatalogAsset{ID: s, Product: testProduct}
 	}
-	if err := env.emu.Seed(&usageapitest.Catalog{Assets: assets}); err != nil {
+	if err := env.emu.Seed(&connectemu.Catalog{Assets: assets}); err != nil {
 		env.t.Fatal(err)
 	}
 }
@@ -175,8 +179,8 @@ func (env *testEnv) startOn(b Bus, o Options) (stop func()) {
 }
 
 // entry reads a ledger entry; nil when there is none.
-func (env *testEnv) entry(id FileID) *Entry {
-	e, _, err := env.ledger.get(context.Background(), id.Key())
+func (env *testEnv) entry(id ledger.FileID) *ledger.Entry {
+	e, _, err := env.ledger.Get(context.Background(), id.Key())
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil
 	}
@@ -187,9 +191,9 @@ func (env *testEnv) entry(id FileID) *Entry {
 }
 
 // waitState polls the ledger until the entry is in one of the states.
-func (env *testEnv) waitState(id FileID, timeout time.Duration, states ...State) *Entry {
+func (env *testEnv) waitState(id ledger.FileID, timeout time.Duration, states ...ledger.State) *ledger.Entry {
 	env.t.Helper()
-	var e *Entry
+	var e *ledger.Entry
 	waitFor(env.t, timeout, "ledger entry "+id.Key()+" in "+fmt.Sprint(states), func() bool {
 		e = env.entry(id)
 		for _, s := range states {
@@ -309,15 +313,15 @@ func (w *aggWriter) commit(t testing.TB, p int, closed, adjustments []events.Per
 	if tracer == nil {
 		tracer = otel.Tracer("test-aggregator")
 	}
-	ctx, span := tracer.Start(context.Background(), "process usage.events.{partition}")
+	ctx, span := tracer.Start(context.Background(), "process "+subjects.EventsTemplate)
 	defer span.End()
 	w.source++
 	prog := map[string]any{"partition": p, "from": w.source, "to": w.source, "part": 1, "parts": 1}
-	batch := []bus.Msg{aggMsg(ctx, "usage.agg.progress."+strconv.Itoa(p), events.KindProgress, prog)}
-	batch = append(batch, packed(ctx, subjectRecords, events.KindRecords, p, closed)...)
-	batch = append(batch, packed(ctx, subjectAdjustments, events.KindAdjustments, p, adjustments)...)
+	batch := []bus.Msg{aggMsg(ctx, subjects.Progress(p), events.KindProgress, prog)}
+	batch = append(batch, packed(ctx, subjects.Records, events.KindRecords, p, closed)...)
+	batch = append(batch, packed(ctx, subjects.Adjustments, events.KindAdjustments, p, adjustments)...)
 	for _, m := range marks {
-		batch = append(batch, aggMsg(ctx, periodSubject(subjectMarks, m.Product, m.Contract, m.PeriodStart, strconv.Itoa(p)), events.KindMark, m))
+		batch = append(batch, aggMsg(ctx, subjects.Marks.Subject(m.Product, m.Contract, m.PeriodStart, p), events.KindMark, m))
 	}
 	last, err := w.conn.CommitAtomic(ctx, batch, w.fences[p])
 	if err != nil {
@@ -327,11 +331,11 @@ func (w *aggWriter) commit(t testing.TB, p int, closed, adjustments []events.Per
 }
 
 // packed packs records as JSON lines, one message per subject (period) in order of first appearance.
-func packed(ctx context.Context, prefix, kind string, p int, records []events.PeriodRecord) []bus.Msg {
+func packed(ctx context.Context, output subjects.Output, kind string, p int, records []events.PeriodRecord) []bus.Msg {
 	var order []string
 	lines := map[string][]byte{}
 	for _, r := range records {
-		subject := periodSubject(prefix, r.Product, r.Contract, r.PeriodStart, strconv.Itoa(p))
+		subject := output.Subject(r.Product, r.Contract, r.PeriodStart, p)
 		if _, ok := lines[subject]; !ok {
 			order = append(order, subject)
 		}
@@ -359,24 +363,24 @@ func aggMsg(ctx context.Context, subject, kind string, v any) bus.Msg {
 
 // waitSupplements waits until every adjustment of pd is covered by a supplement and every supplement is
 // accepted (or empty), and returns the supplements' entries in revision order.
-func (env *testEnv) waitSupplements(pd events.Period, timeout time.Duration) []*Entry {
+func (env *testEnv) waitSupplements(pd events.Period, timeout time.Duration) []*ledger.Entry {
 	env.t.Helper()
 	ctx := context.Background()
-	filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+	filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 	last, err := env.conn.LastMsg(ctx, bus.StreamAgg, filter)
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	var out []*Entry
+	var out []*ledger.Entry
 	waitFor(env.t, timeout, "supplements of "+pd.Key(), func() bool {
-		idx, _, err := env.ledger.index(ctx, suppIndexKey(testProduct, testContract, pd.Start))
+		idx, _, err := env.ledger.Index(ctx, ledger.SupplementIndexKey(testProduct, testContract, pd.Start))
 		if err != nil || idx.Covered < last.Seq {
 			return false
 		}
 		out = out[:0]
 		for rev := 1; rev < idx.Next; rev++ {
-			e := env.entry(FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: rev, Part: 1})
-			if e == nil || (e.State != StateAccepted && e.State != StateEmpty) {
+			e := env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Revision: rev, Part: 1})
+			if e == nil || (e.State != ledger.StateAccepted && e.State != ledger.StateEmpty) {
 				return false
 			}
 			out = append(out, e)

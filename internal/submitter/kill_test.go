@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -102,26 +101,7 @@ func TestSIGKILLedSubmitterStillGivesOneAcceptedFilePerPeriod(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "submitter.log")
 	dumpLogOnFailure(t, logPath)
 
-	var mu sync.Mutex
-	proc := env.startChild(logPath)
-	kills := 0
-	stopKiller, killerDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(killerDone)
-		rng := rand.New(rand.NewPCG(7, 7))
-		for {
-			select {
-			case <-stopKiller:
-				return
-			case <-time.After(time.Duration(100+rng.IntN(600)) * time.Millisecond): // chaos timing
-			}
-			mu.Lock()
-			proc.kill()
-			kills++
-			proc = env.startChild(logPath)
-			mu.Unlock()
-		}
-	}()
+	k := env.startKiller(logPath, 7)
 	periods := map[int]periodTruth{}
 	for n := range 8 {
 		var p periodTruth
@@ -139,8 +119,40 @@ func TestSIGKILLedSubmitterStillGivesOneAcceptedFilePerPeriod(t *testing.T) {
 		periods[n] = p
 		time.Sleep(300 * time.Millisecond) // spreads the periods over the kills
 	}
-	close(stopKiller)
-	<-killerDone
-	t.Logf("submitter SIGKILLed %d times", kills)
+	t.Logf("submitter SIGKILLed %d times", k.stop())
 	checkEveryPeriodAcceptedOnce(t, env, periods, 90*time.Second)
+}
+
+// killer SIGKILLs the submitter process every 100–700 ms (seeded) and starts a new one, until stop.
+type killer struct {
+	stopped, done chan struct{}
+	kills         int
+}
+
+// startKiller starts a submitter process and the killer of its incarnations.
+func (env *testEnv) startKiller(logPath string, seed uint64) *killer {
+	k := &killer{stopped: make(chan struct{}), done: make(chan struct{})}
+	proc := env.startChild(logPath)
+	go func() {
+		defer close(k.done)
+		rng := rand.New(rand.NewPCG(seed, seed))
+		for {
+			select {
+			case <-k.stopped:
+				return
+			case <-time.After(time.Duration(100+rng.IntN(600)) * time.Millisecond): // chaos timing
+			}
+			proc.kill()
+			k.kills++
+			proc = env.startChild(logPath)
+		}
+	}()
+	return k
+}
+
+// stop stops the killer, leaving the last submitter process running, and returns how many it killed.
+func (k *killer) stop() int {
+	close(k.stopped)
+	<-k.done
+	return k.kills
 }

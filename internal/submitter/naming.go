@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -62,7 +63,7 @@ func midnight(t time.Time) bool {
 }
 
 // fileDescription says what the file holds, for people reading Connect.
-func fileDescription(id FileID, end time.Time, records int) string {
+func fileDescription(id ledger.FileID, end time.Time, records int) string {
 	kind := "closed usage"
 	if id.Revision > 0 {
 		kind = fmt.Sprintf("supplement %d (adjustment deltas)", id.Revision)

@@ -40,6 +40,11 @@ const (
 	// DefaultAckWait is the AckWait of the mark and adjustment consumers: how long a message delivered to a
 	// submitter that died waits before it is delivered again.
 	DefaultAckWait = 30 * time.Second
+	// DefaultRetentionInterval is how often the command's submitter purges what USAGE_AGG and USAGE_DLQ no
+	// longer need (internal/retention); DefaultRetentionMinAge is what it never touches: messages stored
+	// within it (reconcile's and explain's window).
+	DefaultRetentionInterval = time.Hour
+	DefaultRetentionMinAge   = 90 * 24 * time.Hour
 )
 
 // Options configures a Submitter. Catalog, ConnectURL and ConnectAPIKey are required; other zero fields
@@ -63,6 +68,9 @@ type Options struct {
 	AckWait           time.Duration // AckWait of the mark and adjustment consumers
 	PlanGrace         time.Duration // how long a plan that may yet succeed is retried before it is parked
 	OrphanInterval    time.Duration // how often Connect's open usagepipe files are checked for orphans
+	RetentionInterval time.Duration // how often retention runs (retain.go); zero: never
+	RetentionMinAge   time.Duration // retention never removes what was stored within this
+	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -90,6 +98,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.AckWait, DefaultAckWait)
 	setDefault(&o.PlanGrace, DefaultPlanGrace)
 	setDefault(&o.OrphanInterval, DefaultOrphanInterval)
+	setDefault(&o.RetentionMinAge, DefaultRetentionMinAge)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -142,10 +151,13 @@ func (o Options) checkLimits() error {
 	if o.OrphanInterval < time.Second {
 		errs = append(errs, fmt.Errorf("orphan interval %v: want at least 1s", o.OrphanInterval))
 	}
+	if o.RetentionInterval < 0 || o.RetentionMinAge < 0 {
+		errs = append(errs, fmt.Errorf("retention interval %v, min age %v: must not be negative", o.RetentionInterval, o.RetentionMinAge))
+	}
 	if o.PlanGrace < 0 {
 		errs = append(errs, fmt.Errorf("plan grace %v: must not be negative", o.PlanGrace))
 	}
-	// A dead letter republished when an interrupted exclusion is resumed (Exclusion) must be dropped as a
+	// A dead letter republished when an interrupted exclusion is resumed (ledger.Exclusion) must be dropped as a
 	// duplicate: the resumption must come well within USAGE_DLQ's duplicate window.
 	if resume := o.LeaseTTL + o.stepTimeout() + o.ScanInterval; resume > bus.DLQDedupWindow/2 {
 		errs = append(errs, fmt.Errorf("lease ttl %v + step timeout %v + scan interval %v = %v: want at most %v, half of USAGE_DLQ's duplicate window, so that a dead letter republished by another submitter after a crash is dropped as a duplicate",
@@ -154,7 +166,7 @@ func (o Options) checkLimits() error {
 	if o.MaxExcluded < 0 {
 		errs = append(errs, fmt.Errorf("max excluded %d: must not be negative", o.MaxExcluded))
 	}
-	// The find-or-create after a create of unknown outcome waits out the list lag twice (lookup.go): it must
+	// The find-or-create after a create of unknown outcome waits out the list lag twice (drive_lookup.go): it must
 	// fit in a step, or that step would always time out and never create.
 	if lag := o.listLag(); 4*lag > o.stepTimeout() {
 		errs = append(errs, fmt.Errorf("connect list lag %v: want at most a quarter of the step timeout %v (half the lease ttl)", lag, o.stepTimeout()))

@@ -3,12 +3,11 @@ package submitter
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -22,6 +21,22 @@ import (
 // usagepipe_submitter_orphans_total{action}) for an operator. Entries that name no file yet are left
 // alone: their next step finds the file.
 
+// openFiles models the Connect calls of the orphan sweep (pkg/usageapi.Client): a filtered list of files,
+// and the delete of an orphan draft.
+type openFiles interface {
+	Files(terms ...usageapi.Term) usageapi.List[usageapi.File]
+	DeleteFile(ctx context.Context, id string) (*usageapi.FileDetail, error)
+}
+
+// orphanSweeper checks Connect's open usagepipe files against the ledger every OrphanInterval.
+type orphanSweeper struct {
+	connect  openFiles
+	ledger   *ledger.Store // set by Submitter.useLedger
+	interval time.Duration
+	log      *slog.Logger
+	ins      *instruments
+}
+
 // Orphan actions (metric attribute).
 const (
 	orphanDeleted  = "deleted"  // an orphan draft, deleted
@@ -30,8 +45,8 @@ const (
 )
 
 // sweepOrphans runs sweep every OrphanInterval until ctx ends.
-func (s *Submitter) sweepOrphans(ctx context.Context) error {
-	t := time.NewTicker(s.opts.OrphanInterval)
+func (sw *orphanSweeper) sweepOrphans(ctx context.Context) error {
+	t := time.NewTicker(sw.interval)
 	defer t.Stop()
 	for {
 		select {
@@ -39,15 +54,15 @@ func (s *Submitter) sweepOrphans(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		if err := s.sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "submitter: orphan sweep failed (tried again later)", "err", err)
+		if err := sw.sweep(ctx); err != nil && ctx.Err() == nil {
+			sw.log.WarnContext(ctx, "submitter: orphan sweep failed (tried again later)", "err", err)
 		}
 	}
 }
 
 // sweep checks every open Connect file with a usagepipe external id against the ledger once.
-func (s *Submitter) sweep(ctx context.Context) error {
-	files, err := s.client.Files(usageapi.Like("external_id", usageapi.LikeLiteral(externalPrefix)+"*"),
+func (sw *orphanSweeper) sweep(ctx context.Context) error {
+	files, err := sw.connect.Files(usageapi.Like("external_id", usageapi.LikeLiteral(ledger.ExternalIDPrefix)+"*"),
 		usageapi.Out("status", usageapi.FileStatusAccepted, usageapi.FileStatusClosed, usageapi.FileStatusRejected,
 			usageapi.FileStatusDeleted)).Collect(ctx)
 	if err != nil {
@@ -59,13 +74,13 @@ func (s *Submitter) sweep(ctx context.Context) error {
 		key, ok := keyOf(f.ExternalID)
 		if !ok {
 			if byExternalID == nil {
-				if byExternalID, err = s.externalIDs(ctx); err != nil {
+				if byExternalID, err = sw.externalIDs(ctx); err != nil {
 					return err
 				}
 			}
 			key = byExternalID[f.ExternalID]
 		}
-		if err := s.checkOrphan(ctx, f, key); err != nil {
+		if err := sw.checkOrphan(ctx, f, key); err != nil {
 			return err
 		}
 	}
@@ -73,68 +88,53 @@ func (s *Submitter) sweep(ctx context.Context) error {
 }
 
 // checkOrphan compares one Connect file with the ledger entry at key ("" or missing: none).
-func (s *Submitter) checkOrphan(ctx context.Context, f *usageapi.File, key string) error {
-	e, _, err := s.ledger.get(ctx, key)
+func (sw *orphanSweeper) checkOrphan(ctx context.Context, f *usageapi.File, key string) error {
+	e, _, err := sw.ledger.Get(ctx, key)
 	switch {
 	case key == "" || errors.Is(err, bus.ErrNotFound):
-		s.orphan(ctx, f, "", orphanUnknown)
+		sw.orphan(ctx, f, "", orphanUnknown)
 		return nil
 	case err != nil:
 		return err
 	case e.FileID == "" || e.FileID == f.ID:
 		return nil
 	case f.Status != usageapi.FileStatusDraft:
-		s.orphan(ctx, f, e.FileID, orphanReported)
+		sw.orphan(ctx, f, e.FileID, orphanReported)
 		return nil
 	}
-	if _, err := s.client.DeleteFile(ctx, f.ID); err != nil {
+	if _, err := sw.connect.DeleteFile(ctx, f.ID); err != nil {
 		return err
 	}
-	s.orphan(ctx, f, e.FileID, orphanDeleted)
+	sw.orphan(ctx, f, e.FileID, orphanDeleted)
 	return nil
 }
 
 // orphan reports one orphan.
-func (s *Submitter) orphan(ctx context.Context, f *usageapi.File, ledgerFile, action string) {
-	s.ins.orphans.Add(ctx, 1, metric.WithAttributes(attribute.String("action", action)))
-	s.log.ErrorContext(ctx, "orphan usage file in Connect: its ledger entry drives another file", "file_id", f.ID,
+func (sw *orphanSweeper) orphan(ctx context.Context, f *usageapi.File, ledgerFile, action string) {
+	sw.ins.orphans.Add(ctx, 1, metric.WithAttributes(attribute.String("action", action)))
+	sw.log.ErrorContext(ctx, "orphan usage file in Connect: its ledger entry drives another file", "file_id", f.ID,
 		"external_id", f.ExternalID, "status", f.Status, "ledger_file_id", ledgerFile, "action", action)
 }
 
-// keyOf is the ledger key of an external id in its readable form (FileID.ExternalID); false for another
-// form (the sha256 one).
+// keyOf is the ledger key of an external id in its readable form (ledger.ParseExternalID); false for
+// another form (the sha256 one).
 func keyOf(x string) (string, bool) {
-	rest, ok := strings.CutPrefix(x, externalPrefix)
-	p := strings.Split(rest, ":")
-	if !ok || len(p) != 5 || !strings.HasPrefix(p[3], "r") || !strings.HasPrefix(p[4], "p") {
-		return "", false
-	}
-	start, err1 := events.ParsePeriodKey(p[2])
-	rev, err2 := strconv.Atoi(p[3][1:])
-	part, err3 := strconv.Atoi(p[4][1:])
-	id := FileID{Product: p[0], Contract: p[1], PeriodStart: start, Revision: rev, Part: part}
-	if errors.Join(err1, err2, err3) != nil || id.ExternalID() != x {
+	id, ok := ledger.ParseExternalID(x)
+	if !ok {
 		return "", false
 	}
 	return id.Key(), true
 }
 
 // externalIDs maps the external id of every ledger entry to its key.
-func (s *Submitter) externalIDs(ctx context.Context) (map[string]string, error) {
-	keys, err := s.ledger.fileKeys(ctx)
+func (sw *orphanSweeper) externalIDs(ctx context.Context) (map[string]string, error) {
+	entries, err := sw.ledger.Entries(ctx, ledger.FilesPrefix)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(keys))
-	for _, k := range keys {
-		e, _, err := s.ledger.get(ctx, k)
-		if errors.Is(err, bus.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[e.ExternalID] = k
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		out[e.ExternalID] = e.Key
 	}
 	return out, nil
 }

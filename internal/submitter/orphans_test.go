@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -22,9 +23,9 @@ func TestOrphanDraftIsDeletedAndOthersReported(t *testing.T) {
 	var logs logBuffer
 	o.Logger = logs.logger()
 	env.start(o)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
 	env.closePeriod(period(1), subs)
-	kept := env.waitState(id, 30*time.Second, StateAccepted)
+	kept := env.waitState(id, 30*time.Second, ledger.StateAccepted)
 
 	client, err := usageapi.New(env.connectURL(), testAPIKey)
 	if err != nil {
@@ -40,7 +41,7 @@ func TestOrphanDraftIsDeletedAndOthersReported(t *testing.T) {
 		return f.ID
 	}
 	orphan := create(id.ExternalID())
-	stranger := create(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(9).Start, Part: 1}.ExternalID())
+	stranger := create(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(9).Start, Part: 1}.ExternalID())
 	waitFor(t, 30*time.Second, "the orphan deleted", func() bool {
 		f, _ := env.emu.File(orphan)
 		return f.Status == usageapi.FileStatusDeleted

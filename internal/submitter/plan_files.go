@@ -7,20 +7,21 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"go.opentelemetry.io/otel/metric"
 )
 
 // plan is what planFiles writes to the ledger: one report revision of a period.
 type plan struct {
-	id             FileID // Part ignored
+	id             ledger.FileID // Part ignored
 	end            time.Time
 	set            *sourceSet
 	records        []source // the records reported (supplements: without no-op adjustments), sorted by id
 	closedAt       time.Time
 	fromSeq, toSeq uint64
-	limit          int       // records per part; 0: Options.MaxRecordsPerFile
-	spec           *FileSpec // nil: from the catalog
-	adopted        bool      // the plan part 1 of the revision in the ledger fixed (planOf)
+	limit          int              // records per part; 0: Options.MaxRecordsPerFile
+	spec           *ledger.FileSpec // nil: from the catalog
+	adopted        bool             // the plan part 1 of the revision in the ledger fixed (planOf)
 }
 
 // planFiles writes one ledger entry per part of p and hands the new ones to the driver, and returns the plan
@@ -31,12 +32,12 @@ type plan struct {
 // our look at the ledger and our Create), p is dropped and the plan of that entry is finished instead, so
 // every part of a revision, whoever writes it, comes from one plan, and what the caller does next (move
 // the supplement index) follows what the ledger holds, not what this planner read.
-func (s *Submitter) planFiles(ctx context.Context, p plan, alive func()) (plan, error) {
+func (pl *planner) planFiles(ctx context.Context, p plan, alive func()) (plan, error) {
 	if p.limit == 0 {
-		p.limit = s.opts.MaxRecordsPerFile
+		p.limit = pl.limit
 	}
 	if p.spec == nil {
-		spec, err := specFor(s.opts.Catalog, p.id.Product, p.records)
+		spec, err := specFor(pl.catalog, p.id.Product, p.records)
 		if err != nil {
 			return p, fmt.Errorf("submitter: plan %s: %w", p.id.Key(), err)
 		}
@@ -44,69 +45,53 @@ func (s *Submitter) planFiles(ctx context.Context, p plan, alive func()) (plan, 
 	}
 	parts := partCount(len(p.records), p.limit)
 	for part := 1; part <= parts; part++ {
-		e := s.newEntry(p, part, parts)
-		_, err := s.ledger.create(ctx, e)
+		e := pl.newEntry(p, part, parts)
+		_, err := pl.ledger.Create(ctx, e)
 		switch {
 		case err == nil:
 			lo, hi := partRange(part, p.limit, len(p.records))
-			s.cache.put(e.Key, p.records[lo:hi])
-			s.announce(ctx, e)
+			pl.cache.put(e.Key, p.records[lo:hi])
+			pl.announce(ctx, e)
 		case !errors.Is(err, bus.ErrExists):
 			return p, fmt.Errorf("submitter: plan %s: %w", e.Key, err)
 		case part == 1 && !p.adopted:
-			return s.adoptPlan(ctx, p, e.Key, alive)
+			return pl.adoptPlan(ctx, p, e.Key, alive)
 		}
 	}
 	return p, nil
 }
 
-// adoptPlan finishes the plan of the part 1 entry at key, written by another planner. Its records are read
-// again unless p read the same range with the same limit (the records of a range never change).
-func (s *Submitter) adoptPlan(ctx context.Context, p plan, key string, alive func()) (plan, error) {
-	first, _, err := s.ledger.get(ctx, key)
-	if err != nil {
-		return p, fmt.Errorf("submitter: plan %s: %w", key, err)
-	}
-	if first.FromSeq == p.fromSeq && first.ToSeq == p.toSeq && first.Limit == p.limit {
-		spec := first.Spec
-		p.spec, p.closedAt, p.adopted = &spec, first.ClosedAt, true
-	} else if p, err = s.planOf(ctx, first, alive); err != nil {
-		return p, err
-	}
-	return s.planFiles(ctx, p, alive)
-}
-
 // newEntry is the ledger entry of one part of p.
-func (s *Submitter) newEntry(p plan, part, parts int) *Entry {
+func (pl *planner) newEntry(p plan, part, parts int) *ledger.Entry {
 	id := p.id
 	id.Part = part
 	lo, hi := partRange(part, p.limit, len(p.records))
-	now := s.now().UTC()
-	e := &Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
+	now := pl.now().UTC()
+	e := &ledger.Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
 		PeriodEnd: p.end.UTC(), Revision: id.Revision, Part: part, Parts: parts, Limit: p.limit,
 		FromSeq: p.fromSeq, ToSeq: p.toSeq, Records: hi - lo, Digest: digestIDs(p.records[lo:hi]), Spec: *p.spec,
 		ExternalID: id.ExternalID(), ClosedAt: p.closedAt.UTC(), PlannedAt: now, Links: p.set.links,
-		State: StatePlanned, History: []Transition{{State: StatePlanned, At: now}}}
-	e.Name = fileName(p.spec.ProductName, p.spec.location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
+		State: ledger.StatePlanned, History: []ledger.Transition{{State: ledger.StatePlanned, At: now}}}
+	e.Name = fileName(p.spec.ProductName, p.spec.Location(), e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
 	if e.Records == 0 {
 		e.Reason = "no adjustment changes a reported value"
-		_ = e.moveTo(StateEmpty, now, e.Reason)
+		_ = e.MoveTo(ledger.StateEmpty, now, e.Reason)
 	}
 	return e
 }
 
 // announce reports a new entry: metrics, log, and the driver when there is work.
-func (s *Submitter) announce(ctx context.Context, e *Entry) {
-	e.moves = nil // counted here, the entry being new
-	s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, StatePlanned)...))
-	s.ins.track(e.Key, e.State)
-	s.log.InfoContext(ctx, "usage file planned", "key", e.Key, "external_id", e.ExternalID, "records", e.Records,
+func (pl *planner) announce(ctx context.Context, e *ledger.Entry) {
+	e.TakeMoves() // counted here, the entry being new
+	pl.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, ledger.StatePlanned)...))
+	pl.ins.track(e.Key, e.State)
+	pl.log.InfoContext(ctx, "usage file planned", "key", e.Key, "external_id", e.ExternalID, "records", e.Records,
 		"part", e.Part, "parts", e.Parts, "state", e.State)
 	switch {
 	case !e.State.Terminal():
-		s.drv.revive(e.Key, time.Time{}) // a new entry, though its key may have been parked and deleted
+		pl.drive.revive(e.Key, time.Time{}) // a new entry, though its key may have been parked and deleted
 	default:
-		s.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, e.State)...))
-		s.logTransition(ctx, e, e.History[len(e.History)-1])
+		pl.ins.files.Add(ctx, 1, metric.WithAttributes(stateAttrs(e, e.State)...))
+		logTransition(ctx, pl.log, e, e.History[len(e.History)-1])
 	}
 }

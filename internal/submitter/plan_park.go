@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -20,7 +21,7 @@ const (
 
 // failedRevision is what is known of a revision whose planning failed: enough for its ledger entries.
 type failedRevision struct {
-	id       FileID // Part ignored
+	id       ledger.FileID // Part ignored
 	end      time.Time
 	from, to uint64    // the sequence range it covers (supplements), or read (closed records)
 	since    time.Time // stream time the grace runs from: the period's last mark, or the adjustment message
@@ -31,12 +32,12 @@ type failedRevision struct {
 // are written as failed entries with the reason, and nil is returned, so the message is settled and the
 // failure stays in the ledger for an operator rather than being retried for ever. Others are returned (the
 // message is redelivered later).
-func (s *Submitter) settlePlan(ctx context.Context, f failedRevision, err error) (*Entry, error) {
+func (pl *planner) settlePlan(ctx context.Context, f failedRevision, err error) (*ledger.Entry, error) {
 	switch {
 	case err == nil:
 		return nil, nil
 	case errors.Is(err, errPermanent):
-	case s.now().Sub(f.since) < s.opts.PlanGrace:
+	case pl.now().Sub(f.since) < pl.grace:
 		return nil, err
 	case errors.Is(err, errIncomplete):
 		err = permanent(reasonRecordsMissing, err)
@@ -45,37 +46,37 @@ func (s *Submitter) settlePlan(ctx context.Context, f failedRevision, err error)
 	default:
 		return nil, err
 	}
-	return s.parkRevision(ctx, f, err)
+	return pl.parkRevision(ctx, f, err)
 }
 
 // parkRevision writes every missing part of f's revision as a failed entry (a revision without part 1 gets
 // a part 1 of 1) and returns its part 1.
-func (s *Submitter) parkRevision(ctx context.Context, f failedRevision, cause error) (*Entry, error) {
+func (pl *planner) parkRevision(ctx context.Context, f failedRevision, cause error) (*ledger.Entry, error) {
 	id := f.id
 	id.Part = 1
-	first, _, err := s.ledger.get(ctx, id.Key())
+	first, _, err := pl.ledger.Get(ctx, id.Key())
 	if errors.Is(err, bus.ErrNotFound) {
-		first = s.failedEntry(f, 1, 1, 0, cause)
-		if _, err = s.ledger.create(ctx, first); err == nil {
-			s.announceParked(ctx, first, cause)
+		first = pl.failedEntry(f, 1, 1, 0, cause)
+		if _, err = pl.ledger.Create(ctx, first); err == nil {
+			pl.announceParked(ctx, first, cause)
 			return first, nil
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("submitter: park %s: %w", id.Key(), err) // created meanwhile: look again later
 	}
-	return first, s.parkParts(ctx, first, cause)
+	return first, pl.parkParts(ctx, first, cause)
 }
 
 // parkParts writes the parts of first's revision missing from the ledger as failed entries.
-func (s *Submitter) parkParts(ctx context.Context, first *Entry, cause error) error {
+func (pl *planner) parkParts(ctx context.Context, first *ledger.Entry, cause error) error {
 	f := failedRevision{id: first.ID(), end: first.PeriodEnd, from: first.FromSeq, to: first.ToSeq}
 	for part := 2; part <= first.Parts; part++ {
-		e := s.failedEntry(f, part, first.Parts, first.Limit, cause)
-		_, err := s.ledger.create(ctx, e)
+		e := pl.failedEntry(f, part, first.Parts, first.Limit, cause)
+		_, err := pl.ledger.Create(ctx, e)
 		switch {
 		case err == nil:
-			s.announceParked(ctx, e, cause)
+			pl.announceParked(ctx, e, cause)
 		case !errors.Is(err, bus.ErrExists):
 			return fmt.Errorf("submitter: park %s: %w", e.Key, err)
 		}
@@ -85,27 +86,27 @@ func (s *Submitter) parkParts(ctx context.Context, first *Entry, cause error) er
 
 // failedEntry is the ledger entry of one part of a revision that could not be planned: no records, the
 // failure as its reason.
-func (s *Submitter) failedEntry(f failedRevision, part, parts, limit int, cause error) *Entry {
+func (pl *planner) failedEntry(f failedRevision, part, parts, limit int, cause error) *ledger.Entry {
 	id := f.id
 	id.Part = part
-	now := s.now().UTC()
+	now := pl.now().UTC()
 	name := id.Product
-	if p, ok := s.opts.Catalog.Product(id.Product); ok && p.Name != "" {
+	if p, ok := pl.catalog.Product(id.Product); ok && p.Name != "" {
 		name = p.Name
 	}
-	e := &Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
+	e := &ledger.Entry{Key: id.Key(), Product: id.Product, Contract: id.Contract, PeriodStart: id.PeriodStart.UTC(),
 		PeriodEnd: f.end.UTC(), Revision: id.Revision, Part: part, Parts: parts, Limit: limit, FromSeq: f.from,
-		ToSeq: f.to, ExternalID: id.ExternalID(), ClosedAt: f.since.UTC(), PlannedAt: now, State: StatePlanned,
-		History: []Transition{{State: StatePlanned, At: now}}, Reason: cause.Error(), LastError: cause.Error()}
+		ToSeq: f.to, ExternalID: id.ExternalID(), ClosedAt: f.since.UTC(), PlannedAt: now, State: ledger.StatePlanned,
+		History: []ledger.Transition{{State: ledger.StatePlanned, At: now}}, Reason: cause.Error(), LastError: cause.Error()}
 	e.Name = fileName(name, time.UTC, e.PeriodStart, e.PeriodEnd, id.Revision, part, parts)
-	_ = e.moveTo(StateFailed, now, cause.Error())
+	_ = e.MoveTo(ledger.StateFailed, now, cause.Error())
 	return e
 }
 
 // announceParked reports a failed entry written by planning: the plans_failed metric, announce (which logs
-// it as an error for an operator), and the parked key of its revision (parked.go).
-func (s *Submitter) announceParked(ctx context.Context, e *Entry, cause error) {
-	s.ins.plansFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reasonOf(cause))))
-	s.announce(ctx, e)
-	s.noteParked(ctx, e)
+// it as an error for an operator), and the parked key of its revision (ledger.Parked).
+func (pl *planner) announceParked(ctx context.Context, e *ledger.Entry, cause error) {
+	pl.ins.plansFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reasonOf(cause))))
+	pl.announce(ctx, e)
+	noteParked(ctx, pl.ledger, pl.log, e)
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // hookedBus is the test's JetStream with hooks, each run once at one point of a planner's work, where the
@@ -70,21 +72,27 @@ func (env *testEnv) planner(limit int) (*Submitter, *hookedBus) {
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	s.ledger = env.ledger
+	s.useLedger(env.ledger)
 	return s, hb
 }
 
 // adjustOne commits one adjustment message of pd, sub's CPU_HOURS and API_CALLS (revision 1), and returns
 // the adjustments.
 func (env *testEnv) adjustOne(pd events.Period, sub string) []events.PeriodRecord {
+	recs := adjustmentsOf(pd, sub, 1)
+	env.agg.adjust(env.t, recs)
+	return recs
+}
+
+// adjustmentsOf are revision rev of sub's CPU_HOURS and API_CALLS in pd: each adds 2.
+func adjustmentsOf(pd events.Period, sub string, rev int) []events.PeriodRecord {
 	var recs []events.PeriodRecord
 	for _, item := range []string{"CPU_HOURS", "API_CALLS"} {
 		recs = append(recs, events.PeriodRecord{Kind: events.RecordAdjustment, Product: testProduct, Contract: testContract,
-			Subscription: sub, Item: item, PeriodStart: pd.Start, PeriodEnd: pd.End, Revision: 1, Mode: events.ModeDelta,
+			Subscription: sub, Item: item, PeriodStart: pd.Start, PeriodEnd: pd.End, Revision: rev, Mode: events.ModeDelta,
 			Aggregation: aggregationOf(item), Quantity: events.MustDecimal("2"), Events: 1,
 			Partition: events.Partition(sub, testPartitions)})
 	}
-	env.agg.adjust(env.t, recs)
 	return recs
 }
 
@@ -121,19 +129,19 @@ func adjustmentIDs(t *testing.T, msgs []*bus.Delivery) map[string]bool {
 }
 
 // revisions returns the ledger entries of pd by revision, each revision's parts in order.
-func (env *testEnv) revisions(pd events.Period) map[int][]*Entry {
+func (env *testEnv) revisions(pd events.Period) map[int][]*ledger.Entry {
 	env.t.Helper()
-	keys, err := env.ledger.fileKeys(context.Background())
+	keys, err := env.ledger.Keys(context.Background(), ledger.FilesPrefix)
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	out := map[int][]*Entry{}
-	prefix := fileKeyPrefix + periodKeyPart(testProduct, testContract, pd.Start) + "."
+	out := map[int][]*ledger.Entry{}
+	prefix := ledger.PeriodPrefix(testProduct, testContract, pd.Start)
 	for _, k := range keys {
 		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
-		e, _, err := env.ledger.get(context.Background(), k)
+		e, _, err := env.ledger.Get(context.Background(), k)
 		if err != nil {
 			env.t.Fatal(err)
 		}
@@ -149,7 +157,7 @@ func (env *testEnv) revisions(pd events.Period) map[int][]*Entry {
 
 // checkRevision checks that a revision's parts are all there and come from one plan, and counts the
 // records they hold by id.
-func checkRevision(t *testing.T, s *Submitter, rev int, parts []*Entry, seen map[string]int) {
+func checkRevision(t *testing.T, s *Submitter, rev int, parts []*ledger.Entry, seen map[string]int) {
 	t.Helper()
 	if len(parts) == 0 || parts[0] == nil {
 		t.Errorf("revision %d: no part 1", rev)
@@ -168,7 +176,7 @@ func checkRevision(t *testing.T, s *Submitter, rev int, parts []*Entry, seen map
 			t.Errorf("%s: range (%d, %d] limit %d parts %d; part 1 has (%d, %d] limit %d parts %d", e.Key,
 				e.FromSeq, e.ToSeq, e.Limit, e.Parts, first.FromSeq, first.ToSeq, first.Limit, first.Parts)
 		}
-		recs, err := s.partSources(context.Background(), e)
+		recs, err := s.drive.partSources(context.Background(), e)
 		if err != nil {
 			t.Errorf("%s: %v", e.Key, err)
 		}
@@ -198,7 +206,7 @@ func checkOnce(t *testing.T, seen map[string]int, want map[string]bool) {
 // newest message; every message in exactly one range and every adjustment in exactly one file.
 func checkSupplements(t *testing.T, env *testEnv, s *Submitter, pd events.Period, msgs []*bus.Delivery, want map[string]bool) {
 	t.Helper()
-	idx, _, err := env.ledger.index(context.Background(), suppIndexKey(testProduct, testContract, pd.Start))
+	idx, _, err := env.ledger.Index(context.Background(), ledger.SupplementIndexKey(testProduct, testContract, pd.Start))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,28 +260,29 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newTestEnv(t, autoAccept)
 			pd := period(1)
-			filter := periodSubject(subjectAdjustments, testProduct, testContract, pd.Start, "*")
+			filter := subjects.Adjustments.Period(testProduct, testContract, pd.Start)
 			loser, hooks := env.planner(DefaultMaxRecordsPerFile)
 			winner, _ := env.planner(1) // one adjustment per part: the winner's plan has several parts
+			env.agg.close(t, pd, nil)   // no closed records: supplement 1 need not wait for a base
 			env.adjustOne(pd, "AS-RACE-0001")
 			env.adjustOne(pd, "AS-RACE-0002")
 			msgs := env.deliveries(filter)
 			ctx := context.Background()
-			r := &events.PeriodRecord{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, PeriodEnd: pd.End}
+			p := supplementPeriod{product: testProduct, contract: testContract, start: pd.Start, end: pd.End}
 
 			hooks.on(tc.point, filter, func() {
 				if tc.point == "after-last:" {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 				// The winner writes supplement 1; its index write comes later (slow, or it crashed).
-				if _, err := winner.planSupplementFiles(ctx, r, suppIndex{Next: 1}, msgs[len(msgs)-1]); err != nil {
+				if _, err := winner.plan.planSupplementFiles(ctx, p, ledger.SupplementIndex{Next: 1}, triggerOf(msgs[len(msgs)-1])); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 				if tc.point == "before-last:" {
 					env.adjustOne(pd, "AS-RACE-0003")
 				}
 			})
-			if err := loser.onAdjustment(ctx, msgs[1]); err != nil {
+			if err := loser.plan.onAdjustment(ctx, msgs[1]); err != nil {
 				t.Fatalf("loser: %v", err)
 			}
 			if hooks.pending() {
@@ -283,7 +292,7 @@ func TestRacingPlannersSupplementsStayContiguous(t *testing.T) {
 			want := adjustmentIDs(t, msgs)
 			// The loser acked msgs[1]. Every other message is settled once, and so is the winner's delivery of
 			// msgs[1] (redelivered: its planner stopped before moving the index).
-			c := &consumer{t: t, planners: []*Submitter{winner, loser}}
+			c := &consumer{t: t, planners: []*Submitter{winner, loser}, before: func() { env.handOver(pd) }}
 			c.deliver(ctx, append(append([]*bus.Delivery{msgs[0]}, msgs[2:]...), msgs[1])...)
 			checkSupplements(t, env, loser, pd, msgs, want)
 		})
@@ -299,18 +308,18 @@ func TestRacingPlannersClosedPartsFromOnePlan(t *testing.T) {
 			env := newTestEnv(t, autoAccept)
 			pd := period(1)
 			records := env.closePeriod(pd, subscriptions("RACE", 3)) // 9 records
-			marks := env.deliveries(periodSubject(subjectMarks, testProduct, testContract, pd.Start, "*"))
+			marks := env.deliveries(subjects.Marks.Period(testProduct, testContract, pd.Start))
 			loser, hooks := env.planner(tc.loser)
 			winner, _ := env.planner(tc.winner)
 			ctx := context.Background()
 			mark := marks[len(marks)-1]
 
-			hooks.on("before-read:", periodSubject(subjectRecords, testProduct, testContract, pd.Start, "*"), func() {
-				if err := winner.onMark(ctx, mark); err != nil {
+			hooks.on("before-read:", subjects.Records.Period(testProduct, testContract, pd.Start), func() {
+				if err := winner.plan.onMark(ctx, mark); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 			})
-			if err := loser.onMark(ctx, mark); err != nil {
+			if err := loser.plan.onMark(ctx, mark); err != nil {
 				t.Fatalf("loser: %v", err)
 			}
 			if hooks.pending() {

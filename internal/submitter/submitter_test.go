@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
 // autoAccept is a provider that accepts every submitted file at once.
-var autoAccept = usageapitest.ProviderPolicy{Auto: true}
+var autoAccept = connectemu.ProviderPolicy{Auto: true}
 
 // liveFiles returns the emulator's files that are not deleted, by external id.
 func liveFiles(env *testEnv) map[string][]usageapi.FileDetail {
@@ -61,8 +62,8 @@ func sameTotals(t *testing.T, got, want map[string]events.Decimal) {
 	}
 }
 
-func states(e *Entry) []State {
-	var out []State
+func states(e *ledger.Entry) []ledger.State {
+	var out []ledger.State
 	for _, h := range e.History {
 		out = append(out, h.State)
 	}
@@ -77,8 +78,8 @@ func TestPeriodBecomesOneAcceptedFile(t *testing.T) {
 
 	env.agg.close(t, period(0), nil) // a period without usage: marks only
 	records := env.closePeriod(period(1), subs)
-	id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
-	e := env.waitState(id, 30*time.Second, StateAccepted)
+	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	e := env.waitState(id, 30*time.Second, ledger.StateAccepted)
 
 	files := liveFiles(env)
 	if len(files) != 1 || len(files[id.ExternalID()]) != 1 {
@@ -93,14 +94,14 @@ func TestPeriodBecomesOneAcceptedFile(t *testing.T) {
 		t.Errorf("%d records in Connect, want %d", got, len(subs)*len(testItems))
 	}
 	sameTotals(t, connectTotals(env, f.ID), truth(records))
-	want := []State{StatePlanned, StateCreated, StateUploaded, StateReady, StateSubmitted, StateAccepted}
+	want := []ledger.State{ledger.StatePlanned, ledger.StateCreated, ledger.StateUploaded, ledger.StateReady, ledger.StateSubmitted, ledger.StateAccepted}
 	if got := states(e); !slices.Equal(got, want) {
 		t.Errorf("history %v, want %v", got, want)
 	}
 	if e.Records != len(records) || e.Parts != 1 || e.Uploads != 1 || e.ClosedAt.IsZero() || e.Owner != "" {
 		t.Errorf("entry %+v", e)
 	}
-	if empty := env.entry(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(0).Start, Part: 1}); empty != nil {
+	if empty := env.entry(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(0).Start, Part: 1}); empty != nil {
 		t.Errorf("a period without records got a file: %+v", empty)
 	}
 }
@@ -116,8 +117,8 @@ func TestLargePeriodIsSplitIntoParts(t *testing.T) {
 
 	var fileIDs []string
 	for part := 1; part <= 3; part++ {
-		id := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: part}
-		e := env.waitState(id, 30*time.Second, StateAccepted)
+		id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: part}
+		e := env.waitState(id, 30*time.Second, ledger.StateAccepted)
 		if e.Parts != 3 || e.Records != []int{10, 10, 7}[part-1] || e.Name != fmt.Sprintf("Metered Cloud 2026-11-02–2026-11-02 part %d/3", part) {
 			t.Errorf("part %d: %d of %d parts, %d records, name %q", part, e.Part, e.Parts, e.Records, e.Name)
 		}
@@ -130,36 +131,36 @@ func TestLargePeriodIsSplitIntoParts(t *testing.T) {
 }
 
 func TestRejectedFileDoesNotBlockTheNextPeriod(t *testing.T) {
-	env := newTestEnv(t, usageapitest.ProviderPolicy{}) // a manual provider
+	env := newTestEnv(t, connectemu.ProviderPolicy{}) // a manual provider
 	subs := subscriptions("0003", 3)
 	env.seedAssets(subs...)
 	env.start(env.options())
 
-	first := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
+	first := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
 	env.closePeriod(period(1), subs)
-	e := env.waitState(first, 30*time.Second, StateSubmitted)
+	e := env.waitState(first, 30*time.Second, ledger.StateSubmitted)
 	if err := env.emu.Reject(e.FileID, "quantities look wrong"); err != nil {
 		t.Fatal(err)
 	}
-	rejected := env.waitState(first, 30*time.Second, StateRejected)
+	rejected := env.waitState(first, 30*time.Second, ledger.StateRejected)
 	if rejected.Note != "quantities look wrong" {
 		t.Errorf("rejection note %q", rejected.Note)
 	}
 
-	stuck := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}
+	stuck := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(2).Start, Part: 1}
 	env.closePeriod(period(2), subs) // stays pending: the provider never decides
-	next := FileID{Product: testProduct, Contract: testContract, PeriodStart: period(3).Start, Part: 1}
+	next := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(3).Start, Part: 1}
 	env.closePeriod(period(3), subs)
-	e = env.waitState(next, 30*time.Second, StateSubmitted)
-	env.waitState(stuck, 30*time.Second, StateSubmitted)
+	e = env.waitState(next, 30*time.Second, ledger.StateSubmitted)
+	env.waitState(stuck, 30*time.Second, ledger.StateSubmitted)
 	if err := env.emu.Accept(e.FileID, "fine"); err != nil {
 		t.Fatal(err)
 	}
-	env.waitState(next, 30*time.Second, StateAccepted)
-	if got := env.entry(first); got.State != StateRejected {
+	env.waitState(next, 30*time.Second, ledger.StateAccepted)
+	if got := env.entry(first); got.State != ledger.StateRejected {
 		t.Errorf("the rejected file moved on: %s", got.State)
 	}
-	if got := env.entry(stuck); got.State != StateSubmitted {
+	if got := env.entry(stuck); got.State != ledger.StateSubmitted {
 		t.Errorf("the pending file is %s", got.State)
 	}
 }
@@ -172,8 +173,8 @@ func TestAdjustmentsProduceSupplementaryFiles(t *testing.T) {
 	env.start(env.options())
 	pd := period(1)
 	base := env.closePeriod(pd, subs)
-	baseID := FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
-	baseEntry := env.waitState(baseID, 30*time.Second, StateAccepted)
+	baseID := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: pd.Start, Part: 1}
+	baseEntry := env.waitState(baseID, 30*time.Second, ledger.StateAccepted)
 
 	adj := func(sub, item string, rev int, mode events.ValueMode, qty string, prev *events.Decimal) events.PeriodRecord {
 		return events.PeriodRecord{Kind: events.RecordAdjustment, Product: testProduct, Contract: testContract,
@@ -200,7 +201,7 @@ func TestAdjustmentsProduceSupplementaryFiles(t *testing.T) {
 	supps := env.waitSupplements(pd, 30*time.Second)
 	fileIDs, records, from := []string{baseEntry.FileID}, 0, uint64(0)
 	for i, e := range supps {
-		if e.State == StateAccepted { // an empty one (only no-ops) has no file
+		if e.State == ledger.StateAccepted { // an empty one (only no-ops) has no file
 			fileIDs = append(fileIDs, e.FileID)
 		}
 		records += e.Records

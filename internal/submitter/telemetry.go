@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -19,6 +21,8 @@ const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
 //	usagepipe_submitter_records_submitted_total{kind}     records in files submitted to the provider
 //	usagepipe_submitter_retries_total{op,reason}          retried Connect calls and rescheduled steps
 //	usagepipe_submitter_dead_letters_total{reason}        records moved to USAGE_DLQ
+//	usagepipe_dead_letters_total{stage,reason}            the same, as every stage counts its dead letters
+//	                                                       (stage="submitter", every reason from zero)
 //	usagepipe_submitter_plan_errors_total                  planning attempts that failed (redelivered)
 //	usagepipe_submitter_plans_failed_total{reason}         ledger entries written as failed by planning
 //	usagepipe_submitter_orphans_total{action}              orphan Connect files found by a sweep (orphans.go)
@@ -29,6 +33,7 @@ type instruments struct {
 	records     metric.Int64Counter
 	retries     metric.Int64Counter
 	deadLetters metric.Int64Counter
+	stageDLs    metric.Int64Counter
 	planErrors  metric.Int64Counter
 	plansFailed metric.Int64Counter
 	orphans     metric.Int64Counter
@@ -36,7 +41,7 @@ type instruments struct {
 	toAccept    metric.Float64Histogram
 
 	mu     sync.Mutex
-	states map[string]State // key → state, for the files gauge
+	states map[string]ledger.State // key → state, for the files gauge
 }
 
 // latencyBuckets span a zero-delay emulator (sub-second) to a provider deciding within days.
@@ -47,8 +52,8 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		mp = noop.NewMeterProvider()
 	}
 	m := mp.Meter(instrumentationName)
-	ins := &instruments{states: map[string]State{}}
-	var errs [10]error
+	ins := &instruments{states: map[string]ledger.State{}}
+	var errs [11]error
 	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
 	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
 	ins.retries, errs[2] = m.Int64Counter("usagepipe.submitter.retries", metric.WithDescription("retried Connect calls and rescheduled steps"))
@@ -60,6 +65,8 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		metric.WithDescription("period close to file accepted"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
 	ins.plansFailed, errs[8] = m.Int64Counter("usagepipe.submitter.plans.failed", metric.WithDescription("ledger entries written as failed by planning"))
 	ins.orphans, errs[9] = m.Int64Counter("usagepipe.submitter.orphans", metric.WithDescription("orphan Connect files found by a sweep"))
+	ins.stageDLs, errs[10] = m.Int64Counter("usagepipe.dead_letters", metric.WithUnit("{letter}"),
+		metric.WithDescription("dead letters written, by stage and reason"))
 	_, errs[7] = m.Int64ObservableGauge("usagepipe.submitter.files.current", metric.WithDescription("ledger entries known, by state"),
 		metric.WithInt64Callback(ins.observeStates))
 	for _, err := range errs {
@@ -67,24 +74,48 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 			return nil, err
 		}
 	}
+	for _, r := range []events.Reason{reasonConnectInvalid, reasonUnwritable} {
+		ins.stageDLs.Add(context.Background(), 0, deadLetterAttrs(r)) // every series exists from the start
+	}
 	return ins, nil
+}
+
+func deadLetterAttrs(r events.Reason) metric.AddOption {
+	return metric.WithAttributes(attribute.String("stage", events.StageSubmitter), attribute.String("reason", string(r)))
+}
+
+// deadLettered counts n records dead-lettered for r.
+func (ins *instruments) deadLettered(ctx context.Context, r events.Reason, n int) {
+	ins.deadLetters.Add(ctx, int64(n), metric.WithAttributes(attribute.String("reason", string(r))))
+	ins.stageDLs.Add(ctx, int64(n), deadLetterAttrs(r))
 }
 
 func (ins *instruments) observeStates(_ context.Context, o metric.Int64Observer) error {
 	ins.mu.Lock()
-	counts := map[State]int64{}
+	counts := map[ledger.State]int64{}
 	for _, s := range ins.states {
 		counts[s]++
 	}
 	ins.mu.Unlock()
-	for _, s := range allStates {
+	for _, s := range ledger.AllStates {
 		o.Observe(counts[s], metric.WithAttributes(attribute.String("state", string(s))))
 	}
 	return nil
 }
 
+// filesByState counts the entries known, by state (for the status heartbeat).
+func (ins *instruments) filesByState() map[string]int {
+	ins.mu.Lock()
+	defer ins.mu.Unlock()
+	counts := map[string]int{}
+	for _, s := range ins.states {
+		counts[string(s)]++
+	}
+	return counts
+}
+
 // track records the state of an entry for the gauge.
-func (ins *instruments) track(key string, s State) {
+func (ins *instruments) track(key string, s ledger.State) {
 	ins.mu.Lock()
 	ins.states[key] = s
 	ins.mu.Unlock()

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -27,12 +28,12 @@ func TestFileSpansLinkToTheRecordsAndMetricsCountTheFile(t *testing.T) {
 	metrics := sdkmetric.NewManualReader()
 	o := env.options()
 	o.TracerProvider, o.MeterProvider = tp, sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics))
-	if err := env.emu.SetFaults("files.submit", usageapitest.Fault{Kind: usageapitest.FaultStatus, Status: 503}); err != nil {
+	if err := env.emu.SetFaults("files.submit", connectemu.Fault{Kind: connectemu.FaultStatus, Status: 503}); err != nil {
 		t.Fatal(err)
 	}
 	env.start(o)
 	records := env.closePeriod(period(1), subs)
-	e := env.waitState(FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}, 30*time.Second, StateAccepted)
+	e := env.waitState(ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}, 30*time.Second, ledger.StateAccepted)
 
 	commits := map[trace.TraceID]bool{}
 	for _, s := range spans.GetSpans() {
@@ -67,6 +68,9 @@ func TestFileSpansLinkToTheRecordsAndMetricsCountTheFile(t *testing.T) {
 	checkSum(t, rm, "usagepipe.submitter.retries", map[string]string{"op": "SubmitFile", "reason": "503"}, 1)
 	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_submit", 1)
 	checkHistogramCount(t, rm, "usagepipe.submitter.close_to_accept", 1)
+	for _, reason := range []string{"connect_invalid", "unwritable"} { // from zero, though none was written
+		checkSum(t, rm, "usagepipe.dead_letters", map[string]string{"stage": "submitter", "reason": reason}, 0)
+	}
 }
 
 func findSpan(t *testing.T, spans tracetest.SpanStubs, name string) tracetest.SpanStub {
@@ -172,26 +176,26 @@ func TestMovesAreCountedWhateverTheHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	full := func(key string, st State) *Entry {
-		e := &Entry{Key: key, State: StatePlanned, Records: 7, ClosedAt: t0}
-		for i := range maxHistory {
-			e.History = append(e.History, Transition{State: StatePlanned, At: t0.Add(time.Duration(i) * time.Second)})
+	full := func(key string, st ledger.State) *ledger.Entry {
+		e := &ledger.Entry{Key: key, State: ledger.StatePlanned, Records: 7, ClosedAt: t0}
+		for i := range ledger.MaxHistory {
+			e.History = append(e.History, ledger.Transition{State: ledger.StatePlanned, At: t0.Add(time.Duration(i) * time.Second)})
 		}
 		e.State = st
 		return e
 	}
 	ctx := context.Background()
-	jumped := full("file.a", StateReady)
-	if err := jumped.moveTo(StateAccepted, t0.Add(time.Hour), "fine"); err != nil {
+	jumped := full(ledger.FilesPrefix+"a", ledger.StateReady)
+	if err := jumped.MoveTo(ledger.StateAccepted, t0.Add(time.Hour), "fine"); err != nil {
 		t.Fatal(err)
 	}
-	s.transitioned(ctx, jumped)
-	parked := full("file.b", StateSubmitted)
-	if err := parked.moveTo(StateFailed, t0.Add(time.Hour), "gone"); err != nil {
+	s.drive.transitioned(ctx, jumped)
+	parked := full(ledger.FilesPrefix+"b", ledger.StateSubmitted)
+	if err := parked.MoveTo(ledger.StateFailed, t0.Add(time.Hour), "gone"); err != nil {
 		t.Fatal(err)
 	}
-	s.transitioned(ctx, parked)
-	s.transitioned(ctx, parked) // written again without moving: nothing more to report
+	s.drive.transitioned(ctx, parked)
+	s.drive.transitioned(ctx, parked) // written again without moving: nothing more to report
 
 	var rm metricdata.ResourceMetrics
 	if err := metrics.Collect(ctx, &rm); err != nil {

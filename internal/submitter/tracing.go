@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -25,13 +27,13 @@ const (
 )
 
 // startPlan starts the span of planning a file, linked to the message that triggered it.
-func (s *Submitter) startPlan(ctx context.Context, id FileID, h bus.Header) (context.Context, trace.Span) {
+func (pl *planner) startPlan(ctx context.Context, id ledger.FileID, h bus.Header) (context.Context, trace.Span) {
 	var links []trace.Link
 	if sc := trace.SpanContextFromContext(bus.ExtractTrace(context.Background(), h)); sc.IsValid() {
 		links = append(links, trace.Link{SpanContext: sc})
 	}
-	return s.tracer.Start(ctx, "usagefile plan", trace.WithLinks(links...), trace.WithAttributes(
-		attrProduct.String(id.Product), attrContract.String(id.Contract), attrPeriod.String(periodKey(id.PeriodStart)),
+	return pl.tracer.Start(ctx, "usagefile plan", trace.WithLinks(links...), trace.WithAttributes(
+		attrProduct.String(id.Product), attrContract.String(id.Contract), attrPeriod.String(events.Period{Start: id.PeriodStart}.Key()),
 		attrRevision.Int(id.Revision)))
 }
 
@@ -46,15 +48,15 @@ func endPlan(span trace.Span, err error) error {
 
 // startStep starts the span of one file operation. It links to the source messages' trace contexts (the
 // aggregator commits, which link back to ingest), at most maxLinks of them.
-func (s *Submitter) startStep(ctx context.Context, e *Entry, op string) (context.Context, trace.Span) {
-	return s.tracer.Start(ctx, "usagefile "+op, trace.WithLinks(linksOf(e.Links)...), trace.WithAttributes(
-		attrProduct.String(e.Product), attrContract.String(e.Contract), attrPeriod.String(periodKey(e.PeriodStart)),
+func (d *driver) startStep(ctx context.Context, e *ledger.Entry, op string) (context.Context, trace.Span) {
+	return d.tracer.Start(ctx, "usagefile "+op, trace.WithLinks(linksOf(e.Links)...), trace.WithAttributes(
+		attrProduct.String(e.Product), attrContract.String(e.Contract), attrPeriod.String(events.Period{Start: e.PeriodStart}.Key()),
 		attrRevision.Int(e.Revision), attrPart.Int(e.Part), attrKey.String(e.Key), attrRecords.Int(e.Records),
 		attrFileID.String(e.FileID), attrState.String(string(e.State))))
 }
 
 // endStep records the outcome of a step on its span and ends it.
-func endStep(span trace.Span, e *Entry, err error) {
+func endStep(span trace.Span, e *ledger.Entry, err error) {
 	span.SetAttributes(attrFileID.String(e.FileID), attrStatus.String(e.Status), attrState.String(string(e.State)))
 	if err != nil {
 		span.RecordError(err)
@@ -77,14 +79,6 @@ func linksOf(tps []string) []trace.Link {
 }
 
 // stateAttrs are the metric attributes of a file entering state st.
-func stateAttrs(e *Entry, st State) []attribute.KeyValue {
-	return []attribute.KeyValue{attribute.String("state", string(st)), attribute.String("kind", e.kind())}
-}
-
-// kind is "closed" for the closed records' files, "supplement" for the others.
-func (e *Entry) kind() string {
-	if e.Revision == 0 {
-		return "closed"
-	}
-	return "supplement"
+func stateAttrs(e *ledger.Entry, st ledger.State) []attribute.KeyValue {
+	return []attribute.KeyValue{attribute.String("state", string(st)), attribute.String("kind", e.Kind())}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
@@ -22,7 +23,7 @@ type workbook struct {
 // inclusive, Connect style), the asset found by spec.AssetSearch and the subscription, the item by its
 // catalog criteria, the tier (TR). A record the workbook refuses (usagefile.ErrInvalidRecord, e.g. more
 // decimals than the item's precision) is left out and reported in unwritable.
-func buildWorkbook(spec *FileSpec, records []source) (*workbook, error) {
+func buildWorkbook(spec *ledger.FileSpec, records []source) (*workbook, error) {
 	var buf bytes.Buffer
 	w, err := usagefile.NewWriter(&buf, usagefile.WriteOptions{Schema: spec.Schema})
 	if err != nil {
@@ -30,7 +31,7 @@ func buildWorkbook(spec *FileSpec, records []source) (*workbook, error) {
 	}
 	wb := &workbook{unwritable: map[string]string{}}
 	for i := range records {
-		err := w.Add(spec.row(&records[i]))
+		err := w.Add(row(spec, &records[i]))
 		switch {
 		case errors.Is(err, usagefile.ErrInvalidRecord):
 			wb.unwritable[records[i].id] = err.Error()
@@ -48,12 +49,12 @@ func buildWorkbook(spec *FileSpec, records []source) (*workbook, error) {
 	return wb, nil
 }
 
-// row is the workbook row of one record.
-func (s *FileSpec) row(src *source) usagefile.Record {
+// row is the workbook row of one record of a file of spec s.
+func row(s *ledger.FileSpec, src *source) usagefile.Record {
 	r := &src.rec
 	it, ok := s.Items[r.Item]
 	if !ok {
-		it = ItemSpec{Criteria: usagefile.ItemByMPN, Value: r.Item, Precision: events.PrecisionDecimal8}
+		it = ledger.ItemSpec{Criteria: usagefile.ItemByMPN, Value: r.Item, Precision: events.PrecisionDecimal8}
 	}
 	row := usagefile.Record{
 		RecordID:            src.id,

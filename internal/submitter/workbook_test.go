@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 	"github.com/usagepipe/usagepipe/pkg/usagefile"
 )
 
@@ -40,9 +42,9 @@ func TestReportedQuantityIsADelta(t *testing.T) {
 	}
 }
 
-func testSpec(schema events.Schema) FileSpec {
-	return FileSpec{ProductName: "Test", Schema: schema, Currency: "USD", AssetSearch: "parameter.subscription_id",
-		Items: map[string]ItemSpec{
+func testSpec(schema events.Schema) ledger.FileSpec {
+	return ledger.FileSpec{ProductName: "Test", Schema: schema, Currency: "USD", AssetSearch: "parameter.subscription_id",
+		Items: map[string]ledger.ItemSpec{
 			"CPU":   {Criteria: usagefile.ItemByMPN, Value: "CPU", Precision: events.PrecisionDecimal4},
 			"SEATS": {Criteria: usagefile.ItemByLocalID, Value: "seats_local", Precision: events.PrecisionInteger},
 		}}
@@ -56,7 +58,7 @@ func testSource(kind events.RecordKind, sub, item string, qty string, tier int) 
 	if kind == events.RecordAdjustment {
 		r.Mode, r.Revision = events.ModeDelta, 1
 	}
-	return source{rec: r, id: r.RecordID(), subject: "usage.agg.rec.x", seq: 1}
+	return source{rec: r, id: r.RecordID(), subject: subjects.Records.Subject("x", "y", time.Time{}, 0), seq: 1}
 }
 
 func TestWorkbookRowsReadBack(t *testing.T) {

@@ -57,6 +57,7 @@ type Catalog struct {
 	Products []Product
 
 	byID map[string]int
+	otlp []OTLPRule // OTLPRules
 }
 
 // Product is a Connect product with its usage settings.

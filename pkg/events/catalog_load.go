@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,14 +60,50 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 	for i := range f.Products {
 		products[i] = f.Products[i].product(fmt.Sprintf("products[%d]", i), &problems)
 	}
-	return newCatalog(products, problems)
+	rules, paths := otlpRules(f.OTLP, f.Products, &problems)
+	c, problems := newCatalog(products, problems)
+	if c != nil {
+		problems = append(problems, c.checkOTLP(rules, paths)...)
+		c.otlp = rules
+	}
+	if len(problems) > 0 {
+		return nil, &CatalogError{Problems: problems}
+	}
+	return c, nil
 }
 
 // NewCatalog validates products as ParseCatalog does, fills defaults and
-// indexes them. The catalog keeps its own copy of the slices.
-func NewCatalog(products []Product) (*Catalog, error) { return newCatalog(products, nil) }
+// indexes them. The catalog keeps its own copy of the slices. It has no
+// OTLP rules (ParseCatalog reads them).
+func NewCatalog(products []Product) (*Catalog, error) {
+	c, problems := newCatalog(products, nil)
+	if len(problems) > 0 {
+		return nil, &CatalogError{Problems: problems}
+	}
+	return c, nil
+}
 
-func newCatalog(products []Product, problems []string) (*Catalog, error) {
+// NewCatalogWithRules is NewCatalog with OTLP rules, checked as ParseCatalog checks them (problems name
+// them otlp[i]).
+func NewCatalogWithRules(products []Product, rules []OTLPRule) (*Catalog, error) {
+	c, problems := newCatalog(products, nil)
+	rules = slices.Clone(rules)
+	paths := make([]string, len(rules))
+	for i := range rules {
+		paths[i] = fmt.Sprintf("otlp[%d]", i)
+	}
+	if c != nil {
+		problems = append(problems, c.checkOTLP(rules, paths)...)
+		c.otlp = rules
+	}
+	if len(problems) > 0 {
+		return nil, &CatalogError{Problems: problems}
+	}
+	return c, nil
+}
+
+// newCatalog returns the catalog of products and every problem found (its own and those given).
+func newCatalog(products []Product, problems []string) (*Catalog, []string) {
 	c := &Catalog{Products: make([]Product, len(products)), byID: make(map[string]int, len(products))}
 	if len(products) == 0 {
 		problems = append(problems, "products: at least one product is required")
@@ -85,10 +122,7 @@ func newCatalog(products []Product, problems []string) (*Catalog, error) {
 		}
 		c.Products[i] = p
 	}
-	if len(problems) > 0 {
-		return nil, &CatalogError{Problems: problems}
-	}
-	return c, nil
+	return c, problems
 }
 
 // yamlProblem drops yaml.v3's Go type names: "line 7: field colour not
@@ -102,23 +136,26 @@ func yamlProblem(e string) string {
 
 // The file form, read from YAML (ParseCatalog) and written as JSON (Catalog.MarshalFile). Durations are Go
 // duration strings ("10m", "840h").
+// The OTLP rules (ingest's alone) are not written by MarshalFile.
 type catalogFile struct {
-	Products []productFile `yaml:"products" json:"products"`
+	Products []productFile  `yaml:"products" json:"products"`
+	OTLP     []otlpRuleFile `yaml:"otlp" json:"-"`
 }
 
 type productFile struct {
-	ID              string     `yaml:"id" json:"id"`
-	Name            string     `yaml:"name" json:"name"`
-	Schema          string     `yaml:"schema" json:"schema"`
-	Currency        string     `yaml:"currency" json:"currency"`
-	Contracts       []string   `yaml:"contracts" json:"contracts"`
-	Marketplaces    []string   `yaml:"marketplaces" json:"marketplaces,omitempty"`
-	TimeZone        string     `yaml:"time_zone" json:"time_zone,omitempty"`
-	Period          periodFile `yaml:"period" json:"period"`
-	AllowedLateness string     `yaml:"allowed_lateness" json:"allowed_lateness,omitempty"`
-	MaxEventAge     string     `yaml:"max_event_age" json:"max_event_age,omitempty"`
-	AssetSearch     string     `yaml:"asset_search" json:"asset_search,omitempty"`
-	Items           []itemFile `yaml:"items" json:"items"`
+	ID              string         `yaml:"id" json:"id"`
+	Name            string         `yaml:"name" json:"name"`
+	Schema          string         `yaml:"schema" json:"schema"`
+	Currency        string         `yaml:"currency" json:"currency"`
+	Contracts       []string       `yaml:"contracts" json:"contracts"`
+	Marketplaces    []string       `yaml:"marketplaces" json:"marketplaces,omitempty"`
+	TimeZone        string         `yaml:"time_zone" json:"time_zone,omitempty"`
+	Period          periodFile     `yaml:"period" json:"period"`
+	AllowedLateness string         `yaml:"allowed_lateness" json:"allowed_lateness,omitempty"`
+	MaxEventAge     string         `yaml:"max_event_age" json:"max_event_age,omitempty"`
+	AssetSearch     string         `yaml:"asset_search" json:"asset_search,omitempty"`
+	Items           []itemFile     `yaml:"items" json:"items"`
+	OTLP            []otlpRuleFile `yaml:"otlp" json:"-"`
 }
 
 type periodFile struct {

@@ -9,7 +9,8 @@ import (
 // MarshalFile returns the catalog in its file form as compact JSON, with every default filled in: the same
 // catalog gives the same bytes whatever file (and whichever defaults left implicit) it was loaded from, and
 // ParseCatalog reads them back to an equal catalog. The aggregator records it as part of its fold
-// configuration.
+// configuration. The OTLP rules are left out: they are ingest's, and the fold does not depend on them (so
+// changing them changes no fold configuration).
 func (c *Catalog) MarshalFile() ([]byte, error) {
 	f := catalogFile{Products: make([]productFile, len(c.Products))}
 	for i := range c.Products {

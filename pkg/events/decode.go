@@ -181,8 +181,44 @@ func (d *eventDecoder[T]) usageField(key T) error {
 		return d.stringField(&u.Contract, "data.contract")
 	case "attributes":
 		return d.attributes()
+	case "cumulative":
+		return d.cumulative()
 	}
 	return d.s.skip(0)
+}
+
+// cumulative reads data.cumulative: {"series": string, "start": RFC 3339 time}; null reads as absent.
+func (d *eventDecoder[T]) cumulative() error {
+	var c Cumulative
+	var rawStart T
+	null, err := d.s.object(func(key T) error {
+		switch string(key) {
+		case "series":
+			return d.stringField(&c.Series, "data.cumulative.series")
+		case "start":
+			raw, err := d.s.raw()
+			rawStart = raw
+			return err
+		}
+		return d.s.skip(0)
+	})
+	if errors.Is(err, errNotObject) {
+		if _, err := d.s.raw(); err != nil {
+			return err
+		}
+		return &fieldError{ReasonBadJSON, "data.cumulative", "data.cumulative must be a JSON object"}
+	}
+	if err != nil || null {
+		d.e.Data.Cumulative = nil
+		return err
+	}
+	start, rej := decodeTime(rawStart)
+	if rej != nil {
+		return &fieldError{ReasonBadTime, "data.cumulative.start", rej.Message}
+	}
+	c.Start = start
+	d.e.Data.Cumulative = &c
+	return nil
 }
 
 func (d *eventDecoder[T]) quantity() error {
@@ -260,6 +296,8 @@ func (d *eventDecoder[T]) attributes() error {
 			return err
 		}
 		return badAttributes("data.attributes")
+	case errors.Is(err, errBadText):
+		return &fieldError{ReasonBadAttribute, "data.attributes", "an attribute name is " + err.Error()}
 	case err != nil:
 		return err
 	}

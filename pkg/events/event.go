@@ -44,6 +44,20 @@ type Usage struct {
 	Marketplace string            `json:"marketplace,omitempty"`
 	Contract    string            `json:"contract,omitempty"`
 	Attributes  map[string]string `json:"attributes,omitempty"`
+	// Cumulative, when set, says that Quantity is not usage of its own but the running total of a counter
+	// series since Cumulative.Start (an OTLP cumulative sum's point): the aggregator counts the difference
+	// from the series' previous point (internal/aggregate, "Cumulative series"). Only OTLP ingest sets it;
+	// POST /v1/events rejects events that carry it.
+	Cumulative *Cumulative `json:"cumulative,omitempty"`
+}
+
+// Cumulative identifies the counter series a cumulative quantity belongs to.
+type Cumulative struct {
+	// Series is the series' identity, unique within the event's source: a hash of its OTLP identity
+	// (resource, scope, metric name, point attributes and start time), so a producer restart, which starts
+	// the series again at a new start time, is a new series.
+	Series string    `json:"series"`
+	Start  time.Time `json:"start"` // when the running total started counting from zero
 }
 
 // Key is the idempotency key of an event: CloudEvents (source, id).

@@ -67,6 +67,12 @@ func appendUsage(b []byte, u *Usage) []byte {
 	if len(u.Attributes) > 0 {
 		b = appendAttributes(append(b, `,"attributes":`...), u.Attributes)
 	}
+	if c := u.Cumulative; c != nil {
+		b = appendJSONString(append(b, `,"cumulative":{"series":`...), c.Series)
+		b = append(b, `,"start":"`...)
+		b = c.Start.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `"}`...)
+	}
 	return append(b, '}')
 }
 

@@ -97,7 +97,8 @@ func (s *scanner[T]) object(field func(key T) error) (null bool, err error) {
 var errNotObject = errors.New("not a JSON object")
 var errNotString = errors.New("not a JSON string")
 
-// key reads an object key; escaped keys are decoded into a fresh value.
+// key reads an object key; escaped keys are decoded into a fresh value. A key that is not valid text is
+// errBadText, as str's values are (read as U+FFFD, distinct keys would become one).
 func (s *scanner[T]) key() (T, error) {
 	var zero T
 	if s.peek() != '"' {
@@ -109,6 +110,9 @@ func (s *scanner[T]) key() (T, error) {
 	}
 	if !escaped {
 		return raw[1 : len(raw)-1], nil
+	}
+	if !validText(raw) {
+		return zero, errBadText
 	}
 	var k string
 	if err := json.Unmarshal([]byte(raw), &k); err != nil {

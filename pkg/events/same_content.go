@@ -14,7 +14,14 @@ func SameContent(a, b *Event) bool {
 func sameUsage(a, b *Usage) bool {
 	return a.Product == b.Product && a.Item == b.Item && a.Quantity.Equal(b.Quantity) && sameAmount(a.Amount, b.Amount) &&
 		a.Tier == b.Tier && a.Marketplace == b.Marketplace && a.Contract == b.Contract &&
-		maps.Equal(a.Attributes, b.Attributes)
+		maps.Equal(a.Attributes, b.Attributes) && sameCumulative(a.Cumulative, b.Cumulative)
+}
+
+func sameCumulative(a, b *Cumulative) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Series == b.Series && a.Start.Equal(b.Start)
 }
 
 func sameAmount(a, b *Decimal) bool {

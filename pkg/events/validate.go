@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Limits of validated numbers.
 const (
@@ -13,7 +16,7 @@ const (
 // Validate checks a decoded event against the catalog at instant now and
 // returns nil when it is valid. Checks run in a fixed order (envelope, product
 // and item, subject, time, contract and marketplace, quantity, amount, tier,
-// attributes) and the first failure is reported. Only ingest calls it; the
+// attributes, cumulative series) and the first failure is reported. Only ingest calls it; the
 // aggregator's fold keeps its own checks of what it needs.
 func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	if r := validateEnvelope(e); r != nil {
@@ -45,7 +48,33 @@ func (c *Catalog) Validate(e *Event, now time.Time) *Rejection {
 	if r := validateTier(p, e.Data.Tier); r != nil {
 		return r
 	}
-	return it.validateAttributes(e.Data.Attributes)
+	if r := it.validateAttributes(e.Data.Attributes); r != nil {
+		return r
+	}
+	return it.validateCumulative(&e.Data, e.Time)
+}
+
+// validateCumulative checks what turning a cumulative quantity into deltas needs: a series, a start before
+// the point's time, an item that sums, no amount (a running total's amount has no delta of its own) and a
+// total that is not negative (counters start at zero).
+func (it *Item) validateCumulative(u *Usage, t time.Time) *Rejection {
+	c := u.Cumulative
+	switch {
+	case c == nil:
+		return nil
+	case c.Series == "" || len(c.Series) > MaxAttributeBytes:
+		return reject(ReasonBadCumulative, "data.cumulative.series", "a cumulative quantity needs a series of 1 to %d bytes", MaxAttributeBytes)
+	case c.Start.IsZero() || !c.Start.Before(t):
+		return reject(ReasonBadCumulative, "data.cumulative.start", "the series' start %s must be before the point's time %s",
+			c.Start.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
+	case it.Aggregation != AggregationSum:
+		return reject(ReasonBadCumulative, "data.item", "item %s aggregates with %s; cumulative totals become deltas only for sum items", it.MPN, it.Aggregation)
+	case u.Amount != nil:
+		return reject(ReasonBadCumulative, "data.amount", "a cumulative quantity cannot carry an amount")
+	case u.Quantity.Sign() < 0:
+		return reject(ReasonBadCumulative, "data.quantity", "a cumulative total cannot be negative (%s)", u.Quantity)
+	}
+	return nil
 }
 
 func validateEnvelope(e *Event) *Rejection {
@@ -63,6 +92,11 @@ func validateEnvelope(e *Event) *Rejection {
 		}
 		if len(f.v) > MaxAttributeBytes {
 			return reject(ReasonTooLarge, f.name, "%s is %d bytes, the limit is %d", f.name, len(f.v), MaxAttributeBytes)
+		}
+	}
+	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"subject", e.Subject}} {
+		if i := controlCharacter(f.v); i >= 0 {
+			return reject(ReasonControlCharacter, f.name, "%s holds a control character at byte %d (%q)", f.name, i, clip(f.v))
 		}
 	}
 	if e.Time.IsZero() {
@@ -159,10 +193,58 @@ func (it *Item) validateAttributes(attrs map[string]string) *Rejection {
 	return nil
 }
 
+// controlCharacter returns the byte offset of the first control character of s (C0, DEL or C1: what
+// unicode.IsControl reports), or -1. s is valid UTF-8 (the decoder refuses anything else). Printable ASCII
+// is checked eight bytes at a time (the last eight overlapping), as plainRun does; only a window that holds
+// something else is looked at byte by byte.
+func controlCharacter(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !printableASCII8(s[i:]) {
+			return controlCharacterFrom(s, i)
+		}
+	}
+	if i == len(s) || len(s) >= 8 && printableASCII8(s[len(s)-8:]) {
+		return -1
+	}
+	return controlCharacterFrom(s, i)
+}
+
+// printableASCII8 reports whether the first eight bytes of s are all in 0x20…0x7e.
+func printableASCII8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	_ = s[7]
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	// A byte's high bit is set in m when it is < 0x20, 0x7f or ≥ 0x80 (and may be above such a byte).
+	del := x ^ (ones * 0x7f)
+	return ((x-ones*0x20)|(del-ones)|x)&highs == 0
+}
+
+// controlCharacterFrom is controlCharacter's byte-by-byte search from s[i:].
+func controlCharacterFrom(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return i
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f: // U+0080…U+009F
+			return i
+		}
+	}
+	return -1
+}
+
 // validateSubject: a product that finds assets by asset.id needs a Connect
-// asset id; with parameter.<id> any subject is the vendor's.
+// asset id; with parameter.<id> the subject is the vendor's value of that
+// parameter, any text but a blank one (Connect would match no asset).
 func (p *Product) validateSubject(subject string) *Rejection {
-	if p.AssetSearch != "" && p.AssetSearch != DefaultAssetSearch || IsAssetID(subject) {
+	if p.AssetSearch != "" && p.AssetSearch != DefaultAssetSearch {
+		if strings.TrimSpace(subject) == "" {
+			return reject(ReasonBadSubject, "subject", "product %s finds assets by %s, and the subject %q is blank", p.ID, p.AssetSearch, subject)
+		}
+		return nil
+	}
+	if IsAssetID(subject) {
 		return nil
 	}
 	return reject(ReasonBadSubject, "subject", "product %s finds assets by asset.id, and %q is not a Connect asset id AS-dddd-dddd-dddd", p.ID, clip(subject))

@@ -108,6 +108,7 @@ func TestDecodeEventRejections(t *testing.T) {
 		{"numeric attribute", rep(`"region":"eu"`, `"region":1`), ReasonBadAttribute, "data.attributes.region"},
 		{"attributes not object", rep(`{"region":"eu"}`, `["eu"]`), ReasonBadAttribute, "data.attributes"},
 		{"too large", `{"id":"` + strings.Repeat("a", MaxEventBytes) + `"}`, ReasonTooLarge, ""},
+		{"name not valid text", rep(`"specversion"`, `"ext\ud800":1,"specversion"`), ReasonBadJSON, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +181,18 @@ func TestValidate(t *testing.T) {
 			e.Data.Product, e.Data.Item, e.Subject = "PRD-PARAM", "GB", "cust-000042"
 			e.Data.Quantity = MustDecimal("1")
 		}, "", ""},
+		{"blank vendor id for a parameter product", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Subject = "PRD-PARAM", "GB", " \u00a0 "
+			e.Data.Quantity = MustDecimal("1")
+		}, ReasonBadSubject, "subject"},
+		{"NUL in id", func(e *Event) { e.ID = "ev\x001" }, ReasonControlCharacter, "id"},
+		{"newline in source", func(e *Event) { e.Source = "/meter\n" }, ReasonControlCharacter, "source"},
+		{"C1 control in source", func(e *Event) { e.Source = "/meter\u0085" }, ReasonControlCharacter, "source"},
+		{"DEL in subject", func(e *Event) {
+			e.Data.Product, e.Data.Item, e.Subject = "PRD-PARAM", "GB", "cust\x7f"
+			e.Data.Quantity = MustDecimal("1")
+		}, ReasonControlCharacter, "subject"},
+		{"non-ASCII id", func(e *Event) { e.ID = "é-\u00a0-😀" }, "", ""},
 		{"5 min ahead", func(e *Event) { e.Time = testNow.Add(FutureSkew) }, "", ""},
 		{"in future", func(e *Event) { e.Time = testNow.Add(FutureSkew + time.Nanosecond) }, ReasonInFuture, "time"},
 		{"35 days old", func(e *Event) { e.Time = testNow.Add(-DefaultMaxEventAge) }, "", ""},
@@ -349,6 +362,66 @@ func TestInvalidTextIsRejectedNotReplaced(t *testing.T) {
 				t.Errorf("%s %q: rejected %v", tt.field, tt.value, r)
 			case tt.want != "" && (r == nil || r.Reason != tt.want || r.Field != tt.wantField):
 				t.Errorf("%s %q: %v, want %s on %s", tt.field, tt.value, r, tt.want, tt.wantField)
+			}
+		}
+	}
+}
+
+// TestAttributeNamesMustBeValidText: an attribute name holding invalid UTF-8 or a lone surrogate escape would
+// be read as U+FFFD, so two distinct names (and the distinct users a unique_count counts) would become one:
+// the event is rejected as bad_attribute, in single events and batches alike. Valid escapes are kept.
+func TestAttributeNamesMustBeValidText(t *testing.T) {
+	event := func(name string) string {
+		return strings.Replace(goodEvent, `"attributes":{"region":"eu"}`, `"attributes":{"`+name+`":"eu"}`, 1)
+	}
+	for _, tt := range []struct {
+		name string
+		want Reason
+	}{
+		{"reg\xffion", ReasonBadAttribute},
+		{"reg\xc3", ReasonBadAttribute},
+		{`reg\ud800ion`, ReasonBadAttribute},
+		{`\udc00`, ReasonBadAttribute},
+		{`r\u00e9gion`, ""},
+		{"région", ""},
+	} {
+		raw := event(tt.name)
+		e, rej := DecodeEvent([]byte(raw))
+		var batchRej *Rejection
+		if err := DecodeBatchString("["+raw+"]", 0, func(_ int, _ Event, r *Rejection) { batchRej = r }); err != nil {
+			t.Fatalf("%q: batch: %v", tt.name, err)
+		}
+		for _, r := range []*Rejection{rej, batchRej} {
+			switch {
+			case tt.want == "" && r != nil:
+				t.Errorf("%q: rejected %v", tt.name, r)
+			case tt.want != "" && (r == nil || r.Reason != tt.want || r.Field != "data.attributes"):
+				t.Errorf("%q: %v, want %s on data.attributes", tt.name, r, tt.want)
+			}
+		}
+		if tt.want == "" && e.Data.Attributes["région"] != "eu" {
+			t.Errorf("%q: attributes %v, want région=eu", tt.name, e.Data.Attributes)
+		}
+	}
+}
+
+// TestControlCharacterAtEveryPosition: the eight-bytes-at-a-time search finds a control character at any
+// offset of strings of any length, and nothing in printable or non-ASCII text around it.
+func TestControlCharacterAtEveryPosition(t *testing.T) {
+	at := func(n, i int, c string) string {
+		return strings.Repeat("a", i) + c + strings.Repeat("a", n-i-1)
+	}
+	for n := 1; n < 20; n++ {
+		for i := range n {
+			for _, c := range []string{"\x00", "\t", "\x1f", "\x7f", "\u0080", "\u009f"} {
+				if s := at(n, i, c); controlCharacter(s) != i {
+					t.Fatalf("%q: %d, want %d", s, controlCharacter(s), i)
+				}
+			}
+			for _, c := range []string{" ", "~", "\u00a0", "é", "😀"} {
+				if s := at(n, i, c); controlCharacter(s) != -1 {
+					t.Fatalf("%q: %d, want -1", s, controlCharacter(s))
+				}
 			}
 		}
 	}

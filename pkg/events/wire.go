@@ -10,6 +10,16 @@ import (
 // HeaderKind is the NATS header naming a message's kind (one of the Kind* values).
 const HeaderKind = "Usagepipe-Kind"
 
+// HeaderReplay names, on a message published by a replay, the dead letter it replays (its id).
+const HeaderReplay = "Usagepipe-Replay"
+
+// Stages: who wrote a dead letter (DeadLetter.Stage, and the <stage> of usage.dlq.<stage>.<reason>).
+const (
+	StageIngest     = "ingest"     // a rejection kept by ingest (--keep-rejected): the event's bytes
+	StageAggregator = "aggregator" // what the fold could not apply: the event, or the message
+	StageSubmitter  = "submitter"  // a record Connect refused or no workbook can hold: the PeriodRecord
+)
+
 // Message kinds carried in HeaderKind.
 const (
 	KindEvents      = "events"      // USAGE_EVENTS: a packet (EncodePacket)
@@ -70,6 +80,19 @@ func AppendPacket(b []byte, evs []Event) []byte {
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// PacketKeyBytes is how an event key is written in a packet line (EncodePacket): ,"id":"…","source":"…" with
+// the line's JSON escaping, so that a reader can find an event's lines in stored packets without decoding
+// every line (and then decodes the lines found, to be sure).
+func PacketKeyBytes(k Key) []byte {
+	b := appendJSONString([]byte(`,"id":`), k.ID)
+	return appendJSONString(append(b, `,"source":`...), k.Source)
+}
+
+// PacketSubjectBytes is how an event's subject is written in a packet line: ,"subject":"…".
+func PacketSubjectBytes(subject string) []byte {
+	return appendJSONString([]byte(`,"subject":`), subject)
 }
 
 // DecodePacket decodes a packet written by EncodePacket.
@@ -136,6 +159,9 @@ type PeriodRecord struct {
 	Digest       string      `json:"digest"`             // Digest.String of the contributing event keys
 	Partition    int         `json:"partition"`
 	SourceSeq    uint64      `json:"source_seq"` // stream sequence of the last contributing packet
+	// Resubmits is set on a record a replay published again: the id of the dead letter it comes from. It is
+	// part of the record's id, so the resubmission is a record of its own in Connect.
+	Resubmits string `json:"resubmits,omitempty"`
 }
 
 // MarshalJSON writes the times in UTC.
@@ -168,7 +194,7 @@ func (m PartitionMark) MarshalJSON() ([]byte, error) {
 
 // DeadLetter is a message a stage could not process, published to
 // usage.dlq.<stage>.<reason>. Payload holds the original message when it is
-// valid JSON; otherwise PayloadBytes holds it (base64 in JSON). Use
+// compact JSON; otherwise PayloadBytes holds it (base64 in JSON), byte for byte. Use
 // SetPayload and OriginalPayload rather than the fields.
 type DeadLetter struct {
 	Stage        string          `json:"stage"`
@@ -181,10 +207,12 @@ type DeadLetter struct {
 	At           time.Time       `json:"at"`
 }
 
-// SetPayload stores the original message in Payload or PayloadBytes.
+// SetPayload stores the original message in Payload when it is compact JSON (encoding the dead letter keeps
+// every byte of it), else in PayloadBytes.
 func (d *DeadLetter) SetPayload(b []byte) {
 	d.Payload, d.PayloadBytes = nil, nil
-	if json.Valid(b) {
+	var compact bytes.Buffer
+	if json.Compact(&compact, b) == nil && bytes.Equal(compact.Bytes(), b) {
 		d.Payload = json.RawMessage(append([]byte(nil), b...))
 		return
 	}

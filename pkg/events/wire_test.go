@@ -321,3 +321,48 @@ func TestSortByKey(t *testing.T) {
 		t.Fatalf("sorted: %v", got)
 	}
 }
+
+// TestResubmittedRecordID: a resubmission has an id of its own, one per dead letter it resubmits, and the
+// origin id of the record it comes from.
+func TestResubmittedRecordID(t *testing.T) {
+	r := sampleRecord()
+	a, b := sampleRecord(), sampleRecord()
+	a.Resubmits, b.Resubmits = "dlq-7", "dlq-8"
+	if a.RecordID() == r.RecordID() || a.RecordID() == b.RecordID() || len(a.RecordID()) != len(goldenRecordID) {
+		t.Fatalf("record %s, resubmissions %s and %s", r.RecordID(), a.RecordID(), b.RecordID())
+	}
+	if a.OriginID() != goldenRecordID || r.OriginID() != goldenRecordID {
+		t.Errorf("origin ids %s and %s, want %s", a.OriginID(), r.OriginID(), goldenRecordID)
+	}
+	again := sampleRecord()
+	again.Resubmits = "dlq-7"
+	if again.RecordID() != a.RecordID() {
+		t.Error("a resubmission's id is not deterministic")
+	}
+}
+
+func TestCurableReasons(t *testing.T) {
+	for _, r := range Reasons {
+		want := r == ReasonUnknownProduct || r == ReasonUnknownItem || r == ReasonUnknownContract ||
+			r == ReasonUnknownMarketplace || r == ReasonBadSubject || r == ReasonBadQuantity || r == ReasonBadAmount ||
+			r == ReasonBadTier || r == ReasonMissingAttribute || r == ReasonTooOld || r == ReasonInFuture
+		if r.Curable() != want {
+			t.Errorf("%s: curable %v", r, r.Curable())
+		}
+	}
+}
+
+func TestPacketKeyAndSubjectBytesAreInTheLine(t *testing.T) {
+	e := Event{SpecVersion: SpecVersion, ID: `id "quoted" é`, Source: "/src\\x", Type: EventType, Subject: "AS-1",
+		Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Data: Usage{Product: "PRD-1", Item: "I", Quantity: MustDecimal("1")}}
+	line := EncodePacket([]Event{e})
+	if !bytes.Contains(line, PacketKeyBytes(e.Key())) {
+		t.Errorf("%s does not contain %s", line, PacketKeyBytes(e.Key()))
+	}
+	if !bytes.Contains(line, PacketSubjectBytes(e.Subject)) {
+		t.Errorf("%s does not contain %s", line, PacketSubjectBytes(e.Subject))
+	}
+	if bytes.Contains(line, PacketKeyBytes(Key{Source: e.Source, ID: "id"})) {
+		t.Error("a prefix of the id matched")
+	}
+}

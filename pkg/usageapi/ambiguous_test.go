@@ -19,6 +19,14 @@ func TestCreateOutcomes(t *testing.T) {
 		{"lost answer", func(t *testing.T, w http.ResponseWriter) { dropConnection(t, w) }, true},
 		{"503", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(503) }, true},
 		{"unreadable 201", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(201); _, _ = w.Write([]byte("{")) }, true},
+		{"empty 200", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(200) }, true},
+		{"null 201", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(201); _, _ = w.Write([]byte("null")) }, true},
+		{"html 200", func(_ *testing.T, w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<html>sign in</html>"))
+		}, true},
+		{"201 without id", func(_ *testing.T, w http.ResponseWriter) { writeJSON(w, 201, map[string]string{"status": "draft"}) }, true},
+		{"301", func(_ *testing.T, w http.ResponseWriter) { w.Header().Set("Location", "/moved"); w.WriteHeader(301) }, true},
 		{"400", func(_ *testing.T, w http.ResponseWriter) { writeJSON(w, 400, ErrorBody{ErrorCode: "VAL_001"}) }, false},
 		{"429", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(429) }, false},
 	}

@@ -3,6 +3,7 @@ package usageapi
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,14 @@ func (c *Client) apiError(r *request, resp *response) *APIError {
 	if r.signedURL != "" {
 		return e // a storage host's text may repeat the link's signature: keep none of it
 	}
+	if resp.status >= 300 && resp.status < 400 {
+		e.Errors = []string{c.scrub(redirectText(c.base+r.path, resp.header.Get("Location")))}
+		return e
+	}
 	var body ErrorBody
 	if json.Unmarshal(resp.body, &body) == nil && (body.ErrorCode != "" || len(body.Errors) > 0) {
 		e.Code, e.Errors = body.ErrorCode, body.Errors
-	} else if text := errorText(resp.body); text != "" {
+	} else if text := clipText(c.scrub(string(resp.body)), maxErrorText); text != "" {
 		e.Errors = []string{text}
 	}
 	e.Code = c.scrub(e.Code)
@@ -33,10 +38,26 @@ func (c *Client) apiError(r *request, resp *response) *APIError {
 	return e
 }
 
-func errorText(body []byte) string {
-	s := strings.TrimSpace(strings.ToValidUTF8(string(body), "?"))
-	if len(s) > maxErrorText {
-		s = s[:maxErrorText]
+// redirectText explains a 3xx answer to a request of from: where it pointed (no user info, query or
+// fragment: they may hold credentials) and why it was not followed.
+func redirectText(from, location string) string {
+	const why = " not followed: check the Connect URL (the API does not redirect; a proxy or another server answered)"
+	base, _ := url.Parse(from)
+	to, err := url.Parse(strings.TrimSpace(location))
+	if location == "" || err != nil || base == nil {
+		return "redirect without a usable Location" + why
+	}
+	to = base.ResolveReference(to)
+	to.User, to.RawQuery, to.ForceQuery, to.Fragment, to.RawFragment = nil, "", false, "", ""
+	return "redirect to " + clipText(to.String(), maxErrorText) + why
+}
+
+// clipText is server text fit to repeat: valid UTF-8, at most n bytes (then "…"), whitespace folded.
+// Scrub before clipping, so that no part of a secret survives the cut.
+func clipText(text string, n int) string {
+	s := strings.TrimSpace(strings.ToValidUTF8(text, "?"))
+	if len(s) > n {
+		s = s[:n]
 		for !utf8.ValidString(s) {
 			s = s[:len(s)-1]
 		}
@@ -45,12 +66,21 @@ func errorText(body []byte) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// scrub removes the API key from server text: the whole key, and its secret part (after the colon of
+// "SU-…:secret") when that is long enough not to be a common word.
 func (c *Client) scrub(s string) string {
 	if c.secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.secret, "[REDACTED]")
+	s = strings.ReplaceAll(s, c.secret, "[REDACTED]")
+	if _, token, ok := strings.Cut(c.secret, ":"); ok && len(token) >= minScrubbedToken {
+		s = strings.ReplaceAll(s, token, "[REDACTED]")
+	}
+	return s
 }
+
+// minScrubbedToken is the shortest secret part of a key that scrub removes on its own.
+const minScrubbedToken = 8
 
 // retryAfter parses a Retry-After value: delay seconds or an HTTP date. Bad or past values give 0.
 func retryAfter(v string, now time.Time) time.Duration {

@@ -86,8 +86,15 @@ func (c *Client) instrument() {
 	}
 	traced := plain
 	traced.Transport = otelhttp.NewTransport(plain.Transport, otelhttp.WithTracerProvider(c.tracer))
+	traced.CheckRedirect = refuseRedirect
 	c.plain, c.http = &plain, &traced
 }
+
+// refuseRedirect makes the API client follow no redirect: the 3xx itself is the answer (ErrRedirected).
+// Following one would resend the request, and its Authorization header, to wherever the answer points
+// (Go keeps the header for the same host on any port), and would turn a POST into a GET after a 301,
+// 302 or 303. Signed-link downloads (the plain client) carry no API key and follow redirects.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func parseBase(raw string) (string, error) {
 	if raw == "" {

@@ -14,7 +14,9 @@ import (
 
 func TestNewAuthorization(t *testing.T) {
 	for _, key := range []string{testKey, "ApiKey " + testKey, "apikey " + testKey, "  " + testKey + " "} {
-		s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { writeJSON(w, 200, File{ID: "UF-1"}) })
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+			writeJSON(w, 200, File{ID: "UF-1", Status: FileStatusDraft})
+		})
 		c, err := New(s.URL, key)
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +69,9 @@ func (ct *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 }
 
 func TestOptions(t *testing.T) {
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { writeJSON(w, 200, File{ID: "UF-1"}) })
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeJSON(w, 200, File{ID: "UF-1", Status: FileStatusDraft})
+	})
 	ct := &countingTransport{}
 	hc := &http.Client{Transport: ct}
 	c, _ := s.client(t, WithHTTPClient(hc), WithUserAgent("usagepipe-test/1"))

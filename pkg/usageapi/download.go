@@ -16,7 +16,7 @@ func (c *Client) Download(ctx context.Context, link string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &request{op: "Download", method: "GET", path: redacted, signedURL: u, accept: "*/*"}
+	r := &request{op: "Download", method: "GET", path: redacted, signedURL: u, accept: "*/*", binary: true}
 	resp, err := c.call(ctx, r, nil)
 	if err != nil {
 		return nil, err

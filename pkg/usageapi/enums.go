@@ -18,6 +18,16 @@ const (
 	FileStatusDeleted    FileStatus = "deleted"
 )
 
+// Known reports whether s is one of the statuses the spec enumerates.
+func (s FileStatus) Known() bool {
+	switch s {
+	case FileStatusDraft, FileStatusUploading, FileStatusUploaded, FileStatusInvalid, FileStatusProcessing,
+		FileStatusReady, FileStatusRejected, FileStatusPending, FileStatusAccepted, FileStatusClosed, FileStatusDeleted:
+		return true
+	}
+	return false
+}
+
 // Processing reports whether the server is still working on an uploaded workbook
 // (uploading, uploaded or processing): the status will change without any client call.
 func (s FileStatus) Processing() bool {

@@ -36,11 +36,20 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is matches the status sentinels (ErrNotFound, …).
+// Is matches the status sentinels (ErrNotFound, …), and ErrRedirected for any 3xx.
 func (e *APIError) Is(target error) bool {
+	if target == ErrRedirected {
+		return e.Status >= 300 && e.Status < 400
+	}
 	s, ok := target.(statusSentinel)
 	return ok && s.status == e.Status
 }
+
+// ErrRedirected is matched by the *APIError of a 3xx answer. The client follows no redirect: Connect's
+// API does not redirect, so a 3xx means the base URL is wrong (http for https, an old host) or something
+// else answered for Connect. It is not retryable (the same request meets it again); the error names the
+// target (without user info or query). A create answered 3xx wraps ErrAmbiguousCreate as well.
+var ErrRedirected = errors.New("usageapi: redirect not followed")
 
 // statusSentinel is a sentinel error standing for one HTTP status.
 type statusSentinel struct {
@@ -84,12 +93,16 @@ func StatusOf(err error) int {
 }
 
 // Retryable reports whether repeating the request could succeed: network failures, bodies cut
-// short, 429 and 5xx. Other 4xx answers, cancelled contexts, local errors and network failures that
-// a repeat meets again (PermanentNetwork: a certificate or TLS failure, a host name that does not
-// exist) are permanent. Whether a retry is *safe* is a separate question: see the client's retry rules.
+// short, malformed 2xx answers (ErrMalformedAnswer), 429 and 5xx. Other 4xx answers, redirects (3xx:
+// ErrRedirected), cancelled contexts, local errors and network failures that a repeat meets again
+// (PermanentNetwork: a certificate or TLS failure, a host name that does not exist) are permanent.
+// Whether a retry is *safe* is a separate question: see the client's retry rules.
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	if errors.Is(err, ErrMalformedAnswer) {
+		return true
 	}
 	var e *APIError
 	if errors.As(err, &e) {
@@ -114,7 +127,8 @@ func (e *NetworkError) Error() string {
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // ambiguous reports whether a request that failed with err may have taken effect on the server:
-// a network failure after sending, or a 5xx. (429 means it was refused; it counts as not ambiguous.)
+// a network failure after sending, a malformed 2xx answer, or a 5xx. (429 means it was refused; it
+// counts as not ambiguous.)
 func ambiguous(err error) bool {
 	var e *APIError
 	if errors.As(err, &e) {

@@ -2,11 +2,11 @@ package usageapi_test
 
 import (
 	"errors"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
@@ -36,26 +36,19 @@ func (c *instantClock) After(d time.Duration) <-chan time.Time {
 }
 
 // emulated is an emulator over HTTP with faults on files.create and a client of it.
-func emulated(t *testing.T, faults string, retry usageapi.RetryPolicy) (*usageapitest.Emulator, *usageapi.Client) {
+func emulated(t *testing.T, faults string, retry usageapi.RetryPolicy) (*connectemu.Emulator, *usageapi.Client) {
 	t.Helper()
-	em := usageapitest.New(usageapitest.Options{})
-	srv := httptest.NewServer(em.Handler())
-	t.Cleanup(func() { srv.Close(); _ = em.Close() })
+	s := usageapitest.NewServer(t, connectemu.Options{}, usageapi.WithRetry(retry), usageapi.WithClock(&instantClock{now: time.Now()}))
 	if faults != "" {
-		f, err := usageapitest.ParseFaults(faults)
+		f, err := connectemu.ParseFaults(faults)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := em.SetFaults("files.create", f...); err != nil {
+		if err := s.SetFaults("files.create", f...); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c, err := usageapi.New(srv.URL+"/public/v1", "SU-000-000-000:lag", usageapi.WithRetry(retry),
-		usageapi.WithClock(&instantClock{now: time.Now()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return em, c
+	return s.Emulator, s.Client
 }
 
 func lagRequest(ext string) usageapi.CreateFileRequest {
@@ -66,7 +59,7 @@ func lagRequest(ext string) usageapi.CreateFileRequest {
 }
 
 // liveWith counts the emulator's files with the external id that are not deleted.
-func liveWith(em *usageapitest.Emulator, ext string) (ids []string) {
+func liveWith(em *connectemu.Emulator, ext string) (ids []string) {
 	for _, f := range em.Files() {
 		if f.ExternalID == ext && f.Status != usageapi.FileStatusDeleted {
 			ids = append(ids, f.ID)

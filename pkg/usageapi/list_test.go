@@ -133,7 +133,7 @@ func TestListErrorStopsIteration(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if r.URL.Query().Get("offset") == "0" {
 			w.Header().Set("Content-Range", "items 0-1/4")
-			writeJSON(w, 200, []File{{ID: "UF-1"}, {ID: "UF-2"}})
+			writeJSON(w, 200, []File{{ID: "UF-1", Status: FileStatusDraft}, {ID: "UF-2", Status: FileStatusDraft}})
 			return
 		}
 		writeJSON(w, 400, ErrorBody{ErrorCode: "RQL_001", Errors: []string{"bad"}})

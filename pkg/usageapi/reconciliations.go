@@ -48,7 +48,7 @@ func (c *Client) ReconciliationUploadedFile(ctx context.Context, id string) ([]b
 
 // getBytes GETs a binary answer of the API (with retries).
 func (c *Client) getBytes(ctx context.Context, op, path string) ([]byte, error) {
-	resp, err := c.call(ctx, &request{op: op, method: "GET", path: path, accept: XLSXContentType}, nil)
+	resp, err := c.call(ctx, &request{op: op, method: "GET", path: path, accept: XLSXContentType, binary: true}, nil)
 	if err != nil {
 		return nil, err
 	}

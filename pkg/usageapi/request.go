@@ -28,6 +28,7 @@ type request struct {
 	contentType string
 	accept      string // Accept header; application/json if empty
 	signedURL   string // absolute signed link (Download): replaces base+path, sent without Authorization
+	binary      bool   // the answer is a workbook: it must not be empty or a page (see checkAnswer)
 }
 
 // response is a complete answer: the body is read before the connection is released.
@@ -147,8 +148,9 @@ func networkError(ctx context.Context, method, path string, err error) error {
 	return &NetworkError{Method: method, Path: path, Err: err}
 }
 
-// do performs one attempt: a 2xx answer is decoded into out (if out is not nil and the body is
-// not empty), anything else becomes an *APIError.
+// do performs one attempt: a 2xx answer is checked and decoded into out (a *MalformedAnswerError if it
+// is not a well-formed answer of out's type, and then out must not be used), anything else (a 3xx
+// included: no redirect is followed) becomes an *APIError.
 func (c *Client) do(ctx context.Context, r *request, out any) (*response, error) {
 	resp, err := c.send(ctx, r)
 	if err != nil {
@@ -157,10 +159,8 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*response, error)
 	if resp.status < 200 || resp.status > 299 {
 		return resp, c.apiError(r, resp)
 	}
-	if out != nil && len(bytes.TrimSpace(resp.body)) > 0 {
-		if err := json.Unmarshal(resp.body, out); err != nil {
-			return resp, fmt.Errorf("usageapi: %s %s: decoding answer: %w", r.method, r.path, err)
-		}
+	if err := c.checkAnswer(r, resp, out); err != nil {
+		return resp, err
 	}
 	return resp, nil
 }

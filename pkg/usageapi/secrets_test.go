@@ -34,7 +34,7 @@ func TestNoSecretInErrorsLogsOrSpans(t *testing.T) {
 		case r.URL.Path == "/public/v1/usage/files/UF-1" && gets.Add(1) == 1:
 			w.WriteHeader(503) // retried: logs a line
 		case r.URL.Path == "/public/v1/usage/files/UF-1":
-			writeJSON(w, 200, FileDetail{File: File{ID: "UF-1"}, UsageFileURI: "/blob/UF-1.xlsx?" + signature})
+			writeJSON(w, 200, FileDetail{File: File{ID: "UF-1", Status: FileStatusDraft}, UsageFileURI: "/blob/UF-1.xlsx?" + signature})
 		default: // a server that echoes the credentials it was sent
 			writeJSON(w, 401, ErrorBody{ErrorCode: "AUTH_001", Errors: []string{"bad key " + r.Header.Get("Authorization")}})
 		}

@@ -147,3 +147,19 @@ func (f *FileCreated) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// StatusAt is the time of the event that put the file in its status: rejected.at for a rejected file,
+// uploaded.at otherwise (zero for a file never uploaded). Two reads of a file with the same status and
+// StatusAt saw it in the same state, not a later one (a new rejection, or another upload).
+func (f *File) StatusAt() time.Time {
+	if f.Events == nil {
+		return time.Time{}
+	}
+	if f.Status == FileStatusRejected && f.Events.Rejected != nil {
+		return f.Events.Rejected.At.UTC()
+	}
+	if f.Events.Uploaded != nil {
+		return f.Events.Uploaded.At.UTC()
+	}
+	return time.Time{}
+}

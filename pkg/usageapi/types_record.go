@@ -103,10 +103,11 @@ type CloseRecordRequest struct {
 }
 
 // CloseRecordResult is one item of the 206 answer of POST /usage/records/close-records.
-// A record that could not be closed has ErrorCodes/ErrorDetails set and keeps its status.
+// A record that could not be closed has ErrorCodes/ErrorDetails set and keeps its status; a record the
+// server does not know has no status (the spec's enum has no value for it, and no field is required).
 type CloseRecordResult struct {
 	ID           string       `json:"id"`
-	Status       RecordStatus `json:"status"`
+	Status       RecordStatus `json:"status,omitempty"`
 	ErrorCodes   string       `json:"error_codes,omitempty"`
 	ErrorDetails string       `json:"error_details,omitempty"`
 }

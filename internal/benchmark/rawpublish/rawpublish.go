@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // MessageBytes is the payload size of every message.
@@ -46,12 +47,12 @@ func Run(ctx context.Context, conn *bus.Conn, o Options) (float64, error) {
 	}
 	payload := make([]byte, MessageBytes)
 	rand.Read(payload)
-	ids, subjects := make([]string, o.Messages), make([]string, o.Partitions)
+	ids, partitions := make([]string, o.Messages), make([]string, o.Partitions)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s-%d", o.IDPrefix, i)
 	}
-	for i := range subjects {
-		subjects[i] = fmt.Sprintf("%s.%d", bus.SubjectEvents, i)
+	for i := range partitions {
+		partitions[i] = subjects.Events(i)
 	}
 	var next atomic.Int64
 	publish := func() error {
@@ -63,7 +64,7 @@ func Run(ctx context.Context, conn *bus.Conn, o Options) (float64, error) {
 			msgs := make([]bus.Msg, 0, o.Window)
 			for i := from; i < min(from+o.Window, o.Messages); i++ {
 				h := bus.Header{bus.HeaderMsgID: {ids[i]}}
-				msgs = append(msgs, bus.Msg{Subject: subjects[i%o.Partitions], Header: h, Data: payload})
+				msgs = append(msgs, bus.Msg{Subject: partitions[i%o.Partitions], Header: h, Data: payload})
 			}
 			if _, err := conn.PublishBatch(ctx, msgs); err != nil {
 				return fmt.Errorf("rawpublish: %w", err)

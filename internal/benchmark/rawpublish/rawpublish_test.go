@@ -3,18 +3,18 @@ package rawpublish
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // TestRunStoresEveryMessageOnce publishes against an embedded JetStream: every message is stored once,
 // spread over the partitions, and a second measurement with another id prefix stores as many again.
 func TestRunStoresEveryMessageOnce(t *testing.T) {
-	srv := natsembed.StartTest(t)
+	srv := natsembedtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Name: "rawpublish-test", Log: slog.New(slog.DiscardHandler)})
@@ -37,7 +37,7 @@ func TestRunStoresEveryMessageOnce(t *testing.T) {
 		}
 	}
 	for p := range 4 {
-		m, err := conn.LastMsg(ctx, bus.StreamEvents, bus.SubjectEvents+"."+strconv.Itoa(p))
+		m, err := conn.LastMsg(ctx, bus.StreamEvents, subjects.Events(p))
 		if err != nil || len(m.Data) != MessageBytes {
 			t.Errorf("partition %d: last message of %d bytes, %v", p, len(m.Data), err)
 		}

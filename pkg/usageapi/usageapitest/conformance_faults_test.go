@@ -2,25 +2,33 @@ package usageapitest_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
-	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
 )
 
-// faultKinds are the faults the emulator injects, by spec.
-var faultKinds = []string{"500", "502", "503", "429:1s", "reset", "commit-drop", "latency:20ms"}
+// faultKinds are the faults the emulator injects, by spec, that a client gets through by retrying: the
+// garbled 2xx answers (empty, null, HTML) among them, served first (commit-…) or not. Redirects are not
+// retried: testRedirects.
+var faultKinds = []string{"500", "502", "503", "429:1s", "reset", "commit-drop", "latency:20ms",
+	"empty", "null", "html", "commit-empty", "commit-null", "commit-html"}
 
 // testFaults injects each fault into the calls the submitter makes and checks that the client gets
-// through, with exactly one usage file per external id (find-or-create under commit-then-drop included).
+// through, with exactly one usage file ever made per external id (find-or-create under commit-then-drop and
+// a create served then answered garbled included).
 func testFaults(t *testing.T, tg *target) {
 	em := tg.needEmulator(t)
 	t.Cleanup(em.ClearFaults)
 	for _, spec := range faultKinds {
 		t.Run(spec, func(t *testing.T) {
-			faults, err := usageapitest.ParseFaults(spec)
+			faults, err := connectemu.ParseFaults(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,8 +40,8 @@ func testFaults(t *testing.T, tg *target) {
 				if err != nil {
 					t.Fatalf("FindOrCreateFile with %s on %s: %v", spec, route, err)
 				}
-				if live := tg.filesWithExternalID(t, tg.run+name+"-"+route); len(live) != 1 || live[0].ID != f.ID {
-					t.Fatalf("%s on %s: %d live files with the external id, want exactly %s", spec, route, len(live), f.ID)
+				if made := madeWith(em, tg.run+name+"-"+route); len(made) != 1 || made[0] != f.ID {
+					t.Fatalf("%s on %s: files %v made with the external id, want exactly %s", spec, route, made, f.ID)
 				}
 			}
 			tg.faultyLifecycle(t, em, name, faults)
@@ -41,12 +49,87 @@ func testFaults(t *testing.T, tg *target) {
 		})
 	}
 	t.Run("commit-drop with list lag", func(t *testing.T) { testDroppedCreateWithListLag(t, tg, em) })
+	t.Run("redirects", func(t *testing.T) { testRedirects(t, tg, em) })
+}
+
+// madeWith is every file the emulator ever made with the external id, deleted ones included: a duplicate
+// made and then deleted counts.
+func madeWith(em *connectemu.Emulator, externalID string) (ids []string) {
+	for _, f := range em.Files() {
+		if f.ExternalID == externalID {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// testRedirects points each call the submitter makes at another server with a redirect, served first or
+// not: the client follows none (the other server receives nothing, so never the API key), fails the call
+// with ErrRedirected at once, and reports the create's outcome unknown; a lag-aware find-or-create after
+// the faults end finds or makes exactly one file.
+func testRedirects(t *testing.T, tg *target, em *connectemu.Emulator) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	t.Cleanup(other.Close)
+	t.Cleanup(em.ClearFaults)
+	for _, kind := range []string{"redirect", "commit-redirect", "307", "commit-308"} {
+		spec := kind + ":" + other.URL + "/public/v1/usage/files"
+		faults, err := connectemu.ParseFaults(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := tg.createRequest("redirect-" + kind)
+		set(t, em, "files.create", faults)
+		if _, _, err := tg.vendor.FindOrCreateFile(ctx(t), req); !errors.Is(err, usageapi.ErrRedirected) ||
+			!errors.Is(err, usageapi.ErrAmbiguousCreate) {
+			t.Fatalf("%s on files.create: %v, want ErrRedirected and ErrAmbiguousCreate", kind, err)
+		}
+		f, _, err := tg.vendor.FindOrCreateFile(ctx(t), req, usageapi.WaitLag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made := madeWith(em, req.ExternalID); len(made) != 1 || made[0] != f.ID {
+			t.Fatalf("%s: files %v made, want exactly %s", kind, made, f.ID)
+		}
+		tg.redirectedCalls(t, em, f.ID, kind, faults)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the redirect target received %d requests", n)
+	}
+}
+
+// redirectedCalls redirects files.get, files.list, files.upload and files.submit in turn: each call fails
+// with ErrRedirected; a served upload, and then a served submit, show when the file is read again.
+func (tg *target) redirectedCalls(t *testing.T, em *connectemu.Emulator, id, kind string, faults []connectemu.Fault) {
+	t.Helper()
+	served := faults[0].Served
+	redirected := func(route string, call func() error) {
+		t.Helper()
+		set(t, em, route, faults)
+		defer em.ClearFaults()
+		if err := call(); !errors.Is(err, usageapi.ErrRedirected) {
+			t.Fatalf("%s on %s: %v, want ErrRedirected", kind, route, err)
+		}
+	}
+	redirected("files.get", func() error { _, err := tg.vendor.GetFile(ctx(t), id); return err })
+	redirected("files.list", func() error { _, err := tg.vendor.FindFiles(ctx(t), "x"); return err })
+	redirected("files.upload", func() error {
+		_, err := tg.vendor.UploadFile(ctx(t), id, "f.xlsx", bytes.NewReader(tg.validWorkbook(t, "redirect-"+kind, 1)))
+		return err
+	})
+	want := map[bool]usageapi.FileStatus{false: usageapi.FileStatusDraft, true: usageapi.FileStatusReady}[served]
+	wantStatus(t, tg.waitFile(t, id, usageapi.ProcessingDone), want)
+	redirected("files.submit", func() error { _, err := tg.vendor.SubmitFile(ctx(t), id); return err })
+	if served {
+		want = usageapi.FileStatusPending
+	}
+	wantStatus(t, tg.waitFile(t, id, usageapi.ProcessingDone), want)
 }
 
 // testDroppedCreateWithListLag: the create happens but its answer is lost, and lists miss the new file
 // for a while: find-or-create still ends with exactly one file.
-func testDroppedCreateWithListLag(t *testing.T, tg *target, em *usageapitest.Emulator) {
-	faults, err := usageapitest.ParseFaults("commit-drop,list-lag:2")
+func testDroppedCreateWithListLag(t *testing.T, tg *target, em *connectemu.Emulator) {
+	faults, err := connectemu.ParseFaults("commit-drop,list-lag:2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +146,7 @@ func testDroppedCreateWithListLag(t *testing.T, tg *target, em *usageapitest.Emu
 // checkFaultShows proves the fault is really injected: a client that does not retry sees it (a latency
 // fault only delays the answer). The fault is made permanent for this check, because Go's transport
 // itself replays a GET once when a reused connection is dropped.
-func checkFaultShows(t *testing.T, tg *target, em *usageapitest.Emulator, faults []usageapitest.Fault) {
+func checkFaultShows(t *testing.T, tg *target, em *connectemu.Emulator, faults []connectemu.Fault) {
 	t.Helper()
 	once, err := usageapi.New(tg.baseURL, vendorKey, usageapi.WithRetry(usageapi.NoRetry))
 	if err != nil {
@@ -71,16 +154,16 @@ func checkFaultShows(t *testing.T, tg *target, em *usageapitest.Emulator, faults
 	}
 	forever := faults[0]
 	forever.Times = -1
-	set(t, em, "files.list", []usageapitest.Fault{forever})
+	set(t, em, "files.list", []connectemu.Fault{forever})
 	_, err = once.Files(usageapi.Eq("external_id", "none")).Collect(ctx(t))
-	if wantErr := faults[0].Kind != usageapitest.FaultLatency; (err != nil) != wantErr {
+	if wantErr := faults[0].Kind != connectemu.FaultLatency; (err != nil) != wantErr {
 		t.Fatalf("one try under %+v: err %v, want an error: %v", faults[0], err, wantErr)
 	}
 	em.ClearFaults()
 }
 
 // faultyLifecycle uploads and submits the file with the fault on every call the vendor makes.
-func (tg *target) faultyLifecycle(t *testing.T, em *usageapitest.Emulator, name string, faults []usageapitest.Fault) {
+func (tg *target) faultyLifecycle(t *testing.T, em *connectemu.Emulator, name string, faults []connectemu.Fault) {
 	t.Helper()
 	f, _, err := tg.vendor.FindOrCreateFile(ctx(t), tg.createRequest(name))
 	if err != nil {
@@ -112,7 +195,7 @@ var providerRoutes = []string{"records.update", "files.approve-all", "files.acce
 // faultyProvider has the provider approve, accept, label a chunk and close records and files with the
 // fault on each of those calls: every call gets through, and each object ends where one clean call would
 // have left it (a repeat applied twice would be refused, a lost one would leave it open).
-func (tg *target) faultyProvider(t *testing.T, em *usageapitest.Emulator, name string, faults []usageapitest.Fault) {
+func (tg *target) faultyProvider(t *testing.T, em *connectemu.Emulator, name string, faults []connectemu.Fault) {
 	t.Helper()
 	provider, c := tg.needProvider(t), ctx(t)
 	f := tg.readyFile(t, name+"-provider", 3)
@@ -178,17 +261,17 @@ func must(t *testing.T, what string, call func() error) {
 }
 
 // quick is faults with 429s asking no wait, so many routes can be throttled without slowing the suite.
-func quick(faults []usageapitest.Fault) []usageapitest.Fault {
+func quick(faults []connectemu.Fault) []connectemu.Fault {
 	out := slices.Clone(faults)
 	for i := range out {
-		if out[i].Kind == usageapitest.FaultThrottle {
+		if out[i].Kind == connectemu.FaultThrottle {
 			out[i].Delay = 0
 		}
 	}
 	return out
 }
 
-func set(t *testing.T, em *usageapitest.Emulator, route string, faults []usageapitest.Fault) {
+func set(t *testing.T, em *connectemu.Emulator, route string, faults []connectemu.Fault) {
 	t.Helper()
 	if err := em.SetFaults(route, faults...); err != nil {
 		t.Fatal(fmt.Errorf("SetFaults(%s): %w", route, err))

@@ -66,8 +66,6 @@ type invalidCase struct {
 
 func (tg *target) invalidCases() []invalidCase {
 	tooPrecise := "1." + strings.Repeat("1", int(tg.fx.precision)+1)
-	before := tg.day(0).AddDate(0, 0, -1).Format(usagefile.TimeLayout)
-	after := tg.period.To.Time().AddDate(0, 0, 1).Format(usagefile.TimeLayout)
 	all := []invalidCase{
 		{"unknown-item", "item_search_value", map[string]string{"item_search_value": "NO_SUCH_ITEM"}, true},
 		{"unknown-asset", "asset_search_value", map[string]string{"asset_search_value": "AS-9999-9999-9999"}, true},
@@ -75,8 +73,6 @@ func (tg *target) invalidCases() []invalidCase {
 		{"too-precise", "quantity", map[string]string{"quantity": tooPrecise}, false},
 		{"bad-date", "start_time_utc", map[string]string{"start_time_utc": "2026-13-45 00:00:00"}, true},
 		{"end-before-start", "end_time_utc", map[string]string{"end_time_utc": tg.day(0).Format(usagefile.TimeLayout)}, false},
-		{"before-period", "start_time_utc", map[string]string{"start_time_utc": before}, false},
-		{"after-period", "end_time_utc", map[string]string{"end_time_utc": after}, false},
 		{"good", "record_id", nil, true}, // the duplicate of the first row (good) is the bad one
 	}
 	if tg.emu != nil {
@@ -85,8 +81,9 @@ func (tg *target) invalidCases() []invalidCase {
 	return slices.DeleteFunc(all, func(c invalidCase) bool { return !c.documented })
 }
 
-// testInvalidWorkbook uploads one good row and one bad row per kind of error: the file goes invalid and the
-// processed workbook explains each error; a fixed workbook then makes it ready.
+// testInvalidWorkbook uploads one good row and one bad row per kind of error: the file goes invalid, every
+// record it lists is invalid (Connect's record statuses include invalid; the emulator stores every row so),
+// and the processed workbook explains each error; a fixed workbook then makes it ready.
 func testInvalidWorkbook(t *testing.T, tg *target) {
 	f := tg.newFile(t, "invalid")
 	rows := [][]string{tg.qtRow("good", nil)}
@@ -100,15 +97,23 @@ func testInvalidWorkbook(t *testing.T, tg *target) {
 		t.Fatalf("invalid file without error_detail")
 	}
 	recs := tg.recordsOf(t, tg.vendor, f.ID)
-	if tg.emulated(t, "exact valid/invalid counts and no records stored for an invalid file") {
+	for _, r := range recs {
+		if r.Status != usageapi.RecordStatusInvalid {
+			t.Fatalf("record %s of an invalid file is %q, want invalid", r.ID, r.Status)
+		}
+	}
+	if tg.emulated(t, "exact valid/invalid counts and every row stored as an invalid record") {
 		if f.Records == nil || f.Records.Invalid != len(cases) || f.Records.Valid != 1 {
 			t.Fatalf("invalid file: records %+v; want %d invalid, 1 valid", f.Records, len(cases))
 		}
-		if len(recs) != 0 {
-			t.Fatalf("an invalid file stored %d records", len(recs))
+		if len(recs) != len(rows) {
+			t.Fatalf("an invalid file of %d rows stored %d records", len(rows), len(recs))
 		}
 	} else {
 		t.Logf("real Connect: invalid file with records %+v lists %d records", f.Records, len(recs))
+	}
+	if invalid := tg.recordsWhere(t, f.ID, usageapi.RecordStatusInvalid); len(invalid) != len(recs) {
+		t.Fatalf("status=invalid lists %d of the %d records of an invalid file", len(invalid), len(recs))
 	}
 	processed, err := tg.vendor.Download(ctx(t), f.ProcessedFileURI)
 	if err != nil {
@@ -118,6 +123,67 @@ func testInvalidWorkbook(t *testing.T, tg *target) {
 
 	f = tg.upload(t, f.ID, tg.validWorkbook(t, "invalid-fixed", 2))
 	wantStatus(t, f, usageapi.FileStatusReady)
+	if recs := tg.recordsOf(t, tg.vendor, f.ID); len(recs) != 2 || recs[0].Status != usageapi.RecordStatusValid ||
+		recs[1].Status != usageapi.RecordStatusValid {
+		t.Fatalf("after the fixed upload the file lists %+v, want its 2 valid records only", recs)
+	}
+}
+
+// recordsWhere lists the records of a file that have a status.
+func (tg *target) recordsWhere(t *testing.T, fileID string, status usageapi.RecordStatus) []usageapi.Record {
+	t.Helper()
+	recs, err := tg.vendor.Records(usageapi.Eq("usagefile.id", fileID), usageapi.Eq("status", string(status))).Collect(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// testOutsidePeriod uploads records whose times leave the file's period (one starts the day before it, one
+// ends the day after it): a processed workbook of the real Connect marks such records valid, so the file is
+// ready and its records are valid.
+func testOutsidePeriod(t *testing.T, tg *target) {
+	f := tg.newFile(t, "outside-period")
+	before := tg.day(0).AddDate(0, 0, -1)
+	after := tg.period.To.Time().AddDate(0, 0, 1)
+	f = tg.upload(t, f.ID, rawWorkbook(t, qtHeader,
+		tg.qtRow("starts-before", map[string]string{"start_time_utc": before.Format(usagefile.TimeLayout)}),
+		tg.qtRow("ends-after", map[string]string{"end_time_utc": after.Format(usagefile.TimeLayout)})))
+	wantStatus(t, f, usageapi.FileStatusReady)
+	recs := tg.recordsOf(t, tg.vendor, f.ID)
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2", len(recs))
+	}
+	for _, r := range recs {
+		if r.Status != usageapi.RecordStatusValid {
+			t.Fatalf("record %s: status %s, want valid", r.ID, r.Status)
+		}
+	}
+	starts := []time.Time{recs[0].StartDate.UTC(), recs[1].StartDate.UTC()}
+	if !slices.ContainsFunc(starts, func(s time.Time) bool { return s.Equal(before) }) {
+		t.Fatalf("record starts %v: none is %v, the day before the period", starts, before)
+	}
+}
+
+// generalAttribute reads one attribute of a processed workbook's general sheet (attribute_id,
+// attribute_value rows); ok is false when the sheet or the attribute is missing.
+func generalAttribute(t *testing.T, workbook []byte, id string) (string, bool) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(workbook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	rows, err := f.GetRows("general")
+	if err != nil {
+		return "", false
+	}
+	for _, row := range rows {
+		if len(row) >= 2 && row[0] == id {
+			return row[1], true
+		}
+	}
+	return "", false
 }
 
 // checkProcessedErrors checks the processed workbook: the good row valid, every bad one invalid with an

@@ -3,6 +3,11 @@ package usageapitest_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -281,4 +286,64 @@ func testRules(t *testing.T, tg *target) {
 	if n, err := provider.Rules(tg.fx.product, usageapi.Eq("id", rule.ID), usageapi.Eq("status", "active")).Count(c); err != nil || n != 0 {
 		t.Fatalf("an active deleted rule: %d, %v", n, err)
 	}
+}
+
+// testCloseUnknownRecord closes a record that does not exist with close-records and reads the answer as
+// sent: 206, one item with the record's id, an error, and no status outside the spec's enum (Connect's
+// enum has no value for a record it does not know: the status is left out). The client counts it failed.
+func testCloseUnknownRecord(t *testing.T, tg *target) {
+	tg.needProvider(t)
+	const unknown = "UR-2000-01-0000-0000-0000-0001"
+	body := `[{"id": "` + unknown + `", "external_billing_id": "BILL-UNKNOWN"}]`
+	status, answer := tg.rawPOST(t, "/usage/records/close-records", body)
+	if status != http.StatusPartialContent {
+		t.Fatalf("close-records of an unknown record: %d %s, want 206", status, answer)
+	}
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal(answer, &items); err != nil || len(items) != 1 {
+		t.Fatalf("close-records answer %s: %v, want one item", answer, err)
+	}
+	var id, st, codes, details string
+	for field, dst := range map[string]*string{"id": &id, "status": &st, "error_codes": &codes, "error_details": &details} {
+		if raw, ok := items[0][field]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				t.Fatalf("close-records item %s: %s is %s, not a string", answer, field, raw)
+			}
+		}
+	}
+	if _, hasStatus := items[0]["status"]; hasStatus && !slices.Contains(recordStatuses, usageapi.RecordStatus(st)) {
+		t.Fatalf("close-records item %s: status %q is outside the spec's enum %v", answer, st, recordStatuses)
+	}
+	if id != unknown || codes == "" && details == "" {
+		t.Fatalf("close-records item %s: want id %s and an error", answer, unknown)
+	}
+	var res []usageapi.CloseRecordResult
+	if err := json.Unmarshal(answer, &res); err != nil || !res[0].Failed() {
+		t.Fatalf("the client reads %s as %+v (%v), want a failed close", answer, res, err)
+	}
+}
+
+// recordStatuses is the spec's enum of a record's status (and of a close-records item's).
+var recordStatuses = []usageapi.RecordStatus{usageapi.RecordStatusValid, usageapi.RecordStatusInvalid,
+	usageapi.RecordStatusApproved, usageapi.RecordStatusRejected, usageapi.RecordStatusClosed}
+
+// rawPOST sends a JSON body with the provider's key outside the client and returns the answer as sent.
+func (tg *target) rawPOST(t *testing.T, path, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), http.MethodPost, strings.TrimSuffix(tg.baseURL, "/")+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "ApiKey "+strings.TrimPrefix(tg.provKey, "ApiKey "))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"github.com/usagepipe/usagepipe/pkg/usageapi/usageapitest"
@@ -46,8 +46,9 @@ type target struct {
 	name     string
 	baseURL  string
 	vendor   *usageapi.Client
-	provider *usageapi.Client       // nil: provider steps are skipped
-	emu      *usageapitest.Emulator // nil against a real Connect: emulator-only steps are skipped
+	provider *usageapi.Client     // nil: provider steps are skipped
+	provKey  string               // the provider's API key, for steps that read an answer's raw JSON
+	emu      *connectemu.Emulator // nil against a real Connect: emulator-only steps are skipped
 	fx       fixture
 	run      string          // unique prefix of this run's external ids and record ids
 	period   usageapi.Period // of every file: the previous calendar month
@@ -79,13 +80,11 @@ var (
 )
 
 func emulatorTarget(t *testing.T) *target {
-	em := usageapitest.New(usageapitest.Options{APIKeys: []string{vendorKey}, ProviderAPIKeys: []string{providerKey}})
-	srv := httptest.NewServer(em.Handler())
-	t.Cleanup(func() { srv.Close(); _ = em.Close() })
-	base := srv.URL + "/public/v1"
+	s := usageapitest.NewServer(t, connectemu.Options{APIKeys: []string{vendorKey}, ProviderAPIKeys: []string{providerKey}},
+		usageapi.WithRetry(fastRetry))
 	return &target{
-		name: "emulator", baseURL: base, emu: em,
-		vendor: newClient(t, base, vendorKey), provider: newClient(t, base, providerKey),
+		name: "emulator", baseURL: s.URL, emu: s.Emulator,
+		vendor: s.Client, provider: newClient(t, s.URL, providerKey), provKey: providerKey,
 		fx: fixture{
 			product: "PRD-000-000-001", contract: "CRD-00000-00000-00001", itemMPN: "CPU_HOURS",
 			precision: events.PrecisionDecimal4, assetID: "AS-0000-0000-0001", schema: events.SchemaQT,
@@ -119,7 +118,7 @@ func connectTarget(t *testing.T) *target {
 		run: runPrefix(), period: lastMonth(time.Now()),
 	}
 	if k := os.Getenv("CONNECT_PROVIDER_API_KEY"); k != "" {
-		tg.provider = newClientWith(t, base, k, realRetry)
+		tg.provider, tg.provKey = newClientWith(t, base, k, realRetry), k
 	}
 	return tg
 }
@@ -205,7 +204,7 @@ func (tg *target) needProvider(t *testing.T) *usageapi.Client {
 }
 
 // needEmulator skips a step that needs the emulator's own powers.
-func (tg *target) needEmulator(t *testing.T) *usageapitest.Emulator {
+func (tg *target) needEmulator(t *testing.T) *connectemu.Emulator {
 	t.Helper()
 	if tg.emu == nil {
 		t.Skip("emulator only")
@@ -360,15 +359,11 @@ func readWorkbook(t *testing.T, b []byte) *usagefile.Workbook {
 // usage.UsageFileCreate and the nested detail shape servers have also sent.
 func TestCreateAnswerShapes(t *testing.T) {
 	for _, nested := range []bool{false, true} {
-		em := usageapitest.New(usageapitest.Options{NestedCreateAnswer: nested})
-		srv := httptest.NewServer(em.Handler())
-		c := newClient(t, srv.URL+"/public/v1", vendorKey)
+		s := usageapitest.NewServer(t, connectemu.Options{NestedCreateAnswer: nested}, usageapi.WithRetry(fastRetry))
 		req := usageapi.CreateFileRequest{ExternalID: "shape", Product: &usageapi.IDRef{ID: "PRD-000-000-001"}, Contract: &usageapi.IDRef{ID: "CRD-00000-00000-00001"}}
-		made, err := c.CreateFile(t.Context(), req)
+		made, err := s.Client.CreateFile(t.Context(), req)
 		if err != nil || made.ID == "" || made.ProductID != "PRD-000-000-001" || made.DistributionContract != "CRD-00000-00000-00001" || made.Vendor == "" {
 			t.Errorf("nested %v: CreateFile = %+v, %v", nested, made, err)
 		}
-		srv.Close()
-		_ = em.Close()
 	}
 }

@@ -22,6 +22,7 @@ func TestConformance(t *testing.T) {
 				{"Lifecycle", testLifecycle},
 				{"Detail", testDetail},
 				{"InvalidWorkbook", testInvalidWorkbook},
+				{"OutsidePeriod", testOutsidePeriod},
 				{"UploadRefused", testUploadRefused},
 				{"IllegalTransitions", testIllegalTransitions},
 				{"Unauthorized", testUnauthorized},
@@ -31,6 +32,7 @@ func TestConformance(t *testing.T) {
 				{"UpdateAndDelete", testUpdateAndDelete},
 				{"RejectAndReupload", testRejectAndReupload},
 				{"RecordOperations", testRecordOperations},
+				{"CloseUnknownRecord", testCloseUnknownRecord},
 				{"Chunks", testChunks},
 				{"Reconciliation", testReconciliation},
 				{"AggregatesAndCategories", testAggregatesAndCategories},
@@ -139,7 +141,8 @@ func checkQuantities(t *testing.T, recs []usageapi.Record, want ...string) {
 }
 
 // testDetail checks the detail-only links: the uploaded workbook comes back as sent, the processed one
-// lists every record as valid, and a record can be read by id.
+// names the schema as Connect writes it (usage_schema QT) and lists every record as valid, and a record
+// can be read by id.
 func testDetail(t *testing.T, tg *target) {
 	f := tg.newFile(t, "detail")
 	if f.UsageFileURI != "" || f.ProcessedFileURI != "" {
@@ -158,6 +161,9 @@ func testDetail(t *testing.T, tg *target) {
 	processed, err := tg.vendor.Download(ctx(t), f.ProcessedFileURI)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if schema, ok := generalAttribute(t, processed, "usage_schema"); !ok || schema != string(tg.fx.schema) {
+		t.Fatalf("processed workbook: usage_schema %q (present %v), want %s as Connect writes it", schema, ok, tg.fx.schema)
 	}
 	p := readWorkbook(t, processed)
 	if len(p.Records) != 2 {

@@ -1,0 +1,129 @@
+package lineage
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes the answer for a person: the summary, the copies, where it was counted, where it looked.
+func (a *EventAnswer) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "event (source %q, id %q)\n  %s\n", a.Query.Source, a.Query.ID, a.Summary)
+	if len(a.Copies) > 0 {
+		fmt.Fprintln(w, "\ncopies stored (USAGE_EVENTS)")
+		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PARTITION\tSEQ\tARRIVED\tMSG ID\tLINE\tFATE")
+		for _, c := range a.Copies {
+			fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%d\t%s\n", c.Partition, c.Seq, stamp(c.Arrival), c.MsgID, c.Line, copyFate(c))
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "\ncontent as stored\n  %s\n", mustJSON(a.Copies[0].Event))
+	}
+	if c := a.Counting; c != nil {
+		writeCounting(w, c)
+	}
+	writeSearched(w, a.Searched)
+	for _, n := range a.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+}
+
+func copyFate(c Copy) string {
+	switch c.Fate {
+	case FateDuplicate:
+		return fmt.Sprintf("duplicate of seq %d", c.DuplicateOf)
+	case FateDeadLetter:
+		return fmt.Sprintf("dead letter %s (%s seq %d)", c.DeadLetter.Reason, c.DeadLetter.Subject, c.DeadLetter.Seq)
+	}
+	if c.Note != "" {
+		return c.Fate + " (" + c.Note + ")"
+	}
+	return c.Fate
+}
+
+func writeCounting(w io.Writer, c *Counting) {
+	fmt.Fprintf(w, "\ncounted in\n  product %s contract %s item %s tier %d\n  period %s – %s, closes at %s (%s)\n",
+		c.Product, c.Contract, c.Item, c.Tier, stamp(c.PeriodStart), stamp(c.PeriodEnd), stamp(c.ClosesAt), c.State)
+	if r := c.Record; r != nil {
+		writeRecord(w, r)
+	}
+	if c.Usage != nil {
+		fmt.Fprintf(w, "  value so far %s (%d events), complete as of the owner's last message\n", c.Usage.Quantity, c.Usage.Events)
+	}
+	if c.File != nil {
+		fmt.Fprintf(w, "  file: %s\n", fileText(c.File))
+	}
+	if c.Note != "" {
+		fmt.Fprintf(w, "  %s\n", c.Note)
+	}
+}
+
+func writeRecord(w io.Writer, r *Record) {
+	rec := &r.Record
+	fmt.Fprintf(w, "  record %s: %s revision %d, %s %s, reported %s, %d events, digest %s\n", r.RecordID, rec.Kind,
+		rec.Revision, rec.Mode, rec.Quantity, r.Reported, rec.Events, rec.Digest)
+	fmt.Fprintf(w, "  stored in USAGE_AGG %s seq %d at %s\n", r.Subject, r.Seq, stamp(r.At))
+}
+
+func writeSearched(w io.Writer, spans []Span) {
+	if len(spans) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nsearched")
+	for _, sp := range spans {
+		complete := ""
+		if !sp.Complete {
+			complete = " (incomplete)"
+		}
+		fmt.Fprintf(w, "  %s%s\n", spanText(sp), complete)
+	}
+}
+
+// WriteText writes a record's answer: the record, its file, its events.
+func (a *RecordAnswer) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "record %s\n  %s\n\n", a.Query, a.Summary)
+	writeRecord(w, &a.Record)
+	if a.File != nil {
+		fmt.Fprintf(w, "  file: %s\n", fileText(a.File))
+	}
+	if ev := a.Events; ev != nil {
+		fmt.Fprintf(w, "\nevents: %d, digest %s (the record says %d, %s): %s\n", ev.Count, ev.Digest, a.Record.Record.Events,
+			a.Record.Record.Digest, matchText(ev))
+		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SEQ\tARRIVED\tLINE\tSOURCE\tID\tTIME\tQUANTITY")
+		for _, e := range ev.Events {
+			fmt.Fprintf(tw, "  %d\t%s\t%d\t%s\t%s\t%s\t%s\n", e.Seq, stamp(e.Arrival), e.Line, e.Source, e.ID, stamp(e.Time), e.Quantity)
+		}
+		tw.Flush()
+		writeSearched(w, ev.Searched)
+	}
+	writeSearched(w, a.Searched)
+}
+
+func matchText(ev *RecordEvents) string {
+	if ev.Matches {
+		return "they match"
+	}
+	return "NO MATCH: " + ev.Note
+}
+
+// WriteText writes a file's answer: the file and its records.
+func (a *FileAnswer) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "usage file %s\n  %s\n", a.Query, a.Summary)
+	if a.Note != "" {
+		fmt.Fprintln(w, " ", a.Note)
+	}
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "\n  RECORD ID\tSUBSCRIPTION\tITEM\tTIER\tREVISION\tREPORTED\tEVENTS\tDIGEST\tEVENTS FOUND")
+	for _, r := range a.Records {
+		rec := &r.Record.Record
+		found := "-"
+		if r.Events != nil {
+			found = fmt.Sprintf("%d (%s)", r.Events.Count, strings.SplitN(matchText(r.Events), ":", 2)[0])
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n", r.Record.RecordID, rec.Subscription, rec.Item, rec.Tier,
+			rec.Revision, r.Record.Reported, rec.Events, rec.Digest, found)
+	}
+	tw.Flush()
+}
