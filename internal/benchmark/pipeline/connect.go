@@ -33,6 +33,7 @@ type follower struct {
 	read     map[string]bool      // accepted files whose records were read
 	seen     map[string]time.Time // accepted files not read yet, when first seen
 	statuses map[usageapi.FileStatus]int
+	unread   int // accepted files of the last listing whose records are not read yet
 	records  int
 	problems []string
 }
@@ -71,6 +72,7 @@ func (f *follower) poll(ctx context.Context) error {
 	f.mu.Lock()
 	f.statuses = statuses
 	f.mu.Unlock()
+	defer f.countUnread(files)
 	if !f.reading.Load() {
 		return nil
 	}
@@ -80,6 +82,18 @@ func (f *follower) poll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// countUnread counts the accepted files among files whose records are not read yet.
+func (f *follower) countUnread(files []usageapi.File) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unread = 0
+	for _, file := range files {
+		if reconcile.Billed(file.Status) && !f.read[file.ID] {
+			f.unread++
+		}
+	}
 }
 
 // toRead returns the accepted files not read yet, in the order Connect accepted them: the truth takes a
@@ -197,6 +211,7 @@ func (f *follower) problem(p string) {
 type connectState struct {
 	statuses map[usageapi.FileStatus]int
 	accepted int // files read
+	unread   int // accepted files not read yet
 	records  int
 	problems []string
 }
@@ -208,5 +223,6 @@ func (f *follower) state() connectState {
 	for k, v := range f.statuses {
 		st[k] = v
 	}
-	return connectState{statuses: st, accepted: len(f.read), records: f.records, problems: append([]string(nil), f.problems...)}
+	return connectState{statuses: st, accepted: len(f.read), unread: f.unread, records: f.records,
+		problems: append([]string(nil), f.problems...)}
 }

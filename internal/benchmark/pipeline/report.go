@@ -46,7 +46,7 @@ func pipelineProcess(name string) bool { return name != nameEmulator && name != 
 // result computes the figures of the RESULT line.
 func (r *run) result(s *soakFigures, sustained float64, saturated bool, raw float64) Result {
 	res := Result{Sustained: sustained, Saturated: saturated, Raw: raw, IngestP50: s.ingest.p50, IngestP99: s.ingest.p99}
-	onTime, late, open := r.truth.latencies(time.Now())
+	onTime, late, open := r.truth.latencies(s.openAt)
 	res.Open = open
 	on, lt := summarise(onTime), summarise(late)
 	res.E2EP50, res.E2EP99, res.LateP50, res.LateP99 = on.p50, on.p99, lt.p50, lt.p99
@@ -108,7 +108,7 @@ func (r *run) reportE2E(s *soakFigures, res Result) {
 		"p99 %.0f ms max %.0f ms (%d)", s.probeEvery, ms(res.E2EP50), ms(res.E2EP99), ms(e.onTime.max), e.onTime.n,
 		ms(res.LateP50), ms(res.LateP99), ms(e.late.max), e.late.n)
 	if res.Open > 0 {
-		fmt.Fprintf(out, "; %d never contained before the settle deadline (counted at their age then)", res.Open)
+		fmt.Fprintf(out, "; %d not contained by the settle deadline (counted at their age then)", res.Open)
 	}
 	fmt.Fprintln(out)
 	st := r.conn.state()

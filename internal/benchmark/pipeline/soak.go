@@ -26,6 +26,7 @@ type soakFigures struct {
 	backlog       time.Duration // the largest sample
 	start, end    []usage       // RSS and CPU of every process at the soak's start and end
 	settledAt     time.Time     // when every probe was contained (zero: it was not)
+	openAt        time.Time     // probes still open are counted at their age then (the settle deadline)
 	probeEvery    uint64
 	keys, differs int // keys of the soak's periods, and those whose accepted quantity differs from the stored one
 }
@@ -85,32 +86,48 @@ func (r *run) soakLine(ph *phase, before []usage) string {
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-// settle waits until every probe of the soak is in an accepted file, or until the settle timeout after
-// the close of the soak's last period.
+// settle waits until every probe of the soak is in an accepted file. Connect's acceptances are waited for
+// until the settle timeout after the close of the soak's last period; the records of files accepted by then
+// are read even after it (at most maxReading more), since reading is the bench's own work and the
+// acceptance time comes from the file. Probes still open are counted at their age at the deadline.
 func (r *run) settle(ctx context.Context, s *soakFigures) {
 	lastClose := r.truth.closeOf(newTruthKey(periodStart(s.to, r.cfg.Period), 0, 0))
 	deadline := lastClose.Add(r.cfg.SettleTimeout)
+	s.openAt = deadline
 	r.logf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s. "+
 		"Connect's records are read once the last period has closed", lastClose.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
 	if !sleepUntil(ctx, lastClose) {
 		return
 	}
 	r.conn.startReading()
-	lastLine := time.Now()
-	for time.Now().Before(deadline) {
-		e := r.truth.figures()
-		if e.open == 0 {
-			s.settledAt = time.Now()
-			break
-		}
+	for lastLine := time.Now(); r.settling(s, deadline); {
 		if time.Since(lastLine) >= 15*time.Second {
 			lastLine = time.Now()
-			r.logf("settling: %d followed events not yet in an accepted file; records of %d accepted files read",
-				e.open, r.conn.state().accepted)
+			st := r.conn.state()
+			r.logf("settling: %d followed events not yet in an accepted file; records of %d of %d accepted files read",
+				r.truth.figures().open, st.accepted, st.accepted+st.unread)
 		}
 		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
 			return
 		}
 	}
 	s.keys, s.differs = r.truth.differences(periodStart(s.from, r.cfg.Period), periodStart(s.to, r.cfg.Period))
+}
+
+// maxReading bounds how long the records of files accepted before the settle deadline are read after it.
+const maxReading = 10 * time.Minute
+
+// settling reports whether settle goes on waiting: some probe is open, and either the deadline has not
+// passed or accepted files are still unread (for maxReading after it at most). When every probe is in,
+// it notes when.
+func (r *run) settling(s *soakFigures, deadline time.Time) bool {
+	now := time.Now()
+	if r.truth.figures().open == 0 {
+		s.settledAt, s.openAt = now, now
+		return false
+	}
+	if now.Before(deadline) {
+		return true
+	}
+	return r.conn.state().unread > 0 && now.Before(deadline.Add(maxReading))
 }
