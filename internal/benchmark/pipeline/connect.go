@@ -191,6 +191,7 @@ func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.read[file.ID] = true
+	f.unread = max(f.unread-1, 0) // until the poll counts again
 	delete(f.seen, file.ID)
 	f.records += len(totals)
 	return nil
