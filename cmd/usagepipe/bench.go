@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/usagepipe/usagepipe/internal/benchmark/aggregator"
+	"github.com/usagepipe/usagepipe/internal/benchmark/explain"
+	"github.com/usagepipe/usagepipe/internal/benchmark/ingest"
 	"github.com/usagepipe/usagepipe/internal/benchmark/pipeline"
+	"github.com/usagepipe/usagepipe/internal/benchmark/submitter"
 )
 
-// benchmarks lists the "usagepipe bench" targets; each lives in its own bench_<name>.go file, but the
-// pipeline bench, which is internal/benchmark/pipeline.
+// benchmarks lists the "usagepipe bench" targets; each is its own package, internal/benchmark/<name>.
 var benchmarks = map[string]func(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error{
-	"ingest":     benchIngest,
-	"aggregator": benchAggregator,
-	"submitter":  benchSubmitter,
-	"explain":    benchExplain,
+	"ingest":     ingest.Run,
+	"aggregator": aggregator.Run,
+	"submitter":  submitter.Run,
+	"explain":    explain.Command,
 	"pipeline":   pipeline.Command,
 }
 

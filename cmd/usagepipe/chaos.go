@@ -18,10 +18,10 @@ import (
 func runChaos(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, validateOnly, err := chaosConfig(args, getenv, stdout)
 	switch {
+	case validateOnly && err == nil:
+		return nil
 	case errors.Is(err, flag.ErrHelp):
 		return nil
-	case validateOnly:
-		return err // Validate names the command
 	case err != nil:
 		return fmt.Errorf("chaos: %w", err)
 	}

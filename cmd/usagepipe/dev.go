@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,21 +12,19 @@ import (
 	"github.com/usagepipe/usagepipe/internal/devstack"
 	"github.com/usagepipe/usagepipe/internal/ingest"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
+	"github.com/usagepipe/usagepipe/internal/startup"
 )
 
 // devFlags are the dev command line (each also read from USAGEPIPE_<NAME>).
 type devFlags struct {
-	set          *config.FlagSet
 	opts         devstack.Options
 	statusEvery  time.Duration
 	ingestKeys   string
 	operatorKeys string
 }
 
-func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
-	f := &devFlags{set: config.NewFlagSet("dev", getenv)}
-	fs, o := f.set, &f.opts
-	fs.SetOutput(out)
+func (f *devFlags) declare(fs *config.FlagSet) {
+	o := &f.opts
 	fs.StringVar(&o.DataDir, "data", "./"+devstack.DefaultDataDir, "data directory: JetStream store, emulator state, log")
 	fs.BoolVar(&o.Fresh, "fresh", false, "wipe the data directory first (only one a dev stack created)")
 	fs.BoolVar(&o.Simulate, "simulate", false, "post realistic usage (with duplicates and late events) to the ingest endpoint")
@@ -47,7 +44,6 @@ func newDevFlags(getenv func(string) string, out io.Writer) *devFlags {
 	fs.DurationVar(&o.AcceptAfter, "accept-after", devstack.DefaultAcceptAfter, "when the emulated provider accepts a submitted file")
 	fs.DurationVar(&f.statusEvery, "status-every", 5*time.Second, "print the one-line summary this often")
 	fs.TextVar(&o.LogLevel, "log-level", slog.LevelInfo, "minimum level of the JSON log: DEBUG, INFO, WARN or ERROR")
-	return f
 }
 
 // check reports every configuration problem at once.
@@ -73,32 +69,21 @@ func (f *devFlags) check() error {
 }
 
 // runDev runs the whole system in one process until ctx is cancelled (Ctrl-C), printing where everything is
-// and a one-line summary every few seconds; the work is internal/devstack's.
+// and a one-line summary every few seconds; the work is internal/devstack's, which starts each service's
+// stages itself (one embedded JetStream, in-process services).
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newDevFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("dev: %w", err)
-	}
-	problems := f.check()
-	if f.set.ValidateOnly() {
-		return f.set.Validate(stdout, problems)
-	}
-	if problems != nil {
-		return fmt.Errorf("dev: invalid configuration: %w", problems)
-	}
-	f.opts.Getenv = getenv
+	f := &devFlags{}
+	return startup.Run(ctx, startup.Command{Name: "dev", Flags: f.declare, Check: f.check, Serve: f.serve}, args, getenv, stdout)
+}
+
+func (f *devFlags) serve(ctx context.Context, env startup.Env) error {
+	f.opts.Getenv = env.Getenv
 	stack, err := devstack.Start(ctx, f.opts)
 	if err != nil {
-		return fmt.Errorf("dev: %w", err)
+		return err
 	}
-	stack.PrintWhere(stdout)
-	stack.PrintStatus(stdout, f.statusEvery)
-	fmt.Fprintln(stdout, "stopping: services first, then the emulator and JetStream; state kept in", f.opts.DataDir)
-	if err := stack.Wait(); err != nil {
-		return fmt.Errorf("dev: %w", err)
-	}
-	return nil
+	stack.PrintWhere(env.Stdout)
+	stack.PrintStatus(env.Stdout, f.statusEvery)
+	fmt.Fprintln(env.Stdout, "stopping: services first, then the emulator and JetStream; state kept in", f.opts.DataDir)
+	return stack.Wait()
 }

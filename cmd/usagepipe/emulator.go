@@ -14,45 +14,60 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
+// emulatorFlags are the emulator command line (each also read from USAGEPIPE_<NAME>).
+type emulatorFlags struct {
+	addr, catalog, eventsCatalog, state, rejectNote string
+	apiKeys, providerKeys, faults                   listFlag
+	autoAssets, manual, verbose                     bool
+	delay, acceptAfter                              time.Duration
+	rejectShare                                     float64
+
+	opts     connectemu.Options            // built by check
+	faultSet map[string][]connectemu.Fault // built by check
+}
+
+func (f *emulatorFlags) declare(fs *config.FlagSet) {
+	f.apiKeys.secret, f.providerKeys.secret = true, true
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8090", "listen address host:port (port 0 picks one)")
+	fs.StringVar(&f.catalog, "catalog", "", "catalog file, YAML or JSON (default: the built-in sample catalog)")
+	fs.StringVar(&f.eventsCatalog, "events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
+	fs.BoolVar(&f.autoAssets, "auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
+	fs.StringVar(&f.state, "state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
+	fs.Var(&f.apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header, on a loopback --addr only)")
+	fs.Var(&f.providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
+	fs.DurationVar(&f.delay, "processing-delay", 0, "how long an uploaded workbook stays in processing")
+	fs.DurationVar(&f.acceptAfter, "accept-after", 0, "the provider decides pending files after this delay")
+	fs.Float64Var(&f.rejectShare, "reject-share", 0, "share of pending files the provider rejects, 0..1")
+	fs.StringVar(&f.rejectNote, "reject-note", "", "rejection_note of rejected files (default \"Auto Rejected\")")
+	fs.BoolVar(&f.manual, "manual", false, "leave pending files for manual accept/reject/close calls")
+	fs.Var(&f.faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2, files.submit=commit-null~0.1)")
+	fs.BoolVar(&f.verbose, "verbose", false, "log every request")
+}
+
+// check loads the catalogs and parses the faults, reporting every problem at once.
+func (f *emulatorFlags) check() error {
+	var err error
+	f.opts, f.faultSet, err = emulatorOptions(f.catalog, f.eventsCatalog, f.rejectShare, f.faults.values)
+	return err
+}
+
 // runEmulator serves the Connect Usage API emulator under /public/v1 until ctx is cancelled. It prints
 // "emulator ready <base URL>" once it accepts connections. See docs/emulator.md.
 func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := config.NewFlagSet("emulator", getenv)
-	f.SetOutput(stdout)
-	var apiKeys, providerKeys, faults listFlag
-	apiKeys.secret, providerKeys.secret = true, true
-	addr := f.String("addr", "127.0.0.1:8090", "listen address host:port (port 0 picks one)")
-	catalog := f.String("catalog", "", "catalog file, YAML or JSON (default: the built-in sample catalog)")
-	eventsCatalog := f.String("events-catalog", "", "also serve the products and contracts of this pipeline catalog (pkg/events format)")
-	autoAssets := f.Bool("auto-assets", false, "accept records of unknown assets, creating them (generated subscriptions)")
-	state := f.String("state", "", "state file: loaded at start, rewritten after every change (default: memory only)")
-	f.Var(&apiKeys, "api-key", "accepted API key, repeatable; requests send Authorization: ApiKey <key> (default: any ApiKey header)")
-	f.Var(&providerKeys, "provider-api-key", "API key with provider powers, repeatable (default: every key has them)")
-	delay := f.Duration("processing-delay", 0, "how long an uploaded workbook stays in processing")
-	acceptAfter := f.Duration("accept-after", 0, "the provider decides pending files after this delay")
-	rejectShare := f.Float64("reject-share", 0, "share of pending files the provider rejects, 0..1")
-	rejectNote := f.String("reject-note", "", "rejection_note of rejected files (default \"Auto Rejected\")")
-	manual := f.Bool("manual", false, "leave pending files for manual accept/reject/close calls")
-	f.Var(&faults, "fault", "fault injection route=spec, repeatable (e.g. files.create=commit-drop, files.upload=503*2, files.submit=commit-null~0.1)")
-	verbose := f.Bool("verbose", false, "log every request")
-	if err := f.Parse(args); err != nil {
-		return err
+	f := &emulatorFlags{}
+	serve := func(ctx context.Context, env startup.Env) error {
+		opts := f.opts
+		opts.APIKeys, opts.ProviderAPIKeys, opts.StatePath, opts.ProcessingDelay = f.apiKeys.values, f.providerKeys.values, f.state, f.delay
+		opts.Provider = connectemu.ProviderPolicy{Auto: !f.manual, AcceptAfter: f.acceptAfter, RejectShare: f.rejectShare, RejectNote: f.rejectNote}
+		opts.Logger, opts.AutoAssets = emulatorLogger(env.Stdout, f.verbose), f.autoAssets
+		return serveEmulator(ctx, f.addr, opts, f.faultSet, env.Stdout)
 	}
-	opts, faultSet, err := emulatorOptions(*catalog, *eventsCatalog, *rejectShare, faults.values)
-	if f.ValidateOnly() {
-		return f.Validate(stdout, err)
-	}
-	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	opts.APIKeys, opts.ProviderAPIKeys, opts.StatePath, opts.ProcessingDelay = apiKeys.values, providerKeys.values, *state, *delay
-	opts.Provider = connectemu.ProviderPolicy{Auto: !*manual, AcceptAfter: *acceptAfter, RejectShare: *rejectShare, RejectNote: *rejectNote}
-	opts.Logger, opts.AutoAssets = emulatorLogger(stdout, *verbose), *autoAssets
-	return serveEmulator(ctx, *addr, opts, faultSet, stdout)
+	return startup.Run(ctx, startup.Command{Name: "emulator", Flags: f.declare, Check: f.check, Serve: serve}, args, getenv, stdout)
 }
 
 // emulatorOptions loads the catalogs and parses the faults, reporting every problem at once.
@@ -100,21 +115,33 @@ func emulatorCatalog(catalog, eventsCatalog string) (*connectemu.Catalog, []erro
 	return c.Merged(devstack.ConnectCatalog(pipeline)), errs
 }
 
+// checkEmulatorExposure refuses a listener beyond loopback while the emulator takes any ApiKey (no --api-key).
+func checkEmulatorExposure(addr net.Addr, keys []string) error {
+	if a, ok := addr.(*net.TCPAddr); len(keys) > 0 || ok && a.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr: listening on %s, not a loopback address, while without --api-key the emulator takes any key: give --api-key", addr)
+}
+
 // serveEmulator opens the emulator, applies the faults and serves it until ctx ends.
 func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, faults map[string][]connectemu.Fault, stdout io.Writer) error {
 	em, err := connectemu.Open(opts)
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return err
 	}
 	defer func() { _ = em.Close() }()
 	for route, list := range faults {
 		if err := em.SetFaults(route, list...); err != nil {
-			return fmt.Errorf("emulator: --fault: %w", err)
+			return fmt.Errorf("--fault: %w", err)
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
+		return err
+	}
+	if err := checkEmulatorExposure(ln.Addr(), opts.APIKeys); err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{Handler: withHealthz(em.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
@@ -122,13 +149,13 @@ func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, fa
 	fmt.Fprintf(stdout, "emulator ready http://%s/public/v1\n", ln.Addr())
 	select {
 	case err := <-done:
-		return fmt.Errorf("emulator: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("emulator: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }

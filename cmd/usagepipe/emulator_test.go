@@ -130,3 +130,22 @@ func TestEmulatorCommandServesHealthz(t *testing.T) {
 		t.Fatal("healthcheck passed on an unauthenticated API route; want the 401 to fail it")
 	}
 }
+
+// Without --api-key the emulator takes any key, so it serves on a loopback address only; beyond loopback
+// it needs --api-key, and then refuses another key.
+func TestEmulatorOnTheNetworkNeedsAKey(t *testing.T) {
+	err := run(t.Context(), []string{"emulator", "--addr", "0.0.0.0:0"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") || !strings.Contains(err.Error(), "--api-key") {
+		t.Fatalf("emulator on every interface without a key: want a refusal naming --api-key, have %v", err)
+	}
+	const key = "SU-123-456-789:k"
+	base, stop := startEmulator(t, "--addr", "0.0.0.0:0", "--api-key", key)
+	defer stop()
+	c, err := usageapi.New(base, "SU-123-456-789:another")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetFile(t.Context(), "UF-2026-01-0000-0001"); !usageapi.IsUnauthorized(err) {
+		t.Errorf("another key: want 401, have %v", err)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,24 +12,21 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/startup"
 )
 
 // natsFlags are the nats command line (each also read from USAGEPIPE_<NAME>).
 type natsFlags struct {
-	set                              *config.FlagSet
 	addr, store, name                string
 	clusterAddr, routes, clusterName string
 	syncAlways, logs                 bool
 	user, password, passwordFile     string
 	token, tokenFile, nkeys          string
 	tlsCert, tlsKey, tlsCA           string
-	tlsVerify                        bool
+	tlsVerify, allowAnonymous        bool
 }
 
-func newNATSFlags(getenv func(string) string, out io.Writer) *natsFlags {
-	f := &natsFlags{set: config.NewFlagSet("nats", getenv)}
-	fs := f.set
-	fs.SetOutput(out)
+func (f *natsFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:4222", "client listen address host:port")
 	fs.StringVar(&f.store, "store", "", "JetStream store directory (required; locked while the server runs)")
 	fs.StringVar(&f.name, "name", "", "server name (default derived from the port)")
@@ -49,35 +45,31 @@ func newNATSFlags(getenv func(string) string, out io.Writer) *natsFlags {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA (PEM) that signs client certificates (with --tls-verify)")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "require and verify client certificates against --tls-ca")
-	return f
+	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "serve a non-loopback --addr without --auth-*, or a non-loopback "+
+		"--cluster-addr (routes take no credentials): refused otherwise, as anyone reaching it could write or delete usage")
 }
 
 // runNATS runs an embedded JetStream server until ctx is cancelled (the chaos harness runs it as a separate
 // process so it can be SIGKILLed). It prints "nats ready <url>" once clients can connect. The store is locked
 // while it runs: a second server on it is refused.
 func runNATS(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newNATSFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	f := &natsFlags{}
+	var opts natsembed.Options
+	check := func() (err error) { opts, err = f.options(); return err }
+	serve := func(ctx context.Context, env startup.Env) error {
+		srv, err := natsembed.Start(opts)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("nats: %w", err)
+		defer srv.Shutdown()
+		fmt.Fprintf(env.Stdout, "nats ready %s (authentication: %s, TLS: %v)\n", srv.URL(), opts.Auth, opts.TLS != nil)
+		if exp := opts.Exposure(); exp != nil {
+			fmt.Fprintf(env.Stdout, "warning: --allow-anonymous: %v; anyone who reaches it can write or delete usage\n", exp)
+		}
+		<-ctx.Done()
+		return nil
 	}
-	opts, err := f.options()
-	if f.set.ValidateOnly() {
-		return f.set.Validate(stdout, err)
-	}
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	srv, err := natsembed.Start(opts)
-	if err != nil {
-		return fmt.Errorf("nats: %w", err)
-	}
-	defer srv.Shutdown()
-	fmt.Fprintf(stdout, "nats ready %s (authentication: %s, TLS: %v)\n", srv.URL(), opts.Auth, opts.TLS != nil)
-	<-ctx.Done()
-	return nil
+	return startup.Run(ctx, startup.Command{Name: "nats", Flags: f.declare, Check: check, Serve: serve}, args, getenv, stdout)
 }
 
 // options turns the flags into natsembed options, reporting every problem at once.
@@ -85,8 +77,19 @@ func (f *natsFlags) options() (natsembed.Options, error) {
 	opts, err := natsOptions(f.addr, f.store, f.name, f.clusterAddr, f.routes, f.clusterName)
 	opts.SyncAlways, opts.Logs = f.syncAlways, f.logs
 	auth, authErr := f.auth()
-	opts.Auth, opts.TLS = auth, f.tls()
-	return opts, errors.Join(err, authErr, f.checkTLS())
+	opts.Auth, opts.TLS, opts.AllowAnonymous = auth, f.tls(), f.allowAnonymous
+	return opts, errors.Join(err, authErr, f.checkTLS(), f.checkExposure(opts))
+}
+
+// checkExposure refuses options that open the server beyond loopback without credentials, unless
+// --allow-anonymous.
+func (f *natsFlags) checkExposure(opts natsembed.Options) error {
+	exp := opts.Exposure()
+	if exp == nil || f.allowAnonymous {
+		return nil
+	}
+	return fmt.Errorf("%w: listen on 127.0.0.1, give clients --auth-user (with its password), --auth-token-file or "+
+		"--auth-nkeys (routes take none), or pass --allow-anonymous", exp)
 }
 
 // auth reads the authentication flags and files; nil when none is set.

@@ -169,3 +169,44 @@ func connectWith(t *testing.T, args []string, env map[string]string) (*bus.Conn,
 	defer cancel()
 	return bus.Connect(ctx, n.Bus("client", slog.New(slog.DiscardHandler)))
 }
+
+// TestNATSOnTheNetworkNeedsCredentialsOrConsent: `usagepipe nats` on a non-loopback address without
+// --auth-*, or with routes beyond loopback, is refused (and so is its -validate), saying what to give; with
+// --allow-anonymous it serves, and says after its ready line that it is open.
+func TestNATSOnTheNetworkNeedsCredentialsOrConsent(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"--addr", "0.0.0.0:0"},
+		{"--addr", "0.0.0.0:0", "-validate"},
+		{"--addr", "127.0.0.1:0", "--auth-nkeys", "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4", "--cluster-addr", "0.0.0.0:0"},
+	} {
+		store := t.TempDir()
+		err := runNATS(context.Background(), append(args, "--store", store), noEnv, io.Discard)
+		for _, want := range []string{"without credentials", "--allow-anonymous", "--auth-"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("nats %v: want a refusal saying %q, have %v", args, want, err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runNATS(ctx, []string{"--addr", "0.0.0.0:0", "--store", t.TempDir(), "--allow-anonymous"}, noEnv, out)
+	}()
+	for !strings.Contains(out.String(), "warning: ") {
+		select {
+		case err := <-done:
+			t.Fatalf("nats --allow-anonymous ended: %v\n%s", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(out.String(), "\n"); !strings.HasPrefix(lines[0], "nats ready nats://0.0.0.0:") ||
+		!strings.Contains(lines[1], `clients on host "0.0.0.0" need no authentication`) {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

@@ -37,7 +37,7 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	}
 	e.cats.Pipeline = broken
 	e.start(devstack.Options{})
-	sent := []devstack.WireEvent{computeUsage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
+	sent := []events.Event{computeUsage("u-1", "AS-1010-0000-0001", "CPU-HOURS", "1.5"), computeUsage("u-2", "AS-1010-0000-0002", "CPU-HOURS", "2.25"),
 		computeUsage("u-3", "AS-1010-0000-0003", "CPU-HOURS", "3"), computeUsage("u-4", "AS-1010-0000-0001", "PEAK-MEMORY-GB", "7.5")}
 	if got := e.post(sent...); got.Rejected != 4 || got.Results[0].Reason != events.ReasonUnknownProduct {
 		t.Fatalf("ingest answered %+v", got)
@@ -82,15 +82,11 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	}
 }
 
-// waitClosed waits until every partition has marked the period holding the instant at (RFC 3339).
-func (e *nbEnv) waitClosed(product, contract, at string) {
+// waitClosed waits until every partition has marked the period holding the instant at.
+func (e *nbEnv) waitClosed(product, contract string, at time.Time) {
 	e.t.Helper()
-	tm, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	p, _ := e.cats.Pipeline.Product(product)
-	pd := p.PeriodOf(tm)
+	pd := p.PeriodOf(at)
 	waitFor(e.t, "period "+pd.Key()+" marked", 60*time.Second, func() bool {
 		marked := map[int]bool{}
 		_ = e.conn.Read(context.Background(), bus.StreamAgg, bus.ReadOptions{Filters: []string{subjects.Marks.Period(product, contract, pd.Start)}},

@@ -68,7 +68,7 @@ func (e *nbEnv) start(o devstack.Options) {
 	e.t.Helper()
 	e.stop()
 	o.DataDir, o.Catalogs, o.Partitions, o.LogOutput = e.dir, e.cats, 2, e.log
-	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr, o.OperatorAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.ProcessingTime, o.Submitters, o.KeepRejected = -1, 2, true
 	if o.AcceptAfter == 0 {
 		o.AcceptAfter = -1
@@ -113,7 +113,7 @@ func (e *nbEnv) stop() {
 }
 
 // post sends events to ingest in one request and returns the answer.
-func (e *nbEnv) post(evs ...devstack.WireEvent) events.IngestResponse {
+func (e *nbEnv) post(evs ...events.Event) events.IngestResponse {
 	e.t.Helper()
 	body, _ := json.Marshal(evs)
 	resp, err := http.Post(e.st.URLs().Ingest+"/v1/events", "application/cloudevents-batch+json", bytes.NewReader(body))
@@ -129,9 +129,13 @@ func (e *nbEnv) post(evs ...devstack.WireEvent) events.IngestResponse {
 }
 
 // computeUsage is a usage event of the compute product, now.
-func computeUsage(id, asset, item, qty string) devstack.WireEvent {
-	return devstack.WireEvent{SpecVersion: "1.0", ID: id, Source: "/e2e", Type: events.EventType, Subject: asset,
-		Time: time.Now().UTC().Format(time.RFC3339Nano), Data: devstack.WireUsage{Product: compute, Item: item, Quantity: qty}}
+func computeUsage(id, asset, item, qty string) events.Event {
+	q, err := events.ParseDecimal(qty)
+	if err != nil {
+		panic("computeUsage: " + err.Error())
+	}
+	return events.Event{SpecVersion: events.SpecVersion, ID: id, Source: "/e2e", Type: events.EventType, Subject: asset,
+		Time: time.Now().UTC(), Data: events.Usage{Product: compute, Item: item, Quantity: q}}
 }
 
 // operator runs `usagepipe args… --nats-url … --catalog … --operator tester` as a child process, SIGKILLed

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/parked"
 )
 
@@ -23,20 +24,8 @@ func runParked(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stdout, parkedUsage)
 		return nil
 	}
-	f, o, err := newParkedFlags(verb, getenv, stdout)
-	if err != nil {
-		return err
-	}
-	want := 1
-	if verb == "list" {
-		want = 0
-	}
-	pos, err := f.parse(args, want)
-	if err != nil {
-		return err
-	}
-	o.key = append(pos, "")[0]
-	return f.with(ctx, func(ctx context.Context, env *writeEnv) error {
+	o := &parkedOptions{}
+	c := writeCommand{name: "parked " + verb, want: 1, work: func(ctx context.Context, env *writeEnv) error {
 		var files parked.Files
 		if env.connect != nil {
 			files = env.connect
@@ -47,48 +36,52 @@ func runParked(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		out, err := o.act(ctx, svc, verb, env)
 		if err != nil {
-			return fmt.Errorf("parked %s: %w", verb, err)
+			return err
 		}
-		return f.show(stdout, out)
-	})
+		return env.show(out)
+	}}
+	switch verb {
+	case "list":
+		c.want, c.flags = 0, o.declareList
+	case "show":
+	case parked.ActionRetry, parked.ActionResubmit, parked.ActionAbandon:
+		c.flags = o.declareAction
+	default:
+		return fmt.Errorf("parked: unknown subcommand %q: list, show, retry, resubmit or abandon", verb)
+	}
+	return runWrite(ctx, c, args, getenv, stdout)
 }
 
-// parkedOptions are a parked subcommand's own flags and argument.
+// parkedOptions are a parked subcommand's own flags.
 type parkedOptions struct {
 	all             bool
 	product, reason string
 	note            string
-	key             string
 }
 
-// newParkedFlags declares the flags of verb.
-func newParkedFlags(verb string, getenv func(string) string, stdout io.Writer) (*writeFlags, *parkedOptions, error) {
-	f, o := newWriteFlags("parked "+verb, getenv, stdout), &parkedOptions{}
-	switch verb {
-	case "list":
-		f.set.BoolVar(&o.all, "all", false, "abandoned entries too")
-		f.set.StringVar(&o.product, "product", "", "only entries of this product")
-		f.set.StringVar(&o.reason, "reason", "", "only entries parked for this reason (rejected, records_missing, file_gone…)")
-	case "show":
-	case parked.ActionRetry, parked.ActionResubmit, parked.ActionAbandon:
-		f.set.StringVar(&o.note, "note", "", "why (recorded with the action; required to abandon)")
-	default:
-		return nil, nil, fmt.Errorf("parked: unknown subcommand %q: list, show, retry, resubmit or abandon", verb)
-	}
-	return f, o, nil
+func (o *parkedOptions) declareList(fs *config.FlagSet) {
+	fs.BoolVar(&o.all, "all", false, "abandoned entries too")
+	fs.StringVar(&o.product, "product", "", "only entries of this product")
+	fs.StringVar(&o.reason, "reason", "", "only entries parked for this reason (rejected, records_missing, file_gone…)")
 }
 
-// act runs verb on the service.
-func (o *parkedOptions) act(ctx context.Context, svc *parked.Service, verb string, env *writeEnv) (textWriter, error) {
-	switch verb {
-	case "list":
+func (o *parkedOptions) declareAction(fs *config.FlagSet) {
+	fs.StringVar(&o.note, "note", "", "why (recorded with the action; required to abandon)")
+}
+
+// act runs verb on the service, on the key given as the positional argument.
+func (o *parkedOptions) act(ctx context.Context, svc *parked.Service, verb string, env *writeEnv) (texter, error) {
+	if verb == "list" {
 		return svc.List(ctx, parked.ListFilter{All: o.all, Product: o.product, Reason: o.reason})
-	case "show":
-		return svc.Show(ctx, o.key)
-	case parked.ActionRetry:
-		return svc.Retry(ctx, o.key, env.actor, o.note)
-	case parked.ActionResubmit:
-		return svc.Resubmit(ctx, o.key, env.actor, o.note)
 	}
-	return svc.Abandon(ctx, o.key, env.actor, o.note)
+	key := env.pos[0]
+	switch verb {
+	case "show":
+		return svc.Show(ctx, key)
+	case parked.ActionRetry:
+		return svc.Retry(ctx, key, env.actor, o.note)
+	case parked.ActionResubmit:
+		return svc.Resubmit(ctx, key, env.actor, o.note)
+	}
+	return svc.Abandon(ctx, key, env.actor, o.note)
 }

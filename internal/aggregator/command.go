@@ -3,32 +3,23 @@ package aggregator
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// flags are the aggregator command line (each also read from USAGEPIPE_<NAME>).
+// flags are the aggregator command line's own flags (each also read from USAGEPIPE_<NAME>); the shared ones
+// (NATS, --metrics-addr, --provision, --log-level) are internal/startup's.
 type flags struct {
-	set         *config.FlagSet
-	nats        *config.NATS
-	catalog     string
-	metricsAddr string
-	provision   bool
-	logLevel    slog.Level
-	opts        Options
+	catalog string
+	opts    Options
 }
 
-func newFlags(getenv func(string) string, out io.Writer) *flags {
-	f := &flags{set: config.NewFlagSet("aggregator", getenv)}
-	fs, o := f.set, &f.opts
-	fs.SetOutput(out)
+func (f *flags) declare(fs *config.FlagSet) {
+	o := &f.opts
 	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
 	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this worker's member id (unique in the group)")
 	fs.DurationVar(&o.DedupHorizon, "dedup-horizon", DefaultDedupHorizon, "how long (arrival time) an event id is remembered")
@@ -42,17 +33,11 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.BoolVar(&o.NoTicks, "no-ticks", false, "never publish ticks (deterministic replays and tests)")
 	fs.IntVar(&o.MaxCommits, "max-concurrent-commits", DefaultMaxConcurrentCommits,
 		"atomic batches this worker has open at once (the server allows 50 per stream: keep the sum over workers ≤ 50)")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", ":9102", "listen address of /metrics, /healthz and /readyz (empty: none)")
-	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
-	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
-	f.nats = config.AddNATS(fs)
-	return f
 }
 
 // check loads the catalog and reports every configuration problem at once.
 func (f *flags) check() error {
-	errs := []error{f.nats.Check()}
-	f.opts.Partitions = f.nats.Partitions
+	var errs []error
 	if f.catalog == "" {
 		errs = append(errs, errors.New("--catalog is required"))
 	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
@@ -67,59 +52,29 @@ func (f *flags) check() error {
 	return errors.Join(errs...)
 }
 
+// command is the aggregator as internal/startup runs it.
+func command() startup.Command {
+	f := &flags{}
+	return startup.Command{
+		Name: "aggregator", Uses: startup.Uses{Telemetry: true, NATS: true, Provision: true, OpsAddr: ":9102"},
+		Flags: f.declare, Check: f.check, Warnings: func() []string { return f.opts.Warnings() }, Serve: f.serve,
+		ConnName: func() string { return "aggregator-" + f.opts.MemberID },
+	}
+}
+
 // Run is the aggregator command: it parses args (flags with USAGEPIPE_* fallbacks read through getenv), logs
 // JSON to stdout, serves /metrics, and works until ctx is cancelled; then it commits what is pending, releases
 // its partitions and flushes telemetry. With -validate it checks the configuration and catalog and returns.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("aggregator: %w", err)
-	}
-	problems := f.check()
-	if f.set.ValidateOnly() {
-		for _, w := range f.opts.Warnings() {
-			fmt.Fprintf(stdout, "aggregator: warning: %s\n", w)
-		}
-		return f.set.Validate(stdout, problems)
-	}
-	if problems != nil {
-		return fmt.Errorf("aggregator: invalid configuration: %w", problems)
-	}
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: "aggregator", Getenv: getenv, LogOutput: stdout, LogLevel: f.logLevel})
-	if err != nil {
-		return fmt.Errorf("aggregator: %w", err)
-	}
-	err = serve(ctx, f, tel)
-	return errors.Join(err, tel.Shutdown())
+	return startup.Run(ctx, command(), args, getenv, stdout)
 }
 
-// serve connects, provisions, serves /metrics and runs the worker until ctx ends.
-func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
-	conn, err := bus.Connect(ctx, f.nats.Bus("aggregator-"+f.opts.MemberID, tel.Logger))
-	if err != nil {
-		return fmt.Errorf("aggregator: %w", err)
-	}
-	defer conn.Close()
-	if f.provision {
-		if err := conn.Provision(ctx, f.nats.Topology()); err != nil {
-			return fmt.Errorf("aggregator: %w", err)
-		}
-	}
+// serve runs the worker on the connection internal/startup made until ctx ends.
+func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	o := f.opts
-	if f.metricsAddr != "" {
-		bound, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
-		if err != nil {
-			return fmt.Errorf("aggregator: %w", err)
-		}
-		defer stop()
-		o.OpsAddr = bound
-	}
-	o.EventsMaxAge = f.nats.Topology().EventsMaxAge
-	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
-	w, err := New(conn, o)
+	o.Partitions, o.EventsMaxAge, o.OpsAddr = env.NATS.Partitions, env.NATS.Topology().EventsMaxAge, env.OpsAddr
+	o.Logger, o.TracerProvider, o.MeterProvider = env.Tel.Logger, env.Tel.TracerProvider(), env.Tel.MeterProvider()
+	w, err := New(env.Conn, o)
 	if err != nil {
 		return err
 	}

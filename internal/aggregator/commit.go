@@ -74,7 +74,7 @@ func (r *runner) startCommit(ctx context.Context) error {
 		j.skip, j.prog.Part, j.prog.After, j.resumed = r.resume.Emitted, r.resume.Part, r.resume.After, true
 		r.resume = nil
 	}
-	j.snap = r.snapshotIfDue(time.Now())
+	j.snap = r.snapshotIfDue(r.opts.Now())
 	r.pend, r.spare = r.spare, nil
 	if r.pend == nil {
 		r.pend = &pending{}

@@ -73,9 +73,16 @@ func (in *input) event(t time.Time) events.Event {
 
 func (in *input) id() string { return "ev-" + strconv.Itoa(in.n) }
 
-// finish waits until every period of the input is due and publishes a tick on every partition, so every
-// period closes inside the input.
+// finish waits until every period of the input is due (the wall clock, which stamps the tick, past the
+// latest close) and publishes a tick on every partition, so every period closes inside the input.
 func (in *input) finish() {
-	time.Sleep(1600 * time.Millisecond)
+	p, _ := in.env.catalog.Product(testProduct)
+	var due time.Time
+	for _, e := range in.sent {
+		if c := p.CloseAt(p.PeriodOf(e.Time)); c.After(due) {
+			due = c
+		}
+	}
+	sleepUntil(due.Add(100 * time.Millisecond))
 	in.env.tickAll()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -48,6 +49,9 @@ type Options struct {
 	EventsMaxAge     time.Duration   // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
 	MaxCommits       int             // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
 	OpsAddr          string          // where its /metrics and /healthz listen, shown in its status heartbeat
+	// Now is the worker's clock (nil: time.Now): heartbeats and lease expiries, commit, snapshot, tick and
+	// idle timing. The fold never reads it: periods close by the stream's time.
+	Now func() time.Time
 
 	partMessages int // output messages per atomic batch (tests lower it to exercise split commits)
 
@@ -71,31 +75,27 @@ func DefaultMemberID() string {
 
 // withDefaults returns o with zero fields set.
 func (o Options) withDefaults() Options {
-	setDefault(&o.MemberID, DefaultMemberID())
-	setDefault(&o.DedupHorizon, DefaultDedupHorizon)
-	setDefault(&o.CommitInterval, DefaultCommitInterval)
-	setDefault(&o.CommitMessages, DefaultCommitMessages)
-	setDefault(&o.CommitOutputs, DefaultCommitOutputs)
-	setDefault(&o.SnapshotInterval, DefaultSnapshotInterval)
-	setDefault(&o.SnapshotEvents, DefaultSnapshotEvents)
-	setDefault(&o.SnapshotsKept, DefaultSnapshotsKept)
-	setDefault(&o.Heartbeat, DefaultHeartbeat)
-	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
-	setDefault(&o.TickInterval, DefaultTickInterval)
-	setDefault(&o.EventsMaxAge, DefaultEventsMaxAge)
-	setDefault(&o.MaxCommits, DefaultMaxConcurrentCommits)
-	setDefault(&o.partMessages, defaultPartMessages)
+	config.SetDefault(&o.MemberID, DefaultMemberID())
+	config.SetDefault(&o.DedupHorizon, DefaultDedupHorizon)
+	config.SetDefault(&o.CommitInterval, DefaultCommitInterval)
+	config.SetDefault(&o.CommitMessages, DefaultCommitMessages)
+	config.SetDefault(&o.CommitOutputs, DefaultCommitOutputs)
+	config.SetDefault(&o.SnapshotInterval, DefaultSnapshotInterval)
+	config.SetDefault(&o.SnapshotEvents, DefaultSnapshotEvents)
+	config.SetDefault(&o.SnapshotsKept, DefaultSnapshotsKept)
+	config.SetDefault(&o.Heartbeat, DefaultHeartbeat)
+	config.SetDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	config.SetDefault(&o.TickInterval, DefaultTickInterval)
+	config.SetDefault(&o.EventsMaxAge, DefaultEventsMaxAge)
+	config.SetDefault(&o.MaxCommits, DefaultMaxConcurrentCommits)
+	config.SetDefault(&o.partMessages, defaultPartMessages)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return o
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
+	if o.Now == nil {
+		o.Now = time.Now
 	}
+	return o
 }
 
 // Check reports every problem of o at once.

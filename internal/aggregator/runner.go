@@ -93,8 +93,8 @@ func (r *runner) run(ctx context.Context) error {
 			if err := r.maybeCommit(ctx); err != nil {
 				return err
 			}
-		case now := <-ticker.C:
-			if err := r.onTimer(ctx, now); err != nil {
+		case <-ticker.C:
+			if err := r.onTimer(ctx, r.opts.Now()); err != nil {
 				return err
 			}
 		case q := <-r.queries:
@@ -114,7 +114,7 @@ func (r *runner) handle(ctx context.Context, m bus.Msg, d decoded) error {
 		}
 		return nil
 	}
-	r.lastMsgAt = time.Now()
+	r.lastMsgAt = r.opts.Now()
 	if err := r.applyPlan(ctx, m.Seq); err != nil {
 		return err
 	}
@@ -181,5 +181,5 @@ func (r *runner) flush() error {
 			return err
 		}
 	}
-	return r.coverBase(ctx, time.Now())
+	return r.coverBase(ctx, r.opts.Now())
 }

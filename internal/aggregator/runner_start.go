@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
@@ -32,7 +31,7 @@ func (r *runner) start(ctx context.Context) error {
 		return fmt.Errorf("read partition end: %w", err)
 	}
 	r.catchUpTo = end.Seq
-	now := time.Now()
+	now := r.opts.Now()
 	r.lastMsgAt, r.lastSnap = now, now
 	r.log.InfoContext(ctx, "partition runner started", "fence", r.fence, "committed_to", r.base, "restored_at", r.applied,
 		"catch_up_to", r.catchUpTo, "resuming_part", r.resume != nil, "config", r.foldDigest, "switches", len(r.plan))

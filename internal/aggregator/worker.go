@@ -74,7 +74,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.opts.Heartbeat)
 	defer t.Stop()
 	for {
-		w.step(ctx, time.Now())
+		w.step(ctx, w.opts.Now())
 		select {
 		case <-ctx.Done():
 			w.leave()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // Names of the streams, KV buckets and object store (docs/DESIGN.md).
@@ -28,9 +30,9 @@ const StatusTTL = 30 * time.Second
 
 // Subject prefixes of the streams.
 const (
-	SubjectEvents = "usage.events"
-	SubjectAgg    = "usage.agg"
-	SubjectDLQ    = "usage.dlq"
+	SubjectEvents = subjects.EventsRoot
+	SubjectAgg    = subjects.AggRoot
+	SubjectDLQ    = subjects.DLQRoot
 )
 
 // Topology sizes the provisioned resources. Zero fields take the defaults.
@@ -108,13 +110,13 @@ func (c *Conn) Provision(ctx context.Context, t Topology) error {
 	t = t.WithDefaults()
 	c.partitions.Store(int64(t.Partitions))
 	for _, cfg := range t.streamConfigs() {
-		err := provisionStep(ctx, func(ctx context.Context) error { return c.provisionStream(ctx, cfg) })
+		err := c.provisionStep(ctx, "stream "+cfg.Name, func(ctx context.Context) error { return c.provisionStream(ctx, cfg) })
 		if err != nil {
 			return fmt.Errorf("bus: provision stream %s: %w", cfg.Name, err)
 		}
 	}
 	for _, cfg := range t.kvConfigs() {
-		err := provisionStep(ctx, func(ctx context.Context) error {
+		err := c.provisionStep(ctx, "kv "+cfg.Bucket, func(ctx context.Context) error {
 			_, err := c.js.CreateOrUpdateKeyValue(ctx, cfg)
 			return err
 		})
@@ -122,7 +124,7 @@ func (c *Conn) Provision(ctx context.Context, t Topology) error {
 			return fmt.Errorf("bus: provision kv %s: %w", cfg.Bucket, err)
 		}
 	}
-	err := provisionStep(ctx, func(ctx context.Context) error {
+	err := c.provisionStep(ctx, "object store "+BucketSnapshots, func(ctx context.Context) error {
 		_, err := c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket:      BucketSnapshots,
 			Description: "aggregator partition snapshots p<p>-<seq>",
@@ -142,8 +144,9 @@ const provisionAttempt = 5 * time.Second
 
 // provisionStep runs one idempotent provisioning request, retrying it with backoff while the failure is
 // transient (no answer, no responders, JetStream or the cluster temporarily unavailable: e.g. an R3 leader
-// election at start) until ctx ends. A refusal of the configuration itself is returned at once.
-func provisionStep(ctx context.Context, step func(context.Context) error) error {
+// election at start) until ctx ends, logging each retry at debug level. A refusal of the configuration
+// itself is returned at once.
+func (c *Conn) provisionStep(ctx context.Context, what string, step func(context.Context) error) error {
 	b := backoff.WithContext(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(200*time.Millisecond), backoff.WithMaxInterval(2*time.Second),
 		backoff.WithMaxElapsedTime(0)), ctx)
@@ -151,10 +154,14 @@ func provisionStep(ctx context.Context, step func(context.Context) error) error 
 		attempt, cancel := context.WithTimeout(ctx, provisionAttempt)
 		defer cancel()
 		err := step(attempt)
-		if err == nil || provisionTransient(ctx, err) {
-			return err
+		if err == nil {
+			return nil
 		}
-		return backoff.Permanent(err)
+		if !provisionTransient(ctx, err) {
+			return backoff.Permanent(err)
+		}
+		c.log.DebugContext(ctx, "bus: provisioning again", "what", what, "err", err)
+		return err
 	}, b)
 }
 

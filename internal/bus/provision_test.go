@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -93,11 +94,23 @@ func TestReadyFailsBeforeProvision(t *testing.T) {
 }
 
 func TestProvisionWaitsForTheServer(t *testing.T) {
-	srv, c := setup(t)
+	srv := natsembedtest.Start(t)
+	var log logRecords
+	c, err := Connect(testContext(t), Config{URL: srv.URL(), Name: t.Name(), Log: slog.New(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Provision(testContext(t), Topology{}); err != nil {
+		t.Fatal(err)
+	}
 	srv.Shutdown()
 	restarted := make(chan error, 1)
-	go func() {
-		time.Sleep(700 * time.Millisecond) // let at least one provisioning attempt fail first
+	go func() { // once an attempt has failed against the outage
+		ctx := testContext(t)
+		for !log.has("bus: provisioning again") && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
 		restarted <- srv.Restart()
 	}()
 	if err := c.Provision(testContext(t), Topology{}); err != nil {

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/natsembed/natsembedtest"
 )
@@ -207,7 +206,7 @@ func TestPublishBatchWaitsOutAnOutage(t *testing.T) {
 		}
 		result <- err
 	}()
-	time.Sleep(500 * time.Millisecond) // let the publishes queue up against the outage (not an assertion)
+	waitUntil(t, "every publish queued against the outage", func() bool { return len(c.window) == len(msgs) })
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,16 @@ package bus
 import (
 	"context"
 
-	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 )
 
+// tracePropagator is the bus's own W3C trace-context propagator: message headers carry traceparent and
+// tracestate whatever propagator the process installed globally (none, in a library user that set up no
+// telemetry), so a trace crosses the streams the same way in every process.
+var tracePropagator propagation.TextMapPropagator = propagation.TraceContext{}
+
 // headerCarrier adapts Header to the OpenTelemetry TextMapCarrier with exact keys: W3C propagators write and
-// read lowercase "traceparent"/"tracestate"/"baggage", which other-language producers also use. (An
+// read lowercase "traceparent"/"tracestate", which other-language producers also use. (An
 // http.Header-based carrier would canonicalise them to "Traceparent".)
 type headerCarrier Header
 
@@ -21,16 +26,16 @@ func (c headerCarrier) Keys() []string {
 	return keys
 }
 
-// InjectTrace writes ctx's trace context into h with the global propagator. h must be non-nil (a nil h is left
-// untouched).
+// InjectTrace writes ctx's trace context into h (W3C traceparent and tracestate). h must be non-nil (a nil h is
+// left untouched).
 func InjectTrace(ctx context.Context, h Header) {
 	if h == nil {
 		return
 	}
-	otel.GetTextMapPropagator().Inject(ctx, headerCarrier(h))
+	tracePropagator.Inject(ctx, headerCarrier(h))
 }
 
 // ExtractTrace returns ctx with the trace context found in h (as a remote span context) added.
 func ExtractTrace(ctx context.Context, h Header) context.Context {
-	return otel.GetTextMapPropagator().Extract(ctx, headerCarrier(h))
+	return tracePropagator.Extract(ctx, headerCarrier(h))
 }

@@ -54,3 +54,19 @@ func TestTraceSurvivesTheStream(t *testing.T) {
 		t.Fatalf("trace id after the stream: %v", got.TraceID())
 	}
 }
+
+// TestTraceNeedsNoGlobalPropagator: the bus carries the trace context with its own W3C propagator, whatever
+// the process installed globally (here a propagator that carries nothing).
+func TestTraceNeedsNoGlobalPropagator(t *testing.T) {
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	t.Cleanup(func() { otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	ctx := trace.ContextWithSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	h := Header{}
+	InjectTrace(ctx, h)
+	if got := trace.SpanContextFromContext(ExtractTrace(context.Background(), h)); got.TraceID() != tid || got.SpanID() != sid {
+		t.Fatalf("with no global propagator: header %v extracted as %v", h, got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/config"
 )
 
 // Config sizes and shapes a run. Zero fields take the defaults of [DefaultConfig], except FaultRate,
@@ -64,29 +66,22 @@ var DefaultConfig = Config{
 // withDefaults returns c with zero fields set from DefaultConfig (Seed 0 is a valid seed and stays).
 func (c Config) withDefaults() Config {
 	d := DefaultConfig
-	setDefault(&c.Events, d.Events)
-	setDefault(&c.Subscriptions, d.Subscriptions)
-	setDefault(&c.Products, d.Products)
-	setDefault(&c.Duration, d.Duration)
-	setDefault(&c.KillEvery, d.KillEvery)
-	setDefault(&c.Cluster, d.Cluster)
-	setDefault(&c.AcceptAfter, d.AcceptAfter)
-	setDefault(&c.Ingests, d.Ingests)
-	setDefault(&c.Aggregators, d.Aggregators)
-	setDefault(&c.Submitters, d.Submitters)
-	setDefault(&c.Partitions, d.Partitions)
-	setDefault(&c.SettleTimeout, d.SettleTimeout)
+	config.SetDefault(&c.Events, d.Events)
+	config.SetDefault(&c.Subscriptions, d.Subscriptions)
+	config.SetDefault(&c.Products, d.Products)
+	config.SetDefault(&c.Duration, d.Duration)
+	config.SetDefault(&c.KillEvery, d.KillEvery)
+	config.SetDefault(&c.Cluster, d.Cluster)
+	config.SetDefault(&c.AcceptAfter, d.AcceptAfter)
+	config.SetDefault(&c.Ingests, d.Ingests)
+	config.SetDefault(&c.Aggregators, d.Aggregators)
+	config.SetDefault(&c.Submitters, d.Submitters)
+	config.SetDefault(&c.Partitions, d.Partitions)
+	config.SetDefault(&c.SettleTimeout, d.SettleTimeout)
 	if c.Out == nil {
 		c.Out = io.Discard
 	}
 	return c
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
-	}
 }
 
 // Check reports every problem of c at once.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -124,20 +125,13 @@ func (p *producer) deliver(ctx context.Context, worker int, batch []int) {
 	}
 }
 
+// encode is the request body of a batch of the workload's events.
 func (p *producer) encode(batch []int) []byte {
-	b := make([]byte, 0, len(batch)*360)
-	b = append(b, '[')
+	evs := make([]events.Event, len(batch))
 	for i, ev := range batch {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		j, err := p.w.Events[ev].MarshalJSON()
-		if err != nil {
-			panic("chaos: encoding a generated event: " + err.Error())
-		}
-		b = append(b, j...)
+		evs[i] = p.w.Events[ev]
 	}
-	return append(b, ']')
+	return eventgen.AppendBatch(make([]byte, 0, len(batch)*360), evs)
 }
 
 // post sends one request. It returns the per-event answer, or retry when the batch must be sent again. An

@@ -129,9 +129,6 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// tiers is the number of tiers events of TR products spread over.
-const tiers = 3
-
 // maxEventAge is every product's max_event_age: far beyond a run, so nothing is too old or too late.
 const maxEventAge = 24 * time.Hour
 

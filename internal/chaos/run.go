@@ -152,7 +152,7 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 	if start.Before(earliest) {
 		start = start.Add(align)
 	}
-	w := newWorkload(r.cfg, ps, r.held, start)
+	w := newWorkload(r.cfg, cat, ps, r.held, start)
 	truth, err := Truth(cat, w.Events)
 	if err != nil {
 		return nil, nil, err

@@ -1,12 +1,12 @@
 package chaos
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -34,7 +34,8 @@ const (
 	maxLateExtra = 3 * time.Second // a late event is timed this much (at most) before its period's close, unless LateMax says more
 	maxResend    = 6 * time.Second // a duplicate is sent again within this delay
 	minResend    = 200 * time.Millisecond
-	sourceCount  = 8 // distinct CloudEvents sources (meters)
+	sourceCount  = 8  // distinct CloudEvents sources (meters)
+	users        = 40 // distinct users of a unique_count item
 )
 
 // backdate is how far before the run's start the earliest event can be timed: the jitter, and LateMax (late
@@ -56,19 +57,27 @@ func lateFrom(cfg Config, p product) time.Duration {
 	return max(0, p.every+p.lateness+lateExtra(cfg, p)+maxJitter-cfg.LateMax)
 }
 
-// generator draws a workload from a seeded source.
+// generator draws a workload from a seeded source: when and what to send is its own, each event's content
+// internal/eventgen's.
 type generator struct {
-	cfg  Config
-	ps   []product
-	held *product // nil without dead letters
-	rng  *rand.Rand
-	w    Workload
+	cfg    Config
+	ps     []product
+	held   *product           // nil without dead letters
+	meters [][]eventgen.Meter // by product and item, without the subject; the held-back product's last
+	rng    *rand.Rand
+	gen    *eventgen.Generator
+	w      Workload
 }
 
-// newWorkload generates the workload of cfg (with defaults) starting at start; with held, a share of the
-// events are for that product.
-func newWorkload(cfg Config, ps []product, held *product, start time.Time) *Workload {
-	g := &generator{cfg: cfg, ps: ps, held: held, rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164))}
+// newWorkload generates the workload of cfg (with defaults) starting at start, with the products ps of the
+// catalog cat; with held (which cat must define too), a share of the events are for that product.
+func newWorkload(cfg Config, cat *events.Catalog, ps []product, held *product, start time.Time) *Workload {
+	all := ps
+	if held != nil {
+		all = append(slices.Clone(ps), *held)
+	}
+	g := &generator{cfg: cfg, ps: ps, held: held, meters: productMeters(cat, all), rng: rand.New(rand.NewPCG(cfg.Seed, 0x776f726b6c6f6164)),
+		gen: eventgen.New(eventgen.Options{Seed: cfg.Seed, IDPrefix: "chaos-" + strconv.FormatUint(cfg.Seed, 10) + "-", Users: users})}
 	g.w.Start = start
 	if held != nil {
 		g.w.HeldProduct = held.id
@@ -89,16 +98,32 @@ func newWorkload(cfg Config, ps []product, held *product, start time.Time) *Work
 	return &g.w
 }
 
+// productMeters are the meters of every item of ps, by product and item, as cat defines them.
+func productMeters(cat *events.Catalog, ps []product) [][]eventgen.Meter {
+	ms := make([][]eventgen.Meter, len(ps))
+	for i, p := range ps {
+		cp, ok := cat.Product(p.id)
+		if !ok {
+			panic("chaos: product " + p.id + " is not in the run's catalog")
+		}
+		for j := range cp.Items {
+			ms[i] = append(ms[i], eventgen.Meter{Product: cp, Item: &cp.Items[j]})
+		}
+	}
+	return ms
+}
+
 // event draws event i, planned to be sent at offset at.
 func (g *generator) event(i int, at time.Duration) events.Event {
 	s := g.rng.IntN(g.cfg.Subscriptions)
-	p, sub := g.ps[s%len(g.ps)], subscription(s, len(g.ps))
+	p, meters, sub := g.ps[s%len(g.ps)], g.meters[s%len(g.ps)], subscription(s, len(g.ps))
 	if g.held != nil && g.rng.Float64() < heldShare {
 		k := g.rng.IntN(heldSubscriptions)
-		p, sub = *g.held, heldSubscription(k)
+		p, meters, sub = *g.held, g.meters[len(g.ps)], heldSubscription(k)
 		g.w.Held++
 	}
-	it := p.items[g.rng.IntN(len(p.items))]
+	m := meters[g.rng.IntN(len(p.items))]
+	m.Subject = sub
 	t := g.w.Start.Add(at - time.Duration(g.rng.Int64N(int64(maxJitter))))
 	late, extra := g.rng.Float64() < g.cfg.LateShare, time.Duration(g.rng.Int64N(int64(lateExtra(g.cfg, p))))
 	if late && at >= lateFrom(g.cfg, p) {
@@ -106,50 +131,7 @@ func (g *generator) event(i int, at time.Duration) events.Event {
 		g.w.Late++
 	}
 	// The index in the nanoseconds keeps event times unique, so "last" never depends on arrival order.
-	t = t.Truncate(time.Millisecond).Add(time.Duration(i % maxEvents)).UTC()
-	e := events.Event{
-		SpecVersion: events.SpecVersion, ID: fmt.Sprintf("chaos-%d-%07d", g.cfg.Seed, i),
-		Source: "/chaos/meter-" + strconv.Itoa(s%sourceCount), Type: events.EventType,
-		Subject: sub, Time: t,
-		Data: events.Usage{Product: p.id, Item: it.mpn, Quantity: g.quantity(it)},
-	}
-	g.decorate(&e, p, it)
+	e := g.gen.Event(m, t.Truncate(time.Millisecond).Add(time.Duration(i%maxEvents)))
+	e.Source = "/chaos/meter-" + strconv.Itoa(s%sourceCount)
 	return e
-}
-
-// quantity draws a quantity that fits the item's precision.
-func (g *generator) quantity(it itemTemplate) events.Decimal {
-	switch it.agg {
-	case events.AggregationCount, events.AggregationUniqueCount:
-		return events.DecimalFromInt(1)
-	case events.AggregationSum:
-		return decimalText(fmt.Sprintf("%d.%04d", g.rng.IntN(100), g.rng.IntN(10000)))
-	case events.AggregationMax:
-		return decimalText(fmt.Sprintf("%d.%02d", g.rng.IntN(1000), g.rng.IntN(100)))
-	default:
-		return events.DecimalFromInt(1 + g.rng.Int64N(1000))
-	}
-}
-
-// decorate adds the tier, amount and attributes the product's schema and the item ask for.
-func (g *generator) decorate(e *events.Event, p product, it itemTemplate) {
-	if p.schema == events.SchemaTR {
-		e.Data.Tier = 1 + g.rng.IntN(tiers)
-	}
-	if p.schema.RequiresAmount() {
-		a := decimalText(fmt.Sprintf("%d.%02d", g.rng.IntN(100), g.rng.IntN(100)))
-		e.Data.Amount = &a
-	}
-	if it.unique != "" {
-		e.Data.Attributes = map[string]string{it.unique: "user-" + strconv.Itoa(g.rng.IntN(40))}
-	}
-}
-
-// decimalText parses text the generator formatted itself.
-func decimalText(s string) events.Decimal {
-	d, err := events.ParseDecimal(s)
-	if err != nil {
-		panic("chaos: generated a bad decimal: " + err.Error())
-	}
-	return d
 }

@@ -23,13 +23,13 @@ func testConfig(seed uint64) Config {
 }
 
 func TestWorkloadIsReproducibleBySeed(t *testing.T) {
-	_, ps := testCatalog(t, 3, 60)
+	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	a, b := newWorkload(testConfig(11), ps, nil, start), newWorkload(testConfig(11), ps, nil, start)
+	a, b := newWorkload(testConfig(11), cat, ps, nil, start), newWorkload(testConfig(11), cat, ps, nil, start)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two workloads of the same seed differ")
 	}
-	c := newWorkload(testConfig(12), ps, nil, start)
+	c := newWorkload(testConfig(12), cat, ps, nil, start)
 	if reflect.DeepEqual(a.Events, c.Events) {
 		t.Fatal("workloads of different seeds are equal")
 	}
@@ -75,7 +75,7 @@ func checkWorkloadShape(t *testing.T, cfg Config) (*Workload, *events.Catalog) {
 	t.Helper()
 	cat, ps := testCatalog(t, 3, 60)
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	w := newWorkload(cfg, ps, nil, start)
+	w := newWorkload(cfg, cat, ps, nil, start)
 	if len(w.Events) != cfg.Events || len(w.Sends) != cfg.Events+w.Resent || w.Resent == 0 || w.Late == 0 {
 		t.Fatalf("events %d, sends %d, resent %d, late %d", len(w.Events), len(w.Sends), w.Resent, w.Late)
 	}
@@ -226,7 +226,7 @@ func TestDeadLetterWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorkload(testConfig(9), ps, &h, time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	w := newWorkload(testConfig(9), full, ps, &h, time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
 	if w.Held == 0 || w.Held > len(w.Events)/50 || w.HeldProduct != h.id {
 		t.Fatalf("%d held events of %d (%q)", w.Held, len(w.Events), w.HeldProduct)
 	}

@@ -53,7 +53,7 @@ func (f *FlagSet) Parse(args []string) error {
 		return err
 	}
 	if f.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", f.Name(), f.Args())
+		return fmt.Errorf("unexpected arguments %q", f.Args())
 	}
 	f.Visit(func(fl *flag.Flag) { f.sources[fl.Name] = SourceFlag })
 	var errs []error
@@ -82,12 +82,12 @@ func (f *FlagSet) Source(name string) string { return f.sources[name] }
 func (f *FlagSet) ValidateOnly() bool { return *f.validate }
 
 // Validate writes the effective settings (see [FlagSet.Describe]) and the verdict to w, and returns problems
-// (nil when the configuration is valid), wrapped with the worker's name.
+// (nil when the configuration is valid), wrapped as an invalid configuration; the caller names the worker.
 func (f *FlagSet) Validate(w io.Writer, problems error) error {
 	f.Describe(w)
 	if problems != nil {
 		fmt.Fprintf(w, "%s: configuration invalid\n", f.Name())
-		return fmt.Errorf("%s: invalid configuration: %w", f.Name(), problems)
+		return fmt.Errorf("invalid configuration: %w", problems)
 	}
 	fmt.Fprintf(w, "%s: configuration ok\n", f.Name())
 	return nil

@@ -2,11 +2,11 @@ package devstack
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -51,7 +51,7 @@ func TestCheckReportsWhatConnectLacks(t *testing.T) {
 // only show that the sample world is inconsistent.
 func TestSimulatedReadingsAreValid(t *testing.T) {
 	c := sample(t)
-	rng := rand.New(rand.NewPCG(7, 7))
+	gen := eventgen.New(eventgen.Options{Seed: 7, Source: simulatorSource})
 	now := time.Now()
 	ms := meters(c)
 	if len(ms) < 10 {
@@ -59,13 +59,13 @@ func TestSimulatedReadingsAreValid(t *testing.T) {
 	}
 	for i, m := range ms {
 		for j := range 50 {
-			b, _ := json.Marshal(m.reading(rng, "e", now.Add(-time.Duration(j)*time.Second)))
+			b, _ := json.Marshal(gen.Event(m, now.Add(-time.Duration(j)*time.Second)))
 			e, rej := events.DecodeEvent(b)
 			if rej == nil {
 				rej = c.Pipeline.Validate(&e, now)
 			}
 			if rej != nil {
-				t.Fatalf("meter %d (%s %s %s): %s rejected: %v", i, m.product.ID, m.item.MPN, m.subject, b, rej)
+				t.Fatalf("meter %d (%s %s %s): %s rejected: %v", i, m.Product.ID, m.Item.MPN, m.Subject, b, rej)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
 
@@ -52,7 +53,7 @@ func start(t *testing.T, o devstack.Options) *devstack.Stack {
 }
 
 // post sends one event to the stack's ingest endpoint with the given headers and checks it is accepted.
-func post(t *testing.T, st *devstack.Stack, e devstack.WireEvent, header http.Header) {
+func post(t *testing.T, st *devstack.Stack, e events.Event, header http.Header) {
 	t.Helper()
 	body, _ := json.Marshal(e)
 	req, _ := http.NewRequest(http.MethodPost, st.URLs().Ingest+"/v1/events", bytes.NewReader(body))

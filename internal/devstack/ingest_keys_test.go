@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestAKeyCannotClaimAnotherProducersEvent(t *testing.T) {
 	st := start(t, o)
 	real := st.Catalogs().ExampleEvent("claimed-1", time.Now())
 	forged := real
-	forged.Data.Quantity = "1000"
+	forged.Data.Quantity = events.MustDecimal("1000")
 
 	code, answer := send(t, st, forged, "key-b")
 	if code != http.StatusBadRequest || len(answer.Results) != 1 || answer.Results[0].Reason != events.ReasonForbiddenSource {
@@ -53,14 +54,14 @@ func TestAKeyCannotClaimAnotherProducersEvent(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("want 1 record, have %+v", recs)
 	}
-	want, have := events.MustDecimal(real.Data.Quantity), events.MustDecimal(string(recs[0].Usage))
+	want, have := real.Data.Quantity, events.MustDecimal(string(recs[0].Usage))
 	if want.Cmp(have) != 0 {
 		t.Errorf("billed usage %s, want key A's %s once", have, want)
 	}
 }
 
 // send posts e with the bearer key (none when empty) and returns the status and the per-event answer.
-func send(t *testing.T, st *devstack.Stack, e devstack.WireEvent, key string) (int, events.IngestResponse) {
+func send(t *testing.T, st *devstack.Stack, e events.Event, key string) (int, events.IngestResponse) {
 	t.Helper()
 	body, _ := json.Marshal(e)
 	req, _ := http.NewRequest(http.MethodPost, st.URLs().Ingest+"/v1/events", bytes.NewReader(body))
@@ -76,4 +77,44 @@ func send(t *testing.T, st *devstack.Stack, e devstack.WireEvent, key string) (i
 	var answer events.IngestResponse
 	_ = json.NewDecoder(resp.Body).Decode(&answer) // errors (401) have no results
 	return resp.StatusCode, answer
+}
+
+// Dev's JetStream server takes no credentials, so it is never opened beyond loopback; the emulator is, only
+// with a Connect key other than the public dev key. Each refusal says which flag and why, before anything is
+// started or written.
+func TestWhatTakesNoKeyIsRefusedOutsideLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(*devstack.Options)
+		says []string
+	}{
+		{"nats", func(o *devstack.Options) { o.NATSAddr = "0.0.0.0:0" }, []string{"--nats-addr 0.0.0.0:0", "takes no credentials"}},
+		{"nats by IPv6", func(o *devstack.Options) { o.NATSAddr = "[::]:0" }, []string{"--nats-addr [::]:0"}},
+		{"nats by name", func(o *devstack.Options) { o.NATSAddr = "example.test:0" }, []string{"--nats-addr example.test:0"}},
+		{"emulator with the dev key", func(o *devstack.Options) { o.EmulatorAddr = "0.0.0.0:0" },
+			[]string{"--emulator-addr 0.0.0.0:0", "public dev key", "--connect-api-key"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			o := testOptions(t, dir)
+			tt.edit(&o)
+			st, err := devstack.Start(context.Background(), o)
+			if err == nil {
+				_ = st.Stop()
+				t.Fatal("the stack started")
+			}
+			for _, want := range tt.says {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the refusal %q does not say %q", err, want)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("the refused stack wrote %d entries into its data directory", len(entries))
+			}
+		})
+	}
+	o := testOptions(t, t.TempDir())
+	o.EmulatorAddr, o.ConnectAPIKey = "0.0.0.0:0", "SU-123-456-789:a-key-of-my-own"
+	o.NATSAddr = "localhost:0"
+	start(t, o) // the emulator on every interface with a key of the user's own, NATS on localhost
 }

@@ -7,6 +7,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/ingest"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
 )
@@ -68,28 +69,21 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	setDefault(&o.DataDir, DefaultDataDir)
-	setDefault(&o.IngestAddr, DefaultIngestAddr)
-	setDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
-	setDefault(&o.MetricsAddr, DefaultMetricsAddr)
-	setDefault(&o.NATSAddr, DefaultNATSAddr)
-	setDefault(&o.OperatorAddr, DefaultOperatorAddr)
-	setDefault(&o.Partitions, DefaultPartitions)
-	setDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
-	setDefault(&o.ProcessingTime, DefaultProcessingTime)
-	setDefault(&o.AcceptAfter, DefaultAcceptAfter)
-	setDefault(&o.SimulateEvery, DefaultSimulateEvery)
-	setDefault(&o.Submitters, 1)
+	config.SetDefault(&o.DataDir, DefaultDataDir)
+	config.SetDefault(&o.IngestAddr, DefaultIngestAddr)
+	config.SetDefault(&o.EmulatorAddr, DefaultEmulatorAddr)
+	config.SetDefault(&o.MetricsAddr, DefaultMetricsAddr)
+	config.SetDefault(&o.NATSAddr, DefaultNATSAddr)
+	config.SetDefault(&o.OperatorAddr, DefaultOperatorAddr)
+	config.SetDefault(&o.Partitions, DefaultPartitions)
+	config.SetDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
+	config.SetDefault(&o.ProcessingTime, DefaultProcessingTime)
+	config.SetDefault(&o.AcceptAfter, DefaultAcceptAfter)
+	config.SetDefault(&o.SimulateEvery, DefaultSimulateEvery)
+	config.SetDefault(&o.Submitters, 1)
 	o.ProcessingTime, o.AcceptAfter = max(o.ProcessingTime, 0), max(o.AcceptAfter, 0)
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
 	}
 	return o
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
-	}
 }

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 const (
@@ -38,9 +39,9 @@ func computeResource() *resource.Resource {
 }
 
 // A product's usage sent through the OpenTelemetry SDK's OTLP/HTTP exporters (log records, a delta counter,
-// and a cumulative counter whose producer restarts; the logs' first request answered 503 after it was
-// stored, so the exporter retries it) ends in the same accepted Connect records as the same usage sent as
-// CloudEvents for another subscription.
+// and a cumulative counter whose producer restarts; the first request of the logs, of the delta counter and
+// of the cumulative counter's first run answered 503 after it was stored, so each exporter retries it) ends
+// in the same accepted Connect records as the same usage sent as CloudEvents for another subscription.
 func TestOTLPUsageEndsInTheSameRecordsAsCloudEvents(t *testing.T) {
 	o := testOptions(t, t.TempDir())
 	c, err := o.Catalogs.WithFixedPeriods(otlpPeriod, time.Second)
@@ -56,14 +57,22 @@ func TestOTLPUsageEndsInTheSameRecordsAsCloudEvents(t *testing.T) {
 	}
 	waitFor(t, "the first quarter of a period", 2*otlpPeriod, func() bool { return time.Now().UnixNano()%int64(otlpPeriod) < int64(otlpPeriod/4) })
 	at := time.Now()
-	proxy, calls := failFirst(t, st.URLs().Ingest)
-	sendOTLP(t, st.URLs().Ingest, proxy.URL, at)
+	proxies := map[string]*atomic.Int32{}
+	through := func(what string) string {
+		proxy, calls := failFirst(t, st.URLs().Ingest)
+		proxies[what] = calls
+		return proxy.URL
+	}
+	sendOTLP(t, st.URLs().Ingest, otlpBases{logs: through("logs"), delta: through("delta"), cumulative: through("cumulative")}, at)
 	sendTwins(t, st, at)
 	if time.Now().Truncate(otlpPeriod) != at.Truncate(otlpPeriod) {
 		t.Fatalf("sending took from %v to %v, across a period boundary", at, time.Now())
 	}
-	if calls.Load() != 2 {
-		t.Errorf("%d log requests, want the first and the exporter's retry", calls.Load())
+	// the first request and its retry; the cumulative run exports twice more (2.25, and again at its shutdown)
+	for what, want := range map[string]int32{"logs": 2, "delta": 2, "cumulative": 4} {
+		if n := proxies[what].Load(); n != want {
+			t.Errorf("%d %s requests through the failing proxy, want %d", n, what, want)
+		}
 	}
 	waitFor(t, "both subscriptions' records accepted", 3*otlpPeriod, func() bool {
 		return len(acceptedUsage(st, otlpAsset)) == 2 && len(acceptedUsage(st, twinAsset)) == 2
@@ -77,14 +86,17 @@ func TestOTLPUsageEndsInTheSameRecordsAsCloudEvents(t *testing.T) {
 	}
 }
 
-// sendOTLP sends, at about at: two api.call log records (through logsBase, which fails the first request),
-// a delta counter's 1.5 CPU hours, and a cumulative counter's 2 then 2.25 in one producer run and 1 in the
-// next: 4.75 hours in all.
-func sendOTLP(t *testing.T, base, logsBase string, at time.Time) {
+// otlpBases are the ingest URLs (or proxies in front of it) each exporter of sendOTLP sends to.
+type otlpBases struct{ logs, delta, cumulative string }
+
+// sendOTLP sends, at about at: two api.call log records (to bases.logs), a delta counter's 1.5 CPU hours (to
+// bases.delta), and a cumulative counter's 2 then 2.25 in one producer run (to bases.cumulative) and 1 in the
+// next (to base): 4.75 hours in all.
+func sendOTLP(t *testing.T, base string, bases otlpBases, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	retry := otlploghttp.RetryConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 20 * time.Second}
-	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(logsBase+"/v1/logs"), otlploghttp.WithRetry(retry))
+	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(bases.logs+"/v1/logs"), otlploghttp.WithRetry(retry))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +110,9 @@ func sendOTLP(t *testing.T, base, logsBase string, at time.Time) {
 	if err := lp.Shutdown(ctx); err != nil {
 		t.Fatalf("logs: %v", err)
 	}
-	delta := meters(t, base, metricdata.DeltaTemporality)
+	delta := meters(t, bases.delta, metricdata.DeltaTemporality)
 	addHours(t, delta, 1.5)
-	first := meters(t, base, metricdata.CumulativeTemporality)
+	first := meters(t, bases.cumulative, metricdata.CumulativeTemporality)
 	addHours(t, first, 2)
 	addHours(t, first, 0.25)
 	if err := first.Shutdown(ctx); err != nil {
@@ -111,7 +123,8 @@ func sendOTLP(t *testing.T, base, logsBase string, at time.Time) {
 
 func meters(t *testing.T, base string, temporality metricdata.Temporality) *sdkmetric.MeterProvider {
 	t.Helper()
-	exp, err := otlpmetrichttp.New(context.Background(), otlpmetrichttp.WithEndpointURL(base+"/v1/metrics"),
+	retry := otlpmetrichttp.RetryConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsedTime: 20 * time.Second}
+	exp, err := otlpmetrichttp.New(context.Background(), otlpmetrichttp.WithEndpointURL(base+"/v1/metrics"), otlpmetrichttp.WithRetry(retry),
 		otlpmetrichttp.WithTemporalitySelector(func(sdkmetric.InstrumentKind) metricdata.Temporality { return temporality }))
 	if err != nil {
 		t.Fatal(err)
@@ -137,12 +150,13 @@ func addHours(t *testing.T, mp *sdkmetric.MeterProvider, h float64) {
 // sendTwins sends the same usage as CloudEvents for the twin subscription.
 func sendTwins(t *testing.T, st *devstack.Stack, at time.Time) {
 	t.Helper()
-	for i, u := range []devstack.WireUsage{
-		{Product: otlpProduct, Item: "API-CALLS", Quantity: "1"}, {Product: otlpProduct, Item: "API-CALLS", Quantity: "1"},
-		{Product: otlpProduct, Item: "CPU-HOURS", Quantity: "4.75"},
+	for i, u := range []events.Usage{
+		{Product: otlpProduct, Item: "API-CALLS", Quantity: events.MustDecimal("1")},
+		{Product: otlpProduct, Item: "API-CALLS", Quantity: events.MustDecimal("1")},
+		{Product: otlpProduct, Item: "CPU-HOURS", Quantity: events.MustDecimal("4.75")},
 	} {
-		e := devstack.WireEvent{SpecVersion: "1.0", ID: fmt.Sprintf("twin-%d", i), Source: "/twin", Type: "io.usagepipe.usage.v1",
-			Subject: twinAsset, Time: at.UTC().Format(time.RFC3339Nano), Data: u}
+		e := events.Event{SpecVersion: events.SpecVersion, ID: fmt.Sprintf("twin-%d", i), Source: "/twin", Type: events.EventType,
+			Subject: twinAsset, Time: at.UTC(), Data: u}
 		post(t, st, e, nil)
 	}
 }

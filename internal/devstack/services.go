@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/aggregator"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ingest"
+	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/internal/submitter"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 )
@@ -24,27 +24,31 @@ const (
 	ServiceDev = "dev"
 )
 
-// worker is what each binary sets up before its service: its own telemetry and its own bus connection.
+// worker is what each binary sets up before its service, through internal/startup's stages: its own
+// telemetry and its own bus connection (provisioned by ingest, as cmd/ingest does).
 type worker struct {
 	tel  *telemetry.Telemetry
 	conn *bus.Conn
 }
 
-// newWorker sets up the named worker's telemetry and connection; both are closed at shutdown, after the
-// services have stopped.
-func (s *Stack) newWorker(ctx context.Context, name string, logw io.Writer) (*worker, error) {
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: name, Getenv: workerEnv(s.opts.Getenv),
-		SpanExporter: s.opts.SpanExporter, LogOutput: logw, LogLevel: s.opts.LogLevel})
+// newWorker starts the named worker's stages; they are closed at shutdown, after the services have stopped.
+func (s *Stack) newWorker(ctx context.Context, name string, logw io.Writer, provision bool) (*worker, error) {
+	st := startup.Stages{
+		Telemetry: &telemetry.Options{Service: name, Getenv: workerEnv(s.opts.Getenv),
+			SpanExporter: s.opts.SpanExporter, LogOutput: logw, LogLevel: s.opts.LogLevel},
+		Bus: &bus.Config{URL: s.urls.NATS, Name: name},
+	}
+	if provision {
+		top := s.topology()
+		st.Provision = &top
+	}
+	started, err := startup.Start(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: %s: %w", name, err)
 	}
-	conn, err := bus.Connect(ctx, bus.Config{URL: s.urls.NATS, Name: name, Log: tel.Logger})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("devstack: %s: %w", name, err), tel.Shutdown())
-	}
-	w := &worker{tel: tel, conn: conn}
+	w := &worker{tel: started.Tel, conn: started.Conn}
 	s.workers[name] = w
-	s.onStop(func() error { conn.Close(); return tel.Shutdown() })
+	s.onStop(started.Close)
 	return w, nil
 }
 
@@ -66,12 +70,9 @@ func (s *Stack) topology() bus.Topology {
 
 // startIngest provisions the streams and serves the ingest service, as cmd/ingest does.
 func (s *Stack) startIngest(ctx context.Context, logw io.Writer) error {
-	w, err := s.newWorker(ctx, ServiceIngest, logw)
+	w, err := s.newWorker(ctx, ServiceIngest, logw, true)
 	if err != nil {
 		return err
-	}
-	if err := w.conn.Provision(ctx, s.topology()); err != nil {
-		return fmt.Errorf("devstack: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.opts.IngestAddr)
 	if err != nil {
@@ -108,7 +109,7 @@ func isLoopback(addr net.Addr) bool {
 
 // startAggregator runs one aggregator worker owning every partition, as cmd/aggregator does.
 func (s *Stack) startAggregator(ctx context.Context, logw io.Writer) error {
-	w, err := s.newWorker(ctx, ServiceAggregator, logw)
+	w, err := s.newWorker(ctx, ServiceAggregator, logw, false)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func (s *Stack) startSubmitter(ctx context.Context, logw io.Writer) error {
 }
 
 func (s *Stack) startOneSubmitter(ctx context.Context, name string, logw io.Writer) error {
-	w, err := s.newWorker(ctx, name, logw)
+	w, err := s.newWorker(ctx, name, logw, false)
 	if err != nil {
 		return err
 	}

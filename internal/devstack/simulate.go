@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -33,13 +34,12 @@ type simulator struct {
 	key     string // the bearer key sent, if any (never logged)
 	every   time.Duration
 	client  *http.Client
-	meters  []meter
-	rng     *rand.Rand
-	prefix  string // event ids are prefix-<n>: unique across starts
-	n       int
+	meters  []eventgen.Meter
+	gen     *eventgen.Generator // the readings; ids are sim-<start>-<n>: unique across starts
+	rng     *rand.Rand          // gen's: which meters, duplicates, resends, late events
 	started time.Time
-	recent  []json.RawMessage // events sent lately, repeated as duplicates
-	last    []byte            // the previous request body
+	recent  []events.Event // events sent lately, repeated as duplicates
+	last    []byte         // the previous request body
 	log     *slog.Logger
 }
 
@@ -49,10 +49,11 @@ func (s *Stack) startSimulator(ctx context.Context, logw io.Writer) error {
 		return nil
 	}
 	now := time.Now()
+	gen := eventgen.New(eventgen.Options{Seed: uint64(now.UnixNano()), IDPrefix: "sim-" + strconv.FormatInt(now.Unix(), 36) + "-",
+		Source: simulatorSource})
 	s.sim = &simulator{
 		url: s.urls.Ingest, key: s.ingestKey(), every: s.opts.SimulateEvery, client: &http.Client{Timeout: 30 * time.Second},
-		meters: meters(s.opts.Catalogs), rng: rand.New(rand.NewPCG(uint64(now.UnixNano()), 0x5eed)),
-		prefix: "sim-" + strconv.FormatInt(now.Unix(), 36), started: now,
+		meters: meters(s.opts.Catalogs), gen: gen, rng: gen.Rand(), started: now,
 		log: telemetry.NewLogger(logw, "simulator", s.opts.LogLevel),
 	}
 	s.group.run("simulator", func() error { return s.sim.run(ctx) })
@@ -116,10 +117,10 @@ func (sim *simulator) batch(now time.Time) []byte {
 	if sim.last != nil && sim.rng.IntN(resendEvery) == 0 {
 		return sim.last
 	}
-	var evs []json.RawMessage
+	var evs []events.Event
 	for _, m := range sim.meters {
 		if sim.rng.IntN(2) == 0 {
-			evs = append(evs, sim.encode(m, sim.notBeforeStart(now.Add(-time.Duration(sim.rng.IntN(3000))*time.Millisecond))))
+			evs = append(evs, sim.gen.Event(m, sim.notBeforeStart(now.Add(-time.Duration(sim.rng.IntN(3000))*time.Millisecond))))
 		}
 	}
 	if len(sim.recent) > 0 && sim.rng.IntN(dupEvery) == 0 {
@@ -129,8 +130,7 @@ func (sim *simulator) batch(now time.Time) []byte {
 		evs = append(evs, sim.late(now)...)
 	}
 	sim.remember(evs)
-	body, _ := json.Marshal(evs)
-	return body
+	return eventgen.AppendBatch(nil, evs)
 }
 
 // notBeforeStart keeps a reading's time at or after the simulator's start: a meter that did not exist yet has
@@ -142,27 +142,20 @@ func (sim *simulator) notBeforeStart(t time.Time) time.Time {
 	return t
 }
 
-// encode is a new reading of m at t, with the next event id.
-func (sim *simulator) encode(m meter, t time.Time) json.RawMessage {
-	sim.n++
-	b, _ := json.Marshal(m.reading(sim.rng, sim.prefix+"-"+strconv.Itoa(sim.n), t))
-	return b
-}
-
 // late is a reading timed in the previous period of a random meter's product, if the simulator already
 // ran during that period (an event older than the stack itself is not a realistic late event).
-func (sim *simulator) late(now time.Time) []json.RawMessage {
+func (sim *simulator) late(now time.Time) []events.Event {
 	m := sim.meters[sim.rng.IntN(len(sim.meters))]
-	prev := m.product.PeriodOf(m.product.PeriodOf(now).Start.Add(-time.Nanosecond))
+	prev := m.Product.PeriodOf(m.Product.PeriodOf(now).Start.Add(-time.Nanosecond))
 	if prev.Start.Before(sim.started) {
 		return nil
 	}
 	span := prev.End.Sub(prev.Start)
-	return []json.RawMessage{sim.encode(m, prev.Start.Add(time.Duration(sim.rng.Int64N(int64(span)))))}
+	return []events.Event{sim.gen.Event(m, prev.Start.Add(time.Duration(sim.rng.Int64N(int64(span)))))}
 }
 
 // remember keeps the last recentKept events for duplicates.
-func (sim *simulator) remember(evs []json.RawMessage) {
+func (sim *simulator) remember(evs []events.Event) {
 	sim.recent = append(sim.recent, evs...)
 	if over := len(sim.recent) - recentKept; over > 0 {
 		sim.recent = append(sim.recent[:0], sim.recent[over:]...)

@@ -48,7 +48,7 @@ func hasAttr(key, value string) func(tracetest.SpanStub) bool {
 func attr(s tracetest.SpanStub, key string) string {
 	for _, kv := range s.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
@@ -58,7 +58,7 @@ func attr(s tracetest.SpanStub, key string) string {
 func linkAttr(l sdkLink, key string) string {
 	for _, kv := range l.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

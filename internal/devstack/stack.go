@@ -64,6 +64,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.onStop(lock.Release) // the first cleanup registered, so the last run: the directory stays locked until then
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.group.cancel, s.stopping = s.cancel, ctx.Done()
+	s.group.stopping = s.stopping
 	if err := s.start(ctx); err != nil {
 		s.cancel()
 		return nil, errors.Join(err, s.shutdown())
@@ -89,7 +90,7 @@ func (o Options) resolve() (Options, error) {
 	if err := o.Catalogs.Check(); err != nil {
 		return o, fmt.Errorf("devstack: catalogs disagree: %w", err)
 	}
-	return o, nil
+	return o, o.checkExposure()
 }
 
 func (s *Stack) start(ctx context.Context) error {

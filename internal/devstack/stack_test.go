@@ -3,6 +3,7 @@ package devstack_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -144,5 +145,25 @@ func TestStatusLineCallsOutPartitionsWithoutOwner(t *testing.T) {
 	line := devstack.Summary{Partitions: 4, Owned: 1, MaxLag: 2.5}.String()
 	if !strings.Contains(line, "aggregator 1/4 partitions, lag 2.5s (3 WITHOUT OWNER)") {
 		t.Errorf("status line: %s", line)
+	}
+}
+
+// A stack whose operator address is taken does not start, and says why alone: the services it had started
+// by then, cancelled because of it, are not reported as failing too ("submitter: … context canceled").
+func TestABusyAddressIsTheOnlyFailureReported(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	o := testOptions(t, t.TempDir())
+	o.OperatorAddr = busy.Addr().String()
+	st, err := devstack.Start(context.Background(), o)
+	if err == nil {
+		_ = st.Stop()
+		t.Fatal("a stack started on a busy operator address")
+	}
+	if !strings.Contains(err.Error(), busy.Addr().String()) || strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("want the busy address named and no cancellation reported, have %v", err)
 	}
 }

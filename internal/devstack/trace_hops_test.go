@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/usagepipe/usagepipe/internal/devstack"
+	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
@@ -24,7 +25,7 @@ type tracedEvent struct {
 	emulator        string // host:port of the Connect emulator
 }
 
-func newTracedEvent(t *testing.T, st *devstack.Stack, e devstack.WireEvent, producer trace.SpanContext, supplement bool) tracedEvent {
+func newTracedEvent(t *testing.T, st *devstack.Stack, e events.Event, producer trace.SpanContext, supplement bool) tracedEvent {
 	t.Helper()
 	p, ok := st.Catalogs().Pipeline.Product(e.Data.Product)
 	if !ok {
@@ -34,7 +35,7 @@ func newTracedEvent(t *testing.T, st *devstack.Stack, e devstack.WireEvent, prod
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tracedEvent{producer: producer, id: e.ID, product: p.ID, period: p.PeriodOf(mustTime(t, e.Time)).Key(),
+	return tracedEvent{producer: producer, id: e.ID, product: p.ID, period: p.PeriodOf(e.Time).Key(),
 		supplement: supplement, emulator: u.Host}
 }
 

@@ -34,7 +34,7 @@ func TestTraceFollowsOneEventIntoConnect(t *testing.T) {
 	})
 	t.Run("late adjustment", func(t *testing.T) {
 		waitFor(t, "the first file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) >= 1 })
-		late := st.Catalogs().ExampleEvent("traced-late", mustTime(t, first.Time)) // its period is closed
+		late := st.Catalogs().ExampleEvent("traced-late", first.Time) // its period is closed
 		ev := newTracedEvent(t, st, late, producerSpan(2), true)
 		post(t, st, late, traceHeader(ev.producer))
 		waitFor(t, "an accepted supplementary file", 90*time.Second, func() bool { return len(acceptedFiles(st, product)) == 2 })
@@ -52,15 +52,6 @@ func producerSpan(n byte) trace.SpanContext {
 
 func traceHeader(sc trace.SpanContext) http.Header {
 	return http.Header{"Traceparent": {fmt.Sprintf("00-%s-%s-01", sc.TraceID(), sc.SpanID())}}
-}
-
-func mustTime(t *testing.T, s string) time.Time {
-	t.Helper()
-	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
 }
 
 // waitForTrace polls the exported spans until the event's chain is complete (the last spans end just

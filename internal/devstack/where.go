@@ -4,19 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
 // ExampleEvent is a valid event of the first meter of the catalogs (first product, first subscription, first
 // item) with the given id and time: what the printed curl sends and what tests send.
-func (c Catalogs) ExampleEvent(id string, t time.Time) WireEvent {
-	ms := meters(c)
-	e := ms[0].reading(rand.New(rand.NewPCG(1, 2)), id, t)
-	e.Source = "/curl"
+func (c Catalogs) ExampleEvent(id string, t time.Time) events.Event {
+	e := eventgen.New(eventgen.Options{Seed: 1}).Event(meters(c)[0], t)
+	e.ID, e.Source = id, "/curl"
 	return e
 }
 

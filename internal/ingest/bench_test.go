@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/internal/ingest"
 )
 
@@ -36,15 +37,17 @@ func BenchmarkPostBatch500(b *testing.B) {
 	b.ReportMetric(float64(500*iter)/b.Elapsed().Seconds(), "events/s")
 }
 
-// stampedBatch returns a batch body whose event ids start with 8 placeholder digits, and their offsets.
+// stampedBatch returns a batch body whose event ids start with 8 placeholder digits, and their offsets: n
+// events of the test catalog's UNITS over 300 subscriptions, one second apart.
 func stampedBatch(b *testing.B, n int) ([]byte, []int) {
-	var batch []ev
-	for i := range n {
-		e := goodEvent(fmt.Sprintf("00000000-%04d", i), asset(i%300))
-		e.Time = time.Now().Add(-time.Duration(i) * time.Second).UTC().Format(time.RFC3339Nano)
-		batch = append(batch, e)
+	p, _ := loadCatalog(b).Product("PRD-TEST-0001")
+	ms := make([]eventgen.Meter, 300)
+	for i := range ms {
+		ms[i] = eventgen.Meter{Product: p, Item: &p.Items[0], Subject: asset(i)}
 	}
-	body := mustJSON(b, batch)
+	now := time.Now()
+	gen := eventgen.New(eventgen.Options{Seed: 1, IDPrefix: "00000000-"})
+	body := gen.Bodies(ms, 1, n, func(i int) time.Time { return now.Add(-time.Duration(i) * time.Second) })[0]
 	var offsets []int
 	for i, rest := 0, body; ; {
 		j := bytes.Index(rest, []byte(`"id":"`))

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -55,43 +55,23 @@ products:
       - {mpn: API-REQUESTS, precision: integer, aggregation: count}
 `
 
-// realisticBodies returns count request bodies of n events each, as `usagepipe bench ingest` sends them.
+// realisticBodies returns count request bodies of n events each, as `usagepipe bench ingest` sends them
+// (internal/eventgen's fleet over 300 subscriptions, times within the last hour).
 func realisticBodies(tb testing.TB, count, n int) [][]byte {
-	type ev struct {
-		SpecVersion string         `json:"specversion"`
-		ID          string         `json:"id"`
-		Source      string         `json:"source"`
-		Type        string         `json:"type"`
-		Subject     string         `json:"subject"`
-		Time        string         `json:"time"`
-		Data        map[string]any `json:"data"`
+	catalog, err := events.ParseCatalog([]byte(benchCatalogYAML))
+	if err != nil {
+		tb.Fatal(err)
 	}
-	items := []struct{ item, quantity string }{{"STORAGE-GB-HOURS", "12.5"}, {"API-REQUESTS", "1"}, {"STORAGE-PEAK-GB", "311.75"}}
+	ms := eventgen.Meters(catalog, func(*events.Product) []string {
+		subs := make([]string, 300)
+		for i := range subs {
+			subs[i] = eventgen.Subscription(1000 + i)
+		}
+		return subs
+	})
 	now := time.Now().UTC()
-	var bodies [][]byte
-	for r := range count {
-		batch := make([]ev, n)
-		for j := range batch {
-			i := r*n + j
-			it := items[i%len(items)]
-			batch[j] = ev{
-				SpecVersion: "1.0", ID: fmt.Sprintf("evt-00-%08d-%04x", i, i*2654435761%65536),
-				Source: fmt.Sprintf("https://metering.example.com/collectors/%d", i%8), Type: events.EventType,
-				Subject: fmt.Sprintf("AS-%04d-%04d-%04d", 1000+i%300, 2000+i%7, 3000+i%11),
-				Time:    now.Add(-time.Duration(i%3600) * time.Second).Format(time.RFC3339Nano),
-				Data: map[string]any{
-					"product": "PRD-100-200-300", "item": it.item, "quantity": it.quantity, "marketplace": "MP-91673",
-					"attributes": map[string]string{"region": "eu-west-1", "host": fmt.Sprintf("node-%d", i%50)},
-				},
-			}
-		}
-		b, err := json.Marshal(batch)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		bodies = append(bodies, b)
-	}
-	return bodies
+	gen := eventgen.New(eventgen.Fleet(eventgen.Options{Seed: 1, IDPrefix: "evt-00-"}))
+	return gen.Bodies(ms, count, n, func(i int) time.Time { return now.Add(-time.Duration(i%3600) * time.Second) })
 }
 
 // BenchmarkHandlerCPU500 serves POST /v1/events with 500 new realistic events through the whole handler

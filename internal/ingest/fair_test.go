@@ -1,6 +1,9 @@
 package ingest
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestFairSlotsKeepRoomForAnotherProducer: a producer that takes every slot it can is held below the
 // capacity while others are configured, the next producer gets in, and from then on neither may take more
@@ -35,8 +38,8 @@ func TestFairSlotsKeepRoomForAnotherProducer(t *testing.T) {
 	if n := take(0); n != 1 {
 		t.Fatalf("the first producer took %d more, want 1 (up to its share of 7)", n)
 	}
-	if !f.acquire(2) || !f.acquire(2) || f.acquire(2) {
-		t.Fatal("a third producer must get the 2 free slots and no more")
+	if got := []bool{f.acquire(2), f.acquire(2), f.acquire(2)}; !slices.Equal(got, []bool{true, true, false}) {
+		t.Fatalf("a third producer must get the 2 free slots and no more: %v", got)
 	}
 }
 
@@ -59,11 +62,11 @@ func TestFairSlotsWithOneProducerUseEverySlot(t *testing.T) {
 
 func TestPerProducerCapsEachProducerAlone(t *testing.T) {
 	p := newPerProducer(2, 2)
-	if !p.acquire(0) || !p.acquire(0) || p.acquire(0) {
-		t.Fatal("producer 0 must get exactly 2")
+	if got := []bool{p.acquire(0), p.acquire(0), p.acquire(0)}; !slices.Equal(got, []bool{true, true, false}) {
+		t.Fatalf("producer 0 must get exactly 2: %v", got)
 	}
-	if !p.acquire(1) || !p.acquire(1) {
-		t.Fatal("producer 1 is kept out by producer 0")
+	if got := []bool{p.acquire(1), p.acquire(1)}; !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("producer 1 is kept out by producer 0: %v", got)
 	}
 	p.release(0)
 	if !p.acquire(0) {

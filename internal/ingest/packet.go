@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // maxPacketBytes is the size above which a partition's events are split into several packets. Sizes are
@@ -36,9 +36,7 @@ type packet struct {
 }
 
 // subject is usage.events.<p>.
-func (p *packet) subject() string { return subjectPrefix + strconv.Itoa(p.partition) }
-
-const subjectPrefix = "usage.events."
+func (p *packet) subject() string { return subjects.Events(p.partition) }
 
 // buildPackets groups b's events by partition, sorts each group by (source, id) and encodes it, splitting
 // groups whose size exceeds maxPacketBytes. The same events always give the same packets and msg-ids,

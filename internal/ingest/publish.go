@@ -11,10 +11,8 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
+	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
-
-// destinationTemplate is the messaging destination template of event packets.
-const destinationTemplate = "usage.events.{partition}"
 
 // store publishes b's events as packets, but for those this process remembers having stored, together with
 // the dead letters of the rejections it keeps (kept.go), and waits until every message is acknowledged; then
@@ -74,7 +72,7 @@ func (s *Service) packetMsgs(ctx context.Context, packets []*packet) ([]bus.Msg,
 	msgs := make([]bus.Msg, len(packets))
 	spans := make([]trace.Span, len(packets))
 	for i, p := range packets {
-		sctx, span := s.tracer.Start(ctx, "publish "+destinationTemplate,
+		sctx, span := s.tracer.Start(ctx, "publish "+subjects.EventsTemplate,
 			trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(publishAttributes(p)...))
 		h := bus.Header{}
 		h.Set(events.HeaderKind, events.KindEvents)
@@ -91,7 +89,7 @@ func publishAttributes(p *packet) []attribute.KeyValue {
 		semconv.MessagingOperationName("publish"),
 		semconv.MessagingOperationTypeSend,
 		semconv.MessagingDestinationName(p.subject()),
-		semconv.MessagingDestinationTemplate(destinationTemplate),
+		semconv.MessagingDestinationTemplate(subjects.EventsTemplate),
 		semconv.MessagingDestinationPartitionID(strconv.Itoa(p.partition)),
 		semconv.MessagingMessageID(p.msgID),
 		semconv.MessagingMessageBodySize(len(p.data)),

@@ -3,25 +3,21 @@ package ingest
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// flags are the ingest command line (each also read from USAGEPIPE_<NAME>).
+// flags are the ingest command line's own flags (each also read from USAGEPIPE_<NAME>); the shared ones
+// (NATS, --provision, --log-level) are internal/startup's.
 type flags struct {
-	set            *config.FlagSet
-	nats           *config.NATS
 	addr           string
-	catalog        string
+	catalogPath    string
 	maxBody        int64
 	maxBatch       int
 	apiKeysFile    string
@@ -35,16 +31,14 @@ type flags struct {
 	minBodyRate    int64
 	bodyGrace      time.Duration
 	server         ServerOptions
-	provision      bool
-	logLevel       slog.Level
+
+	catalog *events.Catalog // loaded by check
+	keys    []APIKey        // loaded by check
 }
 
-func newFlags(getenv func(string) string, out io.Writer) *flags {
-	f := &flags{set: config.NewFlagSet("ingest", getenv)}
-	fs := f.set
-	fs.SetOutput(out)
+func (f *flags) declare(fs *config.FlagSet) {
 	fs.StringVar(&f.addr, "http-addr", ":8080", "listen address of the HTTP API, /healthz, /readyz and /metrics")
-	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
+	fs.StringVar(&f.catalogPath, "catalog", "", "path of the product catalog (YAML); required")
 	fs.Bytes(&f.maxBody, "max-body", DefaultMaxBody, "request body limit (413 beyond), e.g. 5MiB")
 	fs.IntVar(&f.maxBatch, "max-batch", DefaultMaxBatch, "events per request (413 beyond)")
 	fs.StringVar(&f.apiKeysFile, "api-keys-file", "", "file of accepted bearer API keys, one entry per line: <key> or <key>:<source prefix> … (* for any source)")
@@ -61,45 +55,57 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", DefaultMaxHeaderBytes, "request header limit in bytes (431 beyond)")
 	fs.DurationVar(&f.server.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long shutdown waits for in-flight requests")
 	fs.DurationVar(&f.server.DrainDelay, "drain-delay", 0, "at shutdown, how long /readyz answers 503 before the listener closes (let load balancers notice)")
-	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
-	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
-	f.nats = config.AddNATS(fs)
-	return f
 }
 
 // check loads the catalog and API keys and reports every configuration problem at once.
-func (f *flags) check() (*events.Catalog, []APIKey, error) {
-	errs := []error{f.nats.Check()}
+func (f *flags) check() error {
+	var errs []error
 	if f.maxBatch < 1 || f.maxBody < 1 || f.maxConcurrent < 1 || f.server.MaxHeaderBytes < 1 || f.maxPerKey < 0 {
 		errs = append(errs, errors.New("--max-batch, --max-body, --max-concurrent-requests and --max-header-bytes must be positive, --max-requests-per-key not negative"))
 	}
 	if f.server.ReadTimeout <= 0 || f.server.ShutdownTimeout <= 0 || f.bodyGrace <= 0 || f.server.DrainDelay < 0 {
 		errs = append(errs, errors.New("--read-timeout, --shutdown-timeout and --body-grace must be positive, --drain-delay not negative"))
 	}
-	var catalog *events.Catalog
 	var err error
-	if f.catalog == "" {
+	if f.catalogPath == "" {
 		errs = append(errs, errors.New("--catalog is required"))
-	} else if catalog, err = events.LoadCatalog(f.catalog); err != nil {
+	} else if f.catalog, err = events.LoadCatalog(f.catalogPath); err != nil {
 		errs = append(errs, fmt.Errorf("--catalog: %w", err))
 	}
-	keys, err := LoadAPIKeys(f.apiKeysFile, f.apiKeys)
+	f.keys, err = LoadAPIKeys(f.apiKeysFile, f.apiKeys)
 	if err == nil {
-		err = f.serviceConfig(keys).checkKeys()
+		err = f.serviceConfig(0).checkKeys()
 	}
-	errs = append(errs, err)
-	return catalog, keys, errors.Join(errs...)
+	return errors.Join(append(errs, err)...)
 }
 
-func (f *flags) serviceConfig(keys []APIKey) Config {
+// warnings are the advice -validate prints about a valid configuration.
+func (f *flags) warnings() []string {
+	w := startup.ScheduleWarnings(f.catalog)
+	if f.allowAnonymous && len(f.keys) == 0 {
+		w = append(w, AnonymousWarning)
+	}
+	return w
+}
+
+func (f *flags) serviceConfig(partitions int) Config {
 	minRate := f.minBodyRate
 	if minRate == 0 {
 		minRate = -1 // none
 	}
 	return Config{
-		Partitions: f.nats.Partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: keys, AllowAnonymous: f.allowAnonymous, KeepRejected: f.keepRejected,
+		Partitions: partitions, MaxBody: f.maxBody, MaxBatch: f.maxBatch, APIKeys: f.keys, AllowAnonymous: f.allowAnonymous, KeepRejected: f.keepRejected,
 		PublishTimeout: f.publishTimeout, RecentIDs: f.recentIDs, MaxConcurrent: f.maxConcurrent,
 		MaxRequestsPerKey: f.maxPerKey, MinBodyRate: minRate, BodyGrace: f.bodyGrace,
+	}
+}
+
+// command is ingest as internal/startup runs it.
+func command() startup.Command {
+	f := &flags{}
+	return startup.Command{
+		Name: "ingest", Uses: startup.Uses{Telemetry: true, NATS: true, Provision: true},
+		Flags: f.declare, Check: f.check, Warnings: f.warnings, Serve: f.serve,
 	}
 }
 
@@ -107,56 +113,21 @@ func (f *flags) serviceConfig(keys []APIKey) Config {
 // to stdout, and serves until ctx is cancelled; then it stops accepting, finishes in-flight requests, flushes
 // publishes and telemetry (see [ServeWith]). With -validate it checks the configuration and catalog, prints them and returns.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("ingest: %w", err)
-	}
-	catalog, keys, problems := f.check()
-	if f.set.ValidateOnly() {
-		for _, w := range events.ScheduleWarnings(catalog) {
-			fmt.Fprintln(stdout, "warning:", w)
-		}
-		if f.allowAnonymous && len(keys) == 0 {
-			fmt.Fprintln(stdout, "warning:", AnonymousWarning)
-		}
-		return f.set.Validate(stdout, problems)
-	}
-	if problems != nil {
-		return fmt.Errorf("ingest: invalid configuration: %w", problems)
-	}
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: "ingest", Getenv: getenv, LogOutput: stdout, LogLevel: f.logLevel})
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	err = serve(ctx, f, catalog, keys, tel)
-	return errors.Join(err, tel.Shutdown())
+	return startup.Run(ctx, command(), args, getenv, stdout)
 }
 
-// serve connects, provisions, and serves HTTP until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, f *flags, catalog *events.Catalog, keys []APIKey, tel *telemetry.Telemetry) error {
-	conn, err := bus.Connect(ctx, f.nats.Bus("ingest", tel.Logger))
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	defer conn.Close() // after the HTTP server: flushes pending publishes
-	if f.provision {
-		if err := conn.Provision(ctx, f.nats.Topology()); err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
-	}
-	svc, err := New(f.serviceConfig(keys), conn, catalog, tel)
+// serve serves HTTP on the connection internal/startup made until ctx ends, then shuts down gracefully.
+func (f *flags) serve(ctx context.Context, env startup.Env) error {
+	svc, err := New(f.serviceConfig(env.NATS.Partitions), env.Conn, f.catalog, env.Tel)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("ingest: listen: %w", err)
+		return fmt.Errorf("listen: %w", err)
 	}
-	tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", f.nats.Bus("ingest", nil),
-		"partitions", f.nats.Partitions, "api_keys", len(keys), "anonymous", len(keys) == 0)
-	go svc.RunHeartbeat(ctx, conn, DefaultMemberID(), ln.Addr().String())
+	env.Tel.Logger.Info("ingest listening", "addr", ln.Addr().String(), "nats", env.NATS.Bus("ingest", nil),
+		"partitions", env.NATS.Partitions, "api_keys", len(f.keys), "anonymous", len(f.keys) == 0)
+	go svc.RunHeartbeat(ctx, env.Conn, DefaultMemberID(), ln.Addr().String())
 	return ServeWith(ctx, ln, svc.Handler(), f.server)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,4 +122,27 @@ func listenAddr(t *testing.T, out *syncBuffer, done <-chan error) string {
 	}
 	t.Fatal("Run never listened")
 	return ""
+}
+
+// TestAFailingStartNamesIngestOnce: an invalid configuration and a start that fails after connecting (the
+// HTTP address is taken) both end in an error that starts with "ingest: " and names ingest once.
+func TestAFailingStartNamesIngestOnce(t *testing.T) {
+	nats := natsembedtest.Start(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	env := map[string]string{"USAGEPIPE_NATS_URL": nats.URL(), "USAGEPIPE_API_KEYS": "k", "USAGEPIPE_PARTITIONS": "4"}
+	for _, args := range [][]string{
+		{"--partitions", "0"},
+		{"stray-argument"},
+		{"-validate", "--partitions", "0"},
+		{"--catalog", catalogPath, "--http-addr", taken.Addr().String()},
+	} {
+		err := ingest.Run(testContext(t), args, func(k string) string { return env[k] }, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), "ingest: ") || strings.Count(err.Error(), "ingest:") != 1 {
+			t.Errorf("%v: want an error naming ingest once, have %v", args, err)
+		}
+	}
 }

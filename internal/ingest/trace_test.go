@@ -78,7 +78,7 @@ func waitSpan(t *testing.T, exp *tracetest.InMemoryExporter, match func(tracetes
 func attr(sp tracetest.SpanStub, key attribute.Key) string {
 	for _, kv := range sp.Attributes {
 		if kv.Key == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

@@ -115,10 +115,3 @@ func stampOr(t time.Time, zero string) string {
 	}
 	return stamp(t)
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

@@ -12,7 +12,9 @@
 // process, SIGKILL included.
 //
 // Options.Auth (users with passwords, public nkeys, or a token) and Options.TLS (a TLS-only client port,
-// optionally requiring client certificates) secure the client port; both are checked by Start.
+// optionally requiring client certificates) secure the client port; both are checked by Start. Start refuses
+// to open a client port without Auth, or a route port (routes take no credentials), beyond loopback unless
+// Options.AllowAnonymous says so (ErrExposed).
 //
 // Concurrency: all methods of Server and Cluster are safe for concurrent use. This package imports nats-server
 // only; clients use internal/bus.

@@ -150,3 +150,49 @@ func TestSecondServerOnAStoreIsRefused(t *testing.T) {
 	}
 	again.Shutdown()
 }
+
+// TestOpenToTheNetworkOnlyWithCredentialsOrConsent: a client port beyond loopback without Auth, and a route
+// port beyond loopback (routes take no credentials), are refused (ErrExposed) before anything is written,
+// unless AllowAnonymous; a client port beyond loopback with Auth, and loopback hosts, open nothing so.
+func TestOpenToTheNetworkOnlyWithCredentialsOrConsent(t *testing.T) {
+	auth := &natsembed.Auth{Token: "a-token-of-some-length"}
+	for _, tt := range []struct {
+		name    string
+		opts    natsembed.Options
+		exposed string // what the refusal names; "" when nothing is exposed
+	}{
+		{"default host", natsembed.Options{}, ""},
+		{"localhost", natsembed.Options{Host: "localhost"}, ""},
+		{"any interface", natsembed.Options{Host: "0.0.0.0"}, `clients on host "0.0.0.0"`},
+		{"IPv6 any", natsembed.Options{Host: "::"}, `clients on host "::"`},
+		{"a name", natsembed.Options{Host: "nats.example.test"}, `clients on host "nats.example.test"`},
+		{"any interface with a token", natsembed.Options{Host: "0.0.0.0", Auth: auth}, ""},
+		{"routes on any interface", natsembed.Options{Auth: auth, Cluster: &natsembed.ClusterOptions{Name: "c", Host: "0.0.0.0"}},
+			`routes on host "0.0.0.0"`},
+		{"routes on the client host", natsembed.Options{Host: "0.0.0.0", Auth: auth, Cluster: &natsembed.ClusterOptions{Name: "c"}},
+			`routes on host "0.0.0.0"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tt.opts.Exposure()
+			if (exp != nil) != (tt.exposed != "") || exp != nil && (!errors.Is(exp, natsembed.ErrExposed) || !strings.Contains(exp.Error(), tt.exposed)) {
+				t.Fatalf("Exposure: %v, want %q", exp, tt.exposed)
+			}
+			if tt.exposed == "" {
+				return
+			}
+			opts := tt.opts
+			opts.StoreDir = filepath.Join(t.TempDir(), "js")
+			if _, err := natsembed.Start(opts); !errors.Is(err, natsembed.ErrExposed) {
+				t.Fatalf("Start: want ErrExposed, have %v", err)
+			}
+			if _, err := os.Stat(opts.StoreDir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the refused server made its store: %v", err)
+			}
+		})
+	}
+	s, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Host: "0.0.0.0", AllowAnonymous: true})
+	if err != nil {
+		t.Fatalf("AllowAnonymous: %v", err)
+	}
+	s.Shutdown()
+}

@@ -24,6 +24,9 @@ type Options struct {
 	Logs       bool            // write the server's log to stderr
 	Auth       *Auth           // nil = no authentication
 	TLS        *TLS            // nil = plain TCP
+	// AllowAnonymous lets Start serve clients without Auth on a non-loopback Host, and routes on a
+	// non-loopback cluster host; without it Start refuses both (ErrExposed).
+	AllowAnonymous bool
 }
 
 // ClusterOptions joins the server to a JetStream cluster.
@@ -43,6 +46,8 @@ type Server struct {
 }
 
 const (
+	// defaultHost is the listen host of Options.Host "".
+	defaultHost = "127.0.0.1"
 	// readyTimeout bounds how long Start and Restart wait for the server to accept connections.
 	readyTimeout = 30 * time.Second
 	// tlsTimeout bounds a client's TLS handshake (nats-server's default, 2 s, is short on a loaded machine).
@@ -73,8 +78,9 @@ func resolve(opts Options) (Options, error) {
 	if err := errors.Join(opts.Auth.Check(), opts.TLS.Check()); err != nil {
 		return opts, fmt.Errorf("natsembed: %w", err)
 	}
-	if opts.Host == "" {
-		opts.Host = "127.0.0.1"
+	opts = opts.withHosts()
+	if err := opts.Exposure(); err != nil && !opts.AllowAnonymous {
+		return opts, fmt.Errorf("%w (listen on loopback, give Auth, or set AllowAnonymous)", err)
 	}
 	var err error
 	if opts.Port == 0 {
@@ -87,9 +93,6 @@ func resolve(opts Options) (Options, error) {
 	}
 	if opts.Cluster != nil {
 		c := *opts.Cluster
-		if c.Host == "" {
-			c.Host = opts.Host
-		}
 		if c.Port == 0 {
 			if c.Port, err = FreePort(c.Host); err != nil {
 				return opts, err

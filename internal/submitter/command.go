@@ -3,15 +3,12 @@ package submitter
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
-	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
-	"github.com/usagepipe/usagepipe/internal/telemetry"
+	"github.com/usagepipe/usagepipe/internal/startup"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -19,26 +16,19 @@ import (
 // DefaultMetricsAddr is where /metrics and /healthz listen by default.
 const DefaultMetricsAddr = ":9103"
 
-// flags are the submitter command line (each also read from USAGEPIPE_<NAME>).
+// flags are the submitter command line's own flags (each also read from USAGEPIPE_<NAME>); the shared ones
+// (NATS, --metrics-addr, --provision, --log-level) are internal/startup's.
 type flags struct {
-	set         *config.FlagSet
-	nats        *config.NATS
-	catalog     string
-	metricsAddr string
-	provision   bool
-	logLevel    slog.Level
-	opts        Options
-	operator    *opsapi.ListenerFlags
+	catalog  string
+	opts     Options
+	operator *opsapi.ListenerFlags
 }
 
-func newFlags(getenv func(string) string, out io.Writer) *flags {
-	f := &flags{set: config.NewFlagSet("submitter", getenv)}
-	fs, o := f.set, &f.opts
-	fs.SetOutput(out)
+func (f *flags) declare(fs *config.FlagSet) {
+	o := &f.opts
 	fs.StringVar(&o.ConnectURL, "connect-url", "", "Connect API base URL, e.g. https://api.connect.cloudblue.com/public/v1; required")
 	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "Connect API key (SU-…:…); required")
 	fs.StringVar(&f.catalog, "catalog", "", "path of the product catalog (YAML); required")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "listen address of /metrics, /healthz and /readyz (empty: none)")
 	fs.IntVar(&o.MaxRecordsPerFile, "max-records-per-file", DefaultMaxRecordsPerFile, "records per usage file; larger periods are split into parts")
 	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "usage files driven at once")
 	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this submitter's name in ledger leases (unique among running submitters)")
@@ -53,18 +43,14 @@ func newFlags(getenv func(string) string, out io.Writer) *flags {
 	fs.DurationVar(&o.RetentionInterval, "retention-interval", DefaultRetentionInterval, "how often what USAGE_AGG and USAGE_DLQ no longer need is purged (billed periods, resolved dead letters…); 0: never")
 	fs.DurationVar(&o.RetentionMinAge, "retention-min-age", DefaultRetentionMinAge, "retention never removes a message stored within this (reconcile's and explain's window)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
-	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
-	fs.BoolVar(&f.provision, "provision", true, "create or update the streams and buckets at start")
-	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "minimum log level: DEBUG, INFO, WARN or ERROR")
-	f.nats = config.AddNATS(fs)
 	f.operator = opsapi.AddFlags(fs)
-	return f
+	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
 }
 
 // check loads the catalog and reports every configuration problem at once.
 func (f *flags) check() error {
 	_, opErr := f.operator.Check()
-	errs := []error{f.nats.Check(), f.opts.withDefaults().checkLimits(), opErr}
+	errs := []error{f.opts.withDefaults().checkLimits(), opErr}
 	if f.catalog == "" {
 		errs = append(errs, errors.New("--catalog is required"))
 	} else if c, err := events.LoadCatalog(f.catalog); err != nil {
@@ -86,80 +72,50 @@ func (f *flags) check() error {
 	return errors.Join(errs...)
 }
 
+// command is the submitter as internal/startup runs it.
+func command() startup.Command {
+	f := &flags{}
+	return startup.Command{
+		Name: "submitter", Uses: startup.Uses{Telemetry: true, NATS: true, Provision: true, OpsAddr: DefaultMetricsAddr},
+		Flags: f.declare, Check: f.check, Serve: f.serve,
+		Warnings: func() []string { return startup.ScheduleWarnings(f.opts.Catalog) },
+		ConnName: func() string { return "submitter-" + f.opts.MemberID },
+	}
+}
+
 // Run is the submitter command: it parses args (flags with USAGEPIPE_* fallbacks read through getenv), logs
 // JSON to stdout, serves /metrics and /healthz, and works until ctx is cancelled; then it lets running steps
 // end (or stops them: the ledger resumes them) and flushes telemetry. With -validate it checks the
 // configuration and the catalog and returns.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	f := newFlags(getenv, stdout)
-	if err := f.set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("submitter: %w", err)
-	}
-	problems := f.check()
-	if f.set.ValidateOnly() {
-		for _, w := range events.ScheduleWarnings(f.opts.Catalog) {
-			fmt.Fprintln(stdout, "warning:", w)
-		}
-		return f.set.Validate(stdout, problems)
-	}
-	if problems != nil {
-		return fmt.Errorf("submitter: invalid configuration: %w", problems)
-	}
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: "submitter", Getenv: getenv, LogOutput: stdout, LogLevel: f.logLevel})
-	if err != nil {
-		return fmt.Errorf("submitter: %w", err)
-	}
-	err = serve(ctx, f, tel)
-	return errors.Join(err, tel.Shutdown())
+	return startup.Run(ctx, command(), args, getenv, stdout)
 }
 
-// serve connects, provisions, serves /metrics and runs the submitter until ctx ends.
-func serve(ctx context.Context, f *flags, tel *telemetry.Telemetry) error {
-	conn, err := bus.Connect(ctx, f.nats.Bus("submitter-"+f.opts.MemberID, tel.Logger))
-	if err != nil {
-		return fmt.Errorf("submitter: %w", err)
-	}
-	defer conn.Close()
-	if f.provision {
-		if err := conn.Provision(ctx, f.nats.Topology()); err != nil {
-			return fmt.Errorf("submitter: %w", err)
-		}
-	}
+// serve runs the submitter on the connection internal/startup made until ctx ends.
+func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	o := f.opts
-	if f.metricsAddr != "" {
-		bound, stop, err := tel.ServeOps(f.metricsAddr, telemetry.OpsProbes{Healthy: conn.Healthy, Ready: conn.Ready})
-		if err != nil {
-			return fmt.Errorf("submitter: %w", err)
-		}
-		defer stop()
-		o.OpsAddr = bound
-	}
-	o.Logger, o.TracerProvider, o.MeterProvider = tel.Logger, tel.TracerProvider(), tel.MeterProvider()
-	s, err := New(conn, o)
+	o.OpsAddr = env.OpsAddr
+	o.Logger, o.TracerProvider, o.MeterProvider = env.Tel.Logger, env.Tel.TracerProvider(), env.Tel.MeterProvider()
+	s, err := New(env.Conn, o)
 	if err != nil {
 		return err
 	}
-	if err := serveOperator(ctx, f, conn, tel); err != nil {
+	if err := f.serveOperator(ctx, env); err != nil {
 		return err
 	}
 	return s.Run(ctx)
 }
 
 // serveOperator serves the operator API (--operator-addr) over the submitter's connection, catalog and Connect.
-func serveOperator(ctx context.Context, f *flags, conn *bus.Conn, tel *telemetry.Telemetry) error {
+func (f *flags) serveOperator(ctx context.Context, env startup.Env) error {
 	if f.operator.Addr == "" {
 		return nil
 	}
 	client, err := usageapi.New(f.opts.ConnectURL, f.opts.ConnectAPIKey)
 	if err != nil {
-		return fmt.Errorf("submitter: %w", err)
+		return err
 	}
-	rc := opsapi.ReadConfig{Catalog: f.opts.Catalog, Partitions: f.nats.Partitions, Connect: client}
-	if _, err := f.operator.Start(ctx, conn, rc, tel.Logger); err != nil {
-		return fmt.Errorf("submitter: %w", err)
-	}
-	return nil
+	rc := opsapi.ReadConfig{Catalog: f.opts.Catalog, Partitions: env.NATS.Partitions, Connect: client}
+	_, err = f.operator.Start(ctx, env.Conn, rc, env.Tel.Logger)
+	return err
 }

@@ -3,12 +3,15 @@ package submitter
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -81,6 +84,29 @@ func TestValidateWarnsAboutTheSchedule(t *testing.T) {
 	s.checkSchedules()
 	if n := strings.Count(logs.String(), "scheduling advice"); n != 2 {
 		t.Errorf("%d warnings logged, want 2:\n%s", n, logs.String())
+	}
+}
+
+// TestAFailingStartNamesTheSubmitterOnce: an invalid configuration and a start that fails after connecting
+// (the metrics address is taken) both end in an error that starts with "submitter: " and names it once.
+func TestAFailingStartNamesTheSubmitterOnce(t *testing.T) {
+	env := newTestEnv(t, connectemu.ProviderPolicy{})
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	vars := map[string]string{"USAGEPIPE_CONNECT_API_KEY": testAPIKey, "USAGEPIPE_NATS_URL": env.srv.URL()}
+	for _, args := range [][]string{
+		{"--catalog", env.catalogPath},
+		{"-validate", "--catalog", env.catalogPath},
+		{"stray-argument"},
+		{"--catalog", env.catalogPath, "--connect-url", env.api.URL + "/public/v1", "--metrics-addr", taken.Addr().String()},
+	} {
+		err := Run(context.Background(), args, func(k string) string { return vars[k] }, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), "submitter: ") || strings.Count(err.Error(), "submitter:") != 1 {
+			t.Errorf("%v: want an error naming the submitter once, have %v", args, err)
+		}
 	}
 }
 

@@ -35,6 +35,6 @@ func (d *driver) fileGone(ctx context.Context, e *ledger.Entry, notFound error) 
 		slices.Sort(others)
 		holders = strings.Join(others, ", ") + " hold(s) it"
 	}
-	return permanent("file_gone", fmt.Errorf("Connect file %s answered 404 %d times in a row; of its external id %s, %s",
+	return permanent("file_gone", fmt.Errorf("the Connect file %s answered 404 %d times in a row; of its external id %s, %s",
 		e.FileID, e.Attempts+1, e.ExternalID, holders))
 }

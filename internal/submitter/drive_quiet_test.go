@@ -7,6 +7,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
+	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
@@ -74,6 +75,12 @@ func TestQuietPollsWriteNothing(t *testing.T) {
 	env.closePeriod(period(1), subs)
 	id := ledger.FileID{Product: testProduct, Contract: testContract, PeriodStart: period(1).Start, Part: 1}
 	env.waitState(id, 30*time.Second, ledger.StateUploaded)
+	// The first read after the upload finds it processing, a change it writes (status, polls); the reads after
+	// it find nothing new.
+	waitFor(t, 30*time.Second, "the upload seen processing", func() bool {
+		e := env.entry(id)
+		return e != nil && e.Status == string(usageapi.FileStatusProcessing)
+	})
 	_, rev, err := env.ledger.Get(context.Background(), id.Key())
 	if err != nil {
 		t.Fatal(err)

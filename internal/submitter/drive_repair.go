@@ -28,7 +28,7 @@ func (d *driver) repair(ctx context.Context, e *ledger.Entry) error {
 		return err
 	}
 	if len(failing) == 0 {
-		return permanent("invalid_file", fmt.Errorf("Connect file %s is invalid without an invalid record: %s", f.ID, f.ErrorDetail))
+		return permanent("invalid_file", fmt.Errorf("the Connect file %s is invalid without an invalid record: %s", f.ID, f.ErrorDetail))
 	}
 	part, err := d.partSources(ctx, e)
 	if err != nil {
@@ -40,7 +40,7 @@ func (d *driver) repair(ctx context.Context, e *ledger.Entry) error {
 // failingRecords reads the processed workbook of f: record id → error text of each invalid row.
 func (d *driver) failingRecords(ctx context.Context, f *usageapi.FileDetail) (map[string]string, error) {
 	if f.ProcessedFileURI == "" {
-		return nil, permanent("invalid_file", fmt.Errorf("Connect file %s is invalid without a processed workbook: %s", f.ID, f.ErrorDetail))
+		return nil, permanent("invalid_file", fmt.Errorf("the Connect file %s is invalid without a processed workbook: %s", f.ID, f.ErrorDetail))
 	}
 	data, err := d.connect.Download(ctx, f.ProcessedFileURI)
 	if err != nil {

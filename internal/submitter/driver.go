@@ -71,6 +71,6 @@ func newDriver(o Options, records recordReader, dlq deadLetterPublisher, connect
 	return &driver{connect: connect, records: records, dlq: dlq, cache: cache,
 		member: o.MemberID, concurrency: o.Concurrency, leaseTTL: o.LeaseTTL, stepTimeout: o.stepTimeout(),
 		followMax: o.FollowMaxInterval, retryMax: o.RetryMaxInterval, maxExcluded: o.MaxExcluded,
-		now: time.Now, log: o.Logger, tracer: tracer, ins: ins,
+		now: o.Now, log: o.Logger, tracer: tracer, ins: ins,
 		jobs: map[string]*job{}, terminal: map[string]bool{}, parked: map[string]bool{}, kick: make(chan struct{}, 1)}
 }

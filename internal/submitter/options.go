@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 	"go.opentelemetry.io/otel/metric"
@@ -71,6 +72,9 @@ type Options struct {
 	RetentionInterval time.Duration // how often retention runs (retain.go); zero: never
 	RetentionMinAge   time.Duration // retention never removes what was stored within this
 	OpsAddr           string        // where its /metrics and /healthz listen, shown in its status heartbeat
+	// Now is the submitter's clock (nil: time.Now): the planner's grace and the driver's leases, due times,
+	// backoff and ledger history, and retention's minimum age.
+	Now func() time.Time
 
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
@@ -87,32 +91,28 @@ func DefaultMemberID() string {
 }
 
 func (o Options) withDefaults() Options {
-	setDefault(&o.MemberID, DefaultMemberID())
-	setDefault(&o.MaxRecordsPerFile, DefaultMaxRecordsPerFile)
-	setDefault(&o.Concurrency, DefaultConcurrency)
-	setDefault(&o.LeaseTTL, DefaultLeaseTTL)
-	setDefault(&o.ScanInterval, DefaultScanInterval)
-	setDefault(&o.FollowMaxInterval, DefaultFollowMax)
-	setDefault(&o.RetryMaxInterval, DefaultRetryMax)
-	setDefault(&o.MaxExcluded, DefaultMaxExcluded)
-	setDefault(&o.AckWait, DefaultAckWait)
-	setDefault(&o.PlanGrace, DefaultPlanGrace)
-	setDefault(&o.OrphanInterval, DefaultOrphanInterval)
-	setDefault(&o.RetentionMinAge, DefaultRetentionMinAge)
+	config.SetDefault(&o.MemberID, DefaultMemberID())
+	config.SetDefault(&o.MaxRecordsPerFile, DefaultMaxRecordsPerFile)
+	config.SetDefault(&o.Concurrency, DefaultConcurrency)
+	config.SetDefault(&o.LeaseTTL, DefaultLeaseTTL)
+	config.SetDefault(&o.ScanInterval, DefaultScanInterval)
+	config.SetDefault(&o.FollowMaxInterval, DefaultFollowMax)
+	config.SetDefault(&o.RetryMaxInterval, DefaultRetryMax)
+	config.SetDefault(&o.MaxExcluded, DefaultMaxExcluded)
+	config.SetDefault(&o.AckWait, DefaultAckWait)
+	config.SetDefault(&o.PlanGrace, DefaultPlanGrace)
+	config.SetDefault(&o.OrphanInterval, DefaultOrphanInterval)
+	config.SetDefault(&o.RetentionMinAge, DefaultRetentionMinAge)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{}
 	}
-	return o
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
+	if o.Now == nil {
+		o.Now = time.Now
 	}
+	return o
 }
 
 // Check reports every problem of o (after defaults) at once.

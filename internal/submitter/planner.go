@@ -51,5 +51,5 @@ type planner struct {
 func newPlanner(o Options, agg aggStream, drive entryScheduler, cache *planCache, ins *instruments, tracer trace.Tracer) *planner {
 	return &planner{agg: agg, drive: drive, cache: cache, nudged: newNudges(), catalog: o.Catalog, limit: o.MaxRecordsPerFile,
 		grace: o.PlanGrace, supplementDelay: o.SupplementDelay, ackWait: o.AckWait,
-		now: time.Now, log: o.Logger, tracer: tracer, ins: ins}
+		now: o.Now, log: o.Logger, tracer: tracer, ins: ins}
 }

@@ -57,5 +57,5 @@ func (s *Submitter) retainer(ctx context.Context, rb retentionBus) (*retention.R
 		return nil, err
 	}
 	return retention.New(rb, s.plan.ledger, retention.Options{MinAge: s.opts.RetentionMinAge, Catalog: s.opts.Catalog,
-		Partitions: p, AdjustmentsConsumer: durableAdjustments, Log: s.opts.Logger})
+		Partitions: p, AdjustmentsConsumer: durableAdjustments, Log: s.opts.Logger, Now: s.opts.Now})
 }

@@ -105,7 +105,7 @@ func hasEvent(s tracetest.SpanStub, name string) bool {
 
 func hasAttr(attrs []attribute.KeyValue, key, value string) bool {
 	for _, a := range attrs {
-		if string(a.Key) == key && a.Value.Emit() == value {
+		if string(a.Key) == key && a.Value.String() == value {
 			return true
 		}
 	}
@@ -138,7 +138,7 @@ func matches(set attribute.Set, want map[string]string) bool {
 		return false
 	}
 	for k, v := range want {
-		if got, ok := set.Value(attribute.Key(k)); !ok || got.Emit() != v {
+		if got, ok := set.Value(attribute.Key(k)); !ok || got.String() != v {
 			return false
 		}
 	}

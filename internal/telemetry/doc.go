@@ -20,10 +20,10 @@
 // logger, unless the process owner called [SetErrorLogger] (usagepipe dev does): a later Setup never takes
 // it over.
 //
-// Setup installs the propagators globally (otel.SetTextMapPropagator), because NATS header carriers and HTTP
-// middleware read them from there; it does not replace the global tracer or meter providers, so several workers
-// can share one process (usagepipe dev). Pass [Telemetry.TracerProvider] and [Telemetry.MeterProvider] to the
-// instrumentation you use.
+// Setup installs the propagators globally (otel.SetTextMapPropagator), because HTTP middleware reads them from
+// there (internal/bus carries trace context in NATS headers with its own W3C propagator); it does not replace
+// the global tracer or meter providers, so several workers can share one process (usagepipe dev). Pass
+// [Telemetry.TracerProvider] and [Telemetry.MeterProvider] to the instrumentation you use.
 //
 // Telemetry is never on the correctness path: spans queued when the process is killed are lost.
 //

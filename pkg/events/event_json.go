@@ -18,6 +18,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return appendEvent(make([]byte, 0, 320), &e)
 }
 
+// AppendJSON appends the event's canonical encoding ([Event.MarshalJSON]) to b.
+func (e *Event) AppendJSON(b []byte) ([]byte, error) { return appendEvent(b, e) }
+
 // UnmarshalJSON decodes with DecodeEvent; a rejection is returned as the error.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	v, rej := DecodeEvent(b)

@@ -61,7 +61,9 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // and sends the Authorization header to the target (same host name, another port).
 func checkGoFollowsWithAuthorization(t *testing.T, target *server, moved string) {
 	t.Helper()
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { http.Redirect(w, r, moved, 301) })
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		http.Redirect(w, r, moved, http.StatusMovedPermanently)
+	})
 	req, _ := http.NewRequestWithContext(ctxT(t), "POST", s.URL+"/public/v1/usage/files", bytes.NewReader([]byte("{}")))
 	req.Header.Set("Authorization", "ApiKey "+testKey)
 	resp, err := http.DefaultClient.Do(req)

@@ -70,11 +70,11 @@ func TestNoSecretInErrorsLogsOrSpans(t *testing.T) {
 	for _, sp := range spans {
 		texts = append(texts, sp.Name(), sp.Status().Description)
 		for _, a := range sp.Attributes() {
-			texts = append(texts, string(a.Key)+"="+a.Value.Emit())
+			texts = append(texts, string(a.Key)+"="+a.Value.String())
 		}
 		for _, e := range sp.Events() {
 			for _, a := range e.Attributes {
-				texts = append(texts, a.Value.Emit())
+				texts = append(texts, a.Value.String())
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -29,10 +30,9 @@ var items = []item{
 func productID(i int) string  { return fmt.Sprintf("PRD-700-000-%03d", i+1) }
 func contractID(i int) string { return fmt.Sprintf("CRD-00000-00700-%05d", i+1) }
 
-// subscriptionID is the Connect asset id of subscription s; it belongs to product s mod products.
-func subscriptionID(s, products int) string {
-	return fmt.Sprintf("AS-%04d-%04d-%04d", 7000+s%products, s/10000, s%10000)
-}
+// subscriptionID is the Connect asset id of subscription s (eventgen.Subscription); it belongs to product
+// s mod products.
+func subscriptionID(s int) string { return eventgen.Subscription(s) }
 
 // catalogYAML is the pipeline catalog of a run: products with fixed periods, the three items each.
 func catalogYAML(c Config) string {

@@ -23,11 +23,11 @@ const followEvery = 500 * time.Millisecond
 // measures. Since a file's acceptance time comes from the file, reading later changes no latency. One
 // goroutine runs it; its counts are read under mu.
 type follower struct {
-	reading  atomic.Bool
-	client   *usageapi.Client
-	cat      *events.Catalog
-	products int
-	truth    *truth
+	reading       atomic.Bool
+	client        *usageapi.Client
+	cat           *events.Catalog
+	subscriptions int
+	truth         *truth
 
 	mu       sync.Mutex
 	read     map[string]bool      // accepted files whose records were read
@@ -38,8 +38,8 @@ type follower struct {
 	problems []string
 }
 
-func newFollower(client *usageapi.Client, cat *events.Catalog, products int, t *truth) *follower {
-	return &follower{client: client, cat: cat, products: products, truth: t, read: map[string]bool{},
+func newFollower(client *usageapi.Client, cat *events.Catalog, subscriptions int, t *truth) *follower {
+	return &follower{client: client, cat: cat, subscriptions: subscriptions, truth: t, read: map[string]bool{},
 		seen: map[string]time.Time{}, statuses: map[usageapi.FileStatus]int{}}
 }
 
@@ -176,7 +176,7 @@ func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
 		f.problem(u)
 	}
 	for key, v := range totals {
-		tk, err := f.truth.keyOfRecord(key, f.products)
+		tk, err := f.truth.keyOfRecord(key, f.subscriptions)
 		if err != nil {
 			f.problem(fmt.Sprintf("file %s: %v", file.ID, err))
 			continue

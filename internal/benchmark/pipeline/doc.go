@@ -14,8 +14,11 @@
 // each one's latency is counted from its scheduled send time, and none waits for an earlier one, so a stall
 // is measured rather than hidden by fewer requests. Events (workload.go) are drawn from a seed: subscriptions
 // by a Zipf law over 10 000 subscriptions, three summed items by weight, 5 % sent again 0.2–6 s later with
-// the same id, 1 % timed in the latest period that has already closed; request bodies are encoded ahead of
-// their send time without reflection, since the generator shares the machine's cores.
+// the same id, 1 % timed in the latest period that has already closed; subscriptions are named by
+// eventgen.Subscription, and request bodies are encoded by eventgen.AppendBatch (the canonical CloudEvents
+// encoding) ahead of their send time, since the generator shares the machine's cores. The scenario (which
+// subscription and item, when, what is resent or late) is the bench's own: the ground truth needs each
+// event's quantity in hundredths.
 //
 // The rate is stepped up (stepping.go) until a step fails: ingest p99 above the limit, a 503 or any failed
 // request, a rejected event, or the aggregators' committed backlog (aggregator.ReadBacklog, sampled every
@@ -30,7 +33,8 @@
 // up to it. Its end-to-end latency is measured from the later of its storage and its period's close (end +
 // allowed lateness) to the file's acceptance (the file's accepted event): the pipeline's share, without the
 // period's own wait. Events timed in a closed period (late) are reported apart: they reach Connect in
-// supplementary files.
+// supplementary files. Records are read only after the soak's last period closed (reading competes with the
+// submitter for the emulator); the settle timeout bounds Connect's acceptances, not that reading.
 //
 // # Concurrency
 //

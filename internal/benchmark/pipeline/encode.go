@@ -4,16 +4,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// encoder writes sends as CloudEvents JSON without reflection, from strings formatted once per run: the
-// load generator shares the machine with the system it measures, so a request body costs it little.
+// encoder writes sends as a producer posts them: each send becomes an events.Event and a request body is
+// eventgen.AppendBatch of them (the canonical CloudEvents encoding, without reflection). What a subscription
+// contributes (source, subject, product, labels) is made once per run: the load generator shares the machine
+// with the system it measures, so a request body must cost it little. Safe for use by one goroutine.
 type encoder struct {
-	idPrefix string   // `{"specversion":"1.0","id":"pb-<seed>-`
-	subs     []string // subscription index → `","source":"…","type":"…","subject":"AS-…","time":"`
-	products []string // subscription index → `","data":{"product":"PRD-…","item":"`
-	regions  []string // subscription index → `,"attributes":{"region":"…"}}}`
+	idPrefix string              // pb-<seed>-
+	subs     []events.Event      // subscription index → the event's fixed fields
+	labels   []map[string]string // subscription index → its attributes (shared, never written)
+	evs      []events.Event      // reused between bodies
 }
 
 var (
@@ -22,49 +25,37 @@ var (
 )
 
 func newEncoder(c Config) *encoder {
-	e := &encoder{idPrefix: `{"specversion":"1.0","id":"pb-` + strconv.FormatUint(c.Seed, 10) + "-"}
+	e := &encoder{idPrefix: "pb-" + strconv.FormatUint(c.Seed, 10) + "-"}
 	for s := range c.Subscriptions {
-		e.subs = append(e.subs, `","source":"https://metering.example.com/`+sources[s%len(sources)]+
-			`","type":"`+events.EventType+`","subject":"`+subscriptionID(s, c.Products)+`","time":"`)
-		e.products = append(e.products, `","data":{"product":"`+productID(s%c.Products)+`","item":"`)
-		e.regions = append(e.regions, `,"attributes":{"region":"`+regions[s%len(regions)]+`"}}}`)
+		e.subs = append(e.subs, events.Event{SpecVersion: events.SpecVersion, Type: events.EventType,
+			Source: "https://metering.example.com/" + sources[s%len(sources)], Subject: subscriptionID(s),
+			Data: events.Usage{Product: productID(s % c.Products)}})
+		e.labels = append(e.labels, map[string]string{"region": regions[s%len(regions)]})
 	}
 	return e
 }
 
 // body appends the JSON array of sends to b.
 func (e *encoder) body(b []byte, sends []send) []byte {
-	b = append(b, '[')
+	e.evs = e.evs[:0]
 	for i := range sends {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = e.event(b, &sends[i])
+		e.evs = append(e.evs, e.event(&sends[i]))
 	}
-	return append(b, ']')
+	return eventgen.AppendBatch(b, e.evs)
 }
 
-// event appends one send as a CloudEvent.
-func (e *encoder) event(b []byte, s *send) []byte {
-	b = append(b, e.idPrefix...)
-	b = strconv.AppendUint(b, s.seq, 10)
-	b = append(b, e.subs[s.sub]...)
-	b = time.Unix(0, s.time).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-	b = append(b, e.products[s.sub]...)
-	b = append(b, items[s.item].mpn...)
-	b = append(b, `","quantity":"`...)
-	b = appendCents(b, s.cents, items[s.item].integer)
-	b = append(b, '"')
-	return append(b, e.regions[s.sub]...)
-}
-
-// appendCents writes a quantity in hundredths: whole units for integer items, else with two decimals.
-func appendCents(b []byte, cents int64, integer bool) []byte {
-	b = strconv.AppendInt(b, cents/100, 10)
-	if integer {
-		return b
+// event is the CloudEvent of a send: id pb-<seed>-<seq>, its subscription's fields, its time in
+// milliseconds, its item and its quantity (whole units for integer items, else hundredths).
+func (e *encoder) event(s *send) events.Event {
+	ev := e.subs[s.sub]
+	ev.ID = e.idPrefix + strconv.FormatUint(s.seq, 10)
+	ev.Time = time.Unix(0, s.time).UTC()
+	ev.Data.Item = items[s.item].mpn
+	ev.Data.Attributes = e.labels[s.sub]
+	if items[s.item].integer {
+		ev.Data.Quantity = events.DecimalFromInt(s.cents / 100)
+	} else {
+		ev.Data.Quantity = events.DecimalFromFixed(s.cents, 2)
 	}
-	frac := cents % 100
-	b = append(b, '.', byte('0'+frac/10), byte('0'+frac%10))
-	return b
+	return ev
 }

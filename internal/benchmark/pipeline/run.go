@@ -138,7 +138,7 @@ func (r *run) startSystem(ctx context.Context, catalog string) (stop func(), err
 	}
 	p, _ := r.cat.Product(productID(0))
 	r.truth = newTruth(r.cfg.Period, r.cfg.Lateness)
-	r.conn = newFollower(client, r.cat, r.cfg.Products, r.truth)
+	r.conn = newFollower(client, r.cat, r.cfg.Subscriptions, r.truth)
 	r.watch = &backlogWatch{conn: conn, partitions: r.cfg.Partitions}
 	r.load = newLoadgen(r.sys.ingestURL, r.sys.ingestKey, newGenerator(r.cfg, p.Period, created), newEncoder(r.cfg),
 		r.truth, r.cfg.Batch)

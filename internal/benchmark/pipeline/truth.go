@@ -203,8 +203,8 @@ func (t *truth) differences(from, to int64) (keys, differ int) {
 }
 
 // keyOfRecord maps a Connect key (reconcile.Key) back to a truth key.
-func (t *truth) keyOfRecord(k reconcile.Key, products int) (truthKey, error) {
-	sub, err := parseSubscription(k.Asset, products)
+func (t *truth) keyOfRecord(k reconcile.Key, subscriptions int) (truthKey, error) {
+	sub, err := parseSubscription(k.Asset, subscriptions)
 	if err != nil {
 		return 0, err
 	}
@@ -224,22 +224,18 @@ func (t *truth) keyOfRecord(k reconcile.Key, products int) (truthKey, error) {
 	return newTruthKey(start.Unix(), sub, uint8(item)), nil
 }
 
-// parseSubscription is the inverse of subscriptionID.
-func parseSubscription(asset string, products int) (int32, error) {
+// parseSubscription is the inverse of subscriptionID, for the subscriptions of a run.
+func parseSubscription(asset string, subscriptions int) (int32, error) {
 	parts := strings.Split(strings.TrimPrefix(asset, "AS-"), "-")
-	if len(parts) != 3 {
-		return 0, fmt.Errorf("asset %q is not a bench subscription", asset)
-	}
-	var n [3]int
-	for i, p := range parts {
+	s := 0
+	for _, p := range parts {
 		v, err := strconv.Atoi(p)
-		if err != nil {
+		if err != nil || len(parts) != 3 {
 			return 0, fmt.Errorf("asset %q is not a bench subscription", asset)
 		}
-		n[i] = v
+		s = s*10_000 + v
 	}
-	s := n[1]*10000 + n[2]
-	if subscriptionID(s, products) != asset {
+	if s >= subscriptions || subscriptionID(s) != asset {
 		return 0, fmt.Errorf("asset %q is not a bench subscription", asset)
 	}
 	return int32(s), nil

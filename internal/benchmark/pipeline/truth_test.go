@@ -78,20 +78,22 @@ func TestTruthLatenciesCountOpenProbesAtTheirAge(t *testing.T) {
 func TestKeyOfRecordInvertsTheKeys(t *testing.T) {
 	tr := newTruth(time.Minute, 10*time.Second)
 	at := time.Date(2026, 12, 1, 10, 5, 17, 0, time.UTC)
-	for _, sub := range []int32{0, 1, 9999, 12345} {
+	const subscriptions = 20_000
+	for _, sub := range []int32{0, 1, 9999, 12345, subscriptions - 1} {
 		s := send{time: at.UnixNano(), sub: sub, item: 2}
-		rk := reconcile.Key{Asset: subscriptionID(int(sub), 2), Item: items[2].mpn, Period: "20261201T100500Z"}
-		if k, err := tr.keyOfRecord(rk, 2); err != nil || k != tr.keyOf(&s) {
+		rk := reconcile.Key{Asset: subscriptionID(int(sub)), Item: items[2].mpn, Period: "20261201T100500Z"}
+		if k, err := tr.keyOfRecord(rk, subscriptions); err != nil || k != tr.keyOf(&s) {
 			t.Errorf("subscription %d: key %x, %v; want %x", sub, k, err, tr.keyOf(&s))
 		}
 	}
 	for _, bad := range []reconcile.Key{
-		{Asset: "AS-7001-0000-0002", Item: "API-CALLS", Period: "20261201T100500Z"}, // subscription 2 belongs to product 0
-		{Asset: "AS-7000-0000-0002", Item: "NOPE", Period: "20261201T100500Z"},
-		{Asset: "AS-7000-0000-0002", Item: "API-CALLS", Period: "2026-12-01"},
+		{Asset: "AS-0000-0002-0000", Item: "API-CALLS", Period: "20261201T100500Z"}, // subscription 20 000: not of the run
+		{Asset: "AS-0000-0000-0002", Item: "NOPE", Period: "20261201T100500Z"},
+		{Asset: "AS-0000-0000-0002", Item: "API-CALLS", Period: "2026-12-01"},
 		{Asset: "AS-1-2", Item: "API-CALLS", Period: "20261201T100500Z"},
+		{Asset: "AS-0000-0000-02", Item: "API-CALLS", Period: "20261201T100500Z"},
 	} {
-		if _, err := tr.keyOfRecord(bad, 2); err == nil {
+		if _, err := tr.keyOfRecord(bad, subscriptions); err == nil {
 			t.Errorf("%+v: want an error", bad)
 		}
 	}

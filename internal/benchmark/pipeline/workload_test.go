@@ -178,13 +178,20 @@ func TestGeneratorNeverTooOld(t *testing.T) {
 }
 
 // TestEncoderWritesValidEvents decodes an encoded body as CloudEvents: every event has the send's identity
-// and content and passes the catalog's validation.
+// and content, its subscription's source and region, and passes the catalog's validation. A second body from
+// the same encoder does not change the first's events (the encoder reuses its buffers).
 func TestEncoderWritesValidEvents(t *testing.T) {
 	c := DefaultConfig
 	cat := testCatalog(t, c)
 	t0 := time.Now().Truncate(time.Minute).Add(30 * time.Second)
 	sends, _ := generate(t, c, t0, 1000)
-	body := newEncoder(c).body(nil, sends)
+	enc := newEncoder(c)
+	body := enc.body(nil, sends)
+	again := string(body)
+	enc.body(nil, sends[:10])
+	if string(body) != again {
+		t.Fatal("a second body changed the first")
+	}
 	var evs []events.Event
 	if err := json.Unmarshal(body, &evs); err != nil {
 		t.Fatalf("%v\n%.500s", err, body)
@@ -195,10 +202,13 @@ func TestEncoderWritesValidEvents(t *testing.T) {
 	for i, e := range evs {
 		s := sends[i]
 		cents, ok := e.Data.Quantity.FixedPoint(2)
-		if e.ID != "pb-1-"+itoa(s.seq) || e.Subject != subscriptionID(int(s.sub), c.Products) ||
+		if e.ID != "pb-1-"+itoa(s.seq) || e.Subject != subscriptionID(int(s.sub)) ||
 			e.Data.Product != productID(int(s.sub)%c.Products) || e.Data.Item != items[s.item].mpn ||
 			!ok || cents != s.cents || !e.Time.Equal(time.Unix(0, s.time)) {
 			t.Fatalf("event %d decodes as %+v, sent %+v", i, e, s)
+		}
+		if e.Source == "" || e.Data.Attributes["region"] == "" {
+			t.Fatalf("event %d has no source or region: %+v", i, e)
 		}
 		if rej := cat.Validate(&e, t0.Add(time.Second)); rej != nil {
 			t.Fatalf("event %d rejected: %v", i, rej)

@@ -1,43 +1,46 @@
-package main
+// Package ingest is `usagepipe bench ingest`: ingest over loopback HTTP against raw JetStream publishing, in
+// one process on one embedded JetStream (see [Run]).
+//
+// # Concurrency
+//
+// Run is called once at a time; it starts and ends its own clients and publishers.
+package ingest
 
 import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/benchmark/harness"
 	"github.com/usagepipe/usagepipe/internal/benchmark/rawpublish"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/ingest"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/eventgen"
+	service "github.com/usagepipe/usagepipe/internal/ingest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// benchIngest measures, against one embedded JetStream (file storage, temporary store), (a) raw async
+// Run measures, against one embedded JetStream (file storage, temporary store), (a) raw async
 // publish of 256-byte messages, one JetStream message each with its own Nats-Msg-Id, through bus.PublishBatch
 // in windows, and (b) usagepipe ingest over HTTP on loopback, batches of realistic events, until every
 // response is 200 (durably stored). Client-side inputs (request bodies, raw message ids and subjects) are built
-// before each timed phase. With --otlp, each round also posts the same number of events as OTLP/HTTP
-// protobuf log records to /v1/logs, mapped by the bench catalog's OTLP rules. It alternates the two for a few rounds and keeps each one's best round, which
+// before each timed phase. With --otlp, each round also posts the same events as OTLP/HTTP protobuf log
+// records to /v1/logs, mapped by the bench catalog's OTLP rules. It alternates the two for a few rounds and
+// keeps each one's best round, which
 // filters out the noise of other work on a shared machine; the medians are printed too. The last line is the
 // RESULT line.
-func benchIngest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	p, err := parseBenchIngest(args, getenv, stdout)
 	if err != nil {
 		return err
@@ -46,7 +49,7 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	defer env.close()
+	defer env.Close()
 	url, stop, err := serveBenchIngest(ctx, env)
 	if err != nil {
 		return err
@@ -62,7 +65,7 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 		}
 		raws, ings = append(raws, raw), append(ings, ing)
 		if p.otlp {
-			o, err := benchOTLPRound(ctx, url, p, round, stdout)
+			o, err := benchOTLPRound(ctx, env, url, p, round, stdout)
 			if err != nil {
 				return err
 			}
@@ -70,7 +73,7 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	bestRaw, best := slices.Max(raws), bestFigures(ings)
-	medRaw, medIngest := median(raws), median(eventRates(ings))
+	medRaw, medIngest := harness.Median(raws), harness.Median(eventRates(ings))
 	fmt.Fprintf(stdout, "medians of %d rounds: ingest %.0f events/s, raw publish %.0f msgs/s, ratio %.2f\n",
 		p.rounds, medIngest, medRaw, medIngest/medRaw)
 	result := fmt.Sprintf("RESULT ingest_events_per_s=%.0f raw_publish_msgs_per_s=%.0f ratio=%.2f p99_ms=%.1f",
@@ -78,7 +81,7 @@ func benchIngest(ctx context.Context, args []string, getenv func(string) string,
 	if p.otlp {
 		bestOTLP := bestFigures(otlps)
 		fmt.Fprintf(stdout, "medians of %d rounds: OTLP/HTTP protobuf %.0f events/s, CloudEvents JSON %.0f events/s\n",
-			p.rounds, median(eventRates(otlps)), medIngest)
+			p.rounds, harness.Median(eventRates(otlps)), medIngest)
 		result += fmt.Sprintf(" otlp_events_per_s=%.0f otlp_p99_ms=%.1f", bestOTLP.eventsPerSec, bestOTLP.p99ms)
 	}
 	fmt.Fprintln(stdout, result)
@@ -90,18 +93,18 @@ func bestFigures(figs []ingestFigures) ingestFigures {
 }
 
 // benchOTLPRound measures OTLP/HTTP protobuf log records to POST /v1/logs once, printing it.
-func benchOTLPRound(ctx context.Context, url string, p benchIngestParams, round int, stdout io.Writer) (ingestFigures, error) {
-	bodies, err := benchOTLPBodies(round, p.events, p.batch)
+func benchOTLPRound(ctx context.Context, env *benchEnv, url string, p benchIngestParams, round int, stdout io.Writer) (ingestFigures, error) {
+	bodies, err := benchOTLPBodies(env.meters, round, p.events, p.batch)
 	if err != nil {
 		return ingestFigures{}, err
 	}
-	cpu := processCPU()
-	o, err := sendBodies(ctx, strings.TrimSuffix(url, ingest.PathEvents)+ingest.PathLogs, "application/x-protobuf", checkOTLPAnswer, bodies, p.events, p.clients)
+	cpu := harness.ProcessCPU()
+	o, err := sendBodies(ctx, strings.TrimSuffix(url, service.PathEvents)+service.PathLogs, "application/x-protobuf", checkOTLPAnswer, bodies, p.events, p.clients)
 	if err != nil {
 		return ingestFigures{}, err
 	}
 	fmt.Fprintf(stdout, "round %d OTLP/HTTP protobuf: %d log records in requests of %d, %d clients: %.0f events/s, %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %.1f µs CPU per event\n",
-		round+1, p.events, p.batch, p.clients, o.eventsPerSec, o.requestsPerSec, o.p50ms, o.p99ms, perItem(processCPU()-cpu, p.events))
+		round+1, p.events, p.batch, p.clients, o.eventsPerSec, o.requestsPerSec, o.p50ms, o.p99ms, harness.PerItem(harness.ProcessCPU()-cpu, p.events))
 	return o, nil
 }
 
@@ -114,14 +117,6 @@ func describeBenchIngest(w io.Writer, p benchIngestParams) {
 		p.events, p.batch, p.clients)
 	fmt.Fprintf(w, "both run in this process against one embedded JetStream; client inputs are built before timing; "+
 		"CPU is the whole process's (server, clients, ingest); RESULT takes each side's best of %d alternating rounds\n", p.rounds)
-}
-
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func eventRates(ings []ingestFigures) []float64 {
@@ -166,105 +161,52 @@ func parseBenchIngest(args []string, getenv func(string) string, stdout io.Write
 
 // benchRound measures raw publish then HTTP ingest once, printing both.
 func benchRound(ctx context.Context, env *benchEnv, url string, p benchIngestParams, round int, stdout io.Writer) (float64, ingestFigures, error) {
-	cpu := processCPU()
-	raw, err := benchRawPublish(ctx, env.conn, round, p)
+	cpu := harness.ProcessCPU()
+	raw, err := benchRawPublish(ctx, env.Conn, round, p)
 	if err != nil {
 		return 0, ingestFigures{}, err
 	}
 	fmt.Fprintf(stdout, "round %d raw publish: %d msgs of 256 B, windows of %d, %d publishers: %.0f msgs/s, %.1f µs CPU per msg\n",
-		round+1, p.rawMsgs, p.window, p.rawPublishers, raw, perItem(processCPU()-cpu, p.rawMsgs))
-	bodies, err := benchBodies(round, p.events, p.batch)
-	if err != nil {
-		return 0, ingestFigures{}, err
-	}
+		round+1, p.rawMsgs, p.window, p.rawPublishers, raw, harness.PerItem(harness.ProcessCPU()-cpu, p.rawMsgs))
+	bodies := benchBodies(env.meters, round, p.events, p.batch)
 	profile := p.cpuProfile
 	if round > 0 { // the first round's profile only
 		profile = ""
 	}
-	stopProfile, err := startProfile(profile)
+	stopProfile, err := harness.StartProfile(profile)
 	if err != nil {
 		return 0, ingestFigures{}, err
 	}
-	cpu = processCPU()
-	ing, err := sendBodies(ctx, url, ingest.MediaBatch, nil, bodies, p.events, p.clients)
-	ingCPU := processCPU() - cpu
+	cpu = harness.ProcessCPU()
+	ing, err := sendBodies(ctx, url, service.MediaBatch, nil, bodies, p.events, p.clients)
+	ingCPU := harness.ProcessCPU() - cpu
 	stopProfile()
 	if err != nil {
 		return 0, ingestFigures{}, err
 	}
 	fmt.Fprintf(stdout, "round %d ingest: %d events in batches of %d, %d clients: %.0f events/s, %.0f requests/s, p50 %.1f ms, p99 %.1f ms, %.1f µs CPU per event\n",
-		round+1, p.events, p.batch, p.clients, ing.eventsPerSec, ing.requestsPerSec, ing.p50ms, ing.p99ms, perItem(ingCPU, p.events))
+		round+1, p.events, p.batch, p.clients, ing.eventsPerSec, ing.requestsPerSec, ing.p50ms, ing.p99ms, harness.PerItem(ingCPU, p.events))
 	return raw, ing, nil
 }
 
-// processCPU is the CPU time (user + system) this process has used: the embedded server, clients and ingest.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func perItem(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
-
-// startProfile starts a CPU profile into path ("" = none) and returns its stop function.
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// benchEnv is the embedded JetStream, a provisioned connection and the bench catalog.
+// benchEnv is the embedded JetStream, a provisioned connection and the bench catalog's meters.
 type benchEnv struct {
-	dir        string
-	nats       *natsembed.Server
-	conn       *bus.Conn
+	*harness.JetStream
 	catalog    *events.Catalog
+	meters     []eventgen.Meter
 	partitions int
 }
 
 func startBenchEnv(ctx context.Context, partitions int) (*benchEnv, error) {
-	dir, err := os.MkdirTemp("", "usagepipe-bench-ingest-")
+	catalog, err := events.ParseCatalog([]byte(benchCatalog + benchOTLPRules))
 	if err != nil {
 		return nil, fmt.Errorf("bench ingest: %w", err)
 	}
-	env := &benchEnv{dir: dir, partitions: partitions}
-	if env.nats, err = natsembed.Start(natsembed.Options{StoreDir: dir}); err != nil {
-		env.close()
-		return nil, fmt.Errorf("bench ingest: %w", err)
-	}
-	if env.conn, err = bus.Connect(ctx, bus.Config{URL: env.nats.URL(), Name: "bench", Log: slog.New(slog.DiscardHandler)}); err != nil {
-		env.close()
-		return nil, fmt.Errorf("bench ingest: %w", err)
-	}
-	if err = env.conn.Provision(ctx, bus.Topology{Partitions: partitions}); err == nil {
-		env.catalog, err = events.ParseCatalog([]byte(benchCatalog + benchOTLPRules))
-	}
+	js, err := harness.StartJetStream(ctx, "bench-ingest", partitions)
 	if err != nil {
-		env.close()
 		return nil, fmt.Errorf("bench ingest: %w", err)
 	}
-	return env, nil
-}
-
-func (e *benchEnv) close() {
-	if e.conn != nil {
-		e.conn.Close()
-	}
-	if e.nats != nil {
-		e.nats.Shutdown()
-	}
-	os.RemoveAll(e.dir)
+	return &benchEnv{JetStream: js, catalog: catalog, meters: benchMeters(catalog), partitions: partitions}, nil
 }
 
 // benchRawPublish publishes p.rawMsgs 256-byte messages, each with a unique Nats-Msg-Id, and returns messages/s
@@ -301,7 +243,7 @@ func serveBenchIngest(ctx context.Context, env *benchEnv) (string, func(), error
 	if err != nil {
 		return "", nil, err
 	}
-	svc, err := ingest.New(ingest.Config{Partitions: env.partitions, AllowAnonymous: true}, env.conn, env.catalog, tel) // loopback only
+	svc, err := service.New(service.Config{Partitions: env.partitions, AllowAnonymous: true}, env.Conn, env.catalog, tel) // loopback only
 	if err != nil {
 		return "", nil, err
 	}
@@ -311,7 +253,7 @@ func serveBenchIngest(ctx context.Context, env *benchEnv) (string, func(), error
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { ingest.Serve(sctx, ln, svc.Handler(), 10*time.Second); close(done) }()
+	go func() { service.Serve(sctx, ln, svc.Handler(), 10*time.Second); close(done) }()
 	stop := func() { cancel(); <-done; tel.Shutdown() }
 	return "http://" + ln.Addr().String() + "/v1/events", stop, nil
 }
@@ -367,52 +309,44 @@ func postBatch(ctx context.Context, client *http.Client, url, contentType string
 	return err
 }
 
-// benchBodies builds the request bodies of a round: numEvents realistic events, unique across rounds, over a
-// few hundred subscriptions.
-func benchBodies(round, numEvents, batchSize int) ([][]byte, error) {
-	now := time.Now().UTC()
+// benchBodies builds the request bodies of a round: the round's events (benchRoundEvents) in batches.
+func benchBodies(meters []eventgen.Meter, round, numEvents, batchSize int) [][]byte {
+	next := benchRoundEvents(meters, round)
 	var bodies [][]byte
+	batch := make([]events.Event, 0, batchSize)
 	for from := 0; from < numEvents; from += batchSize {
-		batch := make([]benchEvent, 0, batchSize)
-		for i := from; i < min(from+batchSize, numEvents); i++ {
-			batch = append(batch, newBenchEvent(round, i, now))
+		batch = batch[:0]
+		for range min(batchSize, numEvents-from) {
+			batch = append(batch, next())
 		}
-		b, err := json.Marshal(batch)
-		if err != nil {
-			return nil, err
-		}
-		bodies = append(bodies, b)
+		bodies = append(bodies, eventgen.AppendBatch(nil, batch))
 	}
-	return bodies, nil
+	return bodies
 }
 
-// benchEvent is a usage event as a SaaS producer sends it.
-type benchEvent struct {
-	SpecVersion string         `json:"specversion"`
-	ID          string         `json:"id"`
-	Source      string         `json:"source"`
-	Type        string         `json:"type"`
-	Subject     string         `json:"subject"`
-	Time        string         `json:"time"`
-	Data        map[string]any `json:"data"`
-}
-
-var benchItems = []struct{ item, quantity string }{
-	{"STORAGE-GB-HOURS", "12.5"}, {"API-REQUESTS", "1"}, {"STORAGE-PEAK-GB", "311.75"},
-}
-
-func newBenchEvent(round, i int, now time.Time) benchEvent {
-	it := benchItems[i%len(benchItems)]
-	return benchEvent{
-		SpecVersion: "1.0", ID: fmt.Sprintf("evt-%02d-%08d-%04x", round, i, i*2654435761%65536),
-		Source: fmt.Sprintf("https://metering.example.com/collectors/%d", i%8), Type: events.EventType,
-		Subject: fmt.Sprintf("AS-%04d-%04d-%04d", 1000+i%300, 2000+i%7, 3000+i%11),
-		Time:    now.Add(-time.Duration(i%3600) * time.Second).Format(time.RFC3339Nano),
-		Data: map[string]any{
-			"product": "PRD-100-200-300", "item": it.item, "quantity": it.quantity, "marketplace": "MP-91673",
-			"attributes": map[string]string{"region": "eu-west-1", "host": fmt.Sprintf("node-%d", i%50)},
-		},
+// benchRoundEvents draws the events of a round, one per call: realistic events of internal/eventgen's fleet,
+// unique across rounds, over the meters in turn (a few hundred subscriptions), timed within the last hour.
+func benchRoundEvents(meters []eventgen.Meter, round int) func() events.Event {
+	now := time.Now().UTC()
+	gen := eventgen.New(eventgen.Fleet(eventgen.Options{Seed: uint64(round) + 1, IDPrefix: fmt.Sprintf("evt-%02d-", round)}))
+	i := 0
+	return func() events.Event {
+		e := gen.Event(meters[i%len(meters)], now.Add(-time.Duration(i%3600)*time.Second))
+		i++
+		return e
 	}
+}
+
+// benchSubscriptions is how many subscriptions the bench's events spread over.
+const benchSubscriptions = 300
+
+// benchMeters are the bench product's items for each of its subscriptions.
+func benchMeters(c *events.Catalog) []eventgen.Meter {
+	subs := make([]string, benchSubscriptions)
+	for i := range subs {
+		subs[i] = eventgen.Subscription(1000 + i)
+	}
+	return eventgen.Meters(c, func(*events.Product) []string { return subs })
 }
 
 // benchCatalog is the catalog the bench validates against.

@@ -1,9 +1,12 @@
-package main
+package ingest
 
 import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/eventgen"
+	"github.com/usagepipe/usagepipe/pkg/events"
 
 	"google.golang.org/protobuf/proto"
 
@@ -13,16 +16,17 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 )
 
-// benchOTLPBodies builds the OTLP/HTTP protobuf bodies of a round: numEvents log records that the bench
-// catalog's OTLP rules map to the same usage as newBenchEvent's events (event_name the item, attributes
+// benchOTLPBodies builds the OTLP/HTTP protobuf bodies of a round: the round's events (benchRoundEvents) as log
+// records that the bench catalog's OTLP rules map back to the same usage (event_name the item, attributes
 // subscription and quantity), batchSize a request, each request from one of 8 collector services.
-func benchOTLPBodies(round, numEvents, batchSize int) ([][]byte, error) {
-	now := time.Now().UTC()
+func benchOTLPBodies(meters []eventgen.Meter, round, numEvents, batchSize int) ([][]byte, error) {
+	next := benchRoundEvents(meters, round)
+	observed := uint64(time.Now().UnixNano()) + uint64(round)
 	var bodies [][]byte
 	for from := 0; from < numEvents; from += batchSize {
 		records := make([]*logspb.LogRecord, 0, batchSize)
-		for i := from; i < min(from+batchSize, numEvents); i++ {
-			records = append(records, benchRecord(round, i, now))
+		for range min(batchSize, numEvents-from) {
+			records = append(records, benchRecord(next(), observed))
 		}
 		res := &resourcepb.Resource{Attributes: []*commonpb.KeyValue{
 			benchAttr("service.name", "collector-"+strconv.Itoa(from/batchSize%8)), benchAttr("host.name", "node-1")}}
@@ -37,16 +41,15 @@ func benchOTLPBodies(round, numEvents, batchSize int) ([][]byte, error) {
 	return bodies, nil
 }
 
-func benchRecord(round, i int, now time.Time) *logspb.LogRecord {
-	it := benchItems[i%len(benchItems)]
+// benchRecord is e as a log record.
+func benchRecord(e events.Event, observed uint64) *logspb.LogRecord {
 	return &logspb.LogRecord{
-		EventName:            it.item,
-		TimeUnixNano:         uint64(now.Add(-time.Duration(i%3600) * time.Second).UnixNano()),
-		ObservedTimeUnixNano: uint64(now.UnixNano()) + uint64(round),
+		EventName:            e.Data.Item,
+		TimeUnixNano:         uint64(e.Time.UnixNano()),
+		ObservedTimeUnixNano: observed,
 		Attributes: []*commonpb.KeyValue{
-			benchAttr("subscription", fmt.Sprintf("AS-%04d-%04d-%04d", 1000+i%300, 2000+i%7, 3000+i%11)),
-			benchAttr("quantity", it.quantity), benchAttr("usage.id", fmt.Sprintf("evt-%02d-%08d", round, i)),
-			benchAttr("region", "eu-west-1"), benchAttr("host", fmt.Sprintf("node-%d", i%50)),
+			benchAttr("subscription", e.Subject), benchAttr("quantity", e.Data.Quantity.String()), benchAttr("usage.id", e.ID),
+			benchAttr("region", e.Data.Attributes["region"]), benchAttr("host", e.Data.Attributes["host"]),
 		},
 	}
 }

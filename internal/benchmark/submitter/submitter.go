@@ -1,4 +1,10 @@
-package main
+// Package submitter is `usagepipe bench submitter`: period close → usage file submitted, through a running
+// submitter and the Connect emulator on loopback, on one embedded JetStream (see [Run]).
+//
+// # Concurrency
+//
+// Run is called once at a time; the submitter under test runs on its own goroutines until Run ends it.
+package submitter
 
 import (
 	"context"
@@ -13,23 +19,23 @@ import (
 	"slices"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/benchmark/harness"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/ledger"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
-	"github.com/usagepipe/usagepipe/internal/submitter"
+	service "github.com/usagepipe/usagepipe/internal/submitter"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
-// benchSubmitter measures period close → usage file submitted: for each of --periods periods it commits the
+// Run measures period close → usage file submitted: for each of --periods periods it commits the
 // closed records of --subscriptions subscriptions × --items items to USAGE_AGG as the aggregator does (one
 // atomic batch per partition: progress, records, mark), and waits until the submitter's ledger shows the
 // file submitted. The latency is the ledger's submitted time minus the period's close (the stream time of
 // its last mark). Connect is the emulator on loopback with no processing delay. The last line is the
 // RESULT line.
-func benchSubmitter(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	p, err := parseSubmitterBench(args, getenv, stdout)
 	if err != nil {
 		return err
@@ -39,25 +45,25 @@ func benchSubmitter(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer env.close()
-	stopProfile, err := startProfile(p.cpuProfile)
+	stopProfile, err := harness.StartProfile(p.cpuProfile)
 	if err != nil {
 		return err
 	}
 	defer stopProfile()
 	var lat []time.Duration
 	for n := range p.periods {
-		cpu := processCPU()
+		cpu := harness.ProcessCPU()
 		d, err := env.period(ctx, n)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "period %d: %d records, close → submitted %d ms (process CPU %d ms, the emulator's included)\n",
-			n+1, env.records, d.Milliseconds(), (processCPU() - cpu).Milliseconds())
+			n+1, env.records, d.Milliseconds(), (harness.ProcessCPU() - cpu).Milliseconds())
 		lat = append(lat, d)
 	}
 	fmt.Fprintln(stdout, env.phases())
 	slices.Sort(lat)
-	p50, p99 := sbPercentile(lat, 50), sbPercentile(lat, 99)
+	p50, p99 := harness.Percentile(lat, 50), harness.Percentile(lat, 99)
 	fmt.Fprintf(stdout, "submitter: %d periods of %d subscriptions × %d items: close → submitted p50 %d ms, p99 %d ms\n",
 		p.periods, p.subscriptions, p.items, p50.Milliseconds(), p99.Milliseconds())
 	fmt.Fprintf(stdout, "RESULT submit_p50_ms=%d submit_p99_ms=%d records=%d\n", p50.Milliseconds(), p99.Milliseconds(), env.records)
@@ -78,8 +84,8 @@ func parseSubmitterBench(args []string, getenv func(string) string, stdout io.Wr
 	f.IntVar(&p.items, "items", 1, "items per subscription (1..3)")
 	f.IntVar(&p.periods, "periods", 10, "periods closed one after the other (latency samples)")
 	f.IntVar(&p.partitions, "partitions", 16, "aggregator partitions")
-	f.IntVar(&p.maxRecords, "max-records-per-file", submitter.DefaultMaxRecordsPerFile, "submitter record limit per file")
-	f.IntVar(&p.concurrency, "concurrency", submitter.DefaultConcurrency, "submitter concurrency")
+	f.IntVar(&p.maxRecords, "max-records-per-file", service.DefaultMaxRecordsPerFile, "submitter record limit per file")
+	f.IntVar(&p.concurrency, "concurrency", service.DefaultConcurrency, "submitter concurrency")
 	f.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured periods to this file")
 	if err := f.Parse(args); err != nil {
 		return p, err
@@ -117,8 +123,7 @@ const sbCatalog = `products:
 // submitterBenchEnv is an embedded JetStream, the emulator on loopback and a running submitter.
 type submitterBenchEnv struct {
 	p       submitterBenchParams
-	dir     string
-	nats    *natsembed.Server
+	js      *harness.JetStream
 	conn    *bus.Conn
 	ledger  *ledger.Store
 	emu     *connectemu.Emulator
@@ -149,18 +154,10 @@ func startSubmitterBench(ctx context.Context, p submitterBenchParams) (*submitte
 
 func (env *submitterBenchEnv) startNATS(ctx context.Context) error {
 	var err error
-	if env.dir, err = os.MkdirTemp("", "usagepipe-bench-submitter-"); err != nil {
+	if env.js, err = harness.StartJetStream(ctx, "bench-submitter", env.p.partitions); err != nil {
 		return err
 	}
-	if env.nats, err = natsembed.Start(natsembed.Options{StoreDir: env.dir}); err != nil {
-		return err
-	}
-	if env.conn, err = bus.Connect(ctx, bus.Config{URL: env.nats.URL(), Name: "bench-submitter", Log: slog.New(slog.DiscardHandler)}); err != nil {
-		return err
-	}
-	if err = env.conn.Provision(ctx, bus.Topology{Partitions: env.p.partitions}); err != nil {
-		return err
-	}
+	env.conn = env.js.Conn
 	env.ledger, err = ledger.Open(ctx, env.conn)
 	return err
 }
@@ -190,7 +187,7 @@ func (env *submitterBenchEnv) startSubmitter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := submitter.New(env.conn, submitter.Options{Catalog: cat, ConnectURL: "http://" + env.http.Addr + "/public/v1",
+	s, err := service.New(env.conn, service.Options{Catalog: cat, ConnectURL: "http://" + env.http.Addr + "/public/v1",
 		ConnectAPIKey: sbAPIKey, MaxRecordsPerFile: env.p.maxRecords, Concurrency: env.p.concurrency,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
@@ -213,14 +210,8 @@ func (env *submitterBenchEnv) close() {
 	if env.emu != nil {
 		_ = env.emu.Close()
 	}
-	if env.conn != nil {
-		env.conn.Close()
-	}
-	if env.nats != nil {
-		env.nats.Shutdown()
-	}
-	if env.dir != "" {
-		_ = os.RemoveAll(env.dir)
+	if env.js != nil {
+		env.js.Close()
 	}
 }
 
@@ -230,11 +221,6 @@ func sbSubscription(i int) string { return fmt.Sprintf("AS-BNCH-%06d", i+1) }
 func sbPeriod(n int) events.Period {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)
 	return events.Period{Start: start, End: start.AddDate(0, 0, 1)}
-}
-
-func sbPercentile(sorted []time.Duration, p int) time.Duration {
-	i := (len(sorted)*p + 99) / 100
-	return sorted[min(max(i-1, 0), len(sorted)-1)]
 }
 
 // period closes period n (records, then marks, per partition) and returns close → submitted.
@@ -358,7 +344,7 @@ func (env *submitterBenchEnv) phases() string {
 		ledger.StateReady, ledger.StateSubmitted} {
 		if d := env.offsets[st]; len(d) > 0 {
 			slices.Sort(d)
-			line += fmt.Sprintf(" %s %d ms,", st, sbPercentile(d, 50).Milliseconds())
+			line += fmt.Sprintf(" %s %d ms,", st, harness.Percentile(d, 50).Milliseconds())
 		}
 	}
 	return line[:len(line)-1]

@@ -1,18 +1,18 @@
-package main
+package explain
 
 import (
 	"context"
 	"io"
 
-	"github.com/usagepipe/usagepipe/internal/benchmark/explain"
 	"github.com/usagepipe/usagepipe/internal/config"
 )
 
-// benchExplain registers internal/benchmark/explain: explain and usage latency on a large stream.
-func benchExplain(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// Command is `usagepipe bench explain`: it parses args (flags with USAGEPIPE_* fallbacks read through getenv)
+// and runs the benchmark, writing to stdout.
+func Command(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := config.NewFlagSet("bench explain", getenv)
 	f.SetOutput(stdout)
-	o := explain.Options{Out: stdout}
+	o := Options{Out: stdout}
 	f.IntVar(&o.Events, "events", 10_000_000, "events to fill the stream with")
 	f.IntVar(&o.Subscriptions, "subscriptions", 100_000, "distinct subscriptions")
 	f.IntVar(&o.PerRequest, "events-per-request", 500, "events per simulated ingest request (one packet per partition)")
@@ -22,5 +22,5 @@ func benchExplain(ctx context.Context, args []string, getenv func(string) string
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	return explain.Run(ctx, o)
+	return Run(ctx, o)
 }

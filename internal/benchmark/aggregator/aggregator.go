@@ -1,4 +1,10 @@
-package main
+// Package aggregator is `usagepipe bench aggregator`: one aggregator worker catching up on a filled
+// USAGE_EVENTS against a raw ordered consumer of the same stream, on one embedded JetStream (see [Run]).
+//
+// # Concurrency
+//
+// Run is called once at a time; the worker under test runs on its own goroutines until Run ends it.
+package aggregator
 
 import (
 	"bytes"
@@ -9,17 +15,20 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"time"
 
-	"github.com/usagepipe/usagepipe/internal/aggregator"
+	service "github.com/usagepipe/usagepipe/internal/aggregator"
+	"github.com/usagepipe/usagepipe/internal/benchmark/harness"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/eventgen"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
+
+// benchProduct is the product of benchAggregatorCatalog.
+const benchProduct = "PRD-BENCH-0001"
 
 // benchAggregatorCatalog has daily periods, so nothing closes while the benchmark runs: it measures the fold.
 const benchAggregatorCatalog = `products:
@@ -35,12 +44,12 @@ const benchAggregatorCatalog = `products:
       - {mpn: PEAK, name: Peak, unit: unit, precision: integer, aggregation: max}
 `
 
-// benchAggregator fills USAGE_EVENTS (embedded JetStream, file storage, temporary store) with packets as
+// Run fills USAGE_EVENTS (embedded JetStream, file storage, temporary store) with packets as
 // ingest writes them, then measures in the same run (a) the raw ordered-consumer rate over the whole stream
 // (bus.Read, no decoding) and (b) the catch-up rate of one aggregator worker owning every partition: events
 // decoded, folded and committed per second, from its start until every partition's progress covers the
 // stream. ratio = aggregator events/s ÷ raw consumer events/s (raw msgs/s × events per packet).
-func benchAggregator(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := config.NewFlagSet("bench aggregator", getenv)
 	f.SetOutput(stdout)
 	numEvents := f.Int("events", 1_000_000, "events to fill the stream with")
@@ -54,26 +63,17 @@ func benchAggregator(ctx context.Context, args []string, getenv func(string) str
 	if *numEvents < 1 || *subs < 1 || *perRequest < 1 || *partitions < 1 {
 		return errors.New("bench aggregator: every count must be positive")
 	}
-	dir, err := os.MkdirTemp("", "usagepipe-bench-aggregator-")
+	catalog, err := events.ParseCatalog([]byte(benchAggregatorCatalog))
 	if err != nil {
 		return fmt.Errorf("bench aggregator: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: dir})
+	js, err := harness.StartJetStream(ctx, "bench-aggregator", *partitions)
 	if err != nil {
 		return fmt.Errorf("bench aggregator: %w", err)
 	}
-	defer srv.Shutdown()
-	conn, err := bus.Connect(ctx, bus.Config{URL: srv.URL(), Name: "bench-aggregator", Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return fmt.Errorf("bench aggregator: %w", err)
-	}
-	defer conn.Close()
-	if err := conn.Provision(ctx, bus.Topology{Partitions: *partitions}); err != nil {
-		return fmt.Errorf("bench aggregator: %w", err)
-	}
-	b := &aggBench{conn: conn, out: stdout, events: *numEvents, subs: *subs, perRequest: *perRequest,
-		partitions: *partitions, cpuProfile: *cpuProfile, url: srv.URL()}
+	defer js.Close()
+	b := &aggBench{conn: js.Conn, out: stdout, catalog: catalog, events: *numEvents, subs: *subs, perRequest: *perRequest,
+		partitions: *partitions, cpuProfile: *cpuProfile, url: js.Server.URL()}
 	return b.run(ctx)
 }
 
@@ -81,6 +81,7 @@ func benchAggregator(ctx context.Context, args []string, getenv func(string) str
 type aggBench struct {
 	conn                                 *bus.Conn
 	out                                  io.Writer
+	catalog                              *events.Catalog
 	events, subs, perRequest, partitions int
 	packets                              int
 	cpuProfile                           string
@@ -107,11 +108,16 @@ func (b *aggBench) run(ctx context.Context) error {
 
 // fill publishes the events as ingest would: per request, one packet per partition, sorted by key.
 func (b *aggBench) fill(ctx context.Context) error {
-	rng := rand.New(rand.NewPCG(1, 2))
+	gen := eventgen.New(eventgen.Options{Seed: 1, IDPrefix: "ev-", Source: func(eventgen.Meter, int) string { return "bench" },
+		Quantity: func(_ eventgen.Meter, rng *rand.Rand) events.Decimal {
+			return events.DecimalFromInt(int64(rng.IntN(100)))
+		}})
+	p, _ := b.catalog.Product(benchProduct)
+	units, peak := eventgen.Meter{Product: p, Item: &p.Items[0]}, eventgen.Meter{Product: p, Item: &p.Items[1]}
 	start, at := time.Now(), time.Now().UTC()
 	for sent := 0; sent < b.events; sent += b.perRequest {
 		n := min(b.perRequest, b.events-sent)
-		msgs := b.request(rng, sent, n, at)
+		msgs := b.request(gen, units, peak, sent, n, at)
 		if _, err := b.conn.PublishBatch(ctx, msgs); err != nil {
 			return fmt.Errorf("bench aggregator: fill: %w", err)
 		}
@@ -123,19 +129,18 @@ func (b *aggBench) fill(ctx context.Context) error {
 	return nil
 }
 
-// request builds the packets of one simulated ingest request of n events.
-func (b *aggBench) request(rng *rand.Rand, first, n int, at time.Time) []bus.Msg {
+// request builds the packets of one simulated ingest request of n events: a quarter PEAK, the rest UNITS,
+// each of a random subscription (AS-<n>), with a whole quantity below 100.
+func (b *aggBench) request(gen *eventgen.Generator, units, peak eventgen.Meter, first, n int, at time.Time) []bus.Msg {
 	groups := map[int][]events.Event{}
 	for i := range n {
-		sub := "AS-" + strconv.Itoa(rng.IntN(b.subs))
-		ev := events.Event{SpecVersion: events.SpecVersion, ID: "ev-" + strconv.Itoa(first+i), Source: "bench",
-			Type: events.EventType, Subject: sub, Time: at,
-			Data: events.Usage{Product: "PRD-BENCH-0001", Item: "UNITS", Quantity: events.DecimalFromInt(int64(rng.IntN(100)))}}
+		m := units
 		if i%4 == 0 {
-			ev.Data.Item = "PEAK"
+			m = peak
 		}
-		p := events.Partition(sub, b.partitions)
-		groups[p] = append(groups[p], ev)
+		m.Subject = "AS-" + strconv.Itoa(gen.Rand().IntN(b.subs))
+		p := events.Partition(m.Subject, b.partitions)
+		groups[p] = append(groups[p], gen.Event(m, at))
 	}
 	msgs := make([]bus.Msg, 0, len(groups))
 	for p, g := range groups {
@@ -150,7 +155,7 @@ func (b *aggBench) request(rng *rand.Rand, first, n int, at time.Time) []bus.Msg
 // rawConsume reads the whole stream with one ordered consumer and returns messages/s and events/s.
 func (b *aggBench) rawConsume(ctx context.Context) (msgsPerS, eventsPerS float64, err error) {
 	msgs, evs := 0, 0
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), harness.ProcessCPU()
 	err = b.conn.Read(ctx, bus.StreamEvents, bus.ReadOptions{}, func(m bus.Msg) error {
 		msgs++
 		evs += bytes.Count(m.Data, []byte{'\n'})
@@ -159,40 +164,36 @@ func (b *aggBench) rawConsume(ctx context.Context) (msgsPerS, eventsPerS float64
 	if err != nil {
 		return 0, 0, fmt.Errorf("bench aggregator: raw consume: %w", err)
 	}
-	d, cpu := time.Since(start).Seconds(), processCPU()-cpu
+	d, cpu := time.Since(start).Seconds(), harness.ProcessCPU()-cpu
 	msgsPerS, eventsPerS = float64(msgs)/d, float64(evs)/d
 	fmt.Fprintf(b.out, "raw ordered consumer: %d messages (%d events) in %.2fs: %.0f msgs/s, %.0f events/s (process CPU %.2f µs/event)\n",
-		msgs, evs, d, msgsPerS, eventsPerS, perItem(cpu, evs))
+		msgs, evs, d, msgsPerS, eventsPerS, harness.PerItem(cpu, evs))
 	return msgsPerS, eventsPerS, nil
 }
 
 // catchUp runs one worker owning every partition until every partition's committed progress reaches the end
 // of the stream, and returns events/s.
 func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
-	catalog, err := events.ParseCatalog([]byte(benchAggregatorCatalog))
-	if err != nil {
-		return 0, fmt.Errorf("bench aggregator: %w", err)
-	}
 	ends, err := b.partitionEnds(ctx)
 	if err != nil {
 		return 0, err
 	}
-	w, err := aggregator.New(b.conn, aggregator.Options{MemberID: "bench", Catalog: catalog, Partitions: b.partitions,
+	w, err := service.New(b.conn, service.Options{MemberID: "bench", Catalog: b.catalog, Partitions: b.partitions,
 		NoTicks: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return 0, err
 	}
-	stopProfile, err := startProfile(b.cpuProfile)
+	stopProfile, err := harness.StartProfile(b.cpuProfile)
 	if err != nil {
 		return 0, err
 	}
 	defer stopProfile()
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), harness.ProcessCPU()
 	go func() { done <- w.Run(wctx) }()
 	err = b.waitCommitted(ctx, ends)
-	d, cpu := time.Since(start), processCPU()-cpu
+	d, cpu := time.Since(start), harness.ProcessCPU()-cpu
 	cancel()
 	if werr := <-done; err == nil {
 		err = werr
@@ -202,7 +203,7 @@ func (b *aggBench) catchUp(ctx context.Context) (float64, error) {
 	}
 	rate := float64(b.events) / d.Seconds()
 	fmt.Fprintf(b.out, "aggregator: %d events applied and committed in %.2fs by one worker owning %d partitions (process CPU %.2f µs/event)\n",
-		b.events, d.Seconds(), b.partitions, perItem(cpu, b.events))
+		b.events, d.Seconds(), b.partitions, harness.PerItem(cpu, b.events))
 	return rate, nil
 }
 
