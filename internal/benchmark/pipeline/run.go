@@ -75,7 +75,7 @@ func (r *run) do(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	s, err := r.soak(ctx, sustained*r.cfg.SoakShare)
+	s, err := r.soak(ctx, sustained)
 	if err != nil {
 		return Result{}, err
 	}

@@ -31,15 +31,15 @@ type soakFigures struct {
 	keys, differs int // keys of the soak's periods, and those whose accepted quantity differs from the stored one
 }
 
-// soak offers rate for the soak duration, in phases of a minute with a progress line each, following a
-// uniform sample of its events (probes) until they are in accepted files.
-func (r *run) soak(ctx context.Context, rate float64) (*soakFigures, error) {
+// soak offers SoakShare of the sustained rate for the soak duration, in phases of a minute with a progress
+// line each, following a uniform sample of its events (probes) until they are in accepted files.
+func (r *run) soak(ctx context.Context, sustained float64) (*soakFigures, error) {
 	c := r.cfg
-	rate = math.Round(rate)
+	rate := math.Round(sustained * c.SoakShare)
 	s := &soakFigures{rate: rate, statuses: map[int]int{}}
 	s.probeEvery = uint64(max(1, rate*c.Soak.Seconds()/float64(c.MaxProbes)))
 	r.logf("soak: %.0f events/s (%.0f %% of %.0f) for %v; following every %d-th event to its accepted file",
-		rate, 100*c.SoakShare, rate/c.SoakShare, c.Soak, s.probeEvery)
+		rate, 100*c.SoakShare, sustained, c.Soak, s.probeEvery)
 	r.truth.follow(s.probeEvery)
 	s.start, s.from = r.sys.usages(), time.Now()
 	var lat, lag []time.Duration
