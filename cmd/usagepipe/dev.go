@@ -36,7 +36,8 @@ func (f *devFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", devstack.DefaultMetricsAddr, "listen address of /metrics/<service>")
 	fs.StringVar(&o.NATSAddr, "nats-addr", devstack.DefaultNATSAddr, "embedded NATS client listen address")
 	fs.StringVar(&o.OperatorAddr, "operator-addr", devstack.DefaultOperatorAddr, "operator API listen address (/api/v1/: explain, usage, status); no key needed from loopback")
-	fs.Secret(&f.operatorKeys, "operator-keys", "operator keys (NAME=KEY, comma-separated), required when --operator-addr is not loopback")
+	fs.StringVar(&o.ConsoleAddr, "console-addr", devstack.DefaultConsoleAddr, "web console listen address; no key needed from loopback")
+	fs.Secret(&f.operatorKeys, "operator-keys", "operator keys (NAME=KEY, comma-separated) of the operator API and the console, required when their address is not loopback")
 	fs.IntVar(&o.Partitions, "partitions", devstack.DefaultPartitions, "event partitions (fixed for a data directory)")
 	fs.Secret(&o.ConnectAPIKey, "connect-api-key", "API key the emulator accepts and the submitter sends (default the public dev key "+
 		devstack.DefaultConnectAPIKey+", which is printed; another key never is)")

@@ -15,7 +15,7 @@ import (
 func TestRunDevServesUntilCancelledAndResumes(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"--data", data, "--ingest-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
-		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--status-every", "100ms"}
+		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0", "--status-every", "100ms"}
 	for _, want := range []string{"(new, 4 partitions)", "(resumed, 4 partitions)"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		out := &syncBuffer{}
@@ -29,7 +29,7 @@ func TestRunDevServesUntilCancelledAndResumes(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("dev: %v\n%s", err, out)
 		}
-		for _, line := range []string{want, "Send an event:", "curl -sS http://127.0.0.1:", "files none yet", "stopping:"} {
+		for _, line := range []string{want, "Send an event:", "curl -sS http://127.0.0.1:", "  console    http://127.0.0.1:", "files none yet", "stopping:"} {
 			if !strings.Contains(out.String(), line) {
 				t.Errorf("output lacks %q:\n%s", line, out)
 			}
@@ -50,7 +50,7 @@ func TestRunDevValidatesItsFlags(t *testing.T) {
 func TestDevOnAHeldDataDirectoryIsRefusedUntilItsHolderDies(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	args := []string{"dev", "--data", data, "--ingest-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
-		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--status-every", "1h"}
+		"--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0", "--status-every", "1h"}
 	holder := startChild(t, args...)
 	holder.waitLine(t, "Send an event:")
 	pid := "pid " + strconv.Itoa(holder.cmd.Process.Pid) + " "

@@ -26,7 +26,7 @@ func (x *explainFlags) declare(fs *config.FlagSet) {
 	fs.StringVar(&x.subject, "subject", "", "the event's subject (subscription): searches its partition only")
 	fs.StringVar(&x.at, "time", "", "the event's time (RFC 3339): searches from it minus ingest's future skew")
 	fs.StringVar(&x.record, "record", "", "explain a record: its record id (40 hex) or Connect record id (UR-…)")
-	fs.StringVar(&x.file, "file", "", "explain a Connect usage file (UF-…): its records")
+	fs.StringVar(&x.file, "file", "", "explain a usage file: its Connect file id (UF-…) or ledger key (file.…): its history and records")
 	fs.BoolVar(&x.withEvents, "events", false, "with --file: read the events of each record too")
 	fs.BoolVar(&x.early, "early", false, "also search the 5 minutes before --time when a copy was found after it (producers whose clock runs ahead)")
 }

@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"explain":     {"explain an event (--source --id), a record (--record) or a usage file (--file): where it is, counted or not, its file", runExplain},
 	"usage":       {"a subscription's current usage (open periods from the aggregators, the last closed ones with their files)", runUsage},
 	"status":      {"the whole system: periods, files, parked, dead letters, partitions, services; --check fails on problems", runStatus},
+	"console":     {"serve the web console: overview, periods, files, subscriptions, explain, dead letters, parked", runConsole},
 }
 
 func main() {

@@ -13,6 +13,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/devstack"
 	"github.com/usagepipe/usagepipe/internal/ledger"
+	"github.com/usagepipe/usagepipe/internal/lineage"
 	"github.com/usagepipe/usagepipe/pkg/connectemu"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
@@ -55,6 +56,12 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	if out, err := e.reconcile(); err == nil || !strings.Contains(out, "ingest unknown_product: 4 open") {
 		t.Errorf("reconcile before the replay: %v\n%s", err, out)
 	}
+	var before lineage.EventAnswer
+	e.explain(&before, "--source", sent[0].Source, "--id", sent[0].ID, "--subject", sent[0].Subject, "--time", sent[0].Time.Format(time.RFC3339Nano))
+	if before.Found || len(before.Kept) != 1 || before.Kept[0].State != "open" || before.Kept[0].Reason != events.ReasonUnknownProduct ||
+		len(before.Replays) != 0 || !strings.Contains(before.Summary, "dlq replay --id "+before.Kept[0].ID) {
+		t.Errorf("explain before the replay: %+v", before)
+	}
 	e.crashThrough(replaySteps, "dlq", "replay", "--execute")
 	out, _, err = e.operator("", "dlq", "replay", "--execute", "--json")
 	if err != nil {
@@ -80,6 +87,33 @@ func TestUnknownProductKeptFixedAndReplayedOnce(t *testing.T) {
 	if out, err := e.reconcile(); err != nil || !strings.Contains(out, "reconcile: 0 problems") {
 		t.Errorf("reconcile after the replay: %v\n%s", err, out)
 	}
+	e.wantReplayExplained(sent[0], before.Kept[0].ID)
+}
+
+// wantReplayExplained wants explain to show ev counted once, in an accepted supplementary file, by the copy
+// the replay of letter published, and the replay: by the tester, done.
+func (e *nbEnv) wantReplayExplained(ev events.Event, letter string) {
+	e.t.Helper()
+	var a lineage.EventAnswer
+	e.explain(&a, "--source", ev.Source, "--id", ev.ID, "--subject", ev.Subject, "--time", ev.Time.Format(time.RFC3339Nano))
+	var counted int
+	for _, c := range a.Copies {
+		if c.Fate == lineage.FateCounted {
+			counted++
+			if c.Replay != letter {
+				e.t.Errorf("the counted copy (seq %d) is not the replay of %s: %+v", c.Seq, letter, c)
+			}
+		}
+	}
+	c := a.Counting
+	if counted != 1 || c == nil || c.State != lineage.CountAdjusted || c.File == nil || c.File.Revision < 1 || c.File.ConnectStatus != "accepted" {
+		e.t.Errorf("explain after the replay: %s", a.Summary)
+	}
+	if len(a.Kept) != 1 || a.Kept[0].State != "replayed" || len(a.Replays) != 1 || a.Replays[0].DeadLetter != letter ||
+		a.Replays[0].State != ledger.ReplayDone || a.Replays[0].Actor.Name != "tester" || a.Replays[0].Seq == 0 {
+		e.t.Errorf("explain's replays: kept %+v, replays %+v", a.Kept, a.Replays)
+	}
+	e.t.Logf("explain after the replay: %s", a.Summary)
 }
 
 // waitClosed waits until every partition has marked the period holding the instant at.
@@ -128,8 +162,10 @@ func TestConnectInvalidRecordsReplayedOnceTheAssetExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var invalid []deadletter.Letter
 	waitFor(t, "three connect_invalid dead letters", 60*time.Second, func() bool {
 		l, err := svc.List(context.Background(), deadletter.Filter{Reason: "connect_invalid"})
+		invalid = l.Letters
 		return err == nil && len(l.Letters) == 3
 	})
 	if out, err := e.reconcile(); err == nil || !strings.Contains(out, "submitter connect_invalid: 3 open") || !strings.Contains(out, "3 lost") {
@@ -157,6 +193,14 @@ func TestConnectInvalidRecordsReplayedOnceTheAssetExists(t *testing.T) {
 	if out, err := e.reconcile(); err != nil || !strings.Contains(out, "reconcile: 0 problems") {
 		t.Errorf("reconcile after the replay (lost = 0, dead letters included): %v\n%s", err, out)
 	}
+	l := invalid[0]
+	var a lineage.RecordAnswer
+	e.explain(&a, "--record", l.Record.RecordID(), "--subject", l.Record.Subscription)
+	if a.File == nil || !a.File.Excluded || len(a.DeadLetters) != 1 || a.DeadLetters[0].ID != l.ID || a.DeadLetters[0].State != "replayed" ||
+		len(a.Replays) != 1 || a.Replays[0].State != ledger.ReplayDone || a.Replays[0].Actor.Name != "tester" {
+		t.Errorf("explain of the record Connect refused: %s\nletters %+v, replays %+v", a.Summary, a.DeadLetters, a.Replays)
+	}
+	t.Logf("explain of the record: %s", a.Summary)
 }
 
 // entryOf waits for the ledger entry of product's revision-0 file and returns it once it is in state.
@@ -227,6 +271,25 @@ func TestRejectedFileResubmittedAndAcceptedOnce(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d Connect files for %s, want 1", n, x.ExternalID)
 	}
+	// The resubmission was killed after its move, before the period's action log: the entry's history (the
+	// move's own write) is its record.
+	var fa lineage.FileAnswer
+	e.explain(&fa, "--file", x.FileID)
+	if !hasMove(fa.History, ledger.StateCreated, "tester", "asset fixed") || fa.File.State != string(ledger.StateAccepted) {
+		t.Errorf("explain of the resubmitted file: %s\nhistory %+v", fa.Summary, fa.History)
+	}
+}
+
+// hasMove reports whether history holds a move to state made by the operator named by, with note in its note.
+func hasMove(history []ledger.Transition, state ledger.State, by, note string) bool {
+	return slices.ContainsFunc(history, func(t ledger.Transition) bool {
+		return t.State == state && strings.HasPrefix(t.By, by+" ") && strings.Contains(t.Note, note)
+	})
+}
+
+// hasAction reports whether actions holds what by an operator named by, with note.
+func hasAction(actions []ledger.Action, what, by, note string) bool {
+	return slices.ContainsFunc(actions, func(a ledger.Action) bool { return a.Action == what && a.Actor.Name == by && a.Note == note })
 }
 
 // TestRecordsMissingParkedRetriedOnceFixed: a period whose marks count more records than USAGE_AGG holds is
@@ -257,6 +320,11 @@ func TestRecordsMissingParkedRetriedOnceFixed(t *testing.T) {
 	acts, err := e.ledger.Actions(context.Background(), compute, computeContract, start)
 	if err != nil || len(acts) == 0 || acts[0].Action != "retry" || acts[0].Actor.Name != "tester" {
 		t.Errorf("action log %+v, %v", acts, err)
+	}
+	var fa lineage.FileAnswer
+	e.explain(&fa, "--file", x.Key)
+	if !hasAction(fa.Actions, "retry", "tester", "records republished") || fa.File.State != string(ledger.StateAccepted) || len(fa.Records) != 2 {
+		t.Errorf("explain of the retried file: %s\nactions %+v", fa.Summary, fa.Actions)
 	}
 }
 

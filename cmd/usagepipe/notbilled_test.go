@@ -168,6 +168,20 @@ func (e *nbEnv) reconcile() (string, error) {
 	return out.String(), err
 }
 
+// explain runs usagepipe explain args… --json (in-process) against the stack and decodes its answer into v.
+func (e *nbEnv) explain(v any, args ...string) {
+	e.t.Helper()
+	args = append(append([]string{"explain"}, args...), "--nats-url", e.st.URLs().NATS, "--connect-url", e.st.URLs().Connect,
+		"--connect-api-key", devstack.DefaultConnectAPIKey, "--json")
+	var out syncBuffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out); err != nil {
+		e.t.Fatalf("usagepipe %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	if err := json.Unmarshal([]byte(out.String()), v); err != nil {
+		e.t.Fatalf("usagepipe %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+}
+
 // crashThrough runs the operator's command once per crash step, each time wanting it killed there.
 func (e *nbEnv) crashThrough(steps []string, args ...string) {
 	e.t.Helper()

@@ -34,30 +34,26 @@ type readEnv struct {
 // show prints v to the command's output as JSON (--json) or as text.
 func (env *readEnv) show(v texter) error { return printAnswer(env.Stdout, env.json, v) }
 
-// operatorFlags are the flags the read commands share besides NATS (internal/startup's): optionally the
-// catalog and Connect, the output format and a timeout. Each is also read from USAGEPIPE_<NAME>.
-type operatorFlags struct {
+// readSource is where the read side reads besides NATS (internal/startup's), declared alike by the read
+// commands and the console: optionally the catalog and Connect. Each flag is also read from USAGEPIPE_<NAME>.
+type readSource struct {
 	set         *config.FlagSet
 	catalogPath string
 	connectURL  string
 	apiKey      string
-	json        bool
-	timeout     time.Duration
 
 	cfg opsapi.ReadConfig // the catalog and the Connect client, loaded by check
 }
 
-func (f *operatorFlags) declare(fs *config.FlagSet) {
+func (f *readSource) declare(fs *config.FlagSet) {
 	f.set = fs
 	fs.StringVar(&f.catalogPath, "catalog", "", "product catalog (YAML); default: the one the aggregators committed last")
 	fs.StringVar(&f.connectURL, "connect-url", usageapi.DefaultBaseURL, "Connect API base URL (with --connect-api-key)")
 	fs.Secret(&f.apiKey, "connect-api-key", "Connect API key (SU-…:…); without it answers stop at the ledger")
-	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
 }
 
 // check loads the catalog and builds the Connect client, if given.
-func (f *operatorFlags) check() error {
+func (f *readSource) check() error {
 	var errs []error
 	if f.catalogPath != "" {
 		cat, err := events.LoadCatalog(f.catalogPath)
@@ -73,12 +69,26 @@ func (f *operatorFlags) check() error {
 }
 
 // readConfig is the read configuration: P is the committed one unless the flag (or its variable) sets it.
-func (f *operatorFlags) readConfig(nats *config.NATS) opsapi.ReadConfig {
+func (f *readSource) readConfig(nats *config.NATS) opsapi.ReadConfig {
 	c := f.cfg
 	if f.set.Source("partitions") != config.SourceDefault {
 		c.Partitions = nats.Partitions
 	}
 	return c
+}
+
+// operatorFlags are the flags the read commands share besides NATS: where they read (readSource), the output
+// format and a timeout. Each is also read from USAGEPIPE_<NAME>.
+type operatorFlags struct {
+	readSource
+	json    bool
+	timeout time.Duration
+}
+
+func (f *operatorFlags) declare(fs *config.FlagSet) {
+	f.readSource.declare(fs)
+	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
 }
 
 // runRead runs c: internal/startup parses the flags (-h, -validate), checks them, connects to NATS within

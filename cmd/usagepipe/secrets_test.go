@@ -224,6 +224,9 @@ func (e *leakEnv) validateAndHelp() {
 		invs = append(invs, invocation{name, commands[name].run, nil, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secConnectKey,
 			"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
 	}
+	invs = append(invs, invocation{"console", runConsole, []string{"--addr", "0.0.0.0:0"}, map[string]string{
+		"USAGEPIPE_CONNECT_API_KEY": secConnectKey, "USAGEPIPE_OPERATOR_KEYS": "alice=" + secOperatorKey,
+		"USAGEPIPE_NATS_URL": e.natsURL("reconcile", secRecNATSEnvURL)}})
 	for _, inv := range invs {
 		base := inv
 		for _, flag := range []string{"-validate", "-h"} {
@@ -443,7 +446,7 @@ func (e *leakEnv) otherCommands() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	e.start(ctx, &wg, invocation{"dev run", runDev, []string{"--data", data, "--ingest-addr", "127.0.0.1:0",
-		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0",
+		"--emulator-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--nats-addr", "127.0.0.1:0", "--operator-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0",
 		"--status-every", "100ms"}, map[string]string{"USAGEPIPE_CONNECT_API_KEY": secDevKey}}, "files none yet")
 	e.start(ctx, &wg, invocation{"nats run", runNATS, []string{"--addr", "127.0.0.1:0", "--store", e.t.TempDir(),
 		"--auth-user", "u"}, map[string]string{"USAGEPIPE_AUTH_PASSWORD": secNATSServerPW}}, "nats ready")

@@ -15,7 +15,7 @@ import (
 const (
 	deadLetterStage   = "aggregator"
 	kindDeadLetter    = "dead_letter"
-	reasonUnknownKind = events.Reason("unknown_kind")
+	reasonUnknownKind = events.ReasonUnknownKind
 )
 
 // decoded is what a source message is to the fold: an event packet (packet, evs), a tick, or a message that

@@ -113,9 +113,7 @@ func newInstruments(o Options) (*instruments, error) {
 
 // deadLetterReasons are the reasons of the aggregator's dead letters: what the fold refuses, and messages
 // that are not packets.
-var deadLetterReasons = []events.Reason{events.ReasonUnknownProduct, events.ReasonUnknownItem,
-	events.ReasonUnknownContract, events.ReasonBadQuantity, events.ReasonBadAmount, events.ReasonBadTier,
-	events.ReasonMissingAttribute, events.ReasonTooLate, events.ReasonTooOld, events.ReasonBadJSON, reasonUnknownKind}
+var deadLetterReasons = events.StageReasons(events.StageAggregator)
 
 func deadLetterAttrs(r events.Reason) metric.AddOption {
 	return metric.WithAttributes(attribute.String("stage", events.StageAggregator), attribute.String("reason", string(r)))

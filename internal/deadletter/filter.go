@@ -1,6 +1,7 @@
 package deadletter
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ type Filter struct {
 	Period       time.Time // an instant inside the letter's period (letters of unknown period never match)
 	Since, Until time.Time // dead-lettered at or after Since, before Until
 	Open         bool      // open letters only (never replayed, refused, interrupted)
+	Source       string    // letters holding an event of this source…
+	EventID      string    // …and id (both given: the event's idempotency key)
+	Record       string    // letters holding a record of this origin id (events.PeriodRecord.OriginID)
 }
 
 // String describes the filter, for the replay log.
@@ -38,6 +42,9 @@ func (f Filter) String() string {
 	add("period", timeText(f.Period))
 	add("since", timeText(f.Since))
 	add("until", timeText(f.Until))
+	add("source", f.Source)
+	add("event", f.EventID)
+	add("record", f.Record)
 	if f.Open {
 		parts = append(parts, "open")
 	}
@@ -54,8 +61,8 @@ func timeText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// match reports whether l passes the filter.
-func (f Filter) match(l *Letter) bool {
+// matchStored reports whether l passes the filter as stored, its replay state aside (Open).
+func (f Filter) matchStored(l *Letter) bool {
 	switch {
 	case len(f.IDs) > 0 && !slices.Contains(f.IDs, l.ID),
 		f.Stage != "" && l.Stage != f.Stage,
@@ -64,7 +71,9 @@ func (f Filter) match(l *Letter) bool {
 		f.Subscription != "" && l.Subscription != f.Subscription,
 		!f.Since.IsZero() && l.At.Before(f.Since),
 		!f.Until.IsZero() && !l.At.Before(f.Until),
-		f.Open && !l.State.Open():
+		f.Source != "" && (l.Event == nil || l.Event.Source != f.Source),
+		f.EventID != "" && (l.Event == nil || l.Event.ID != f.EventID),
+		f.Record != "" && (l.Record == nil || l.Record.OriginID() != f.Record):
 		return false
 	case !f.Period.IsZero():
 		return !l.PeriodStart.IsZero() && !f.Period.Before(l.PeriodStart) && f.Period.Before(l.PeriodEnd)
@@ -94,8 +103,20 @@ func (f Filter) reads() []read {
 	return out
 }
 
-// read is one stream read of letters.
+// read is one stream read of letters; skip, when set, says from a message's bytes that it holds no letter
+// the filter selects (it is not decoded).
 type read struct {
 	stream, filter string
 	since          time.Time
+	skip           func(data []byte) bool
+}
+
+// cannotHold reports, from a stored message's bytes, that it holds no letter of the filter's event id: the id
+// does not occur in it, and no payload is stored base64-encoded (payload_bytes). Only ids that JSON writes as
+// they are (printable ASCII without quotes, backslashes or HTML characters) are looked for so.
+func (f Filter) cannotHold(data []byte) bool {
+	if f.EventID == "" || prefilter(map[events.Key]bool{{ID: f.EventID}: true}) == nil {
+		return false
+	}
+	return !bytes.Contains(data, []byte(f.EventID)) && !bytes.Contains(data, []byte(`"payload_bytes"`))
 }

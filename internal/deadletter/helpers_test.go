@@ -67,6 +67,7 @@ type env struct {
 	conn   *bus.Conn
 	ledger *ledger.Store
 	ctx    context.Context
+	url    string
 }
 
 func newEnv(t *testing.T) *env {
@@ -86,7 +87,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, conn: conn, ledger: l, ctx: ctx}
+	return &env{t: t, conn: conn, ledger: l, ctx: ctx, url: srv.URL()}
 }
 
 // service is a service judging with the catalog yaml, its clock at now.

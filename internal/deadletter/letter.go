@@ -37,8 +37,8 @@ const (
 // Open reports whether the letter still waits for an operator.
 func (s State) Open() bool { return s == StateOpen || s == StateRefused || s == StateInterrupted }
 
-// stateOf is the state the replay log r (nil: none) gives a letter.
-func stateOf(r *ledger.Replay) State {
+// StateOf is the state the replay log r (nil: none) gives a letter.
+func StateOf(r *ledger.Replay) State {
 	switch {
 	case r == nil:
 		return StateOpen
@@ -128,14 +128,11 @@ func newLetter(id string, m bus.Msg, line int, dl *events.DeadLetter, cat *event
 	switch {
 	case dl.Stage == events.StageSubmitter:
 		l.decodeRecord()
-	case dl.Reason != events.ReasonBadJSON && dl.Reason != reasonUnknownKind:
+	case dl.Reason != events.ReasonBadJSON && dl.Reason != events.ReasonUnknownKind:
 		l.decodeEvent(cat)
 	}
 	return l
 }
-
-// reasonUnknownKind is the aggregator's reason for a message of an unknown Usagepipe-Kind.
-const reasonUnknownKind events.Reason = "unknown_kind"
 
 func (l *Letter) decodeEvent(cat *events.Catalog) {
 	e, rej := events.DecodeEvent(l.Payload)

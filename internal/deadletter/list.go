@@ -26,6 +26,7 @@ type Count struct {
 type Listing struct {
 	Letters []Letter `json:"letters"`
 	Counts  []Count  `json:"counts"`
+	Read    int      `json:"read"` // messages read in the streams (each holds one letter or more)
 }
 
 // Open is how many of the listed letters are open.
@@ -37,82 +38,123 @@ func (l *Listing) Open() int {
 	return n
 }
 
-// List reads the dead letters f selects from both places, with their replay states.
-func (s *Service) List(ctx context.Context, f Filter) (*Listing, error) {
-	replays, err := s.replayLogs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var letters []Letter
-	for _, r := range f.reads() {
-		if err := s.readLetters(ctx, r, func(l Letter) {
-			if x, ok := replays[l.ID]; ok {
-				l.Replay = &x
-			}
-			l.State = stateOf(l.Replay)
-			if f.match(&l) {
-				letters = append(letters, l)
-			}
-		}); err != nil {
-			return nil, err
-		}
-	}
-	slices.SortStableFunc(letters, func(a, b Letter) int { return a.At.Compare(b.At) })
-	return &Listing{Letters: letters, Counts: countLetters(letters)}, nil
+// Reader models the reads a listing makes (internal/bus.Conn): the streams that hold letters.
+type Reader interface {
+	Read(ctx context.Context, stream string, o bus.ReadOptions, fn func(bus.Msg) error) error
 }
 
-// replayLogs reads every replay log, by dead letter.
-func (s *Service) replayLogs(ctx context.Context) (map[string]ledger.Replay, error) {
-	all, err := s.ledger.Replays(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("deadletter: replay logs: %w", err)
+// List reads the dead letters f selects from both places, with their replay states.
+func (s *Service) List(ctx context.Context, f Filter) (*Listing, error) {
+	return Letters(ctx, s.streams, s.ledger, s.catalog, f)
+}
+
+// Letters reads the dead letters f selects from both places (through r), with their replay states from the
+// ledger l, judging their periods with cat. It writes nothing: status and explain call it, Service.List is
+// it. It reads the stored letters the filter's stage, reason and since narrow to, whole.
+func Letters(ctx context.Context, r Reader, l *ledger.Store, cat *events.Catalog, f Filter) (*Listing, error) {
+	out := &Listing{}
+	var letters []Letter
+	for _, rd := range f.reads() {
+		rd.skip = f.cannotHold
+		n, err := readLetters(ctx, r, cat, rd, func(x Letter) {
+			if f.matchStored(&x) {
+				letters = append(letters, x)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.Read += n
 	}
-	out := make(map[string]ledger.Replay, len(all))
-	for _, r := range all {
-		out[r.DeadLetter] = r
+	if err := attachReplays(ctx, l, letters); err != nil {
+		return nil, err
 	}
+	letters = slices.DeleteFunc(letters, func(x Letter) bool { return f.Open && !x.State.Open() })
+	slices.SortStableFunc(letters, func(a, b Letter) int { return a.At.Compare(b.At) })
+	out.Letters, out.Counts = letters, countLetters(letters)
 	return out, nil
 }
 
-// readLetters reads the letters of one read and hands each to fn.
-func (s *Service) readLetters(ctx context.Context, r read, fn func(Letter)) error {
-	o := bus.ReadOptions{Filters: []string{r.filter}, StartTime: r.since}
-	err := s.streams.Read(ctx, r.stream, o, func(m bus.Msg) error {
-		m.Header = m.Header.Clone()
-		return s.lettersOf(r.stream, m, fn)
-	})
-	if err != nil && !errors.Is(err, bus.ErrStreamNotFound) {
-		return fmt.Errorf("deadletter: read %s %s: %w", r.stream, r.filter, err)
+// maxLogReads is the most letters whose replay logs are read one by one; for more, every log is read at once.
+const maxLogReads = 32
+
+// attachReplays sets each letter's replay log and state.
+func attachReplays(ctx context.Context, l *ledger.Store, letters []Letter) error {
+	logs := map[string]ledger.Replay{}
+	if len(letters) > maxLogReads {
+		all, err := l.Replays(ctx)
+		if err != nil {
+			return fmt.Errorf("deadletter: replay logs: %w", err)
+		}
+		for _, r := range all {
+			logs[r.DeadLetter] = r
+		}
+	} else {
+		for i := range letters {
+			r, _, err := l.Replay(ctx, letters[i].ID)
+			if errors.Is(err, bus.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("deadletter: replay log of %s: %w", letters[i].ID, err)
+			}
+			logs[r.DeadLetter] = r
+		}
+	}
+	for i := range letters {
+		if x, ok := logs[letters[i].ID]; ok {
+			letters[i].Replay = &x
+		}
+		letters[i].State = StateOf(letters[i].Replay)
 	}
 	return nil
 }
 
-// lettersOf decodes the letters of one stored message: one in USAGE_DLQ, a JSON line each in USAGE_AGG. A
-// line that is not a dead letter is reported as one (reason bad_json), so that nothing stored is hidden.
-func (s *Service) lettersOf(stream string, m bus.Msg, fn func(Letter)) error {
-	if stream == bus.StreamDLQ {
-		fn(s.decodeLetter(stream, dlqID(m.Seq), m, 0, m.Data))
+// readLetters reads the letters of one read, hands each to fn, and returns how many messages it read.
+func readLetters(ctx context.Context, r Reader, cat *events.Catalog, rd read, fn func(Letter)) (int, error) {
+	o := bus.ReadOptions{Filters: []string{rd.filter}, StartTime: rd.since}
+	n := 0
+	err := r.Read(ctx, rd.stream, o, func(m bus.Msg) error {
+		n++
+		if rd.skip != nil && rd.skip(m.Data) {
+			return nil
+		}
+		m.Header = m.Header.Clone()
+		lettersOf(rd.stream, m, cat, fn)
 		return nil
+	})
+	if err != nil && !errors.Is(err, bus.ErrStreamNotFound) {
+		return n, fmt.Errorf("deadletter: read %s %s: %w", rd.stream, rd.filter, err)
+	}
+	return n, nil
+}
+
+// lettersOf decodes the letters of one stored message: one in USAGE_DLQ, a JSON line each in USAGE_AGG
+// (LetterID numbers its non-empty lines from 0). A line that is not a dead letter is reported as one (reason
+// bad_json), so that nothing stored is hidden.
+func lettersOf(stream string, m bus.Msg, cat *events.Catalog, fn func(Letter)) {
+	if stream == bus.StreamDLQ {
+		fn(decodeLetter(stream, dlqID(m.Seq), m, 0, m.Data, cat))
+		return
 	}
 	line := 0
 	for raw := range bytes.Lines(m.Data) {
 		if raw = bytes.TrimSpace(raw); len(raw) == 0 {
 			continue
 		}
-		fn(s.decodeLetter(stream, aggID(m.Seq, line), m, line, raw))
+		fn(decodeLetter(stream, aggID(m.Seq, line), m, line, raw, cat))
 		line++
 	}
-	return nil
 }
 
-func (s *Service) decodeLetter(stream, id string, m bus.Msg, line int, raw []byte) Letter {
+func decodeLetter(stream, id string, m bus.Msg, line int, raw []byte, cat *events.Catalog) Letter {
 	var dl events.DeadLetter
 	if err := json.Unmarshal(raw, &dl); err != nil {
 		dl = events.DeadLetter{Stage: "unknown", Reason: events.ReasonBadJSON, At: m.Time,
 			Message: fmt.Sprintf("not a dead letter: %v", err)}
 		dl.SetPayload(raw)
 	}
-	l := newLetter(id, m, line, &dl, s.catalog)
+	l := newLetter(id, m, line, &dl, cat)
 	l.Stream = stream
 	return l
 }
@@ -128,7 +170,7 @@ func (s *Service) Show(ctx context.Context, id string) (*Letter, error) {
 		return nil, fmt.Errorf("deadletter: %s: %w", id, err)
 	}
 	var found *Letter
-	_ = s.lettersOf(stream, m, func(l Letter) {
+	lettersOf(stream, m, s.catalog, func(l Letter) {
 		if l.ID == id {
 			found = &l
 		}
@@ -141,7 +183,7 @@ func (s *Service) Show(ctx context.Context, id string) (*Letter, error) {
 	} else if !errors.Is(err, bus.ErrNotFound) {
 		return nil, err
 	}
-	found.State = stateOf(found.Replay)
+	found.State = StateOf(found.Replay)
 	return found, nil
 }
 

@@ -19,7 +19,7 @@ func (s *Service) decideRecord(ctx context.Context, l *Letter) (decision, error)
 	r := *l.Record
 	d := decision{key: r.OriginID(), indexKey: ledger.ReplayedRecordKey(r.OriginID()),
 		target: subjects.Adjustments.Subject(r.Product, r.Contract, r.PeriodStart, r.Partition)}
-	if why := s.unwritable(&r); l.Reason == reasonUnwritable && why != "" {
+	if why := s.unwritable(&r); l.Reason == events.ReasonUnwritable && why != "" {
 		d.what, d.detail = DecisionRefused, "still unwritable: "+why
 		return d, nil
 	}
@@ -42,9 +42,6 @@ func (s *Service) decideRecord(ctx context.Context, l *Letter) (decision, error)
 	d.copy, err = recordCopy(l.ID, d.target, r)
 	return d, err
 }
-
-// reasonUnwritable is the submitter's reason for a record no workbook can hold.
-const reasonUnwritable events.Reason = "unwritable"
 
 // unwritable says why the catalog still makes r unwritable ("" when it does not): its product or item is
 // unknown, or its quantity has more decimals than the item's precision. The submitter judges it again.

@@ -280,6 +280,9 @@ func TestListFiltersAndCounts(t *testing.T) {
 		{Filter{Period: now.AddDate(0, 2, 0)}, ""},
 		{Filter{Until: now.Add(-time.Hour)}, d}, // the message letter's time is zero
 		{Filter{IDs: []string{b, d}}, d + " " + b},
+		{Filter{Source: "/test", EventID: "l-3"}, c},
+		{Filter{EventID: "l-2"}, b},
+		{Filter{Record: "0123"}, ""},
 	} {
 		if got := ids(tc.f); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.f, got, tc.want)

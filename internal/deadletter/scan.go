@@ -114,11 +114,12 @@ const timeLayout = "2006-01-02T15:04:05Z07:00"
 // scanRefused notes the (key, sequence) pairs the aggregator dead-lettered in the scan's partition.
 func (s *Service) scanRefused(ctx context.Context, sc *partitionScan, keys map[events.Key]bool) error {
 	err := s.streams.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{subjects.AggDeadLetters(sc.p)}}, func(m bus.Msg) error {
-		return s.lettersOf(bus.StreamAgg, m, func(l Letter) {
+		lettersOf(bus.StreamAgg, m, s.catalog, func(l Letter) {
 			if l.Kind == KindEvent && keys[l.Event.Key()] {
 				sc.deadLettered[keySeq{l.Event.Key(), l.FromSeq}] = true
 			}
 		})
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("deadletter: scan %s: %w", subjects.AggDeadLetters(sc.p), err)

@@ -28,7 +28,7 @@ func testOptions(t *testing.T, dir string) devstack.Options {
 	}
 	return devstack.Options{
 		DataDir: dir, Catalogs: c, Partitions: 2,
-		IngestAddr: "127.0.0.1:0", EmulatorAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0", OperatorAddr: "127.0.0.1:0",
+		IngestAddr: "127.0.0.1:0", EmulatorAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0", OperatorAddr: "127.0.0.1:0", ConsoleAddr: "127.0.0.1:0",
 		ProcessingTime: -1, AcceptAfter: -1, LogOutput: &syncBuffer{},
 	}
 }

@@ -20,6 +20,7 @@ const (
 	DefaultMetricsAddr    = "127.0.0.1:9464"
 	DefaultNATSAddr       = "127.0.0.1:4222"
 	DefaultOperatorAddr   = "127.0.0.1:8070"
+	DefaultConsoleAddr    = "127.0.0.1:8071"
 	DefaultPartitions     = 4
 	DefaultConnectAPIKey  = "SU-000-000-000:usagepipe-dev"
 	DefaultProcessingTime = 2 * time.Second
@@ -41,6 +42,8 @@ type Options struct {
 	// without a key are served; elsewhere OperatorKeys are required.
 	OperatorAddr string
 	OperatorKeys opsapi.Keys
+	// ConsoleAddr is the web console, with the operator API's keys and loopback rule.
+	ConsoleAddr string
 
 	// IngestAPIKeys are the keys ingest accepts (the simulator sends the first). None: ingest accepts every
 	// request, which Start allows only when IngestAddr is a loopback address.
@@ -75,6 +78,7 @@ func (o Options) withDefaults() Options {
 	config.SetDefault(&o.MetricsAddr, DefaultMetricsAddr)
 	config.SetDefault(&o.NATSAddr, DefaultNATSAddr)
 	config.SetDefault(&o.OperatorAddr, DefaultOperatorAddr)
+	config.SetDefault(&o.ConsoleAddr, DefaultConsoleAddr)
 	config.SetDefault(&o.Partitions, DefaultPartitions)
 	config.SetDefault(&o.ConnectAPIKey, DefaultConnectAPIKey)
 	config.SetDefault(&o.ProcessingTime, DefaultProcessingTime)

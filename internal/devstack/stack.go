@@ -22,6 +22,7 @@ type URLs struct {
 	Metrics  string // http://host:port; GET /metrics/{ingest,aggregator,submitter}
 	NATS     string // nats://host:port
 	Operator string // http://host:port of the operator API (/api/v1/…)
+	Console  string // http://host:port/ of the web console
 }
 
 // Stack is a running dev stack. Start it; it runs until the context given to Start ends, then Wait returns.
@@ -102,7 +103,7 @@ func (s *Stack) start(ctx context.Context) error {
 	// up) is put on every worker's errors.
 	telemetry.SetErrorLogger(telemetry.NewLogger(logw, ServiceDev, s.opts.LogLevel))
 	steps := []func(context.Context, io.Writer) error{
-		s.startNATS, s.startEmulator, s.startIngest, s.startAggregator, s.startSubmitter, s.startOperator, s.startMetrics,
+		s.startNATS, s.startEmulator, s.startIngest, s.startAggregator, s.startSubmitter, s.startOperator, s.startConsole, s.startMetrics,
 		s.startObserver, s.startSimulator,
 	}
 	for _, step := range steps {

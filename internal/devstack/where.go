@@ -45,6 +45,8 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
 	fmt.Fprintf(w, "  operator   %s/api/v1/   (explain, usage, status: %s)\n", u.Operator, s.operatorAccess())
+	fmt.Fprintf(w, "  console    %s   (the web console: overview, periods, files, explain, dead letters, parked; %s)\n",
+		u.Console, s.operatorAccess())
 	if s.logPath != "" {
 		fmt.Fprintf(w, "  logs       %s (JSON)\n", s.logPath)
 	}

@@ -14,7 +14,7 @@ import (
 // file's status and rec's Connect record are read from Connect.
 func (s *Service) fileRef(ctx context.Context, e *ledger.Entry, rec *Record) *FileRef {
 	f := &FileRef{LedgerKey: e.Key, Revision: e.Revision, Part: e.Part, Parts: e.Parts, State: string(e.State),
-		Reason: e.Reason, FileID: e.FileID, LedgerStatus: e.Status}
+		Reason: e.Reason, FileID: e.FileID, LedgerStatus: e.Status, BaseParked: e.BaseParked}
 	if rec != nil {
 		f.Excluded = slices.Contains(e.Excluded, rec.RecordID)
 	}

@@ -26,6 +26,19 @@
 // entry to its Connect file and, through pkg/usageapi, the Connect record. An open period is reported with
 // its close time and, when its owner answers, the value so far.
 //
+// # Dead letters and replays
+//
+// An event ingest rejected and kept (--keep-rejected) is in no partition: ExplainEvent reads the ingest
+// dead letters of USAGE_DLQ (whole, through internal/deadletter) for its key, and names each (its id, as
+// usagepipe dlq show and replay take it, and its state). A copy the aggregator refused names its letter too.
+// The replays of those letters (internal/deadletter.Replays: the logs in the ledger — who, when, the outcome,
+// earlier refused attempts) are listed, and a replay's copy is a copy like any other (Copy.Replay names the
+// letter): found by the search, or, outside the searched window, read at the sequence the key's replay index
+// records. ExplainRecord lists the submitter's dead letters of the record's origin id and their replays (a
+// resubmission names the letter it comes from). ExplainFile takes a Connect file id or a ledger key and adds
+// the entry's history (operators' moves with their names) and the operators' actions on it from the
+// period's action log.
+//
 // # The reverse
 //
 // ExplainRecord takes a record id (the 40-hex record_id of the usage file) or a Connect record id (UR-…);
@@ -38,7 +51,9 @@
 // # Bounds
 //
 // Reading a partition's window costs reading that window of USAGE_EVENTS (the server reads every partition's
-// messages of the range to hand out one's): Span.Messages and the times tell the cost. A record id alone is
+// messages of the range to hand out one's): Span.Messages and the times tell the cost. The dead letters of a
+// stage in USAGE_DLQ are read whole (retention keeps the open ones and, for its MinAge, the replayed ones);
+// replay logs are read by key (the letters found, the key's replay index), never all of them. A record id alone is
 // searched in every record and adjustment of USAGE_AGG; its subject and time narrow it to one subject.
 //
 // # Concurrency

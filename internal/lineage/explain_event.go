@@ -29,6 +29,10 @@ func (s *Service) ExplainEvent(ctx context.Context, q EventQuery) (*EventAnswer,
 	a := &EventAnswer{Query: q}
 	w := eventWindow(q.Time, fc.Catalog, st.LastTime)
 	k := events.Key{Source: q.Source, ID: q.ID}
+	idx, err := s.replayedCopy(ctx, k)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range partitionsOf(q.Subject, fc.Partitions) {
 		copies, spans, err := s.findCopies(ctx, p, k, w, q.Early)
 		if err != nil {
@@ -38,9 +42,15 @@ func (s *Service) ExplainEvent(ctx context.Context, q EventQuery) (*EventAnswer,
 			return nil, err
 		}
 		a.Searched = append(a.Searched, spans...)
+		if copies, err = s.withReplayCopy(ctx, a, p, k, copies, idx); err != nil {
+			return nil, err
+		}
 		if err := s.explainCopies(ctx, a, fc, p, copies); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.explainReplays(ctx, a, fc.Catalog, k); err != nil {
+		return nil, err
 	}
 	a.Found = len(a.Copies) > 0
 	if a.Found && !q.Early && !q.Time.IsZero() {

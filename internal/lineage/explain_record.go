@@ -60,7 +60,10 @@ func (s *Service) explainFound(ctx context.Context, fc aggregator.FoldConfig, a 
 	if a.Events, err = s.recordEvents(ctx, fc, &a.Record); err != nil {
 		return err
 	}
-	a.Summary = recordSummary(&a.Record, a.File, note, a.Events)
+	if err := s.explainRecordReplays(ctx, a, fc.Catalog); err != nil {
+		return err
+	}
+	a.Summary = recordSummary(&a.Record, a.File, note, a.Events) + replaysSummary(a.DeadLetters, a.Replays)
 	return nil
 }
 
@@ -139,6 +142,15 @@ func (s *Service) recordOfConnect(ctx context.Context, id string) (*Record, erro
 
 // entryOfFile finds the ledger entry of a Connect file: by its external_id when Connect is asked, else by a
 // scan of the ledger's entries.
+// FileEntry returns the ledger entry of a Connect usage file (UF-…): by its external id when Connect is
+// asked, else by a scan of the ledger; ErrNotFound when no entry names it.
+func (s *Service) FileEntry(ctx context.Context, fileID string) (*ledger.Entry, error) {
+	if !strings.HasPrefix(fileID, "UF-") {
+		return nil, fmt.Errorf("%w: %q is not a Connect usage file id (UF-…)", ErrBadQuery, fileID)
+	}
+	return s.entryOfFile(ctx, fileID)
+}
+
 func (s *Service) entryOfFile(ctx context.Context, fileID string) (*ledger.Entry, error) {
 	if s.connect != nil {
 		f, err := s.connect.GetFile(ctx, fileID)

@@ -11,6 +11,7 @@ import (
 	"github.com/usagepipe/usagepipe/internal/aggregate"
 	"github.com/usagepipe/usagepipe/internal/aggregator"
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
@@ -86,8 +87,8 @@ func (s *Service) deadLettersOf(ctx context.Context, p int, copies []Copy) (map[
 			for _, dl := range decodeDeadLetters(m.Data) {
 				past = past || dl.Seq > lastCopy.Seq
 				if e, ok := dl.event(); ok && e.Key() == key {
-					out[dl.Seq] = &DeadLetter{Stream: bus.StreamAgg, Subject: m.Subject, Seq: m.Seq, Reason: dl.Reason,
-						Message: dl.Message, At: dl.At}
+					out[dl.Seq] = &DeadLetter{ID: deadletter.LetterID(bus.StreamAgg, m.Seq, dl.line), Stream: bus.StreamAgg,
+						Subject: m.Subject, Seq: m.Seq, Reason: dl.Reason, Message: dl.Message, At: dl.At}
 				}
 			}
 			return nil
@@ -96,8 +97,12 @@ func (s *Service) deadLettersOf(ctx context.Context, p int, copies []Copy) (map[
 	return out, []Span{sp}, err
 }
 
-// deadLetterLine is a dead letter as the aggregator stores it.
-type deadLetterLine struct{ events.DeadLetter }
+// deadLetterLine is a dead letter as the aggregator stores it, and its line: the index among the message's
+// non-empty lines that names it (deadletter.LetterID).
+type deadLetterLine struct {
+	events.DeadLetter
+	line int
+}
 
 // event decodes the original event a dead letter holds.
 func (d deadLetterLine) event() (events.Event, bool) {
@@ -107,11 +112,16 @@ func (d deadLetterLine) event() (events.Event, bool) {
 
 func decodeDeadLetters(data []byte) []deadLetterLine {
 	var out []deadLetterLine
+	n := 0
 	for l := range bytes.Lines(data) {
-		var d deadLetterLine
-		if json.Unmarshal(bytes.TrimSpace(l), &d.DeadLetter) == nil {
+		if l = bytes.TrimSpace(l); len(l) == 0 {
+			continue
+		}
+		d := deadLetterLine{line: n}
+		if json.Unmarshal(l, &d.DeadLetter) == nil {
 			out = append(out, d)
 		}
+		n++
 	}
 	return out
 }

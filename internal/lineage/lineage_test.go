@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/lineage"
 	"github.com/usagepipe/usagepipe/internal/pipelinetest"
 	"github.com/usagepipe/usagepipe/pkg/events"
@@ -85,8 +86,11 @@ func TestExplainEveryFate(t *testing.T) {
 	}
 
 	a = explain(t, s, dead)
-	if fates(a) != "dead_letter" || a.Copies[0].DeadLetter.Reason != events.ReasonBadQuantity || a.Counting != nil {
+	if fates(a) != "dead_letter" || a.Copies[0].DeadLetter.Reason != events.ReasonBadQuantity || a.Counting != nil ||
+		a.Copies[0].DeadLetter.State != "open" {
 		t.Errorf("dead: %s %+v", fates(a), a.Copies)
+	} else {
+		checkLetterID(t, w, a.Copies[0].DeadLetter.ID, dead)
 	}
 
 	a = explain(t, s, open)
@@ -105,8 +109,9 @@ func TestExplainEveryFate(t *testing.T) {
 	never := pipelinetest.Event("ev-never", fast, "AS-0001-0001-0001", "UNITS", "1", t0)
 	a = explain(t, s, never)
 	// Not found: both parts of its window read, the early one (the future skew before the event's time) and
-	// the rest of the stream, in its partition.
-	if a.Found || len(a.Searched) != 2 || !strings.Contains(a.Summary, "not found") {
+	// the rest of the stream, in its partition; and ingest's kept rejections, whole.
+	if a.Found || len(a.Searched) != 3 || !strings.Contains(a.Summary, "not found") || len(a.Kept) != 0 ||
+		a.Searched[2].Filter != "usage.dlq.ingest.>" || !a.Searched[2].Complete {
 		t.Fatalf("never sent: %+v", a)
 	}
 	early, likely := a.Searched[0], a.Searched[1]
@@ -116,6 +121,19 @@ func TestExplainEveryFate(t *testing.T) {
 		t.Errorf("never sent: searched %+v", a.Searched)
 	}
 	checkReverse(t, s, explain(t, s, counted), explain(t, s, late))
+}
+
+// checkLetterID wants the dead letter id explain gives to be the one usagepipe dlq show reads e from.
+func checkLetterID(t *testing.T, w *pipelinetest.World, id string, e events.Event) {
+	t.Helper()
+	letters, err := deadletter.New(w.Conn, w.Ledger, w.Catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := letters.Show(context.Background(), id)
+	if err != nil || l.Event == nil || l.Event.Key() != e.Key() {
+		t.Errorf("dead letter %s: %+v, %v", id, l, err)
+	}
 }
 
 // checkReverse explains the records of a counted event and of a late one, by record id and by Connect record
@@ -147,8 +165,13 @@ func checkReverse(t *testing.T, s *lineage.Service, counted, late *lineage.Event
 	for _, r := range fa.Records {
 		found = found || r.Record.RecordID == counted.Counting.Record.RecordID && r.Events != nil && r.Events.Matches
 	}
-	if !found || fa.Events < 2 || fa.File.ConnectStatus != "accepted" {
+	if !found || fa.Events < 2 || fa.File.ConnectStatus != "accepted" || len(fa.History) == 0 ||
+		fa.History[len(fa.History)-1].State != "accepted" {
 		t.Errorf("file %+v", fa)
+	}
+	byKey, err := s.ExplainFile(ctx, lineage.FileQuery{ID: fa.File.LedgerKey})
+	if err != nil || byKey.File.FileID != fa.File.FileID || len(byKey.Records) != len(fa.Records) {
+		t.Errorf("file by its ledger key %s: %+v, %v", fa.File.LedgerKey, byKey, err)
 	}
 }
 

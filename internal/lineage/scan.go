@@ -148,7 +148,7 @@ func (s *Service) readCopies(ctx context.Context, p int, k events.Key, from, to 
 		}
 		for _, l := range linesWith(m.Data, needle, func(e *events.Event) bool { return e.Key() == k }) {
 			copies = append(copies, Copy{Partition: p, Seq: m.Seq, Arrival: m.Time, MsgID: m.Header.Get(bus.HeaderMsgID),
-				Line: l.n, Event: l.event})
+				Line: l.n, Event: l.event, Replay: m.Header.Get(events.HeaderReplay)})
 			if len(copies) == 1 && likely && s.opts.CopiesWindow >= 0 {
 				stopAt = minTime(stopAt, m.Time.Add(s.opts.CopiesWindow))
 				if s.opts.CopiesBudget > 0 {

@@ -4,24 +4,34 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // summarizeEvent is the one-line answer for a person.
 func summarizeEvent(a *EventAnswer) string {
 	if !a.Found {
-		return "not found: no copy stored in " + searchedText(a.Searched, "usage.events.")
+		if len(a.Kept) > 0 {
+			return "not stored in USAGE_EVENTS: rejected by ingest, and kept" + replaysSummary(a.Kept, a.Replays)
+		}
+		return "not found: no copy stored in " + searchedText(a.Searched, "usage.events.") +
+			"; no rejection of it kept by ingest in " + searchedText(a.Searched, "usage.dlq.")
 	}
 	var parts []string
 	if a.Counting != nil {
 		cp := firstCounted(a.Copies)
-		parts = append(parts, fmt.Sprintf("counted (partition %d seq %d, arrived %s)", cp.Partition, cp.Seq, stamp(cp.Arrival)),
+		replay := ""
+		if cp.Replay != "" {
+			replay = ", the replay of " + cp.Replay
+		}
+		parts = append(parts, fmt.Sprintf("counted (partition %d seq %d, arrived %s%s)", cp.Partition, cp.Seq, stamp(cp.Arrival), replay),
 			countingText(a.Counting))
 	}
 	for _, c := range a.Copies {
 		switch {
 		case c.Fate == FateDeadLetter && a.Counting == nil:
-			parts = append(parts, fmt.Sprintf("dead-lettered (partition %d seq %d, dead letter %s seq %d): %s", c.Partition,
-				c.Seq, c.DeadLetter.Subject, c.DeadLetter.Seq, c.DeadLetter.Message))
+			parts = append(parts, fmt.Sprintf("dead-lettered (partition %d seq %d, dead letter %s, %s seq %d): %s", c.Partition,
+				c.Seq, c.DeadLetter.ID, c.DeadLetter.Subject, c.DeadLetter.Seq, c.DeadLetter.Message))
 		case c.Fate == FatePending:
 			parts = append(parts, fmt.Sprintf("stored at partition %d seq %d, not folded yet (%s)", c.Partition, c.Seq, c.Note))
 		}
@@ -32,7 +42,26 @@ func summarizeEvent(a *EventAnswer) string {
 				c.Partition, c.Seq, stamp(c.Arrival), c.DuplicateOf))
 		}
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, "; ") + replaysSummary(a.Kept, a.Replays)
+}
+
+// replaysSummary continues a summary with the dead letters not replayed yet and what each replay did ("" when
+// there is neither).
+func replaysSummary(letters []DeadLetter, logs []ledger.Replay) string {
+	var parts []string
+	for _, l := range letters {
+		if replayOf(logs, l.ID) == nil {
+			parts = append(parts, fmt.Sprintf("dead letter %s (%s) is open: once its cause is fixed, usagepipe dlq replay --id %s --execute",
+				l.ID, l.Reason, l.ID))
+		}
+	}
+	for _, r := range logs {
+		parts = append(parts, replayText(r))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
 }
 
 // countingText says where a counted event went.
@@ -70,6 +99,9 @@ func fileText(f *FileRef) string {
 	if f.Excluded {
 		s += ", record excluded (dead-lettered by the submitter)"
 	}
+	if f.BaseParked != "" {
+		s += ", in Connect while the period's base " + f.BaseParked
+	}
 	if f.Note != "" {
 		s += " (" + f.Note + ")"
 	}
@@ -90,6 +122,9 @@ func searchedText(spans []Span, prefix string) string {
 
 // spanText says what a span read: "USAGE_EVENTS usage.events.3 seq 10 (t) – 90 (t), 40 messages".
 func spanText(sp Span) string {
+	if sp.FirstSeq == 0 && sp.FromTime.IsZero() && sp.ToTime.IsZero() { // a read of a whole filter (dead letters)
+		return fmt.Sprintf("%s %s, %d %s read [%s]", sp.Stream, sp.Filter, sp.Messages, plural(sp.Messages, "message", "messages"), sp.Note)
+	}
 	s := fmt.Sprintf("%s %s from %s", sp.Stream, sp.Filter, stampOr(sp.FromTime, "its first message"))
 	if sp.Messages == 0 {
 		s += fmt.Sprintf(": no message between %s and %s", stampOr(sp.FromTime, "the first kept"), stamp(sp.ToTime))
@@ -114,4 +149,11 @@ func stampOr(t time.Time, zero string) string {
 		return zero
 	}
 	return stamp(t)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/usagepipe/usagepipe/internal/ledger"
 )
 
 // WriteText writes the answer for a person: the summary, the copies, where it was counted, where it looked.
@@ -23,6 +25,8 @@ func (a *EventAnswer) WriteText(w io.Writer) {
 	if c := a.Counting; c != nil {
 		writeCounting(w, c)
 	}
+	writeLetters(w, "kept by ingest (USAGE_DLQ)", a.Kept)
+	writeReplays(w, a.Replays)
 	writeSearched(w, a.Searched)
 	for _, n := range a.Notes {
 		fmt.Fprintln(w, "note:", n)
@@ -30,16 +34,46 @@ func (a *EventAnswer) WriteText(w io.Writer) {
 }
 
 func copyFate(c Copy) string {
+	fate := c.Fate
 	switch c.Fate {
 	case FateDuplicate:
-		return fmt.Sprintf("duplicate of seq %d", c.DuplicateOf)
+		fate = fmt.Sprintf("duplicate of seq %d", c.DuplicateOf)
 	case FateDeadLetter:
-		return fmt.Sprintf("dead letter %s (%s seq %d)", c.DeadLetter.Reason, c.DeadLetter.Subject, c.DeadLetter.Seq)
+		fate = fmt.Sprintf("dead letter %s %s (%s seq %d)", c.DeadLetter.ID, c.DeadLetter.Reason, c.DeadLetter.Subject, c.DeadLetter.Seq)
+	default:
+		if c.Note != "" {
+			fate += " (" + c.Note + ")"
+		}
 	}
-	if c.Note != "" {
-		return c.Fate + " (" + c.Note + ")"
+	if c.Replay != "" {
+		fate += ", the replay of " + c.Replay
 	}
-	return c.Fate
+	return fate
+}
+
+// writeLetters lists dead letters under a title.
+func writeLetters(w io.Writer, title string, letters []DeadLetter) {
+	if len(letters) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tSTATE\tREASON\tAT\tMESSAGE")
+	for _, l := range letters {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", l.ID, l.State, l.Reason, stamp(l.At), l.Message)
+	}
+	tw.Flush()
+}
+
+// writeReplays lists replays, one a line.
+func writeReplays(w io.Writer, logs []ledger.Replay) {
+	if len(logs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nreplays")
+	for _, r := range logs {
+		fmt.Fprintf(w, "  %s\n", replayText(r))
+	}
 }
 
 func writeCounting(w io.Writer, c *Counting) {
@@ -98,6 +132,8 @@ func (a *RecordAnswer) WriteText(w io.Writer) {
 		tw.Flush()
 		writeSearched(w, ev.Searched)
 	}
+	writeLetters(w, "dead-lettered by the submitter (USAGE_DLQ)", a.DeadLetters)
+	writeReplays(w, a.Replays)
 	writeSearched(w, a.Searched)
 }
 
@@ -126,4 +162,30 @@ func (a *FileAnswer) WriteText(w io.Writer) {
 			rec.Revision, r.Record.Reported, rec.Events, rec.Digest, found)
 	}
 	tw.Flush()
+	writeHistory(w, a)
+}
+
+// writeHistory writes a file's states, the operators' actions on it and its earlier Connect files.
+func writeHistory(w io.Writer, a *FileAnswer) {
+	fmt.Fprintln(w, "\nhistory")
+	for _, t := range a.History {
+		by := ""
+		if t.By != "" {
+			by = " by " + t.By
+		}
+		fmt.Fprintf(w, "  %s  %s%s  %s\n", stamp(t.At), t.State, by, t.Note)
+	}
+	if len(a.Actions) > 0 {
+		fmt.Fprintln(w, "\noperators' actions")
+		for _, x := range a.Actions {
+			fmt.Fprintf(w, "  %s  %s by %s on %s: %s", stamp(x.At), x.Action, x.Actor, x.Target, x.Outcome)
+			if x.Note != "" {
+				fmt.Fprintf(w, " (note: %s)", x.Note)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, p := range a.PreviousFiles {
+		fmt.Fprintf(w, "earlier file %s (external_id %s) %s until %s\n", p.FileID, p.ExternalID, p.Status, stamp(p.Until))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/aggregate"
+	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
@@ -41,12 +42,16 @@ type Copy struct {
 	Fate        string       `json:"fate"`
 	DuplicateOf uint64       `json:"duplicate_of,omitempty"` // the counted copy's seq
 	DeadLetter  *DeadLetter  `json:"dead_letter,omitempty"`
-	Event       events.Event `json:"event"` // the content as stored
+	Event       events.Event `json:"event"`            // the content as stored
+	Replay      string       `json:"replay,omitempty"` // the dead letter this copy replays (a replay's copy)
 	Note        string       `json:"note,omitempty"`
 }
 
-// DeadLetter is a dead letter holding a copy.
+// DeadLetter is a dead letter holding an event (a copy the aggregator refused, a rejection ingest kept) or a
+// record (the submitter's).
 type DeadLetter struct {
+	ID      string        `json:"id"` // as usagepipe dlq show and replay take it (internal/deadletter)
+	State   string        `json:"state,omitempty"`
 	Stream  string        `json:"stream"`
 	Subject string        `json:"subject"`
 	Seq     uint64        `json:"seq"` // of the dead-letter message
@@ -81,7 +86,8 @@ type FileRef struct {
 	ConnectStatus string `json:"connect_status,omitempty"` // read from Connect now
 	ConnectRecord string `json:"connect_record,omitempty"` // UR-…
 	RecordStatus  string `json:"connect_record_status,omitempty"`
-	Note          string `json:"note,omitempty"` // what could not be read or matched
+	BaseParked    string `json:"base_parked,omitempty"` // a supplement in Connect while its base was parked (ledger.Entry.BaseParked)
+	Note          string `json:"note,omitempty"`        // what could not be read or matched
 }
 
 // Counting is where the counted copy went.
@@ -122,13 +128,15 @@ type EventQuery struct {
 
 // EventAnswer is what happened to an event.
 type EventAnswer struct {
-	Query    EventQuery `json:"query"`
-	Summary  string     `json:"summary"` // one line for a person
-	Found    bool       `json:"found"`
-	Copies   []Copy     `json:"copies,omitempty"`
-	Counting *Counting  `json:"counting,omitempty"`
-	Searched []Span     `json:"searched"`
-	Notes    []string   `json:"notes,omitempty"`
+	Query    EventQuery      `json:"query"`
+	Summary  string          `json:"summary"` // one line for a person
+	Found    bool            `json:"found"`
+	Copies   []Copy          `json:"copies,omitempty"`
+	Counting *Counting       `json:"counting,omitempty"`
+	Kept     []DeadLetter    `json:"kept,omitempty"`    // rejections of the event ingest kept (--keep-rejected)
+	Replays  []ledger.Replay `json:"replays,omitempty"` // replays of the dead letters holding it (who, when, outcome)
+	Searched []Span          `json:"searched"`
+	Notes    []string        `json:"notes,omitempty"`
 }
 
 // EventRef is one event of a record, as the stream holds it.
@@ -154,12 +162,16 @@ type RecordEvents struct {
 
 // RecordAnswer explains one record.
 type RecordAnswer struct {
-	Query    string        `json:"query"`
-	Summary  string        `json:"summary"`
-	Record   Record        `json:"record"`
-	File     *FileRef      `json:"file,omitempty"`
-	Events   *RecordEvents `json:"events,omitempty"`
-	Searched []Span        `json:"searched,omitempty"` // where the record was looked for
+	Query   string        `json:"query"`
+	Summary string        `json:"summary"`
+	Record  Record        `json:"record"`
+	File    *FileRef      `json:"file,omitempty"`
+	Events  *RecordEvents `json:"events,omitempty"`
+	// DeadLetters are the submitter's dead letters of the record (or of the record it resubmits), Replays
+	// their replays.
+	DeadLetters []DeadLetter    `json:"dead_letters,omitempty"`
+	Replays     []ledger.Replay `json:"replays,omitempty"`
+	Searched    []Span          `json:"searched,omitempty"` // where the record was looked for
 }
 
 // FileAnswer explains one usage file: its ledger entry and the records it holds.
@@ -169,5 +181,11 @@ type FileAnswer struct {
 	File    FileRef        `json:"file"`
 	Records []RecordAnswer `json:"records"`
 	Events  int64          `json:"events"` // events counted by its records (their Events)
-	Note    string         `json:"note,omitempty"`
+	// History is the entry's states, each with when and, for an operator's move, by whom; Actions the
+	// operators' actions on it (and on its revision's parked key) from the period's action log; PreviousFiles
+	// the Connect files of its earlier attempts (a resubmission into a new file).
+	History       []ledger.Transition   `json:"history"`
+	Actions       []ledger.Action       `json:"actions,omitempty"`
+	PreviousFiles []ledger.PreviousFile `json:"previous_files,omitempty"`
+	Note          string                `json:"note,omitempty"`
 }

@@ -36,9 +36,9 @@ func (k Keys) Names() []string {
 // String names the operators, never their keys.
 func (k Keys) String() string { return "operator keys of " + strings.Join(k.Names(), ", ") }
 
-// operator returns the name of the operator whose key is token. Every key is compared, in constant time, so the
+// Operator returns the name of the operator whose key is token. Every key is compared, in constant time, so the
 // time taken says nothing of which key (or how much of one) matched.
-func (k Keys) operator(token string) (string, bool) {
+func (k Keys) Operator(token string) (string, bool) {
 	h := sha256.Sum256([]byte(token))
 	found := -1
 	for i := range k.entries {

@@ -19,6 +19,7 @@ type ListenerFlags struct {
 	Keys          string // NAME=KEY,… (secret)
 	KeysFile      string
 	AllowLoopback bool
+	AddrFlag      string // the flag that sets Addr, for messages ("operator-addr" when empty)
 }
 
 // AddFlags declares --operator-addr, --operator-keys, --operator-keys-file and --operator-allow-loopback.
@@ -37,13 +38,17 @@ func (l *ListenerFlags) Check() (Keys, error) {
 	if err != nil || l.Addr == "" || keys.Len() > 0 {
 		return keys, err
 	}
+	flag := l.AddrFlag
+	if flag == "" {
+		flag = "operator-addr"
+	}
 	host, _, err := net.SplitHostPort(l.Addr)
 	if err != nil {
-		return keys, fmt.Errorf("--operator-addr %q: %w", l.Addr, err)
+		return keys, fmt.Errorf("--%s %q: %w", flag, l.Addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return keys, fmt.Errorf("%w: --operator-addr %q is not a loopback address; give --operator-keys or --operator-keys-file",
-			ErrOpenToNetwork, l.Addr)
+		return keys, fmt.Errorf("%w: --%s %q is not a loopback address; give --operator-keys or --operator-keys-file",
+			ErrOpenToNetwork, flag, l.Addr)
 	}
 	return keys, nil
 }
@@ -88,7 +93,7 @@ func StartServer(ctx context.Context, addr string, conn *bus.Conn, rc ReadConfig
 	}()
 	if o.Logger != nil {
 		o.Logger.Info("operator API listening", "addr", ln.Addr().String(), "operators", len(o.Keys.Names()),
-			"open_on_loopback", o.AllowLoopback && isLoopback(ln.Addr()))
+			"open_on_loopback", o.AllowLoopback && IsLoopback(ln.Addr()))
 	}
 	return ln.Addr().String(), nil
 }

@@ -21,11 +21,29 @@ type ReadConfig struct {
 	Connect    *usageapi.Client // nil: answers stop at the ledger
 }
 
+// ReadSide is the read side's services as the service layer builds them (the web console uses their other
+// methods too), and the configuration they were built with, resolved.
+type ReadSide struct {
+	Lineage *lineage.Service
+	Usage   *usage.Service
+	Status  status.Reader
+	Config  ReadConfig // with the catalog and P resolved
+}
+
 // NewReadServices builds the read side's services (lineage, usage, status) over conn. The catalog and P not
 // given are those of the fold configuration the aggregators committed last.
 func NewReadServices(ctx context.Context, conn *bus.Conn, c ReadConfig) (Services, error) {
-	if err := c.resolve(ctx, conn); err != nil {
+	rs, err := NewReadSide(ctx, conn, c)
+	if err != nil {
 		return Services{}, err
+	}
+	return Services{Lineage: rs.Lineage, Usage: rs.Usage, Status: rs.Status}, nil
+}
+
+// NewReadSide builds the read side's services over conn, as NewReadServices does.
+func NewReadSide(ctx context.Context, conn *bus.Conn, c ReadConfig) (*ReadSide, error) {
+	if err := c.resolve(ctx, conn); err != nil {
+		return nil, err
 	}
 	lo := lineage.Options{Catalog: c.Catalog, Partitions: c.Partitions}
 	if c.Connect != nil {
@@ -33,14 +51,14 @@ func NewReadServices(ctx context.Context, conn *bus.Conn, c ReadConfig) (Service
 	}
 	l, err := lineage.New(ctx, conn, lo)
 	if err != nil {
-		return Services{}, fmt.Errorf("opsapi: %w", err)
+		return nil, fmt.Errorf("opsapi: %w", err)
 	}
 	u, err := usage.New(ctx, conn, c.Partitions)
 	if err != nil {
-		return Services{}, fmt.Errorf("opsapi: %w", err)
+		return nil, fmt.Errorf("opsapi: %w", err)
 	}
 	st := status.Reader{Bus: conn, Options: status.Options{Catalog: c.Catalog, Partitions: c.Partitions}}
-	return Services{Lineage: l, Usage: u, Status: st}, nil
+	return &ReadSide{Lineage: l, Usage: u, Status: st, Config: c}, nil
 }
 
 // resolve fills the catalog and P from the committed fold configuration.

@@ -38,7 +38,7 @@ const readTimeout = 60 * time.Second
 //
 //	GET /api/v1/explain/event?source=S&id=I[&subject=AS-…][&time=RFC3339][&early=true]
 //	GET /api/v1/explain/record/{id}[?subject=AS-…&time=RFC3339]     a record id or a Connect record id (UR-…)
-//	GET /api/v1/explain/file/{id}[?events=true]                      a Connect usage file id (UF-…)
+//	GET /api/v1/explain/file/{id}[?events=true]                      a Connect usage file id (UF-…) or ledger key (file.…)
 //	GET /api/v1/usage/{subscription}[?product=P&item=I&periods=N&reported=true]
 //	GET /api/v1/status
 func (s *Server) registerRead(svc Services) {
@@ -87,13 +87,14 @@ func answer(w http.ResponseWriter, r *http.Request, read func(context.Context) (
 	defer cancel()
 	v, err := read(ctx)
 	if err != nil {
-		return readError(err)
+		return ReadError(err)
 	}
 	return Reply(w, http.StatusOK, v)
 }
 
-// readError maps the service layer's errors to answers.
-func readError(err error) error {
+// ReadError maps the service layer's errors to an *Error with their status and reason (the web console
+// shows them the same way); an error it does not know is returned as it is (500).
+func ReadError(err error) error {
 	switch {
 	case errors.Is(err, lineage.ErrBadQuery), errors.Is(err, usage.ErrBadQuery):
 		return Wrap(http.StatusBadRequest, ReasonBadRequest, err)

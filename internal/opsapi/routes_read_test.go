@@ -73,6 +73,14 @@ func TestReadRoutes(t *testing.T) {
 	if st := call(t, srv.URL, "/api/v1/explain/record/"+ev.Counting.Record.RecordID, &rec); st != 200 || !rec.Events.Matches {
 		t.Errorf("explain record: %d %+v", st, rec)
 	}
+	base := w.WaitAccepted(pipelinetest.FastProduct, t0, 0, time.Second)
+	var file struct {
+		File    struct{ State string }
+		History []struct{ State string }
+	}
+	if st := call(t, srv.URL, "/api/v1/explain/file/"+base.Key, &file); st != 200 || file.File.State != "accepted" || len(file.History) == 0 {
+		t.Errorf("explain file by its ledger key: %d %+v", st, file)
+	}
 	var u struct {
 		Owner  string
 		Closed []struct{ Item, Value string }

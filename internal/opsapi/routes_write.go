@@ -178,19 +178,20 @@ func act(w http.ResponseWriter, r *http.Request, call func(context.Context) (any
 	defer cancel()
 	v, err := call(ctx)
 	if err != nil {
-		return writeSideError(err)
+		return WriteError(err)
 	}
 	return Reply(w, http.StatusOK, v)
 }
 
-// writeSideError maps the write side's errors to answers: a refusal is 409 conflict (the action does not
-// apply now, and says why), a letter or entry that is not there 404.
-func writeSideError(err error) error {
+// WriteError maps the write side's errors to an *Error (the web console shows them the same way): a refusal is
+// 409 conflict (the action does not apply now, and says why), a letter or entry that is not there 404, and the
+// read side's errors as ReadError maps them.
+func WriteError(err error) error {
 	switch {
 	case errors.Is(err, parked.ErrRefused):
 		return Wrap(http.StatusConflict, ReasonConflict, err)
 	case errors.Is(err, bus.ErrNotFound):
 		return Wrap(http.StatusNotFound, ReasonNotFound, err)
 	}
-	return readError(err)
+	return ReadError(err)
 }

@@ -52,7 +52,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mux: http.NewServeMux(), keys: o.Keys, open: o.AllowLoopback && isLoopback(o.Listener), log: o.Logger}
+	s := &Server{mux: http.NewServeMux(), keys: o.Keys, open: o.AllowLoopback && IsLoopback(o.Listener), log: o.Logger}
 	s.Handle("GET "+Prefix+"whoami", func(w http.ResponseWriter, _ *http.Request, op Operator) error {
 		return Reply(w, http.StatusOK, op)
 	})
@@ -96,12 +96,12 @@ func (s *Server) notServed(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authenticate(r *http.Request) (Operator, error) {
 	auth := r.Header.Get("Authorization")
 	if token, ok := strings.CutPrefix(auth, "Bearer "); ok {
-		if name, ok := s.keys.operator(strings.TrimSpace(token)); ok {
+		if name, ok := s.keys.Operator(strings.TrimSpace(token)); ok {
 			return Operator{Name: name, Via: "http"}, nil
 		}
 		return Operator{}, Errorf(http.StatusUnauthorized, ReasonUnauthorized, "the operator key is not known")
 	}
-	if auth == "" && s.open && remoteLoopback(r) {
+	if auth == "" && s.open && RemoteLoopback(r) {
 		return Operator{Name: LoopbackOperator, Via: "http"}, nil
 	}
 	return Operator{}, Errorf(http.StatusUnauthorized, ReasonUnauthorized,
@@ -114,13 +114,14 @@ func Reply(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// isLoopback reports whether addr is a TCP address on a loopback interface.
-func isLoopback(addr net.Addr) bool {
+// IsLoopback reports whether addr is a TCP address on a loopback interface.
+func IsLoopback(addr net.Addr) bool {
 	a, ok := addr.(*net.TCPAddr)
 	return ok && a.IP.IsLoopback()
 }
 
-func remoteLoopback(r *http.Request) bool {
+// RemoteLoopback reports whether the request comes from a loopback address.
+func RemoteLoopback(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	ip := net.ParseIP(host)
 	return err == nil && ip != nil && ip.IsLoopback()
@@ -136,7 +137,7 @@ func Listen(addr string, keys Keys) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opsapi: listen %s: %w", addr, err)
 	}
-	if keys.Len() == 0 && !isLoopback(ln.Addr()) {
+	if keys.Len() == 0 && !IsLoopback(ln.Addr()) {
 		ln.Close()
 		return nil, fmt.Errorf("%w: %s is not a loopback address; give --operator-keys or --operator-keys-file", ErrOpenToNetwork, addr)
 	}

@@ -20,7 +20,6 @@ type Bus interface {
 	Read(ctx context.Context, stream string, o bus.ReadOptions, fn func(bus.Msg) error) error
 	SubjectCounts(ctx context.Context, stream, filter string) (map[string]uint64, error)
 	CountAfter(ctx context.Context, stream, filter string, afterSeq uint64) (uint64, error)
-	CountSince(ctx context.Context, stream, filter string, since time.Time) (uint64, error)
 	DurableConsumers(ctx context.Context, stream string) ([]bus.ConsumerState, error)
 	StreamState(ctx context.Context, stream string) (bus.StreamState, error)
 }
@@ -81,7 +80,7 @@ func Build(ctx context.Context, b Bus, o Options) (*Report, error) {
 	steps := []func() error{
 		func() error { return r.readPeriods(ctx, b, o, entries) },
 		func() error { return r.readParked(ctx, l, entries) },
-		func() error { return r.readDeadLetters(ctx, b, o) },
+		func() error { return r.readDeadLetters(ctx, b, l, o) },
 		func() error { return r.readPartitions(ctx, b, o) },
 		func() error { return r.readServices(ctx, b) },
 		func() error { return r.readConsumers(ctx, b) },

@@ -11,19 +11,29 @@
 //     periods never close);
 //   - aggregator_stuck: a partition whose committed output is more than Options.MaxLag behind its newest
 //     message (stream time);
-//   - parked: a usage file parked (rejected, or failed with a reason) or a revision with a parked key: an
-//     operator must resolve it;
+//   - parked: a usage file parked (rejected, or failed with a reason) or a revision with a parked key a part
+//     of which is still parked: an operator must resolve it. An abandoned file is resolved (on purpose);
+//   - base_parked: a supplement in Connect (ledger.Entry.BaseParked) whose period's closed-records file is
+//     still rejected or failed: its deltas may be billed without their base;
 //   - overdue: a period that closed more than Options.OverdueAfter ago (end + allowed lateness) and is not
 //     reported yet: not marked by every partition, or marked with records but its closed-records file not
-//     accepted (or closed, or empty);
-//   - dead_letters: dead letters stored within Options.DeadLetterWindow (USAGE_DLQ, and the aggregator's in
-//     USAGE_AGG): something was not counted or not reported and nobody has replayed it yet; older ones are
-//     listed, not problems;
+//     accepted (or closed, or empty). A period whose closed-records file was abandoned (its other parts
+//     billed) is shown as abandoned, not overdue;
+//   - dead_letters: open dead letters (never replayed, refused, interrupted: internal/deadletter's listing of
+//     USAGE_DLQ and the aggregator's in USAGE_AGG, with the replay logs) stored within
+//     Options.DeadLetterWindow: something was not counted or not billed and nobody has replayed it yet.
+//     Replayed letters are counted as stored, never as problems; open ones older than the window are warnings
+//     (dead_letters_old);
 //   - service_down: no live heartbeat of an aggregator or of a submitter (a service missing from the status
 //     bucket is down).
 //
 // Warnings (listed, not failing --check): no ingest heartbeat, a durable consumer with messages pending or
-// being handled at the moment of the read.
+// being handled at the moment of the read, open dead letters older than the window.
+//
+// # Cost
+//
+// Build reads every stored dead letter (retention keeps the open ones and, for its MinAge, the replayed ones)
+// and, for more than a few, every replay log; the ledger's file entries; each shown period's marks.
 //
 // # Concurrency
 //

@@ -25,20 +25,37 @@ func (r *Report) judge(o Options) {
 	for _, p := range r.Parked {
 		add(ProblemParked, "%s is %s: %s", p.Key, p.State, p.Reason)
 	}
+	for _, b := range r.BaseParked {
+		add(ProblemBaseParked, "%s is in Connect (%s %s) while the period's closed-records file %s is %s: its deltas may be billed "+
+			"without their base; resubmit the base (usagepipe parked resubmit %s) or abandon it", b.Key, b.FileID, b.State, b.Base,
+			b.BaseState, b.Base)
+	}
 	now := o.Now()
 	for _, p := range r.Periods {
-		if p.State != PeriodOpen && !p.Reported && now.After(p.ClosesAt.Add(o.OverdueAfter)) {
+		if p.Overdue(now, o.OverdueAfter) {
 			add(ProblemOverdue, "%s %s period %s closed at %s and is not reported (%s, %d of %d partitions marked, files %v)",
 				p.Product, p.Contract, p.PeriodStart.UTC().Format(time.RFC3339), p.ClosesAt.UTC().Format(time.RFC3339),
 				p.State, p.Marked, r.Partitions, p.Files)
 		}
 	}
+	r.judgeDeadLetters(o)
+	r.judgeServices()
+}
+
+// judgeDeadLetters makes the open dead letters of the window problems, older open ones warnings; replayed
+// ones are neither.
+func (r *Report) judgeDeadLetters(o Options) {
 	for _, d := range r.DeadLetters {
-		if d.Recent > 0 {
-			add(ProblemDeadLetters, "%d dead letters %s/%s within %v (%s)", d.Recent, d.Stage, d.Reason, o.DeadLetterWindow, d.Stream)
+		if d.OpenRecent > 0 {
+			r.Problems = append(r.Problems, Problem{Code: ProblemDeadLetters, Message: fmt.Sprintf("%d open dead letters %s/%s within %v (%s): "+
+				"once the cause is fixed, usagepipe dlq replay --stage %s --reason %s", d.OpenRecent, d.Stage, d.Reason, o.DeadLetterWindow,
+				d.Stream, d.Stage, d.Reason)})
+		}
+		if old := d.Open - d.OpenRecent; old > 0 {
+			r.Warnings = append(r.Warnings, Problem{Code: WarnOldDeadLetters, Message: fmt.Sprintf("%d open dead letters %s/%s older than %v (%s)",
+				old, d.Stage, d.Reason, o.DeadLetterWindow, d.Stream)})
 		}
 	}
-	r.judgeServices()
 }
 
 // judgeServices requires a live aggregator and submitter; a missing ingest and consumer backlogs are warnings.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/aggregator"
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
@@ -29,14 +30,19 @@ func recordsOfMark(data []byte, product, contract string, start time.Time) int {
 	return 0
 }
 
-// readParked lists the parked files and the parked revisions.
+// readParked lists the parked files, the parked revisions a part of which is still parked without a file
+// (once a retry deleted them, or an operator abandoned them, the submitter's next scan deletes the key), and
+// the supplements in Connect whose base is still parked.
 func (r *Report) readParked(ctx context.Context, l *ledger.Store, entries []*ledger.Entry) error {
-	r.Parked = []Parked{}
+	r.Parked, r.BaseParked = []Parked{}, []BaseParked{}
+	byKey := map[string]*ledger.Entry{}
 	for _, e := range entries {
+		byKey[e.Key] = e
 		if e.State.Parked() {
 			r.Parked = append(r.Parked, Parked{Key: e.Key, State: string(e.State), Reason: e.Reason, FileID: e.FileID, Note: e.Note})
 		}
 	}
+	r.readBaseParked(entries, byKey)
 	keys, err := l.Keys(ctx, ledger.ParkedPrefix)
 	if err != nil {
 		return fmt.Errorf("status: ledger: %w", err)
@@ -49,51 +55,81 @@ func (r *Report) readParked(ctx context.Context, l *ledger.Store, entries []*led
 		if err != nil {
 			return fmt.Errorf("status: ledger: %w", err)
 		}
-		r.Parked = append(r.Parked, Parked{Key: k, State: "parked revision", Reason: p.Reason})
+		if stillParked(entries, p.First()) {
+			r.Parked = append(r.Parked, Parked{Key: k, State: "parked revision", Reason: p.Reason})
+		}
 	}
 	return nil
 }
 
-// readDeadLetters counts the dead letters of USAGE_DLQ by subject (stage and reason), and those of the
-// aggregator (USAGE_AGG usage.agg.dlq.<p>) stored within the window by reason.
-func (r *Report) readDeadLetters(ctx context.Context, b Bus, o Options) error {
-	since := o.Now().Add(-o.DeadLetterWindow)
-	counts, err := b.SubjectCounts(ctx, bus.StreamDLQ, subjects.AllDLQ)
-	if err != nil {
-		return fmt.Errorf("status: dead letters: %w", err)
+// stillParked reports whether a part of first's revision is parked without a file.
+func stillParked(entries []*ledger.Entry, first ledger.FileID) bool {
+	prefix := ledger.RevisionPrefix(first)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Key, prefix) && e.ParkedWithoutFile() {
+			return true
+		}
 	}
-	r.DeadLetters = []DeadLetterCount{}
-	for subject, n := range counts {
-		stage, reason, err := subjects.ParseDeadLetters(subject)
-		if err != nil {
+	return false
+}
+
+// readBaseParked lists the supplements flagged as in Connect while their base was parked
+// (ledger.Entry.BaseParked: "<base part key> <state>") whose base part is still rejected or failed: their
+// deltas may be billed without the base. A base billed since, or abandoned on purpose, is resolved.
+func (r *Report) readBaseParked(entries []*ledger.Entry, byKey map[string]*ledger.Entry) {
+	for _, e := range entries {
+		if e.BaseParked == "" {
 			continue
 		}
-		recent, err := b.CountSince(ctx, bus.StreamDLQ, subject, since)
-		if err != nil {
-			return fmt.Errorf("status: dead letters: %w", err)
+		baseKey, _, _ := strings.Cut(e.BaseParked, " ")
+		base, ok := byKey[baseKey]
+		if !ok || !base.State.Parked() {
+			continue
 		}
-		r.DeadLetters = append(r.DeadLetters, DeadLetterCount{Stream: bus.StreamDLQ, Stage: stage, Reason: string(reason), Total: n, Recent: recent})
+		r.BaseParked = append(r.BaseParked, BaseParked{Key: e.Key, State: string(e.State), FileID: e.FileID, Base: base.Key,
+			BaseState: string(base.State)})
 	}
-	agg := map[string]uint64{}
-	err = b.Read(ctx, bus.StreamAgg, bus.ReadOptions{Filters: []string{subjects.AllAggDeadLetters}, StartTime: since}, func(m bus.Msg) error {
-		for l := range bytes.Lines(m.Data) {
-			var d events.DeadLetter
-			if json.Unmarshal(bytes.TrimSpace(l), &d) == nil {
-				agg[string(d.Reason)]++
-			}
-		}
-		return nil
-	})
+}
+
+// readDeadLetters counts the stored dead letters of both places (internal/deadletter's listing: USAGE_DLQ and
+// the aggregator's usage.agg.dlq.<p>) by stream, stage and reason: all, open (not replayed), and of those
+// within the window.
+func (r *Report) readDeadLetters(ctx context.Context, b Bus, l *ledger.Store, o Options) error {
+	listing, err := deadletter.Letters(ctx, b, l, o.Catalog, deadletter.Filter{})
 	if err != nil {
-		return fmt.Errorf("status: aggregator dead letters: %w", err)
+		return fmt.Errorf("status: %w", err)
 	}
-	for reason, n := range agg {
-		r.DeadLetters = append(r.DeadLetters, DeadLetterCount{Stream: bus.StreamAgg, Stage: "aggregator", Reason: reason, Total: n, Recent: n})
+	since := o.Now().Add(-o.DeadLetterWindow)
+	type group struct{ stream, stage, reason string }
+	by := map[group]*DeadLetterCount{}
+	for _, x := range listing.Letters {
+		g := group{x.Stream, x.Stage, string(x.Reason)}
+		c := by[g]
+		if c == nil {
+			c = &DeadLetterCount{Stream: g.stream, Stage: g.stage, Reason: g.reason}
+			by[g] = c
+		}
+		recent := !x.At.Before(since)
+		c.Total++
+		c.Recent += count(recent)
+		c.Open += count(x.State.Open())
+		c.OpenRecent += count(x.State.Open() && recent)
+	}
+	r.DeadLetters = []DeadLetterCount{}
+	for _, c := range by {
+		r.DeadLetters = append(r.DeadLetters, *c)
 	}
 	slices.SortFunc(r.DeadLetters, func(a, b DeadLetterCount) int {
-		return cmp.Or(strings.Compare(a.Stage, b.Stage), strings.Compare(a.Reason, b.Reason))
+		return cmp.Or(strings.Compare(a.Stage, b.Stage), strings.Compare(a.Reason, b.Reason), strings.Compare(a.Stream, b.Stream))
 	})
 	return nil
+}
+
+func count(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // readPartitions reads every partition's owner and committed backlog.

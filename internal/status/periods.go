@@ -88,15 +88,18 @@ func (r *Report) addPeriod(ctx context.Context, b Bus, o Options, prod *events.P
 		p.State = PeriodClosing
 	}
 	revisions := map[int]bool{}
-	base := 0
+	base, abandoned := 0, 0
 	for _, e := range es {
 		p.Files[string(e.State)]++
 		if e.Status != "" {
 			p.Connect[e.Status]++
 		}
 		revisions[e.Revision] = true
-		if e.Revision == 0 && (e.State == ledger.StateAccepted || e.State == ledger.StateClosed || e.State == ledger.StateEmpty) {
+		switch {
+		case e.Revision == 0 && e.State.Billed():
 			base++
+		case e.Revision == 0 && e.State == ledger.StateAbandoned:
+			abandoned++
 		}
 	}
 	delete(revisions, 0)
@@ -106,6 +109,7 @@ func (r *Report) addPeriod(ctx context.Context, b Bus, o Options, prod *events.P
 			return err
 		}
 		p.Reported = p.Records == 0 || len(es) > 0 && base == baseParts(es)
+		p.Abandoned = !p.Reported && abandoned > 0 && base+abandoned == baseParts(es)
 	}
 	r.Periods = append(r.Periods, p)
 	return nil

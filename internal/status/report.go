@@ -13,6 +13,7 @@ type Report struct {
 	Partitions  int                   `json:"partitions"`
 	Periods     []Period              `json:"periods"`
 	Parked      []Parked              `json:"parked"`
+	BaseParked  []BaseParked          `json:"base_parked"`
 	DeadLetters []DeadLetterCount     `json:"dead_letters"`
 	Owners      []PartitionState      `json:"partitions_state"`
 	Aggregators []Aggregator          `json:"aggregators"`
@@ -37,6 +38,7 @@ type Period struct {
 	Connect     map[string]int `json:"connect,omitempty"`     // ledger entries by Connect status last seen
 	Supplements int            `json:"supplements,omitempty"` // supplement revisions planned
 	Reported    bool           `json:"reported"`              // closed and its closed-records file accepted (or nothing to report)
+	Abandoned   bool           `json:"abandoned,omitempty"`   // closed-records file abandoned by an operator (in part): not reported, on purpose
 }
 
 // Period states.
@@ -55,13 +57,25 @@ type Parked struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// DeadLetterCount counts the dead letters of one stage and reason.
+// BaseParked is a supplement in Connect while the closed-records file it corrects is parked: its deltas may be
+// billed without their base until the base is resubmitted (or abandoned on purpose).
+type BaseParked struct {
+	Key       string `json:"key"`
+	State     string `json:"state"`
+	FileID    string `json:"file_id,omitempty"`
+	Base      string `json:"base"`
+	BaseState string `json:"base_state"`
+}
+
+// DeadLetterCount counts the stored dead letters of one stream, stage and reason.
 type DeadLetterCount struct {
-	Stream string `json:"stream"`
-	Stage  string `json:"stage"`
-	Reason string `json:"reason"`
-	Total  uint64 `json:"total"`  // stored (messages in USAGE_DLQ; for the aggregator, dead letters read in the window)
-	Recent uint64 `json:"recent"` // stored within the dead-letter window
+	Stream     string `json:"stream"`
+	Stage      string `json:"stage"`
+	Reason     string `json:"reason"`
+	Total      uint64 `json:"total"`       // stored
+	Recent     uint64 `json:"recent"`      // stored within the dead-letter window
+	Open       uint64 `json:"open"`        // not replayed (never, refused, interrupted): not counted or not billed
+	OpenRecent uint64 `json:"open_recent"` // open and within the window: a problem
 }
 
 // PartitionState is one partition: its owner (lease) and its committed backlog.
@@ -112,6 +126,8 @@ const (
 	ProblemOverdue     = "overdue"
 	ProblemDeadLetters = "dead_letters"
 	ProblemServiceDown = "service_down"
+	ProblemBaseParked  = "base_parked"
 	WarnNoIngest       = "no_ingest"
 	WarnConsumer       = "consumer_backlog"
+	WarnOldDeadLetters = "dead_letters_old"
 )

@@ -25,7 +25,7 @@ func (r *Report) WriteText(w io.Writer) {
 	for _, p := range r.Periods {
 		rows = append(rows, []string{p.Product, p.Contract, p.PeriodStart.UTC().Format(time.RFC3339), p.State,
 			fmt.Sprintf("%d/%d", p.Marked, r.Partitions), fmt.Sprint(p.Records), counts(p.Files), counts(p.Connect),
-			fmt.Sprint(p.Supplements), yesNo(p.Reported)})
+			fmt.Sprint(p.Supplements), reported(p)})
 	}
 	table(w, "PERIODS", []string{"PRODUCT", "CONTRACT", "PERIOD", "STATE", "MARKED", "RECORDS", "FILES", "CONNECT", "SUPPL", "REPORTED"}, rows)
 	r.writeOperations(w)
@@ -38,11 +38,18 @@ func (r *Report) writeOperations(w io.Writer) {
 		rows = append(rows, []string{p.Key, p.State, p.Reason, p.FileID})
 	}
 	table(w, "PARKED", []string{"KEY", "STATE", "REASON", "FILE"}, rows)
+	if len(r.BaseParked) > 0 {
+		rows = nil
+		for _, b := range r.BaseParked {
+			rows = append(rows, []string{b.Key, b.State, b.FileID, b.Base + " " + b.BaseState})
+		}
+		table(w, "SUPPLEMENTS IN CONNECT WITH THEIR BASE PARKED", []string{"KEY", "STATE", "FILE", "BASE"}, rows)
+	}
 	rows = nil
 	for _, d := range r.DeadLetters {
-		rows = append(rows, []string{d.Stage, d.Reason, d.Stream, fmt.Sprint(d.Total), fmt.Sprint(d.Recent)})
+		rows = append(rows, []string{d.Stage, d.Reason, d.Stream, fmt.Sprint(d.Total), fmt.Sprint(d.Open), fmt.Sprint(d.OpenRecent)})
 	}
-	table(w, "DEAD LETTERS", []string{"STAGE", "REASON", "STREAM", "TOTAL", "RECENT"}, rows)
+	table(w, "DEAD LETTERS", []string{"STAGE", "REASON", "STREAM", "STORED", "OPEN", "OPEN IN WINDOW"}, rows)
 	rows = nil
 	for _, p := range r.Owners {
 		owner := p.Member
@@ -114,6 +121,14 @@ func counts(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// reported says whether a period is reported: yes, no, or abandoned (on purpose).
+func reported(p Period) string {
+	if p.Abandoned {
+		return "abandoned"
+	}
+	return yesNo(p.Reported)
 }
 
 func yesNo(b bool) string {

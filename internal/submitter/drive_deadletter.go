@@ -14,10 +14,10 @@ import (
 // Dead-letter reasons of the submitter (subjects usage.dlq.submitter.<reason>).
 const (
 	// reasonConnectInvalid: Connect's processing marked the record invalid; Message is its error text.
-	reasonConnectInvalid events.Reason = "connect_invalid"
+	reasonConnectInvalid = events.ReasonConnectInvalid
 	// reasonUnwritable: the record cannot be written in a usage workbook (e.g. more decimals than the
 	// item's precision, a TR record without a tier).
-	reasonUnwritable events.Reason = "unwritable"
+	reasonUnwritable = events.ReasonUnwritable
 )
 
 // Headers of the submitter's dead letters, besides Nats-Msg-Id and Usagepipe-Kind.

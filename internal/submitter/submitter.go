@@ -87,7 +87,8 @@ func (s *Submitter) Run(ctx context.Context) error {
 
 // scanLedger scans the ledger at start and every ScanInterval until ctx ends: the driver takes up the
 // entries it does not know (planned by another submitter, or left by an earlier run), then the planner
-// looks at the parked revisions (plan_replan.go). Either one that fails is tried again at the next scan.
+// looks at the parked revisions (plan_replan.go), then the open dead letters are counted (census.go). Each
+// one that fails is tried again at the next scan.
 func (s *Submitter) scanLedger(ctx context.Context) error {
 	t := time.NewTicker(s.opts.ScanInterval)
 	defer t.Stop()
@@ -97,6 +98,7 @@ func (s *Submitter) scanLedger(ctx context.Context) error {
 		} else if ctx.Err() == nil {
 			s.opts.Logger.WarnContext(ctx, "submitter: ledger scan failed", "err", err)
 		}
+		s.takeCensus(ctx)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -23,6 +23,8 @@ const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
 //	usagepipe_submitter_dead_letters_total{reason}        records moved to USAGE_DLQ
 //	usagepipe_dead_letters_total{stage,reason}            the same, as every stage counts its dead letters
 //	                                                       (stage="submitter", every reason from zero)
+//	usagepipe_dead_letters_open{stage,reason}             dead letters not replayed yet, of every stage (census.go;
+//	                                                       every submitter exports it: aggregate with max)
 //	usagepipe_submitter_plan_errors_total                  planning attempts that failed (redelivered)
 //	usagepipe_submitter_plans_failed_total{reason}         ledger entries written as failed by planning
 //	usagepipe_submitter_orphans_total{action}              orphan Connect files found by a sweep (orphans.go)
@@ -42,6 +44,8 @@ type instruments struct {
 
 	mu     sync.Mutex
 	states map[string]ledger.State // key → state, for the files gauge
+
+	census deadLetterCensus // the open dead letters gauge's last census
 }
 
 // latencyBuckets span a zero-delay emulator (sub-second) to a provider deciding within days.
@@ -53,7 +57,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	}
 	m := mp.Meter(instrumentationName)
 	ins := &instruments{states: map[string]ledger.State{}}
-	var errs [11]error
+	var errs [12]error
 	ins.files, errs[0] = m.Int64Counter("usagepipe.submitter.files", metric.WithDescription("files entering each ledger state"))
 	ins.records, errs[1] = m.Int64Counter("usagepipe.submitter.records.submitted", metric.WithDescription("records in submitted files"))
 	ins.retries, errs[2] = m.Int64Counter("usagepipe.submitter.retries", metric.WithDescription("retried Connect calls and rescheduled steps"))
@@ -69,6 +73,8 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		metric.WithDescription("dead letters written, by stage and reason"))
 	_, errs[7] = m.Int64ObservableGauge("usagepipe.submitter.files.current", metric.WithDescription("ledger entries known, by state"),
 		metric.WithInt64Callback(ins.observeStates))
+	_, errs[11] = m.Int64ObservableGauge("usagepipe.dead_letters.open", metric.WithUnit("{letter}"),
+		metric.WithDescription("dead letters not replayed yet, by stage and reason"), metric.WithInt64Callback(ins.census.observe))
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

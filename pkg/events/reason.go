@@ -97,3 +97,38 @@ var curable = map[Reason]bool{
 // (--keep-rejected); a rejection of the event's form (DecodeEvent's, or the envelope's) is never curable,
 // whatever its reason.
 func (r Reason) Curable() bool { return curable[r] }
+
+// Reasons of dead letters that are not reasons to reject an event (they are not in Reasons, which ingest
+// answers with).
+const (
+	// ReasonUnknownKind: the aggregator found a message of an unknown Usagepipe-Kind in USAGE_EVENTS.
+	ReasonUnknownKind Reason = "unknown_kind"
+	// ReasonConnectInvalid: Connect's processing marked a record of a usage file invalid (its error text is
+	// the dead letter's message).
+	ReasonConnectInvalid Reason = "connect_invalid"
+	// ReasonUnwritable: a record no usage workbook can hold (e.g. more decimals than its item's precision).
+	ReasonUnwritable Reason = "unwritable"
+)
+
+// stageReasons lists, by stage, the reasons its dead letters have (DeadLetter.Stage and .Reason).
+var stageReasons = map[string][]Reason{
+	StageAggregator: {ReasonUnknownProduct, ReasonUnknownItem, ReasonUnknownContract, ReasonBadQuantity, ReasonBadAmount,
+		ReasonBadTier, ReasonMissingAttribute, ReasonTooLate, ReasonTooOld, ReasonBadJSON, ReasonUnknownKind},
+	StageSubmitter: {ReasonConnectInvalid, ReasonUnwritable},
+}
+
+// StageReasons lists the reasons of a stage's dead letters, for metrics that show every series from zero:
+// ingest's are the curable reasons (the rejections --keep-rejected keeps), in the order of Reasons. A stage
+// may write others too (the aggregator: cumulative_decrease, cumulative_baseline); they appear when written.
+func StageReasons(stage string) []Reason {
+	if stage != StageIngest {
+		return stageReasons[stage]
+	}
+	var out []Reason
+	for _, r := range Reasons {
+		if r.Curable() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
