@@ -27,7 +27,8 @@ const (
 // no earlier message of the batch may use that subject. A failed fence returns ErrFenced and stores nothing.
 // A timeout or disconnect returns ErrAmbiguous wrapping the cause: the batch may be stored (even later, when a
 // buffered commit reaches the server), so re-read msgs[0].Subject before deciding; retrying with the same
-// fence is always safe since at most one batch with a given fence can be stored.
+// fence is always safe since at most one batch with a given fence can be stored. A single message is stored
+// with a plain fenced publish (commitOne), with the same outcomes.
 func (c *Conn) CommitAtomic(ctx context.Context, msgs []Msg, fenceSeq uint64) (uint64, error) {
 	if len(msgs) == 0 || len(msgs) > MaxAtomicBatch {
 		return 0, fmt.Errorf("bus: commit atomic: %d messages (1..%d): %w", len(msgs), MaxAtomicBatch, ErrInvalid)
@@ -40,10 +41,29 @@ func (c *Conn) CommitAtomic(ctx context.Context, msgs []Msg, fenceSeq uint64) (u
 		nms[i] = m.natsMsg() // never a nil Header: jetstreamext panics on one
 	}
 	nms[0].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(fenceSeq, 10))
+	if len(nms) == 1 {
+		return c.commitOne(ctx, nms[0], fenceSeq)
+	}
 	ack, err := jetstreamext.PublishMsgBatch(ctx, c.js, nms, batchFlowControl(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("bus: commit atomic %d messages on %s fenced at %d: %w",
 			len(msgs), msgs[0].Subject, fenceSeq, classifyCommitErr(err))
+	}
+	return ack.Sequence, nil
+}
+
+// commitOne stores a one-message commit as a plain fenced publish: one message is all or nothing anyway,
+// and an atomic batch on an R1 file stream costs the server a temporary file store (a directory, a meta file
+// synced to disk, removed after the commit), several milliseconds of mostly I/O per batch.
+func (c *Conn) commitOne(ctx context.Context, nm *nats.Msg, fenceSeq uint64) (uint64, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+	}
+	ack, err := c.js.PublishMsg(ctx, nm)
+	if err != nil {
+		return 0, fmt.Errorf("bus: commit 1 message on %s fenced at %d: %w", nm.Subject, fenceSeq, classifyCommitErr(err))
 	}
 	return ack.Sequence, nil
 }

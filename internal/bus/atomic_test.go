@@ -60,6 +60,34 @@ func TestCommitAtomicFence(t *testing.T) {
 	}
 }
 
+// TestCommitAtomicOneMessage: a one-message commit (a plain fenced publish) keeps the fence's contract.
+func TestCommitAtomicOneMessage(t *testing.T) {
+	_, c := setup(t)
+	ctx := testContext(t)
+	first, err := c.CommitAtomic(ctx, aggBatch(2, "one", 0), 0)
+	if err != nil || first != 1 {
+		t.Fatalf("first commit: seq %d, %v", first, err)
+	}
+	if _, err := c.CommitAtomic(ctx, aggBatch(2, "stale-one", 0), 0); !errors.Is(err, ErrFenced) {
+		t.Fatalf("stale fence: %v, want ErrFenced", err)
+	}
+	if _, err := c.CommitAtomic(ctx, aggBatch(2, "stale-batch", 3), 0); !errors.Is(err, ErrFenced) {
+		t.Fatalf("stale fence of a batch after a one-message commit: %v, want ErrFenced", err)
+	}
+	second, err := c.CommitAtomic(ctx, aggBatch(2, "two", 0), first)
+	if err != nil || second != 2 {
+		t.Fatalf("second commit: seq %d, %v", second, err)
+	}
+	if last, err := c.CommitAtomic(ctx, aggBatch(2, "three", 2), second); err != nil || last != 5 {
+		t.Fatalf("a batch fenced on a one-message commit: last seq %d, %v", last, err)
+	}
+	for _, m := range readAll(t, c, StreamAgg, ReadOptions{}) {
+		if bytes := string(m.Data); len(bytes) >= 5 && bytes[:5] == "stale" {
+			t.Errorf("fenced commit stored %s at %d", m.Data, m.Seq)
+		}
+	}
+}
+
 func TestCommitAtomicIsAllOrNothing(t *testing.T) {
 	_, c := setup(t)
 	ctx := testContext(t)

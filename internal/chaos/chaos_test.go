@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/childproc"
 )
 
 // TestShortChaosRun is the proof in the test suite: about 20 000 events through the real processes while
@@ -21,7 +23,7 @@ func TestShortChaosRun(t *testing.T) {
 		t.Skip("the short chaos run takes about a minute and a half; -short skips it")
 	}
 	bins := t.TempDir()
-	if err := Build(t.Context(), bins); err != nil {
+	if err := childproc.Build(t.Context(), bins); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

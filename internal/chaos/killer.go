@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/childproc"
 )
 
 // Restart delays after a kill.
@@ -73,21 +75,21 @@ func (k *killer) killWorker(ctx context.Context) {
 	ps := k.sys.workers[k.nextKind()]
 	p := ps[k.rng.IntN(len(ps))]
 	down := workerDownMin + time.Duration(k.rng.Int64N(int64(workerDownMax-workerDownMin)))
-	if !p.kill() {
-		k.logf("kill %s: not running (restarting after a crash)", p.name)
+	if !p.Kill() {
+		k.logf("kill %s: not running (restarting after a crash)", p.Name())
 		return
 	}
 	k.count(p)
-	k.logf("killed %s (down %v)", p.name, down.Round(time.Millisecond))
+	k.logf("killed %s (down %v)", p.Name(), down.Round(time.Millisecond))
 	sleepUntil(ctx, time.Now().Add(down))
-	if err := p.start(); err != nil {
-		k.logf("restart %s: %v", p.name, err)
+	if err := p.Start(); err != nil {
+		k.logf("restart %s: %v", p.Name(), err)
 	}
 }
 
-func (k *killer) count(p *proc) {
+func (k *killer) count(p *childproc.Proc) {
 	k.kills++
-	k.byKind[p.kind]++
+	k.byKind[p.Kind()]++
 }
 
 // natsVictim picks the NATS node to kill: the JetStream meta leader when the nodes' logs tell it (losing it
@@ -108,19 +110,19 @@ func (k *killer) killNATS(ctx context.Context) {
 	i, why := k.natsVictim()
 	p, addr := k.sys.nats[i], k.sys.natsAddrs[i]
 	down := natsDownMin + time.Duration(k.rng.Int64N(int64(natsDownMax-natsDownMin)))
-	if !p.kill() {
-		k.logf("kill %s: not running", p.name)
+	if !p.Kill() {
+		k.logf("kill %s: not running", p.Name())
 		return
 	}
 	k.count(p)
-	k.logf("killed %s, %s (down %v)", p.name, why, down.Round(time.Millisecond))
+	k.logf("killed %s, %s (down %v)", p.Name(), why, down.Round(time.Millisecond))
 	sleepUntil(ctx, time.Now().Add(down))
-	if err := p.start(); err != nil {
-		k.logf("restart %s: %v", p.name, err)
+	if err := p.Start(); err != nil {
+		k.logf("restart %s: %v", p.Name(), err)
 		return
 	}
-	if err := waitListening(ctx, addr, readyTimeout); err != nil {
-		k.logf("restart %s: %v", p.name, fmt.Errorf("not listening: %w", err))
+	if err := childproc.WaitListening(ctx, addr, readyTimeout); err != nil {
+		k.logf("restart %s: %v", p.Name(), fmt.Errorf("not listening: %w", err))
 	}
 }
 

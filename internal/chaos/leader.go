@@ -5,16 +5,18 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/usagepipe/usagepipe/internal/childproc"
 )
 
 // The JetStream meta leader, as the nodes' server logs (usagepipe nats --logs) announce it. The harness has
 // no other window on it: the nodes serve no monitoring endpoint, and only internal/bus talks to NATS. The
-// lines are those of the pinned nats-server; a node restart (the harness's "=== chaos: start" line) forgets
+// lines are those of the pinned nats-server; a node restart (the "=== start" line childproc writes) forgets
 // what the node believed before.
 const (
 	selfMetaLeader = "Self is new JetStream cluster metadata leader"
 	newMetaLeader  = "JetStream cluster new metadata leader: " // + name[/cluster]
-	restartMarker  = "=== chaos: start "
+	restartMarker  = childproc.StartLine
 )
 
 // believedMetaLeader returns the server name a node's log last names as the meta leader since the node's
@@ -44,10 +46,10 @@ func believedMetaLeader(log io.Reader, self string) string {
 func (s *system) metaLeader() int {
 	votes := make([]int, len(s.nats))
 	for _, p := range s.nats {
-		if !p.running() {
+		if !p.Running() {
 			continue
 		}
-		if i := s.natsIndex(readBelief(p.logPath, natsServerName(p.name))); i >= 0 && s.nats[i].running() {
+		if i := s.natsIndex(readBelief(p.LogPath(), natsServerName(p.Name()))); i >= 0 && s.nats[i].Running() {
 			votes[i]++
 		}
 	}
@@ -76,7 +78,7 @@ func natsServerName(node string) string { return "chaos-" + node }
 // natsIndex returns the index of the node with server name name, -1 if none.
 func (s *system) natsIndex(name string) int {
 	for i, p := range s.nats {
-		if natsServerName(p.name) == name {
+		if natsServerName(p.Name()) == name {
 			return i
 		}
 	}

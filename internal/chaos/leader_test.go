@@ -9,14 +9,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/usagepipe/usagepipe/internal/childproc"
 )
 
 func TestBelievedMetaLeaderForgetsWhatANodeBelievedBeforeItsRestart(t *testing.T) {
 	log := strings.Join([]string{
-		"=== chaos: start 1 of nats-0 at 2026-12-02T06:31:15Z",
+		childproc.StartLine + "1 of nats-0 at 2026-12-02T06:31:15Z",
 		"[123] [INF] JetStream cluster new metadata leader: chaos-nats-2/chaos",
 		"[123] [INF] Self is new JetStream cluster metadata leader",
-		"=== chaos: start 2 of nats-0 at 2026-12-02T06:31:20Z",
+		childproc.StartLine + "2 of nats-0 at 2026-12-02T06:31:20Z",
 	}, "\n")
 	if have := believedMetaLeader(strings.NewReader(log), "chaos-nats-0"); have != "" {
 		t.Errorf("after a restart the node believes %q", have)
@@ -35,14 +37,14 @@ func TestNATSKillHitsTheMetaLeader(t *testing.T) {
 	}
 	sys := startCluster(t)
 	waitUntil(t, "a meta leader in the nodes' logs", func() bool { return sys.metaLeader() >= 0 })
-	leader := sys.nats[sys.metaLeader()].name
+	leader := sys.nats[sys.metaLeader()].Name()
 	sizes := map[string]int64{}
 	for _, p := range sys.nats {
-		fi, err := os.Stat(p.logPath)
+		fi, err := os.Stat(p.LogPath())
 		if err != nil {
 			t.Fatal(err)
 		}
-		sizes[p.name] = fi.Size()
+		sizes[p.Name()] = fi.Size()
 	}
 	var logs []string
 	var mu sync.Mutex
@@ -62,7 +64,7 @@ func TestNATSKillHitsTheMetaLeader(t *testing.T) {
 	// survivors (the nodes not killed) announce a new one.
 	waitUntil(t, "the survivors to elect a new meta leader", func() bool {
 		for _, p := range sys.nats {
-			if !strings.HasPrefix(logs[0], "killed "+p.name+",") && electedSince(t, p.logPath, sizes[p.name]) {
+			if !strings.HasPrefix(logs[0], "killed "+p.Name()+",") && electedSince(t, p.LogPath(), sizes[p.Name()]) {
 				return true
 			}
 		}
@@ -74,7 +76,7 @@ func TestNATSKillHitsTheMetaLeader(t *testing.T) {
 func startCluster(t *testing.T) *system {
 	t.Helper()
 	bins, dir := t.TempDir(), t.TempDir()
-	if err := Build(t.Context(), bins); err != nil {
+	if err := childproc.Build(t.Context(), bins); err != nil {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"logs", "nats"} {

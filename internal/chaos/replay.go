@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/childproc"
 	"github.com/usagepipe/usagepipe/internal/deadletter"
 	"github.com/usagepipe/usagepipe/internal/ledger"
 	"github.com/usagepipe/usagepipe/internal/reconcile"
@@ -147,10 +148,10 @@ func replaysLogged(ctx context.Context, conn *bus.Conn) int {
 func (r *run) runReplay(ctx context.Context, killWhen func() bool) (map[string]int, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(r.sys.bins, binUsagepipe), "dlq", "replay", "--execute", "--json",
+	cmd := exec.CommandContext(ctx, filepath.Join(r.sys.bins, childproc.BinUsagepipe), "dlq", "replay", "--execute", "--json",
 		"--catalog", filepath.Join(r.dir, fixedCatalogFile), "--nats-url", r.sys.natsURL(), "--operator", "chaos",
 		"--timeout", replayTimeout.String())
-	cmd.Env = childEnv()
+	cmd.Env = childproc.CleanEnv()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
@@ -204,14 +205,14 @@ func killWhenDue(cmd *exec.Cmd, waited <-chan error, killWhen func() bool) error
 func (s *system) restartWorkers(ctx context.Context) error {
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter} {
 		for _, p := range s.workers[kind] {
-			p.kill()
-			if err := p.start(); err != nil {
+			p.Kill()
+			if err := p.Start(); err != nil {
 				return err
 			}
 		}
 	}
 	for _, u := range s.ingestURLs {
-		if err := waitHTTP(ctx, u+"/readyz", readyTimeout); err != nil {
+		if err := childproc.WaitHTTP(ctx, u+"/readyz", readyTimeout); err != nil {
 			return fmt.Errorf("chaos: ingest %s: %w", u, err)
 		}
 	}
@@ -224,7 +225,7 @@ func (s *system) addAssets(ctx context.Context, assets []connectemu.CatalogAsset
 	if err != nil {
 		return fmt.Errorf("chaos: %w", err)
 	}
-	return poll(ctx, readyTimeout, func() error {
+	return childproc.Poll(ctx, readyTimeout, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.connectURL+"/emulator/assets", bytes.NewReader(body))
 		if err != nil {
 			return err

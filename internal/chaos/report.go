@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/childproc"
 	"github.com/usagepipe/usagepipe/internal/reconcile"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -100,7 +101,7 @@ type report struct {
 	faults   faultTally
 	aggDiffs []reconcile.Difference
 	prod     *producer
-	procs    []procStats
+	procs    []childproc.Stats
 	result   Result
 	phases   string
 	first    verdict        // the first settle's, before the replay phase (Config.DeadLetters)
@@ -274,7 +275,7 @@ func (r *report) writeProcs(out io.Writer) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "process\tstarts\tkills\tcrashes\tlast exit")
 	for _, s := range r.procs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.name, s.starts, s.kills, s.crashes, s.lastExit)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.Name, s.Starts, s.Kills, s.Crashes, s.LastExit)
 	}
 	tw.Flush()
 	k := r.result.KillsByKind

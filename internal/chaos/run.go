@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
+	"github.com/usagepipe/usagepipe/internal/childproc"
 	"github.com/usagepipe/usagepipe/internal/reconcile"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -106,9 +107,9 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, error) {
 	if bins == "" {
 		bins = filepath.Join(dir, "bin")
 		r.logf("building the binaries into %s", bins)
-		err = Build(ctx, bins)
+		err = childproc.Build(ctx, bins)
 	} else {
-		err = CheckBinaries(bins)
+		err = childproc.CheckBinaries(bins)
 	}
 	if err != nil {
 		return "", nil, err
@@ -285,9 +286,9 @@ func (r *run) finish(rep *report) Result {
 	res.setConvergence(rep.lastSent, converging)
 	res.Rejected = rep.prod.rejected.Load()
 	for _, p := range r.sys.all() {
-		rep.procs = append(rep.procs, p.stats())
+		rep.procs = append(rep.procs, p.Stats())
 	}
-	rep.faults = readFaults(r.sys.emulator.logPath)
+	rep.faults = readFaults(r.sys.emulator.LogPath())
 	res.Faults = rep.faults.byKind
 	res.Elapsed = time.Since(r.began)
 	rep.write(r.cfg.Out)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,7 +11,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
-	"github.com/usagepipe/usagepipe/internal/natsembed"
+	"github.com/usagepipe/usagepipe/internal/childproc"
 )
 
 // apiKey is the Connect API key of a run's emulator and submitters.
@@ -40,16 +37,16 @@ type system struct {
 	cfg        Config
 	dir        string // the run directory: catalogs, stores, logs
 	bins       string
-	nats       []*proc
+	nats       []*childproc.Proc
 	natsAddrs  []string
-	emulator   *proc
-	workers    map[string][]*proc // by kind
+	emulator   *childproc.Proc
+	workers    map[string][]*childproc.Proc // by kind
 	ingestURLs []string
 	connectURL string
 }
 
 func newSystem(cfg Config, dir, bins string) *system {
-	return &system{cfg: cfg, dir: dir, bins: bins, workers: map[string][]*proc{}}
+	return &system{cfg: cfg, dir: dir, bins: bins, workers: map[string][]*childproc.Proc{}}
 }
 
 // natsURL is the comma-separated client URL list of the NATS nodes.
@@ -62,8 +59,8 @@ func (s *system) natsURL() string {
 }
 
 // all returns every process, workers first and NATS last (the order to stop them in).
-func (s *system) all() []*proc {
-	var ps []*proc
+func (s *system) all() []*childproc.Proc {
+	var ps []*childproc.Proc
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter} {
 		ps = append(ps, s.workers[kind]...)
 	}
@@ -76,32 +73,20 @@ func (s *system) all() []*proc {
 // close kills every process for good.
 func (s *system) close() {
 	for _, p := range s.all() {
-		p.close()
+		p.Close()
 	}
 }
 
 // newProc prepares a process whose log is logs/<name>.log; env adds to the filtered parent environment.
-func (s *system) newProc(kind, name, bin string, args, env []string) *proc {
-	return &proc{name: name, kind: kind, bin: filepath.Join(s.bins, bin), args: args,
-		env: append(childEnv(), env...), logPath: filepath.Join(s.dir, "logs", name+".log"), quit: make(chan struct{})}
-}
-
-// childEnv is the parent's environment without USAGEPIPE_* and OTEL_* settings (the run sets its own), with
-// tracing export off.
-func childEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "USAGEPIPE_") && !strings.HasPrefix(kv, "OTEL_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "OTEL_SDK_DISABLED=true")
+func (s *system) newProc(kind, name, bin string, args, env []string) *childproc.Proc {
+	return childproc.New(childproc.Spec{Name: name, Kind: kind, Bin: filepath.Join(s.bins, bin), Args: args,
+		Env: append(childproc.CleanEnv(), env...), LogPath: filepath.Join(s.dir, "logs", name+".log")})
 }
 
 // startNATS starts the NATS node(s), waits until they listen, and provisions the streams and buckets.
 func (s *system) startNATS(ctx context.Context) error {
 	n := s.cfg.Cluster
-	addrs, err := freeAddrs(2 * n)
+	addrs, err := childproc.FreeAddrs(2 * n)
 	if err != nil {
 		return err
 	}
@@ -117,14 +102,14 @@ func (s *system) startNATS(ctx context.Context) error {
 		if n > 1 { // the server log announces the meta leader, which the killer prefers (leader.go)
 			args = append(args, "--cluster-addr", clusterAddrs[i], "--routes", strings.Join(routes, ","), "--cluster-name", "chaos", "--logs")
 		}
-		p := s.newProc(kindNATS, name, binUsagepipe, args, nil)
+		p := s.newProc(kindNATS, name, childproc.BinUsagepipe, args, nil)
 		s.nats = append(s.nats, p)
-		if err := p.start(); err != nil {
+		if err := p.Start(); err != nil {
 			return err
 		}
 	}
 	for _, a := range s.natsAddrs {
-		if err := waitListening(ctx, a, readyTimeout); err != nil {
+		if err := childproc.WaitListening(ctx, a, readyTimeout); err != nil {
 			return fmt.Errorf("chaos: nats on %s: %w", a, err)
 		}
 	}
@@ -170,7 +155,7 @@ func (s *system) connect(ctx context.Context) (*bus.Conn, error) {
 
 // startEmulator starts the Connect emulator with the run's catalog and faults.
 func (s *system) startEmulator(ctx context.Context) error {
-	addrs, err := freeAddrs(1)
+	addrs, err := childproc.FreeAddrs(1)
 	if err != nil {
 		return err
 	}
@@ -180,12 +165,12 @@ func (s *system) startEmulator(ctx context.Context) error {
 	for _, spec := range faultSpecs(s.cfg.FaultRate) {
 		args = append(args, "--fault", spec)
 	}
-	s.emulator = s.newProc(kindEmulator, "emulator", binUsagepipe, args, nil)
+	s.emulator = s.newProc(kindEmulator, "emulator", childproc.BinUsagepipe, args, nil)
 	s.connectURL = "http://" + addr + "/public/v1"
-	if err := s.emulator.start(); err != nil {
+	if err := s.emulator.Start(); err != nil {
 		return err
 	}
-	if err := waitListening(ctx, addr, readyTimeout); err != nil {
+	if err := childproc.WaitListening(ctx, addr, readyTimeout); err != nil {
 		return fmt.Errorf("chaos: emulator: %w", err)
 	}
 	return nil
@@ -193,32 +178,32 @@ func (s *system) startEmulator(ctx context.Context) error {
 
 // startWorkers starts the ingest, aggregator and submitter processes and waits until ingest is ready.
 func (s *system) startWorkers(ctx context.Context) error {
-	addrs, err := freeAddrs(s.cfg.Ingests)
+	addrs, err := childproc.FreeAddrs(s.cfg.Ingests)
 	if err != nil {
 		return err
 	}
 	for i, addr := range addrs {
 		s.ingestURLs = append(s.ingestURLs, "http://"+addr)
-		s.addWorker(kindIngest, i, binIngest, "USAGEPIPE_HTTP_ADDR="+addr, "USAGEPIPE_ALLOW_ANONYMOUS=true", // loopback only
+		s.addWorker(kindIngest, i, childproc.BinIngest, "USAGEPIPE_HTTP_ADDR="+addr, "USAGEPIPE_ALLOW_ANONYMOUS=true", // loopback only
 			"USAGEPIPE_KEEP_REJECTED="+strconv.FormatBool(s.cfg.DeadLetters))
 	}
 	for i := range s.cfg.Aggregators {
-		s.addWorker(kindAggregator, i, binAggregator, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0")
+		s.addWorker(kindAggregator, i, childproc.BinAggregator, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0")
 	}
 	for i := range s.cfg.Submitters {
-		s.addWorker(kindSubmitter, i, binSubmitter, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
+		s.addWorker(kindSubmitter, i, childproc.BinSubmitter, "USAGEPIPE_METRICS_ADDR=127.0.0.1:0",
 			"USAGEPIPE_CONNECT_URL="+s.connectURL, "USAGEPIPE_CONNECT_API_KEY="+apiKey,
 			"USAGEPIPE_SUPPLEMENT_DELAY="+supplementDelay.String(), "USAGEPIPE_SCAN_INTERVAL="+scanInterval.String())
 	}
 	for _, kind := range []string{kindIngest, kindAggregator, kindSubmitter} {
 		for _, p := range s.workers[kind] {
-			if err := p.start(); err != nil {
+			if err := p.Start(); err != nil {
 				return err
 			}
 		}
 	}
 	for _, u := range s.ingestURLs {
-		if err := waitHTTP(ctx, u+"/readyz", readyTimeout); err != nil {
+		if err := childproc.WaitHTTP(ctx, u+"/readyz", readyTimeout); err != nil {
 			return fmt.Errorf("chaos: ingest %s: %w", u, err)
 		}
 	}
@@ -242,63 +227,4 @@ func (s *system) addWorker(kind string, i int, bin string, env ...string) {
 		"USAGEPIPE_MEMBER_ID=" + memberID(kind, i)}
 	name := kind + "-" + strconv.Itoa(i)
 	s.workers[kind] = append(s.workers[kind], s.newProc(kind, name, bin, nil, slices.Concat(common, env)))
-}
-
-// freeAddrs returns n loopback addresses with ports that were free a moment ago.
-func freeAddrs(n int) ([]string, error) {
-	addrs := make([]string, n)
-	for i := range addrs {
-		port, err := natsembed.FreePort("127.0.0.1")
-		if err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
-		}
-		addrs[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	}
-	return addrs, nil
-}
-
-// waitListening waits until addr accepts TCP connections.
-func waitListening(ctx context.Context, addr string, timeout time.Duration) error {
-	return poll(ctx, timeout, func() error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
-}
-
-// waitHTTP waits until url answers 200.
-func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	return poll(ctx, timeout, func() error {
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		return nil
-	})
-}
-
-// poll calls try every 100ms until it succeeds, ctx ends or timeout passes; it returns try's last error.
-func poll(ctx context.Context, timeout time.Duration, try func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := try()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v: %w", timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

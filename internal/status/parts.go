@@ -150,54 +150,19 @@ func (r *Report) readPartitions(ctx context.Context, b Bus, o Options) error {
 	return nil
 }
 
-// backlog is how far partition p's committed output is behind its newest message.
+// backlog is how far partition p's committed output is behind its newest message (aggregator.ReadPartitionBacklog),
+// with the messages after its committed base.
 func backlog(ctx context.Context, b Bus, p int) (PartitionState, error) {
-	var st PartitionState
-	end, err := b.LastMsg(ctx, bus.StreamEvents, subjects.Events(p))
-	if errors.Is(err, bus.ErrNotFound) {
+	bl, err := aggregator.ReadPartitionBacklog(ctx, b, p)
+	if err != nil {
+		return PartitionState{}, fmt.Errorf("status: %w", err)
+	}
+	st := PartitionState{End: bl.End, Committed: bl.Committed, LagSeconds: bl.Lag.Seconds()}
+	if bl.End <= bl.Committed {
 		return st, nil
 	}
-	if err != nil {
+	if st.Backlog, err = b.CountAfter(ctx, bus.StreamEvents, subjects.Events(p), bl.Committed); err != nil {
 		return st, fmt.Errorf("status: partition %d: %w", p, err)
 	}
-	c, _, err := aggregator.ReadCommitted(ctx, b, p)
-	if err != nil {
-		return st, fmt.Errorf("status: %w", err)
-	}
-	st.End, st.Committed = end.Seq, c.Base
-	if end.Seq <= c.Base {
-		return st, nil
-	}
-	if st.Backlog, err = b.CountAfter(ctx, bus.StreamEvents, subjects.Events(p), c.Base); err != nil {
-		return st, fmt.Errorf("status: partition %d: %w", p, err)
-	}
-	since, err := firstAfter(ctx, b, p, c.Base)
-	if err != nil {
-		return st, err
-	}
-	st.LagSeconds = max(end.Time.Sub(since), 0).Seconds()
 	return st, nil
-}
-
-// firstAfter is the stream time of the committed base message (the clock the partition's output stands at),
-// or, with nothing committed or the base aged out, of the partition's first message after it.
-func firstAfter(ctx context.Context, b Bus, p int, base uint64) (time.Time, error) {
-	if base > 0 {
-		m, err := b.GetMsg(ctx, bus.StreamEvents, base)
-		if err == nil {
-			return m.Time, nil
-		}
-		if !errors.Is(err, bus.ErrNotFound) {
-			return time.Time{}, fmt.Errorf("status: partition %d: %w", p, err)
-		}
-	}
-	var first time.Time
-	err := b.Read(ctx, bus.StreamEvents, bus.ReadOptions{Filters: []string{subjects.Events(p)}, StartSeq: base + 1}, func(m bus.Msg) error {
-		first = m.Time
-		return bus.ErrStop
-	})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("status: partition %d: %w", p, err)
-	}
-	return first, nil
 }

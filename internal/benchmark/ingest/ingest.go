@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -23,13 +22,13 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/benchmark/harness"
+	"github.com/usagepipe/usagepipe/internal/benchmark/rawpublish"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/eventgen"
 	service "github.com/usagepipe/usagepipe/internal/ingest"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 	"github.com/usagepipe/usagepipe/pkg/events"
-	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
 // Run measures, against one embedded JetStream (file storage, temporary store), (a) raw async
@@ -210,38 +209,15 @@ func startBenchEnv(ctx context.Context, partitions int) (*benchEnv, error) {
 	return &benchEnv{JetStream: js, catalog: catalog, meters: benchMeters(catalog), partitions: partitions}, nil
 }
 
-// benchRawPublish publishes p.rawMsgs 256-byte messages, each with a unique Nats-Msg-Id, and returns messages/s.
-// The ids and subjects are formatted before the clock starts, as the ingest bodies are.
+// benchRawPublish publishes p.rawMsgs 256-byte messages, each with a unique Nats-Msg-Id, and returns messages/s
+// (internal/benchmark/rawpublish).
 func benchRawPublish(ctx context.Context, conn *bus.Conn, round int, p benchIngestParams) (float64, error) {
-	n, window := p.rawMsgs, p.window
-	payload := make([]byte, 256)
-	rand.Read(payload)
-	ids, partitions := make([]string, n), make([]string, p.partitions)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("raw-%d-%d", round, i)
+	rate, err := rawpublish.Run(ctx, conn, rawpublish.Options{Messages: p.rawMsgs, Window: p.window,
+		Publishers: p.rawPublishers, Partitions: p.partitions, IDPrefix: fmt.Sprintf("raw-%d", round)})
+	if err != nil {
+		return 0, fmt.Errorf("bench ingest: raw publish: %w", err)
 	}
-	for i := range partitions {
-		partitions[i] = subjects.Events(i)
-	}
-	var next atomic.Int64
-	start := time.Now()
-	err := runWorkers(p.rawPublishers, func(worker int) error {
-		for {
-			from := int(next.Add(int64(window))) - window
-			if from >= n {
-				return nil
-			}
-			msgs := make([]bus.Msg, 0, window)
-			for i := from; i < min(from+window, n); i++ {
-				h := bus.Header{bus.HeaderMsgID: {ids[i]}}
-				msgs = append(msgs, bus.Msg{Subject: partitions[i%p.partitions], Header: h, Data: payload})
-			}
-			if _, err := conn.PublishBatch(ctx, msgs); err != nil {
-				return fmt.Errorf("bench ingest: raw publish: %w", err)
-			}
-		}
-	})
-	return float64(n) / time.Since(start).Seconds(), err
+	return rate, nil
 }
 
 // runWorkers runs fn on n goroutines and returns the first error.

@@ -189,3 +189,35 @@ func parseInstant(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Exact returns the text field must have for an object to match q, when q's filter requires it: an eq of
+// field, at the top level or inside and(), against a literal that only equals itself (text that is neither
+// a number nor an instant, which compare by value). A list endpoint may then narrow its candidates to the
+// objects whose field is exactly that text (an index of it), and List gives the same answer as over all.
+func (q *Query) Exact(field string) (string, bool) { return exactIn(q.filter, field) }
+
+func exactIn(n node, field string) (string, bool) {
+	switch n := n.(type) {
+	case cmpNode:
+		v := n.value
+		if n.op == "eq" && n.field == field && !v.null && !v.empty && v.text != "" && onlyText(v.text) {
+			return v.text, true
+		}
+	case andNode:
+		for _, m := range n {
+			if text, ok := exactIn(m, field); ok {
+				return text, true
+			}
+		}
+	}
+	return "", false
+}
+
+// onlyText reports whether s equals no other text under compareText: it is neither a number nor an instant.
+func onlyText(s string) bool {
+	if _, ok := new(big.Rat).SetString(s); ok {
+		return false
+	}
+	_, ok := parseInstant(s)
+	return !ok
+}

@@ -148,3 +148,38 @@ func TestResourceListChecksFieldsAndOrders(t *testing.T) {
 		t.Fatalf("unknown field: %v", err)
 	}
 }
+
+// TestExact: a filter requiring field = text (alone, with other terms, inside and()) names that text; a
+// number or an instant (equal to other spellings), an or(), a not(), another operator or another field does
+// not, and neither does no filter.
+func TestExact(t *testing.T) {
+	tests := []struct {
+		query, want string
+		ok          bool
+	}{
+		{"eq(usage_file,UF-2026-12-0001-0002)", "UF-2026-12-0001-0002", true},
+		{"usage_file=UF-1&limit=10", "UF-1", true},
+		{"eq(status,ready)&eq(usage_file,UF-1)", "UF-1", true},
+		{"and(eq(status,ready),and(eq(usage_file,'UF-1'),ne(n,1)))", "UF-1", true},
+		{"eq(usage_file,1.50)", "", false},
+		{"eq(usage_file,2026-11-01)", "", false},
+		{"or(eq(usage_file,UF-1),eq(usage_file,UF-2))", "", false},
+		{"not(eq(usage_file,UF-1))", "", false},
+		{"ne(usage_file,UF-1)", "", false},
+		{"like(usage_file,UF-1)", "", false},
+		{"in(usage_file,(UF-1))", "", false},
+		{"eq(usage_file,null())", "", false},
+		{"eq(usage_file,empty())", "", false},
+		{"eq(other,UF-1)", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		q, err := Parse(tt.query)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.query, err)
+		}
+		if got, ok := q.Exact("usage_file"); got != tt.want || ok != tt.ok {
+			t.Errorf("%q: Exact = %q, %v; want %q, %v", tt.query, got, ok, tt.want, tt.ok)
+		}
+	}
+}

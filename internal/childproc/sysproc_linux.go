@@ -1,8 +1,8 @@
-package chaos
+package childproc
 
 import "syscall"
 
-// childAttr puts a child in its own process group and has the kernel SIGKILL it if the harness dies.
+// childAttr puts a child in its own process group and has the kernel SIGKILL it if its parent dies.
 func childAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

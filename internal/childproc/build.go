@@ -1,4 +1,4 @@
-package chaos
+package childproc
 
 import (
 	"bytes"
@@ -11,23 +11,23 @@ import (
 	"strings"
 )
 
-// modulePath is the module whose commands a run builds.
+// modulePath is the module whose commands Build builds.
 const modulePath = "github.com/usagepipe/usagepipe"
 
-// Binaries a run needs, by file name.
+// The module's binaries a system needs, by file name.
 const (
-	binIngest     = "ingest"
-	binAggregator = "aggregator"
-	binSubmitter  = "submitter"
-	binUsagepipe  = "usagepipe" // nats and emulator subcommands
+	BinIngest     = "ingest"
+	BinAggregator = "aggregator"
+	BinSubmitter  = "submitter"
+	BinUsagepipe  = "usagepipe" // nats and emulator subcommands
 )
 
-// ErrMissingBinary is returned when a binary a run needs was not built (its command does not exist yet) or
+// ErrMissingBinary is returned when a binary a system needs was not built (its command does not exist yet) or
 // is not in the given directory.
-var ErrMissingBinary = errors.New("chaos: missing binary")
+var ErrMissingBinary = errors.New("childproc: missing binary")
 
 // Build compiles every command of the module (go build -o dir/ ./cmd/...) from the module root found above
-// the working directory, and checks that the binaries a run needs are there.
+// the working directory, and checks that the binaries a system needs are there.
 func Build(ctx context.Context, dir string) error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -42,15 +42,15 @@ func Build(ctx context.Context, dir string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("chaos: go build ./cmd/...: %w\n%s", err, bytes.TrimSpace(out.Bytes()))
+		return fmt.Errorf("childproc: go build ./cmd/...: %w\n%s", err, bytes.TrimSpace(out.Bytes()))
 	}
 	return CheckBinaries(dir)
 }
 
-// CheckBinaries reports, in one error wrapping ErrMissingBinary, the binaries a run needs that dir lacks.
+// CheckBinaries reports, in one error wrapping ErrMissingBinary, the binaries a system needs that dir lacks.
 func CheckBinaries(dir string) error {
 	var missing []string
-	for _, name := range []string{binIngest, binAggregator, binSubmitter, binUsagepipe} {
+	for _, name := range []string{BinIngest, BinAggregator, BinSubmitter, BinUsagepipe} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.IsDir() {
 			missing = append(missing, name+" (cmd/"+name+")")
 		}
@@ -65,7 +65,7 @@ func CheckBinaries(dir string) error {
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", fmt.Errorf("chaos: %w", err)
+		return "", fmt.Errorf("childproc: %w", err)
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
@@ -74,7 +74,7 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("chaos: not inside the %s module: run from its tree or give prebuilt binaries (--bin-dir)", modulePath)
+			return "", fmt.Errorf("childproc: not inside the %s module: run from its tree or give prebuilt binaries (--bin-dir)", modulePath)
 		}
 		dir = parent
 	}
@@ -101,5 +101,5 @@ func goTool() (string, error) {
 			return p, nil
 		}
 	}
-	return "", errors.New("chaos: the go command is not on PATH: install Go or give prebuilt binaries (--bin-dir)")
+	return "", errors.New("childproc: the go command is not on PATH: install Go or give prebuilt binaries (--bin-dir)")
 }

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package chaos
+package childproc
 
 import "syscall"
 
