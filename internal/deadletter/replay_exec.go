@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/ledger"
@@ -11,6 +12,24 @@ import (
 
 // maxRaces bounds the compare-and-set retries of one write of a replay.
 const maxRaces = 8
+
+// replicaLag is the first pause before reading a replay index again after a read that cannot be the latest
+// (growing with each attempt: at most about a second in all). The ledger's bucket answers reads from any
+// replica (KV direct gets): with replicas, a key this process has just written may still read as missing, or
+// as its value before, for a moment.
+const replicaLag = 25 * time.Millisecond
+
+// waitReplicas pauses before attempt+1 of a read that met a replica behind a write.
+func waitReplicas(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(attempt+1) * replicaLag)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // execute carries out d for l, in the order that makes a replay happen at most once: the log, the key's
 // claim, the publish, the index's sequence, the period's action log, the end of the log. Each step is
@@ -141,7 +160,7 @@ func (s *Service) finishLog(ctx context.Context, r ledger.Replay, rev uint64, ac
 // claimKey makes the key's replay index name l: created, or moved to l when l is the refusal of the copy
 // it records. When it names another letter, dup says so.
 func (s *Service) claimKey(ctx context.Context, key string, l *Letter) (dup string, err error) {
-	for range maxRaces {
+	for attempt := range maxRaces {
 		x, rev, err := s.ledger.ReplayIndex(ctx, key)
 		switch {
 		case errors.Is(err, bus.ErrNotFound):
@@ -160,26 +179,35 @@ func (s *Service) claimKey(ctx context.Context, key string, l *Letter) (dup stri
 		if !errors.Is(err, bus.ErrExists) && !errors.Is(err, bus.ErrRevisionMismatch) {
 			return "", fmt.Errorf("deadletter: replay index %s: %w", key, err)
 		}
+		if err := waitReplicas(ctx, attempt); err != nil { // another writer, or a read behind a write
+			return "", err
+		}
 	}
 	return "", fmt.Errorf("deadletter: replay index %s: changed by others %d times in a row", key, maxRaces)
 }
 
-// noteSeq records the copy's sequence in the key's index, which names id.
+// noteSeq records the copy's sequence in the key's index, which names id. The index was claimed before the
+// copy was published, so a read that finds no index is a replica behind that write: it is read again.
 func (s *Service) noteSeq(ctx context.Context, key, id string, seq uint64) error {
-	for range maxRaces {
+	for attempt := range maxRaces {
 		x, rev, err := s.ledger.ReplayIndex(ctx, key)
-		if err != nil {
+		switch {
+		case errors.Is(err, bus.ErrNotFound):
+		case err != nil:
 			return fmt.Errorf("deadletter: replay index %s: %w", key, err)
-		}
-		if x.DeadLetter != id || x.Seq == seq {
+		case x.DeadLetter != id || x.Seq == seq:
 			return nil
+		default:
+			x.Seq = seq
+			if _, err = s.ledger.PutReplayIndex(ctx, key, x, rev); !errors.Is(err, bus.ErrRevisionMismatch) {
+				return err
+			}
 		}
-		x.Seq = seq
-		if _, err = s.ledger.PutReplayIndex(ctx, key, x, rev); !errors.Is(err, bus.ErrRevisionMismatch) {
+		if err := waitReplicas(ctx, attempt); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("deadletter: replay index %s: changed by others %d times in a row", key, maxRaces)
+	return fmt.Errorf("deadletter: replay index %s: not found or changed by others %d times in a row", key, maxRaces)
 }
 
 // noteAction adds the replay to the action log of the letter's period, when it has one.
