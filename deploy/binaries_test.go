@@ -33,8 +33,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// dockerfileBuild returns the packages the Dockerfile's `go build` line builds ("./cmd/ingest", …).
-func dockerfileBuild(t *testing.T) []string {
+// dockerfileBuildLine returns the fields of the Dockerfile's `RUN go build` line.
+func dockerfileBuildLine(t *testing.T) []string {
 	t.Helper()
 	b, err := os.ReadFile("Dockerfile")
 	if err != nil {
@@ -42,19 +42,48 @@ func dockerfileBuild(t *testing.T) []string {
 	}
 	for line := range strings.Lines(string(b)) {
 		fields := strings.Fields(line)
-		if len(fields) < 3 || fields[0] != "RUN" || !strings.Contains(line, "go build") {
-			continue
+		if len(fields) >= 3 && fields[0] == "RUN" && strings.Contains(line, "go build") {
+			return fields
 		}
-		var pkgs []string
-		for _, f := range fields {
-			if strings.HasPrefix(f, "./cmd/") {
-				pkgs = append(pkgs, f)
-			}
-		}
-		return pkgs
 	}
 	t.Fatal("Dockerfile: no RUN go build line")
 	return nil
+}
+
+// dockerfileBuild returns the packages the Dockerfile's `go build` line builds ("./cmd/ingest", …).
+func dockerfileBuild(t *testing.T) []string {
+	t.Helper()
+	var pkgs []string
+	for _, f := range dockerfileBuildLine(t) {
+		if strings.HasPrefix(f, "./cmd/") {
+			pkgs = append(pkgs, f)
+		}
+	}
+	return pkgs
+}
+
+// The build the test binaries are stamped with, as the Dockerfile's build arguments stamp an image's.
+const (
+	testRevision  = "0123456789abcdef0123456789abcdef01234567"
+	testBuildTime = "2026-12-01T10:00:00Z"
+)
+
+// dockerfileStamps returns the Dockerfile's -X ldflags (internal/buildinfo's link-time values) with its
+// build arguments replaced by testRevision and testBuildTime.
+func dockerfileStamps(t *testing.T) string {
+	t.Helper()
+	args := strings.NewReplacer("${USAGEPIPE_REVISION}", testRevision, "${USAGEPIPE_BUILD_TIME}", testBuildTime)
+	var stamps []string
+	fields := dockerfileBuildLine(t)
+	for i, f := range fields {
+		if f == "-X" && i+1 < len(fields) {
+			stamps = append(stamps, "-X", strings.Trim(args.Replace(fields[i+1]), `"`))
+		}
+	}
+	if len(stamps) != 4 {
+		t.Fatalf("Dockerfile's go build: -X flags %q, want the revision and the build time", stamps)
+	}
+	return strings.Join(stamps, " ")
 }
 
 var (
@@ -69,21 +98,17 @@ var commands = map[string]func(context.Context, []string, func(string) string, i
 	"ingest": ingest.Run, "aggregator": aggregator.Run, "submitter": submitter.Run,
 }
 
-// buildImage builds, once, the binaries of the image that are not in commands into binDir. It builds with
-// the test's own settings, not the image's static, trimmed ones: the flags are the same and the build cache
-// of the tests is reused.
+// buildImage builds, once, the binaries of the image into binDir, stamped as the Dockerfile stamps them
+// (dockerfileStamps). It builds with the test's own settings otherwise, not the image's static, trimmed ones:
+// the flags are the same and the build cache of the tests is reused.
 func buildImage(t *testing.T) {
 	t.Helper()
-	var pkgs []string
-	for _, p := range dockerfileBuild(t) {
-		if commands[filepath.Base(p)] == nil {
-			pkgs = append(pkgs, p)
-		}
-	}
+	pkgs, stamps := dockerfileBuild(t), dockerfileStamps(t)
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, goTool(), append([]string{"build", "-o", binDir + "/"}, pkgs...)...)
+		args := append([]string{"build", "-ldflags=" + stamps, "-o", binDir + "/"}, pkgs...)
+		cmd := exec.CommandContext(ctx, goTool(), args...)
 		cmd.Dir = ".."
 		buildOut, buildErr = cmd.CombinedOutput()
 	})
@@ -103,8 +128,11 @@ func goTool() string {
 	return "go" // the build then fails saying that it is not found
 }
 
-// flagSpec is a flag a binary declares and its default, as its -h prints them.
-type flagSpec struct{ def string }
+// flagSpec is a flag a binary declares, its default and whether it is a secret, as its -h prints them.
+type flagSpec struct {
+	def    string
+	secret bool
+}
 
 var (
 	flagsMu    sync.Mutex
@@ -133,8 +161,13 @@ func binaryFlags(t *testing.T, binary string) map[string]flagSpec {
 		if m := usageLine.FindStringSubmatch(sc.Text()); m != nil {
 			last = m[1]
 			flags[last] = flagSpec{}
-		} else if m := defaultText.FindStringSubmatch(sc.Text()); m != nil && last != "" {
-			flags[last] = flagSpec{def: m[1]}
+		} else if last != "" {
+			spec := flags[last]
+			if m := defaultText.FindStringSubmatch(sc.Text()); m != nil {
+				spec.def = m[1]
+			}
+			spec.secret = spec.secret || strings.Contains(sc.Text(), "(secret; prefer ")
+			flags[last] = spec
 		}
 	}
 	flagsCache[binary] = flags

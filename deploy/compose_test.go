@@ -21,11 +21,13 @@ const (
 	roleCollector  = "otel-collector"
 	roleJaeger     = "jaeger"
 	rolePrometheus = "prometheus"
+	roleExporter   = "nats exporter"
+	roleGrafana    = "grafana"
 )
 
 var wantRoles = map[string]int{
-	roleNATS: 3, roleIngest: 2, roleAggregator: 2, roleSubmitter: 1, roleEmulator: 1,
-	roleCollector: 1, roleJaeger: 1, rolePrometheus: 1,
+	roleNATS: 3, roleExporter: 3, roleIngest: 2, roleAggregator: 2, roleSubmitter: 1, roleEmulator: 1,
+	roleCollector: 1, roleJaeger: 1, rolePrometheus: 1, roleGrafana: 1,
 }
 
 // workers are the roles that connect to NATS.
@@ -40,6 +42,10 @@ func role(s service) string {
 	switch {
 	case image == "nats":
 		return roleNATS
+	case strings.Contains(image, "prometheus-nats-exporter"):
+		return roleExporter
+	case strings.Contains(image, "grafana"):
+		return roleGrafana
 	case strings.Contains(image, "opentelemetry-collector"):
 		return roleCollector
 	case strings.Contains(image, "jaeger"):
@@ -188,12 +194,28 @@ func TestWorkersAgreeOnPartitionsAndNATS(t *testing.T) {
 func effective(t *testing.T, s service, flag string) string {
 	t.Helper()
 	if v, ok := flagValue(s.args(), flag); ok {
-		return resolve(v)
+		return v
 	}
 	if v := s.env(config.EnvName(flag)); v != "" {
 		return v
 	}
+	if path := s.env(config.SecretFileEnv(flag)); path != "" && binaryFlags(t, s.binary())[flag].secret {
+		return strings.TrimRight(string(readFile(t, s.hostFile(t, path))), "\r\n")
+	}
 	return binaryFlags(t, s.binary())[flag].def
+}
+
+// hostFile is the file on the host that a path in the container is: a secret's file, else the image's copy.
+func (s service) hostFile(t *testing.T, path string) string {
+	t.Helper()
+	if f, ok := s.Secrets[path]; ok {
+		return f
+	}
+	if f, ok := imageFiles(t)[path]; ok {
+		return f
+	}
+	t.Fatalf("%s is neither a secret of the service nor a file of the image", path)
+	return ""
 }
 
 func TestEveryFlagAndVariableExistsInItsBinary(t *testing.T) {
@@ -214,7 +236,7 @@ func TestEveryFlagAndVariableExistsInItsBinary(t *testing.T) {
 			}
 		}
 		for v := range s.Environment {
-			if strings.HasPrefix(v, config.EnvPrefix) && !slices.ContainsFunc(mapKeys(flags), envOf(v)) {
+			if strings.HasPrefix(v, config.EnvPrefix) && !slices.ContainsFunc(mapKeys(flags), envOf(v, flags)) {
 				t.Errorf("service %s: %s has no flag read from %s", name, s.binary(), v)
 			}
 			if !strings.HasPrefix(v, config.EnvPrefix) && !knownOTel[v] {
@@ -232,8 +254,11 @@ var knownOTel = map[string]bool{
 	"OTEL_SERVICE_NAME": true, "OTEL_RESOURCE_ATTRIBUTES": true, "OTEL_SDK_DISABLED": true, "OTEL_TRACES_EXPORTER": true,
 }
 
-func envOf(v string) func(string) bool {
-	return func(flag string) bool { return config.EnvName(flag) == v }
+// envOf matches the flag read from variable v: its USAGEPIPE_ variable or, for a secret, its _FILE one.
+func envOf(v string, flags map[string]flagSpec) func(string) bool {
+	return func(flag string) bool {
+		return config.EnvName(flag) == v || flags[flag].secret && config.SecretFileEnv(flag) == v
+	}
 }
 
 func mapKeys[V any](m map[string]V) []string {

@@ -12,6 +12,12 @@ var addrFlag = map[string]string{
 	roleIngest: "http-addr", roleAggregator: "metrics-addr", roleSubmitter: "metrics-addr", roleEmulator: "addr",
 }
 
+// moreAddrFlags are the other listen addresses of a usagepipe service: the submitter's operator API.
+var moreAddrFlags = map[string][]string{roleSubmitter: {"operator-addr"}}
+
+// exporterPort is where the NATS Prometheus exporter serves /metrics (its default -port).
+const exporterPort = "7777"
+
 // listenPort is the port a usagepipe service listens on, from its effective address flag.
 func listenPort(t *testing.T, s service) string {
 	return port(effective(t, s, addrFlag[role(s)]))
@@ -133,22 +139,36 @@ func TestPrometheusScrapesEveryWorkerWhereItServesMetrics(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range workers {
+	for _, r := range append([]string{roleExporter}, workers...) {
 		for _, name := range byRole(c, r) {
 			if !scraped[name] {
 				t.Errorf("Prometheus does not scrape %s", name)
 			}
 		}
 	}
+	exporters := map[string]bool{}
+	for _, name := range byRole(c, roleExporter) {
+		s := c.Services[name]
+		exporters[host(s.Command[len(s.Command)-1])] = true
+	}
+	for _, node := range byRole(c, roleNATS) {
+		if monitor, _ := flagValue(c.Services[node].Command, "m"); !exporters[node] || monitor == "" {
+			t.Errorf("no NATS exporter reads %s's monitoring port (-m %q)", node, monitor)
+		}
+	}
 }
 
-// checkTarget: the target is a usagepipe service and the port is where it listens.
+// checkTarget: the target is a usagepipe service and the port is where it listens, or a NATS exporter.
 func checkTarget(t *testing.T, c composeFile, job, path, name, targetPort string) {
 	s, ok := c.Services[name]
 	_, isUsagepipe := addrFlag[role(s)]
 	switch {
 	case !ok:
 		t.Errorf("prometheus job %s: target %s is not a service", job, name)
+	case role(s) == roleExporter:
+		if targetPort != exporterPort || (path != "" && path != "/metrics") {
+			t.Errorf("prometheus job %s: scrapes %s:%s%s, the exporter serves :%s/metrics", job, name, targetPort, path, exporterPort)
+		}
 	case !isUsagepipe || (path != "" && path != "/metrics"):
 		t.Errorf("prometheus job %s: %s serves no Prometheus metrics at %q", job, name, path)
 	case targetPort != listenPort(t, s):
@@ -162,10 +182,14 @@ func TestPublishedPortsAreTheListenPorts(t *testing.T) {
 		if _, ok := addrFlag[role(s)]; !ok {
 			continue
 		}
+		listens := []string{listenPort(t, s)}
+		for _, f := range moreAddrFlags[role(s)] {
+			listens = append(listens, port(effective(t, s, f)))
+		}
 		for _, p := range s.Ports {
-			parts := strings.Split(resolve(p), ":")
-			if container := parts[len(parts)-1]; container != listenPort(t, s) {
-				t.Errorf("service %s: publishes container port %s, but listens on %q", name, container, listenPort(t, s))
+			parts := strings.Split(p, ":")
+			if container := parts[len(parts)-1]; !slices.Contains(listens, container) {
+				t.Errorf("service %s: publishes container port %s, but listens on %q", name, container, listens)
 			}
 		}
 	}
@@ -202,7 +226,7 @@ func flagValues(args []string, name string) []string {
 	var values []string
 	for i := range args {
 		if v, ok := flagValue(args[i:min(i+2, len(args))], name); ok {
-			values = append(values, resolve(v))
+			values = append(values, v)
 		}
 	}
 	return values
@@ -214,7 +238,9 @@ func flagValues(args []string, name string) []string {
 var thirdPartyHealth = map[string]string{
 	roleJaeger:     "wget http://localhost:13133/status",
 	rolePrometheus: "wget http://localhost:9090/-/healthy",
+	roleGrafana:    "wget http://localhost:3000/api/health",
 	roleCollector:  "",
+	roleExporter:   "",
 }
 
 func TestThirdPartyServicesAreProbedWhereTheirImagesAllow(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,6 +49,9 @@ func newLaunch(t *testing.T, s service, overrides map[string]string) launch {
 	t.Helper()
 	files := imageFiles(t)
 	inImage := func(v string) string {
+		if src, ok := s.Secrets[v]; ok {
+			return src
+		}
 		if src, ok := files[v]; ok {
 			return src
 		}
@@ -55,7 +59,7 @@ func newLaunch(t *testing.T, s service, overrides map[string]string) launch {
 	}
 	l := launch{binary: s.binary(), env: map[string]string{"OTEL_SDK_DISABLED": "true"}}
 	for _, a := range s.args() {
-		l.args = append(l.args, inImage(resolve(a)))
+		l.args = append(l.args, inImage(a))
 	}
 	for k := range s.Environment {
 		if strings.HasPrefix(k, config.EnvPrefix) {
@@ -118,16 +122,21 @@ func TestComposeConfigurationsValidate(t *testing.T) {
 	}
 }
 
-// Each kind of usagepipe service, started with its compose configuration (NATS, listen address and Connect
-// URL pointed at local ones, one replica), answers 200 on the path its healthcheck probes and, when
-// Prometheus scrapes it, on /metrics.
+// Each kind of usagepipe service, started with its compose configuration (its secrets, its NATS credentials
+// and CA; NATS, listen address and Connect URL pointed at local ones, one replica), answers 200 on the path its
+// healthcheck probes and, when Prometheus scrapes it, on /metrics. The NATS server requires what compose's
+// nodes require: TLS with their certificate and the nkey user they accept.
 func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 	c := loadCompose(t)
-	nats, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir()})
+	node := c.Services[byRole(c, roleNATS)[0]]
+	nats, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Host: "localhost",
+		Auth: &natsembed.Auth{NKeys: []string{node.env(natsUserNKeyEnv)}},
+		TLS:  &natsembed.TLS{CertFile: node.Secrets[secretsDir+"nats_server_cert"], KeyFile: node.Secrets[secretsDir+"nats_server_key"]}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nats.Shutdown()
+	natsURL := strings.Replace(nats.URL(), "127.0.0.1", "localhost", 1) // the name the certificate holds
 	ctx, cancel := context.WithCancel(context.Background())
 	var running []<-chan error
 	defer func() {
@@ -148,7 +157,7 @@ func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 			overrides["state"] = filepath.Join(t.TempDir(), "emulator.json")
 			emulatorURL = "http://" + addr + "/public/v1"
 		} else {
-			overrides["nats-url"], overrides["replicas"] = nats.URL(), "1"
+			overrides["nats-url"], overrides["replicas"] = natsURL, "1"
 		}
 		if r == roleSubmitter {
 			overrides["connect-url"] = emulatorURL
@@ -157,7 +166,29 @@ func TestEndpointsAnswerWhereComposeProbes(t *testing.T) {
 		for _, path := range probedPaths(t, c, name) {
 			waitOK(t, name, "http://"+addr+path)
 		}
+		if r == roleSubmitter { // the system view the alerts read (usagepipe_status_*) comes from the submitters
+			waitMetric(t, name, "http://"+addr+"/metrics", "usagepipe_status_read_timestamp_seconds")
+		}
 	}
+}
+
+// waitMetric polls the /metrics at url until it holds a sample of metric.
+func waitMetric(t *testing.T, name, url, metric string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for line := range strings.Lines(string(body)) {
+				if strings.HasPrefix(line, metric+" ") || strings.HasPrefix(line, metric+"{") {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("service %s: %s never showed %s", name, url, metric)
 }
 
 // probedPaths are the paths compose and Prometheus GET on a service.

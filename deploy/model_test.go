@@ -1,44 +1,54 @@
 // Package deploy holds no code, only the test of the deployment files: no Docker engine runs where the tests
-// run, so compose.yaml, the Dockerfile and the collector and Prometheus configurations are parsed and checked
-// against each other and against the binaries they run (built as the Dockerfile builds them).
+// run, so compose.yaml (loaded by the real Compose loader), the Dockerfile, the NATS, collector and Prometheus
+// configurations, the alerting rules and the dashboard are checked against each other and against the binaries
+// they run (built as the Dockerfile builds them), and run where they can be (the NATS configuration by the
+// nats-server library, the rules by promtool, the services with their compose settings).
 package deploy
 
 import (
+	"context"
 	"net"
 	"os"
-	"regexp"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 )
 
-// composeFile is the part of a Compose file the checks read. Long forms only: command, entrypoint and
-// healthcheck test are lists, environment and depends_on are maps (a short form fails to decode).
+// composeFile is the part of a Compose project the checks read, as the real Compose loader
+// (github.com/compose-spec/compose-go/v2, the library docker compose uses) builds it from compose.yaml:
+// interpolated with an empty environment, anchors, merge keys and defaults applied, paths resolved.
 type composeFile struct {
-	Services map[string]service `yaml:"services"`
-	Volumes  map[string]any     `yaml:"volumes"`
+	Name     string
+	Services map[string]service
+	Volumes  map[string]any
+	Secrets  map[string]string // secret name → file on the host
 }
 
 type service struct {
-	Image       string                `yaml:"image"`
-	User        string                `yaml:"user"`
-	Build       any                   `yaml:"build"`
-	Entrypoint  []string              `yaml:"entrypoint"`
-	Command     []string              `yaml:"command"`
-	Environment map[string]string     `yaml:"environment"`
-	Ports       []string              `yaml:"ports"`
-	Volumes     []string              `yaml:"volumes"`
-	DependsOn   map[string]dependency `yaml:"depends_on"`
-	Healthcheck *healthcheck          `yaml:"healthcheck"`
+	Image       string
+	User        string
+	Build       any // non-nil when the service is built
+	Entrypoint  []string
+	Command     []string
+	Environment map[string]string
+	Ports       []string          // "published:target"
+	Volumes     []string          // "source:target" (source relative to deploy/ for bind mounts)
+	Secrets     map[string]string // mount path in the container (/run/secrets/<name>) → file on the host
+	DependsOn   map[string]dependency
+	Healthcheck *healthcheck
 }
 
 type dependency struct {
-	Condition string `yaml:"condition"`
+	Condition string
 }
 
 type healthcheck struct {
-	Test []string `yaml:"test"`
+	Test []string
 }
 
 // loadYAML decodes a file of this directory into v (YAML merge keys and anchors resolved).
@@ -53,27 +63,90 @@ func loadYAML(t *testing.T, path string, v any) {
 	}
 }
 
+// secretsDir is where Compose mounts a service's secrets.
+const secretsDir = "/run/secrets/"
+
+// loadProject loads compose.yaml with the Compose loader, as `docker compose up` does when the operator sets
+// no variable.
+func loadProject(t *testing.T) *types.Project {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir: dir, ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml")}},
+		Environment: types.Mapping{},
+	})
+	if err != nil {
+		t.Fatalf("compose.yaml: %v", err)
+	}
+	return p
+}
+
 func loadCompose(t *testing.T) composeFile {
 	t.Helper()
-	var c composeFile
-	loadYAML(t, "compose.yaml", &c)
+	p := loadProject(t)
+	dir, _ := filepath.Abs(".")
+	c := composeFile{Name: p.Name, Services: map[string]service{}, Volumes: map[string]any{}, Secrets: map[string]string{}}
+	for name, sc := range p.Secrets {
+		c.Secrets[name] = sc.File
+	}
+	for name, s := range p.Services {
+		c.Services[name] = fromCompose(s, dir, c.Secrets)
+	}
+	for name, v := range p.Volumes {
+		c.Volumes[name] = v
+	}
 	if len(c.Services) == 0 {
 		t.Fatal("compose.yaml: no services")
 	}
 	return c
 }
 
-// interpolation matches ${NAME}, ${NAME:-default} and ${NAME-default}.
-var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}`)
-
-// resolve applies Compose interpolation with an empty environment: what `docker compose up` does when the
-// operator sets nothing.
-func resolve(s string) string {
-	return interpolation.ReplaceAllString(s, "$3")
+// fromCompose is the checks' view of a loaded service; secrets are the project's (name → file).
+func fromCompose(s types.ServiceConfig, dir string, secrets map[string]string) service {
+	v := service{Image: s.Image, User: s.User, Entrypoint: s.Entrypoint, Command: s.Command,
+		Environment: map[string]string{}, DependsOn: map[string]dependency{}, Secrets: map[string]string{}}
+	if s.Build != nil {
+		v.Build = s.Build
+	}
+	for k, val := range s.Environment {
+		if val != nil {
+			v.Environment[k] = *val
+		}
+	}
+	for _, p := range s.Ports {
+		v.Ports = append(v.Ports, p.Published+":"+strconv.Itoa(int(p.Target)))
+	}
+	for _, vol := range s.Volumes {
+		src := vol.Source
+		if rel, err := filepath.Rel(dir, src); err == nil && vol.Type == types.VolumeTypeBind {
+			src = "./" + rel
+		}
+		v.Volumes = append(v.Volumes, src+":"+vol.Target)
+	}
+	for _, sec := range s.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !strings.HasPrefix(target, "/") {
+			target = secretsDir + target
+		}
+		v.Secrets[target] = secrets[sec.Source]
+	}
+	for dep, d := range s.DependsOn {
+		v.DependsOn[dep] = dependency{Condition: d.Condition}
+	}
+	if s.HealthCheck != nil && !s.HealthCheck.Disable {
+		v.Healthcheck = &healthcheck{Test: s.HealthCheck.Test}
+	}
+	return v
 }
 
-// env returns the service's environment variable, interpolated ("" when unset).
-func (s service) env(name string) string { return resolve(s.Environment[name]) }
+// env returns the service's environment variable ("" when unset).
+func (s service) env(name string) string { return s.Environment[name] }
 
 // binary is what the container runs: "ingest", "aggregator", "submitter", or "usagepipe <command>" for the
 // CLI; "" for third-party images.

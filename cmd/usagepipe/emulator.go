@@ -160,11 +160,15 @@ func serveEmulator(ctx context.Context, addr string, opts connectemu.Options, fa
 	return nil
 }
 
-// withHealthz answers GET /healthz with 200 (the container health check) and passes everything else to api.
+// withHealthz answers GET /healthz and GET /readyz with 200 (the container health check; the emulator's state
+// is loaded before it serves, so it is ready as soon as it answers) and passes everything else to api.
 func withHealthz(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ready\n")
 	})
 	mux.Handle("/", api)
 	return mux

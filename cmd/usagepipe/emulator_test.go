@@ -118,13 +118,15 @@ products:
       - {mpn: STORAGE-GB-HOURS, name: Storage, unit: GB-hour, precision: decimal(4), aggregation: sum}
 `
 
-func TestEmulatorCommandServesHealthz(t *testing.T) {
+func TestEmulatorCommandServesHealthzAndReadyz(t *testing.T) {
 	base, stop := startEmulator(t)
 	defer stop()
 	root := strings.TrimSuffix(base, "/public/v1")
 	var out strings.Builder
-	if err := run(t.Context(), []string{"healthcheck", root + "/healthz"}, func(string) string { return "" }, &out); err != nil {
-		t.Fatalf("healthcheck of the emulator: %v", err)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if err := run(t.Context(), []string{"healthcheck", root + path}, func(string) string { return "" }, &out); err != nil {
+			t.Fatalf("healthcheck of the emulator's %s: %v", path, err)
+		}
 	}
 	if err := run(t.Context(), []string{"healthcheck", root + "/public/v1/usage/files"}, func(string) string { return "" }, &out); err == nil {
 		t.Fatal("healthcheck passed on an unauthenticated API route; want the 401 to fail it")

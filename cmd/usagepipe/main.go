@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/usagepipe/usagepipe/internal/buildinfo"
 )
 
 // command is one subcommand: it parses its own args and runs until done or ctx is cancelled.
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return nil
 	}
+	if args[0] == "version" || args[0] == "-version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, buildinfo.Read().String("usagepipe"))
+		return nil
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q: %w", args[0], errUsage)
@@ -70,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: usagepipe <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: usagepipe <command> [flags] | usagepipe --version\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for name := range commands {
 		names = append(names, name)

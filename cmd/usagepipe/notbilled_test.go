@@ -68,7 +68,7 @@ func (e *nbEnv) start(o devstack.Options) {
 	e.t.Helper()
 	e.stop()
 	o.DataDir, o.Catalogs, o.Partitions, o.LogOutput = e.dir, e.cats, 2, e.log
-	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr, o.OperatorAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	o.IngestAddr, o.EmulatorAddr, o.MetricsAddr, o.NATSAddr, o.OperatorAddr, o.ConsoleAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	o.ProcessingTime, o.Submitters, o.KeepRejected = -1, 2, true
 	if o.AcceptAfter == 0 {
 		o.AcceptAfter = -1

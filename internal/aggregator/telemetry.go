@@ -77,6 +77,9 @@ func newInstruments(o Options) (*instruments, error) {
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
 		errs = append(errs, err)
+		if err == nil {
+			c.Add(context.Background(), 0) // present at zero from the start, for rates and alerts
+		}
 		return c
 	}
 	ins.applied = counter("usagepipe.aggregator.events.applied", "{event}", "events folded (replays included)")
@@ -88,20 +91,11 @@ func newInstruments(o Options) (*instruments, error) {
 	ins.snapshots = counter("usagepipe.aggregator.snapshots", "{snapshot}", "partition snapshots stored")
 	ins.replayGaps = counter("usagepipe.aggregator.replay.gaps", "{start}",
 		"partition starts refused because committed source messages aged out and no snapshot covers them (ErrReplayGap)")
-	ins.deadLetters = counter("usagepipe.dead_letters", "{letter}", "dead letters written, by stage and reason")
 	var err error
-	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
-		metric.WithDescription("partitions whose lease this worker holds"))
+	ins.deadLetters, err = m.Int64Counter("usagepipe.dead_letters", metric.WithUnit("{letter}"),
+		metric.WithDescription("dead letters written, by stage and reason")) // at zero below, by stage and reason
 	errs = append(errs, err)
-	_, err = m.Float64ObservableGauge("usagepipe.aggregator.lag", metric.WithUnit("s"),
-		metric.WithDescription("stream time between a partition's newest message and the last one applied"),
-		metric.WithFloat64Callback(ins.lag.observe))
-	errs = append(errs, err)
-	_, err = m.Float64ObservableGauge("usagepipe.aggregator.snapshot.uncovered_age", metric.WithUnit("s"),
-		metric.WithDescription("age of the oldest source message applied after the partition's newest snapshot "+
-			"(alert well before the events stream's MaxAge)"),
-		metric.WithFloat64Callback(ins.uncovered.observe))
-	errs = append(errs, err)
+	errs = append(errs, ins.registerGauges(m, o.EventsMaxAge))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -109,6 +103,32 @@ func newInstruments(o Options) (*instruments, error) {
 		ins.deadLetters.Add(context.Background(), 0, deadLetterAttrs(r)) // every series exists from the start
 	}
 	return ins, nil
+}
+
+// registerGauges registers the partitions owned (at zero) and the sampled gauges: lag, snapshot coverage and
+// the events stream's MaxAge the coverage is compared with.
+func (ins *instruments) registerGauges(m metric.Meter, eventsMaxAge time.Duration) error {
+	var err error
+	ins.owned, err = m.Int64UpDownCounter("usagepipe.aggregator.partitions.owned", metric.WithUnit("{partition}"),
+		metric.WithDescription("partitions whose lease this worker holds"))
+	if err != nil {
+		return err
+	}
+	ins.owned.Add(context.Background(), 0)
+	_, err1 := m.Float64ObservableGauge("usagepipe.aggregator.lag", metric.WithUnit("s"),
+		metric.WithDescription("stream time between a partition's newest message and the last one applied"),
+		metric.WithFloat64Callback(ins.lag.observe))
+	_, err2 := m.Float64ObservableGauge("usagepipe.aggregator.snapshot.uncovered_age", metric.WithUnit("s"),
+		metric.WithDescription("age of the oldest source message applied after the partition's newest snapshot "+
+			"(alert well before the events stream's MaxAge)"),
+		metric.WithFloat64Callback(ins.uncovered.observe))
+	_, err3 := m.Float64ObservableGauge("usagepipe.aggregator.events.max_age", metric.WithUnit("s"),
+		metric.WithDescription("USAGE_EVENTS's retention: snapshots must cover what is older (alert on the uncovered age against it)"),
+		metric.WithFloat64Callback(func(_ context.Context, obs metric.Float64Observer) error {
+			obs.Observe(eventsMaxAge.Seconds())
+			return nil
+		}))
+	return errors.Join(err1, err2, err3)
 }
 
 // deadLetterReasons are the reasons of the aggregator's dead letters: what the fold refuses, and messages

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +77,36 @@ func TestHelpReturnsErrHelp(t *testing.T) {
 	f.SetOutput(io.Discard)
 	if err := f.Parse([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want flag.ErrHelp, have %v", err)
+	}
+}
+
+// --version prints the build on the flag set's output and stops the command as -h does (ErrHelp); a
+// USAGEPIPE_VERSION variable does not, and neither -validate nor Describe lists it.
+func TestVersionPrintsTheBuildAndStops(t *testing.T) {
+	f := config.NewFlagSet("ingest", envOf(nil))
+	var out bytes.Buffer
+	f.SetOutput(&out)
+	err := f.Parse([]string{"--version", "--unused-after-version=1"})
+	if err == nil || !strings.Contains(err.Error(), "unused-after-version") {
+		t.Fatalf("an unknown flag after --version: %v, want the parse error", err)
+	}
+	f = config.NewFlagSet("ingest", envOf(nil))
+	out.Reset()
+	f.SetOutput(&out)
+	if err := f.Parse([]string{"--version"}); !errors.Is(err, config.ErrVersion) || !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Parse(--version) = %v, want ErrVersion wrapping flag.ErrHelp", err)
+	}
+	if line := out.String(); !strings.HasPrefix(line, "ingest version ") || !strings.Contains(line, " commit ") {
+		t.Errorf("--version printed %q", line)
+	}
+	f = config.NewFlagSet("ingest", envOf(map[string]string{"USAGEPIPE_VERSION": "true"}))
+	if err := f.Parse(nil); err != nil {
+		t.Fatalf("USAGEPIPE_VERSION set: %v", err)
+	}
+	out.Reset()
+	f.Describe(&out)
+	if strings.Contains(out.String(), "version") {
+		t.Errorf("Describe lists --version:\n%s", out.String())
 	}
 }
 
@@ -170,5 +202,46 @@ func TestBytesFlag(t *testing.T) {
 		if (err == nil) != tt.ok || (tt.ok && n != tt.want) {
 			t.Errorf("%q: want %d ok=%v, have %d err=%v", tt.in, tt.want, tt.ok, n, err)
 		}
+	}
+}
+
+// A secret flag reads its value from the file USAGEPIPE_<NAME>_FILE names (a Compose secret), which excludes
+// the value given otherwise; a flag set with its own <name>-file flag keeps that variable for it.
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "password")
+	if err := os.WriteFile(path, []byte("from-the-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(args []string, env map[string]string, own bool) (*config.FlagSet, *config.NATS, error) {
+		f := config.NewFlagSet("test", envOf(env))
+		f.SetOutput(io.Discard)
+		n := config.AddNATS(f)
+		if own {
+			f.String("nats-password-file", "", "its own file flag")
+		}
+		return f, n, f.Parse(args)
+	}
+	f, n, err := parse(nil, map[string]string{"USAGEPIPE_NATS_PASSWORD_FILE": path}, false)
+	if err != nil || n.Password != "from-the-file" || f.Source("nats-password") != config.SourceFile {
+		t.Fatalf("from the file: %v, password %q, source %s", err, n.Password, f.Source("nats-password"))
+	}
+	var out bytes.Buffer
+	f.Describe(&out)
+	if strings.Contains(out.String(), "from-the-file") || !strings.Contains(out.String(), `--nats-password="[REDACTED]" (file)`) {
+		t.Errorf("Describe:\n%s", out.String())
+	}
+	if _, _, err := parse([]string{"--nats-password", "x"}, map[string]string{"USAGEPIPE_NATS_PASSWORD_FILE": path}, false); err == nil ||
+		!strings.Contains(err.Error(), "exclude each other") {
+		t.Errorf("a flag and the file: %v", err)
+	}
+	for _, bad := range []string{filepath.Join(dir, "missing"), filepath.Join(dir, "empty")} {
+		_ = os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600)
+		if _, _, err := parse(nil, map[string]string{"USAGEPIPE_NATS_PASSWORD_FILE": bad}, false); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+	if _, n, err := parse(nil, map[string]string{"USAGEPIPE_NATS_PASSWORD_FILE": path}, true); err != nil || n.Password != "" {
+		t.Errorf("with its own -file flag, the variable is that flag's: %v, password %q", err, n.Password)
 	}
 }

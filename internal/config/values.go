@@ -12,11 +12,17 @@ import (
 const Redacted = redact.Mark
 
 // Secret declares a string flag whose value never prints (it shows as [Redacted] when set). Its default is
-// always empty: secrets come from the command line or, better, the environment.
+// always empty: secrets come from the command line or, better, the environment: USAGEPIPE_<NAME>, or the file
+// USAGEPIPE_<NAME>_FILE names (a Compose or Kubernetes secret; trailing line breaks dropped), unless the flag
+// set declares its own <name>-file flag, which then has that variable.
 func (f *FlagSet) Secret(p *string, name, usage string) {
 	*p = ""
-	f.Var((*secret)(p), name, usage+" (secret; prefer "+EnvName(name)+")")
+	f.Var((*secret)(p), name, usage+" (secret; prefer "+EnvName(name)+" or "+SecretFileEnv(name)+")")
+	f.secrets = append(f.secrets, name)
 }
+
+// SecretFileEnv is the variable naming the file that holds the named secret flag's value.
+func SecretFileEnv(flagName string) string { return EnvName(flagName) + "_FILE" }
 
 // secret is a string flag.Value that hides its value.
 type secret string

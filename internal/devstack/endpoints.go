@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,6 +31,7 @@ func (s *Stack) startEmulator(_ context.Context, logw io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", healthz) // ready once it serves: its state is loaded before
 	mux.Handle("/", emu.Handler())
 	srv, err := serveHTTP(s.opts.EmulatorAddr, mux)
 	if err != nil {
@@ -41,14 +43,20 @@ func (s *Stack) startEmulator(_ context.Context, logw io.Writer) error {
 	return nil
 }
 
-// startMetrics serves every worker's Prometheus registry at /metrics/<service>: each worker has its own
-// registry, as it would in its own process.
+// startMetrics serves what each worker's binary serves on its own ops port, under one: /metrics/<service>
+// (each worker has its own registry, as it would in its own process), /healthz/<service> and /readyz/<service>
+// (its NATS connection's probes, as the binary's); /healthz and /readyz answer for every worker at once.
 func (s *Stack) startMetrics(context.Context, io.Writer) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz)
+	var healthy, ready []func(context.Context) error
 	for name, w := range s.workers {
 		mux.Handle("GET /metrics/"+name, w.tel.MetricsHandler())
+		mux.Handle("GET /healthz/"+name, telemetry.ProbeHandler(w.conn.Healthy, "ok"))
+		mux.Handle("GET /readyz/"+name, telemetry.ProbeHandler(w.conn.Ready, "ready"))
+		healthy, ready = append(healthy, w.conn.Healthy), append(ready, w.conn.Ready)
 	}
+	mux.Handle("GET /healthz", telemetry.ProbeHandler(allOf(healthy), "ok"))
+	mux.Handle("GET /readyz", telemetry.ProbeHandler(allOf(ready), "ready"))
 	srv, err := serveHTTP(s.opts.MetricsAddr, mux)
 	if err != nil {
 		return err
@@ -56,4 +64,15 @@ func (s *Stack) startMetrics(context.Context, io.Writer) error {
 	s.urls.Metrics = srv.URL()
 	s.onStop(srv.stop)
 	return nil
+}
+
+// allOf is a probe that passes when every one of probes passes.
+func allOf(probes []func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, p := range probes {
+			errs = append(errs, p(ctx))
+		}
+		return errors.Join(errs...)
+	}
 }

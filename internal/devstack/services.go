@@ -163,5 +163,5 @@ func (s *Stack) startOneSubmitter(ctx context.Context, name string, logw io.Writ
 		return fmt.Errorf("devstack: %w", err)
 	}
 	s.group.run(name, func() error { return sub.Run(ctx) })
-	return nil
+	return s.exportStatus(ctx, name, w)
 }

@@ -19,7 +19,7 @@ type URLs struct {
 	Ingest   string // http://host:port; POST /v1/events
 	Emulator string // http://host:port of the Connect emulator
 	Connect  string // the emulated Connect API base, Emulator + /public/v1
-	Metrics  string // http://host:port; GET /metrics/{ingest,aggregator,submitter}
+	Metrics  string // http://host:port; GET /{metrics,healthz,readyz}/{ingest,aggregator,submitter}, /healthz, /readyz
 	NATS     string // nats://host:port
 	Operator string // http://host:port of the operator API (/api/v1/…)
 	Console  string // http://host:port/ of the web console

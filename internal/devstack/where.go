@@ -41,8 +41,9 @@ func (s *Stack) PrintWhere(w io.Writer) {
 	fmt.Fprintf(w, "  data       %s (%s, %d partitions)\n", s.data, state, s.opts.Partitions)
 	fmt.Fprintf(w, "  ingest     %s/v1/events   (health /healthz, ready /readyz, metrics /metrics)\n", u.Ingest)
 	fmt.Fprintf(w, "  otlp       %s/v1/logs and /v1/metrics   (OTLP/HTTP, protobuf or JSON: OTEL_EXPORTER_OTLP_ENDPOINT=%s)\n", u.Ingest, u.Ingest)
-	fmt.Fprintf(w, "  emulator   %s   (API key %s)\n", u.Connect, s.shownKey())
-	fmt.Fprintf(w, "  metrics    %s/metrics/{%s,%s,%s}\n", u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
+	fmt.Fprintf(w, "  emulator   %s   (API key %s; health %s/healthz, ready /readyz)\n", u.Connect, s.shownKey(), u.Emulator)
+	fmt.Fprintf(w, "  ops        %s/{healthz,readyz,metrics}/{%s,%s,%s}   (Prometheus; each worker's health and readiness)\n",
+		u.Metrics, ServiceIngest, ServiceAggregator, ServiceSubmitter)
 	fmt.Fprintf(w, "  nats       %s\n", u.NATS)
 	fmt.Fprintf(w, "  operator   %s/api/v1/   (explain, usage, status: %s)\n", u.Operator, s.operatorAccess())
 	fmt.Fprintf(w, "  console    %s   (the web console: overview, periods, files, explain, dead letters, parked; %s)\n",

@@ -66,6 +66,11 @@ func newMetrics(reg prometheus.Registerer, keepRejected bool) (*metrics, error) 
 			return nil, err
 		}
 	}
+	m.events.WithLabelValues(string(events.StatusAccepted), "")
+	m.events.WithLabelValues(string(events.StatusDuplicate), "")
+	for _, r := range events.Reasons {
+		m.events.WithLabelValues(string(events.StatusRejected), string(r)) // every series at zero from the start
+	}
 	return m, nil
 }
 

@@ -122,9 +122,9 @@ func (c *Command) stages(sh *shared, getenv func(string) string, stdout io.Write
 }
 
 // Run is the start-up path of the service c: it parses args (flags with USAGEPIPE_* fallbacks read through
-// getenv; -h prints the help to stdout and returns nil), checks the configuration (-validate prints it, the
-// warnings and the verdict to stdout and returns), starts the stages c uses, runs c.Serve until ctx ends, and
-// closes the stages. Every error it returns starts with c.Name once.
+// getenv; -h prints the help and --version the build to stdout and return nil), checks the configuration
+// (-validate prints it, the warnings and the verdict to stdout and returns), starts the stages c uses, runs
+// c.Serve until ctx ends, and closes the stages. Every error it returns starts with c.Name once.
 func Run(ctx context.Context, c Command, args []string, getenv func(string) string, stdout io.Writer) error {
 	return named(c.Name, run(ctx, c, args, getenv, stdout))
 }

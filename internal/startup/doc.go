@@ -1,12 +1,15 @@
 // Package startup is the start-up path of every usagepipe service, written once. [Run] takes a service from
 // its command line to its work, in this order:
 //
-//	flags (each with its USAGEPIPE_* fallback) → -h prints the help → check the configuration (-validate
-//	prints it with the service's warnings and exits) → telemetry → NATS connect → provision the streams and
-//	buckets → ops server (/metrics, /healthz, /readyz) → the service's own work until ctx ends
+//	flags (each with its USAGEPIPE_* fallback) → -h prints the help, --version the build → check the
+//	configuration (-validate prints it with the service's warnings and exits) → telemetry → NATS connect →
+//	provision the streams and buckets → ops server (/metrics, /healthz, /readyz) → the service's own work
+//	until ctx ends
 //
-// and then closes what it started in the reverse order. A service states only what is its own in a
-// [Command]: its name, its flags, its checks, which shared stages it uses and its work ([Command.Serve]).
+// and then closes what it started in the reverse order. The build (internal/buildinfo) is printed by
+// --version (declared by config.FlagSet) and exported by the telemetry stage as service.version and
+// usagepipe_build_info. A service states only what is its own in a [Command]: its name, its flags, its checks,
+// which shared stages it uses and its work ([Command.Serve]).
 // [Start] runs the stages alone, for services started in process (usagepipe dev), and [Main] is a binary's
 // main.
 //

@@ -131,6 +131,38 @@ func TestRunGoesThroughTheStagesInOrder(t *testing.T) {
 	}
 }
 
+// TestRunShowsTheBuild: --version prints the build and starts nothing, even with an invalid configuration;
+// the telemetry stage serves it as usagepipe_build_info.
+func TestRunShowsTheBuild(t *testing.T) {
+	var env startup.Env
+	var out bytes.Buffer
+	uses := startup.Uses{Telemetry: true, OpsAddr: ":0"}
+	if err := startup.Run(context.Background(), demo(uses, nil, &env), []string{"--broken", "--version"}, noEnv, &out); err != nil {
+		t.Fatalf("--version: %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "demo version ") || !strings.Contains(out.String(), " commit ") || env.Started != nil {
+		t.Errorf("--version printed %q (served: %v); want the build and nothing started", out.String(), env.Started != nil)
+	}
+	cmd := demo(uses, nil, &env)
+	var metrics string
+	cmd.Serve = func(_ context.Context, e startup.Env) error {
+		resp, err := http.Get("http://" + e.OpsAddr + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		metrics = string(b)
+		return err
+	}
+	if err := startup.Run(context.Background(), cmd, []string{"--metrics-addr", "127.0.0.1:0"}, noEnv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(metrics, `usagepipe_build_info{`) || !strings.Contains(metrics, `service="demo"`) {
+		t.Errorf("/metrics has no usagepipe_build_info of the service:\n%s", metrics)
+	}
+}
+
 func status(t *testing.T, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)

@@ -80,5 +80,11 @@ func (r *Report) judgeServices() {
 	}
 }
 
+// Unmarked reports whether the period is past its close (end + allowed lateness) and some partition has not
+// marked it yet: normal for the seconds an aggregator takes to see the close, a problem when it lasts.
+func (p *Period) Unmarked(now time.Time) bool {
+	return p.State != PeriodClosed && now.After(p.ClosesAt)
+}
+
 // OK reports whether the report has no problem (status --check).
 func (r *Report) OK() bool { return len(r.Problems) == 0 }

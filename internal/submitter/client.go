@@ -13,8 +13,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// newClient builds the Connect client: otelhttp child spans under the caller's span, and every retry
-// counted (op, reason) and added to the current span as a "retry" event.
+// newClient builds the Connect client: otelhttp child spans under the caller's span, every request counted
+// by result, and every retry counted (op, reason) and added to the current span as a "retry" event.
 func newClient(o Options, tp trace.TracerProvider, ins *instruments, log *slog.Logger) (*usageapi.Client, error) {
 	policy := o.Retry
 	policy.OnRetry = func(ctx context.Context, ev usageapi.RetryEvent) {
@@ -25,7 +25,8 @@ func newClient(o Options, tp trace.TracerProvider, ins *instruments, log *slog.L
 			attribute.String("wait", ev.Wait.String()), attribute.String("retry_after", ev.RetryAfter.String()),
 			attribute.String("error", ev.Err.Error())))
 	}
-	return usageapi.New(o.ConnectURL, o.ConnectAPIKey, usageapi.WithHTTPClient(o.HTTPClient),
+	h := countConnect(o.HTTPClient, o.ConnectURL, ins.connect)
+	return usageapi.New(o.ConnectURL, o.ConnectAPIKey, usageapi.WithHTTPClient(h),
 		usageapi.WithRetry(policy), usageapi.WithLogger(log), usageapi.WithTracerProvider(tp))
 }
 

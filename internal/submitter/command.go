@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/usagepipe/usagepipe/internal/config"
 	"github.com/usagepipe/usagepipe/internal/opsapi"
 	"github.com/usagepipe/usagepipe/internal/startup"
+	"github.com/usagepipe/usagepipe/internal/status"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -19,9 +21,10 @@ const DefaultMetricsAddr = ":9103"
 // flags are the submitter command line's own flags (each also read from USAGEPIPE_<NAME>); the shared ones
 // (NATS, --metrics-addr, --provision, --log-level) are internal/startup's.
 type flags struct {
-	catalog  string
-	opts     Options
-	operator *opsapi.ListenerFlags
+	catalog     string
+	opts        Options
+	operator    *opsapi.ListenerFlags
+	statusEvery time.Duration
 }
 
 func (f *flags) declare(fs *config.FlagSet) {
@@ -44,6 +47,7 @@ func (f *flags) declare(fs *config.FlagSet) {
 	fs.DurationVar(&o.RetentionMinAge, "retention-min-age", DefaultRetentionMinAge, "retention never removes a message stored within this (reconcile's and explain's window)")
 	fs.IntVar(&o.MaxExcluded, "max-excluded", DefaultMaxExcluded, "most records one file may dead-letter before it is parked")
 	f.operator = opsapi.AddFlags(fs)
+	fs.DurationVar(&f.statusEvery, "status-every", status.DefaultExportEvery, "how often the system view (usagepipe status) is read for the usagepipe_status_* gauges the alerts use; 0: not exported")
 	fs.DurationVar(&o.Retry.ListLag, "connect-list-lag", usageapi.DefaultRetryPolicy.ListLag, "how far Connect's file list may lag behind a create (waited out after a create of unknown outcome); at most a quarter of half the lease ttl")
 }
 
@@ -57,6 +61,9 @@ func (f *flags) check() error {
 		errs = append(errs, fmt.Errorf("--catalog: %w", err))
 	} else {
 		f.opts.Catalog = c
+	}
+	if f.statusEvery < 0 {
+		errs = append(errs, errors.New("--status-every must not be negative (0: the gauges are not exported)"))
 	}
 	if f.opts.ConnectURL == "" {
 		errs = append(errs, errors.New("--connect-url is required"))
@@ -103,7 +110,32 @@ func (f *flags) serve(ctx context.Context, env startup.Env) error {
 	if err := f.serveOperator(ctx, env); err != nil {
 		return err
 	}
+	stopStatus, err := f.exportStatus(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer stopStatus()
 	return s.Run(ctx)
+}
+
+// exportStatus reads the system view every --status-every and serves it as the usagepipe_status_* gauges
+// (internal/status.Exporter) until ctx ends or stop is called; stop waits for the reader to end.
+func (f *flags) exportStatus(ctx context.Context, env startup.Env) (stop func(), err error) {
+	if f.statusEvery <= 0 {
+		return func() {}, nil
+	}
+	r := status.Reader{Bus: env.Conn, Options: status.Options{Catalog: f.opts.Catalog, Partitions: env.NATS.Partitions}}
+	e, err := status.NewExporter(r, env.Tel.MeterProvider())
+	if err != nil {
+		return nil, fmt.Errorf("status metrics: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Run(ctx, f.statusEvery, env.Tel.Logger)
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // serveOperator serves the operator API (--operator-addr) over the submitter's connection, catalog and Connect.

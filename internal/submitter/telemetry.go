@@ -30,6 +30,9 @@ const instrumentationName = "github.com/usagepipe/usagepipe/internal/submitter"
 //	usagepipe_submitter_orphans_total{action}              orphan Connect files found by a sweep (orphans.go)
 //	usagepipe_submitter_close_to_submit_seconds{kind}     period close (last mark) → file submitted
 //	usagepipe_submitter_close_to_accept_seconds{kind}     period close → file accepted
+//	usagepipe_submitter_connect_requests_total{result}    Connect API requests by result (connect_requests.go)
+//
+// Counters with closed label sets are present at zero from the start (retries' ops and reasons are open).
 type instruments struct {
 	files       metric.Int64Counter
 	records     metric.Int64Counter
@@ -41,6 +44,7 @@ type instruments struct {
 	orphans     metric.Int64Counter
 	toSubmit    metric.Float64Histogram
 	toAccept    metric.Float64Histogram
+	connect     metric.Int64Counter
 
 	mu     sync.Mutex
 	states map[string]ledger.State // key → state, for the files gauge
@@ -80,10 +84,34 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 			return nil, err
 		}
 	}
-	for _, r := range []events.Reason{reasonConnectInvalid, reasonUnwritable} {
-		ins.stageDLs.Add(context.Background(), 0, deadLetterAttrs(r)) // every series exists from the start
+	var err error
+	if ins.connect, err = m.Int64Counter("usagepipe.submitter.connect.requests", metric.WithDescription("Connect API requests, by result")); err != nil {
+		return nil, err
 	}
+	ins.addZeros()
 	return ins, nil
+}
+
+// addZeros records every series of a closed label set at zero, so rates and alerts see them from the start.
+func (ins *instruments) addZeros() {
+	ctx, attrs := context.Background(), metric.WithAttributes
+	for _, kind := range []string{"closed", "supplement"} {
+		for _, s := range ledger.AllStates {
+			ins.files.Add(ctx, 0, attrs(attribute.String("state", string(s)), attribute.String("kind", kind)))
+		}
+		ins.records.Add(ctx, 0, attrs(attribute.String("kind", kind)))
+	}
+	for _, a := range []string{orphanDeleted, orphanReported, orphanUnknown} {
+		ins.orphans.Add(ctx, 0, attrs(attribute.String("action", a)))
+	}
+	for _, r := range connectResults {
+		ins.connect.Add(ctx, 0, attrs(attribute.String("result", r)))
+	}
+	for _, r := range []events.Reason{reasonConnectInvalid, reasonUnwritable} {
+		ins.deadLetters.Add(ctx, 0, attrs(attribute.String("reason", string(r))))
+		ins.stageDLs.Add(ctx, 0, deadLetterAttrs(r))
+	}
+	ins.planErrors.Add(ctx, 0)
 }
 
 func deadLetterAttrs(r events.Reason) metric.AddOption {

@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
-	"strings"
 	"time"
 
+	"github.com/usagepipe/usagepipe/internal/buildinfo"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
@@ -76,21 +75,6 @@ type Submitter struct {
 	Files map[string]int `json:"files"`
 }
 
-// Version is the module version and VCS revision of the running binary ("devel" when unknown).
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	v := strings.Trim(bi.Main.Version, "()")
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
-}
-
 // KV models the bus KV bucket of heartbeats (internal/bus.KV).
 type KV interface {
 	Put(ctx context.Context, key string, val []byte) (uint64, error)
@@ -107,7 +91,7 @@ type Opener interface {
 // Run writes hb, completed by fill (which sets the service's own part), every Interval until ctx ends, then
 // deletes it. A failed write is logged and tried again at the next interval.
 func Run(ctx context.Context, conn Opener, hb Heartbeat, fill func(*Heartbeat), log *slog.Logger) {
-	hb.Version, hb.Started = Version(), time.Now().UTC()
+	hb.Version, hb.Started = buildinfo.Read().ServiceVersion(), time.Now().UTC()
 	key := Key(hb.Kind, hb.Member)
 	t := time.NewTicker(Interval)
 	defer t.Stop()

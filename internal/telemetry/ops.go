@@ -22,12 +22,14 @@ type OpsProbes struct {
 func (t *Telemetry) OpsHandler(p OpsProbes) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", t.MetricsHandler())
-	mux.HandleFunc("GET /healthz", probeHandler(p.Healthy, "ok"))
-	mux.HandleFunc("GET /readyz", probeHandler(p.Ready, "ready"))
+	mux.HandleFunc("GET /healthz", ProbeHandler(p.Healthy, "ok"))
+	mux.HandleFunc("GET /readyz", ProbeHandler(p.Ready, "ready"))
 	return mux
 }
 
-func probeHandler(probe func(context.Context) error, okText string) http.HandlerFunc {
+// ProbeHandler answers 200 with okText when probe passes (or is nil), 503 with its error otherwise; the probe
+// gets opsProbeTimeout.
+func ProbeHandler(probe func(context.Context) error, okText string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if probe != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), opsProbeTimeout)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/usagepipe/usagepipe/internal/buildinfo"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -24,14 +25,16 @@ func serviceName(opts Options) string {
 	return opts.Service
 }
 
-// newResource describes the worker: OTEL_RESOURCE_ATTRIBUTES and the service name, both read through
-// opts.Getenv (not the process environment: several workers may share a process), and the SDK's attributes.
+// newResource describes the worker: its build (service.version, which OTEL_RESOURCE_ATTRIBUTES may override),
+// OTEL_RESOURCE_ATTRIBUTES and the service name, both read through opts.Getenv (not the process environment:
+// several workers may share a process), and the SDK's attributes.
 func newResource(ctx context.Context, opts Options, service string) (*resource.Resource, error) {
 	attrs, err := resourceAttributes(opts.Getenv("OTEL_RESOURCE_ATTRIBUTES"))
 	if err != nil {
 		return nil, err
 	}
-	return resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(attrs...),
+	version := semconv.ServiceVersion(buildinfo.Read().ServiceVersion())
+	return resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(version), resource.WithAttributes(attrs...),
 		resource.WithAttributes(semconv.ServiceName(service)))
 }
 

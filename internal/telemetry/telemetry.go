@@ -72,7 +72,7 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telemetry setup: %w", err)
 	}
-	reg, mp, err := newMetrics(res)
+	reg, mp, err := newMetrics(res, service)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("telemetry setup: metrics: %w", err), tp.Shutdown(ctx))
 	}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/usagepipe/usagepipe/internal/buildinfo"
 	"github.com/usagepipe/usagepipe/internal/telemetry"
 )
 
@@ -82,14 +83,20 @@ func TestSpanExporterReceivesEndedSpansWithServiceName(t *testing.T) {
 	if len(spans) != 1 || spans[0].Name != "work" {
 		t.Fatalf("want one span named work, have %v", spans)
 	}
-	var service string
+	var service, version string
 	for _, kv := range spans[0].Resource.Attributes() {
-		if kv.Key == "service.name" {
+		switch kv.Key {
+		case "service.name":
 			service = kv.Value.AsString()
+		case "service.version":
+			version = kv.Value.AsString()
 		}
 	}
 	if want, have := "aggregator", service; want != have {
 		t.Errorf("service.name: want %v, have %v", want, have)
+	}
+	if want := buildinfo.Read().ServiceVersion(); version != want || version == "" {
+		t.Errorf("service.version: want %q (the build), have %q", want, version)
 	}
 }
 
@@ -164,7 +171,10 @@ func TestMetricsHandlerServesPrometheusAndOTelInstruments(t *testing.T) {
 	rec := httptest.NewRecorder()
 	tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	body := rec.Body.String()
-	for _, want := range []string{"test_prom_things_total 3", "test_otel_things_total", "go_goroutines"} {
+	b := buildinfo.Read()
+	buildInfo := `usagepipe_build_info{build_time="` + b.Time + `",goversion="` + b.GoVersion + `",modified="false",revision="` +
+		b.Revision + `",service="test",version="` + b.Version + `"} 1`
+	for _, want := range []string{"test_prom_things_total 3", "test_otel_things_total", "go_goroutines", buildInfo} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
