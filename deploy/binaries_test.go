@@ -107,7 +107,10 @@ func buildImage(t *testing.T) {
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		args := append([]string{"build", "-ldflags=" + stamps, "-o", binDir + "/"}, pkgs...)
+		// -buildvcs=false: the image's build context has no .git (.dockerignore), so the toolchain stamps no
+		// commit there and the Dockerfile's link-time values are what --version prints; a build inside a git
+		// checkout would print the checkout's commit instead.
+		args := append([]string{"build", "-buildvcs=false", "-ldflags=" + stamps, "-o", binDir + "/"}, pkgs...)
 		cmd := exec.CommandContext(ctx, goTool(), args...)
 		cmd.Dir = ".."
 		buildOut, buildErr = cmd.CombinedOutput()
