@@ -27,7 +27,7 @@ var commands = map[string]command{
 	"dev":         {"run the whole system in one process (embedded JetStream, emulator, ingest, aggregator, submitter)", runDev},
 	"emulator":    {"serve the Connect Usage API emulator", runEmulator},
 	"nats":        {"run an embedded nats-server with JetStream", runNATS},
-	"bench":       {"run a benchmark: bench ingest | bench aggregator | bench submitter | bench pipeline", runBench},
+	"bench":       {"run a benchmark: bench ingest | aggregator | submitter | explain | pipeline", runBench},
 	"chaos":       {"run the real system as processes, kill them, and prove nothing is lost or doubled", runChaos},
 	"reconcile":   {"compare closed periods and the submitter ledger with what Connect reports", runReconcile},
 	"dlq":         {"list, show and replay dead letters: dlq list | dlq show <id> | dlq replay [--execute]", runDLQ},

@@ -27,23 +27,6 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/events/subjects"
 )
 
-// benchProduct is the product of benchAggregatorCatalog.
-const benchProduct = "PRD-BENCH-0001"
-
-// benchAggregatorCatalog has daily periods, so nothing closes while the benchmark runs: it measures the fold.
-const benchAggregatorCatalog = `products:
-  - id: PRD-BENCH-0001
-    name: Bench meter
-    schema: QT
-    currency: USD
-    contracts: [CRD-BENCH1]
-    period: {kind: daily}
-    allowed_lateness: 1h
-    items:
-      - {mpn: UNITS, name: Units, unit: unit, precision: decimal(2), aggregation: sum}
-      - {mpn: PEAK, name: Peak, unit: unit, precision: integer, aggregation: max}
-`
-
 // Run fills USAGE_EVENTS (embedded JetStream, file storage, temporary store) with packets as
 // ingest writes them, then measures in the same run (a) the raw ordered-consumer rate over the whole stream
 // (bus.Read, no decoding) and (b) the catch-up rate of one aggregator worker owning every partition: events
@@ -63,7 +46,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *numEvents < 1 || *subs < 1 || *perRequest < 1 || *partitions < 1 {
 		return errors.New("bench aggregator: every count must be positive")
 	}
-	catalog, err := events.ParseCatalog([]byte(benchAggregatorCatalog))
+	catalog, err := harness.DailyCatalog()
 	if err != nil {
 		return fmt.Errorf("bench aggregator: %w", err)
 	}
@@ -112,7 +95,7 @@ func (b *aggBench) fill(ctx context.Context) error {
 		Quantity: func(_ eventgen.Meter, rng *rand.Rand) events.Decimal {
 			return events.DecimalFromInt(int64(rng.IntN(100)))
 		}})
-	p, _ := b.catalog.Product(benchProduct)
+	p, _ := b.catalog.Product(harness.DailyProduct)
 	units, peak := eventgen.Meter{Product: p, Item: &p.Items[0]}, eventgen.Meter{Product: p, Item: &p.Items[1]}
 	start, at := time.Now(), time.Now().UTC()
 	for sent := 0; sent < b.events; sent += b.perRequest {

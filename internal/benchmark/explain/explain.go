@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/usagepipe/usagepipe/internal/aggregator"
+	"github.com/usagepipe/usagepipe/internal/benchmark/harness"
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/lineage"
 	"github.com/usagepipe/usagepipe/internal/natsembed"
@@ -31,20 +32,6 @@ type Options struct {
 	Usages        int // usage queries timed
 	Out           io.Writer
 }
-
-// catalog has daily periods: nothing closes while the benchmark runs.
-const catalog = `products:
-  - id: PRD-BENCH-0001
-    name: Bench meter
-    schema: QT
-    currency: USD
-    contracts: [CRD-BENCH1]
-    period: {kind: daily}
-    allowed_lateness: 1h
-    items:
-      - {mpn: UNITS, name: Units, unit: unit, precision: decimal(2), aggregation: sum}
-      - {mpn: PEAK, name: Peak, unit: unit, precision: integer, aggregation: max}
-`
 
 // bench is one run.
 type bench struct {
@@ -79,7 +66,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := conn.Provision(ctx, bus.Topology{Partitions: o.Partitions}); err != nil {
 		return fmt.Errorf("bench explain: %w", err)
 	}
-	cat, err := events.ParseCatalog([]byte(catalog))
+	cat, err := harness.DailyCatalog()
 	if err != nil {
 		return fmt.Errorf("bench explain: %w", err)
 	}
@@ -155,7 +142,7 @@ func (b *bench) request(first, n int, at time.Time) []bus.Msg {
 	for i := first; i < first+n; i++ {
 		e := events.Event{SpecVersion: events.SpecVersion, ID: eventID(i), Source: source(i), Type: events.EventType,
 			Subject: b.subscription(i), Time: at,
-			Data: events.Usage{Product: "PRD-BENCH-0001", Item: "UNITS", Quantity: events.DecimalFromInt(int64(i % 100))}}
+			Data: events.Usage{Product: harness.DailyProduct, Item: "UNITS", Quantity: events.DecimalFromInt(int64(i % 100))}}
 		if i%4 == 0 {
 			e.Data.Item = "PEAK"
 		}
