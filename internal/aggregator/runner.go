@@ -150,7 +150,7 @@ func (r *runner) pendingFull() bool {
 
 // onTimer commits by age, publishes a tick when the partition is idle and a period is due, and samples lag.
 func (r *runner) onTimer(ctx context.Context, now time.Time) error {
-	if r.resume == nil && r.inflight == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.opts.CommitInterval {
+	if r.timerCommitDue(now) {
 		if err := r.startCommit(ctx); err != nil {
 			return err
 		}
@@ -162,6 +162,26 @@ func (r *runner) onTimer(ctx context.Context, now time.Time) error {
 		r.sampleCoverage(ctx, now)
 	}
 	return r.maybeCoverIdle(ctx, now)
+}
+
+// timerCommitDue: no commit is in flight or being resumed, and the pending part is commitAge old.
+func (r *runner) timerCommitDue(now time.Time) bool {
+	return r.resume == nil && r.inflight == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.commitAge()
+}
+
+// commitAge is how old the pending part may get before the timer commits it. The progress record alone is one
+// fenced message, and closed records and marks are what the submitter waits for: CommitInterval. Adjustments
+// and dead letters without them (late or unusable events) need an atomic batch, which costs the server far
+// more than one message (on an R1 file stream, a temporary file store synced to disk per batch): they wait up
+// to LateCommitInterval, so that a steady trickle of late events makes one batch per partition per
+// LateCommitInterval rather than one per CommitInterval. Waiting only delays the progress record: the batch
+// stays all or nothing.
+func (r *runner) commitAge() time.Duration {
+	o := &r.pend.out
+	if len(o.Adjustments)+len(o.DeadLetters) == 0 || len(o.Closed)+len(o.Marks) > 0 {
+		return r.opts.CommitInterval
+	}
+	return max(r.opts.LateCommitInterval, r.opts.CommitInterval)
 }
 
 // flush waits for the commit in flight, commits what is pending and covers the committed base with a snapshot
