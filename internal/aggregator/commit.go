@@ -26,7 +26,6 @@ type commitJob struct {
 	resumed bool     // it finishes an interrupted commit
 	fence   uint64   // in: the fence of its first part; out: the sequence of its last progress record
 	snap    []byte   // the state after prog.To under prog.Config, stored once the commit is complete (nil: none due)
-	snapped bool     // out: snap was stored
 	err     error
 	traced  context.Context // out: carries the commit span's context, for the runner's logs of the commit
 	done    chan struct{}
@@ -110,8 +109,8 @@ func (r *runner) awaitCommit() error {
 		return j.err
 	}
 	r.fence, r.base = j.fence, j.prog.To
-	if j.snapped {
-		r.noteSnapshot(j.prog.To)
+	if j.snap != nil {
+		r.startSnapshot(snapshotRef{seq: j.prog.To, digest: j.prog.Config}, j.snap)
 	}
 	r.log.DebugContext(j.traced, "committed", "from", j.prog.From, "to", j.prog.To, "messages", j.prog.Messages,
 		"events", j.prog.Events)
@@ -121,8 +120,8 @@ func (r *runner) awaitCommit() error {
 }
 
 // store writes a commit: its output messages with a progress record, in one atomic batch fenced on the
-// previous progress record, or in several sequential parts when it is larger than a batch; then the snapshot
-// taken at its end, if any. It runs on the committer goroutine and touches only j and the runner's read-only
+// previous progress record, or in several sequential parts when it is larger than a batch (the snapshot taken
+// at its end, if any, is stored by the runner once the commit is complete: startSnapshot). It runs on the committer goroutine and touches only j and the runner's read-only
 // fields.
 func (r *runner) store(ctx context.Context, j *commitJob) error {
 	ctx, span := r.commitSpan(ctx, j.pend)
@@ -152,9 +151,6 @@ func (r *runner) store(ctx context.Context, j *commitJob) error {
 	r.ins.countDeadLetters(ctx, j.pend.out.DeadLetters)
 	if j.resumed {
 		r.log.InfoContext(ctx, "interrupted commit finished", "from", prog.From, "to", prog.To, "parts", prog.Parts)
-	}
-	if j.snap != nil {
-		j.snapped = r.storeSnapshot(ctx, snapshotRef{seq: prog.To, digest: prog.Config}, j.snap)
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (r *runner) maybeCoverIdle(ctx context.Context, now time.Time) error {
 // coverBase stores a snapshot of the state at the committed base when the state is exactly there (nothing
 // pending or in flight) and no snapshot covers the base yet. A failed store is retried SnapshotInterval later.
 func (r *runner) coverBase(ctx context.Context, now time.Time) error {
-	if r.inflight != nil || r.pend.messages > 0 || r.applied != r.base || r.base <= r.snapSeq {
+	if r.inflight != nil || r.snapping != nil || r.pend.messages > 0 || r.applied != r.base || r.base <= r.snapSeq {
 		return nil
 	}
 	if err := r.finishReplay(ctx); err != nil {
@@ -64,6 +64,7 @@ func (r *runner) noteSnapshot(seq uint64) {
 
 // noteApplied starts the uncovered age at the first message applied after the newest snapshot.
 func (r *runner) noteApplied(seq uint64, at time.Time) {
+	r.noteAppliedDuringSnapshot(seq, at)
 	if seq > r.snapSeq && r.uncoveredSince.IsZero() {
 		r.uncoveredSince = at
 	}

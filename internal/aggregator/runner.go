@@ -24,13 +24,14 @@ type runner struct {
 	log *slog.Logger
 
 	state    *aggregate.State
-	fence    uint64     // stream sequence of the last progress record (0: none)
-	base     uint64     // the output of source messages ≤ base is committed: replay them silently
-	resume   *progress  // an incomplete commit to finish once its To is applied, or nil
-	applied  uint64     // last source sequence applied to state
-	pend     *pending   // source messages applied since the last commit was cut
-	spare    *pending   // a committed pending part, reset, for reuse
-	inflight *commitJob // the commit being stored, or nil
+	fence    uint64       // stream sequence of the last progress record (0: none)
+	base     uint64       // the output of source messages ≤ base is committed: replay them silently
+	resume   *progress    // an incomplete commit to finish once its To is applied, or nil
+	applied  uint64       // last source sequence applied to state
+	pend     *pending     // source messages applied since the last commit was cut
+	spare    *pending     // a committed pending part, reset, for reuse
+	inflight *commitJob   // the commit being stored, or nil
+	snapping *snapshotJob // the snapshot being stored, or nil (snapshot_store.go)
 	discard  aggregate.Output
 	queries  chan query   // usage queries, answered between messages (query.go)
 	stats    *runnerStats // sampled for the worker's heartbeat (health.go)
@@ -73,6 +74,7 @@ func (r *runner) run(ctx context.Context) error {
 		return fmt.Errorf("partition %d: %w", r.p, err)
 	}
 	defer stopQueries()
+	defer r.abandonSnapshot()
 	ticker := time.NewTicker(max(r.opts.CommitInterval/2, 10*time.Millisecond))
 	defer ticker.Stop()
 	for {
@@ -86,6 +88,8 @@ func (r *runner) run(ctx context.Context) error {
 			if err := r.handle(ctx, sm.msg, sm.dec); err != nil {
 				return err
 			}
+		case <-r.snapshotDone():
+			r.awaitSnapshot()
 		case <-r.inflightDone():
 			if err := r.awaitCommit(); err != nil {
 				return err
@@ -184,8 +188,8 @@ func (r *runner) commitAge() time.Duration {
 	return max(r.opts.LateCommitInterval, r.opts.CommitInterval)
 }
 
-// flush waits for the commit in flight, commits what is pending and covers the committed base with a snapshot
-// when the runner is stopped, on a fresh context.
+// flush waits for the commit in flight, commits what is pending, waits for the snapshot being stored and covers
+// the committed base with a snapshot when the runner is stopped, on a fresh context.
 func (r *runner) flush() error {
 	if j := r.inflight; j != nil {
 		t := time.AfterFunc(shutdownTimeout, j.stop)
@@ -201,5 +205,6 @@ func (r *runner) flush() error {
 			return err
 		}
 	}
+	r.awaitSnapshotUntil(ctx)
 	return r.coverBase(ctx, r.opts.Now())
 }

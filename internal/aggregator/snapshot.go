@@ -106,10 +106,10 @@ func (r *runner) restoreSnapshot(ctx context.Context, ref snapshotRef) (*aggrega
 }
 
 // snapshotIfDue returns the state's snapshot when one is due (SnapshotInterval or SnapshotEvents since the
-// last), to be stored once the commit being cut is complete; nil otherwise. Failures are logged: snapshots only
-// shorten replays.
+// last) and none is still being stored, to be stored once the commit being cut is complete (startSnapshot);
+// nil otherwise. Failures are logged: snapshots only shorten replays.
 func (r *runner) snapshotIfDue(now time.Time) []byte {
-	if now.Sub(r.lastSnap) < r.opts.SnapshotInterval && r.sinceSnap < r.opts.SnapshotEvents {
+	if r.snapping != nil || now.Sub(r.lastSnap) < r.opts.SnapshotInterval && r.sinceSnap < r.opts.SnapshotEvents {
 		return nil
 	}
 	r.lastSnap, r.sinceSnap = now, 0
@@ -122,8 +122,8 @@ func (r *runner) snapshotIfDue(now time.Time) []byte {
 }
 
 // storeSnapshot stores the state after source message seq, whose commit is complete, prunes old snapshots and
-// reports whether the snapshot was stored. It runs on the committer goroutine, or on the runner's when nothing
-// is in flight.
+// reports whether the snapshot was stored. It runs on a snapshot's goroutine (startSnapshot), or on the
+// runner's when nothing is in flight (coverBase).
 func (r *runner) storeSnapshot(ctx context.Context, ref snapshotRef, data []byte) bool {
 	if err := r.conn.PutObject(ctx, bus.BucketSnapshots, ref.name(r.p), data); err != nil {
 		r.log.WarnContext(ctx, "storing snapshot failed", "seq", ref.seq, "err", err)
