@@ -40,7 +40,7 @@ func (r *run) replayPhase(ctx context.Context, conn *bus.Conn, rep *report, cat 
 		return err
 	}
 	rep.result.DeadLetters, rep.result.DeadLettersByReason = total(found), found
-	r.logf("first settle reached (%s); dead letters: %s; fixing their causes", settledText(rep.first), tallyText(found))
+	r.log.Printf("first settle reached (%s); dead letters: %s; fixing their causes", settledText(rep.first), tallyText(found))
 	if err := r.fix(ctx); err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (r *run) replayPhase(ctx context.Context, conn *bus.Conn, rep *report, cat 
 		return fmt.Errorf("chaos: %w", err)
 	}
 	ledgerOf := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
-	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledgerOf, logf: r.logf}
+	v := &verifier{client: client, cat: cat, truth: rep.truth, ledger: ledgerOf, logf: r.log.Printf}
 	rep.v = v.wait(ctx, time.Now().Add(r.cfg.SettleTimeout))
 	left, err := openLetters(context.WithoutCancel(ctx), conn, cat)
 	if err != nil {
@@ -108,13 +108,13 @@ func (r *run) replay(ctx context.Context, conn *bus.Conn, rep *report) error {
 		return err
 	}
 	rep.result.ReplayKilled = killed
-	r.logf("a replay SIGKILLed once it had logged a replay: killed=%t (%d logged); replaying to the end", killed, replaysLogged(ctx, conn))
+	r.log.Printf("a replay SIGKILLed once it had logged a replay: killed=%t (%d logged); replaying to the end", killed, replaysLogged(ctx, conn))
 	var decided map[string]int
 	for attempt := 1; ; attempt++ {
 		if decided, _, err = r.runReplay(ctx, nil); err == nil || attempt == 3 || ctx.Err() != nil {
 			break
 		}
-		r.logf("replay: %v (trying again)", err)
+		r.log.Printf("replay: %v (trying again)", err)
 	}
 	if err != nil {
 		return err
@@ -126,7 +126,7 @@ func (r *run) replay(ctx context.Context, conn *bus.Conn, rep *report) error {
 	}
 	rep.result.ReplayedAgainNew = again[string(deadletter.DecisionCount)] + again[string(deadletter.DecisionAdjust)] +
 		again[string(deadletter.DecisionResubmit)]
-	r.logf("replay decisions: %s; a replay again: %s", tallyText(decided), tallyText(again))
+	r.log.Printf("replay decisions: %s; a replay again: %s", tallyText(decided), tallyText(again))
 	return nil
 }
 

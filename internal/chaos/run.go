@@ -11,6 +11,7 @@ import (
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/childproc"
+	"github.com/usagepipe/usagepipe/internal/progress"
 	"github.com/usagepipe/usagepipe/internal/reconcile"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
@@ -32,7 +33,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.Check(); err != nil {
 		return Result{}, fmt.Errorf("chaos: %w", err)
 	}
-	r := &run{cfg: cfg, began: time.Now()}
+	r := &run{cfg: cfg, log: progress.New(cfg.Out)}
 	res, err := r.do(ctx)
 	if !cfg.Keep && err == nil && res.OK() {
 		_ = os.RemoveAll(r.dir)
@@ -42,19 +43,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 // run is the state of one Run.
 type run struct {
-	cfg   Config
-	began time.Time
-	dir   string
-	sys   *system
-	ps    []product
-	held  *product   // the product held back from the pipeline's catalog (Config.DeadLetters), or nil
-	mu    sync.Mutex // serialises progress lines
-}
-
-func (r *run) logf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.cfg.Out, "[%7.1fs] %s\n", time.Since(r.began).Seconds(), fmt.Sprintf(format, args...))
+	cfg  Config
+	log  *progress.Log // progress lines
+	dir  string
+	sys  *system
+	ps   []product
+	held *product // the product held back from the pipeline's catalog (Config.DeadLetters), or nil
 }
 
 func (r *run) do(ctx context.Context) (Result, error) {
@@ -106,7 +100,7 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, error) {
 	bins := r.cfg.BinDir
 	if bins == "" {
 		bins = filepath.Join(dir, "bin")
-		r.logf("building the binaries into %s", bins)
+		r.log.Printf("building the binaries into %s", bins)
 		err = childproc.Build(ctx, bins)
 	} else {
 		err = childproc.CheckBinaries(bins)
@@ -125,7 +119,7 @@ func (r *run) prepare(ctx context.Context) (string, *events.Catalog, error) {
 
 // start starts NATS, the emulator and the workers.
 func (r *run) start(ctx context.Context) error {
-	r.logf("starting %d NATS node(s), the emulator and %d ingest, %d aggregator, %d submitter processes (logs in %s)",
+	r.log.Printf("starting %d NATS node(s), the emulator and %d ingest, %d aggregator, %d submitter processes (logs in %s)",
 		r.cfg.Cluster, r.cfg.Ingests, r.cfg.Aggregators, r.cfg.Submitters, filepath.Join(r.dir, "logs"))
 	if err := r.sys.startNATS(ctx); err != nil {
 		return err
@@ -157,7 +151,7 @@ func (r *run) plan(ctx context.Context, conn *bus.Conn, cat *events.Catalog, ps 
 	if err != nil {
 		return nil, nil, err
 	}
-	r.logf("workload: %d events, %d sends, %d keys; sending from %s for %v",
+	r.log.Printf("workload: %d events, %d sends, %d keys; sending from %s for %v",
 		len(w.Events), len(w.Sends), len(truth), start.Format(time.TimeOnly), r.cfg.Duration)
 	return w, truth, nil
 }
@@ -203,11 +197,11 @@ func (r *run) drive(ctx context.Context, conn *bus.Conn, rep *report, cat *event
 		return fmt.Errorf("chaos: %w", err)
 	}
 	settleFrom := time.Now()
-	r.logf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
+	r.log.Printf("all periods closed; waiting up to %v for Connect to settle", r.cfg.SettleTimeout)
 	ledger := func(ctx context.Context) (*reconcile.Ledger, error) { return reconcile.ReadLedger(ctx, conn) }
-	v := &verifier{client: client, cat: cat, truth: r.firstTruth(rep.truth), ledger: ledger, logf: r.logf}
+	v := &verifier{client: client, cat: cat, truth: r.firstTruth(rep.truth), ledger: ledger, logf: r.log.Printf}
 	rep.v = v.wait(ctx, settleFrom.Add(r.cfg.SettleTimeout))
-	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.began).Round(time.Second),
+	rep.phases = fmt.Sprintf("start→settle %v, settle %v", settleFrom.Sub(r.log.Began()).Round(time.Second),
 		time.Since(settleFrom).Round(time.Second))
 	return ctx.Err()
 }
@@ -219,8 +213,8 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	prod := newProducer(w, r.sys.ingestURLs, r.cfg.Seed)
 	rep.prod = prod
 	natsAt := w.Start.Add(time.Duration(natsKillAt * float64(r.cfg.Duration)))
-	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.logf)
-	r.logf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
+	k := newKiller(r.sys, r.cfg.Seed, r.cfg.KillEvery, natsAt, closeAt.Add(2*r.cfg.KillEvery), r.log.Printf)
+	r.log.Printf("waiting for the start at %s (aligned to %v, after the event stream's creation)", w.Start.Format(time.TimeOnly), alignOf(r.cfg.Periods))
 	if !sleepUntil(ctx, w.Start) {
 		return ctx.Err()
 	}
@@ -230,7 +224,7 @@ func (r *run) send(ctx context.Context, rep *report, closeAt time.Time) error {
 	err := prod.run(ctx)
 	stop()
 	rep.lastSent = time.Now()
-	r.logf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
+	r.log.Printf("producer done: %d sends confirmed; waiting for the last period to close at %s and the killer to stop",
 		prod.confirmed.Load(), closeAt.Format(time.TimeOnly))
 	wg.Wait()
 	rep.result.Kills, rep.result.KillsByKind = k.kills, k.byKind
@@ -252,7 +246,7 @@ func (r *run) progress(p *producer, sends int) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				r.logf("sent %d/%d (%d requests, %d retried)", p.confirmed.Load(), sends, p.requests.Load(), p.retries.Load())
+				r.log.Printf("sent %d/%d (%d requests, %d retried)", p.confirmed.Load(), sends, p.requests.Load(), p.retries.Load())
 			}
 		}
 	})
@@ -265,12 +259,12 @@ func (r *run) diagnose(conn *bus.Conn, cat *events.Catalog, rep *report) {
 	defer cancel()
 	agg, err := reconcile.ReadAgg(ctx, conn, reconcile.Keyer{Catalog: cat})
 	if err != nil {
-		r.logf("reading USAGE_AGG: %v", err)
+		r.log.Printf("reading USAGE_AGG: %v", err)
 		return
 	}
 	rep.agg, rep.aggDiffs = agg, reconcile.Compare(rep.truth, agg.Totals)
 	if rep.ledger, err = reconcile.ReadLedger(ctx, conn); err != nil {
-		r.logf("reading the ledger: %v", err)
+		r.log.Printf("reading the ledger: %v", err)
 	}
 }
 
@@ -290,7 +284,7 @@ func (r *run) finish(rep *report) Result {
 	}
 	rep.faults = readFaults(r.sys.emulator.LogPath())
 	res.Faults = rep.faults.byKind
-	res.Elapsed = time.Since(r.began)
+	res.Elapsed = time.Since(r.log.Began())
 	rep.write(r.cfg.Out)
 	return *res
 }

@@ -47,7 +47,7 @@ func (r *run) rawBaseline(ctx context.Context) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		r.logf("raw publish round %d: %d messages of %d B, windows of %d from %d publishers: %.0f msgs/s",
+		r.log.Printf("raw publish round %d: %d messages of %d B, windows of %d from %d publishers: %.0f msgs/s",
 			round+1, r.cfg.RawMessages, rawpublish.MessageBytes, r.cfg.RawWindow, r.cfg.RawPublishers, rate)
 		rates = append(rates, rate)
 	}

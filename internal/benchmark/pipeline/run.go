@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/usagepipe/usagepipe/internal/bus"
 	"github.com/usagepipe/usagepipe/internal/childproc"
+	"github.com/usagepipe/usagepipe/internal/progress"
 	"github.com/usagepipe/usagepipe/pkg/events"
 	"github.com/usagepipe/usagepipe/pkg/usageapi"
 )
@@ -22,7 +22,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.Check(); err != nil {
 		return Result{}, fmt.Errorf("pipeline: %w", err)
 	}
-	r := &run{cfg: cfg, began: time.Now()}
+	r := &run{cfg: cfg, log: progress.New(cfg.Out)}
 	res, err := r.do(ctx)
 	switch {
 	case r.dir == "":
@@ -37,7 +37,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // run is the state of one Run.
 type run struct {
 	cfg   Config
-	began time.Time
+	log   *progress.Log // progress lines
 	dir   string
 	sys   *system
 	cat   *events.Catalog
@@ -45,13 +45,6 @@ type run struct {
 	conn  *follower
 	watch *backlogWatch
 	load  *loadgen
-	mu    sync.Mutex // serialises progress lines
-}
-
-func (r *run) logf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.cfg.Out, "[%7.1fs] %s\n", time.Since(r.began).Seconds(), fmt.Sprintf(format, args...))
 }
 
 func (r *run) do(ctx context.Context) (Result, error) {
@@ -65,7 +58,7 @@ func (r *run) do(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r.logf("raw publish baseline: %.0f msgs/s (best of %d rounds)", raw, r.cfg.RawRounds)
+	r.log.Printf("raw publish baseline: %.0f msgs/s (best of %d rounds)", raw, r.cfg.RawRounds)
 	stop, err := r.startSystem(ctx, catalog)
 	defer stop()
 	if err != nil {
@@ -101,7 +94,7 @@ func (r *run) prepare(ctx context.Context) (string, string, error) {
 	bins := r.cfg.BinDir
 	if bins == "" {
 		bins = filepath.Join(dir, "bin")
-		r.logf("building the binaries into %s", bins)
+		r.log.Printf("building the binaries into %s", bins)
 		err = childproc.Build(ctx, bins)
 	} else {
 		err = childproc.CheckBinaries(bins)
@@ -117,7 +110,7 @@ func (r *run) prepare(ctx context.Context) (string, string, error) {
 // startSystem starts the processes, the Connect follower and the backlog watch, and prepares the load
 // generator. stop ends the goroutines (the processes end with r.sys.close).
 func (r *run) startSystem(ctx context.Context, catalog string) (stop func(), err error) {
-	r.logf("starting nats, the emulator (automatic provider), ingest, %d aggregators and the submitter (logs in %s)",
+	r.log.Printf("starting nats, the emulator (automatic provider), ingest, %d aggregators and the submitter (logs in %s)",
 		aggregators, filepath.Join(r.dir, "logs"))
 	if err := r.sys.start(ctx, catalog); err != nil {
 		return func() {}, err

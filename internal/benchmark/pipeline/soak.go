@@ -38,7 +38,7 @@ func (r *run) soak(ctx context.Context, sustained float64) (*soakFigures, error)
 	rate := math.Round(sustained * c.SoakShare)
 	s := &soakFigures{rate: rate, statuses: map[int]int{}}
 	s.probeEvery = uint64(max(1, rate*c.Soak.Seconds()/float64(c.MaxProbes)))
-	r.logf("soak: %.0f events/s (%.0f %% of %.0f) for %v; following every %d-th event to its accepted file",
+	r.log.Printf("soak: %.0f events/s (%.0f %% of %.0f) for %v; following every %d-th event to its accepted file",
 		rate, 100*c.SoakShare, sustained, c.Soak, s.probeEvery)
 	r.truth.follow(s.probeEvery)
 	s.start, s.from = r.sys.usages(), time.Now()
@@ -50,7 +50,7 @@ func (r *run) soak(ctx context.Context, sustained float64) (*soakFigures, error)
 		done += d
 		lat, lag = append(lat, ph.latency...), append(lag, ph.sendLag...)
 		s.add(ph)
-		r.logf("soak %v/%v: %s", done.Round(time.Second), c.Soak, r.soakLine(ph, before))
+		r.log.Printf("soak %v/%v: %s", done.Round(time.Second), c.Soak, r.soakLine(ph, before))
 	}
 	r.truth.stopFollowing()
 	s.end, s.to = r.sys.usages(), time.Now()
@@ -94,7 +94,7 @@ func (r *run) settle(ctx context.Context, s *soakFigures) {
 	lastClose := r.truth.closeOf(newTruthKey(periodStart(s.to, r.cfg.Period), 0, 0))
 	deadline := lastClose.Add(r.cfg.SettleTimeout)
 	s.openAt = deadline
-	r.logf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s. "+
+	r.log.Printf("waiting for the soak's events to be in accepted files: its last period closes at %s; at most until %s. "+
 		"Connect's records are read once the last period has closed", lastClose.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
 	if !sleepUntil(ctx, lastClose) {
 		return
@@ -104,7 +104,7 @@ func (r *run) settle(ctx context.Context, s *soakFigures) {
 		if time.Since(lastLine) >= 15*time.Second {
 			lastLine = time.Now()
 			st := r.conn.state()
-			r.logf("settling: %d followed events not yet in an accepted file; records of %d of %d accepted files read",
+			r.log.Printf("settling: %d followed events not yet in an accepted file; records of %d of %d accepted files read",
 				r.truth.figures().open, st.accepted, st.accepted+st.unread)
 		}
 		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {

@@ -13,10 +13,10 @@ import (
 func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 	c := r.cfg
 	st := newStepper(c.StartRate, c.StepFactor, c.Refine, c.MaxSteps)
-	r.logf("stepping the rate up from %.0f events/s (×%.2g per step passed, then %d bisections), %v per step; "+
+	r.log.Printf("stepping the rate up from %.0f events/s (×%.2g per step passed, then %d bisections), %v per step; "+
 		"a step fails on ingest p99 > %v, a 503 or any failed request, a rejected event, or a consumer backlog growing for %v",
 		c.StartRate, c.StepFactor, c.Refine, c.StepDuration, c.P99Limit, c.GrowthWindow)
-	r.logf("(a step lasts long enough for %d requests of %d events, up to twice its duration, so that its p99 is not just "+
+	r.log.Printf("(a step lasts long enough for %d requests of %d events, up to twice its duration, so that its p99 is not just "+
 		"its slowest request; a failed step is tried %d more time(s) before its rate counts as failed)", minStepRequests, c.Batch, c.Retries)
 	for n := 1; ; n++ {
 		rate, ok := st.Next()
@@ -33,7 +33,7 @@ func (r *run) stepUp(ctx context.Context) (float64, bool, error) {
 		return 0, false, errors.New("pipeline: no step sustained its rate")
 	}
 	if !st.Saturated() {
-		r.logf("no step failed up to %.0f events/s: the sustained rate is a lower bound (raise --max-steps)", st.Sustained())
+		r.log.Printf("no step failed up to %.0f events/s: the sustained rate is a lower bound (raise --max-steps)", st.Sustained())
 	}
 	return st.Sustained(), st.Saturated(), nil
 }
@@ -59,7 +59,7 @@ func (r *run) tryRate(ctx context.Context, n int, rate float64) bool {
 		if try > 0 {
 			name += fmt.Sprintf(" (try %d)", try+1)
 		}
-		r.logf("%s: %.0f events/s for %v (%d requests): ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
+		r.log.Printf("%s: %.0f events/s for %v (%d requests): ingest p50 %.1f ms p99 %.1f ms max %.1f ms (send lag p99 %.1f ms), "+
 			"%d requests failed, backlog max %.1f s, %s; %s → %s", name, rate, stepDuration(r.cfg, rate), f.ingest.n,
 			ms(f.ingest.p50), ms(f.ingest.p99), ms(f.ingest.max), ms(f.sendLag.p99), f.failures, maxLag(f.backlog).Seconds(),
 			r.drain(ctx), cpu, verdict)
@@ -88,7 +88,7 @@ func (r *run) step(ctx context.Context, rate float64) (stepFigures, string) {
 	f := stepFigures{rate: rate, ingest: summarise(ph.latency), sendLag: summarise(ph.sendLag), failures: ph.failures, statuses: ph.statuses,
 		rejected: ph.rejected, backlog: r.watch.between(from, to)}
 	for _, rej := range ph.rejections {
-		r.logf("rejected: %s", rej)
+		r.log.Printf("rejected: %s", rej)
 	}
 	return f, cpuShares(before, after, to.Sub(from))
 }
