@@ -89,6 +89,7 @@ func startCluster(t *testing.T) *system {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	if err := sys.startNATS(ctx); err != nil {
+		logTails(t, filepath.Join(dir, "logs"))
 		t.Fatal(err)
 	}
 	return sys

@@ -104,16 +104,6 @@ func resolve(opts Options) (Options, error) {
 	return opts, nil
 }
 
-// FreePort asks the kernel for a free TCP port on host.
-func FreePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("natsembed: pick free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // serverOptions builds a fresh nats-server Options value (nats-server must not reuse one); TLS files are
 // read again at every start.
 func (o Options) serverOptions() (*server.Options, error) {
