@@ -116,3 +116,18 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestNatsExitedNamesTheNodesNotRunning: a provisioning failure names the nodes that died (here: never
+// started), and nothing when every node runs.
+func TestNatsExitedNamesTheNodesNotRunning(t *testing.T) {
+	sys := newSystem(Config{Cluster: 2}.withDefaults(), t.TempDir(), t.TempDir())
+	sys.nats = append(sys.nats, sys.newProc(kindNATS, "nats-0", childproc.BinUsagepipe, nil, nil))
+	err := sys.natsExited()
+	if err == nil || !strings.Contains(err.Error(), "nats-0 is not running") {
+		t.Fatalf("have %v, want nats-0 named", err)
+	}
+	sys.nats = nil
+	if err := sys.natsExited(); err != nil {
+		t.Errorf("no nodes, have %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -113,7 +114,22 @@ func (s *system) startNATS(ctx context.Context) error {
 			return fmt.Errorf("chaos: nats on %s: %w", a, err)
 		}
 	}
-	return s.provision(ctx)
+	if err := s.provision(ctx); err != nil {
+		return errors.Join(err, s.natsExited())
+	}
+	return nil
+}
+
+// natsExited names the NATS nodes that are not running (one that could not bind its ports exits at start,
+// and its address may be another process's); nil when all run.
+func (s *system) natsExited() error {
+	var errs []error
+	for _, p := range s.nats {
+		if !p.Running() {
+			errs = append(errs, fmt.Errorf("chaos: %s is not running (its log: %s)", p.Name(), p.LogPath()))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // provision creates the topology the workers share, retrying while a cluster elects its leaders.
