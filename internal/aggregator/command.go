@@ -24,8 +24,8 @@ func (f *flags) declare(fs *config.FlagSet) {
 	fs.StringVar(&o.MemberID, "member-id", DefaultMemberID(), "this worker's member id (unique in the group)")
 	fs.DurationVar(&o.DedupHorizon, "dedup-horizon", DefaultDedupHorizon, "how long (arrival time) an event id is remembered")
 	fs.DurationVar(&o.CommitInterval, "commit-interval", DefaultCommitInterval, "commit pending output at least this often")
-	fs.DurationVar(&o.LateCommitInterval, "late-commit-interval", DefaultLateCommitInterval,
-		"commit at least this often while the pending output is only adjustments and dead letters (an atomic batch each)")
+	fs.DurationVar(&o.ProgressCommitInterval, "progress-commit-interval", DefaultProgressCommitInterval,
+		"commit at least this often while the pending output holds no closed record or mark (progress, adjustments, dead letters)")
 	fs.IntVar(&o.CommitMessages, "commit-messages", DefaultCommitMessages, "commit after this many source messages")
 	fs.DurationVar(&o.SnapshotInterval, "snapshot-interval", DefaultSnapshotInterval, "snapshot a partition at most this often...")
 	fs.IntVar(&o.SnapshotEvents, "snapshot-events", DefaultSnapshotEvents, "...or after this many events")

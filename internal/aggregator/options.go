@@ -17,18 +17,18 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultDedupHorizon       = 24 * time.Hour
-	DefaultCommitInterval     = 200 * time.Millisecond
-	DefaultLateCommitInterval = time.Second
-	DefaultCommitMessages     = 1000
-	DefaultCommitOutputs      = 20000
-	DefaultSnapshotInterval   = 30 * time.Second
-	DefaultSnapshotEvents     = 200000
-	DefaultSnapshotsKept      = 3
-	DefaultHeartbeat          = time.Second
-	DefaultLeaseTTL           = 5 * time.Second
-	DefaultTickInterval       = time.Second
-	DefaultEventsMaxAge       = 7 * 24 * time.Hour // bus.Topology's default
+	DefaultDedupHorizon           = 24 * time.Hour
+	DefaultCommitInterval         = 200 * time.Millisecond
+	DefaultProgressCommitInterval = time.Second
+	DefaultCommitMessages         = 1000
+	DefaultCommitOutputs          = 20000
+	DefaultSnapshotInterval       = 30 * time.Second
+	DefaultSnapshotEvents         = 200000
+	DefaultSnapshotsKept          = 3
+	DefaultHeartbeat              = time.Second
+	DefaultLeaseTTL               = 5 * time.Second
+	DefaultTickInterval           = time.Second
+	DefaultEventsMaxAge           = 7 * 24 * time.Hour // bus.Topology's default
 )
 
 // Options configures a Worker. Catalog and Partitions are required; zero fields take the defaults above.
@@ -38,21 +38,22 @@ type Options struct {
 	Partitions     int             // P, the same on every worker and in the topology
 	DedupHorizon   time.Duration   // how long (arrival time) an event id is remembered
 	CommitInterval time.Duration   // commit at least this often while messages are pending
-	// LateCommitInterval: while the pending output is adjustments and dead letters only, commit at least this
-	// often instead (see runner.commitAge; below CommitInterval, CommitInterval applies).
-	LateCommitInterval time.Duration
-	CommitMessages     int           // commit after this many source messages
-	CommitOutputs      int           // commit when the pending output holds this many records
-	SnapshotInterval   time.Duration // snapshot after a commit when the last one is this old...
-	SnapshotEvents     int           // ...or this many events were applied since
-	SnapshotsKept      int           // newest snapshots kept per partition
-	Heartbeat          time.Duration // member heartbeat and lease renewal period
-	LeaseTTL           time.Duration // member and lease expiry after the last renewal
-	TickInterval       time.Duration // minimum time between two ticks of a partition
-	NoTicks            bool          // never publish ticks (replays and deterministic tests)
-	EventsMaxAge       time.Duration // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
-	MaxCommits         int           // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
-	OpsAddr            string        // where its /metrics and /healthz listen, shown in its status heartbeat
+	// ProgressCommitInterval: while the pending output holds no closed record and no mark (nothing the
+	// submitter waits for), commit at least this often instead (see runner.commitAge; below CommitInterval,
+	// CommitInterval applies).
+	ProgressCommitInterval time.Duration
+	CommitMessages         int           // commit after this many source messages
+	CommitOutputs          int           // commit when the pending output holds this many records
+	SnapshotInterval       time.Duration // snapshot after a commit when the last one is this old...
+	SnapshotEvents         int           // ...or this many events were applied since
+	SnapshotsKept          int           // newest snapshots kept per partition
+	Heartbeat              time.Duration // member heartbeat and lease renewal period
+	LeaseTTL               time.Duration // member and lease expiry after the last renewal
+	TickInterval           time.Duration // minimum time between two ticks of a partition
+	NoTicks                bool          // never publish ticks (replays and deterministic tests)
+	EventsMaxAge           time.Duration // USAGE_EVENTS retention: snapshots must cover committed messages older than half of it
+	MaxCommits             int           // atomic batches this worker has open at once (DefaultMaxConcurrentCommits)
+	OpsAddr                string        // where its /metrics and /healthz listen, shown in its status heartbeat
 	// Now is the worker's clock (nil: time.Now): heartbeats and lease expiries, commit, snapshot, tick and
 	// idle timing. The fold never reads it: periods close by the stream's time.
 	Now func() time.Time
@@ -82,7 +83,7 @@ func (o Options) withDefaults() Options {
 	config.SetDefault(&o.MemberID, DefaultMemberID())
 	config.SetDefault(&o.DedupHorizon, DefaultDedupHorizon)
 	config.SetDefault(&o.CommitInterval, DefaultCommitInterval)
-	config.SetDefault(&o.LateCommitInterval, DefaultLateCommitInterval)
+	config.SetDefault(&o.ProgressCommitInterval, DefaultProgressCommitInterval)
 	config.SetDefault(&o.CommitMessages, DefaultCommitMessages)
 	config.SetDefault(&o.CommitOutputs, DefaultCommitOutputs)
 	config.SetDefault(&o.SnapshotInterval, DefaultSnapshotInterval)
@@ -125,7 +126,7 @@ func (o Options) checkTiming() error {
 		name string
 		v    time.Duration
 	}{{"dedup horizon", o.DedupHorizon}, {"commit interval", o.CommitInterval},
-		{"late commit interval", o.LateCommitInterval}, {"snapshot interval", o.SnapshotInterval},
+		{"progress commit interval", o.ProgressCommitInterval}, {"snapshot interval", o.SnapshotInterval},
 		{"heartbeat", o.Heartbeat}, {"lease ttl", o.LeaseTTL}, {"tick interval", o.TickInterval},
 		{"events max age", o.EventsMaxAge}} {
 		if d.v < 0 {

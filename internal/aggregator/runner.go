@@ -173,19 +173,18 @@ func (r *runner) timerCommitDue(now time.Time) bool {
 	return r.resume == nil && r.inflight == nil && r.pend.messages > 0 && now.Sub(r.pend.started) >= r.commitAge()
 }
 
-// commitAge is how old the pending part may get before the timer commits it. The progress record alone is one
-// fenced message, and closed records and marks are what the submitter waits for: CommitInterval. Adjustments
-// and dead letters without them (late or unusable events) need an atomic batch, which costs the server far
-// more than one message (on an R1 file stream, a temporary file store synced to disk per batch): they wait up
-// to LateCommitInterval, so that a steady trickle of late events makes one batch per partition per
-// LateCommitInterval rather than one per CommitInterval. Waiting only delays the progress record: the batch
-// stays all or nothing.
+// commitAge is how old the pending part may get before the timer commits it. Closed records and marks are
+// what the submitter waits for: CommitInterval. Anything else (the progress record alone, adjustments and dead
+// letters of late or unusable events) waits up to ProgressCommitInterval: every commit is a fenced publish, and
+// one with output an atomic batch, which costs the server far more (on an R1 file stream, a temporary file
+// store synced to disk per batch), at 16 partitions most of nats-server's CPU. Waiting only delays the
+// progress record (a restart re-applies at most that much more), the batch stays all or nothing, and the
+// current-usage answers come from the runner's state, not from its commits.
 func (r *runner) commitAge() time.Duration {
-	o := &r.pend.out
-	if len(o.Adjustments)+len(o.DeadLetters) == 0 || len(o.Closed)+len(o.Marks) > 0 {
+	if o := &r.pend.out; len(o.Closed)+len(o.Marks) > 0 {
 		return r.opts.CommitInterval
 	}
-	return max(r.opts.LateCommitInterval, r.opts.CommitInterval)
+	return max(r.opts.ProgressCommitInterval, r.opts.CommitInterval)
 }
 
 // flush waits for the commit in flight, commits what is pending, waits for the snapshot being stored and covers

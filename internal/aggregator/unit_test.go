@@ -147,28 +147,28 @@ func TestReplayGapRetriesSlowly(t *testing.T) {
 	}
 }
 
-// TestLateOutputWaitsForTheLateCommitInterval: a pending part of progress only, or one holding closed records
-// or marks, is committed by the timer after CommitInterval; one whose output is only adjustments and dead
-// letters waits for LateCommitInterval (an atomic batch each), and never less than CommitInterval.
-func TestLateOutputWaitsForTheLateCommitInterval(t *testing.T) {
+// TestOnlyClosedRecordsAndMarksAreCommittedAtTheCommitInterval: a pending part holding closed records or marks
+// is committed by the timer after CommitInterval; one of progress only, adjustments or dead letters waits for
+// ProgressCommitInterval, and never less than CommitInterval.
+func TestOnlyClosedRecordsAndMarksAreCommittedAtTheCommitInterval(t *testing.T) {
 	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	adj := []events.PeriodRecord{{Revision: 1}}
 	dl := []events.DeadLetter{{Reason: "unknown_item"}}
 	cases := []struct {
 		name     string
 		out      aggregate.Output
-		late     time.Duration
+		progress time.Duration
 		dueAfter time.Duration
 	}{
-		{"progress only", aggregate.Output{}, time.Second, 200 * time.Millisecond},
+		{"progress only", aggregate.Output{}, time.Second, time.Second},
 		{"closed records", aggregate.Output{Closed: []events.PeriodRecord{{}}, Adjustments: adj}, time.Second, 200 * time.Millisecond},
 		{"marks", aggregate.Output{Marks: []events.PartitionMark{{}}, DeadLetters: dl}, time.Second, 200 * time.Millisecond},
 		{"adjustments", aggregate.Output{Adjustments: adj}, time.Second, time.Second},
 		{"dead letters", aggregate.Output{DeadLetters: dl}, time.Second, time.Second},
-		{"late interval below the commit interval", aggregate.Output{Adjustments: adj}, 50 * time.Millisecond, 200 * time.Millisecond},
+		{"progress interval below the commit interval", aggregate.Output{Adjustments: adj}, 50 * time.Millisecond, 200 * time.Millisecond},
 	}
 	for _, c := range cases {
-		r := &runner{deps: &deps{opts: Options{CommitInterval: 200 * time.Millisecond, LateCommitInterval: c.late}},
+		r := &runner{deps: &deps{opts: Options{CommitInterval: 200 * time.Millisecond, ProgressCommitInterval: c.progress}},
 			pend: &pending{messages: 1, started: start, out: c.out}}
 		if r.timerCommitDue(start.Add(c.dueAfter - time.Millisecond)) {
 			t.Errorf("%s: due %v after the first message, want %v", c.name, c.dueAfter-time.Millisecond, c.dueAfter)
