@@ -66,6 +66,7 @@ func TestCatalogChangeKeepsReplayWindow(t *testing.T) {
 			r.opts.SnapshotEvents = 1 << 30
 		}
 	}
+	r.awaitSnapshot() // stored in the background since the commit
 	if seqs, err := r.snapshotSeqs(context.Background()); err != nil || len(seqs) != 1 || seqs[0].seq != 1 {
 		t.Fatalf("want one snapshot at 1, have %v (%v)", seqs, err)
 	}

@@ -87,6 +87,7 @@ func TestReplayGapRefused(t *testing.T) {
 	if err := r.commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	r.awaitSnapshot() // stored in the background since the commit
 	snaps, err := r.snapshotSeqs(context.Background())
 	if err != nil || len(snaps) != 1 || snaps[0].seq != 1 {
 		t.Fatalf("want one snapshot at 1, have %v (%v)", snaps, err)
