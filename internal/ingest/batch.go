@@ -23,7 +23,7 @@ type batch struct {
 	sorted   []events.Event   // scratch of buildPackets
 	sslots   []int            // scratch of buildPackets
 	skeys    []eventKey       // scratch of buildPackets
-	seen     []bool           // scratch of skipRemembered
+	seen     []bool           // scratch of dropRemembered
 	data     []byte           // the packets' bytes (buildPackets): reused only once they are acknowledged
 	ends     []int            // scratch of buildPackets: where each sorted event's line ends in data
 	sizes    []int            // scratch of buildPackets: the same ends, as packet sizing counts them

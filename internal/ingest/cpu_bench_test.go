@@ -76,7 +76,16 @@ func realisticBodies(tb testing.TB, count, n int) [][]byte {
 
 // BenchmarkHandlerCPU500 serves POST /v1/events with 500 new realistic events through the whole handler
 // (otelhttp, decode, validate, packets, response) against a bus that acknowledges at once.
-func BenchmarkHandlerCPU500(b *testing.B) {
+func BenchmarkHandlerCPU500(b *testing.B) { benchHandlerCPU(b, 0) }
+
+// BenchmarkHandlerCPU500Resends is BenchmarkHandlerCPU500 with 5 % of each request's events resent from the
+// request before (a producer resending single events among new ones, as `bench pipeline` does): they are
+// remembered, answered duplicate and left out of the packets.
+func BenchmarkHandlerCPU500Resends(b *testing.B) { benchHandlerCPU(b, 20) }
+
+// benchHandlerCPU serves requests of 500 events, every resendEvery-th one (0: none) resent from the request
+// before, the others new.
+func benchHandlerCPU(b *testing.B, resendEvery int) {
 	tel, err := telemetry.Setup(context.Background(), telemetry.Options{Service: "ingest", Getenv: func(string) string { return "" }, LogOutput: io.Discard})
 	if err != nil {
 		b.Fatal(err)
@@ -98,12 +107,20 @@ func BenchmarkHandlerCPU500(b *testing.B) {
 	cpu := processCPU()
 	for b.Loop() {
 		stampIDs(body, ids, i) // new ids each iteration, so every event is new
+		if resendEvery > 0 && i > 0 {
+			for j := i % resendEvery; j < len(ids); j += resendEvery { // positions that were new in request i-1
+				stampIDs(body, ids[j:j+1], i-1)
+			}
+		}
 		req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body))
 		req.Header.Set("Content-Type", MediaBatch)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK && w.Code != http.StatusMultiStatus {
 			b.Fatalf("status %d: %.300s", w.Code, w.Body)
+		}
+		if resent := bytes.Count(w.Body.Bytes(), []byte(`"duplicate"`)); i > 0 && resendEvery > 0 && resent == 0 {
+			b.Fatalf("request %d: no event answered duplicate: %.300s", i, w.Body)
 		}
 		i++
 	}

@@ -18,8 +18,8 @@
 // An event is reported "duplicate" when its key and content repeat an earlier event of the request (the same
 // key with other content is rejected as "conflict"; the first is kept), when its packet's PubAck says
 // Duplicate, or when this process remembers having stored the key (recentlyStored: a bounded memory of
-// acknowledged keys). Packets are built from all of a request's valid events first; a packet whose keys are
-// all remembered is not published, one with none remembered is published as built.
+// acknowledged keys). Remembered events are left out before the packets are built from the rest; a request
+// whose keys are all remembered publishes nothing.
 //
 // With Config.KeepRejected, an event rejected for a curable reason (events.Reason.Curable: the catalog or
 // the clock decided, not its form), from a producer who may write its source, is also stored as a dead letter

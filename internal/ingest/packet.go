@@ -27,7 +27,6 @@ var traceAllowance = events.TraceFieldsLen(strings.Repeat("0", 55), strings.Repe
 // packet is one message for USAGE_EVENTS: validated events of one partition, sorted by key.
 type packet struct {
 	partition int
-	lo        int            // index of events[0] among the batch's sorted events
 	events    []events.Event // sorted by key
 	slots     []int          // slots[i] is the request position of events[i]
 	keys      []eventKey     // keys[i] is the key of events[i]
@@ -38,14 +37,18 @@ type packet struct {
 // subject is usage.events.<p>.
 func (p *packet) subject() string { return subjects.Events(p.partition) }
 
-// buildPackets groups b's events by partition, sorts each group by (source, id) and encodes it, splitting
-// groups whose size exceeds maxPacketBytes. The same events always give the same packets and msg-ids,
+// buildPackets groups b's events by partition, sorts each group by (source, id), leaves out the events
+// recent remembers having stored (dropRemembered; recent may be nil) and encodes each group, splitting groups
+// whose size exceeds maxPacketBytes. The same events and memory always give the same packets and msg-ids,
 // whatever their order in the request and whatever the request's trace context. The packets' events and
 // data alias b's scratch space: every event is encoded once, in packet order, into b.data, and each
 // packet's data is a piece of it.
-func buildPackets(b *batch, partitions int) []*packet {
+func buildPackets(b *batch, partitions int, recent *recentlyStored) []*packet {
 	order, bounds := partitionOrder(b.events, partitions)
 	b.sortBy(order)
+	if recent != nil {
+		order, bounds = b.dropRemembered(recent, order, bounds)
+	}
 	injected := events.TraceFieldsLen(b.tp, b.ts)
 	b.data, b.ends, b.sizes = b.data[:0], slices.Grow(b.ends[:0], len(order)), slices.Grow(b.sizes[:0], len(order))
 	size := 0
@@ -118,7 +121,7 @@ func appendSplit(out []*packet, b *batch, partition, lo, hi int) []*packet {
 	b.scratch, id = msgID(b.scratch[:0], partition, evs)
 	start, end := b.ends[hi-1]-span(b.ends, lo, hi), b.ends[hi-1]
 	return append(out, &packet{
-		partition: partition, lo: lo, events: evs, slots: b.sslots[lo:hi], keys: b.skeys[lo:hi],
+		partition: partition, events: evs, slots: b.sslots[lo:hi], keys: b.skeys[lo:hi],
 		data: b.data[start:end:end], msgID: id,
 	})
 }

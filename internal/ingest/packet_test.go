@@ -47,13 +47,13 @@ func testBatch(evs []events.Event, slots []int, tp, ts string) *batch {
 
 func TestPacketsAreDeterministicWhateverTheRequestOrder(t *testing.T) {
 	evs, slots := testEvents(200, 10)
-	a := buildPackets(testBatch(evs, slots, "", ""), 4)
+	a := buildPackets(testBatch(evs, slots, "", ""), 4, nil)
 	shuffled, shuffledSlots := slices.Clone(evs), slices.Clone(slots)
 	rand.Shuffle(len(shuffled), func(i, j int) {
 		shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
 		shuffledSlots[i], shuffledSlots[j] = shuffledSlots[j], shuffledSlots[i]
 	})
-	b := buildPackets(testBatch(shuffled, shuffledSlots, "", ""), 4)
+	b := buildPackets(testBatch(shuffled, shuffledSlots, "", ""), 4, nil)
 	if len(a) != len(b) {
 		t.Fatalf("%d packets vs %d", len(a), len(b))
 	}
@@ -71,7 +71,7 @@ func TestPacketsAreDeterministicWhateverTheRequestOrder(t *testing.T) {
 
 func TestLargePartitionsAreSplitUnderTheLimit(t *testing.T) {
 	evs, slots := testEvents(3000, 200) // ~1 MiB in one partition
-	packets := buildPackets(testBatch(evs, slots, "", ""), 1)
+	packets := buildPackets(testBatch(evs, slots, "", ""), 1, nil)
 	if len(packets) < 4 {
 		t.Fatalf("want the partition split into several packets, have %d", len(packets))
 	}
@@ -101,7 +101,7 @@ func TestSplitIgnoresTheRequestsTraceContext(t *testing.T) {
 	largest := strings.Repeat("k", maxTraceStateBytes-2) + "=v"
 	ids := func(tp, ts string) []string {
 		var out []string
-		for _, p := range buildPackets(testBatch(evs, slots, tp, ts), 1) {
+		for _, p := range buildPackets(testBatch(evs, slots, tp, ts), 1, nil) {
 			if len(p.data) > maxPacketBytes {
 				t.Errorf("tracestate of %d bytes: packet of %d bytes exceeds %d", len(ts), len(p.data), maxPacketBytes)
 			}
@@ -192,5 +192,41 @@ func TestARequestsKeysAreRememberedAndForgottenTogether(t *testing.T) {
 	}
 	if n := count(); n != 0 {
 		t.Errorf("the request's keys are never forgotten (%d remembered)", n)
+	}
+}
+
+// TestRememberedEventsAreLeftOutBeforeEncoding: with some keys remembered, the packets are exactly those of
+// a request without those events (the same data and msg-ids), the remembered events are reported duplicate
+// at their request positions, and the others keep theirs.
+func TestRememberedEventsAreLeftOutBeforeEncoding(t *testing.T) {
+	evs, slots := testEvents(300, 10)
+	full := testBatch(evs, slots, "", "")
+	full.results = make([]events.Result, len(evs))
+	recent := newRecentlyStored(1000)
+	var rest []events.Event
+	var restSlots []int
+	for i := range evs {
+		if i%7 == 0 || i%9 == 4 { // every partition loses some; AS-4's events are all remembered
+			recent.add([]eventKey{full.keys[i]})
+			continue
+		}
+		rest, restSlots = append(rest, evs[i]), append(restSlots, slots[i])
+	}
+	have := buildPackets(full, 4, recent)
+	want := buildPackets(testBatch(rest, restSlots, "", ""), 4, nil)
+	if len(have) != len(want) {
+		t.Fatalf("%d packets, want %d", len(have), len(want))
+	}
+	for i := range want {
+		if have[i].msgID != want[i].msgID || string(have[i].data) != string(want[i].data) ||
+			!slices.Equal(have[i].slots, want[i].slots) || have[i].partition != want[i].partition {
+			t.Errorf("packet %d differs from the request without the remembered events", i)
+		}
+	}
+	for i, r := range full.results {
+		remembered := i%7 == 0 || i%9 == 4
+		if remembered != (r.Status == events.StatusDuplicate) {
+			t.Errorf("event %d: status %q, remembered %v", i, r.Status, remembered)
+		}
 	}
 }

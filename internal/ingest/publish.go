@@ -21,7 +21,7 @@ import (
 func (s *Service) store(ctx context.Context, b *batch) error {
 	var packets []*packet
 	if len(b.events) > 0 {
-		packets = s.skipRemembered(b, buildPackets(b, s.cfg.Partitions))
+		packets = buildPackets(b, s.cfg.Partitions, s.recent)
 	}
 	kept, err := s.keptMsgs(ctx, b)
 	if err != nil || len(packets) == 0 && len(kept) == 0 {

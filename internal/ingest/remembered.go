@@ -6,50 +6,35 @@ import (
 	"github.com/usagepipe/usagepipe/pkg/events"
 )
 
-// skipRemembered leaves out of packets the events this process remembers having stored, and reports them
-// duplicate. A packet none of whose keys is remembered is kept as built, with the msg-id its first attempt
-// had; one whose keys are all remembered is dropped. One with only some remembered (possible only when
-// requests overlap: a request's own keys are remembered and forgotten together, see recentlyStored) is
-// rebuilt from the others, under the msg-id of those.
-func (s *Service) skipRemembered(b *batch, packets []*packet) []*packet {
-	if s.recent == nil || len(b.skeys) == 0 {
-		return packets
-	}
+// dropRemembered leaves out of b's sorted events (and order, in step) those whose key recent remembers
+// having stored, reports them duplicate, and returns order and the partitions' bounds without them. Packets
+// are then built from the rest only, each event encoded once: in a request that repeats some events of
+// earlier ones (a producer resending single events among new ones) nearly every packet would otherwise hold
+// one, and be encoded twice. A retry finds its request's keys all remembered or none (recentlyStored turns
+// generations only between requests), so its packets are its first attempt's as long as the keys of other
+// requests it repeats are still remembered or still forgotten; otherwise they get new msg-ids and the
+// aggregator's de-duplication counts each event once.
+func (b *batch) dropRemembered(recent *recentlyStored, order []int32, bounds []int) ([]int32, []int) {
 	b.seen = slices.Grow(b.seen[:0], len(b.skeys))[:len(b.skeys)]
-	if !s.recent.contains(b.skeys, b.seen) {
-		return packets
+	if !recent.contains(b.skeys, b.seen) {
+		return order, bounds
 	}
-	out := packets[:0]
-	for _, p := range packets {
-		seen := b.seen[p.lo : p.lo+len(p.events)]
-		n := 0
-		for j, remembered := range seen {
-			if remembered {
-				b.results[p.slots[j]].Status, b.results[p.slots[j]].Message = events.StatusDuplicate, "already stored"
-				n++
+	kept := 0
+	for p := range len(bounds) - 1 {
+		lo, hi := bounds[p], bounds[p+1]
+		bounds[p] = kept
+		for i := lo; i < hi; i++ {
+			if b.seen[i] {
+				b.results[b.sslots[i]].Status, b.results[b.sslots[i]].Message = events.StatusDuplicate, "already stored"
+				continue
 			}
-		}
-		switch {
-		case n == 0:
-			out = append(out, p)
-		case n < len(seen):
-			out = append(out, b.remainder(p, seen))
+			order[kept], b.sorted[kept], b.sslots[kept], b.skeys[kept] = order[i], b.sorted[i], b.sslots[i], b.skeys[i]
+			kept++
 		}
 	}
-	return out
-}
-
-// remainder is a new packet of p's events that seen does not mark, encoded on its own.
-func (b *batch) remainder(p *packet, seen []bool) *packet {
-	r := &packet{partition: p.partition, lo: -1}
-	for j, remembered := range seen {
-		if !remembered {
-			r.events, r.slots, r.keys = append(r.events, p.events[j]), append(r.slots, p.slots[j]), append(r.keys, p.keys[j])
-		}
-	}
-	r.data = events.AppendPacket(nil, r.events)
-	b.scratch, r.msgID = msgID(b.scratch[:0], r.partition, r.events)
-	return r
+	bounds[len(bounds)-1] = kept
+	b.sorted, b.sslots, b.skeys = b.sorted[:kept], b.sslots[:kept], b.skeys[:kept]
+	return order[:kept], bounds
 }
 
 // storedKeys is the keys of packets' events.
