@@ -35,6 +35,7 @@ type follower struct {
 	statuses map[usageapi.FileStatus]int
 	unread   int // accepted files of the last listing whose records are not read yet
 	records  int
+	stages   []fileStages // of the base files read
 	problems []string
 }
 
@@ -194,6 +195,9 @@ func (f *follower) readFile(ctx context.Context, file usageapi.File) error {
 	f.unread = max(f.unread-1, 0) // until the poll counts again
 	delete(f.seen, file.ID)
 	f.records += len(totals)
+	if st, ok := stagesOf(file, f.truth); ok {
+		f.stages = append(f.stages, st)
+	}
 	return nil
 }
 
@@ -215,6 +219,13 @@ type connectState struct {
 	unread   int // accepted files not read yet
 	records  int
 	problems []string
+}
+
+// baseStages returns the stages of the base files read so far.
+func (f *follower) baseStages() []fileStages {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.stages)
 }
 
 func (f *follower) state() connectState {

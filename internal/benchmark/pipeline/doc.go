@@ -33,7 +33,9 @@
 // up to it. Its end-to-end latency is measured from the later of its storage and its period's close (end +
 // allowed lateness) to the file's acceptance (the file's accepted event): the pipeline's share, without the
 // period's own wait. Events timed in a closed period (late) are reported apart: they reach Connect in
-// supplementary files. Records are read only after the soak's last period closed (reading competes with the
+// supplementary files. For the soak's base files the summary also gives each lifecycle stage's time since
+// the period's close (created, uploaded, submitted, accepted: stages.go), where that latency goes. Records
+// are read only after the soak's last period closed (reading competes with the
 // submitter for the emulator); the settle timeout bounds Connect's acceptances, not that reading.
 //
 // # Concurrency

@@ -111,6 +111,7 @@ func (r *run) reportE2E(s *soakFigures, res Result) {
 		fmt.Fprintf(out, "; %d not contained by the settle deadline (counted at their age then)", res.Open)
 	}
 	fmt.Fprintln(out)
+	fmt.Fprintln(out, stagesLine(r.conn.baseStages(), periodStart(s.from, r.cfg.Period), periodStart(s.to, r.cfg.Period)))
 	st := r.conn.state()
 	fmt.Fprintf(out, "Connect: files by status %s; %d accepted files read, %d records; %d records of keys no event was stored for\n",
 		statusCounts(st.statuses), st.accepted, st.records, e.unknown)

@@ -59,6 +59,9 @@ func TestSmokeRun(t *testing.T) {
 	if !regexp.MustCompile(`sums: 0 of the [1-9][0-9]* keys`).MatchString(out.String()) {
 		t.Error("the soak's sums are not exact in Connect")
 	}
+	if !regexp.MustCompile(`stages of the soak's [1-9][0-9]* base files, since their period's close \(median / max\): created -?[0-9.]+ / `).MatchString(out.String()) {
+		t.Error("no stages of the soak's base files")
+	}
 }
 
 var resultLine = regexp.MustCompile(`^RESULT pipeline_events_per_s=[0-9]+ raw_publish_msgs_per_s=[0-9]+ ratio=[0-9]+\.[0-9]{2} ` +
