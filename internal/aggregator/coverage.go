@@ -48,18 +48,15 @@ func (r *runner) coverBase(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	r.lastSnap, r.sinceSnap = now, 0
-	r.noteSnapshot(r.base)
+	r.noteSnapshot(r.base, time.Time{}) // nothing is pending: all is covered
 	return nil
 }
 
-// noteSnapshot records that a snapshot at seq is stored: what was applied after it (the pending messages) is
-// what stays uncovered.
-func (r *runner) noteSnapshot(seq uint64) {
+// noteSnapshot records that a snapshot at seq is stored: what was applied after it, from stream time since
+// (zero: nothing yet), is what stays uncovered.
+func (r *runner) noteSnapshot(seq uint64, since time.Time) {
 	r.snapSeq = max(r.snapSeq, seq)
-	r.uncoveredSince = time.Time{}
-	if r.pend.messages > 0 {
-		r.uncoveredSince = r.pend.firstAt
-	}
+	r.uncoveredSince = since
 }
 
 // noteApplied starts the uncovered age at the first message applied after the newest snapshot.

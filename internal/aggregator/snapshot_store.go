@@ -56,8 +56,7 @@ func (r *runner) awaitSnapshot() {
 	s.stop()
 	r.snapping = nil
 	if s.stored {
-		r.snapSeq = max(r.snapSeq, s.ref.seq)
-		r.uncoveredSince = s.since
+		r.noteSnapshot(s.ref.seq, s.since)
 	}
 }
 

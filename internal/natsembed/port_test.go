@@ -34,8 +34,8 @@ func TestFreePortPicksBelowTheEphemeralRange(t *testing.T) {
 	}
 }
 
-// TestFreePortSkipsAPortInUse: a port held by a listener is never picked.
-func TestFreePortSkipsAPortInUse(t *testing.T) {
+// TestPortFreeRefusesAHeldPort: the check FreePort makes of each candidate says no to a port a listener holds.
+func TestPortFreeRefusesAHeldPort(t *testing.T) {
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
